@@ -1,0 +1,147 @@
+"""The student network: the built-in MLP and how a user's module gets built.
+
+A student is any ``torch.nn.Module`` mapping a float32 batch ``(n, n_features)``
+to logits ``(n, n_classes)``. Given as a class, it is built at fit time; if its
+constructor takes ``n_features`` and/or ``n_classes`` they come from the data,
+so one class serves every data set. Its other arguments are set skorch-style,
+``module__<name>=value``.
+"""
+
+import copy
+import inspect
+
+import torch
+from torch import nn
+
+__all__ = ["MLPStudent", "build_student"]
+
+
+class MLPStudent(nn.Module):
+    """A multi-layer perceptron: the default student.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Width of each hidden layer; ``()`` gives a linear (softmax regression) student.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MLPStudent(n_features=4, n_classes=3, hidden_layer_sizes=(8,))
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, n_features, n_classes, hidden_layer_sizes=(64,), dropout=0.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_classes))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        """Return the logits of a batch."""
+        return self.layers(X)
+
+
+def _describe(student_module):
+    if isinstance(student_module, type):
+        return student_module.__name__
+    return type(student_module).__name__
+
+
+def build_student(student_module, module_params, n_features, n_classes):
+    """Build the student ``nn.Module`` for data of the given shape and check its output.
+
+    Parameters
+    ----------
+    student_module : None, nn.Module subclass or nn.Module instance
+        ``None`` builds :class:`MLPStudent`. A class is instantiated with
+        ``module_params`` plus ``n_features``/``n_classes`` when its constructor
+        takes them. An instance is deep-copied, so fitting never changes it.
+    module_params : dict
+        Constructor arguments (the ``module__`` parameters, prefix removed).
+    n_features, n_classes : int
+
+    Returns
+    -------
+    module : nn.Module
+
+    Examples
+    --------
+    >>> build_student(None, {"hidden_layer_sizes": (3,)}, n_features=2, n_classes=2)
+    MLPStudent(
+      (layers): Sequential(
+        (0): Linear(in_features=2, out_features=3, bias=True)
+        (1): ReLU()
+        (2): Linear(in_features=3, out_features=2, bias=True)
+      )
+    )
+    """
+    if student_module is None:
+        student_module = MLPStudent
+    if isinstance(student_module, nn.Module):
+        if module_params:
+            raise ValueError(
+                f"module__ parameters {sorted(module_params)} need student_module to be a "
+                f"class; got an instance of {_describe(student_module)}. Pass the class."
+            )
+        module = copy.deepcopy(student_module)
+    elif isinstance(student_module, type) and issubclass(student_module, nn.Module):
+        kwargs = dict(module_params)
+        try:
+            accepted = inspect.signature(student_module).parameters
+        except (TypeError, ValueError):
+            accepted = {}
+        if "n_features" in accepted:
+            kwargs.setdefault("n_features", n_features)
+        if "n_classes" in accepted:
+            kwargs.setdefault("n_classes", n_classes)
+        try:
+            module = student_module(**kwargs)
+        except Exception as exc:
+            raise ValueError(
+                f"The student_module {_describe(student_module)} could not be built with "
+                f"arguments {kwargs}: {type(exc).__name__}: {exc}"
+            ) from exc
+    else:
+        raise TypeError(
+            "student_module must be None, a torch.nn.Module subclass or an instance of "
+            f"one; got {student_module!r}."
+        )
+    _check_output_shape(module, n_features, n_classes)
+    return module
+
+
+def _check_output_shape(module, n_features, n_classes):
+    name = _describe(module)
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, n_features))
+    except Exception as exc:
+        raise ValueError(
+            f"The student_module {name} fails on a batch of shape (2, {n_features}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, n_classes):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"The student_module {name} must return logits of shape (n_samples, "
+            f"{n_classes}) for this data ({n_classes} classes); on a batch of 2 rows it "
+            f"returned {shape}."
+        )
