@@ -215,7 +215,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
 
 def _to_float32(X):
     """Copy X to a writable float32 array, refusing values float32 cannot hold."""
-    X32 = np.array(X, dtype=np.float32, order="C", copy=True)
+    with np.errstate(over="ignore"):
+        X32 = np.array(X, dtype=np.float32, order="C", copy=True)
     if not np.isfinite(X32).all():
         raise ValueError(
             "X has values too large for float32 (the student computes in float32, whose "

@@ -1,0 +1,118 @@
+"""Golden values and properties of the distillation losses (computed by hand)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from skdistill import DistillationLoss, hard_label_loss, hinton_kd_loss
+from skdistill._losses import resolve_soft_loss
+from skdistill._teacher import teacher_logits
+
+
+def _kl(p, q):
+    return sum(pi * math.log(pi / qi) for pi, qi in zip(p, q))
+
+
+def _softmax(z):
+    e = [math.exp(v) for v in z]
+    return [v / sum(e) for v in e]
+
+
+@pytest.mark.parametrize("T", [1.0, 2.0, 4.0])
+def test_hinton_golden_value_one_row(T):
+    student = [1.0, 0.0, -1.0]
+    teacher = [0.5, 2.0, 0.0]
+    expected = T * T * _kl(_softmax([t / T for t in teacher]), _softmax([s / T for s in student]))
+    got = hinton_kd_loss(torch.tensor([student]), torch.tensor([teacher]), None, T=T)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_hinton_known_number():
+    # T=2: p_t = softmax([0, ln 9] / 2) = [1/4, 3/4]; p_s = [1/2, 1/2].
+    # KL = 1/4 ln(1/2) + 3/4 ln(3/2) = 0.130812...; times T^2 = 4 -> 0.523248.
+    got = hinton_kd_loss(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, math.log(9.0)]]), None, T=2.0)
+    assert got.item() == pytest.approx(0.523248, abs=1e-6)
+
+
+def test_hinton_is_batchmean_not_elementwise_mean():
+    s = torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    t = torch.tensor([[0.0, 3.0, 0.0], [2.0, 0.0, 0.0]])
+    per_row = [hinton_kd_loss(s[i : i + 1], t[i : i + 1], None, T=1.0).item() for i in range(2)]
+    assert hinton_kd_loss(s, t, None, T=1.0).item() == pytest.approx(sum(per_row) / 2, rel=1e-6)
+
+
+def test_hinton_t_squared_keeps_gradient_scale():
+    # For large T the gradient of KL alone shrinks like 1/T^2; with the T^2 factor it
+    # tends to a constant: (z_s - z_t) / (n_classes * batch) in the high-T limit.
+    t = torch.tensor([[1.0, 0.0, -1.0]])
+    grads = []
+    for T in (10.0, 100.0):
+        s = torch.zeros(1, 3, requires_grad=True)
+        hinton_kd_loss(s, t, None, T=T).backward()
+        grads.append(s.grad.clone())
+    limit = (torch.zeros(1, 3) - (t - t.mean())) / 3
+    assert torch.allclose(grads[1], limit, atol=2e-3)
+    assert torch.allclose(grads[0], grads[1], atol=2e-2)
+
+
+def test_hinton_zero_when_student_equals_teacher():
+    z = torch.tensor([[3.0, -1.0, 0.5]])
+    assert hinton_kd_loss(z, z + 7.0, None, T=3.0).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_hard_label_loss_golden_and_unlabelled_rows():
+    z = torch.tensor([[2.0, 0.0], [0.0, 0.0], [9.0, -9.0]])
+    y = torch.tensor([0, 1, -1])
+    expected = (math.log(1 + math.exp(-2.0)) + math.log(2.0)) / 2
+    assert hard_label_loss(z, y).item() == pytest.approx(expected, rel=1e-6)
+    assert hard_label_loss(z, torch.tensor([-1, -1, -1])).item() == 0.0
+
+
+def test_distillation_loss_mixes_with_alpha_on_the_teacher_term():
+    s = torch.tensor([[1.0, 0.0, -1.0], [0.2, 0.1, 0.0]])
+    t = torch.tensor([[0.0, 2.0, 0.0], [1.0, 0.0, 0.0]])
+    y = torch.tensor([2, 0])
+    soft = hinton_kd_loss(s, t, y, T=2.0).item()
+    hard = F.cross_entropy(s, y).item()
+    for alpha in (0.0, 0.3, 1.0):
+        got = DistillationLoss(T=2.0, alpha=alpha)(s, t, y).item()
+        assert got == pytest.approx(alpha * soft + (1 - alpha) * hard, rel=1e-6)
+
+
+def test_alpha_zero_ignores_the_teacher_completely():
+    s = torch.tensor([[1.0, 0.0]])
+    y = torch.tensor([0])
+    a = DistillationLoss(T=1.0, alpha=0.0)(s, torch.tensor([[50.0, -50.0]]), y)
+    b = DistillationLoss(T=1.0, alpha=0.0)(s, torch.tensor([[float("nan"), 0.0]]), y)
+    assert a.item() == b.item()
+
+
+def test_unknown_loss_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="not a known distillation loss"):
+        resolve_soft_loss("hintn")
+
+
+# --- the two bugs of the blog-post recipe (DESIGN.md section 2) ----------------------
+
+
+def test_soft_targets_are_powers_of_probabilities_not_softmax_of_probabilities():
+    """Bug 1: softmax(p / T) flattens targets; the right target is p^(1/T), renormalised."""
+
+    class Fixed:
+        classes_ = np.array([0, 1, 2])
+
+        def predict_proba(self, X):
+            return np.tile([0.7, 0.2, 0.1], (len(X), 1))
+
+    T = 2.0
+    logits = torch.from_numpy(teacher_logits(Fixed(), np.zeros((1, 1)), np.array([0, 1, 2])))
+    soft = torch.softmax(logits / T, dim=1).numpy()[0]
+    right = np.array([0.7, 0.2, 0.1]) ** (1 / T)
+    right /= right.sum()
+    wrong = torch.softmax(torch.tensor([0.7, 0.2, 0.1]) / T, dim=0).numpy()
+    np.testing.assert_allclose(soft, right, rtol=1e-5)
+    assert np.abs(soft - wrong).max() > 0.1  # the buggy target is nearly uniform
+    assert wrong.max() < 0.4 < soft.max()

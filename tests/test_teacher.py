@@ -1,0 +1,89 @@
+"""Teacher adapters: logits from probabilities or decision functions, aligned by label."""
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from skdistill._teacher import PROBA_EPS, check_teacher_methods, teacher_logits
+
+X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0], [0.5, 2.5], [2.5, 2.0]])
+
+
+def test_probabilities_become_clipped_log_probabilities():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    proba = forest.predict_proba(X)
+    assert (proba == 0).any()  # forests say exactly 0: the log must be clipped
+    logits = teacher_logits(forest, X, np.array([0, 1, 2]))
+    assert logits.dtype == np.float32
+    np.testing.assert_allclose(logits, np.log(np.clip(proba, PROBA_EPS, None)), rtol=1e-6)
+    assert np.isfinite(logits).all()
+
+
+def test_binary_decision_function_means_logits_zero_and_d():
+    y = np.array([0, 0, 0, 1, 1, 1])
+    svm = LinearSVC().fit(X, y)
+    d = svm.decision_function(X)
+    logits = teacher_logits(svm, X, np.array([0, 1]))
+    np.testing.assert_allclose(logits, np.column_stack([np.zeros_like(d), d]), rtol=1e-6)
+
+
+def test_multiclass_decision_function_is_used_as_is():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    svm = LinearSVC().fit(X, y)
+    np.testing.assert_allclose(
+        teacher_logits(svm, X, np.array([0, 1, 2])), svm.decision_function(X), rtol=1e-6
+    )
+
+
+def test_columns_are_matched_by_label_not_position():
+    y = np.array(["cat", "cat", "dog", "dog", "emu", "emu"])
+    lr = LogisticRegression().fit(X, y)
+    reordered = teacher_logits(lr, X, np.array(["emu", "cat"]))  # subset, other order
+    full = np.log(lr.predict_proba(X))
+    np.testing.assert_allclose(reordered, full[:, [2, 0]], rtol=1e-5)
+
+
+def test_a_label_the_teacher_does_not_know_is_a_clear_error():
+    lr = LogisticRegression().fit(X, np.array([0, 0, 1, 1, 0, 1]))
+    with pytest.raises(ValueError, match=r"does not know the label\(s\) \[7\]"):
+        teacher_logits(lr, X, np.array([0, 1, 7]))
+
+
+def test_teacher_without_scores_is_rejected_before_fitting():
+    class OnlyPredict:
+        def fit(self, X, y):
+            return self
+
+        def predict(self, X):
+            return np.zeros(len(X))
+
+    with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
+        check_teacher_methods(OnlyPredict())
+    with pytest.raises(TypeError, match="fit method"):
+        check_teacher_methods(object())
+
+
+class _BadProba:
+    classes_ = np.array([0, 1])
+
+    def __init__(self, proba):
+        self.proba = np.asarray(proba, dtype=float)
+
+    def predict_proba(self, X):
+        return self.proba
+
+
+@pytest.mark.parametrize(
+    "proba, message",
+    [
+        ([[np.nan, 1.0]], "NaN or infinite"),
+        ([[0.2, 0.2]], "not probability distributions"),
+        ([[0.2, 0.3, 0.5]], r"shape \(1, 3\); expected \(1, 2\)"),
+    ],
+)
+def test_broken_teacher_outputs_are_clear_errors(proba, message):
+    with pytest.raises(ValueError, match=message):
+        teacher_logits(_BadProba(proba), np.zeros((1, 2)), np.array([0, 1]))
