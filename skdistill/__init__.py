@@ -1,21 +1,36 @@
 """skdistill: knowledge distillation as a scikit-learn estimator.
 
-Hand :class:`DistilledClassifier` a big, accurate model and get back a small
-PyTorch network, trained through skorch on the teacher's softened outputs mixed
-with the true labels.
+Hand :class:`DistilledClassifier` (or :class:`DistilledRegressor`) a big,
+accurate model and get back a small PyTorch network, trained through skorch on
+the teacher's softened outputs mixed with the true labels.
 """
 
 from ._classifier import DistilledClassifier
-from ._losses import SOFT_LOSSES, DistillationLoss, hard_label_loss, hinton_kd_loss
+from ._losses import (
+    SOFT_LOSSES,
+    DistillationLoss,
+    RegressionDistillationLoss,
+    decoupled_kd_loss,
+    hard_label_loss,
+    hinton_kd_loss,
+    logit_matching_loss,
+)
+from ._regressor import DistilledRegressor
 from ._student import MLPStudent
+from ._transfer import Munge
 
 __all__ = [
     "SOFT_LOSSES",
     "DistillationLoss",
     "DistilledClassifier",
+    "DistilledRegressor",
     "MLPStudent",
+    "Munge",
+    "RegressionDistillationLoss",
+    "decoupled_kd_loss",
     "hard_label_loss",
     "hinton_kd_loss",
+    "logit_matching_loss",
 ]
 
 __version__ = "0.1.0"

@@ -1,8 +1,10 @@
-"""What every distiller shares: parameters, data checks, the skorch net and inference.
+"""What every distiller shares: parameters, the fit flow, the skorch net and inference.
 
-:class:`BaseDistiller` trains a student network on rows, teacher outputs and
-targets that a concrete estimator (classifier, regressor) has prepared; it knows
-nothing about labels or probabilities.
+:class:`BaseDistiller` runs the steps common to the classifier and the
+regressor -- check the data, fit the teacher on the labelled rows, collect its
+outputs (cross-fitted if asked), add a synthetic transfer set, train the
+student -- and leaves to each estimator what depends on the task: how targets
+are encoded, what the teacher's outputs are, and the training criterion.
 """
 
 import contextlib
@@ -14,18 +16,21 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import DataConversionWarning
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
-from ._callbacks import AgreementScoring
 from ._data import DistillationDataset, TensorBatchLoader
 from ._net import DistillationNet
 from ._params import PrefixedParamsMixin
 from ._student import build_student
+from ._teacher import PRECOMPUTED, check_teacher, fit_teacher, is_prefit
+from ._transfer import Munge
 
 __all__ = ["BaseDistiller"]
 
@@ -34,12 +39,20 @@ PREDICT_CHUNK_ROWS = 65536
 
 
 class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
-    """Shared machinery of the distilled estimators; not for direct use."""
+    """Shared machinery of the distilled estimators; not for direct use.
+
+    Subclasses define ``_task`` ("classifier" or "regressor") and the hooks
+    ``_encode_targets``, ``_teacher_outputs``, ``_out_of_fold_outputs``,
+    ``_precomputed_outputs``, ``_criterion``, ``_unlabelled_target`` and
+    ``_callbacks``.
+    """
 
     _parameter_constraints = {
-        "teacher": [HasMethods(["fit"])],
+        "teacher": [HasMethods(["fit"]), torch.nn.Module, StrOptions({PRECOMPUTED})],
         "student_module": "no_validation",
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "teacher_cv": [None, "cv_object"],
+        "transfer_set": [None, Munge],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -53,30 +66,105 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    # ----------------------------------------------------------------- input
-    def _validate_fit_data(self, X, y, **check_params):
+    # --------------------------------------------------------------- the fit
+    def _fit(self, X, y, precomputed=None):
+        """Fit teacher and student. ``precomputed``: teacher outputs given to fit, or None."""
+        self._check_extra_params()
+        check_teacher(self.teacher, self._task)
+        self._check_precomputed_usage(precomputed)
+        with self._atomic_fit():
+            X32, y, X_teacher = self._validate_fit_data(X, y)
+            target, labelled = self._encode_targets(y)
+            outputs = self._fit_teacher_outputs(X_teacher, y, labelled, precomputed)
+            seed = self._seed()
+            train_idx, valid_idx = self._split_rows(labelled, target, seed)
+            X_all, outputs_all, target_all = self._add_transfer_set(
+                X32, outputs, target, train_idx, seed
+            )
+            train_idx = np.concatenate([train_idx, np.arange(len(X32), len(X_all))])
+            self.student_ = self._train_student(
+                X_all, outputs_all, target_all, train_idx, valid_idx, seed
+            )
+        return self
+
+    def _check_precomputed_usage(self, precomputed):
+        if isinstance(self.teacher, str) and precomputed is None:
+            raise ValueError(
+                "teacher='precomputed' needs the teacher's outputs passed to fit, e.g. "
+                f"fit(X, y, {self._precomputed_names})."
+            )
+        if precomputed is not None and not isinstance(self.teacher, str):
+            raise ValueError(
+                "Teacher outputs were passed to fit but teacher is not 'precomputed'; set "
+                "teacher='precomputed' to use them."
+            )
+        if isinstance(self.teacher, str) and self.transfer_set is not None:
+            raise ValueError(
+                "transfer_set needs a teacher that can label new rows; with "
+                "teacher='precomputed' set transfer_set=None."
+            )
+        if isinstance(self.teacher, str) and self.teacher_cv is not None:
+            raise ValueError(
+                "teacher_cv refits the teacher on folds; with teacher='precomputed' there is "
+                "no teacher to refit, so set teacher_cv=None."
+            )
+
+    def _validate_fit_data(self, X, y):
         """Check X and y as scikit-learn does; return float32 X, y and X for the teacher."""
         X_checked, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), y_numeric=False, **check_params
+            self,
+            X,
+            y,
+            validate_separately=(
+                {"dtype": (np.float64, np.float32)},
+                {"ensure_2d": False, "dtype": None, "ensure_all_finite": self._y_finite},
+            ),
         )
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is raveled.",
+                DataConversionWarning,
+            )
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-dimensional; got shape {y.shape}.")
+        if len(y) != X_checked.shape[0]:
+            raise ValueError(
+                f"X has {X_checked.shape[0]} rows but y has {len(y)}; they must match."
+            )
         X_teacher = X if hasattr(X, "columns") else X_checked
         return _to_float32(X_checked), y, X_teacher
 
-    def _validate_predict_data(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return _to_float32(X)
+    def _fit_teacher_outputs(self, X_teacher, y, labelled, precomputed):
+        """Set ``teacher_`` and return its outputs for every row (float32, 2-d)."""
+        if precomputed is not None:
+            self.teacher_ = None
+            return self._precomputed_outputs(precomputed, len(y))
+        rows = np.flatnonzero(labelled)
+        X_lab = _safe_indexing(X_teacher, rows) if len(rows) < len(y) else X_teacher
+        y_lab = y[rows]
+        self.teacher_ = fit_teacher(self.teacher, X_lab, y_lab)
+        outputs = self._teacher_outputs(self.teacher_, X_teacher)
+        if self.teacher_cv is not None and self._teacher_is_refit():
+            outputs[rows] = self._out_of_fold_outputs(self.teacher, X_lab, y_lab)
+        return outputs
 
-    def _check_device(self):
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} but CUDA is not available on this machine; "
-                "use device='cpu'."
-            )
-        return device
+    def _teacher_is_refit(self):
+        return not (is_prefit(self.teacher) or isinstance(self.teacher, FrozenEstimator))
 
-    # -------------------------------------------------------------- training
+    def _add_transfer_set(self, X32, outputs, target, train_idx, seed):
+        """Append synthetic rows sampled around the training rows (never the held-out ones)."""
+        if self.transfer_set is None:
+            return X32, outputs, target
+        synthetic = self.transfer_set.generate(X32[train_idx], random_state=seed)
+        synthetic_outputs = self._teacher_outputs(self.teacher_, synthetic)
+        synthetic_target = np.full(len(synthetic), self._unlabelled_target, dtype=target.dtype)
+        return (
+            np.concatenate([X32, synthetic]),
+            np.concatenate([outputs, synthetic_outputs]),
+            np.concatenate([target, synthetic_target]),
+        )
+
     @contextlib.contextmanager
     def _atomic_fit(self):
         """Restore the previous fitted state if fitting fails, so no half-fitted model remains."""
@@ -92,52 +180,59 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def _seed(self):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
-    def _split_rows(self, n_rows, stratify, seed):
-        """Return (train, valid) row indices; valid is None without a hold-out."""
-        rows = np.arange(n_rows)
+    def _split_rows(self, labelled, target, seed):
+        """Return (train, valid) row indices; only labelled real rows are held out."""
+        rows = np.arange(len(labelled))
+        labelled_rows = rows[labelled]
         if not self.validation_fraction:
             return rows, None
-        n_valid = math.ceil(self.validation_fraction * n_rows)
-        if n_valid >= n_rows:
+        n_valid = math.ceil(self.validation_fraction * len(labelled_rows))
+        if n_valid >= len(labelled_rows):
             warnings.warn(
-                f"Too few rows ({n_rows}) to hold out validation_fraction="
-                f"{self.validation_fraction}; training without a validation split "
-                "or early stopping.",
+                f"Too few labelled rows ({len(labelled_rows)}) to hold out "
+                f"validation_fraction={self.validation_fraction}; training without a "
+                "validation split or early stopping.",
                 UserWarning,
             )
             return rows, None
+        stratify = target[labelled_rows] if self._task == "classifier" else None
         if stratify is not None:
             _, counts = np.unique(stratify, return_counts=True)
-            if counts.min() < 2 or n_valid < len(counts) or n_rows - n_valid < len(counts):
+            n_train = len(labelled_rows) - n_valid
+            if counts.min() < 2 or n_valid < len(counts) or n_train < len(counts):
                 stratify = None
-        train, valid = train_test_split(
-            rows, test_size=n_valid, random_state=seed, stratify=stratify
+        _, valid = train_test_split(
+            labelled_rows, test_size=n_valid, random_state=seed, stratify=stratify
         )
-        return np.sort(train), np.sort(valid)
+        valid = np.sort(valid)
+        return np.setdiff1d(rows, valid), valid
 
-    def _make_net(self, module, criterion, seed, has_valid):
-        callbacks = [("agreement", AgreementScoring())]
-        if has_valid and self.n_iter_no_change:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
-                    ),
-                )
+    # ----------------------------------------------------------- the student
+    def _check_device(self):
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but CUDA is not available on this machine; "
+                "use device='cpu'."
             )
+        return device
+
+    def _make_net(self, module, seed, has_valid):
+        callbacks = list(self._callbacks())
+        if has_valid and self.n_iter_no_change:
+            stopping = EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
+            )
+            callbacks.append(("early_stopping", stopping))
         callbacks += copy.deepcopy(self.callbacks or [])
-        iterator_kwargs = {
-            "iterator_train__shuffle": True,
-            "iterator_train__seed": seed,
-            **{f"iterator_train__{k}": v for k, v in self._routed_params("iterator_train").items()},
-            **{f"iterator_valid__{k}": v for k, v in self._routed_params("iterator_valid").items()},
-            **{f"optimizer__{k}": v for k, v in self._routed_params("optimizer").items()},
-            **{f"callbacks__{k}": v for k, v in self._routed_params("callbacks").items()},
+        routed = {
+            f"{prefix}__{name}": value
+            for prefix in ("iterator_train", "iterator_valid", "optimizer", "callbacks")
+            for name, value in self._routed_params(prefix).items()
         }
         return DistillationNet(
             module=module,
-            criterion=criterion,
+            criterion=self._criterion(),
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -148,27 +243,15 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             callbacks=callbacks,
             verbose=self.verbose,
             device=self.device,
-            **iterator_kwargs,
+            **{"iterator_train__shuffle": True, "iterator_train__seed": seed, **routed},
         )
 
-    def _train_student(self, X, teacher_out, target, criterion, n_outputs, stratify=None):
-        """Fit (or, with warm_start, continue fitting) ``self.student_``.
-
-        Parameters
-        ----------
-        X : float32 ndarray (n, n_features)
-        teacher_out : float32 ndarray (n, n_outputs), aligned with the student's outputs
-        target : ndarray (n,), class indices or regression targets
-        criterion : nn.Module called as criterion(student_out, teacher_out, target)
-        n_outputs : int
-        stratify : ndarray or None, labels for a stratified validation split
-        """
+    def _train_student(self, X, outputs, target, train_idx, valid_idx, seed):
+        """Fit (or, with warm_start, continue fitting) the student net and return it."""
         device = self._check_device()
-        seed = self._seed()
         rows = DistillationDataset(
-            torch.from_numpy(X), torch.from_numpy(teacher_out), torch.from_numpy(target)
+            torch.from_numpy(X), torch.from_numpy(outputs), torch.from_numpy(target)
         ).to(device)
-        train_idx, valid_idx = self._split_rows(len(X), stratify, seed)
         train = torch.utils.data.Subset(rows, train_idx)
         valid = None if valid_idx is None else torch.utils.data.Subset(rows, valid_idx)
 
@@ -178,12 +261,16 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             net = getattr(self, "student_", None) if self.warm_start else None
             if net is None:
                 module = build_student(
-                    self.student_module, self._routed_params("module"), X.shape[1], n_outputs
+                    self.student_module,
+                    self._routed_params("module"),
+                    X.shape[1],
+                    outputs.shape[1],
+                    self._task,
                 )
-                net = self._make_net(module, criterion, seed, has_valid=valid is not None)
+                net = self._make_net(module, seed, has_valid=valid is not None)
                 net.initialize()
             else:
-                net.criterion = criterion
+                net.criterion = self._criterion()
                 net.initialize_criterion()
                 net.set_params(max_epochs=self.max_epochs, lr=self.lr, verbose=self.verbose)
             net.train_split = None if valid is None else predefined_split(valid)
@@ -194,6 +281,11 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         return net
 
     # ------------------------------------------------------------- inference
+    def _validate_predict_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return _to_float32(X)
+
     def _student_output(self, X):
         """Raw student outputs for float32 rows, as a float64 ndarray."""
         net = self.student_

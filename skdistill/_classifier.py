@@ -4,13 +4,14 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseDistiller
+from ._callbacks import AgreementScoring
 from ._losses import SOFT_LOSSES, DistillationLoss
-from ._teacher import check_teacher_methods, teacher_logits
+from ._teacher import logits_from_proba, out_of_fold_logits, teacher_logits
 
 __all__ = ["DistilledClassifier"]
 
@@ -34,28 +35,49 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
 
     Parameters
     ----------
-    teacher : classifier
-        An unfitted scikit-learn classifier, cloned and fitted on ``(X, y)`` in
-        ``fit`` (``teacher_``); or a fitted one wrapped in
-        ``sklearn.frozen.FrozenEstimator``, used as is and never refitted (also
-        inside ``GridSearchCV``). A bare fitted classifier is refitted, like any
-        scikit-learn meta-estimator does. It needs ``predict_proba`` or
+    teacher : classifier, torch.nn.Module, fitted skorch net or "precomputed"
+        An unfitted scikit-learn classifier is cloned and fitted on the
+        labelled rows in ``fit`` (``teacher_``). A fitted one wrapped in
+        ``sklearn.frozen.FrozenEstimator`` is used as is and never refitted
+        (also inside ``GridSearchCV``); a bare fitted classifier is refitted,
+        as scikit-learn meta-estimators do. It needs ``predict_proba`` or
         ``decision_function``; a frozen teacher may know more labels than ``y``
-        holds, never fewer.
+        holds, never fewer. A trained ``torch.nn.Module`` or fitted skorch net
+        is used as is; a module's output columns are the logits of the sorted
+        labels. ``"precomputed"``: the teacher's outputs are passed to ``fit``
+        as ``teacher_proba`` or ``teacher_logits`` (for a teacher behind an API).
     student_module : None, torch.nn.Module subclass or instance, default=None
         The student; it maps float32 rows to logits. A class whose constructor
-        takes ``n_features`` and/or ``n_classes`` gets them from the data; its
-        other arguments are set as ``module__<name>=value``. An instance is
-        deep-copied at fit. ``None`` is :class:`MLPStudent`, whose hidden sizes
-        are ``module__hidden_layer_sizes`` (default ``(64,)``).
+        takes ``n_features``, ``n_classes`` and/or ``n_outputs`` gets them from
+        the data; its other arguments are set as ``module__<name>=value``. An
+        instance is deep-copied at fit. ``None`` is :class:`MLPStudent`, whose
+        hidden sizes are ``module__hidden_layer_sizes`` (default ``(64,)``).
     T : float > 0, default=1.0
         Softmax temperature of the teacher term.
     alpha : float in [0, 1], default=0.5
         Weight of the teacher term (see above).
-    loss : {"hinton"} or callable, default="hinton"
-        The teacher term; a callable has the signature
-        ``loss(student_logits, teacher_logits, target, *, T)`` and returns a
-        scalar tensor (``target`` holds class indices, -1 for unlabelled rows).
+    loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
+        The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
+        row-centred teacher logits), or decoupled KD (weights
+        ``loss__tckd_weight=1.0``, ``loss__nckd_weight=8.0``). A callable has
+        the signature ``loss(student_logits, teacher_logits, target, *, T,
+        **loss_params)`` and returns a scalar tensor (``target`` holds class
+        indices, -1 for unlabelled rows). ``loss__<name>`` parameters reach it.
+    teacher_cv : None, int or cross-validation splitter, default=None
+        If set, the soft targets of the labelled rows come from
+        ``cross_val_predict`` (the teacher speaks about rows it has not
+        memorised); ``teacher_`` is still fitted on all labelled rows. Ignored
+        for frozen, torch and skorch teachers, which are not refitted.
+    transfer_set : None or Munge, default=None
+        Synthetic rows labelled by the teacher only, added to the training
+        rows (never to the validation rows), e.g. ``Munge(n_copies=5)``.
+    unlabeled_label : None or label, default=None
+        Rows whose label equals this value have no label: they contribute the
+        teacher term only, are not held out for validation and the teacher is
+        not fitted on them. scikit-learn's semi-supervised convention is ``-1``;
+        it is not the default, because ``-1`` is a real class in many binary
+        problems. With string labels use a string marker (e.g. ``"?"``): numpy
+        cannot mix strings and numbers in one label array.
     max_epochs : int, default=200
         Upper bound on training epochs.
     batch_size : int, default=64
@@ -64,9 +86,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its other arguments are set as ``optimizer__<name>=value``.
     validation_fraction : float in (0, 1) or None, default=0.1
-        Share of rows held out (stratified) to log ``valid_acc``,
-        ``valid_agreement`` and ``valid_loss`` each epoch and to stop early. None
-        trains on every row without early stopping.
+        Share of labelled rows held out (stratified) to log ``valid_acc``,
+        ``valid_agreement`` and ``valid_loss`` each epoch and to stop early.
+        None trains on every row without early stopping.
     n_iter_no_change : int or None, default=10
         Stop when ``valid_loss`` has not improved for this many epochs and
         restore the best epoch's weights. None trains ``max_epochs`` epochs.
@@ -80,16 +102,18 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     verbose : int, default=0
         skorch's per-epoch log when > 0.
     random_state : int, RandomState instance or None, default=None
-        Seeds the student's initialisation, the validation split and the batch
-        order: the same seed and data give identical predictions.
+        Seeds the student's initialisation, the validation split, the batch
+        order and the transfer set: the same seed and data give identical
+        predictions.
     **kwargs
         skorch-style routed parameters: ``module__*``, ``optimizer__*``,
-        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
+        ``loss__*``.
 
     Attributes
     ----------
-    teacher_ : classifier
-        The fitted teacher.
+    teacher_ : classifier or None
+        The fitted teacher (None when ``teacher="precomputed"``).
     student_ : skorch.NeuralNet
         The fitted student net; ``student_.module_`` is the torch module and
         ``student_.history`` the per-epoch log.
@@ -117,10 +141,16 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     array([1., 1.])
     """
 
+    _task = "classifier"
+    _y_finite = True
+    _unlabelled_target = -1
+    _precomputed_names = "teacher_proba=... or teacher_logits=..."
+
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
         "T": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions(set(SOFT_LOSSES)), callable],
+        "unlabeled_label": "no_validation",
     }
 
     def __init__(
@@ -131,6 +161,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         T=1.0,
         alpha=0.5,
         loss="hinton",
+        teacher_cv=None,
+        transfer_set=None,
+        unlabeled_label=None,
         max_epochs=200,
         batch_size=64,
         lr=1e-3,
@@ -149,6 +182,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         self.T = T
         self.alpha = alpha
         self.loss = loss
+        self.teacher_cv = teacher_cv
+        self.transfer_set = transfer_set
+        self.unlabeled_label = unlabeled_label
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -163,49 +199,34 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         self._store_extra_params(kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, teacher_proba=None, teacher_logits=None):
         """Fit the teacher (unless frozen), then train the student on its soft targets.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Class labels of any type scikit-learn accepts.
+            Class labels of any type scikit-learn accepts; ``unlabeled_label``
+            marks rows without a label.
+        teacher_proba, teacher_logits : array-like of shape (n_samples, n_classes), default=None
+            With ``teacher="precomputed"``, exactly one of them: the teacher's
+            probabilities or logits for each row of X, columns in the order of
+            ``np.unique`` of the labels. Sample-aligned, so GridSearchCV splits
+            them with the rows (request them with
+            ``set_fit_request(teacher_proba=True)`` when metadata routing is on).
 
         Returns
         -------
         self : DistilledClassifier
         """
-        self._check_extra_params()
-        check_teacher_methods(self.teacher)
-        with self._atomic_fit():
-            X32, y, X_teacher = self._validate_fit_data(X, y)
-            check_classification_targets(y)
-            classes, y_index = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    f"y has only one class ({classes[0]!r}); a classifier needs at least "
-                    "two classes to learn from."
-                )
-            if self.warm_start and hasattr(self, "classes_"):
-                if not np.array_equal(classes, self.classes_):
-                    raise ValueError(
-                        f"warm_start=True but y has classes {classes.tolist()} while the "
-                        f"fitted student predicts {self.classes_.tolist()}."
-                    )
-            self.classes_ = classes
-            self.teacher_ = _fit_teacher(self.teacher, X_teacher, y)
-            logits = teacher_logits(self.teacher_, X_teacher, classes)
-            criterion = DistillationLoss(T=self.T, alpha=self.alpha, loss=self.loss)
-            self.student_ = self._train_student(
-                X32,
-                logits,
-                y_index.astype(np.int64),
-                criterion,
-                n_outputs=len(classes),
-                stratify=y_index,
-            )
-        return self
+        if teacher_proba is not None and teacher_logits is not None:
+            raise ValueError("Pass teacher_proba or teacher_logits to fit, not both.")
+        precomputed = None
+        if teacher_proba is not None:
+            precomputed = ("proba", teacher_proba)
+        elif teacher_logits is not None:
+            precomputed = ("logits", teacher_logits)
+        return self._fit(X, y, precomputed)
 
     def predict_proba(self, X):
         """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.
@@ -236,13 +257,56 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    # ---------------------------------------------------- hooks of the fit
+    def _encode_targets(self, y):
+        if self.unlabeled_label is None:
+            labelled = np.ones(len(y), dtype=bool)
+        else:
+            labelled = np.asarray(y != self.unlabeled_label, dtype=bool).reshape(len(y))
+        check_classification_targets(y[labelled])
+        classes, index = np.unique(y[labelled], return_inverse=True)
+        if len(classes) < 2:
+            what = f"({classes[0]!r})" if len(classes) else "(every row is unlabelled)"
+            raise ValueError(
+                f"y has only one class {what} among its labelled rows; a classifier needs "
+                "at least two classes to learn from."
+            )
+        if self.warm_start and hasattr(self, "classes_"):
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"warm_start=True but y has classes {classes.tolist()} while the "
+                    f"fitted student predicts {self.classes_.tolist()}."
+                )
+        self.classes_ = classes
+        target = np.full(len(y), self._unlabelled_target, dtype=np.int64)
+        target[labelled] = index
+        return target, labelled
 
-def _fit_teacher(teacher, X, y):
-    """Clone and fit the teacher; a FrozenEstimator clones to itself and ignores fit."""
-    fitted = clone(teacher)
-    try:
-        fitted.fit(X, y)
-    except Exception as exc:
-        exc.add_note(f"(raised while fitting the teacher {type(teacher).__name__} in DistilledClassifier.fit)")
-        raise
-    return fitted
+    def _teacher_outputs(self, teacher, X):
+        return teacher_logits(teacher, X, self.classes_)
+
+    def _out_of_fold_outputs(self, teacher, X, y):
+        return out_of_fold_logits(teacher, X, y, self.classes_, self.teacher_cv)
+
+    def _precomputed_outputs(self, precomputed, n_rows):
+        kind, values = precomputed
+        values = np.asarray(values, dtype=np.float64)
+        expected = (n_rows, len(self.classes_))
+        if values.shape != expected:
+            raise ValueError(
+                f"teacher_{kind} has shape {values.shape}; expected {expected}: one row per "
+                f"row of X and one column per class of y, in the order {self.classes_.tolist()}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"teacher_{kind} holds NaN or infinite values.")
+        if kind == "proba":
+            values = logits_from_proba(values, "teacher_proba")
+        return values.astype(np.float32)
+
+    def _criterion(self):
+        return DistillationLoss(
+            T=self.T, alpha=self.alpha, loss=self.loss, loss_params=self._routed_params("loss")
+        )
+
+    def _callbacks(self):
+        return [("agreement", AgreementScoring())]

@@ -22,8 +22,11 @@ from torch import nn
 __all__ = [
     "SOFT_LOSSES",
     "DistillationLoss",
+    "RegressionDistillationLoss",
+    "decoupled_kd_loss",
     "hard_label_loss",
     "hinton_kd_loss",
+    "logit_matching_loss",
     "resolve_soft_loss",
 ]
 
@@ -67,12 +70,79 @@ def hard_label_loss(student_logits, target):
     return (per_row * labelled).sum() / labelled.sum().clamp(min=1)
 
 
-SOFT_LOSSES = {"hinton": hinton_kd_loss}
+def logit_matching_loss(student_logits, teacher_logits, target, *, T=1.0):
+    """Ba & Caruana (2014) logit matching: mean squared error to the teacher's logits.
+
+    The teacher's logits are centred per row first (logits from probabilities
+    are only defined up to a constant per row). ``T`` and ``target`` are not used.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = torch.tensor([[1.0, 0.0]])
+    >>> t = torch.tensor([[5.0, 3.0]])  # centred: [1, -1]
+    >>> logit_matching_loss(s, t, None).item()  # ((1 - 1)^2 + (0 + 1)^2) / 2
+    0.5
+    """
+    centred = teacher_logits - teacher_logits.mean(dim=-1, keepdim=True)
+    return F.mse_loss(student_logits, centred)
+
+
+_MASK = 1e4  # subtracted from the target logit to take it out of a softmax
+
+
+def decoupled_kd_loss(
+    student_logits, teacher_logits, target, *, T, tckd_weight=1.0, nckd_weight=8.0
+):
+    """Zhao et al. (2022) decoupled KD: target-class and non-target-class terms.
+
+    ``tckd_weight * TCKD + nckd_weight * NCKD``, both ``T**2``-scaled and
+    batch-averaged. TCKD is the KL between the binary distributions
+    ``[p(target), 1 - p(target)]`` of teacher and student; NCKD the KL between
+    their distributions over the non-target classes. Rows without a label
+    (``target == -1``) use the teacher's argmax as target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[2.0, 1.0, 0.0]])
+    >>> decoupled_kd_loss(z, z, torch.tensor([0]), T=2.0).item()
+    0.0
+    """
+    target = torch.where(target >= 0, target, teacher_logits.argmax(dim=-1))
+    mask = F.one_hot(target, student_logits.shape[-1]).to(student_logits.dtype)
+    zs, zt = student_logits / T, teacher_logits / T
+
+    def binary_and_rest(z):
+        log_all = torch.logsumexp(z, dim=-1)
+        log_rest = torch.logsumexp(z - _MASK * mask, dim=-1)
+        log_target = (z * mask).sum(dim=-1) - log_all
+        binary = torch.stack([log_target, log_rest - log_all], dim=-1)
+        return binary, F.log_softmax(z - _MASK * mask, dim=-1)
+
+    bs, rest_s = binary_and_rest(zs)
+    bt, rest_t = binary_and_rest(zt)
+    tckd = F.kl_div(bs, bt, reduction="batchmean", log_target=True)
+    nckd = F.kl_div(rest_s, rest_t, reduction="batchmean", log_target=True)
+    return (tckd_weight * tckd + nckd_weight * nckd) * (T * T)
+
+
+SOFT_LOSSES = {
+    "hinton": hinton_kd_loss,
+    "logit_matching": logit_matching_loss,
+    "dkd": decoupled_kd_loss,
+}
 """The built-in soft losses, by the name accepted by the ``loss`` parameter."""
 
 
 def resolve_soft_loss(loss):
-    """Return the soft-loss callable named by ``loss`` (a key of SOFT_LOSSES or a callable)."""
+    """Return the soft-loss callable named by ``loss`` (a key of SOFT_LOSSES or a callable).
+
+    Examples
+    --------
+    >>> resolve_soft_loss("dkd").__name__
+    'decoupled_kd_loss'
+    """
     if callable(loss):
         return loss
     try:
@@ -96,6 +166,8 @@ class DistillationLoss(nn.Module):
         Weight of the teacher (soft) term; ``0`` is hard-label training only.
     loss : str or callable, default="hinton"
         The soft term, see :data:`SOFT_LOSSES`.
+    loss_params : dict, default=None
+        Extra keyword arguments of the soft term (e.g. ``nckd_weight`` for "dkd").
 
     Examples
     --------
@@ -106,18 +178,52 @@ class DistillationLoss(nn.Module):
     0.693147
     """
 
-    def __init__(self, T=1.0, alpha=0.5, loss="hinton"):
+    def __init__(self, T=1.0, alpha=0.5, loss="hinton", loss_params=None):
         super().__init__()
         self.T = T
         self.alpha = alpha
         self.soft_loss = resolve_soft_loss(loss)
+        self.loss_params = dict(loss_params or {})
 
     def forward(self, student_logits, teacher_logits, target):
         """Return the mixed loss of one batch."""
         loss = student_logits.new_zeros(())
         if self.alpha > 0:
-            soft = self.soft_loss(student_logits, teacher_logits, target, T=self.T)
+            soft = self.soft_loss(
+                student_logits, teacher_logits, target, T=self.T, **self.loss_params
+            )
             loss = loss + self.alpha * soft
         if self.alpha < 1:
             loss = loss + (1 - self.alpha) * hard_label_loss(student_logits, target)
+        return loss
+
+
+class RegressionDistillationLoss(nn.Module):
+    """``alpha * MSE(student, teacher) + (1 - alpha) * MSE(student, y)``.
+
+    Rows whose target is NaN (unlabelled) contribute the teacher term only.
+
+    Examples
+    --------
+    >>> import torch
+    >>> criterion = RegressionDistillationLoss(alpha=0.25)
+    >>> s, t = torch.tensor([[1.0], [1.0]]), torch.tensor([[3.0], [1.0]])
+    >>> criterion(s, t, torch.tensor([0.0, float("nan")])).item()  # 0.25 * 2 + 0.75 * 1
+    1.25
+    """
+
+    def __init__(self, alpha=0.5):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, student_out, teacher_out, target):
+        """Return the mixed loss of one batch."""
+        student_out = student_out.reshape(len(target), -1)[:, 0]
+        loss = student_out.new_zeros(())
+        if self.alpha > 0:
+            loss = loss + self.alpha * F.mse_loss(student_out, teacher_out.reshape(-1))
+        if self.alpha < 1:
+            labelled = ~torch.isnan(target)
+            squared = (student_out - torch.nan_to_num(target)) ** 2 * labelled
+            loss = loss + (1 - self.alpha) * squared.sum() / labelled.sum().clamp(min=1)
         return loss

@@ -11,8 +11,8 @@ import difflib
 
 __all__ = ["PrefixedParamsMixin", "ROUTED_PREFIXES"]
 
-ROUTED_PREFIXES = ("module", "optimizer", "iterator_train", "iterator_valid", "callbacks")
-"""Parameter prefixes routed to the student module or the skorch net."""
+ROUTED_PREFIXES = ("module", "optimizer", "iterator_train", "iterator_valid", "callbacks", "loss")
+"""Parameter prefixes routed to the student module, the skorch net or the soft loss."""
 
 
 def _is_routed(name):
@@ -35,8 +35,9 @@ class PrefixedParamsMixin:
         return params
 
     def set_params(self, **params):
-        """Set parameters; ``module__*``, ``optimizer__*``, ``iterator_train__*``,
-        ``iterator_valid__*`` and ``callbacks__*`` are accepted as new names."""
+        """Set parameters; names with a routed prefix (``module__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``, ``loss__*``) are
+        accepted as new names."""
         routed = {name: value for name, value in params.items() if _is_routed(name)}
         self._extra_params.update(routed)
         rest = {name: value for name, value in params.items() if name not in routed}

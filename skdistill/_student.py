@@ -1,10 +1,11 @@
 """The student network: the built-in MLP and how a user's module gets built.
 
 A student is any ``torch.nn.Module`` mapping a float32 batch ``(n, n_features)``
-to logits ``(n, n_classes)``. Given as a class, it is built at fit time; if its
-constructor takes ``n_features`` and/or ``n_classes`` they come from the data,
-so one class serves every data set. Its other arguments are set skorch-style,
-``module__<name>=value``.
+to logits ``(n, n_classes)`` (a classifier) or predictions ``(n, 1)`` (a
+regressor). Given as a class, it is built at fit time; if its constructor takes
+``n_features``, ``n_classes`` (classifiers) or ``n_outputs`` (the number of
+output columns, both tasks) they come from the data, so one class serves every
+data set. Its other arguments are set skorch-style, ``module__<name>=value``.
 """
 
 import copy
@@ -23,8 +24,8 @@ class MLPStudent(nn.Module):
     ----------
     n_features : int
         Width of the input.
-    n_classes : int
-        Number of output logits.
+    n_outputs : int
+        Number of outputs: the classes' logits, or 1 for a regressor.
     hidden_layer_sizes : tuple of int, default=(64,)
         Width of each hidden layer; ``()`` gives a linear (softmax regression) student.
     dropout : float, default=0.0
@@ -33,12 +34,12 @@ class MLPStudent(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> net = MLPStudent(n_features=4, n_classes=3, hidden_layer_sizes=(8,))
+    >>> net = MLPStudent(n_features=4, n_outputs=3, hidden_layer_sizes=(8,))
     >>> net(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
     """
 
-    def __init__(self, n_features, n_classes, hidden_layer_sizes=(64,), dropout=0.0):
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), dropout=0.0):
         super().__init__()
         layers = []
         width = n_features
@@ -47,7 +48,7 @@ class MLPStudent(nn.Module):
             if dropout:
                 layers.append(nn.Dropout(dropout))
             width = size
-        layers.append(nn.Linear(width, n_classes))
+        layers.append(nn.Linear(width, n_outputs))
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
@@ -61,18 +62,20 @@ def _describe(student_module):
     return type(student_module).__name__
 
 
-def build_student(student_module, module_params, n_features, n_classes):
+def build_student(student_module, module_params, n_features, n_outputs, task="classifier"):
     """Build the student ``nn.Module`` for data of the given shape and check its output.
 
     Parameters
     ----------
     student_module : None, nn.Module subclass or nn.Module instance
         ``None`` builds :class:`MLPStudent`. A class is instantiated with
-        ``module_params`` plus ``n_features``/``n_classes`` when its constructor
-        takes them. An instance is deep-copied, so fitting never changes it.
+        ``module_params`` plus ``n_features``, ``n_outputs`` and (for a
+        classifier) ``n_classes`` when its constructor takes them. An instance is
+        deep-copied, so fitting never changes it.
     module_params : dict
         Constructor arguments (the ``module__`` parameters, prefix removed).
-    n_features, n_classes : int
+    n_features, n_outputs : int
+    task : {"classifier", "regressor"}
 
     Returns
     -------
@@ -80,7 +83,7 @@ def build_student(student_module, module_params, n_features, n_classes):
 
     Examples
     --------
-    >>> build_student(None, {"hidden_layer_sizes": (3,)}, n_features=2, n_classes=2)
+    >>> build_student(None, {"hidden_layer_sizes": (3,)}, n_features=2, n_outputs=2)
     MLPStudent(
       (layers): Sequential(
         (0): Linear(in_features=2, out_features=3, bias=True)
@@ -104,10 +107,12 @@ def build_student(student_module, module_params, n_features, n_classes):
             accepted = inspect.signature(student_module).parameters
         except (TypeError, ValueError):
             accepted = {}
-        if "n_features" in accepted:
-            kwargs.setdefault("n_features", n_features)
-        if "n_classes" in accepted:
-            kwargs.setdefault("n_classes", n_classes)
+        shapes = {"n_features": n_features, "n_outputs": n_outputs}
+        if task == "classifier":
+            shapes["n_classes"] = n_outputs
+        for name, value in shapes.items():
+            if name in accepted:
+                kwargs.setdefault(name, value)
         try:
             module = student_module(**kwargs)
         except Exception as exc:
@@ -120,11 +125,11 @@ def build_student(student_module, module_params, n_features, n_classes):
             "student_module must be None, a torch.nn.Module subclass or an instance of "
             f"one; got {student_module!r}."
         )
-    _check_output_shape(module, n_features, n_classes)
+    _check_output_shape(module, n_features, n_outputs, task)
     return module
 
 
-def _check_output_shape(module, n_features, n_classes):
+def _check_output_shape(module, n_features, n_outputs, task):
     name = _describe(module)
     was_training = module.training
     module.eval()
@@ -138,10 +143,15 @@ def _check_output_shape(module, n_features, n_classes):
         ) from exc
     finally:
         module.train(was_training)
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, n_classes):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    if task == "classifier" and shape != (2, n_outputs):
         raise ValueError(
             f"The student_module {name} must return logits of shape (n_samples, "
-            f"{n_classes}) for this data ({n_classes} classes); on a batch of 2 rows it "
+            f"{n_outputs}) for this data ({n_outputs} classes); on a batch of 2 rows it "
             f"returned {shape}."
+        )
+    if task == "regressor" and shape not in ((2,), (2, 1)):
+        raise ValueError(
+            f"The student_module {name} must return predictions of shape (n_samples,) or "
+            f"(n_samples, 1); on a batch of 2 rows it returned {shape}."
         )

@@ -50,7 +50,7 @@ def test_agreement_is_student_argmax_equal_to_teacher_argmax(iris, fast):
     clf = fast(max_epochs=3, validation_fraction=0.5, n_iter_no_change=None, random_state=3)
     clf.fit(X, y)
     # Recompute on the validation rows: same split as the net used.
-    _, valid_idx = clf._split_rows(len(X), y, clf._seed())
+    _, valid_idx = clf._split_rows(np.ones(len(X), dtype=bool), y, clf._seed())
     student = clf.predict(X[valid_idx])
     teacher = clf.teacher_.predict(X[valid_idx])
     assert clf.student_.history[-1, "valid_agreement"] == pytest.approx(np.mean(student == teacher))

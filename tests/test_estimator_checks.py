@@ -1,13 +1,20 @@
 """scikit-learn's own estimator checks, every one of them, with no expected failures."""
 
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill import DistilledClassifier
+from skdistill import DistilledClassifier, DistilledRegressor
 
 ESTIMATORS = [
     DistilledClassifier(
         LogisticRegression(),
+        max_epochs=20,
+        lr=0.01,
+        random_state=0,
+        module__hidden_layer_sizes=(16,),
+    ),
+    DistilledRegressor(
+        Ridge(),
         max_epochs=20,
         lr=0.01,
         random_state=0,

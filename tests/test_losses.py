@@ -116,3 +116,76 @@ def test_soft_targets_are_powers_of_probabilities_not_softmax_of_probabilities()
     np.testing.assert_allclose(soft, right, rtol=1e-5)
     assert np.abs(soft - wrong).max() > 0.1  # the buggy target is nearly uniform
     assert wrong.max() < 0.4 < soft.max()
+
+
+# --- the rest of the loss family ------------------------------------------------------
+
+
+def test_logit_matching_golden_value():
+    from skdistill import logit_matching_loss
+
+    s = torch.tensor([[1.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    t = torch.tensor([[3.0, 2.0, 1.0], [0.0, 3.0, 0.0]])  # centred: [1, 0, -1] and [-1, 2, -1]
+    expected = (0 + 0 + 0 + 1 + 4 + 1) / 6
+    assert logit_matching_loss(s, t, None).item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("T", [1.0, 3.0])
+def test_decoupled_kd_golden_value(T):
+    from skdistill import decoupled_kd_loss
+
+    s, t, target = [1.0, 0.0, -1.0], [0.5, 2.0, 0.0], 0
+    ps, pt = _softmax([v / T for v in s]), _softmax([v / T for v in t])
+    tckd = _kl([pt[0], 1 - pt[0]], [ps[0], 1 - ps[0]])
+    nckd = _kl(_softmax([v / T for v in t[1:]]), _softmax([v / T for v in s[1:]]))
+    expected = (1.0 * tckd + 8.0 * nckd) * T * T
+    got = decoupled_kd_loss(torch.tensor([s]), torch.tensor([t]), torch.tensor([target]), T=T)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+    if T == 1.0:
+        assert expected == pytest.approx(1.07198, abs=1e-4)  # worked by hand in the PR notes
+    weighted = decoupled_kd_loss(
+        torch.tensor([s]), torch.tensor([t]), torch.tensor([target]), T=T, tckd_weight=2.0, nckd_weight=0.0
+    )
+    assert weighted.item() == pytest.approx(2 * tckd * T * T, rel=1e-5)
+
+
+def test_decoupled_kd_unlabelled_rows_use_the_teacher_argmax():
+    from skdistill import decoupled_kd_loss
+
+    s, t = torch.tensor([[1.0, 0.0, -1.0]]), torch.tensor([[0.5, 2.0, 0.0]])
+    unlabelled = decoupled_kd_loss(s, t, torch.tensor([-1]), T=1.0)
+    as_argmax = decoupled_kd_loss(s, t, torch.tensor([1]), T=1.0)
+    assert unlabelled.item() == pytest.approx(as_argmax.item())
+
+
+def test_decoupled_kd_gradients_are_finite():
+    from skdistill import decoupled_kd_loss
+
+    s = torch.randn(8, 4, requires_grad=True)
+    t = torch.randn(8, 4) * 20
+    decoupled_kd_loss(s, t, torch.randint(0, 4, (8,)), T=2.0).backward()
+    assert torch.isfinite(s.grad).all()
+
+
+def test_loss_params_and_callables_reach_the_soft_term():
+    seen = {}
+
+    def my_loss(student_logits, teacher_logits, target, *, T, scale=1.0):
+        seen.update(T=T, scale=scale)
+        return scale * (student_logits - teacher_logits).pow(2).mean()
+
+    criterion = DistillationLoss(T=3.0, alpha=1.0, loss=my_loss, loss_params={"scale": 2.0})
+    got = criterion(torch.ones(2, 2), torch.zeros(2, 2), torch.tensor([0, 1]))
+    assert got.item() == 2.0 and seen == {"T": 3.0, "scale": 2.0}
+
+
+def test_regression_distillation_loss_golden():
+    from skdistill import RegressionDistillationLoss
+
+    s = torch.tensor([[1.0], [2.0], [0.0]])
+    t = torch.tensor([[0.0], [2.0], [2.0]])
+    y = torch.tensor([3.0, float("nan"), 1.0])
+    teacher_term = (1 + 0 + 4) / 3
+    label_term = (4 + 1) / 2  # the NaN row has no label
+    got = RegressionDistillationLoss(alpha=0.3)(s, t, y).item()
+    assert got == pytest.approx(0.3 * teacher_term + 0.7 * label_term, rel=1e-6)

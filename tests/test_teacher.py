@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from skdistill._teacher import PROBA_EPS, check_teacher_methods, teacher_logits
+from skdistill._teacher import PROBA_EPS, check_teacher, teacher_logits
 
 X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0], [0.5, 2.5], [2.5, 2.0]])
 
@@ -61,9 +61,11 @@ def test_teacher_without_scores_is_rejected_before_fitting():
             return np.zeros(len(X))
 
     with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
-        check_teacher_methods(OnlyPredict())
+        check_teacher(OnlyPredict(), "classifier")
     with pytest.raises(TypeError, match="fit method"):
-        check_teacher_methods(object())
+        check_teacher(object(), "classifier")
+    with pytest.raises(ValueError, match="only string accepted is 'precomputed'"):
+        check_teacher("precomputd", "classifier")
 
 
 class _BadProba:
@@ -80,6 +82,7 @@ class _BadProba:
     "proba, message",
     [
         ([[np.nan, 1.0]], "NaN or infinite"),
+        ([[-0.5, 1.5]], "not probability distributions"),
         ([[0.2, 0.2]], "not probability distributions"),
         ([[0.2, 0.3, 0.5]], r"shape \(1, 3\); expected \(1, 2\)"),
     ],
@@ -87,3 +90,47 @@ class _BadProba:
 def test_broken_teacher_outputs_are_clear_errors(proba, message):
     with pytest.raises(ValueError, match=message):
         teacher_logits(_BadProba(proba), np.zeros((1, 2)), np.array([0, 1]))
+
+
+# --- teachers that are not scikit-learn estimators, and cross-fitting -----------------
+
+import torch  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: E402
+from skorch import NeuralNetClassifier  # noqa: E402
+
+from skdistill._teacher import out_of_fold_logits  # noqa: E402
+
+
+def test_torch_module_teacher_outputs_are_its_logits():
+    module = torch.nn.Linear(2, 3)
+    logits = teacher_logits(module, X, np.array(["a", "b", "c"]))
+    with torch.no_grad():
+        expected = module(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"shape \(6, 3\); expected \(6, 2\)"):
+        teacher_logits(module, X, np.array(["a", "b"]))
+
+
+def test_fitted_skorch_net_teacher_gives_its_logits():
+    torch.manual_seed(0)
+    y = np.array([0, 0, 1, 1, 2, 2])
+    net = NeuralNetClassifier(
+        torch.nn.Linear, module__in_features=2, module__out_features=3,
+        criterion=torch.nn.CrossEntropyLoss, max_epochs=3, train_split=None, verbose=0,
+    ).fit(X.astype(np.float32), y)
+    logits = teacher_logits(net, X, np.array([2, 0]))  # columns picked by label
+    raw = net.forward(X.astype(np.float32)).numpy()
+    np.testing.assert_allclose(logits, raw[:, [2, 0]], rtol=1e-6)
+
+
+def test_out_of_fold_logits_equal_cross_val_predict():
+    from sklearn.datasets import load_iris
+
+    Xi, yi = load_iris(return_X_y=True)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    got = out_of_fold_logits(LogisticRegression(max_iter=1000), Xi, yi, np.array([0, 1, 2]), cv)
+    proba = cross_val_predict(LogisticRegression(max_iter=1000), Xi, yi, cv=cv, method="predict_proba")
+    expected = np.log(np.clip(proba, 1e-7, None))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    in_sample = np.log(LogisticRegression(max_iter=1000).fit(Xi, yi).predict_proba(Xi))
+    assert not np.allclose(got, in_sample, rtol=1e-3)

@@ -1,0 +1,196 @@
+"""DistilledRegressor: a small PyTorch student fitted to a mix of targets and a teacher's predictions."""
+
+import numpy as np
+import torch
+from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
+
+from ._base import BaseDistiller
+from ._losses import RegressionDistillationLoss
+from ._teacher import out_of_fold_predictions, teacher_predictions
+
+__all__ = ["DistilledRegressor"]
+
+
+class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
+    """Knowledge distillation for regression, as a scikit-learn regressor.
+
+    The student minimises::
+
+        alpha * MSE(student, teacher) + (1 - alpha) * MSE(student, y)
+
+    ``alpha`` weighs the teacher term: ``alpha=0`` is plain training on the
+    targets, ``alpha=1`` pure imitation. Targets and teacher predictions are
+    standardised with the labelled targets' mean and standard deviation while
+    training (as ``TransformedTargetRegressor`` would), and predictions are
+    mapped back, so the student needs no scaling of its own.
+
+    Parameters
+    ----------
+    teacher : regressor, torch.nn.Module, fitted skorch net or "precomputed"
+        An unfitted scikit-learn regressor is cloned and fitted on the labelled
+        rows; ``FrozenEstimator(fitted)`` is used as is; a trained module or
+        skorch net is used as is (one output column). ``"precomputed"``: pass
+        ``teacher_predictions`` to ``fit``.
+    student_module : None, torch.nn.Module subclass or instance, default=None
+        Maps float32 rows to ``(n, 1)`` or ``(n,)`` predictions. A class taking
+        ``n_features``/``n_outputs`` gets them from the data; ``module__<name>``
+        sets the rest. ``None`` is :class:`MLPStudent`.
+    alpha : float in [0, 1], default=0.5
+        Weight of the teacher term.
+    teacher_cv : None, int or cross-validation splitter, default=None
+        Cross-fitted teacher predictions for the labelled rows (see
+        :class:`DistilledClassifier`).
+    transfer_set : None or Munge, default=None
+        Synthetic rows labelled by the teacher only.
+    max_epochs, batch_size, lr, optimizer, validation_fraction, n_iter_no_change, \
+callbacks, device, warm_start, verbose, random_state, **kwargs
+        As in :class:`DistilledClassifier`. The validation split is random (not
+        stratified) and holds labelled rows only.
+
+    Attributes
+    ----------
+    teacher_ : regressor or None
+    student_ : skorch.NeuralNet
+    target_mean_, target_scale_ : float
+        The standardisation of the targets used in training.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Notes
+    -----
+    Rows whose target is NaN are unlabelled: they contribute the teacher term
+    only, the teacher is not fitted on them, and they are never held out.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from skdistill import DistilledRegressor
+    >>> X, y = make_friedman1(n_samples=300, random_state=0)
+    >>> reg = DistilledRegressor(RandomForestRegressor(50, random_state=0), alpha=0.5,
+    ...                          random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.7
+    True
+    """
+
+    _task = "regressor"
+    _y_finite = "allow-nan"
+    _unlabelled_target = np.nan
+    _precomputed_names = "teacher_predictions=..."
+
+    def __init__(
+        self,
+        teacher,
+        student_module=None,
+        *,
+        alpha=0.5,
+        teacher_cv=None,
+        transfer_set=None,
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        **kwargs,
+    ):
+        self.teacher = teacher
+        self.student_module = student_module
+        self.alpha = alpha
+        self.teacher_cv = teacher_cv
+        self.transfer_set = transfer_set
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.device = device
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        self._store_extra_params(kwargs)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, teacher_predictions=None):
+        """Fit the teacher (unless frozen), then train the student.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Targets; NaN marks an unlabelled row.
+        teacher_predictions : array-like of shape (n_samples,), default=None
+            With ``teacher="precomputed"``: the teacher's prediction for each row.
+
+        Returns
+        -------
+        self : DistilledRegressor
+        """
+        precomputed = None if teacher_predictions is None else ("predictions", teacher_predictions)
+        return self._fit(X, y, precomputed)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,), float64
+        """
+        X32 = self._validate_predict_data(X)
+        out = self._student_output(X32).reshape(len(X32), -1)[:, 0]
+        return out * self.target_scale_ + self.target_mean_
+
+    # ---------------------------------------------------- hooks of the fit
+    def _encode_targets(self, y):
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"y must be numeric for a regressor: {exc}") from None
+        if np.isinf(y).any():
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        labelled = ~np.isnan(y)
+        if not labelled.any():
+            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
+        if not (self.warm_start and hasattr(self, "target_mean_")):
+            self.target_mean_ = float(np.mean(y[labelled]))
+            scale = float(np.std(y[labelled]))
+            self.target_scale_ = scale if scale > 0 else 1.0
+        return ((y - self.target_mean_) / self.target_scale_).astype(np.float32), labelled
+
+    def _standardise(self, predictions):
+        return ((predictions - self.target_mean_) / self.target_scale_).astype(np.float32)
+
+    def _teacher_outputs(self, teacher, X):
+        return self._standardise(teacher_predictions(teacher, X))
+
+    def _out_of_fold_outputs(self, teacher, X, y):
+        return self._standardise(out_of_fold_predictions(teacher, X, y, self.teacher_cv))
+
+    def _precomputed_outputs(self, precomputed, n_rows):
+        _, values = precomputed
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape not in ((n_rows,), (n_rows, 1)):
+            raise ValueError(
+                f"teacher_predictions has shape {values.shape}; expected ({n_rows},): one "
+                "prediction per row of X."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError("teacher_predictions holds NaN or infinite values.")
+        return self._standardise(values.reshape(n_rows, 1))
+
+    def _criterion(self):
+        return RegressionDistillationLoss(alpha=self.alpha)
+
+    def _callbacks(self):
+        return []

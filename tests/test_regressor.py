@@ -1,0 +1,107 @@
+"""DistilledRegressor: same standards as the classifier."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_friedman1
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdistill import DistilledRegressor, Munge
+
+
+@pytest.fixture(scope="module")
+def friedman():
+    X, y = make_friedman1(n_samples=300, random_state=0)
+    return X, y * 100 + 5000  # far from zero mean / unit scale: standardisation matters
+
+
+def fast_reg(teacher=None, **params):
+    defaults = dict(max_epochs=40, lr=0.01, random_state=0, module__hidden_layer_sizes=(16,))
+    defaults.update(params)
+    return DistilledRegressor(teacher if teacher is not None else Ridge(), **defaults)
+
+
+def test_fit_predict_score_in_original_units(friedman):
+    X, y = friedman
+    reg = fast_reg().fit(X, y)
+    pred = reg.predict(X)
+    assert pred.shape == (300,) and pred.dtype == np.float64
+    assert abs(pred.mean() - y.mean()) < 0.1 * y.std()
+    assert reg.score(X, y) > 0.6
+    assert reg.target_mean_ == pytest.approx(y.mean()) and reg.target_scale_ == pytest.approx(y.std())
+
+
+def test_alpha_one_imitates_the_teacher(friedman):
+    X, y = friedman
+    teacher = Ridge().fit(X, y)
+    reg = fast_reg(FrozenEstimator(teacher), alpha=1.0, max_epochs=150).fit(X, y)
+    teacher_pred = teacher.predict(X)
+    assert np.corrcoef(reg.predict(X), teacher_pred)[0, 1] > 0.99
+
+
+def test_pipeline_grid_search_two_jobs_and_pickle(friedman, tmp_path):
+    X, y = friedman
+    pipe = make_pipeline(StandardScaler(), fast_reg(RandomForestRegressor(20, random_state=0)))
+    search = GridSearchCV(
+        pipe,
+        {"distilledregressor__alpha": [0.0, 0.8], "distilledregressor__module__hidden_layer_sizes": [(8,), (16,)]},
+        cv=3,
+        n_jobs=2,
+    ).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    model = search.best_estimator_
+    path = tmp_path / "reg.pkl"
+    path.write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import pickle, numpy as np;"
+        f"m = pickle.loads(open({str(path)!r}, 'rb').read());"
+        f"np.save({str(tmp_path / 'p.npy')!r}, m.predict(np.load({str(tmp_path / 'X.npy')!r})))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), model.predict(X))
+
+
+def test_munge_and_precomputed(friedman):
+    X, y = friedman
+    munged = fast_reg(transfer_set=Munge(n_copies=2), batch_size=5, max_epochs=1, n_iter_no_change=None)
+    munged.fit(X, y)
+    assert munged.student_.history[-1, "train_batch_count"] == 3 * 270 // 5
+    teacher_pred = Ridge().fit(X, y).predict(X)
+    reg = fast_reg("precomputed", alpha=1.0, max_epochs=150).fit(X, y, teacher_predictions=teacher_pred)
+    assert reg.teacher_ is None
+    assert np.corrcoef(reg.predict(X), teacher_pred)[0, 1] > 0.99
+    with pytest.raises(ValueError, match=r"teacher_predictions has shape \(3,\)"):
+        fast_reg("precomputed").fit(X, y, teacher_predictions=teacher_pred[:3])
+
+
+@pytest.mark.parametrize(
+    "y_bad, message",
+    [
+        (np.full(300, np.inf), "infinity"),
+        (np.array(["a"] * 300, dtype=object), "numeric"),
+    ],
+)
+def test_bad_targets(friedman, y_bad, message):
+    X, _ = friedman
+    with pytest.raises(ValueError, match=message):
+        fast_reg().fit(X, y_bad)
+
+
+def test_classifier_teacher_for_a_regressor_is_rejected(friedman):
+    X, y = friedman
+
+    class NoPredict:
+        def fit(self, X, y):
+            return self
+
+    with pytest.raises(TypeError, match="no predict method"):
+        fast_reg(NoPredict()).fit(X, y)

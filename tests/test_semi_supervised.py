@@ -1,0 +1,84 @@
+"""Unlabelled rows contribute the teacher term only."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from conftest import make_fast
+
+
+class CountingLR(LogisticRegression):
+    seen = None
+
+    def fit(self, X, y, **kw):
+        type(self).seen = np.asarray(y).copy()
+        return super().fit(X, y, **kw)
+
+
+def test_minus_one_marks_unlabelled_rows_when_asked(iris):
+    X, y = iris
+    y_partial = y.copy()
+    y_partial[::3] = -1
+    clf = make_fast(teacher=CountingLR(), unlabeled_label=-1, max_epochs=5).fit(X, y_partial)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert -1 not in CountingLR.seen and len(CountingLR.seen) == 100  # teacher: labelled rows only
+    assert clf.score(X, y) > 0.8
+
+
+def test_minus_one_is_a_class_by_default(iris):
+    X, y = iris
+    y_pm = np.where(y == 0, -1, 1)
+    clf = make_fast().fit(X, y_pm)
+    np.testing.assert_array_equal(clf.classes_, [-1, 1])
+
+
+def test_string_labels_with_a_string_marker(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    names[::4] = "?"
+    clf = make_fast(unlabeled_label="?").fit(X, names)
+    np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
+
+
+def test_unlabelled_rows_are_never_held_out(iris):
+    X, y = iris
+    y_partial = y.copy()
+    y_partial[:100] = -1  # 50 labelled rows (all class 2) ... plus some others below
+    y_partial[[0, 1, 2, 60, 61, 62]] = [0, 0, 0, 1, 1, 1]
+    clf = make_fast(unlabeled_label=-1, validation_fraction=0.2)
+    labelled = y_partial != -1
+    _, valid = clf._split_rows(labelled, y_partial, 0)
+    assert labelled[valid].all() and len(valid) == int(np.ceil(0.2 * labelled.sum()))
+    clf.fit(X, y_partial)
+    assert clf.student_.history[-1, "valid_batch_count"] == 1
+
+
+def test_all_unlabelled_is_a_clear_error(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match="every row is unlabelled"):
+        make_fast(unlabeled_label=-1).fit(X, np.full(len(X), -1))
+
+
+def test_regressor_nan_targets_are_unlabelled():
+    from sklearn.datasets import make_friedman1
+    from sklearn.linear_model import Ridge
+
+    from skdistill import DistilledRegressor
+
+    class SpyRidge(Ridge):
+        n_fit = None
+
+        def fit(self, X, y, **kw):
+            type(self).n_fit = len(y)
+            assert np.isfinite(y).all()
+            return super().fit(X, y, **kw)
+
+    X, y = make_friedman1(n_samples=200, random_state=0)
+    y_partial = y.copy()
+    y_partial[::2] = np.nan
+    reg = DistilledRegressor(SpyRidge(), max_epochs=20, random_state=0).fit(X, y_partial)
+    assert SpyRidge.n_fit == 100
+    assert reg.target_mean_ == pytest.approx(np.nanmean(y_partial))
+    assert np.isfinite(reg.predict(X)).all()
+    with pytest.raises(ValueError, match="NaN only"):
+        DistilledRegressor(Ridge()).fit(X, np.full(200, np.nan))

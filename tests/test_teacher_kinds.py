@@ -1,0 +1,123 @@
+"""Every kind of teacher end to end: cross-fitted, torch module, skorch net, precomputed."""
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from skorch import NeuralNetClassifier
+
+from conftest import make_fast
+from skdistill import DistilledClassifier
+
+
+class CountingLR(LogisticRegression):
+    calls = []
+
+    def fit(self, X, y, **kw):
+        type(self).calls.append(len(X))
+        return super().fit(X, y, **kw)
+
+
+def test_teacher_cv_cross_fits_then_fits_on_all_rows(iris):
+    X, y = iris
+    CountingLR.calls = []
+    clf = make_fast(teacher=CountingLR(), teacher_cv=3, max_epochs=2).fit(X, y)
+    assert sorted(CountingLR.calls) == [100, 100, 100, 150]  # 3 folds, then every row
+    assert clf.teacher_.coef_.shape == (3, 4)
+
+
+def test_teacher_cv_is_ignored_for_a_frozen_teacher(iris):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = iris
+    teacher = CountingLR().fit(X, y)
+    CountingLR.calls = []
+    make_fast(teacher=FrozenEstimator(teacher), teacher_cv=3, max_epochs=2).fit(X, y)
+    assert CountingLR.calls == []
+
+
+def test_torch_module_teacher_is_imitated_and_not_refit(iris):
+    X, y = iris
+    torch.manual_seed(0)
+    teacher = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        teacher_pred = teacher(torch.as_tensor(X, dtype=torch.float32)).argmax(1).numpy()
+    before = teacher.weight.detach().clone()
+    clf = make_fast(teacher=teacher, alpha=1.0, max_epochs=80, n_iter_no_change=None).fit(X, y)
+    assert clf.teacher_ is teacher and torch.equal(teacher.weight, before)
+    assert np.mean(clf.predict(X) == clf.classes_[teacher_pred]) > 0.9
+
+
+def test_skorch_net_teacher(iris):
+    X, y = iris
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(
+        torch.nn.Linear, module__in_features=4, module__out_features=3,
+        criterion=torch.nn.CrossEntropyLoss, lr=0.1, max_epochs=30, train_split=None, verbose=0,
+    ).fit(X.astype(np.float32), y)
+    clf = make_fast(teacher=net, alpha=1.0, max_epochs=60).fit(X, y)
+    assert clf.teacher_ is net
+    assert np.mean(clf.predict(X) == net.predict(X.astype(np.float32))) > 0.9
+
+
+def _proba_from_rows(X):
+    """A 'remote' teacher whose answer can be recomputed from the row itself."""
+    z = X[:, :3] * 2.0
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class RowCheckingDistiller(DistilledClassifier):
+    def fit(self, X, y, teacher_proba=None, teacher_logits=None):
+        np.testing.assert_allclose(teacher_proba, _proba_from_rows(X))
+        type(self).checked += 1
+        return super().fit(X, y, teacher_proba=teacher_proba, teacher_logits=teacher_logits)
+
+
+def test_precomputed_outputs_train_the_student(iris):
+    X, y = iris
+    proba = _proba_from_rows(X)
+    clf = make_fast(teacher="precomputed", alpha=1.0, max_epochs=60).fit(X, y, teacher_proba=proba)
+    assert clf.teacher_ is None
+    assert np.mean(clf.predict(X) == proba.argmax(1)) > 0.9
+    logits_clf = make_fast(teacher="precomputed", alpha=1.0, max_epochs=60)
+    logits_clf.fit(X, y, teacher_logits=np.log(proba))
+    np.testing.assert_allclose(logits_clf.predict_proba(X), clf.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_precomputed_outputs_follow_rows_through_grid_search(iris, routing):
+    X, y = iris
+    RowCheckingDistiller.checked = 0
+    with sklearn.config_context(enable_metadata_routing=routing):
+        clf = RowCheckingDistiller("precomputed", max_epochs=3, random_state=0)
+        if routing:
+            clf.set_fit_request(teacher_proba=True, teacher_logits=False)
+        search = GridSearchCV(clf, {"alpha": [0.5, 1.0]}, cv=3)
+        search.fit(X, y, teacher_proba=_proba_from_rows(X))
+    assert RowCheckingDistiller.checked == 2 * 3 + 1  # every fold and the refit saw aligned rows
+
+
+@pytest.mark.parametrize(
+    "params, fit_kwargs, message",
+    [
+        ({"teacher": "precomputed"}, {}, "needs the teacher's outputs passed to fit"),
+        ({}, {"teacher_proba": np.full((60, 3), 1 / 3)}, "teacher is not 'precomputed'"),
+        ({"teacher": "precomputed"}, {"teacher_proba": np.full((60, 2), 0.5)}, r"shape \(60, 2\); expected \(60, 3\)"),
+        ({"teacher": "precomputed"}, {"teacher_proba": np.full((60, 3), 0.5)}, "not probability distributions"),
+        (
+            {"teacher": "precomputed"},
+            {"teacher_proba": np.full((60, 3), 1 / 3), "teacher_logits": np.zeros((60, 3))},
+            "not both",
+        ),
+        ({"teacher": "precomputed", "teacher_cv": 3}, {"teacher_logits": np.zeros((60, 3))}, "teacher_cv=None"),
+    ],
+)
+def test_precomputed_misuse_is_a_clear_error(params, fit_kwargs, message):
+    from conftest import rng_data
+
+    X, y = rng_data()
+    with pytest.raises(ValueError, match=message):
+        make_fast(**params).fit(X, y, **fit_kwargs)
