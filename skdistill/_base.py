@@ -29,7 +29,8 @@ from ._data import DistillationDataset, TensorBatchLoader
 from ._net import DistillationNet
 from ._params import PrefixedParamsMixin
 from ._student import build_student
-from ._teacher import PRECOMPUTED, check_teacher, fit_teacher, is_prefit
+from ._cache import cached_call
+from ._teacher import PRECOMPUTED, check_teacher, fit_and_score, is_prefit, teacher_outputs
 from ._transfer import Munge
 
 __all__ = ["BaseDistiller"]
@@ -41,10 +42,10 @@ PREDICT_CHUNK_ROWS = 65536
 class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     """Shared machinery of the distilled estimators; not for direct use.
 
-    Subclasses define ``_task`` ("classifier" or "regressor") and the hooks
-    ``_encode_targets``, ``_teacher_outputs``, ``_out_of_fold_outputs``,
-    ``_precomputed_outputs``, ``_criterion``, ``_unlabelled_target`` and
-    ``_callbacks``.
+    Subclasses define ``_task`` ("classifier" or "regressor"),
+    ``_unlabelled_target`` and the hooks ``_encode_targets``, ``_scale_outputs``
+    (raw teacher outputs to training targets), ``_precomputed_outputs``,
+    ``_criterion`` and ``_callbacks``.
     """
 
     _parameter_constraints = {
@@ -53,6 +54,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
         "transfer_set": [None, Munge],
+        "memory": [None, str, HasMethods(["cache"])],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -140,14 +142,17 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         if precomputed is not None:
             self.teacher_ = None
             return self._precomputed_outputs(precomputed, len(y))
-        rows = np.flatnonzero(labelled)
-        X_lab = _safe_indexing(X_teacher, rows) if len(rows) < len(y) else X_teacher
-        y_lab = y[rows]
-        self.teacher_ = fit_teacher(self.teacher, X_lab, y_lab)
-        outputs = self._teacher_outputs(self.teacher_, X_teacher)
-        if self.teacher_cv is not None and self._teacher_is_refit():
-            outputs[rows] = self._out_of_fold_outputs(self.teacher, X_lab, y_lab)
-        return outputs
+        classes = getattr(self, "classes_", None)
+        if self._teacher_is_refit():
+            self.teacher_, outputs = cached_call(
+                self.memory, fit_and_score,
+                self._task, self.teacher, X_teacher, y, labelled, classes, self.teacher_cv,
+            )
+        else:  # prefit: nothing to fit, cross-fit or cache
+            self.teacher_, outputs = fit_and_score(
+                self._task, self.teacher, X_teacher, y, labelled, classes, None
+            )
+        return self._scale_outputs(outputs)
 
     def _teacher_is_refit(self):
         return not (is_prefit(self.teacher) or isinstance(self.teacher, FrozenEstimator))
@@ -157,11 +162,11 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         if self.transfer_set is None:
             return X32, outputs, target
         synthetic = self.transfer_set.generate(X32[train_idx], random_state=seed)
-        synthetic_outputs = self._teacher_outputs(self.teacher_, synthetic)
+        raw = teacher_outputs(self._task, self.teacher_, synthetic, getattr(self, "classes_", None))
         synthetic_target = np.full(len(synthetic), self._unlabelled_target, dtype=target.dtype)
         return (
             np.concatenate([X32, synthetic]),
-            np.concatenate([outputs, synthetic_outputs]),
+            np.concatenate([outputs, self._scale_outputs(raw)]),
             np.concatenate([target, synthetic_target]),
         )
 

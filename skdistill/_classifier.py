@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ._base import BaseDistiller
 from ._callbacks import AgreementScoring
 from ._losses import SOFT_LOSSES, DistillationLoss
-from ._teacher import logits_from_proba, out_of_fold_logits, teacher_logits
+from ._teacher import logits_from_proba
 
 __all__ = ["DistilledClassifier"]
 
@@ -71,6 +71,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     transfer_set : None or Munge, default=None
         Synthetic rows labelled by the teacher only, added to the training
         rows (never to the validation rows), e.g. ``Munge(n_copies=5)``.
+    memory : None, str or joblib.Memory, default=None
+        Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
+        as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
+        fits the teacher once per training fold instead of once per candidate
+        and fold, also with ``n_jobs=2``. Entries are keyed by the teacher's
+        parameters, the rows and the labels; frozen and prefit teachers are
+        never refitted, so they are not cached.
     unlabeled_label : None or label, default=None
         Rows whose label equals this value have no label: they contribute the
         teacher term only, are not held out for validation and the teacher is
@@ -163,6 +170,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         loss="hinton",
         teacher_cv=None,
         transfer_set=None,
+        memory=None,
         unlabeled_label=None,
         max_epochs=200,
         batch_size=64,
@@ -184,6 +192,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         self.loss = loss
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
+        self.memory = memory
         self.unlabeled_label = unlabeled_label
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -282,11 +291,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         target[labelled] = index
         return target, labelled
 
-    def _teacher_outputs(self, teacher, X):
-        return teacher_logits(teacher, X, self.classes_)
-
-    def _out_of_fold_outputs(self, teacher, X, y):
-        return out_of_fold_logits(teacher, X, y, self.classes_, self.teacher_cv)
+    def _scale_outputs(self, logits):
+        return logits
 
     def _precomputed_outputs(self, precomputed, n_rows):
         kind, values = precomputed

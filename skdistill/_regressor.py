@@ -6,7 +6,6 @@ from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
 from ._base import BaseDistiller
 from ._losses import RegressionDistillationLoss
-from ._teacher import out_of_fold_predictions, teacher_predictions
 
 __all__ = ["DistilledRegressor"]
 
@@ -42,6 +41,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         :class:`DistilledClassifier`).
     transfer_set : None or Munge, default=None
         Synthetic rows labelled by the teacher only.
+    memory : None, str or joblib.Memory, default=None
+        Cache of the fitted teacher and its predictions (see
+        :class:`DistilledClassifier`).
     max_epochs, batch_size, lr, optimizer, validation_fraction, n_iter_no_change, \
 callbacks, device, warm_start, verbose, random_state, **kwargs
         As in :class:`DistilledClassifier`. The validation split is random (not
@@ -86,6 +88,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         alpha=0.5,
         teacher_cv=None,
         transfer_set=None,
+        memory=None,
         max_epochs=200,
         batch_size=64,
         lr=1e-3,
@@ -104,6 +107,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self.alpha = alpha
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
+        self.memory = memory
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -168,14 +172,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
             self.target_scale_ = scale if scale > 0 else 1.0
         return ((y - self.target_mean_) / self.target_scale_).astype(np.float32), labelled
 
-    def _standardise(self, predictions):
+    def _scale_outputs(self, predictions):
         return ((predictions - self.target_mean_) / self.target_scale_).astype(np.float32)
-
-    def _teacher_outputs(self, teacher, X):
-        return self._standardise(teacher_predictions(teacher, X))
-
-    def _out_of_fold_outputs(self, teacher, X, y):
-        return self._standardise(out_of_fold_predictions(teacher, X, y, self.teacher_cv))
 
     def _precomputed_outputs(self, precomputed, n_rows):
         _, values = precomputed
@@ -187,7 +185,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
             )
         if not np.isfinite(values).all():
             raise ValueError("teacher_predictions holds NaN or infinite values.")
-        return self._standardise(values.reshape(n_rows, 1))
+        return self._scale_outputs(values.reshape(n_rows, 1))
 
     def _criterion(self):
         return RegressionDistillationLoss(alpha=self.alpha)

@@ -26,13 +26,16 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_predict
+from sklearn.utils import _safe_indexing
 from skorch import NeuralNet
 
 __all__ = [
     "PRECOMPUTED",
     "PROBA_EPS",
     "check_teacher",
+    "fit_and_score",
     "fit_teacher",
+    "teacher_outputs",
     "teacher_logits",
     "teacher_predictions",
     "out_of_fold_logits",
@@ -249,3 +252,29 @@ def out_of_fold_predictions(teacher, X, y, cv):
     """Cross-fitted regression predictions, as a float32 column."""
     pred = cross_val_predict(clone(teacher), X, y, cv=cv, method="predict")
     return np.asarray(pred, dtype=np.float32).reshape(len(y), 1)
+
+
+def teacher_outputs(task, teacher, X, classes=None):
+    """A fitted teacher's outputs for ``X``: logits (classifier) or a prediction column."""
+    if task == "classifier":
+        return teacher_logits(teacher, X, classes)
+    return teacher_predictions(teacher, X)
+
+
+def fit_and_score(task, teacher, X, y, labelled, classes, cv):
+    """Fit ``teacher`` on the labelled rows and return ``(fitted, outputs for every row)``.
+
+    With ``cv`` set, the labelled rows' outputs are cross-fitted (out of fold).
+    A module-level function of hashable arguments, so ``joblib.Memory`` can cache it.
+    """
+    rows = np.flatnonzero(labelled)
+    X_lab = _safe_indexing(X, rows) if len(rows) < len(y) else X
+    y_lab = y[rows]
+    fitted = fit_teacher(teacher, X_lab, y_lab)
+    outputs = teacher_outputs(task, fitted, X, classes)
+    if cv is not None:
+        if task == "classifier":
+            outputs[rows] = out_of_fold_logits(teacher, X_lab, y_lab, classes, cv)
+        else:
+            outputs[rows] = out_of_fold_predictions(teacher, X_lab, y_lab, cv)
+    return fitted, outputs

@@ -37,7 +37,7 @@ def test_history_logs_validation_accuracy_and_agreement(iris, fast):
     clf = fast(max_epochs=5, n_iter_no_change=None).fit(X, y)
     history = clf.student_.history
     assert len(history) == 5
-    for key in ("train_loss", "valid_loss", "valid_acc", "valid_agreement", "train_agreement"):
+    for key in ("train_loss", "valid_loss", "valid_acc", "valid_agreement"):
         values = history[:, key]
         assert len(values) == 5 and all(0 <= v for v in values)
     assert all(0 <= v <= 1 for v in history[:, "valid_agreement"])
@@ -191,7 +191,7 @@ def test_soft_targets_come_from_the_training_rows_themselves(iris, fast):
     clf = fast(teacher=Spy(), max_epochs=2).fit(X, y)
     assert len(asked) == 1
     np.testing.assert_array_equal(asked[0], X)  # every training row, in order
-    assert clf.student_.history[-1, "train_agreement"] > 0
+    assert clf.student_.history[-1, "valid_agreement"] > 0
 
 
 class WidthStudent(nn.Module):

@@ -1,0 +1,145 @@
+"""Training speed: distillation overhead, skorch's default path and a hand-written loop.
+
+Measures, side by side in one run (medians over --repeats runs):
+
+* ``DistilledClassifier.fit`` with precomputed teacher logits (so the teacher's
+  own fit is excluded) versus skorch's ``NeuralNetClassifier`` training the same
+  module on the same data, epochs and batch size (target: within 1.10x);
+* the same fit versus a hand-written PyTorch loop over tensors computing the
+  same distillation loss (the practical limit; target: within 1.3x);
+* how the fit time grows from 10 000 to 1 000 000 rows.
+
+Workload: 50 000 rows x 50 features, 10 classes, a 2 x 256 MLP student.
+
+Run:  python benchmarks/speed.py            (CPU, about 5 minutes on 2 cores)
+      python benchmarks/speed.py --device cuda --batch-size 1024
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from sklearn.datasets import make_classification
+from skorch import NeuralNetClassifier
+
+from skdistill import DistillationLoss, DistilledClassifier, MLPStudent
+
+
+def make_data(n_rows, seed=0):
+    X, y = make_classification(
+        n_samples=n_rows, n_features=50, n_informative=30, n_classes=10,
+        n_clusters_per_class=1, random_state=seed,
+    )
+    rng = np.random.RandomState(seed)
+    teacher_logits = (np.eye(10)[y] * 3 + rng.normal(size=(n_rows, 10))).astype(np.float32)
+    return X.astype(np.float32), y, teacher_logits
+
+
+def module_factory():
+    return dict(student_module=MLPStudent, module__hidden_layer_sizes=(256, 256))
+
+
+def time_distilled(X, y, logits, args):
+    clf = DistilledClassifier(
+        "precomputed", T=2.0, alpha=0.5, max_epochs=args.epochs, batch_size=args.batch_size,
+        validation_fraction=None, device=args.device, random_state=0, **module_factory(),
+    )
+    start = time.perf_counter()
+    clf.fit(X, y, teacher_logits=logits)
+    _sync(args.device)
+    return time.perf_counter() - start
+
+
+def time_skorch(X, y, logits, args):
+    torch.manual_seed(0)
+    net = NeuralNetClassifier(
+        MLPStudent, module__n_features=X.shape[1], module__n_outputs=10,
+        module__hidden_layer_sizes=(256, 256), criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=args.epochs, batch_size=args.batch_size,
+        iterator_train__shuffle=True, train_split=None, device=args.device, verbose=0,
+    )
+    start = time.perf_counter()
+    net.fit(X, y)
+    _sync(args.device)
+    return time.perf_counter() - start
+
+
+def time_hand_loop(X, y, logits, args):
+    """The practical limit: tensors resident on the device, one slice per batch."""
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    module = MLPStudent(X.shape[1], 10, (256, 256)).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    criterion = DistillationLoss(T=2.0, alpha=0.5)
+    start = time.perf_counter()
+    Xt = torch.from_numpy(X).to(device)
+    Lt = torch.from_numpy(logits).to(device)
+    yt = torch.from_numpy(y.astype(np.int64)).to(device)
+    for _ in range(args.epochs):
+        order = torch.randperm(len(Xt), device=device)
+        total = torch.zeros((), device=device)
+        for i in range(0, len(Xt), args.batch_size):
+            index = order[i : i + args.batch_size]
+            optimizer.zero_grad()
+            loss = criterion(module(Xt[index]), Lt[index], yt[index])
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        total.item()
+    _sync(args.device)
+    return time.perf_counter() - start
+
+
+def _sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def median_time(fn, data, args):
+    fn(*data, args)  # warm-up (allocations, lazy initialisation)
+    return statistics.median(fn(*data, args) for _ in range(args.repeats))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scaling", default="10000,100000,1000000",
+                        help="comma-separated row counts for the growth table ('' to skip)")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+          f"batch {args.batch_size}, {args.epochs} epochs, median of {args.repeats}")
+
+    data = make_data(args.rows)
+    samples = args.rows * args.epochs
+    results = {}
+    for name, fn in [("hand-written loop", time_hand_loop),
+                     ("skorch NeuralNetClassifier", time_skorch),
+                     ("DistilledClassifier", time_distilled)]:
+        results[name] = median_time(fn, data, args)
+        print(f"{name:28s} {results[name]:7.3f} s  {samples / results[name] / 1e6:6.3f} M samples/s")
+    ours = results["DistilledClassifier"]
+    print(f"ratio DistilledClassifier / NeuralNetClassifier: {ours / results['skorch NeuralNetClassifier']:.2f}x"
+          "  (target <= 1.10)")
+    print(f"ratio DistilledClassifier / hand-written loop:   {ours / results['hand-written loop']:.2f}x"
+          "  (target <= 1.30)")
+
+    sizes = [int(s) for s in args.scaling.split(",") if s]
+    if sizes:
+        print("\nfit time growth, 1 epoch, DistilledClassifier:")
+        one_epoch = argparse.Namespace(**{**vars(args), "epochs": 1})
+        base = None
+        for n in sizes:
+            t = time_distilled(*make_data(n), one_epoch)
+            base = base or t / n
+            print(f"  {n:>9,} rows  {t:8.2f} s  {n / t / 1e6:6.3f} M samples/s  "
+                  f"time per row vs smallest: {t / n / base:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
