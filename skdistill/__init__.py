@@ -6,6 +6,7 @@ the teacher's softened outputs mixed with the true labels.
 """
 
 from ._classifier import DistilledClassifier
+from ._export import export_onnx
 from ._losses import (
     SOFT_LOSSES,
     DistillationLoss,
@@ -15,7 +16,9 @@ from ._losses import (
     hinton_kd_loss,
     logit_matching_loss,
 )
+from ._plot import plot_history
 from ._regressor import DistilledRegressor
+from ._report import DistillationReport, report
 from ._student import MLPStudent
 from ._transfer import Munge
 
@@ -24,13 +27,17 @@ __all__ = [
     "DistillationLoss",
     "DistilledClassifier",
     "DistilledRegressor",
+    "DistillationReport",
     "MLPStudent",
     "Munge",
     "RegressionDistillationLoss",
     "decoupled_kd_loss",
+    "export_onnx",
     "hard_label_loss",
     "hinton_kd_loss",
     "logit_matching_loss",
+    "plot_history",
+    "report",
 ]
 
 __version__ = "0.1.0"

@@ -31,3 +31,5 @@ class AgreementScoring(Callback):
         if self._rows:
             net.history.record("valid_agreement", float(self._agree) / self._rows)
             net.history.record("valid_acc", float(self._correct) / self._rows)
+        # the sums may be tensors on the training device: keep none in a fitted (pickled) model
+        self._agree = self._correct = self._rows = 0

@@ -75,3 +75,15 @@ def test_fitted_model_holds_no_training_data(iris):
     assert clf.student_.train_split is None
     # the pickle is the student and the (small) teacher, not the rows it saw
     assert len(pickle.dumps(clf)) < len(pickle.dumps(clf.teacher_)) + 60_000
+
+
+def test_no_tensor_is_left_in_callbacks(iris):
+    """Tensors in callback state would pin a GPU-trained pickle to CUDA (found on the GPU run)."""
+    import torch
+
+    X, y = iris
+    clf = make_fast(max_epochs=3).fit(X, y)
+    for name, callback in clf.student_.callbacks_:
+        state = callback.__getstate__() if hasattr(callback, "__getstate__") else vars(callback)
+        leftovers = [k for k, v in (state or {}).items() if isinstance(v, torch.Tensor)]
+        assert not leftovers, f"callback {name} keeps tensors {leftovers}"

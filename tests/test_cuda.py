@@ -1,0 +1,69 @@
+"""GPU training and prediction; skipped where CUDA is absent (CI), run on a lent GPU machine."""
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+
+from skdistill import DistilledClassifier, export_onnx
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture(scope="module")
+def gpu_model():
+    X, y = make_classification(3000, 20, n_informative=10, n_classes=3, random_state=0)
+    clf = DistilledClassifier(
+        RandomForestClassifier(50, random_state=0), device="cuda", max_epochs=20, random_state=0
+    )
+    return clf.fit(X, y), X, y
+
+
+def test_trains_and_predicts_on_the_gpu(gpu_model):
+    clf, X, y = gpu_model
+    assert next(clf.student_.module_.parameters()).is_cuda
+    assert clf.score(X, y) > 0.8
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_same_seed_same_predictions_on_the_gpu(gpu_model):
+    clf, X, y = gpu_model
+    again = DistilledClassifier(
+        RandomForestClassifier(50, random_state=0), device="cuda", max_epochs=20, random_state=0
+    ).fit(X, y)
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+
+
+def test_gpu_model_loads_on_a_cpu_only_machine(gpu_model, tmp_path):
+    clf, X, _ = gpu_model
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import pickle, warnings, numpy as np, torch;"
+        "assert not torch.cuda.is_available();"
+        "warnings.simplefilter('ignore');"
+        f"m = pickle.loads(open({str(tmp_path / 'm.pkl')!r}, 'rb').read());"
+        "assert str(m.student_.device) == 'cpu';"
+        f"np.save({str(tmp_path / 'p.npy')!r}, m.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    on_cpu = np.load(tmp_path / "p.npy")
+    on_gpu = clf.predict_proba(X)
+    np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-5)
+    np.testing.assert_array_equal(on_cpu.argmax(axis=1), on_gpu.argmax(axis=1))
+
+
+def test_gpu_model_exports_to_onnx(gpu_model, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    clf, X, _ = gpu_model
+    path = export_onnx(clf, tmp_path / "gpu.onnx")
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    proba = session.run(None, {"X": X[:100].astype(np.float32)})[0]
+    np.testing.assert_allclose(proba, clf.predict_proba(X[:100]), atol=1e-5)

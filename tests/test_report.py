@@ -1,0 +1,105 @@
+"""The teacher-versus-student report, the history plot and the progress bar."""
+
+import io
+import pickle
+from contextlib import redirect_stderr
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_friedman1
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import ProgressBar
+
+from conftest import make_fast
+from skdistill import DistilledRegressor, plot_history, report
+from skdistill._report import model_complexity
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(StandardScaler(), make_fast(teacher=RandomForestClassifier(25, random_state=0)))
+    return model.fit(X[::2], y[::2]), X[1::2], y[1::2]
+
+
+def test_report_side_by_side_with_ratios(fitted):
+    model, X, y = fitted
+    figures = report(model, X, y, repeats=1, single_repeats=3).to_dict()
+    distiller = model[-1]
+    assert figures["accuracy"]["student"] == pytest.approx(model.score(X, y))
+    assert figures["accuracy"]["teacher"] == pytest.approx(distiller.teacher_.score(model[0].transform(X), y))
+    teacher_pred = distiller.teacher_.predict(model[0].transform(X))
+    assert figures["agreement with teacher"]["student"] == pytest.approx(np.mean(model.predict(X) == teacher_pred))
+    nodes = sum(t.tree_.node_count for t in distiller.teacher_.estimators_)
+    assert figures["parameters / nodes"] == {
+        "student": 4 * 16 + 16 + 16 * 3 + 3, "teacher": nodes, "teacher / student": nodes / 131,
+    }
+    sizes = figures["serialized bytes"]
+    assert sizes["teacher"] == len(pickle.dumps(distiller.teacher_))
+    assert sizes["teacher / student"] == pytest.approx(sizes["teacher"] / sizes["student"])
+    for metric in ("batch latency ms (10,000 rows)", "single-row latency ms"):
+        assert figures[metric]["student"] > 0 and figures[metric]["teacher"] > 0
+    assert 0 < figures["log loss"]["student"] < 2
+
+
+def test_report_prints_a_table_and_makes_a_frame(fitted):
+    model, X, y = fitted
+    rep = report(model, X, y, repeats=1, single_repeats=2)
+    text = str(rep)
+    assert text.splitlines()[0].split() == ["metric", "teacher", "student", "teacher", "/", "student"]
+    assert "agreement with teacher" in text and "n/a" in text
+    frame = rep.to_frame()
+    assert list(frame.columns) == ["teacher", "student", "teacher / student"]
+    assert frame.loc["accuracy", "student"] == pytest.approx(model.score(X, y))
+
+
+def test_report_with_onnx_columns(fitted):
+    model, X, y = fitted
+    figures = report(model, X, y, onnx=True, repeats=1, single_repeats=2).to_dict()
+    assert figures["accuracy"]["student ONNX"] == pytest.approx(figures["accuracy"]["student"])
+    assert figures["serialized bytes"]["student ONNX int8"] > 0
+    assert figures["single-row latency ms"]["student ONNX int8"] > 0
+    assert abs(figures["accuracy"]["student ONNX int8"] - figures["accuracy"]["student"]) < 0.1
+
+
+def test_report_for_a_regressor_and_a_precomputed_teacher():
+    X, y = make_friedman1(300, random_state=0)
+    reg = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(X[:200], y[:200])
+    figures = report(reg, X[200:], y[200:], repeats=1, single_repeats=2).to_dict()
+    assert figures["R2"]["student"] == pytest.approx(reg.score(X[200:], y[200:]))
+    assert figures["parameters / nodes"]["teacher"] == 11  # 10 coefficients + intercept
+    pre = DistilledRegressor("precomputed", max_epochs=3).fit(X, y, teacher_predictions=y)
+    figures = report(pre, X, y, repeats=1, single_repeats=2).to_dict()
+    assert "teacher" not in figures["R2"] and figures["single-row latency ms"]["student"] > 0
+
+
+def test_model_complexity_counts_nodes_of_boosted_trees():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    gb = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(X, y)
+    count, unit = model_complexity(gb)
+    assert unit == "nodes" and count == sum(t.tree_.node_count for t in gb.estimators_.ravel())
+
+
+def test_plot_history_saves_a_png(fitted, tmp_path):
+    model, _, _ = fitted
+    figure = plot_history(model, tmp_path / "history.png")
+    assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loss_axes = figure.axes[0]
+    assert [line.get_label() for line in loss_axes.lines] == ["train_loss", "valid_loss"]
+    assert len(loss_axes.lines[0].get_xdata()) == len(model[-1].student_.history)
+
+
+def test_progress_bar_can_be_switched_on(iris):
+    X, y = iris
+    err = io.StringIO()
+    with redirect_stderr(err):
+        make_fast(callbacks=[ProgressBar()], max_epochs=2, n_iter_no_change=None).fit(X, y)
+    # the bar knows each epoch's length from the batch loader: 3 training + 1 validation batch
+    assert err.getvalue().count("| 0/4 [") == 2
