@@ -25,8 +25,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
+from ._callbacks import TrainingGuard
 from ._data import DistillationDataset, TensorBatchLoader
-from ._net import DistillationNet
+from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
 from ._student import build_student
 from ._cache import cached_call
@@ -223,7 +224,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         return device
 
     def _make_net(self, module, seed, has_valid):
-        callbacks = list(self._callbacks())
+        callbacks = [("guard", TrainingGuard()), *self._callbacks()]
         if has_valid and self.n_iter_no_change:
             stopping = EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
@@ -281,6 +282,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             net.train_split = None if valid is None else predefined_split(valid)
             try:
                 net.partial_fit(train)
+            except InterruptedBeforeFirstEpoch:
+                raise KeyboardInterrupt("fit interrupted before its first epoch completed") from None
             finally:
                 net.train_split = None  # hold no data in the fitted model
         return net
@@ -301,7 +304,17 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             for start in range(0, len(X), PREDICT_CHUNK_ROWS):
                 chunk = torch.from_numpy(X[start : start + PREDICT_CHUNK_ROWS]).to(net.device)
                 outputs.append(module(chunk).double().cpu())
-        return torch.cat(outputs).numpy()
+        out = torch.cat(outputs).numpy()
+        finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            raise ValueError(
+                f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "
+                f"(first: row {bad[0]}); their features lie far outside the range it was "
+                f"trained on (largest |x| among them: {np.abs(X[bad]).max():.3g}). Scale or "
+                "clip the inputs as in training."
+            )
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

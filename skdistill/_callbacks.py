@@ -1,8 +1,10 @@
 """skorch callbacks that log how the student follows the labels and the teacher."""
 
+import math
+
 from skorch.callbacks import Callback
 
-__all__ = ["AgreementScoring"]
+__all__ = ["AgreementScoring", "TrainingGuard"]
 
 
 class AgreementScoring(Callback):
@@ -33,3 +35,46 @@ class AgreementScoring(Callback):
             net.history.record("valid_acc", float(self._correct) / self._rows)
         # the sums may be tensors on the training device: keep none in a fitted (pickled) model
         self._agree = self._correct = self._rows = 0
+
+
+class TrainingGuard(Callback):
+    """Keep the last completed epoch's weights and stop a diverging fit with advice.
+
+    * At the start of training and after every completed epoch the module's
+      weights are copied (on their device), so an interrupted fit (Ctrl-C) can
+      fall back to the last completed epoch instead of a half-updated one.
+    * When an epoch's training or validation loss is not finite (an exploding
+      learning rate, unscaled features), training stops with a ValueError that
+      says what to change, instead of leaving NaN weights behind.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.snapshot_ = _copy_state(net.module_)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            value = row.get(key)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(
+                    f"Training diverged in epoch {row['epoch']}: {key} became {value}. "
+                    f"Lower the learning rate (lr={net.lr:g}), standardise the features "
+                    "(e.g. StandardScaler in a Pipeline) or clip large inputs; the "
+                    "estimator was left as it was before this fit."
+                )
+        self.snapshot_ = _copy_state(net.module_)
+
+    def restore_last_completed_epoch(self, net):
+        """Load the last completed epoch's weights and drop a half-run epoch from the history."""
+        net.module_.load_state_dict(self.snapshot_)
+        if len(net.history) and "train_loss" not in net.history[-1]:
+            del net.history[-1]
+
+    def __getstate__(self):
+        state = dict(vars(self))
+        state.pop("snapshot_", None)  # weights are in the module already; keep pickles small
+        return state
+
+
+def _copy_state(module):
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}

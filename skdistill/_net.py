@@ -6,12 +6,17 @@ or scikit-learn makes keeps them together. The module sees only ``X``; the
 criterion sees the student's logits, the teacher's logits and ``y``.
 """
 
+import warnings
 from collections.abc import Mapping
 
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-__all__ = ["DistillationNet"]
+__all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
+
+
+class InterruptedBeforeFirstEpoch(BaseException):
+    """Ctrl-C arrived before any epoch completed: there is no model to keep."""
 
 
 class DistillationNet(NeuralNet):
@@ -21,7 +26,34 @@ class DistillationNet(NeuralNet):
     (see :class:`skdistill.DistillationLoss`). Everything else — callbacks,
     history, optimizers, ``module__``/``optimizer__``/``iterator_train__``
     parameters, devices — is skorch's.
+
+    A KeyboardInterrupt (Ctrl-C) during training leaves the weights of the
+    last completed epoch (kept by the ``guard`` callback), and the net usable
+    and ready for ``warm_start``; one before any epoch completed aborts the fit.
+    Early stopping, which skorch signals with a KeyboardInterrupt at the end of
+    an epoch, is unaffected: that epoch has completed.
     """
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, falling back to the last completed epoch on an interrupt."""
+        completed = len(self.history)
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except KeyboardInterrupt:
+            if len(self.history) and "train_loss" in self.history[-1]:
+                raise  # early stopping, at the end of a completed epoch
+            guard = dict(self.callbacks_).get("guard")
+            if guard is not None:
+                guard.restore_last_completed_epoch(self)
+            if len(self.history) == completed:
+                raise InterruptedBeforeFirstEpoch() from None
+            warnings.warn(
+                f"Training interrupted; the student holds the weights of epoch "
+                f"{self.history[-1, 'epoch']}, the last completed one. Fit again with "
+                "warm_start=True to continue from it.",
+                UserWarning,
+            )
+            raise  # skorch's partial_fit ends training and keeps the model
 
     def infer(self, x, **fit_params):
         """Run the module on the feature rows of a batch (a dict or a plain tensor)."""
