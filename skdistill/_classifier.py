@@ -275,7 +275,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         check_classification_targets(y[labelled])
         classes, index = np.unique(y[labelled], return_inverse=True)
         if len(classes) < 2:
-            what = f"({classes[0]!r})" if len(classes) else "(every row is unlabelled)"
+            what = f"({_plain(classes[0])!r})" if len(classes) else "(every row is unlabelled)"
             raise ValueError(
                 f"y has only one class {what} among its labelled rows; a classifier needs "
                 "at least two classes to learn from."
@@ -316,3 +316,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
 
     def _callbacks(self):
         return [("agreement", AgreementScoring())]
+
+
+def _plain(label):
+    """A numpy scalar as the Python value it holds, for readable messages."""
+    return label.item() if hasattr(label, "item") else label
