@@ -34,6 +34,20 @@ class DistillationNet(NeuralNet):
     an epoch, is unaffected: that epoch has completed.
     """
 
+    def initialize(self):
+        """skorch's initialize; the module and criterion instances pickle device-aware too.
+
+        They are passed as instances, so the ``module`` and ``criterion`` parameters
+        hold the very objects that become ``module_`` and ``criterion_`` (on the GPU
+        when trained there). skorch maps only the latter to the CPU when a pickle
+        is loaded on a machine without CUDA; listing the parameters too lets a
+        GPU-trained model load anywhere.
+        """
+        super().initialize()
+        extra = [name for name in ("module", "criterion") if name not in self.cuda_dependent_attributes_]
+        self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *extra]
+        return self
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, falling back to the last completed epoch on an interrupt."""
         completed = len(self.history)
