@@ -234,7 +234,8 @@ def plot(rows):
         cells = {}
         for r in rows:
             if r["task"] == task:
-                cells.setdefault(f"{r['dataset']}\n{r['teacher']}", []).append(r)
+                short = "RF" if r["teacher"] == "random forest" else "HGB"
+                cells.setdefault(f"{r['dataset'].split(' (')[0]} / {short}", []).append(r)
         names = list(cells)
         x = np.arange(len(names))
         for i, key in enumerate(("teacher_score", "hard", "default", "tuned")):
@@ -242,7 +243,7 @@ def plot(rows):
             ax.bar(x + (i - 1.5) * 0.2, means, 0.2, label=key.replace("_score", ""))
         low = min(min(r["hard"], r["tuned"], r["teacher_score"]) for r in rows if r["task"] == task)
         ax.set_ylim(max(0.0, low - 0.05), 1.0)
-        ax.set_xticks(x, names, fontsize=7)
+        ax.set_xticks(x, names, fontsize=8, rotation=25, ha="right")
         ax.set_title(f"{task}: teacher vs students (mean over seeds)")
         ax.legend(fontsize=8, ncol=4)
     figure.tight_layout()

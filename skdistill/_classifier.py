@@ -53,7 +53,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         instance is deep-copied at fit. ``None`` is :class:`MLPStudent`, whose
         hidden sizes are ``module__hidden_layer_sizes`` (default ``(64,)``).
     T : float > 0, default=1.0
-        Softmax temperature of the teacher term.
+        Softmax temperature of the teacher term. Tree-ensemble probabilities are
+        already smooth; higher temperatures mostly flatten them. The defaults
+        (``T=1, alpha=0.5``) were chosen with ``benchmarks/quality.py``: they
+        never lost to hard-label training on average there (see the README).
     alpha : float in [0, 1], default=0.5
         Weight of the teacher term (see above).
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"

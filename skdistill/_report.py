@@ -165,14 +165,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
         return preprocess.transform(rows) if preprocess is not None else rows
 
     student_scores = estimator.predict_proba if classifier else estimator.predict
-    teacher_scores = None
-    if teacher is not None:
-        if classifier and hasattr(teacher, "predict_proba"):
-            def teacher_scores(rows):
-                return teacher.predict_proba(teacher_input(rows))
-        else:
-            def teacher_scores(rows):
-                return teacher.predict(teacher_input(rows))
+    teacher_scores = _teacher_scorer(teacher, classifier, teacher_input)
 
     columns = ["teacher", "student"]
     rows = {}
@@ -231,6 +224,15 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
         if values.get("teacher") is not None and values.get("student"):
             values["teacher / student"] = values["teacher"] / values["student"]
     return DistillationReport(rows, columns)
+
+
+def _teacher_scorer(teacher, classifier, transform):
+    """The teacher's predict_proba (or predict) after the pipeline's preprocessing; None if absent."""
+    if teacher is None:
+        return None
+    use_proba = classifier and hasattr(teacher, "predict_proba")
+    method = teacher.predict_proba if use_proba else teacher.predict
+    return lambda rows: method(transform(rows))
 
 
 def _take_rows(X, n):

@@ -1,5 +1,10 @@
 """Shared fixtures: small data sets and a fast distiller factory."""
 
+import os
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -34,3 +39,16 @@ def rng_data(n=60, d=4, k=3, seed=0):
     X = rng.normal(size=(n, d))
     y = np.argmax(X[:, :k] + 0.3 * rng.normal(size=(n, k)), axis=1)
     return X, y
+
+
+def predict_in_fresh_process(model, method, X, folder, env=None):
+    """Pickle ``model``, load it in a new Python process and return ``model.<method>(X)`` there."""
+    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    np.save(folder / "X.npy", X)
+    code = (
+        "import pickle, warnings, numpy as np; warnings.simplefilter('ignore');"
+        f"m = pickle.loads(open({str(folder / 'model.pkl')!r}, 'rb').read());"
+        f"np.save({str(folder / 'out.npy')!r}, m.{method}(np.load({str(folder / 'X.npy')!r})))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **(env or {})})
+    return np.load(folder / "out.npy")

@@ -15,7 +15,7 @@ from sklearn.svm import LinearSVC
 from skorch.callbacks import Callback
 from torch import nn
 
-from skdistill import DistilledClassifier, MLPStudent
+from skdistill import MLPStudent
 
 
 def test_fit_predict_proba_score(iris, fast):

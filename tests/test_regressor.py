@@ -1,9 +1,5 @@
 """DistilledRegressor: same standards as the classifier."""
 
-import pickle
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from sklearn.datasets import make_friedman1
@@ -14,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from conftest import predict_in_fresh_process
 from skdistill import DistilledRegressor, Munge
 
 
@@ -58,16 +55,8 @@ def test_pipeline_grid_search_two_jobs_and_pickle(friedman, tmp_path):
     ).fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     model = search.best_estimator_
-    path = tmp_path / "reg.pkl"
-    path.write_bytes(pickle.dumps(model))
-    np.save(tmp_path / "X.npy", X)
-    code = (
-        "import pickle, numpy as np;"
-        f"m = pickle.loads(open({str(path)!r}, 'rb').read());"
-        f"np.save({str(tmp_path / 'p.npy')!r}, m.predict(np.load({str(tmp_path / 'X.npy')!r})))"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), model.predict(X))
+    fresh = predict_in_fresh_process(model, "predict", X, tmp_path)
+    np.testing.assert_array_equal(fresh, model.predict(X))
 
 
 def test_munge_and_precomputed(friedman):

@@ -1,8 +1,6 @@
 """Where scikit-learn users put it: Pipeline, GridSearchCV (n_jobs=2), clone, pickle."""
 
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import torch
@@ -13,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from conftest import make_fast
+from conftest import make_fast, predict_in_fresh_process
 
 
 def test_pipeline_grid_search_over_T_alpha_and_width_with_two_jobs(iris):
@@ -58,16 +56,8 @@ def test_clone_keeps_every_parameter_and_drops_the_fit(iris):
 def test_pickle_round_trip_in_a_fresh_process(iris, tmp_path):
     X, y = iris
     model = make_pipeline(StandardScaler(), make_fast()).fit(X, y)
-    path = tmp_path / "model.pkl"
-    path.write_bytes(pickle.dumps(model))
-    np.save(tmp_path / "X.npy", X)
-    script = (
-        "import pickle, sys, numpy as np;"
-        f"m = pickle.loads(open({str(path)!r}, 'rb').read());"
-        f"np.save({str(tmp_path / 'proba.npy')!r}, m.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
-    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), model.predict_proba(X))
+    fresh = predict_in_fresh_process(model, "predict_proba", X, tmp_path)
+    np.testing.assert_array_equal(fresh, model.predict_proba(X))
 
 
 def test_fitted_model_holds_no_training_data(iris):
