@@ -1,12 +1,16 @@
 """GPU training and prediction; skipped where CUDA is absent (CI), run on a lent GPU machine."""
 
+import os
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
-from conftest import predict_in_fresh_process
 from skdistill import DistilledClassifier, export_onnx
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -38,8 +42,19 @@ def test_same_seed_same_predictions_on_the_gpu(gpu_model):
 
 def test_gpu_model_loads_on_a_cpu_only_machine(gpu_model, tmp_path):
     clf, X, _ = gpu_model
-    # a process that sees no GPU: skorch maps the student's tensors to the CPU
-    on_cpu = predict_in_fresh_process(clf, "predict_proba", X, tmp_path, env={"CUDA_VISIBLE_DEVICES": ""})
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import pickle, warnings, numpy as np, torch;"
+        "assert not torch.cuda.is_available();"
+        "warnings.simplefilter('ignore');"
+        f"m = pickle.loads(open({str(tmp_path / 'm.pkl')!r}, 'rb').read());"
+        "assert str(m.student_.device) == 'cpu';"
+        f"np.save({str(tmp_path / 'p.npy')!r}, m.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    on_cpu = np.load(tmp_path / "p.npy")
     on_gpu = clf.predict_proba(X)
     np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-5)
     np.testing.assert_array_equal(on_cpu.argmax(axis=1), on_gpu.argmax(axis=1))
