@@ -13,8 +13,8 @@ import os
 import tempfile
 import time
 
+from counted_forest import CountedForest
 from sklearn.datasets import load_digits
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -22,19 +22,6 @@ from sklearn.preprocessing import StandardScaler
 from skdistill import DistilledClassifier
 
 GRID = {"distilledclassifier__T": [1.0, 2.0, 4.0], "distilledclassifier__alpha": [0.3, 0.6, 0.9]}
-
-
-class CountedForest(RandomForestClassifier):
-    """A random forest that appends a line to ``log_path`` at each fit (counts across workers)."""
-
-    def __init__(self, n_estimators=300, log_path=None, random_state=0):
-        super().__init__(n_estimators=n_estimators, random_state=random_state, n_jobs=1)
-        self.log_path = log_path
-
-    def fit(self, X, y, **kwargs):
-        with open(self.log_path, "a") as handle:
-            handle.write("fit\n")
-        return super().fit(X, y, **kwargs)
 
 
 def run(folder, use_cache):

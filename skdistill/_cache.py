@@ -11,6 +11,8 @@ computing it instead of fitting the same teacher twice.
 
 import contextlib
 import os
+import pickle
+import warnings
 
 import joblib
 from sklearn.utils.validation import check_memory
@@ -54,7 +56,16 @@ def cached_call(memory, func, *args):
     memory = check_memory(memory)
     if getattr(memory, "location", None) is None:
         return func(*args)
-    key = joblib.hash((func.__module__, func.__qualname__, args))
+    try:
+        key = joblib.hash((func.__module__, func.__qualname__, args))
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        warnings.warn(
+            f"memory: the teacher or data cannot be hashed ({exc}); fitting without the "
+            "cache. A teacher class defined in a script's __main__ cannot be hashed in worker "
+            "processes: define it in an importable module.",
+            UserWarning,
+        )
+        return func(*args)
     lock = os.path.join(str(memory.location), "skdistill-locks", f"{key}.lock")
     with _file_lock(lock):
         return memory.cache(func)(*args)

@@ -43,3 +43,16 @@ def test_bad_memory_is_a_clear_error(iris):
     X, y = iris
     with pytest.raises(ValueError, match="'memory' parameter"):
         make_fast(memory=3).fit(X, y)
+
+
+def test_an_unhashable_teacher_falls_back_to_no_cache_with_a_warning(iris, tmp_path):
+    X, y = iris
+
+    class LocalTree(FileCountingTree):  # a class pickle cannot find by name
+        pass
+
+    log = tmp_path / "fits.log"
+    clf = make_fast(teacher=LocalTree(str(log)), max_epochs=2, memory=str(tmp_path / "cache"))
+    with pytest.warns(UserWarning, match="cannot be hashed.*without the cache"):
+        clf.fit(X, y)
+    assert count_fits(log) == 1 and clf.score(X, y) > 0.5
