@@ -5,22 +5,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import DistilledClassifier, DistilledRegressor
 
-ESTIMATORS = [
-    DistilledClassifier(
-        LogisticRegression(),
-        max_epochs=20,
-        lr=0.01,
-        random_state=0,
-        module__hidden_layer_sizes=(16,),
-    ),
-    DistilledRegressor(
-        Ridge(),
-        max_epochs=20,
-        lr=0.01,
-        random_state=0,
-        module__hidden_layer_sizes=(16,),
-    ),
-]
+FAST = dict(max_epochs=20, lr=0.01, random_state=0, module__hidden_layer_sizes=(16,))
+ESTIMATORS = [DistilledClassifier(LogisticRegression(), **FAST), DistilledRegressor(Ridge(), **FAST)]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -125,6 +125,17 @@ def assert_not_fitted(clf):
         check_is_fitted(clf)
 
 
+def fit_or_refuse(estimator, X, y):
+    """Fit; a refusal must be clear and leave nothing fitted. Returns True when it fitted."""
+    try:
+        estimator.fit(X, y)
+    except (ValueError, TypeError) as exc:
+        assert_clear(exc)
+        assert_not_fitted(estimator)
+        return False
+    return True
+
+
 @fuzz(FIT_CASES)
 @given(data=datasets())
 def test_fit_works_or_fails_clearly(data):
@@ -132,11 +143,7 @@ def test_fit_works_or_fails_clearly(data):
     clf = fast_classifier()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            clf.fit(X, y)
-        except (ValueError, TypeError) as exc:
-            assert_clear(exc)
-            assert_not_fitted(clf)
+        if not fit_or_refuse(clf, X, y):
             return
         assert_works(clf, X)
         score = clf.score(X, y)
@@ -190,11 +197,7 @@ def test_regressor_fit_works_or_fails_clearly(data):
     reg = DistilledRegressor(Ridge(), max_epochs=2, random_state=0, module__hidden_layer_sizes=(4,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            reg.fit(X, y)
-        except (ValueError, TypeError) as exc:
-            assert_clear(exc)
-            assert_not_fitted(reg)
+        if not fit_or_refuse(reg, X, y):
             return
         event("fitted and predicted")
         assert np.isfinite(reg.predict(X)).all()
