@@ -118,7 +118,7 @@ def _module_outputs(module, X):
     return out.double().cpu().numpy()
 
 
-def _check_scores(scores, n_rows, n_columns, what, teacher):
+def _check_scores(scores, n_rows, n_columns, what):
     if scores.ndim != 2 or scores.shape != (n_rows, n_columns):
         raise ValueError(
             f"The teacher {what} has shape {scores.shape}; expected ({n_rows}, {n_columns}), "
@@ -193,7 +193,7 @@ def teacher_logits(teacher, X, classes):
     name = _name(teacher)
     if isinstance(teacher, torch.nn.Module):
         logits = _module_outputs(teacher, X)
-        _check_scores(logits, n_rows, len(classes), f"module {name} output", teacher)
+        _check_scores(logits, n_rows, len(classes), f"module {name} output")
         return logits.astype(np.float32)
     teacher_classes = getattr(teacher, "classes_", None)
     if teacher_classes is None:
@@ -201,16 +201,16 @@ def teacher_logits(teacher, X, classes):
     n_teacher = len(teacher_classes)
     if isinstance(teacher, NeuralNet):
         logits = _skorch_logits(teacher, X)
-        _check_scores(logits, n_rows, n_teacher, f"{name} output", teacher)
+        _check_scores(logits, n_rows, n_teacher, f"{name} output")
     elif _scores_method(teacher) == "predict_proba":
         proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
-        _check_scores(proba, n_rows, n_teacher, f"{name}.predict_proba", teacher)
+        _check_scores(proba, n_rows, n_teacher, f"{name}.predict_proba")
         logits = logits_from_proba(proba, f"{name}.predict_proba")
     else:
         scores = np.asarray(teacher.decision_function(X), dtype=np.float64)
         if scores.ndim == 1 and n_teacher == 2:
             scores = np.column_stack([np.zeros_like(scores), scores])
-        _check_scores(scores, n_rows, n_teacher, f"{name}.decision_function", teacher)
+        _check_scores(scores, n_rows, n_teacher, f"{name}.decision_function")
         logits = scores
     return _align_columns(logits, teacher_classes, classes, teacher).astype(np.float32)
 
@@ -244,7 +244,7 @@ def out_of_fold_logits(teacher, X, y, classes, cv):
         logits = logits_from_proba(scores, what)
     else:
         logits = scores if scores.ndim == 2 else np.column_stack([np.zeros_like(scores), scores])
-    _check_scores(logits, len(y), len(classes), what, teacher)
+    _check_scores(logits, len(y), len(classes), what)
     return logits.astype(np.float32)
 
 
