@@ -14,24 +14,31 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import DataConversionWarning
-from sklearn.frozen import FrozenEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
+from ._cache import cached_call
 from ._callbacks import TrainingGuard
-from ._data import DistillationDataset, TensorBatchLoader
+from ._data import DistillationDataset, TensorBatchLoader, sparse_batch, student_reads_sparse
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
 from ._student import build_student
-from ._cache import cached_call
-from ._teacher import PRECOMPUTED, check_teacher, fit_and_score, is_prefit, teacher_outputs
+from ._tasks import fit_and_score
+from ._teacher import PRECOMPUTED, as_teacher
 from ._transfer import Munge
 
 __all__ = ["BaseDistiller"]
@@ -39,19 +46,36 @@ __all__ = ["BaseDistiller"]
 PREDICT_CHUNK_ROWS = 65536
 """Rows per forward pass at prediction time (bounds the memory of one call)."""
 
+DENSE_CHUNK_ELEMENTS = 2**22
+"""Sparse rows densified for a student are cut into chunks of at most this many values."""
+
+ACCEPTED_SPARSE = ("csr", "csc", "coo")
+
+ROW_TILE = 16
+"""Dense prediction batches are zero-padded to a multiple of this many rows.
+
+BLAS kernels compute tiles of rows and the remainder rows in different orders,
+so in float32 a row's outputs would change in the last bits with the number of
+rows predicted together (scikit-learn's check_methods_subset_invariance sees
+it). With every batch a whole number of tiles, each row's result is the same
+alone or among many; the padding costs a few microseconds.
+"""
+
 
 class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     """Shared machinery of the distilled estimators; not for direct use.
 
     Subclasses define ``_task`` ("classifier" or "regressor"),
-    ``_unlabelled_target`` and the hooks ``_encode_targets``, ``_scale_outputs``
-    (raw teacher outputs to training targets), ``_precomputed_outputs``,
-    ``_criterion`` and ``_callbacks``.
+    ``_unlabelled_target`` and the hooks ``_encode_targets``, ``_task_object``
+    (what the student asks of the teacher), ``_scale_outputs`` (raw teacher
+    outputs to training targets), ``_precomputed_outputs``, ``_class_weights``,
+    ``_check_weighted_loss``, ``_criterion`` and ``_callbacks``.
     """
 
     _parameter_constraints = {
         "teacher": [HasMethods(["fit"]), torch.nn.Module, StrOptions({PRECOMPUTED})],
         "student_module": "no_validation",
+        "student_preprocessor": [None, HasMethods(["fit_transform", "transform"])],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
         "transfer_set": [None, Munge],
@@ -70,24 +94,41 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     }
 
     # --------------------------------------------------------------- the fit
-    def _fit(self, X, y, precomputed=None):
+    def _fit(self, X, y, precomputed=None, sample_weight=None):
         """Fit teacher and student. ``precomputed``: teacher outputs given to fit, or None."""
         self._check_extra_params()
-        check_teacher(self.teacher, self._task)
+        teacher = as_teacher(self.teacher)
+        teacher.check(self._task)
         self._check_precomputed_usage(precomputed)
         with self._atomic_fit():
-            X32, y, X_teacher = self._validate_fit_data(X, y)
-            target, labelled = self._encode_targets(y)
-            outputs = self._fit_teacher_outputs(X_teacher, y, labelled, precomputed)
+            X_teacher, X_student, y = self._validate_fit_data(X, y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
+                )
+            target, labelled = self._encode_targets(y, sample_weight)
+            weights, student_weights = self._row_weights(sample_weight, target, labelled)
+            if precomputed is not None:
+                self.teacher_ = None
+                outputs = self._precomputed_outputs(precomputed, len(y))
+            else:
+                teacher, outputs = self._fit_teacher_outputs(teacher, X_teacher, y, labelled, weights)
+            self._warn_if_teacher_at_chance(outputs, target, labelled)
+            kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
+            if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
+                X_teacher, X_student = _safe_indexing(X_teacher, kept), X_student[kept]
+                target, labelled = target[kept], labelled[kept]
+                outputs, student_weights = outputs[kept], student_weights[kept]
             seed = self._seed()
             train_idx, valid_idx = self._split_rows(labelled, target, seed)
-            X_all, outputs_all, target_all = self._add_transfer_set(
-                X32, outputs, target, train_idx, seed
+            rows = self._add_transfer_set(
+                teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx, seed
             )
-            train_idx = np.concatenate([train_idx, np.arange(len(X32), len(X_all))])
-            self.student_ = self._train_student(
-                X_all, outputs_all, target_all, train_idx, valid_idx, seed
-            )
+            train_idx = np.concatenate([train_idx, np.arange(len(target), len(rows[2]))])
+            epochs_before = len(self.student_.history) if self._continues() else 0
+            self.student_ = self._train_student(*rows, train_idx, valid_idx, seed)
+            self.n_iter_ = len(self.student_.history)
+        self._warn_if_not_converged(self.n_iter_ - epochs_before)
         return self
 
     def _check_precomputed_usage(self, precomputed):
@@ -113,16 +154,53 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             )
 
     def _validate_fit_data(self, X, y):
-        """Check X and y as scikit-learn does; return float32 X, y and X for the teacher."""
-        X_checked, y = validate_data(
-            self,
-            X,
-            y,
-            validate_separately=(
-                {"dtype": (np.float64, np.float32)},
-                {"ensure_2d": False, "dtype": None, "ensure_all_finite": self._y_finite},
-            ),
-        )
+        """Check X and y; return (X for the teacher, float32 X for the student, y).
+
+        Without a ``student_preprocessor`` both read the same numbers (a DataFrame
+        is given to the teacher as it is). With one, the teacher reads ``X`` as
+        the caller gave it and the student reads the preprocessor's output.
+        """
+        if self.student_preprocessor is None:
+            self.__dict__.pop("student_preprocessor_", None)
+            X_checked, y = validate_data(
+                self,
+                X,
+                y,
+                validate_separately=(
+                    {"dtype": (np.float64, np.float32), "accept_sparse": ACCEPTED_SPARSE},
+                    {"ensure_2d": False, "dtype": None, "ensure_all_finite": self._y_finite},
+                ),
+            )
+            X_teacher = X if hasattr(X, "columns") else X_checked
+            X_student = _as_student_rows(X_checked)
+        else:
+            y = check_array(
+                y, ensure_2d=False, dtype=None, ensure_all_finite=self._y_finite, input_name="y"
+            )
+            X_teacher = X
+            X_student = self._fit_preprocessor(X, y)
+        y = self._check_y_shape(y, X_student.shape[0])
+        self.n_student_features_ = X_student.shape[1]
+        return X_teacher, X_student, y
+
+    def _fit_preprocessor(self, X, y):
+        """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""
+        try:
+            n_rows = _num_samples(X)
+        except TypeError as exc:
+            raise TypeError(f"X cannot be read as rows: {exc}") from None
+        if n_rows != _num_samples(y):
+            raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
+        self.student_preprocessor_ = clone(self.student_preprocessor)
+        out = self.student_preprocessor_.fit_transform(X, y)
+        for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
+            if hasattr(self.student_preprocessor_, name):
+                setattr(self, name, getattr(self.student_preprocessor_, name))
+            else:
+                self.__dict__.pop(name, None)
+        return _preprocessed_rows(out, self.student_preprocessor_, n_rows)
+
+    def _check_y_shape(self, y, n_rows):
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it is raveled.",
@@ -130,46 +208,107 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             )
             y = y.ravel()
         if y.ndim != 1:
-            raise ValueError(f"y must be 1-dimensional; got shape {y.shape}.")
-        if len(y) != X_checked.shape[0]:
+            wrapper = "MultiOutputClassifier" if self._task == "classifier" else "MultiOutputRegressor"
             raise ValueError(
-                f"X has {X_checked.shape[0]} rows but y has {len(y)}; they must match."
+                f"y must be 1-dimensional; got shape {y.shape}. For several targets wrap the "
+                f"distiller in sklearn.multioutput.{wrapper}, which fits one per column."
             )
-        X_teacher = X if hasattr(X, "columns") else X_checked
-        return _to_float32(X_checked), y, X_teacher
+        if len(y) != n_rows:
+            raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must match.")
+        return y
 
-    def _fit_teacher_outputs(self, X_teacher, y, labelled, precomputed):
-        """Set ``teacher_`` and return its outputs for every row (float32, 2-d)."""
-        if precomputed is not None:
-            self.teacher_ = None
-            return self._precomputed_outputs(precomputed, len(y))
-        classes = getattr(self, "classes_", None)
-        if self._teacher_is_refit():
-            self.teacher_, outputs = cached_call(
-                self.memory, fit_and_score,
-                self._task, self.teacher, X_teacher, y, labelled, classes, self.teacher_cv,
+    def _row_weights(self, sample_weight, target, labelled):
+        """Return (weights for the teacher's fit, normalised weights for the student).
+
+        Each is None when every row weighs the same. The teacher gets
+        ``sample_weight`` times the class weights, as given; the student's
+        weights are the same rescaled to mean 1 over the rows, so that their
+        scale does not matter and synthetic rows (weight 1) keep their share.
+        """
+        weights = sample_weight
+        class_weights = self._class_weights(target, labelled)
+        if class_weights is not None:
+            weights = class_weights if weights is None else weights * class_weights
+        if weights is None:
+            return None, None
+        if not (weights > 0).any():
+            raise ValueError(
+                "sample_weight and class_weight leave every row with weight zero; at least "
+                "one row needs a non-zero weight."
             )
-        else:  # prefit: nothing to fit, cross-fit or cache
-            self.teacher_, outputs = fit_and_score(
-                self._task, self.teacher, X_teacher, y, labelled, classes, None
+        self._check_weighted_loss()
+        if np.all(weights == weights[0]):
+            return weights, None
+        return weights, weights / weights[weights > 0].mean()
+
+    def _fit_teacher_outputs(self, teacher, X_teacher, y, labelled, weights):
+        """Set ``teacher_``; return the fitted adapter and its outputs for every row (float32)."""
+        task = self._task_object()
+        call = (task, teacher, X_teacher, y, labelled, weights, self.teacher_cv)
+        if teacher.refits:
+            fitted, outputs = cached_call(self.memory, fit_and_score, *call)
+        else:  # frozen or prefit: nothing to fit, cross-fit or cache
+            fitted, outputs = fit_and_score(*call)
+        self.teacher_ = fitted.model
+        return fitted, self._scale_outputs(outputs)
+
+    def _warn_if_teacher_at_chance(self, outputs, target, labelled):
+        """Warn when the teacher does no better than chance on the labelled training rows."""
+        rows = np.flatnonzero(labelled)
+        if len(rows) < 2:
+            return
+        score, chance, metric = self._task_object().teacher_score(outputs[rows], target[rows])
+        if score <= chance:
+            warnings.warn(
+                f"The teacher's {metric} on the labelled training rows is {score:.3g}, no better "
+                f"than chance ({chance:.3g}). It may be reading other features than it was "
+                "trained on, e.g. a prefit teacher behind a scaler in a Pipeline: give it the "
+                "raw X and put the student's preprocessing in student_preprocessor instead.",
+                UserWarning,
             )
-        return self._scale_outputs(outputs)
 
-    def _teacher_is_refit(self):
-        return not (is_prefit(self.teacher) or isinstance(self.teacher, FrozenEstimator))
+    def _add_transfer_set(self, teacher, X_teacher, rows, train_idx, seed):
+        """Append synthetic rows sampled around the training rows (never the held-out ones).
 
-    def _add_transfer_set(self, X32, outputs, target, train_idx, seed):
-        """Append synthetic rows sampled around the training rows (never the held-out ones)."""
+        They are drawn in the caller's space (the teacher's input), labelled by
+        the teacher there, and only then turned into the student's features.
+        """
         if self.transfer_set is None:
-            return X32, outputs, target
-        synthetic = self.transfer_set.generate(X32[train_idx], random_state=seed)
-        raw = teacher_outputs(self._task, self.teacher_, synthetic, getattr(self, "classes_", None))
-        synthetic_target = np.full(len(synthetic), self._unlabelled_target, dtype=target.dtype)
-        return (
-            np.concatenate([X32, synthetic]),
-            np.concatenate([outputs, self._scale_outputs(raw)]),
-            np.concatenate([target, synthetic_target]),
+            return rows
+        X_student, outputs, target, weights = rows
+        synthetic = self.transfer_set.generate(
+            _safe_indexing(X_teacher, train_idx), random_state=seed
         )
+        labels = self._scale_outputs(self._task_object().outputs(teacher, synthetic))
+        synthetic_rows = self._student_rows(synthetic)
+        stack = sp.vstack if sp.issparse(X_student) else np.concatenate
+        n_new = synthetic_rows.shape[0]
+        return (
+            stack([X_student, synthetic_rows.astype(np.float32)]),
+            np.concatenate([outputs, labels]),
+            np.concatenate([target, np.full(n_new, self._unlabelled_target, dtype=target.dtype)]),
+            None if weights is None else np.concatenate([weights, np.ones(n_new)]),
+        )
+
+    def _continues(self):
+        """True when this fit continues training the fitted student (warm start)."""
+        return self.warm_start and getattr(self, "student_", None) is not None
+
+    def _warn_if_not_converged(self, epochs_run):
+        """ConvergenceWarning when max_epochs ended a fit whose monitored loss was still falling."""
+        if epochs_run < self.max_epochs:
+            return  # stopped early, or interrupted
+        history = self.student_.history[-epochs_run:]
+        key = "valid_loss" if "valid_loss" in history[-1] else "train_loss"
+        losses = [row[key] for row in history]
+        patience = min(self.n_iter_no_change or 10, len(losses))
+        if int(np.argmin(losses)) >= len(losses) - patience:
+            warnings.warn(
+                f"max_epochs={self.max_epochs} ended the fit while {key} was still improving "
+                f"(best in epoch {int(np.argmin(losses)) + 1} of {len(losses)}). Raise "
+                "max_epochs or lr, or fit again with warm_start=True.",
+                ConvergenceWarning,
+            )
 
     @contextlib.contextmanager
     def _atomic_fit(self):
@@ -252,19 +391,13 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             **{"iterator_train__shuffle": True, "iterator_train__seed": seed, **routed},
         )
 
-    def _train_student(self, X, outputs, target, train_idx, valid_idx, seed):
+    def _train_student(self, X, outputs, target, weights, train_idx, valid_idx, seed):
         """Fit (or, with warm_start, continue fitting) the student net and return it."""
         device = self._check_device()
-        rows = DistillationDataset(
-            torch.from_numpy(X), torch.from_numpy(outputs), torch.from_numpy(target)
-        ).to(device)
-        train = torch.utils.data.Subset(rows, train_idx)
-        valid = None if valid_idx is None else torch.utils.data.Subset(rows, valid_idx)
-
         forked = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
-            net = getattr(self, "student_", None) if self.warm_start else None
+            net = self.student_ if self._continues() else None
             if net is None:
                 module = build_student(
                     self.student_module,
@@ -273,12 +406,21 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                     outputs.shape[1],
                     self._task,
                 )
-                net = self._make_net(module, seed, has_valid=valid is not None)
+                net = self._make_net(module, seed, has_valid=valid_idx is not None)
                 net.initialize()
             else:
                 net.criterion = self._criterion()
                 net.initialize_criterion()
                 net.set_params(max_epochs=self.max_epochs, lr=self.lr, verbose=self.verbose)
+            rows = DistillationDataset(
+                X if sp.issparse(X) else torch.from_numpy(X),
+                torch.from_numpy(outputs),
+                torch.from_numpy(target),
+                None if weights is None else torch.from_numpy(weights.astype(np.float32)),
+                sparse_as_tensor=student_reads_sparse(net.module_),
+            ).to(device)
+            train = torch.utils.data.Subset(rows, train_idx)
+            valid = None if valid_idx is None else torch.utils.data.Subset(rows, valid_idx)
             net.train_split = None if valid is None else predefined_split(valid)
             try:
                 net.partial_fit(train)
@@ -290,28 +432,55 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
 
     # ------------------------------------------------------------- inference
     def _validate_predict_data(self, X):
+        """The student's float32 rows (dense or CSR) for X, checked as at fit."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return _to_float32(X)
+        if getattr(self, "student_preprocessor_", None) is None:
+            X = validate_data(
+                self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE
+            )
+            return _as_student_rows(X)
+        rows = self._student_rows(X)
+        if rows.shape[1] != self.n_student_features_:
+            raise ValueError(
+                f"The student_preprocessor made {rows.shape[1]} features from X; the student "
+                f"was trained on {self.n_student_features_}."
+            )
+        return rows
+
+    def _student_rows(self, X):
+        """X (in the caller's space) as the student's float32 rows."""
+        preprocessor = getattr(self, "student_preprocessor_", None)
+        if preprocessor is None:
+            return _as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
+        return _preprocessed_rows(preprocessor.transform(X), preprocessor, _num_samples(X))
 
     def _student_output(self, X):
-        """Raw student outputs for float32 rows, as a float64 ndarray."""
+        """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""
         net = self.student_
         module = net.module_
         module.eval()
+        as_sparse = student_reads_sparse(module)
+        step = PREDICT_CHUNK_ROWS
+        if sp.issparse(X) and not as_sparse:
+            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1])))
         outputs = []
         with torch.inference_mode():
-            for start in range(0, len(X), PREDICT_CHUNK_ROWS):
-                chunk = torch.from_numpy(X[start : start + PREDICT_CHUNK_ROWS]).to(net.device)
-                outputs.append(module(chunk).double().cpu())
+            for start in range(0, X.shape[0], step):
+                rows = X[start : start + step]
+                if sp.issparse(rows):
+                    chunk = sparse_batch(rows, net.device, as_sparse)
+                else:
+                    chunk = torch.from_numpy(_pad_rows(rows, ROW_TILE)).to(net.device)
+                outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
         out = torch.cat(outputs).numpy()
         finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
         if not finite.all():
             bad = np.flatnonzero(~finite)
+            largest = abs(X[bad]).max()
             raise ValueError(
                 f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "
                 f"(first: row {bad[0]}); their features lie far outside the range it was "
-                f"trained on (largest |x| among them: {np.abs(X[bad]).max():.3g}). Scale or "
+                f"trained on (largest |x| among them: {largest:.3g}). Scale or "
                 "clip the inputs as in training."
             )
         return out
@@ -319,17 +488,55 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
-def _to_float32(X):
-    """Copy X to a writable float32 array, refusing values float32 cannot hold."""
-    with np.errstate(over="ignore"):
-        X32 = np.array(X, dtype=np.float32, order="C", copy=True)
-    if not np.isfinite(X32).all():
+def _pad_rows(rows, multiple):
+    """``rows`` with zero rows appended up to a multiple of ``multiple`` rows."""
+    extra = -rows.shape[0] % multiple
+    if not extra:
+        return rows
+    return np.concatenate([rows, np.zeros((extra, rows.shape[1]), dtype=rows.dtype)])
+
+
+def _as_student_rows(X):
+    """Copy checked numeric X to writable float32 rows (CSR when sparse).
+
+    Refuses values float32 cannot hold; a sparse X stays sparse.
+    """
+    if sp.issparse(X):
+        with np.errstate(over="ignore"):
+            rows = sp.csr_matrix(X, dtype=np.float32, copy=True)
+        rows.sum_duplicates()
+        values = rows.data
+    else:
+        with np.errstate(over="ignore"):
+            rows = values = np.array(X, dtype=np.float32, order="C", copy=True)
+    if not np.isfinite(values).all():
         raise ValueError(
             "X has values too large for float32 (the student computes in float32, whose "
             "largest value is about 3.4e38); rescale the features, e.g. with StandardScaler."
         )
-    return X32
+    return rows
+
+
+def _preprocessed_rows(out, preprocessor, n_rows):
+    """Check a student_preprocessor's output and return it as the student's float32 rows."""
+    name = type(preprocessor).__name__
+    try:
+        out = check_array(
+            out, accept_sparse=ACCEPTED_SPARSE, dtype=(np.float64, np.float32),
+            input_name="the student_preprocessor's output",
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The student_preprocessor {name} must output numbers for the student (a numeric "
+            f"array or sparse matrix without NaN); {exc} Encode text or categories inside it "
+            "(e.g. OneHotEncoder, TfidfVectorizer) and impute missing values."
+        ) from None
+    if out.shape[0] != n_rows:
+        raise ValueError(
+            f"The student_preprocessor {name} returned {out.shape[0]} rows for {n_rows} rows of X."
+        )
+    return _as_student_rows(out)

@@ -1,10 +1,14 @@
 """skorch callbacks that log how the student follows the labels and the teacher."""
 
 import math
+import re
+import sys
 
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
-__all__ = ["AgreementScoring", "TrainingGuard"]
+__all__ = ["AgreementScoring", "PlainPrintLog", "TrainingGuard"]
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class AgreementScoring(Callback):
@@ -78,3 +82,18 @@ class TrainingGuard(Callback):
 
 def _copy_state(module):
     return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's per-epoch table, without colour codes unless stdout is a terminal.
+
+    skorch colours the best scores with ANSI escape codes; in a file, a pipe or
+    a CI log they show up as ``\x1b[32m`` noise. This log strips them there.
+    """
+
+    def _sink(self, text, verbose):
+        if self.sink is not print:
+            return super()._sink(text, verbose)
+        if verbose:
+            isatty = getattr(sys.stdout, "isatty", None)
+            print(text if isatty is not None and isatty() else _ANSI_CODE.sub("", text))

@@ -6,11 +6,13 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseDistiller
 from ._callbacks import AgreementScoring
-from ._losses import SOFT_LOSSES, DistillationLoss
+from ._losses import SOFT_LOSSES, DistillationLoss, takes_sample_weight
+from ._tasks import ClassificationTask
 from ._teacher import logits_from_proba
 
 __all__ = ["DistilledClassifier"]
@@ -52,6 +54,21 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         the data; its other arguments are set as ``module__<name>=value``. An
         instance is deep-copied at fit. ``None`` is :class:`MLPStudent`, whose
         hidden sizes are ``module__hidden_layer_sizes`` (default ``(64,)``).
+        With sparse ``X`` a student receives dense float32 batches (densified
+        one batch at a time) unless its class sets ``accepts_sparse = True``,
+        as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
+        batches.
+    student_preprocessor : None or transformer, default=None
+        Cloned and fitted on ``X`` in ``fit`` (``student_preprocessor_``); the
+        student trains and predicts on its output (numbers: an array or a sparse
+        matrix), while the teacher reads ``X`` exactly as the caller gave it.
+        This is how a prefit teacher trained on raw data (a DataFrame with
+        string and category columns, documents) is distilled into a student
+        that needs numbers: put the student's encoding here, not in a
+        ``Pipeline`` in front of the distiller, which would feed the teacher the
+        encoded features too. ``X`` is then whatever the teacher and the
+        preprocessor accept, and they validate it. Transfer sets are drawn and
+        labelled in the caller's space.
     T : float > 0, default=1.0
         Softmax temperature of the teacher term. Tree-ensemble probabilities are
         already smooth; higher temperatures mostly flatten them. The defaults
@@ -81,6 +98,12 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         and fold, also with ``n_jobs=2``. Entries are keyed by the teacher's
         parameters, the rows and the labels; frozen and prefit teachers are
         never refitted, so they are not cached.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in both loss terms (and in the teacher's fit,
+        multiplied into ``sample_weight``), as scikit-learn's classifiers define
+        them: ``"balanced"`` is ``n_samples / (n_classes * np.bincount(y))``
+        over the labelled rows; a dict maps labels to weights (missing labels
+        weigh 1). Unlabelled and synthetic rows weigh 1.
     unlabeled_label : None or label, default=None
         Rows whose label equals this value have no label: they contribute the
         teacher term only, are not held out for validation and the teacher is
@@ -114,7 +137,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     random_state : int, RandomState instance or None, default=None
         Seeds the student's initialisation, the validation split, the batch
         order and the transfer set: the same seed and data give identical
-        predictions.
+        predictions. It does not seed the teacher: give the teacher its own
+        ``random_state``.
     **kwargs
         skorch-style routed parameters: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
@@ -127,10 +151,26 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     student_ : skorch.NeuralNet
         The fitted student net; ``student_.module_`` is the torch module and
         ``student_.history`` the per-epoch log.
+    student_preprocessor_ : transformer
+        The fitted ``student_preprocessor`` (only when one is given).
     classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+        Epochs the student has been trained for (summed over warm starts).
+    n_student_features_ : int
+        Width of the student's input.
     n_features_in_ : int
+        Defined unless a ``student_preprocessor`` that does not report it is given.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when X has string column names.
+
+    Notes
+    -----
+    ``fit(X, y, sample_weight=w)`` weighs the rows of both loss terms and of
+    the validation loss (normalised to mean 1, so their scale does not matter)
+    and is passed to the teacher's ``fit`` when it takes one (a warning says
+    when it does not). Rows of weight 0 are dropped before training, as if
+    absent. With metadata routing on, request it with
+    ``set_fit_request(sample_weight=True)``.
 
     Examples
     --------
@@ -160,6 +200,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         **BaseDistiller._parameter_constraints,
         "T": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions(set(SOFT_LOSSES)), callable],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
         "unlabeled_label": "no_validation",
     }
 
@@ -168,12 +209,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         teacher,
         student_module=None,
         *,
+        student_preprocessor=None,
         T=1.0,
         alpha=0.5,
         loss="hinton",
         teacher_cv=None,
         transfer_set=None,
         memory=None,
+        class_weight=None,
         unlabeled_label=None,
         max_epochs=200,
         batch_size=64,
@@ -190,12 +233,14 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     ):
         self.teacher = teacher
         self.student_module = student_module
+        self.student_preprocessor = student_preprocessor
         self.T = T
         self.alpha = alpha
         self.loss = loss
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
         self.memory = memory
+        self.class_weight = class_weight
         self.unlabeled_label = unlabeled_label
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -211,15 +256,18 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         self._store_extra_params(kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, teacher_proba=None, teacher_logits=None):
+    def fit(self, X, y, sample_weight=None, teacher_proba=None, teacher_logits=None):
         """Fit the teacher (unless frozen), then train the student on its soft targets.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            With a ``student_preprocessor``, anything it and the teacher accept.
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts; ``unlabeled_label``
             marks rows without a label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see Notes).
         teacher_proba, teacher_logits : array-like of shape (n_samples, n_classes), default=None
             With ``teacher="precomputed"``, exactly one of them: the teacher's
             probabilities or logits for each row of X, columns in the order of
@@ -238,7 +286,38 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
             precomputed = ("proba", teacher_proba)
         elif teacher_logits is not None:
             precomputed = ("logits", teacher_logits)
-        return self._fit(X, y, precomputed)
+        return self._fit(X, y, precomputed, sample_weight)
+
+    def decision_function(self, X):
+        """The student's logits: one column per class, or for two classes one value.
+
+        For a binary problem the value is ``z[:, 1] - z[:, 0]``: positive means
+        ``classes_[1]``, as ``LogisticRegression.decision_function``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
+        """
+        logits = self._student_output(self._validate_predict_data(X))
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities (a log-softmax, finite where a probability underflows).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
+        return torch.log_softmax(logits, dim=1).numpy()
 
     def predict_proba(self, X):
         """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.
@@ -251,8 +330,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
         """
-        X32 = self._validate_predict_data(X)
-        logits = torch.from_numpy(self._student_output(X32))
+        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X):
@@ -270,7 +348,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         return self.classes_[np.argmax(proba, axis=1)]
 
     # ---------------------------------------------------- hooks of the fit
-    def _encode_targets(self, y):
+    def _encode_targets(self, y, sample_weight=None):
         if self.unlabeled_label is None:
             labelled = np.ones(len(y), dtype=bool)
         else:
@@ -293,6 +371,39 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         target = np.full(len(y), self._unlabelled_target, dtype=np.int64)
         target[labelled] = index
         return target, labelled
+
+    def _task_object(self):
+        return ClassificationTask(self.classes_)
+
+    def _class_weights(self, target, labelled):
+        """Per-row class weights (1 for unlabelled rows), or None without class_weight."""
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names the label(s) {unknown} that are not in y; its classes "
+                    f"are {self.classes_.tolist()}."
+                )
+        per_class = compute_class_weight(
+            self.class_weight, classes=np.arange(len(self.classes_)), y=target[labelled]
+        ) if self.class_weight == "balanced" else np.array(
+            [self.class_weight.get(_plain(label), 1.0) for label in self.classes_], dtype=float
+        )
+        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+            raise ValueError(f"class_weight must be finite and non-negative; got {per_class}.")
+        weights = np.ones(len(target))
+        weights[labelled] = per_class[target[labelled]]
+        return weights
+
+    def _check_weighted_loss(self):
+        if not takes_sample_weight(self.loss):
+            raise ValueError(
+                f"loss={self.loss!r} does not accept a sample_weight keyword, so weighted rows "
+                "(sample_weight or class_weight) cannot reach it; add `sample_weight=None` to "
+                "its signature and weigh its per-row values by it."
+            )
 
     def _scale_outputs(self, logits):
         return logits

@@ -5,23 +5,75 @@ row at a time and collates; for small tabular networks that per-row work costs
 more than the forward and backward passes. Tabular data fit in memory, so the
 rows live in tensors (on the training device) and a batch is one slice of a
 shuffled index.
+
+Sparse rows (a scipy CSR matrix) stay sparse on the CPU; each batch is cut from
+them and handed to the student in the format it reads (see :func:`sparse_batch`),
+so the whole matrix is never densified.
 """
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-__all__ = ["DistillationDataset", "TensorBatchLoader"]
+__all__ = ["DistillationDataset", "TensorBatchLoader", "sparse_batch", "student_reads_sparse"]
 
 
-class DistillationDataset(Dataset):
-    """Rows of ``X``, the teacher's logits for them, and their class indices.
+def student_reads_sparse(module):
+    """True when the student module declares ``accepts_sparse = True``.
+
+    Such a student receives sparse batches as ``torch.sparse_coo_tensor``;
+    every other student receives dense float32 tensors, densified one batch
+    at a time.
+    """
+    return bool(getattr(module, "accepts_sparse", False))
+
+
+def sparse_batch(rows, device, as_sparse):
+    """Turn scipy CSR ``rows`` into a float32 tensor batch on ``device``.
 
     Parameters
     ----------
-    X : tensor of shape (n_samples, n_features), float32
+    rows : scipy.sparse matrix of shape (n, n_features)
+    device : torch.device or str
+    as_sparse : bool
+        True gives a coalesced ``torch.sparse_coo_tensor``, False a dense tensor.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> rows = sp.csr_matrix([[0.0, 2.0], [1.0, 0.0]])
+    >>> sparse_batch(rows, "cpu", as_sparse=False)
+    tensor([[0., 2.],
+            [1., 0.]])
+    >>> sparse_batch(rows, "cpu", as_sparse=True).to_dense().equal(torch.tensor([[0., 2.], [1., 0.]]))
+    True
+    """
+    if not as_sparse:
+        return torch.from_numpy(rows.toarray().astype(np.float32, copy=False)).to(device)
+    coo = sp.coo_matrix(rows)
+    coo.sum_duplicates()
+    index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    values = torch.from_numpy(coo.data.astype(np.float32, copy=False))
+    return torch.sparse_coo_tensor(
+        index, values, size=coo.shape, check_invariants=False, is_coalesced=True
+    ).to(device)
+
+
+class DistillationDataset(Dataset):
+    """Rows of ``X``, the teacher's logits for them, their targets and (optionally) weights.
+
+    Parameters
+    ----------
+    X : tensor of shape (n_samples, n_features), float32, or scipy CSR matrix
+        Sparse rows stay on the CPU and are cut into batches there.
     teacher_logits : tensor of shape (n_samples, n_outputs), float32
     y : tensor of shape (n_samples,)
         Class indices (``-1`` for unlabelled rows) or regression targets.
+    sample_weight : tensor of shape (n_samples,) or None, default=None
+        Per-row weights of the loss; None weighs every row alike.
+    sparse_as_tensor : bool, default=False
+        With sparse ``X``: give the student sparse tensors (True) or dense ones.
 
     Examples
     --------
@@ -31,22 +83,53 @@ class DistillationDataset(Dataset):
     (3, 1)
     """
 
-    def __init__(self, X, teacher_logits, y):
+    def __init__(self, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False):
         self.X = X
         self.teacher_logits = teacher_logits
         self.y = y
+        self.sample_weight = sample_weight
+        self.sparse_as_tensor = sparse_as_tensor
 
     def __len__(self):
-        return len(self.X)
+        return self.X.shape[0]
 
     def __getitem__(self, i):
-        return {"X": self.X[i], "teacher_logits": self.teacher_logits[i]}, self.y[i]
+        Xb, yb = self.batch(torch.as_tensor([i]))
+        return {key: value[0] if value.layout == torch.strided else value for key, value in Xb.items()}, yb[0]
+
+    @property
+    def device(self):
+        return self.teacher_logits.device
 
     def to(self, device):
-        """Return the same rows on ``device``."""
+        """Return the same rows on ``device`` (sparse ``X`` stays on the CPU)."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        X = self.X if sp.issparse(self.X) else self.X.to(device)
         return DistillationDataset(
-            self.X.to(device), self.teacher_logits.to(device), self.y.to(device)
+            X, move(self.teacher_logits), move(self.y), move(self.sample_weight),
+            self.sparse_as_tensor,
         )
+
+    def subset(self, index):
+        """The rows at ``index`` (a LongTensor), as a new dataset."""
+        pick = lambda t: None if t is None else t[index.to(t.device)]  # noqa: E731
+        X = self.X[index.cpu().numpy()] if sp.issparse(self.X) else pick(self.X)
+        return DistillationDataset(
+            X, pick(self.teacher_logits), pick(self.y), pick(self.sample_weight),
+            self.sparse_as_tensor,
+        )
+
+    def batch(self, index):
+        """``({"X", "teacher_logits"[, "sample_weight"]}, y)`` for the rows at ``index``."""
+        if sp.issparse(self.X):
+            rows = self.X[index.cpu().numpy() if torch.is_tensor(index) else index]
+            Xb = sparse_batch(rows, self.device, self.sparse_as_tensor)
+        else:
+            Xb = self.X[index]
+        features = {"X": Xb, "teacher_logits": self.teacher_logits[index]}
+        if self.sample_weight is not None:
+            features["sample_weight"] = self.sample_weight[index]
+        return features, self.y[index]
 
 
 class TensorBatchLoader:
@@ -114,17 +197,14 @@ class TensorBatchLoader:
         n = len(rows)
         order = None
         if self.shuffle:
-            order = torch.randperm(n, generator=self._generator).to(rows.X.device)
+            order = torch.randperm(n, generator=self._generator).to(rows.device)
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             if order is None:
                 index = slice(start, start + self.batch_size)
             else:
                 index = order[start : start + self.batch_size]
-            yield (
-                {"X": rows.X[index], "teacher_logits": rows.teacher_logits[index]},
-                rows.y[index],
-            )
+            yield rows.batch(index)
 
 
 def _as_distillation_dataset(dataset):
@@ -135,6 +215,5 @@ def _as_distillation_dataset(dataset):
         base = _as_distillation_dataset(dataset.dataset)
         if base is None:
             return None
-        index = torch.as_tensor(dataset.indices, dtype=torch.long, device=base.X.device)
-        return DistillationDataset(base.X[index], base.teacher_logits[index], base.y[index])
+        return base.subset(torch.as_tensor(dataset.indices, dtype=torch.long))
     return None

@@ -6,7 +6,9 @@ and returns a scalar tensor averaged over the rows of the batch:
 * ``student_logits`` -- ``(n, k)`` raw student outputs,
 * ``teacher_logits`` -- ``(n, k)`` teacher logits, columns aligned with the student's,
 * ``target`` -- ``(n,)`` class indices, ``-1`` for rows without a label,
-* ``T`` -- the softmax temperature.
+* ``T`` -- the softmax temperature,
+* ``sample_weight`` -- ``(n,)`` row weights or None (keyword; the built-in losses
+  take the weighted mean over rows, so a weight of 0 drops a row and 2 counts it twice).
 
 :class:`DistillationLoss` mixes one of them with the hard-label cross-entropy::
 
@@ -28,10 +30,18 @@ __all__ = [
     "hinton_kd_loss",
     "logit_matching_loss",
     "resolve_soft_loss",
+    "takes_sample_weight",
 ]
 
 
-def hinton_kd_loss(student_logits, teacher_logits, target, *, T):
+def _row_mean(per_row, sample_weight):
+    """Mean of per-row values, weighted when ``sample_weight`` is given."""
+    if sample_weight is None:
+        return per_row.mean()
+    return (per_row * sample_weight).sum() / sample_weight.sum().clamp(min=1e-12)
+
+
+def hinton_kd_loss(student_logits, teacher_logits, target, *, T, sample_weight=None):
     """Hinton et al. (2015) knowledge-distillation loss.
 
     ``T**2 * KL(softmax(teacher / T) || softmax(student / T))`` with
@@ -48,15 +58,19 @@ def hinton_kd_loss(student_logits, teacher_logits, target, *, T):
     """
     log_p_student = F.log_softmax(student_logits / T, dim=-1)
     log_p_teacher = F.log_softmax(teacher_logits / T, dim=-1)
-    kl = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+    if sample_weight is None:
+        kl = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+    else:
+        per_row = F.kl_div(log_p_student, log_p_teacher, reduction="none", log_target=True)
+        kl = _row_mean(per_row.sum(dim=-1), sample_weight)
     return kl * (T * T)
 
 
-def hard_label_loss(student_logits, target):
+def hard_label_loss(student_logits, target, sample_weight=None):
     """Cross-entropy against the true labels, ignoring rows whose target is -1.
 
-    The mean is taken over the labelled rows; a batch with no labelled row
-    contributes 0 (never NaN).
+    The (weighted) mean is taken over the labelled rows; a batch with no
+    labelled row contributes 0 (never NaN).
 
     Examples
     --------
@@ -67,10 +81,12 @@ def hard_label_loss(student_logits, target):
     """
     labelled = target >= 0
     per_row = F.cross_entropy(student_logits, target.clamp(min=0), reduction="none")
-    return (per_row * labelled).sum() / labelled.sum().clamp(min=1)
+    if sample_weight is None:
+        return (per_row * labelled).sum() / labelled.sum().clamp(min=1)
+    return _row_mean(per_row, sample_weight * labelled)
 
 
-def logit_matching_loss(student_logits, teacher_logits, target, *, T=1.0):
+def logit_matching_loss(student_logits, teacher_logits, target, *, T=1.0, sample_weight=None):
     """Ba & Caruana (2014) logit matching: mean squared error to the teacher's logits.
 
     The teacher's logits are centred per row first (logits from probabilities
@@ -85,14 +101,17 @@ def logit_matching_loss(student_logits, teacher_logits, target, *, T=1.0):
     0.5
     """
     centred = teacher_logits - teacher_logits.mean(dim=-1, keepdim=True)
-    return F.mse_loss(student_logits, centred)
+    if sample_weight is None:
+        return F.mse_loss(student_logits, centred)
+    return _row_mean(((student_logits - centred) ** 2).mean(dim=-1), sample_weight)
 
 
 _MASK = 1e4  # subtracted from the target logit to take it out of a softmax
 
 
 def decoupled_kd_loss(
-    student_logits, teacher_logits, target, *, T, tckd_weight=1.0, nckd_weight=8.0
+    student_logits, teacher_logits, target, *, T, tckd_weight=1.0, nckd_weight=8.0,
+    sample_weight=None,
 ):
     """Zhao et al. (2022) decoupled KD: target-class and non-target-class terms.
 
@@ -122,8 +141,10 @@ def decoupled_kd_loss(
 
     bs, rest_s = binary_and_rest(zs)
     bt, rest_t = binary_and_rest(zt)
-    tckd = F.kl_div(bs, bt, reduction="batchmean", log_target=True)
-    nckd = F.kl_div(rest_s, rest_t, reduction="batchmean", log_target=True)
+    tckd = _row_mean(F.kl_div(bs, bt, reduction="none", log_target=True).sum(-1), sample_weight)
+    nckd = _row_mean(
+        F.kl_div(rest_s, rest_t, reduction="none", log_target=True).sum(-1), sample_weight
+    )
     return (tckd_weight * tckd + nckd_weight * nckd) * (T * T)
 
 
@@ -153,6 +174,25 @@ def resolve_soft_loss(loss):
             f"{sorted(SOFT_LOSSES)} or a callable "
             "loss(student_logits, teacher_logits, target, *, T)."
         ) from None
+
+
+def takes_sample_weight(loss):
+    """True when the soft loss ``loss`` (a name or callable) accepts ``sample_weight=``.
+
+    Examples
+    --------
+    >>> takes_sample_weight("hinton"), takes_sample_weight(lambda s, t, y, *, T: s.sum())
+    (True, False)
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(resolve_soft_loss(loss)).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
 
 
 class DistillationLoss(nn.Module):
@@ -185,23 +225,25 @@ class DistillationLoss(nn.Module):
         self.soft_loss = resolve_soft_loss(loss)
         self.loss_params = dict(loss_params or {})
 
-    def forward(self, student_logits, teacher_logits, target):
-        """Return the mixed loss of one batch."""
+    def forward(self, student_logits, teacher_logits, target, sample_weight=None):
+        """Return the mixed loss of one batch (rows weighted by ``sample_weight`` if given)."""
         loss = student_logits.new_zeros(())
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         if self.alpha > 0:
             soft = self.soft_loss(
-                student_logits, teacher_logits, target, T=self.T, **self.loss_params
+                student_logits, teacher_logits, target, T=self.T, **self.loss_params, **weights
             )
             loss = loss + self.alpha * soft
         if self.alpha < 1:
-            loss = loss + (1 - self.alpha) * hard_label_loss(student_logits, target)
+            loss = loss + (1 - self.alpha) * hard_label_loss(student_logits, target, sample_weight)
         return loss
 
 
 class RegressionDistillationLoss(nn.Module):
     """``alpha * MSE(student, teacher) + (1 - alpha) * MSE(student, y)``.
 
-    Rows whose target is NaN (unlabelled) contribute the teacher term only.
+    Rows whose target is NaN (unlabelled) contribute the teacher term only;
+    ``sample_weight`` weighs the rows of both terms.
 
     Examples
     --------
@@ -216,14 +258,19 @@ class RegressionDistillationLoss(nn.Module):
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, student_out, teacher_out, target):
-        """Return the mixed loss of one batch."""
+    def forward(self, student_out, teacher_out, target, sample_weight=None):
+        """Return the mixed loss of one batch (rows weighted by ``sample_weight`` if given)."""
         student_out = student_out.reshape(len(target), -1)[:, 0]
         loss = student_out.new_zeros(())
         if self.alpha > 0:
-            loss = loss + self.alpha * F.mse_loss(student_out, teacher_out.reshape(-1))
+            squared = (student_out - teacher_out.reshape(-1)) ** 2
+            loss = loss + self.alpha * _row_mean(squared, sample_weight)
         if self.alpha < 1:
             labelled = ~torch.isnan(target)
-            squared = (student_out - torch.nan_to_num(target)) ** 2 * labelled
-            loss = loss + (1 - self.alpha) * squared.sum() / labelled.sum().clamp(min=1)
+            squared = (student_out - torch.nan_to_num(target)) ** 2
+            if sample_weight is None:
+                hard = (squared * labelled).sum() / labelled.sum().clamp(min=1)
+            else:
+                hard = _row_mean(squared, labelled * sample_weight)
+            loss = loss + (1 - self.alpha) * hard
         return loss

@@ -1,6 +1,7 @@
 """The skorch net that trains a student on the distillation criterion.
 
-Batches arrive as ``({"X": rows, "teacher_logits": logits}, y)``: the soft
+Batches arrive as ``({"X": rows, "teacher_logits": logits}, y)`` (plus
+``"sample_weight"`` when rows are weighted): the soft
 targets travel inside X, aligned row by row with the data, so any split skorch
 or scikit-learn makes keeps them together. The module sees only ``X``; the
 criterion sees the student's logits, the teacher's logits and ``y``.
@@ -11,6 +12,8 @@ from collections.abc import Mapping
 
 from skorch import NeuralNet
 from skorch.utils import to_tensor
+
+from ._callbacks import PlainPrintLog
 
 __all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -48,6 +51,13 @@ class DistillationNet(NeuralNet):
         self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *extra]
         return self
 
+    def get_default_callbacks(self):
+        """skorch's defaults, with a log that writes no colour codes to a file or a pipe."""
+        return [
+            (name, PlainPrintLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, falling back to the last completed epoch on an interrupt."""
         completed = len(self.history)
@@ -76,7 +86,10 @@ class DistillationNet(NeuralNet):
         return self.module_(to_tensor(x, device=self.device), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Return ``criterion(student_logits, teacher_logits, y)`` for one batch."""
+        """Return ``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
         teacher_logits = to_tensor(X["teacher_logits"], device=self.device)
         y_true = to_tensor(y_true, device=self.device)
+        if "sample_weight" in X:
+            weights = to_tensor(X["sample_weight"], device=self.device)
+            return self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
         return self.criterion_(y_pred, teacher_logits, y_true)

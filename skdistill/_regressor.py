@@ -6,6 +6,7 @@ from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
 from ._base import BaseDistiller
 from ._losses import RegressionDistillationLoss
+from ._tasks import RegressionTask
 
 __all__ = ["DistilledRegressor"]
 
@@ -34,6 +35,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         Maps float32 rows to ``(n, 1)`` or ``(n,)`` predictions. A class taking
         ``n_features``/``n_outputs`` gets them from the data; ``module__<name>``
         sets the rest. ``None`` is :class:`MLPStudent`.
+    student_preprocessor : None or transformer, default=None
+        Fitted on ``X`` in ``fit``; the student reads its output while the
+        teacher reads ``X`` as given (see :class:`DistilledClassifier`).
     alpha : float in [0, 1], default=0.5
         Weight of the teacher term.
     teacher_cv : None, int or cross-validation splitter, default=None
@@ -53,8 +57,14 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     ----------
     teacher_ : regressor or None
     student_ : skorch.NeuralNet
+    student_preprocessor_ : transformer
+        Only when a ``student_preprocessor`` is given.
+    n_iter_ : int
+        Epochs the student has been trained for (summed over warm starts).
+    n_student_features_ : int
     target_mean_, target_scale_ : float
-        The standardisation of the targets used in training.
+        The standardisation of the targets used in training (weighted by
+        ``sample_weight`` when given).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -62,6 +72,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     -----
     Rows whose target is NaN are unlabelled: they contribute the teacher term
     only, the teacher is not fitted on them, and they are never held out.
+    ``sample_weight`` works as in :class:`DistilledClassifier`.
 
     Examples
     --------
@@ -85,6 +96,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         teacher,
         student_module=None,
         *,
+        student_preprocessor=None,
         alpha=0.5,
         teacher_cv=None,
         transfer_set=None,
@@ -104,6 +116,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     ):
         self.teacher = teacher
         self.student_module = student_module
+        self.student_preprocessor = student_preprocessor
         self.alpha = alpha
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
@@ -122,7 +135,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self._store_extra_params(kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, teacher_predictions=None):
+    def fit(self, X, y, sample_weight=None, teacher_predictions=None):
         """Fit the teacher (unless frozen), then train the student.
 
         Parameters
@@ -130,6 +143,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         X : array-like or DataFrame of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights of both loss terms and the teacher's fit.
         teacher_predictions : array-like of shape (n_samples,), default=None
             With ``teacher="precomputed"``: the teacher's prediction for each row.
 
@@ -138,7 +153,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self : DistilledRegressor
         """
         precomputed = None if teacher_predictions is None else ("predictions", teacher_predictions)
-        return self._fit(X, y, precomputed)
+        return self._fit(X, y, precomputed, sample_weight)
 
     def predict(self, X):
         """Predicted targets.
@@ -151,12 +166,12 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         -------
         y : ndarray of shape (n_samples,), float64
         """
-        X32 = self._validate_predict_data(X)
-        out = self._student_output(X32).reshape(len(X32), -1)[:, 0]
+        rows = self._validate_predict_data(X)
+        out = self._student_output(rows).reshape(rows.shape[0], -1)[:, 0]
         return out * self.target_scale_ + self.target_mean_
 
     # ---------------------------------------------------- hooks of the fit
-    def _encode_targets(self, y):
+    def _encode_targets(self, y, sample_weight=None):
         try:
             y = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -167,10 +182,23 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         if not labelled.any():
             raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
         if not (self.warm_start and hasattr(self, "target_mean_")):
-            self.target_mean_ = float(np.mean(y[labelled]))
-            scale = float(np.std(y[labelled]))
+            weights = None if sample_weight is None else sample_weight[labelled]
+            if weights is not None and not weights.any():
+                weights = None  # refused with a clear message once the weights are combined
+            self.target_mean_ = float(np.average(y[labelled], weights=weights))
+            variance = np.average((y[labelled] - self.target_mean_) ** 2, weights=weights)
+            scale = float(np.sqrt(variance))
             self.target_scale_ = scale if scale > 0 else 1.0
         return ((y - self.target_mean_) / self.target_scale_).astype(np.float32), labelled
+
+    def _task_object(self):
+        return RegressionTask()
+
+    def _class_weights(self, target, labelled):
+        return None
+
+    def _check_weighted_loss(self):
+        pass
 
     def _scale_outputs(self, predictions):
         return ((predictions - self.target_mean_) / self.target_scale_).astype(np.float32)

@@ -2,7 +2,10 @@
 
 A student is any ``torch.nn.Module`` mapping a float32 batch ``(n, n_features)``
 to logits ``(n, n_classes)`` (a classifier) or predictions ``(n, 1)`` (a
-regressor). Given as a class, it is built at fit time; if its constructor takes
+regressor). Batches are dense tensors, also when ``X`` is sparse (each batch is
+densified on its own), unless the module class sets ``accepts_sparse = True``:
+then sparse rows arrive as a ``torch.sparse_coo_tensor``, as :class:`MLPStudent`
+takes them. Given as a class, it is built at fit time; if its constructor takes
 ``n_features``, ``n_classes`` (classifiers) or ``n_outputs`` (the number of
 output columns, both tasks) they come from the data, so one class serves every
 data set. Its other arguments are set skorch-style, ``module__<name>=value``.
@@ -31,6 +34,12 @@ class MLPStudent(nn.Module):
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
 
+    Notes
+    -----
+    ``accepts_sparse = True``: given a sparse batch (``torch.sparse_coo_tensor``,
+    as the distillers pass rows of a scipy sparse ``X``), the first layer is a
+    sparse-dense product, so a wide sparse input is never densified.
+
     Examples
     --------
     >>> import torch
@@ -38,6 +47,8 @@ class MLPStudent(nn.Module):
     >>> net(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
     """
+
+    accepts_sparse = True
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), dropout=0.0):
         super().__init__()
@@ -52,8 +63,12 @@ class MLPStudent(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
-        """Return the logits of a batch."""
-        return self.layers(X)
+        """Return the logits of a batch (dense, or a sparse tensor)."""
+        if X.layout == torch.strided:
+            return self.layers(X)
+        first = self.layers[0]
+        hidden = torch.sparse.mm(X, first.weight.t()) + first.bias
+        return self.layers[1:](hidden)
 
 
 def _describe(student_module):

@@ -1,16 +1,20 @@
-"""Teacher adapters: fit a teacher and turn what it says into outputs aligned with the student.
+"""Teacher adapters: one small class per kind of teacher.
 
-Four kinds of teacher are accepted:
+Each adapter owns three things about its kind of teacher: whether and how it is
+fitted, what input it reads, and how its outputs become numbers for the
+student. :func:`as_teacher` picks the adapter once; nothing else in the package
+asks what kind of teacher it holds.
 
-* a scikit-learn estimator: cloned and fitted on the labelled rows; a
-  ``FrozenEstimator`` clones to itself and ignores ``fit``, so a prefit teacher
-  is used as is;
-* a ``torch.nn.Module`` (already trained): its outputs are the logits (or the
-  predictions, for a regressor), columns in the sorted order of the labels;
-* a fitted skorch net: used as is; its logits when its criterion takes logits,
-  else the log of its ``predict_proba``;
-* ``"precomputed"``: the outputs are passed to ``fit`` (``teacher_proba``,
-  ``teacher_logits`` or ``teacher_predictions``), aligned with the rows of X.
+========================  ==========================  ==================================
+kind                      adapter                     fitted in ``fit``?
+========================  ==========================  ==================================
+scikit-learn estimator    :class:`EstimatorTeacher`   cloned and fitted (weights passed
+                                                      on when its ``fit`` takes them)
+``FrozenEstimator``       :class:`EstimatorTeacher`   never (used as it is)
+``torch.nn.Module``       :class:`ModuleTeacher`      never; outputs are logits
+fitted skorch net         :class:`SkorchTeacher`      never
+``"precomputed"``         :class:`PrecomputedTeacher` never; outputs are given to ``fit``
+========================  ==========================  ==================================
 
 A classifier's logits: a scikit-learn classifier gives probabilities, not
 logits. Its logits are ``log(clip(p, eps))``, so the soft target at
@@ -20,27 +24,34 @@ target towards uniform.) ``decision_function`` outputs are logits already; a
 binary one with a single column ``d`` means the logits ``[0, d]``. Columns are
 matched to the student's classes by label, never by position; a teacher's
 extra classes are dropped and the softmax renormalises over the rest.
+
+A scikit-learn teacher reads ``X`` exactly as the caller passed it to ``fit``
+(a DataFrame, sparse matrix or documents included); torch and skorch teachers
+read float32 rows, densified a chunk at a time when ``X`` is sparse.
 """
 
+import warnings
+
 import numpy as np
+import scipy.sparse as sp
 import torch
+from sklearn import get_config
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_predict
-from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import has_fit_parameter
 from skorch import NeuralNet
 
 __all__ = [
     "PRECOMPUTED",
     "PROBA_EPS",
-    "check_teacher",
-    "fit_and_score",
-    "fit_teacher",
-    "teacher_outputs",
-    "teacher_logits",
-    "teacher_predictions",
-    "out_of_fold_logits",
-    "out_of_fold_predictions",
+    "EstimatorTeacher",
+    "ModuleTeacher",
+    "PrecomputedTeacher",
+    "SkorchTeacher",
+    "as_teacher",
     "logits_from_proba",
+    "teacher_logits",
 ]
 
 PROBA_EPS = 1e-7
@@ -48,74 +59,249 @@ PROBA_EPS = 1e-7
 
 PRECOMPUTED = "precomputed"
 
-
-def _name(teacher):
-    return type(teacher).__name__
-
-
-def is_prefit(teacher):
-    """True for teachers used as they are: torch modules and skorch nets."""
-    return isinstance(teacher, (torch.nn.Module, NeuralNet))
+DENSE_CHUNK_ELEMENTS = 2**22
+"""Sparse rows fed to a torch teacher are densified this many values at a time (16 MB)."""
 
 
-def check_teacher(teacher, task):
-    """Raise TypeError unless ``teacher`` can teach a ``task`` ("classifier"/"regressor") student.
+def _name(model):
+    return type(model).__name__
 
-    Called before anything is fitted, so a wrong teacher fails fast.
+
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+# --------------------------------------------------------------- the kinds
+class Teacher:
+    """What every adapter offers; the base is a teacher used as it is.
+
+    Attributes
+    ----------
+    model : object
+        The teacher as the user gave it (fitted, after :meth:`fit`).
+    refits : bool
+        True when :meth:`fit` trains a new model (so it can be cached and cross-fitted).
+    """
+
+    refits = False
+
+    def __init__(self, model):
+        self.model = model
+
+    def check(self, task):
+        """Raise TypeError unless this teacher can teach a ``task`` student (before any fit)."""
+
+    def fit(self, X, y, sample_weight=None):
+        """Return the fitted adapter: this one, for a teacher used as it is."""
+        return self
+
+    def logits(self, X, classes):
+        """Logits for ``X``, one float64 column per entry of ``classes`` (the student's order)."""
+        raise NotImplementedError
+
+    def predictions(self, X):
+        """Regression predictions for ``X`` as a float64 ``(n, 1)`` column."""
+        raise NotImplementedError
+
+
+class EstimatorTeacher(Teacher):
+    """A scikit-learn estimator: cloned and fitted, unless it is a ``FrozenEstimator``."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.refits = not isinstance(model, FrozenEstimator)
+
+    def check(self, task):
+        name = _name(self.model)
+        if task == "classifier" and not _scores_method(self.model):
+            raise TypeError(
+                f"The teacher {name} has neither predict_proba nor decision_function, so it "
+                "gives no soft targets to distil. Use a classifier that has one (e.g. "
+                "SVC(probability=True) or any tree ensemble)."
+            )
+        if task == "regressor" and not hasattr(self.model, "predict"):
+            raise TypeError(f"The teacher {name} has no predict method.")
+
+    def takes_sample_weight(self):
+        """True when the teacher's ``fit`` accepts ``sample_weight``."""
+        return has_fit_parameter(self.model, "sample_weight")
+
+    def fit(self, X, y, sample_weight=None):
+        if not self.refits:
+            return self
+        fitted = clone(self.model)
+        try:
+            fitted.fit(X, y, **self._weight_params(sample_weight))
+        except Exception as exc:
+            exc.add_note(f"(raised while fitting the teacher {_name(self.model)})")
+            raise
+        return EstimatorTeacher(fitted)
+
+    def _weight_params(self, sample_weight):
+        if sample_weight is None:
+            return {}
+        if self.takes_sample_weight():
+            return {"sample_weight": sample_weight}
+        warnings.warn(
+            f"The teacher {_name(self.model)}'s fit does not take sample_weight, so it is "
+            "fitted unweighted; the student's loss is still weighted row by row.",
+            UserWarning,
+        )
+        return {}
+
+    def logits(self, X, classes):
+        model, name = self.model, _name(self.model)
+        teacher_classes = getattr(model, "classes_", None)
+        if teacher_classes is None:
+            raise TypeError(f"The teacher {name} has no classes_ after fitting; is it a classifier?")
+        if _scores_method(model) == "predict_proba":
+            proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+            _check_scores(proba, _n_rows(X), len(teacher_classes), f"{name}.predict_proba")
+            logits = logits_from_proba(proba, f"{name}.predict_proba")
+        else:
+            logits = _binary_as_two_columns(np.asarray(model.decision_function(X), np.float64))
+            _check_scores(logits, _n_rows(X), len(teacher_classes), f"{name}.decision_function")
+        return _align_columns(logits, teacher_classes, classes, model)
+
+    def predictions(self, X):
+        return _check_predictions(np.asarray(self.model.predict(X), np.float64), X, self.model)
+
+    def out_of_fold_logits(self, X, y, classes, cv, sample_weight=None):
+        """Cross-fitted logits: each row scored by a clone fitted on the other folds."""
+        method = _scores_method(self.model)
+        scores = self._cross_val_predict(X, y, cv, method, sample_weight)
+        what = f"{_name(self.model)}.{method} (out of fold)"
+        if method == "predict_proba":
+            logits = logits_from_proba(scores, what)
+        else:
+            logits = _binary_as_two_columns(scores)
+        _check_scores(logits, len(y), len(classes), what)
+        return logits
+
+    def out_of_fold_predictions(self, X, y, cv, sample_weight=None):
+        """Cross-fitted regression predictions, as a float64 column."""
+        pred = self._cross_val_predict(X, y, cv, "predict", sample_weight)
+        return np.asarray(pred, dtype=np.float64).reshape(len(y), 1)
+
+    def _cross_val_predict(self, X, y, cv, method, sample_weight):
+        estimator = clone(self.model)
+        params = self._weight_params(sample_weight)
+        if params and get_config()["enable_metadata_routing"]:
+            estimator.set_fit_request(sample_weight=True)
+        return cross_val_predict(estimator, X, y, cv=cv, method=method, params=params or None)
+
+
+class ModuleTeacher(Teacher):
+    """A trained ``torch.nn.Module``: its outputs are logits (or predictions), used as they are."""
+
+    def logits(self, X, classes):
+        logits = self._outputs(X)
+        _check_scores(logits, _n_rows(X), len(classes), f"module {_name(self.model)} output")
+        return logits
+
+    def predictions(self, X):
+        return _check_predictions(self._outputs(X), X, self.model)
+
+    def _outputs(self, X):
+        module = self.model
+        params = next(module.parameters(), None)
+        device = params.device if params is not None else torch.device("cpu")
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                return np.concatenate(
+                    [
+                        module(torch.as_tensor(chunk, device=device)).double().cpu().numpy()
+                        for chunk in _float32_chunks(X)
+                    ]
+                )
+        finally:
+            module.train(was_training)
+
+
+class SkorchTeacher(Teacher):
+    """A fitted skorch net: its logits when its criterion takes logits, else log(predict_proba)."""
+
+    def logits(self, X, classes):
+        net, name = self.model, _name(self.model)
+        teacher_classes = getattr(net, "classes_", None)
+        if teacher_classes is None:
+            raise TypeError(f"The teacher {name} has no classes_ after fitting; is it a classifier?")
+        if isinstance(getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss):
+            logits = np.concatenate(
+                [net.forward(chunk).double().numpy() for chunk in _float32_chunks(X)]
+            )
+        else:
+            proba = np.concatenate([net.predict_proba(chunk) for chunk in _float32_chunks(X)])
+            logits = logits_from_proba(proba, f"{name}.predict_proba")
+        _check_scores(logits, _n_rows(X), len(teacher_classes), f"{name} output")
+        return _align_columns(logits, teacher_classes, classes, net)
+
+    def predictions(self, X):
+        pred = np.concatenate([self.model.predict(chunk) for chunk in _float32_chunks(X)])
+        return _check_predictions(np.asarray(pred, np.float64), X, self.model)
+
+
+class PrecomputedTeacher(Teacher):
+    """``"precomputed"``: the outputs are passed to ``fit``; it cannot label new rows."""
+
+    def logits(self, X, classes):
+        raise ValueError("teacher='precomputed' cannot label new rows.")
+
+    def predictions(self, X):
+        raise ValueError("teacher='precomputed' cannot label new rows.")
+
+
+def as_teacher(teacher):
+    """Return the adapter for ``teacher``; TypeError/ValueError for what cannot teach.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> as_teacher(RandomForestClassifier()).refits
+    True
+    >>> type(as_teacher("precomputed")).__name__
+    'PrecomputedTeacher'
     """
     if isinstance(teacher, str):
         if teacher != PRECOMPUTED:
             raise ValueError(f"teacher={teacher!r}: the only string accepted is 'precomputed'.")
-        return
+        return PrecomputedTeacher(teacher)
     if isinstance(teacher, torch.nn.Module):
-        return
-    name = _name(teacher)
-    if not hasattr(teacher, "fit"):
-        raise TypeError(
-            f"teacher must be a scikit-learn {task} with a fit method, a torch.nn.Module, a "
-            f"fitted skorch net or 'precomputed'; got {name}."
-        )
-    if task == "classifier" and not _scores_method(teacher):
-        raise TypeError(
-            f"The teacher {name} has neither predict_proba nor decision_function, so it "
-            "gives no soft targets to distil. Use a classifier that has one (e.g. "
-            "SVC(probability=True) or any tree ensemble)."
-        )
-    if task == "regressor" and not hasattr(teacher, "predict"):
-        raise TypeError(f"The teacher {name} has no predict method.")
+        return ModuleTeacher(teacher)
+    if isinstance(teacher, NeuralNet):
+        return SkorchTeacher(teacher)
+    if hasattr(teacher, "fit"):
+        return EstimatorTeacher(teacher)
+    raise TypeError(
+        "teacher must be a scikit-learn estimator with a fit method, a torch.nn.Module, a "
+        f"fitted skorch net or 'precomputed'; got {_name(teacher)}."
+    )
 
 
-def _scores_method(teacher):
+# ----------------------------------------------------------------- helpers
+def _scores_method(model):
     for method in ("predict_proba", "decision_function"):
-        if hasattr(teacher, method):
+        if hasattr(model, method):
             return method
     return None
 
 
-def fit_teacher(teacher, X, y):
-    """Return the fitted teacher: a clone fitted on (X, y), or a prefit teacher as it is."""
-    if isinstance(teacher, str) or is_prefit(teacher):
-        return teacher
-    fitted = clone(teacher)
-    try:
-        fitted.fit(X, y)
-    except Exception as exc:
-        exc.add_note(f"(raised while fitting the teacher {_name(teacher)})")
-        raise
-    return fitted
+def _float32_chunks(X):
+    """Yield float32 ndarray chunks of ``X``'s rows; sparse rows are densified per chunk."""
+    if not sp.issparse(X):
+        yield np.asarray(X, dtype=np.float32)
+        return
+    step = max(1, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1]))
+    X = sp.csr_matrix(X)
+    for start in range(0, max(1, X.shape[0]), step):
+        yield X[start : start + step].toarray().astype(np.float32, copy=False)
 
 
-def _module_outputs(module, X):
-    params = next(module.parameters(), None)
-    device = params.device if params is not None else torch.device("cpu")
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.inference_mode():
-            out = module(torch.as_tensor(np.asarray(X, dtype=np.float32), device=device))
-    finally:
-        module.train(was_training)
-    return out.double().cpu().numpy()
+def _binary_as_two_columns(scores):
+    return scores if scores.ndim == 2 else np.column_stack([np.zeros_like(scores), scores])
 
 
 def _check_scores(scores, n_rows, n_columns, what):
@@ -126,6 +312,19 @@ def _check_scores(scores, n_rows, n_columns, what):
         )
     if not np.isfinite(scores).all():
         raise ValueError(f"The teacher {what} holds NaN or infinite values.")
+
+
+def _check_predictions(pred, X, model):
+    n_rows = _n_rows(X)
+    pred = pred.reshape(n_rows, -1) if pred.size == n_rows else pred
+    if pred.shape != (n_rows, 1):
+        raise ValueError(
+            f"The teacher {_name(model)} predicted an array of shape {pred.shape}; "
+            f"expected ({n_rows},) or ({n_rows}, 1)."
+        )
+    if not np.isfinite(pred).all():
+        raise ValueError(f"The teacher {_name(model)} predicted NaN or infinite values.")
+    return pred
 
 
 def logits_from_proba(proba, what="predict_proba"):
@@ -157,15 +356,8 @@ def _align_columns(logits, teacher_classes, classes, teacher):
     return logits[:, columns]
 
 
-def _skorch_logits(net, X):
-    X = np.asarray(X, dtype=np.float32)
-    if isinstance(getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss):
-        return net.forward(X).double().numpy()
-    return logits_from_proba(net.predict_proba(X), f"{_name(net)}.predict_proba")
-
-
 def teacher_logits(teacher, X, classes):
-    """Return the fitted ``teacher``'s logits for ``X``, one column per entry of ``classes``.
+    """Return a fitted ``teacher``'s logits for ``X``, one float32 column per entry of ``classes``.
 
     Parameters
     ----------
@@ -189,92 +381,8 @@ def teacher_logits(teacher, X, classes):
     >>> np.round(np.exp(logits), 2)  # columns follow `classes`, not the teacher's order
     array([[0.25, 0.75]], dtype=float32)
     """
-    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
-    name = _name(teacher)
-    if isinstance(teacher, torch.nn.Module):
-        logits = _module_outputs(teacher, X)
-        _check_scores(logits, n_rows, len(classes), f"module {name} output")
-        return logits.astype(np.float32)
-    teacher_classes = getattr(teacher, "classes_", None)
-    if teacher_classes is None:
-        raise TypeError(f"The teacher {name} has no classes_ after fitting; is it a classifier?")
-    n_teacher = len(teacher_classes)
-    if isinstance(teacher, NeuralNet):
-        logits = _skorch_logits(teacher, X)
-        _check_scores(logits, n_rows, n_teacher, f"{name} output")
-    elif _scores_method(teacher) == "predict_proba":
-        proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
-        _check_scores(proba, n_rows, n_teacher, f"{name}.predict_proba")
-        logits = logits_from_proba(proba, f"{name}.predict_proba")
-    else:
-        scores = np.asarray(teacher.decision_function(X), dtype=np.float64)
-        if scores.ndim == 1 and n_teacher == 2:
-            scores = np.column_stack([np.zeros_like(scores), scores])
-        _check_scores(scores, n_rows, n_teacher, f"{name}.decision_function")
-        logits = scores
-    return _align_columns(logits, teacher_classes, classes, teacher).astype(np.float32)
-
-
-def teacher_predictions(teacher, X):
-    """Return a fitted regression teacher's predictions for ``X`` as a float32 column."""
-    n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
-    if isinstance(teacher, torch.nn.Module):
-        pred = _module_outputs(teacher, X)
-    else:
-        if isinstance(teacher, NeuralNet):
-            X = np.asarray(X, dtype=np.float32)
-        pred = np.asarray(teacher.predict(X), dtype=np.float64)
-    pred = pred.reshape(n_rows, -1) if pred.size == n_rows else pred
-    if pred.shape != (n_rows, 1):
-        raise ValueError(
-            f"The teacher {_name(teacher)} predicted an array of shape {pred.shape}; "
-            f"expected ({n_rows},) or ({n_rows}, 1)."
-        )
-    if not np.isfinite(pred).all():
-        raise ValueError(f"The teacher {_name(teacher)} predicted NaN or infinite values.")
-    return pred.astype(np.float32)
-
-
-def out_of_fold_logits(teacher, X, y, classes, cv):
-    """Cross-fitted logits: each row scored by a teacher that did not see it (y sorted-label order)."""
-    method = _scores_method(teacher)
-    scores = cross_val_predict(clone(teacher), X, y, cv=cv, method=method)
-    what = f"{_name(teacher)}.{method} (out of fold)"
-    if method == "predict_proba":
-        logits = logits_from_proba(scores, what)
-    else:
-        logits = scores if scores.ndim == 2 else np.column_stack([np.zeros_like(scores), scores])
-    _check_scores(logits, len(y), len(classes), what)
-    return logits.astype(np.float32)
-
-
-def out_of_fold_predictions(teacher, X, y, cv):
-    """Cross-fitted regression predictions, as a float32 column."""
-    pred = cross_val_predict(clone(teacher), X, y, cv=cv, method="predict")
-    return np.asarray(pred, dtype=np.float32).reshape(len(y), 1)
-
-
-def teacher_outputs(task, teacher, X, classes=None):
-    """A fitted teacher's outputs for ``X``: logits (classifier) or a prediction column."""
-    if task == "classifier":
-        return teacher_logits(teacher, X, classes)
-    return teacher_predictions(teacher, X)
-
-
-def fit_and_score(task, teacher, X, y, labelled, classes, cv):
-    """Fit ``teacher`` on the labelled rows and return ``(fitted, outputs for every row)``.
-
-    With ``cv`` set, the labelled rows' outputs are cross-fitted (out of fold).
-    A module-level function of hashable arguments, so ``joblib.Memory`` can cache it.
-    """
-    rows = np.flatnonzero(labelled)
-    X_lab = _safe_indexing(X, rows) if len(rows) < len(y) else X
-    y_lab = y[rows]
-    fitted = fit_teacher(teacher, X_lab, y_lab)
-    outputs = teacher_outputs(task, fitted, X, classes)
-    if cv is not None:
-        if task == "classifier":
-            outputs[rows] = out_of_fold_logits(teacher, X_lab, y_lab, classes, cv)
-        else:
-            outputs[rows] = out_of_fold_predictions(teacher, X_lab, y_lab, cv)
-    return fitted, outputs
+    if isinstance(teacher, (torch.nn.Module, NeuralNet)):
+        adapter = as_teacher(teacher)
+    else:  # any fitted classifier, with or without a fit method
+        adapter = EstimatorTeacher(teacher)
+    return adapter.logits(X, classes).astype(np.float32)

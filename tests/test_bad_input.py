@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
 from torch import nn
@@ -19,7 +18,6 @@ X, Y = rng_data()
         (np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), "Input X contains infinity"),
         (np.full_like(X, 1e39), "too large for float32"),
         (np.empty((0, 4)), "0 sample"),
-        (sp.csr_matrix(X), "Sparse data was passed"),
     ],
 )
 def test_bad_X_at_fit(fast, X_bad, message):

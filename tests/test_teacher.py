@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from skdistill._teacher import PROBA_EPS, check_teacher, teacher_logits
+from skdistill._teacher import PROBA_EPS, as_teacher, teacher_logits
 
 X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0], [0.5, 2.5], [2.5, 2.0]])
 
@@ -61,11 +61,11 @@ def test_teacher_without_scores_is_rejected_before_fitting():
             return np.zeros(len(X))
 
     with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
-        check_teacher(OnlyPredict(), "classifier")
+        as_teacher(OnlyPredict()).check("classifier")
     with pytest.raises(TypeError, match="fit method"):
-        check_teacher(object(), "classifier")
+        as_teacher(object())
     with pytest.raises(ValueError, match="only string accepted is 'precomputed'"):
-        check_teacher("precomputd", "classifier")
+        as_teacher("precomputd")
 
 
 class _BadProba:
@@ -98,7 +98,6 @@ import torch  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: E402
 from skorch import NeuralNetClassifier  # noqa: E402
 
-from skdistill._teacher import out_of_fold_logits  # noqa: E402
 
 
 def test_torch_module_teacher_outputs_are_its_logits():
@@ -128,7 +127,8 @@ def test_out_of_fold_logits_equal_cross_val_predict():
 
     Xi, yi = load_iris(return_X_y=True)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    got = out_of_fold_logits(LogisticRegression(max_iter=1000), Xi, yi, np.array([0, 1, 2]), cv)
+    teacher = as_teacher(LogisticRegression(max_iter=1000))
+    got = teacher.out_of_fold_logits(Xi, yi, np.array([0, 1, 2]), cv)
     proba = cross_val_predict(LogisticRegression(max_iter=1000), Xi, yi, cv=cv, method="predict_proba")
     expected = np.log(np.clip(proba, 1e-7, None))
     np.testing.assert_allclose(got, expected, rtol=1e-5)

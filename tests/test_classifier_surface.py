@@ -1,0 +1,78 @@
+"""The rest of the classifier surface: log-probabilities, decision values, n_iter_, warnings."""
+
+import io
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.multioutput import MultiOutputClassifier
+
+from conftest import make_fast
+from skdistill import DistilledRegressor
+
+
+def test_predict_log_proba_and_decision_function_multiclass(iris):
+    X, y = iris
+    clf = make_fast().fit(X, y)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-10)
+    logits = clf.decision_function(X)
+    assert logits.shape == (150, 3)
+    np.testing.assert_array_equal(clf.classes_[logits.argmax(axis=1)], clf.predict(X))
+    far = X * 1e4  # probabilities underflow to 0; their logarithm stays finite
+    assert np.isfinite(clf.predict_log_proba(far)).all()
+
+
+def test_binary_decision_function_is_one_column_like_logistic_regression(iris):
+    X, y = iris
+    labels = np.where(y == 0, "yes", "no")
+    clf = make_fast().fit(X, labels)
+    scores = clf.decision_function(X)
+    assert scores.shape == (150,)
+    np.testing.assert_array_equal(clf.classes_[(scores > 0).astype(int)], clf.predict(X))
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(scores, np.log(proba[:, 1]) - np.log(proba[:, 0]), atol=1e-8)
+
+
+def test_n_iter_counts_epochs_and_warm_starts(iris):
+    X, y = iris
+    clf = make_fast(max_epochs=4, n_iter_no_change=None, warm_start=True).fit(X, y)
+    assert clf.n_iter_ == 4
+    clf.fit(X, y)
+    assert clf.n_iter_ == 8
+    stopped = make_fast(max_epochs=500, n_iter_no_change=2, lr=0.05).fit(X, y)
+    assert stopped.n_iter_ == len(stopped.student_.history) < 500
+
+
+def test_convergence_warning_only_when_max_epochs_cut_an_improving_fit(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="max_epochs=3 ended the fit while valid_loss"):
+        make_fast(max_epochs=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="while train_loss was still improving"):
+        make_fast(max_epochs=3, validation_fraction=None).fit(X, y)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        make_fast(max_epochs=500, n_iter_no_change=2, lr=0.05).fit(X, y)  # early stopping
+
+
+def test_two_dimensional_y_names_the_multi_output_wrappers(iris):
+    X, y = iris
+    Y = np.column_stack([y, y == 0])
+    with pytest.raises(ValueError, match="MultiOutputClassifier"):
+        make_fast().fit(X, Y)
+    with pytest.raises(ValueError, match="MultiOutputRegressor"):
+        DistilledRegressor(Ridge()).fit(X, Y.astype(float))
+    wrapped = MultiOutputClassifier(make_fast(max_epochs=5)).fit(X, Y)
+    assert wrapped.predict(X).shape == (150, 2)
+
+
+def test_verbose_log_in_a_file_or_pipe_has_no_colour_codes(iris):
+    X, y = iris
+    out = io.StringIO()
+    with redirect_stdout(out):
+        make_fast(LogisticRegression(), max_epochs=3, verbose=1).fit(X, y)
+    text = out.getvalue()
+    assert "valid_loss" in text and "\x1b[" not in text

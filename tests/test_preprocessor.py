@@ -1,0 +1,189 @@
+"""student_preprocessor: the teacher reads raw data, the student its own numeric features."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from conftest import make_fast
+from skdistill import DistilledClassifier, DistilledRegressor, Munge
+
+
+def mixed_frame(n=300, seed=0):
+    """Two numeric columns and a category column; the label needs the category."""
+    rng = np.random.RandomState(seed)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    a, b = rng.normal(50, 10, n), rng.normal(size=n)
+    y = np.where(colour == "red", a > 50, b > 0).astype(int)
+    frame = pd.DataFrame({"a": a, "b": b, "colour": pd.Categorical(colour)})
+    return frame, y
+
+
+ONE_HOT = ColumnTransformer(
+    [("cat", OneHotEncoder(), ["colour"]), ("num", StandardScaler(), ["a", "b"])]
+)
+
+
+class RecordingTree(DecisionTreeClassifier):
+    """Remembers the type of every X it is given."""
+
+    seen = []
+
+    def fit(self, X, y, **kw):
+        type(self).seen.append(type(X).__name__)
+        return super().fit(X, y, **kw)
+
+    def predict_proba(self, X):
+        type(self).seen.append(type(X).__name__)
+        return super().predict_proba(X)
+
+
+def test_category_native_teacher_reads_the_raw_frame_student_reads_one_hot():
+    X, y = mixed_frame()
+    teacher = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    clf = make_fast(teacher, student_preprocessor=ONE_HOT, max_epochs=60, lr=0.02).fit(X, y)
+    assert clf.n_student_features_ == 5  # three colours + two numbers
+    assert clf.n_features_in_ == 3
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "colour"])
+    assert clf.teacher_.score(X, y) > 0.95  # it read the category column natively
+    assert clf.score(X, y) > 0.85
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert clf.student_preprocessor is ONE_HOT and not hasattr(ONE_HOT, "transformers_")
+
+
+def test_teacher_receives_x_exactly_as_given():
+    X, y = mixed_frame(n=80)
+    RecordingTree.seen = []
+    teacher = make_pipeline(
+        ColumnTransformer([("cat", OneHotEncoder(), ["colour"])], remainder="passthrough"),
+        RecordingTree(max_depth=3),
+    )
+    make_fast(teacher, student_preprocessor=ONE_HOT, max_epochs=2).fit(X, y)
+    assert set(RecordingTree.seen) == {"ndarray"}  # after the teacher's own encoder...
+
+    RecordingTree.seen = []
+    numeric = X[["a", "b"]]
+    make_fast(RecordingTree(max_depth=3), student_preprocessor=StandardScaler(), max_epochs=2).fit(
+        numeric, y
+    )
+    assert set(RecordingTree.seen) == {"DataFrame"}  # ...and the frame itself without one
+
+
+def test_text_teacher_reads_documents_student_reads_tfidf():
+    rng = np.random.RandomState(0)
+    words = np.array(["alpha", "beta", "gamma", "delta", "omega", "sigma"])
+    y = rng.randint(0, 2, 120)
+    docs = np.array([" ".join(rng.choice(words[3 * c : 3 * c + 3], 5)) for c in y])
+    teacher = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    clf = make_fast(teacher, student_preprocessor=TfidfVectorizer(), max_epochs=40).fit(docs, y)
+    assert clf.n_student_features_ == 6
+    assert not hasattr(clf, "n_features_in_")  # TfidfVectorizer reports none, as in a Pipeline
+    assert clf.score(docs, y) == 1.0
+    assert clf.predict(["alpha beta beta", "omega sigma delta"]).tolist() == [0, 1]
+
+
+def test_prefit_teacher_behind_a_scaler_warns_and_student_preprocessor_fixes_it():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(100, 10, 200), rng.normal(size=200)])
+    y = (X[:, 0] > 100).astype(int)
+    teacher = FrozenEstimator(DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y))
+    wrong = make_pipeline(StandardScaler(), make_fast(teacher, max_epochs=5))
+    with pytest.warns(UserWarning, match="no better than chance.*student_preprocessor"):
+        wrong.fit(X, y)
+    right = make_fast(teacher, student_preprocessor=StandardScaler(), max_epochs=60)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        right.fit(X, y)
+    assert right.score(X, y) > 0.95
+
+
+def test_regressor_takes_a_preprocessor():
+    X, y = mixed_frame(n=200)
+    target = X["a"].to_numpy() + 10 * (X["colour"] == "red")
+    reg = DistilledRegressor(
+        make_pipeline(
+            ColumnTransformer([("cat", OneHotEncoder(), ["colour"])], remainder="passthrough"),
+            Ridge(),
+        ),
+        student_preprocessor=ONE_HOT,
+        max_epochs=80,
+        lr=0.02,
+        random_state=0,
+    ).fit(X, target)
+    assert reg.score(X, target) > 0.9
+
+
+def test_transfer_set_is_drawn_in_the_callers_space():
+    X, y = mixed_frame(n=100)
+    teacher = make_pipeline(
+        ColumnTransformer([("cat", OneHotEncoder(), ["colour"])], remainder="passthrough"),
+        RandomForestClassifier(20, random_state=0),
+    )
+    clf = make_fast(
+        teacher, student_preprocessor=ONE_HOT, transfer_set=Munge(n_copies=2), max_epochs=2,
+        batch_size=10, n_iter_no_change=None,
+    ).fit(X, y)
+    assert clf.student_.history[-1, "train_batch_count"] == 27  # 90 real + 180 synthetic rows
+
+
+def test_munge_swaps_nominal_values_with_the_neighbours():
+    X, _ = mixed_frame(n=50)
+    X["flag"] = X["b"] > 0
+    X["count"] = np.arange(50, dtype=np.int64)
+    rows = Munge(n_copies=4, p=0.5, random_state=0).generate(X)
+    assert rows.shape == (200, 5)
+    assert (rows.dtypes == X.dtypes).all()
+    assert set(rows["colour"].cat.categories) == {"blue", "green", "red"}
+    assert set(rows["colour"]) <= {"blue", "green", "red"}
+    changed = (rows["colour"].to_numpy() != np.tile(X["colour"].to_numpy(), 4)).mean()
+    assert 0.05 < changed < 0.5  # swapped with probability p, and only where neighbours differ
+    pinned = Munge(n_copies=1, p=1e-12, random_state=0).generate(X)
+    pd.testing.assert_frame_equal(pinned, X)
+
+
+@pytest.mark.parametrize(
+    "make_X, message",
+    [
+        (lambda X: X.assign(when=pd.Timestamp("2024-01-01")), "cannot sample the column"),
+        (lambda X: X.assign(a=np.where(np.arange(len(X)) == 3, np.nan, X["a"])), "missing"),
+        (lambda X: np.array(["some text"] * len(X)), "1-d array"),
+    ],
+)
+def test_munge_refuses_what_it_cannot_sample(make_X, message):
+    X, _ = mixed_frame(n=20)
+    with pytest.raises(ValueError, match=message):
+        Munge(n_copies=1, random_state=0).generate(make_X(X))
+
+
+def test_non_numeric_preprocessor_output_is_a_clear_error_and_nothing_is_fitted():
+    X, y = mixed_frame(n=40)
+    clf = make_fast(LogisticRegression(), student_preprocessor=FunctionTransformer(), max_epochs=2)
+    with pytest.raises(ValueError, match="student_preprocessor FunctionTransformer must output numbers"):
+        clf.fit(X[["a", "colour"]].astype({"colour": str}), y)
+    assert not hasattr(clf, "student_")
+    assert not hasattr(clf, "student_preprocessor_")
+
+
+def test_predict_width_mismatch_from_the_preprocessor():
+    X, y = mixed_frame(n=60)
+    clf = make_fast(
+        make_pipeline(ColumnTransformer([("c", OneHotEncoder(), ["colour"])]), LogisticRegression()),
+        student_preprocessor=ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])]),
+        max_epochs=2,
+    ).fit(X, y)
+    # a fresh, wider encoder fitted elsewhere cannot be slipped in
+    clf.student_preprocessor_ = ColumnTransformer([("n", "passthrough", ["a", "b"])]).fit(X)
+    with pytest.raises(ValueError, match="made 2 features from X; the student was trained on 3"):
+        clf.predict(X)
