@@ -405,6 +405,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                     X.shape[1],
                     outputs.shape[1],
                     self._task,
+                    sparse_input=sp.issparse(X),
                 )
                 net = self._make_net(module, seed, has_valid=valid_idx is not None)
                 net.initialize()

@@ -40,8 +40,8 @@ def unwrap_distiller(estimator):
             f"ending with one; got {type(distiller).__name__}."
         )
     check_is_fitted(distiller)
-    a = np.ones(distiller.n_features_in_)
-    b = np.zeros(distiller.n_features_in_)
+    width = getattr(distiller, "n_features_in_", distiller.n_student_features_)
+    a, b = np.ones(width), np.zeros(width)
     for name, step in steps[:-1]:
         if step is None or step == "passthrough":
             continue
@@ -108,6 +108,13 @@ def export_onnx(estimator, path, *, int8=False):
     True
     """
     distiller, a, b = unwrap_distiller(estimator)
+    if getattr(distiller, "student_preprocessor_", None) is not None:
+        raise ValueError(
+            f"{type(distiller).__name__} has a student_preprocessor "
+            f"({type(distiller.student_preprocessor_).__name__}), which cannot be folded into the "
+            "ONNX graph: export_onnx writes only the network and StandardScaler steps. Convert "
+            "the preprocessor with skl2onnx and chain it before the exported student."
+        )
     student = copy.deepcopy(distiller.student_.module_).cpu().eval()
     deployable = _Deployable(
         student,
@@ -118,7 +125,7 @@ def export_onnx(estimator, path, *, int8=False):
         getattr(distiller, "target_scale_", 1.0),
     ).eval()
     path = str(path)
-    example = torch.zeros(2, distiller.n_features_in_)
+    example = torch.zeros(2, distiller.n_student_features_)
     output = "probabilities" if distiller._task == "classifier" else "predictions"
     with _quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch.export internals

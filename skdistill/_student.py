@@ -17,6 +17,8 @@ import inspect
 import torch
 from torch import nn
 
+from ._data import student_reads_sparse
+
 __all__ = ["MLPStudent", "build_student"]
 
 
@@ -77,7 +79,9 @@ def _describe(student_module):
     return type(student_module).__name__
 
 
-def build_student(student_module, module_params, n_features, n_outputs, task="classifier"):
+def build_student(
+    student_module, module_params, n_features, n_outputs, task="classifier", sparse_input=False
+):
     """Build the student ``nn.Module`` for data of the given shape and check its output.
 
     Parameters
@@ -91,6 +95,9 @@ def build_student(student_module, module_params, n_features, n_outputs, task="cl
         Constructor arguments (the ``module__`` parameters, prefix removed).
     n_features, n_outputs : int
     task : {"classifier", "regressor"}
+    sparse_input : bool, default=False
+        X is sparse: a student that declares ``accepts_sparse`` is also tried
+        on a sparse batch.
 
     Returns
     -------
@@ -140,21 +147,28 @@ def build_student(student_module, module_params, n_features, n_outputs, task="cl
             "student_module must be None, a torch.nn.Module subclass or an instance of "
             f"one; got {student_module!r}."
         )
-    _check_output_shape(module, n_features, n_outputs, task)
+    _check_output_shape(module, torch.zeros(2, n_features), n_outputs, task)
+    if sparse_input and student_reads_sparse(module):
+        _check_output_shape(module, torch.zeros(2, n_features).to_sparse(), n_outputs, task)
     return module
 
 
-def _check_output_shape(module, n_features, n_outputs, task):
+def _check_output_shape(module, batch, n_outputs, task):
     name = _describe(module)
+    kind = "sparse batch" if batch.layout != torch.strided else "batch"
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            out = module(torch.zeros(2, n_features))
+            out = module(batch)
     except Exception as exc:
+        hint = (
+            " It declares accepts_sparse = True; remove that to receive dense batches."
+            if batch.layout != torch.strided else ""
+        )
         raise ValueError(
-            f"The student_module {name} fails on a batch of shape (2, {n_features}): "
-            f"{type(exc).__name__}: {exc}"
+            f"The student_module {name} fails on a {kind} of shape {tuple(batch.shape)}: "
+            f"{type(exc).__name__}: {exc}{hint}"
         ) from exc
     finally:
         module.train(was_training)

@@ -187,3 +187,18 @@ def test_predict_width_mismatch_from_the_preprocessor():
     clf.student_preprocessor_ = ColumnTransformer([("n", "passthrough", ["a", "b"])]).fit(X)
     with pytest.raises(ValueError, match="made 2 features from X; the student was trained on 3"):
         clf.predict(X)
+
+
+def test_report_works_and_export_refuses_a_student_preprocessor(tmp_path):
+    from skdistill import export_onnx, report
+
+    X, y = mixed_frame(n=80)
+    teacher = make_pipeline(
+        ColumnTransformer([("cat", OneHotEncoder(), ["colour"])], remainder="passthrough"),
+        LogisticRegression(),
+    )
+    clf = make_fast(teacher, student_preprocessor=ONE_HOT, max_epochs=3).fit(X, y)
+    table = report(clf, X, y, repeats=1, single_repeats=2).to_dict()
+    assert table["accuracy"]["student"] == pytest.approx(clf.score(X, y))
+    with pytest.raises(ValueError, match="has a student_preprocessor \\(ColumnTransformer\\)"):
+        export_onnx(clf, tmp_path / "student.onnx")

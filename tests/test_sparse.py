@@ -93,3 +93,23 @@ def test_sparse_regressor_and_refused_transfer_set(iris):
 
     with pytest.raises(ValueError, match="Munge cannot sample sparse rows"):
         make_fast(transfer_set=Munge(n_copies=1), max_epochs=1).fit(sp.csr_matrix(X), y)
+
+
+class ClaimsSparse(torch.nn.Module):
+    accepts_sparse = True
+
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X.view(len(X), -1))  # a sparse tensor has no view
+
+
+def test_a_student_that_claims_sparse_but_fails_is_named(iris):
+    X, y = iris
+    clf = make_fast(student_module=ClaimsSparse, max_epochs=1)
+    with pytest.raises(ValueError, match="(?s)ClaimsSparse fails on a sparse batch.*remove that"):
+        clf.fit(sp.csr_matrix(X), y)
+    assert not hasattr(clf, "student_")
+    clf.fit(X, y)  # dense input never reaches the sparse path

@@ -104,10 +104,11 @@ def test_routing_through_pipeline_grid_search_and_cross_validate(iris):
         cross_validate(clf, X, y, cv=3, params={"sample_weight": w})
         assert len(WeightRecordingLR.seen) == 3
         assert all(seen is not None and set(seen) == {1.0, 5.0} for seen in WeightRecordingLR.seen)
+        clf.set_score_request(sample_weight=True)  # weighted CV scores too
         routed = make_pipeline(StandardScaler().set_fit_request(sample_weight=True), clf)
-        GridSearchCV(routed, {"distilledclassifier__alpha": [0.5]}, cv=2).fit(
-            X, y, sample_weight=w
-        )
+        search = GridSearchCV(routed, {"distilledclassifier__alpha": [0.5]}, cv=2, error_score="raise")
+        search.fit(X, y, sample_weight=w)
+        assert np.isfinite(search.best_score_)
 
 
 def test_regressor_sample_weight(iris):
