@@ -10,6 +10,7 @@ are encoded, what the teacher's outputs are, and the training criterion.
 import contextlib
 import copy
 import math
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -28,11 +29,10 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
 from ._cache import cached_call
-from ._callbacks import TrainingGuard
+from ._callbacks import StopEarly, TrainingGuard
 from ._data import DistillationDataset, TensorBatchLoader, sparse_batch, student_reads_sparse
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
@@ -50,6 +50,9 @@ DENSE_CHUNK_ELEMENTS = 2**22
 """Sparse rows densified for a student are cut into chunks of at most this many values."""
 
 ACCEPTED_SPARSE = ("csr", "csc", "coo")
+
+_STUDENT_TRAINING = threading.RLock()
+"""Held while a student trains: torch's global random generator is shared by threads."""
 
 ROW_TILE = 16
 """Dense prediction batches are zero-padded to a multiple of this many rows.
@@ -181,7 +184,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             X_student = self._fit_preprocessor(X, y)
         y = self._check_y_shape(y, X_student.shape[0])
         self.n_student_features_ = X_student.shape[1]
-        return X_teacher, X_student, y
+        return _protected(X_teacher), X_student, y
 
     def _fit_preprocessor(self, X, y):
         """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""
@@ -365,9 +368,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def _make_net(self, module, seed, has_valid):
         callbacks = [("guard", TrainingGuard()), *self._callbacks()]
         if has_valid and self.n_iter_no_change:
-            stopping = EarlyStopping(
-                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
-            )
+            stopping = StopEarly(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)
             callbacks.append(("early_stopping", stopping))
         callbacks += copy.deepcopy(self.callbacks or [])
         routed = {
@@ -391,28 +392,76 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             **{"iterator_train__shuffle": True, "iterator_train__seed": seed, **routed},
         )
 
+    def _initialize(self, net):
+        """``net.initialize()``, its failures told as the setting to change."""
+        try:
+            return net.initialize()
+        except (TypeError, ValueError) as exc:
+            if hasattr(net, "criterion_") and not hasattr(net, "optimizer_"):
+                settings = {"lr": self.lr, **self._routed_params("optimizer")}
+                raise ValueError(
+                    f"The optimizer {getattr(self.optimizer, '__name__', self.optimizer)} "
+                    f"rejects the settings {settings}: {exc} Change optimizer__<name> or lr."
+                ) from exc
+            raise ValueError(f"The student's skorch net cannot be set up: {exc}") from exc
+
+    def _student_net(self, X, n_outputs, seed, has_valid):
+        """A new net holding a new student, or -- with warm_start -- a copy of the fitted one.
+
+        A warm start takes the current settings (batch size, optimizer and its
+        parameters, callbacks, early stopping, iterator parameters) into a new
+        net and carries over a copy of the weights, the history and, when the
+        optimizer class is the same, its state (with the current
+        hyperparameters). The fitted net is never changed, so a failed warm
+        fit leaves the model exactly as it was.
+        """
+        if not self._continues():
+            module = build_student(
+                self.student_module, self._routed_params("module"), X.shape[1], n_outputs,
+                self._task, sparse_input=sp.issparse(X),
+            )
+            return self._initialize(self._make_net(module, seed, has_valid))
+        previous = self.student_
+        net = self._initialize(self._make_net(copy.deepcopy(previous.module_), seed, has_valid))
+        net.history = copy.deepcopy(previous.history)
+        if type(net.optimizer_) is type(previous.optimizer_):
+            state = copy.deepcopy(previous.optimizer_.state_dict())
+            state["param_groups"] = net.optimizer_.state_dict()["param_groups"]
+            net.optimizer_.load_state_dict(state)
+        return net
+
+    def _check_training_steps(self, module, n_train):
+        """Refuse settings that leave no training step, or a step BatchNorm cannot take."""
+        drop_last = self._routed_params("iterator_train").get("drop_last", False)
+        if drop_last and self.batch_size > n_train:
+            raise ValueError(
+                f"iterator_train__drop_last=True with batch_size={self.batch_size} above the "
+                f"{n_train} training rows leaves no training step. Lower batch_size or set "
+                "iterator_train__drop_last=False."
+            )
+        last_batch = n_train % self.batch_size
+        has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules())
+        if has_batchnorm and not drop_last and (last_batch == 1 or n_train == 1):
+            raise ValueError(
+                f"The student_module {type(module).__name__} has BatchNorm layers, and with "
+                f"{n_train} training rows and batch_size={self.batch_size} its last training "
+                "batch would hold one row, on which BatchNorm cannot train. Set "
+                "iterator_train__drop_last=True or another batch_size."
+            )
+
     def _train_student(self, X, outputs, target, weights, train_idx, valid_idx, seed):
-        """Fit (or, with warm_start, continue fitting) the student net and return it."""
+        """Fit (or, with warm_start, continue fitting) a student net and return it.
+
+        Student training holds a process-wide lock: torch's random generator is
+        global, so two fits in threads of one process would draw from each
+        other's stream; one at a time, each seeded fit reproduces.
+        """
         device = self._check_device()
         forked = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=forked):
+        with _STUDENT_TRAINING, torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
-            net = self.student_ if self._continues() else None
-            if net is None:
-                module = build_student(
-                    self.student_module,
-                    self._routed_params("module"),
-                    X.shape[1],
-                    outputs.shape[1],
-                    self._task,
-                    sparse_input=sp.issparse(X),
-                )
-                net = self._make_net(module, seed, has_valid=valid_idx is not None)
-                net.initialize()
-            else:
-                net.criterion = self._criterion()
-                net.initialize_criterion()
-                net.set_params(max_epochs=self.max_epochs, lr=self.lr, verbose=self.verbose)
+            net = self._student_net(X, outputs.shape[1], seed, has_valid=valid_idx is not None)
+            self._check_training_steps(net.module_, len(train_idx))
             rows = DistillationDataset(
                 X if sp.issparse(X) else torch.from_numpy(X),
                 torch.from_numpy(outputs),
@@ -491,6 +540,32 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = True
         return tags
+
+
+def _protected(X):
+    """X as the teacher may see it: a view the teacher cannot write into the caller's data through.
+
+    Arrays and CSR/CSC matrices become read-only views (no copy); a DataFrame a
+    shallow copy (pandas' copy-on-write copies a column only if it is written).
+    Anything else (lists, documents) was already copied by validation or is
+    given as is.
+    """
+    if isinstance(X, np.ndarray):
+        view = X.view()
+        view.flags.writeable = False
+        return view
+    if sp.issparse(X) and X.format in ("csr", "csc"):
+        parts = []
+        for array in (X.data, X.indices, X.indptr):
+            view = array.view()
+            view.flags.writeable = False
+            parts.append(view)
+        return type(X)(tuple(parts), shape=X.shape, copy=False)
+    if sp.issparse(X):
+        return X.copy()
+    if hasattr(X, "copy") and hasattr(X, "columns"):
+        return X.copy(deep=False)
+    return X
 
 
 def _pad_rows(rows, multiple):

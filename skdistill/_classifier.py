@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseDistiller
 from ._callbacks import AgreementScoring
-from ._losses import SOFT_LOSSES, DistillationLoss, takes_sample_weight
+from ._losses import SOFT_LOSSES, DistillationLoss, check_loss_params, takes_sample_weight
 from ._tasks import ClassificationTask
 from ._teacher import logits_from_proba
 
@@ -131,14 +131,23 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         Where the student trains and predicts, e.g. ``"cuda"``.
     warm_start : bool, default=False
         Continue training the fitted student on the next ``fit`` instead of
-        starting afresh (the teacher is still refitted unless frozen).
+        starting afresh (the teacher is still refitted unless frozen). The
+        warm fit uses the current settings (``batch_size``, ``lr``,
+        ``optimizer`` and ``optimizer__*``, ``callbacks``, ``n_iter_no_change``,
+        ``iterator_*__*``) on a copy of the fitted weights, history and, for an
+        unchanged optimizer class, its state; if it fails, the model is left
+        exactly as it was.
     verbose : int, default=0
         skorch's per-epoch log when > 0.
     random_state : int, RandomState instance or None, default=None
         Seeds the student's initialisation, the validation split, the batch
         order and the transfer set: the same seed and data give identical
-        predictions. It does not seed the teacher: give the teacher its own
-        ``random_state``.
+        predictions. It seeds neither the teacher nor a ``teacher_cv``
+        splitter: give them their own ``random_state`` (an unseeded forest makes
+        two runs differ; an int ``teacher_cv`` is an unshuffled, hence
+        deterministic, ``StratifiedKFold``). Student training in threads of one
+        process runs one fit at a time (torch's random generator is global), so
+        seeded fits reproduce there too; use processes for parallel fits.
     **kwargs
         skorch-style routed parameters: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
@@ -424,6 +433,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         return values.astype(np.float32)
 
     def _criterion(self):
+        check_loss_params(self.loss, self._routed_params("loss"))
         return DistillationLoss(
             T=self.T, alpha=self.alpha, loss=self.loss, loss_params=self._routed_params("loss")
         )

@@ -31,6 +31,7 @@ __all__ = [
     "logit_matching_loss",
     "resolve_soft_loss",
     "takes_sample_weight",
+    "check_loss_params",
 ]
 
 
@@ -193,6 +194,37 @@ def takes_sample_weight(loss):
     return any(
         p.name == "sample_weight" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
     )
+
+
+def check_loss_params(loss, loss_params):
+    """Raise ValueError naming ``loss__<name>`` parameters the soft loss does not take.
+
+    Examples
+    --------
+    >>> check_loss_params("dkd", {"nckd_weight": 4.0})
+    >>> check_loss_params("hinton", {"nckd_weight": 4.0})
+    Traceback (most recent call last):
+    ...
+    ValueError: loss__nckd_weight is not a parameter of the loss hinton_kd_loss; it takes none.
+    """
+    import inspect
+
+    function = resolve_soft_loss(loss)
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    fixed = {"student_logits", "teacher_logits", "target", "T", "sample_weight"}
+    own = [name for name in list(parameters)[3:] if name not in fixed]
+    for name in loss_params:
+        if name not in own:
+            takes = ", ".join(f"loss__{p}" for p in own) or "none"
+            raise ValueError(
+                f"loss__{name} is not a parameter of the loss "
+                f"{getattr(function, '__name__', function)}; it takes {takes}."
+            )
 
 
 class DistillationLoss(nn.Module):

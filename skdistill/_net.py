@@ -10,10 +10,11 @@ criterion sees the student's logits, the teacher's logits and ``y``.
 import warnings
 from collections.abc import Mapping
 
+import torch
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ._callbacks import PlainPrintLog
+from ._callbacks import PlainPrintLog, StoppedEarly
 
 __all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -33,8 +34,8 @@ class DistillationNet(NeuralNet):
     A KeyboardInterrupt (Ctrl-C) during training leaves the weights of the
     last completed epoch (kept by the ``guard`` callback), and the net usable
     and ready for ``warm_start``; one before any epoch completed aborts the fit.
-    Early stopping, which skorch signals with a KeyboardInterrupt at the end of
-    an epoch, is unaffected: that epoch has completed.
+    Early stopping raises its own subclass (``StoppedEarly``), so it is never
+    taken for Ctrl-C, even when Ctrl-C arrives in a callback at an epoch's end.
     """
 
     def initialize(self):
@@ -63,9 +64,9 @@ class DistillationNet(NeuralNet):
         completed = len(self.history)
         try:
             return super().fit_loop(X, y, epochs, **fit_params)
+        except StoppedEarly:
+            raise  # skorch's partial_fit ends training there
         except KeyboardInterrupt:
-            if len(self.history) and "train_loss" in self.history[-1]:
-                raise  # early stopping, at the end of a completed epoch
             guard = dict(self.callbacks_).get("guard")
             if guard is not None:
                 guard.restore_last_completed_epoch(self)
@@ -88,8 +89,31 @@ class DistillationNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return ``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
         teacher_logits = to_tensor(X["teacher_logits"], device=self.device)
+        _check_student_output(self.module_, y_pred, teacher_logits.shape, training)
         y_true = to_tensor(y_true, device=self.device)
         if "sample_weight" in X:
             weights = to_tensor(X["sample_weight"], device=self.device)
             return self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
         return self.criterion_(y_pred, teacher_logits, y_true)
+
+
+def _check_student_output(module, out, expected, training):
+    """ValueError naming the student when a batch's output cannot enter the loss."""
+    name = type(module).__name__
+    mode = "training" if training else "validation"
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(
+            f"The student_module {name} returned a {type(out).__name__} in {mode}; it must "
+            "return one tensor (logits, or predictions for a regressor)."
+        )
+    if not out.is_floating_point():
+        raise ValueError(
+            f"The student_module {name} returned {out.dtype} outputs in {mode}; they must be "
+            "floating point (no argmax or rounding inside forward) so gradients can flow."
+        )
+    rows, columns = expected
+    if out.ndim > 2 or out.shape[0] != rows or out.numel() != rows * columns:
+        raise ValueError(
+            f"The student_module {name} returned outputs of shape {tuple(out.shape)} for a "
+            f"{mode} batch of {rows} rows; expected ({rows}, {columns})."
+        )

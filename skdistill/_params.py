@@ -15,15 +15,19 @@ ROUTED_PREFIXES = ("module", "optimizer", "iterator_train", "iterator_valid", "c
 """Parameter prefixes routed to the student module, the skorch net or the soft loss."""
 
 
-def _is_routed(name):
-    return any(name.startswith(prefix + "__") for prefix in ROUTED_PREFIXES)
+def _is_routed(name, prefixes=ROUTED_PREFIXES):
+    return any(name.startswith(prefix + "__") for prefix in prefixes)
 
 
 class PrefixedParamsMixin:
     """Store, list and set ``prefix__name`` keyword parameters; place before BaseEstimator.
 
     The concrete ``__init__`` passes its ``**kwargs`` to :meth:`_store_extra_params`.
+    ``_routed_prefixes`` lists the prefixes the estimator consumes (a subset of
+    :data:`ROUTED_PREFIXES`); any other keyword is refused at fit.
     """
+
+    _routed_prefixes = ROUTED_PREFIXES
 
     def _store_extra_params(self, kwargs):
         self._extra_params = dict(kwargs)
@@ -56,23 +60,24 @@ class PrefixedParamsMixin:
 
     def _check_extra_params(self):
         """Raise TypeError for a keyword parameter that is neither explicit nor routed."""
-        unknown = sorted(name for name in self._extra_params if not _is_routed(name))
+        prefixes = self._routed_prefixes
+        unknown = sorted(name for name in self._extra_params if not _is_routed(name, prefixes))
         if not unknown:
             return
-        known = list(self._get_param_names()) + [p + "__" for p in ROUTED_PREFIXES]
+        known = list(self._get_param_names()) + [p + "__" for p in prefixes]
         hints = []
         for name in unknown:
-            guess = _suggest(name, known)
+            guess = _suggest(name, known, prefixes)
             hints.append(f"{name!r}" + (f" (did you mean {guess!r}?)" if guess else ""))
         raise TypeError(
-            f"{type(self).__name__} got unexpected parameter(s) {', '.join(hints)}. "
-            f"Its parameters are {sorted(self._get_param_names())}, plus skorch-style "
-            f"{', '.join(p + '__<name>' for p in ROUTED_PREFIXES)}."
+            f"{type(self).__name__} got unexpected parameter(s) {', '.join(hints)}; nothing in "
+            f"it would use them. Its parameters are {sorted(self._get_param_names())}, plus "
+            f"skorch-style {', '.join(p + '__<name>' for p in prefixes)}."
         )
 
 
-def _suggest(name, known):
-    for prefix in ROUTED_PREFIXES:
+def _suggest(name, known, prefixes=ROUTED_PREFIXES):
+    for prefix in prefixes:
         if name.startswith(prefix + "_") and not name.startswith(prefix + "__"):
             return prefix + "__" + name[len(prefix) :].lstrip("_")
     close = difflib.get_close_matches(name, known, n=1)

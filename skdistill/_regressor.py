@@ -90,6 +90,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     _y_finite = "allow-nan"
     _unlabelled_target = np.nan
     _precomputed_names = "teacher_predictions=..."
+    _routed_prefixes = ("module", "optimizer", "iterator_train", "iterator_valid", "callbacks")
 
     def __init__(
         self,

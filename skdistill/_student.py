@@ -147,6 +147,11 @@ def build_student(
             "student_module must be None, a torch.nn.Module subclass or an instance of "
             f"one; got {student_module!r}."
         )
+    if not any(p.requires_grad for p in module.parameters()):
+        raise ValueError(
+            f"The student_module {_describe(module)} has no trainable parameters; training "
+            "would change nothing. Give it at least one layer with weights."
+        )
     _check_output_shape(module, torch.zeros(2, n_features), n_outputs, task)
     if sparse_input and student_reads_sparse(module):
         _check_output_shape(module, torch.zeros(2, n_features).to_sparse(), n_outputs, task)
@@ -172,6 +177,11 @@ def _check_output_shape(module, batch, n_outputs, task):
         ) from exc
     finally:
         module.train(was_training)
+    if isinstance(out, torch.Tensor) and not out.is_floating_point():
+        raise ValueError(
+            f"The student_module {name} returns {out.dtype} outputs; they must be floating "
+            "point (logits or predictions; no argmax or rounding inside forward)."
+        )
     shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
     if task == "classifier" and shape != (2, n_outputs):
         raise ValueError(

@@ -134,6 +134,11 @@ class EstimatorTeacher(Teacher):
             fitted.fit(X, y, **self._weight_params(sample_weight))
         except Exception as exc:
             exc.add_note(f"(raised while fitting the teacher {_name(self.model)})")
+            if "read-only" in str(exc):
+                exc.add_note(
+                    "The teacher is given a read-only view of X, so that fitting never changes "
+                    "the caller's data; a teacher that writes into its input must copy it first."
+                )
             raise
         return EstimatorTeacher(fitted)
 

@@ -56,3 +56,86 @@ def test_an_unhashable_teacher_falls_back_to_no_cache_with_a_warning(iris, tmp_p
     with pytest.warns(UserWarning, match="cannot be hashed.*without the cache"):
         clf.fit(X, y)
     assert count_fits(log) == 1 and clf.score(X, y) > 0.5
+
+
+# --- round 2: code changes, privacy, symlinks, unwritable folders ------------------------
+
+
+def test_a_changed_teacher_class_is_not_served_from_the_cache(iris, tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    X, y = iris
+    module = tmp_path / "myteacher.py"
+    source = (
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "class MyTree(DecisionTreeClassifier):\n"
+        "    def fit(self, X, y, **kw):\n"
+        "        open({log!r}, 'a').write('fit\\n')\n"
+        "        return super().fit(X, y, **kw)  # {version}\n"
+    )
+    log = tmp_path / "fits.log"
+    module.write_text(source.format(log=str(log), version="v1"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    myteacher = importlib.import_module("myteacher")
+    cache = str(tmp_path / "cache")
+    make_fast(teacher=myteacher.MyTree(max_depth=2), max_epochs=1, memory=cache).fit(X, y)
+    make_fast(teacher=myteacher.MyTree(max_depth=2), max_epochs=1, memory=cache).fit(X, y)
+    assert count_fits(log) == 1  # a hit
+    module.write_text(source.format(log=str(log), version="v2"))  # the class's code changed
+    myteacher = importlib.reload(myteacher)
+    make_fast(teacher=myteacher.MyTree(max_depth=2), max_epochs=1, memory=cache).fit(X, y)
+    assert count_fits(log) == 2
+    sys.modules.pop("myteacher")
+
+
+def test_the_cache_is_private_and_refuses_symlinks(iris, tmp_path):
+    import os
+    import stat
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1, memory=str(cache)).fit(X, y)
+    assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700
+    locks = list((cache / "skdistill-locks").iterdir())
+    assert locks and all(stat.S_IMODE(os.stat(lock).st_mode) == 0o600 for lock in locks)
+    (cache / "planted.pkl").symlink_to(tmp_path / "elsewhere.pkl")
+    with pytest.raises(ValueError, match="holds a symlink.*refuses symlinked entries"):
+        make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1, memory=str(cache)).fit(X, y)
+
+
+def test_unusable_cache_paths_name_memory(iris, tmp_path, monkeypatch):
+    import skdistill._cache as cache_module
+
+    X, y = iris
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    with pytest.raises(ValueError, match="memory=.*afile' is a file, not a folder"):
+        make_fast(max_epochs=1, memory=str(afile)).fit(X, y)
+
+    def no_permission(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(cache_module, "_file_lock", no_permission)  # a read-only folder
+    with pytest.warns(UserWarning, match="cannot be written.*without the cache"):
+        clf = make_fast(max_epochs=1, memory=str(tmp_path / "ro")).fit(X, y)
+    assert clf.score(X, y) > 0.3
+
+
+def test_a_lock_path_that_is_a_folder_names_memory(iris, tmp_path, monkeypatch):
+    import os
+
+    import skdistill._cache as cache_module
+
+    X, y = iris
+    real_join = os.path.join
+
+    def folder_lock(*parts):
+        path = real_join(*parts)
+        if path.endswith(".lock"):
+            os.makedirs(path, exist_ok=True)
+        return path
+
+    monkeypatch.setattr(cache_module.os.path, "join", folder_lock)
+    with pytest.raises(ValueError, match="memory=.*the lock path .* is a folder"):
+        make_fast(max_epochs=1, memory=str(tmp_path / "cache")).fit(X, y)

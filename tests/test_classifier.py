@@ -299,10 +299,13 @@ def test_verbose_prints_the_epoch_table(iris, fast):
 def test_warm_start_continues_training(iris, fast):
     X, y = iris
     clf = fast(max_epochs=3, n_iter_no_change=None, warm_start=True).fit(X, y)
-    net = clf.student_
+    first = clf.student_
+    first_weights = {k: v.clone() for k, v in first.module_.state_dict().items()}
     clf.fit(X, y)
-    assert clf.student_ is net
-    assert len(net.history) == 6
+    net = clf.student_
+    assert len(net.history) == 6 and len(first.history) == 3  # a copy continued
+    assert not torch.equal(net.module_.layers[0].weight, first_weights["layers.0.weight"])
+    assert all(torch.equal(v, first_weights[k]) for k, v in first.module_.state_dict().items())
     with pytest.raises(ValueError, match="warm_start=True but y has classes"):
         clf.fit(X, np.where(y == 2, 5, y))
     assert clf.student_ is net and list(clf.classes_) == [0, 1, 2]  # state kept on failure

@@ -123,12 +123,10 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_warm_start_continues():
     proba = clf.predict_proba(X)
     assert np.isfinite(proba).all()
 
-    clf.set_params(max_epochs=3)
-    net = clf.student_
-    # warm start reuses the net: its own callbacks, without the interrupt, go on
-    net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if n != "interrupt"]
+    # warm start continues from epoch 2 with the current settings: no interrupt now
+    clf.set_params(max_epochs=3, callbacks=[("record", RecordWeights())])
     clf.fit(X, Y)
-    assert clf.student_ is net and len(net.history) == 5
+    assert len(clf.student_.history) == 5 and clf.n_iter_ == 5
 
 
 def test_ctrl_c_before_the_first_epoch_aborts_the_fit():
@@ -164,3 +162,141 @@ def test_checkpoint_restores_the_best_epoch_after_an_interrupt(tmp_path):
     for name, value in clf.student_.module_.state_dict().items():
         assert torch.equal(value, best.best_[name])
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+# --- round 2: silent failures made loud --------------------------------------------------
+
+
+def test_zero_training_steps_are_refused():
+    clf = make_fast(batch_size=500, iterator_train__drop_last=True)
+    with pytest.raises(ValueError, match="drop_last=True with batch_size=500 above the 108"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "student_")
+
+
+class InterruptAtEpochEnd(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_callbacks_epoch_end_is_not_early_stopping():
+    clf = make_fast(max_epochs=8, callbacks=[InterruptAtEpochEnd()], n_iter_no_change=None)
+    with pytest.warns(UserWarning, match="interrupted; the student holds the weights of epoch 2"):
+        clf.fit(X, Y)
+    assert clf.n_iter_ == 2
+
+
+class InPlaceTeacher(LogisticRegression):
+    """A careless teacher: scales its input in place."""
+
+    def fit(self, X, y, **kw):
+        X *= 0.0
+        return super().fit(X, y, **kw)
+
+
+class ViewRecorder(LogisticRegression):
+    seen = []
+
+    def fit(self, X, y, **kw):
+        type(self).seen.append(X)
+        return super().fit(X, y, **kw)
+
+
+def test_the_teacher_never_changes_the_callers_data_and_costs_no_copy():
+    data = X.copy()
+    with pytest.raises(ValueError, match="read-only") as info:
+        make_fast(InPlaceTeacher(), max_epochs=1).fit(data, Y)
+    assert any("read-only view of X" in note for note in info.value.__notes__)
+    np.testing.assert_array_equal(data, X)
+    ViewRecorder.seen = []
+    make_fast(ViewRecorder(), max_epochs=1).fit(data, Y)
+    (seen,) = ViewRecorder.seen
+    assert np.shares_memory(seen, data) and not seen.flags.writeable  # a view: zero bytes copied
+
+
+def test_a_teacher_writing_into_a_frame_leaves_the_callers_frame_alone():
+    import pandas as pd
+
+    class FrameWriter(LogisticRegression):
+        def fit(self, X, y, **kw):
+            X.iloc[:, 0] = 0.0
+            return super().fit(X, y, **kw)
+
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    make_fast(FrameWriter(), max_epochs=1).fit(frame, Y)
+    np.testing.assert_array_equal(frame.to_numpy(), X)
+
+
+class WrongShapeInTraining(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        out = self.linear(X)
+        return out[:, :1] if self.training else out
+
+
+class NoParameters(torch.nn.Module):
+    def forward(self, X):
+        return X[:, :3]
+
+
+class IntegerOutputs(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, X):
+        return self.linear(X).round().long()
+
+
+class TupleOutputInTraining(WrongShapeInTraining):
+    def forward(self, X):
+        out = self.linear(X)
+        return (out, out) if self.training else out
+
+
+class WithBatchNorm(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(n_features, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, n_classes)
+        )
+
+    def forward(self, X):
+        return self.net(X)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(student_module=WrongShapeInTraining), r"WrongShapeInTraining returned outputs of shape \(16, 1\) for a training batch"),
+        (dict(student_module=NoParameters), "NoParameters has no trainable parameters"),
+        (dict(student_module=IntegerOutputs), "IntegerOutputs returns torch.int64 outputs"),
+        (dict(student_module=TupleOutputInTraining), "TupleOutputInTraining returned a tuple in training"),
+        (dict(student_module=WithBatchNorm, batch_size=107), "BatchNorm layers.*one row"),
+        (dict(optimizer__weight_decay=-1), r"optimizer Adam rejects the settings .*weight_decay.*-1"),
+    ],
+)
+def test_odd_students_and_optimizer_values_are_named_before_torch_fails(params, message):
+    clf = make_fast(**{"batch_size": 16, "max_epochs": 2, **params})
+    with pytest.raises(ValueError, match=message) as info:
+        clf.fit(X, Y)
+    assert "torch" not in info.traceback[-1].path.parts
+    assert not hasattr(clf, "student_")
+    if params.get("student_module") is WithBatchNorm:  # the advice works
+        clf.set_params(iterator_train__drop_last=True).fit(X, Y)
+
+
+def test_routed_parameters_nothing_consumes_are_refused():
+    from sklearn.linear_model import Ridge
+
+    from skdistill import DistilledRegressor
+
+    with pytest.raises(TypeError, match=r"'loss__alpha' \(did you mean 'alpha'\?\); nothing in it would use them"):
+        DistilledRegressor(Ridge(), loss__alpha=1.0).fit(X, Y.astype(float))
+    with pytest.raises(ValueError, match="loss__nckd_weight is not a parameter of the loss hinton_kd_loss"):
+        make_fast(loss__nckd_weight=2.0).fit(X, Y)
+    make_fast(loss="dkd", loss__nckd_weight=2.0, max_epochs=1).fit(X, Y)

@@ -1,0 +1,109 @@
+"""Property-based sequences of fit / warm fit / set_params / failing and interrupted fits.
+
+After every step the model is either exactly the one before the step (weights,
+optimizer state, history and predictions) or a complete new one (finite
+probabilities summing to 1, a history whose epochs all completed, ``n_iter_``
+equal to its length). Derandomized, so CI runs the same sequences every time.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from skorch.callbacks import Callback
+
+from conftest import make_fast, rng_data
+
+X, Y = rng_data(n=80)
+SEQUENCES = 60
+
+
+class InterruptIn(Callback):
+    """Ctrl-C after two training batches of this fit's ``epoch``-th epoch."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.batches_ = 0
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.batches_ += training
+        if len(net.history) - self.start_ == self.epoch and self.batches_ == 2:
+            raise KeyboardInterrupt
+
+
+STEPS = {
+    "fit": lambda clf: clf.fit(X, Y),
+    "warm on": lambda clf: clf.set_params(warm_start=True),
+    "warm off": lambda clf: clf.set_params(warm_start=False),
+    "new batch size": lambda clf: clf.set_params(batch_size=7),
+    "new optimizer": lambda clf: clf.set_params(optimizer=torch.optim.SGD, lr=0.05),
+    "weight decay": lambda clf: clf.set_params(optimizer__weight_decay=0.01),
+    "diverging fit": lambda clf: clf.set_params(lr=1e9, optimizer=torch.optim.SGD).fit(X * 1e3, Y),
+    "bad weights fit": lambda clf: clf.fit(X, Y, sample_weight=-np.ones(len(Y))),
+    "ctrl-c in first epoch": lambda clf: clf.set_params(callbacks=[InterruptIn(1)]).fit(X, Y),
+    "ctrl-c in second epoch": lambda clf: clf.set_params(callbacks=[InterruptIn(2)]).fit(X, Y),
+}
+
+
+def snapshot(clf):
+    if not hasattr(clf, "student_"):
+        return None
+    net = clf.student_
+    return {
+        "weights": [v.clone() for v in net.module_.state_dict().values()],
+        "optimizer": repr(net.optimizer_.state_dict()),
+        "history": [dict(row) for row in net.history],
+        "proba": clf.predict_proba(X),
+    }
+
+
+def same(a, b):
+    if a is None or b is None:
+        return a is b
+    return (
+        all(torch.equal(x, y) for x, y in zip(a["weights"], b["weights"]))
+        and a["optimizer"] == b["optimizer"]
+        and a["history"] == b["history"]
+        and np.array_equal(a["proba"], b["proba"])
+    )
+
+
+def complete(clf):
+    proba = clf.predict_proba(X)
+    history = clf.student_.history
+    return (
+        np.isfinite(proba).all()
+        and np.allclose(proba.sum(axis=1), 1.0)
+        and all("train_loss" in row for row in history)
+        and clf.n_iter_ == len(history)
+    )
+
+
+@settings(
+    max_examples=SEQUENCES, deadline=None, derandomize=True, database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(st.lists(st.sampled_from(sorted(STEPS)), min_size=2, max_size=6))
+def test_every_step_leaves_the_previous_model_or_a_complete_new_one(steps):
+    clf = make_fast(max_epochs=3, n_iter_no_change=None, batch_size=16)
+    for step in ["fit", *steps]:
+        before = snapshot(clf)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                STEPS[step](clf)
+        except (ValueError, KeyboardInterrupt):
+            assert same(before, snapshot(clf)), f"{step} failed and changed the model"
+        else:
+            if hasattr(clf, "student_") and not same(before, snapshot(clf)):
+                assert complete(clf), f"{step} left an incomplete model"
+        # undo the settings that only exist to make one step fail
+        clf.set_params(callbacks=None, lr=0.02, optimizer=torch.optim.Adam)

@@ -1,0 +1,34 @@
+"""Seeded fits in threads reproduce the same fits run one after another."""
+
+import numpy as np
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+from sklearn.model_selection import GridSearchCV
+
+from conftest import make_fast, rng_data
+
+X, Y = rng_data(n=120)
+
+
+def fitted_proba(seed):
+    clf = make_fast(random_state=seed, module__dropout=0.3, max_epochs=5, batch_size=16)
+    return clf.fit(X, Y).predict_proba(X)
+
+
+def test_seeded_fits_in_threads_match_sequential_fits():
+    seeds = list(range(6))
+    sequential = [fitted_proba(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(fitted_proba, seeds))
+    for one, other in zip(sequential, threaded):
+        np.testing.assert_array_equal(one, other)
+
+
+def test_grid_search_with_the_threading_backend_matches_the_sequential_one():
+    grid = {"alpha": [0.0, 0.5, 1.0], "module__dropout": [0.2]}
+    model = make_fast(max_epochs=4, batch_size=16)
+    sequential = GridSearchCV(model, grid, cv=2).fit(X, Y).cv_results_["mean_test_score"]
+    with joblib.parallel_config(backend="threading", n_jobs=2):
+        threaded = GridSearchCV(model, grid, cv=2, n_jobs=2).fit(X, Y).cv_results_["mean_test_score"]
+    np.testing.assert_array_equal(sequential, threaded)

@@ -1,0 +1,117 @@
+"""warm_start: a failed warm fit changes nothing; a warm fit uses the current settings."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from conftest import make_fast, rng_data
+
+X, Y = rng_data(n=120)
+
+
+def fingerprint(clf):
+    """Everything a warm fit could change: weights, optimizer state, history, callbacks."""
+    net = clf.student_
+    optimizer = net.optimizer_.state_dict()
+    return {
+        "net": id(net),
+        "weights": {k: v.clone() for k, v in net.module_.state_dict().items()},
+        "optimizer_state": {
+            k: {n: t.clone() if torch.is_tensor(t) else t for n, t in v.items()}
+            for k, v in optimizer["state"].items()
+        },
+        "param_groups": [{k: v for k, v in g.items()} for g in optimizer["param_groups"]],
+        "history": [dict(row) for row in net.history],
+        "callbacks": [name for name, _ in net.callbacks_],
+        "proba": clf.predict_proba(X),
+    }
+
+
+def assert_same(before, after):
+    assert before["net"] == after["net"]
+    for name, value in before["weights"].items():
+        assert torch.equal(value, after["weights"][name]), name
+    assert before["optimizer_state"].keys() == after["optimizer_state"].keys()
+    for key, state in before["optimizer_state"].items():
+        for name, value in state.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(after["optimizer_state"][key][name]))
+    assert before["param_groups"] == after["param_groups"]
+    assert before["history"] == after["history"]
+    assert before["callbacks"] == after["callbacks"]
+    np.testing.assert_array_equal(before["proba"], after["proba"])
+
+
+class RaiseAt(Callback):
+    """Raise ``error`` after ``batches`` training batches of the fit's ``epoch``-th new epoch."""
+
+    def __init__(self, error=RuntimeError, epoch=1, batches=2):
+        self.error, self.epoch, self.batches = error, epoch, batches
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen_ = 0
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.seen_ += training
+        if len(net.history) - self.start_ == self.epoch and self.seen_ == self.batches:
+            raise self.error("planted failure")
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"lr": 1e9, "optimizer": torch.optim.SGD}, ValueError),  # diverges: NaN loss
+        ({"callbacks": [RaiseAt(RuntimeError, epoch=2)]}, RuntimeError),  # any exception
+        ({"callbacks": [RaiseAt(KeyboardInterrupt, epoch=1)]}, KeyboardInterrupt),  # Ctrl-C early
+        ({"optimizer__weight_decay": -1.0}, ValueError),  # refused by the optimizer
+    ],
+)
+def test_a_failed_warm_fit_leaves_the_model_exactly_as_it_was(change, error):
+    clf = make_fast(max_epochs=3, warm_start=True, n_iter_no_change=None, batch_size=16).fit(X, Y)
+    before = fingerprint(clf)
+    clf.set_params(**change)
+    with pytest.raises(error):
+        clf.fit(X * 1e3 if "lr" in change else X, Y)
+    assert_same(before, fingerprint(clf))
+
+
+class CountEpochs(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.epochs_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def test_a_warm_fit_takes_every_changed_setting():
+    clf = make_fast(max_epochs=2, warm_start=True, batch_size=16, validation_fraction=None).fit(X, Y)
+    assert clf.student_.history[-1, "train_batch_count"] == 8
+    clf.set_params(
+        batch_size=7, optimizer=torch.optim.SGD, optimizer__weight_decay=0.5,
+        optimizer__momentum=0.9, callbacks=[("count", CountEpochs())], max_epochs=3,
+        iterator_train__shuffle=False, lr=0.05,
+    )
+    clf.fit(X, Y)
+    net = clf.student_
+    assert net.history[-1, "train_batch_count"] == 18  # ceil(120 / 7)
+    assert type(net.optimizer_) is torch.optim.SGD
+    group = net.optimizer_.param_groups[0]
+    assert (group["weight_decay"], group["momentum"], group["lr"]) == (0.5, 0.9, 0.05)
+    assert dict(net.callbacks_)["count"].epochs_ == 3
+    assert net.iterator_train__shuffle is False
+    assert len(net.history) == 5
+
+
+def test_same_optimizer_keeps_its_state_with_the_new_hyperparameters():
+    clf = make_fast(max_epochs=2, warm_start=True, n_iter_no_change=None).fit(X, Y)
+    steps = clf.student_.optimizer_.state_dict()["state"][0]["step"].item()
+    clf.set_params(optimizer__weight_decay=0.1, n_iter_no_change=2, max_epochs=50, lr=0.05)
+    clf.fit(X, Y)
+    net = clf.student_
+    assert net.optimizer_.param_groups[0]["weight_decay"] == 0.1
+    assert net.optimizer_.state_dict()["state"][0]["step"].item() > steps  # Adam's moments went on
+    assert dict(net.callbacks_)["early_stopping"].patience == 2
+    assert len(net.history) < 52  # stopped early under the new patience
