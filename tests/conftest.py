@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from skdistill import DistilledClassifier
 
@@ -52,3 +53,21 @@ def predict_in_fresh_process(model, method, X, folder, env=None):
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, **(env or {})})
     return np.load(folder / "out.npy")
+
+
+class RaiseAt(Callback):
+    """Raise ``error`` after ``batches`` training batches of the fit's ``epoch``-th new epoch."""
+
+    def __init__(self, error=RuntimeError, epoch=1, batches=2):
+        self.error, self.epoch, self.batches = error, epoch, batches
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen_ = 0
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.seen_ += training
+        if len(net.history) - self.start_ == self.epoch and self.seen_ == self.batches:
+            raise self.error("planted failure")

@@ -13,30 +13,11 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from skorch.callbacks import Callback
 
-from conftest import make_fast, rng_data
+from conftest import RaiseAt, make_fast, rng_data
 
 X, Y = rng_data(n=80)
 SEQUENCES = 60
-
-
-class InterruptIn(Callback):
-    """Ctrl-C after two training batches of this fit's ``epoch``-th epoch."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_train_begin(self, net, **kwargs):
-        self.start_ = len(net.history)
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.batches_ = 0
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        self.batches_ += training
-        if len(net.history) - self.start_ == self.epoch and self.batches_ == 2:
-            raise KeyboardInterrupt
 
 
 STEPS = {
@@ -48,8 +29,8 @@ STEPS = {
     "weight decay": lambda clf: clf.set_params(optimizer__weight_decay=0.01),
     "diverging fit": lambda clf: clf.set_params(lr=1e9, optimizer=torch.optim.SGD).fit(X * 1e3, Y),
     "bad weights fit": lambda clf: clf.fit(X, Y, sample_weight=-np.ones(len(Y))),
-    "ctrl-c in first epoch": lambda clf: clf.set_params(callbacks=[InterruptIn(1)]).fit(X, Y),
-    "ctrl-c in second epoch": lambda clf: clf.set_params(callbacks=[InterruptIn(2)]).fit(X, Y),
+    "ctrl-c in first epoch": lambda clf: clf.set_params(callbacks=[RaiseAt(KeyboardInterrupt, epoch=1)]).fit(X, Y),
+    "ctrl-c in second epoch": lambda clf: clf.set_params(callbacks=[RaiseAt(KeyboardInterrupt, epoch=2)]).fit(X, Y),
 }
 
 

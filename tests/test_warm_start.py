@@ -5,7 +5,7 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from conftest import make_fast, rng_data
+from conftest import RaiseAt, make_fast, rng_data
 
 X, Y = rng_data(n=120)
 
@@ -40,24 +40,6 @@ def assert_same(before, after):
     assert before["history"] == after["history"]
     assert before["callbacks"] == after["callbacks"]
     np.testing.assert_array_equal(before["proba"], after["proba"])
-
-
-class RaiseAt(Callback):
-    """Raise ``error`` after ``batches`` training batches of the fit's ``epoch``-th new epoch."""
-
-    def __init__(self, error=RuntimeError, epoch=1, batches=2):
-        self.error, self.epoch, self.batches = error, epoch, batches
-
-    def on_train_begin(self, net, **kwargs):
-        self.start_ = len(net.history)
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.seen_ = 0
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        self.seen_ += training
-        if len(net.history) - self.start_ == self.epoch and self.seen_ == self.batches:
-            raise self.error("planted failure")
 
 
 @pytest.mark.parametrize(
