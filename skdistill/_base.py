@@ -34,6 +34,14 @@ from skorch.helper import predefined_split
 from ._cache import cached_call
 from ._callbacks import StopEarly, TrainingGuard
 from ._data import DistillationDataset, TensorBatchLoader, sparse_batch, student_reads_sparse
+from ._inputs import (
+    ACCEPTED_SPARSE,
+    ROW_TILE,
+    as_student_rows,
+    pad_rows,
+    preprocessed_rows,
+    teacher_view,
+)
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
 from ._student import build_student
@@ -49,20 +57,9 @@ PREDICT_CHUNK_ROWS = 65536
 DENSE_CHUNK_ELEMENTS = 2**22
 """Sparse rows densified for a student are cut into chunks of at most this many values."""
 
-ACCEPTED_SPARSE = ("csr", "csc", "coo")
-
 _STUDENT_TRAINING = threading.RLock()
 """Held while a student trains: torch's global random generator is shared by threads."""
 
-ROW_TILE = 16
-"""Dense prediction batches are zero-padded to a multiple of this many rows.
-
-BLAS kernels compute tiles of rows and the remainder rows in different orders,
-so in float32 a row's outputs would change in the last bits with the number of
-rows predicted together (scikit-learn's check_methods_subset_invariance sees
-it). With every batch a whole number of tiles, each row's result is the same
-alone or among many; the padding costs a few microseconds.
-"""
 
 
 class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
@@ -175,7 +172,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 ),
             )
             X_teacher = X if hasattr(X, "columns") else X_checked
-            X_student = _as_student_rows(X_checked)
+            X_student = as_student_rows(X_checked)
         else:
             y = check_array(
                 y, ensure_2d=False, dtype=None, ensure_all_finite=self._y_finite, input_name="y"
@@ -184,7 +181,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             X_student = self._fit_preprocessor(X, y)
         y = self._check_y_shape(y, X_student.shape[0])
         self.n_student_features_ = X_student.shape[1]
-        return _protected(X_teacher), X_student, y
+        return teacher_view(X_teacher), X_student, y
 
     def _fit_preprocessor(self, X, y):
         """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""
@@ -201,7 +198,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 setattr(self, name, getattr(self.student_preprocessor_, name))
             else:
                 self.__dict__.pop(name, None)
-        return _preprocessed_rows(out, self.student_preprocessor_, n_rows)
+        return preprocessed_rows(out, self.student_preprocessor_, n_rows)
 
     def _check_y_shape(self, y, n_rows):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -488,7 +485,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             X = validate_data(
                 self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE
             )
-            return _as_student_rows(X)
+            return as_student_rows(X)
         rows = self._student_rows(X)
         if rows.shape[1] != self.n_student_features_:
             raise ValueError(
@@ -501,8 +498,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         """X (in the caller's space) as the student's float32 rows."""
         preprocessor = getattr(self, "student_preprocessor_", None)
         if preprocessor is None:
-            return _as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
-        return _preprocessed_rows(preprocessor.transform(X), preprocessor, _num_samples(X))
+            return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
+        return preprocessed_rows(preprocessor.transform(X), preprocessor, _num_samples(X))
 
     def _student_output(self, X):
         """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""
@@ -520,7 +517,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, net.device, as_sparse)
                 else:
-                    chunk = torch.from_numpy(_pad_rows(rows, ROW_TILE)).to(net.device)
+                    chunk = torch.from_numpy(pad_rows(rows, ROW_TILE)).to(net.device)
                 outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
         out = torch.cat(outputs).numpy()
         finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
@@ -540,79 +537,3 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = True
         return tags
-
-
-def _protected(X):
-    """X as the teacher may see it: a view the teacher cannot write into the caller's data through.
-
-    Arrays and CSR/CSC matrices become read-only views (no copy); a DataFrame a
-    shallow copy (pandas' copy-on-write copies a column only if it is written).
-    Anything else (lists, documents) was already copied by validation or is
-    given as is.
-    """
-    if isinstance(X, np.ndarray):
-        view = X.view()
-        view.flags.writeable = False
-        return view
-    if sp.issparse(X) and X.format in ("csr", "csc"):
-        parts = []
-        for array in (X.data, X.indices, X.indptr):
-            view = array.view()
-            view.flags.writeable = False
-            parts.append(view)
-        return type(X)(tuple(parts), shape=X.shape, copy=False)
-    if sp.issparse(X):
-        return X.copy()
-    if hasattr(X, "copy") and hasattr(X, "columns"):
-        return X.copy(deep=False)
-    return X
-
-
-def _pad_rows(rows, multiple):
-    """``rows`` with zero rows appended up to a multiple of ``multiple`` rows."""
-    extra = -rows.shape[0] % multiple
-    if not extra:
-        return rows
-    return np.concatenate([rows, np.zeros((extra, rows.shape[1]), dtype=rows.dtype)])
-
-
-def _as_student_rows(X):
-    """Copy checked numeric X to writable float32 rows (CSR when sparse).
-
-    Refuses values float32 cannot hold; a sparse X stays sparse.
-    """
-    if sp.issparse(X):
-        with np.errstate(over="ignore"):
-            rows = sp.csr_matrix(X, dtype=np.float32, copy=True)
-        rows.sum_duplicates()
-        values = rows.data
-    else:
-        with np.errstate(over="ignore"):
-            rows = values = np.array(X, dtype=np.float32, order="C", copy=True)
-    if not np.isfinite(values).all():
-        raise ValueError(
-            "X has values too large for float32 (the student computes in float32, whose "
-            "largest value is about 3.4e38); rescale the features, e.g. with StandardScaler."
-        )
-    return rows
-
-
-def _preprocessed_rows(out, preprocessor, n_rows):
-    """Check a student_preprocessor's output and return it as the student's float32 rows."""
-    name = type(preprocessor).__name__
-    try:
-        out = check_array(
-            out, accept_sparse=ACCEPTED_SPARSE, dtype=(np.float64, np.float32),
-            input_name="the student_preprocessor's output",
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"The student_preprocessor {name} must output numbers for the student (a numeric "
-            f"array or sparse matrix without NaN); {exc} Encode text or categories inside it "
-            "(e.g. OneHotEncoder, TfidfVectorizer) and impute missing values."
-        ) from None
-    if out.shape[0] != n_rows:
-        raise ValueError(
-            f"The student_preprocessor {name} returned {out.shape[0]} rows for {n_rows} rows of X."
-        )
-    return _as_student_rows(out)

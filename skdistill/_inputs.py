@@ -1,0 +1,125 @@
+"""What the teacher and the student read: checked rows, views and padding.
+
+The teacher reads ``X`` as the caller gave it, through a view it cannot write
+into the caller's data by (:func:`teacher_view`). The student reads float32
+rows -- a dense array, or CSR when ``X`` is sparse -- made from the checked
+``X`` (:func:`as_student_rows`) or from a ``student_preprocessor``'s output
+(:func:`preprocessed_rows`).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array
+
+__all__ = [
+    "ACCEPTED_SPARSE",
+    "ROW_TILE",
+    "as_student_rows",
+    "pad_rows",
+    "preprocessed_rows",
+    "teacher_view",
+]
+
+ACCEPTED_SPARSE = ("csr", "csc", "coo")
+"""Sparse formats accepted for X (turned into CSR for the student)."""
+
+ROW_TILE = 16
+"""Dense prediction batches are zero-padded to a multiple of this many rows.
+
+BLAS kernels compute tiles of rows and the remainder rows in different orders,
+so in float32 a row's outputs would change in the last bits with the number of
+rows predicted together (scikit-learn's check_methods_subset_invariance sees
+it). With every batch a whole number of tiles, each row's result is the same
+alone or among many; the padding costs a few microseconds.
+"""
+
+
+def teacher_view(X):
+    """X as the teacher may see it: a view the teacher cannot write into the caller's data through.
+
+    Arrays and CSR/CSC matrices become read-only views (no copy); a DataFrame a
+    shallow copy (pandas' copy-on-write copies a column only if it is written).
+    Anything else (lists, documents) was already copied by validation or is
+    given as is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.zeros((2, 2))
+    >>> view = teacher_view(X)
+    >>> np.shares_memory(view, X), view.flags.writeable
+    (True, False)
+    """
+    if isinstance(X, np.ndarray):
+        view = X.view()
+        view.flags.writeable = False
+        return view
+    if sp.issparse(X) and X.format in ("csr", "csc"):
+        parts = []
+        for array in (X.data, X.indices, X.indptr):
+            view = array.view()
+            view.flags.writeable = False
+            parts.append(view)
+        return type(X)(tuple(parts), shape=X.shape, copy=False)
+    if sp.issparse(X):
+        return X.copy()
+    if hasattr(X, "copy") and hasattr(X, "columns"):
+        return X.copy(deep=False)
+    return X
+
+
+def pad_rows(rows, multiple):
+    """``rows`` with zero rows appended up to a multiple of ``multiple`` rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pad_rows(np.ones((3, 2)), 4).shape
+    (4, 2)
+    """
+    extra = -rows.shape[0] % multiple
+    if not extra:
+        return rows
+    return np.concatenate([rows, np.zeros((extra, rows.shape[1]), dtype=rows.dtype)])
+
+
+def as_student_rows(X):
+    """Copy checked numeric X to writable float32 rows (CSR when sparse).
+
+    Refuses values float32 cannot hold; a sparse X stays sparse.
+    """
+    if sp.issparse(X):
+        with np.errstate(over="ignore"):
+            rows = sp.csr_matrix(X, dtype=np.float32, copy=True)
+        rows.sum_duplicates()
+        values = rows.data
+    else:
+        with np.errstate(over="ignore"):
+            rows = values = np.array(X, dtype=np.float32, order="C", copy=True)
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "X has values too large for float32 (the student computes in float32, whose "
+            "largest value is about 3.4e38); rescale the features, e.g. with StandardScaler."
+        )
+    return rows
+
+
+def preprocessed_rows(out, preprocessor, n_rows):
+    """Check a student_preprocessor's output and return it as the student's float32 rows."""
+    name = type(preprocessor).__name__
+    try:
+        out = check_array(
+            out, accept_sparse=ACCEPTED_SPARSE, dtype=(np.float64, np.float32),
+            input_name="the student_preprocessor's output",
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"The student_preprocessor {name} must output numbers for the student (a numeric "
+            f"array or sparse matrix without NaN); {exc} Encode text or categories inside it "
+            "(e.g. OneHotEncoder, TfidfVectorizer) and impute missing values."
+        ) from None
+    if out.shape[0] != n_rows:
+        raise ValueError(
+            f"The student_preprocessor {name} returned {out.shape[0]} rows for {n_rows} rows of X."
+        )
+    return as_student_rows(out)
