@@ -17,8 +17,11 @@ from ._losses import (
     logit_matching_loss,
 )
 from ._plot import plot_history
+from ._pruning import Pruning
 from ._regressor import DistilledRegressor
 from ._report import DistillationReport, report
+from ._skl2onnx import register_onnx_converters
+from ._strip import strip_teacher
 from ._student import MLPStudent
 from ._transfer import Munge
 
@@ -30,6 +33,7 @@ __all__ = [
     "DistillationReport",
     "MLPStudent",
     "Munge",
+    "Pruning",
     "RegressionDistillationLoss",
     "decoupled_kd_loss",
     "export_onnx",
@@ -37,7 +41,9 @@ __all__ = [
     "hinton_kd_loss",
     "logit_matching_loss",
     "plot_history",
+    "register_onnx_converters",
     "report",
+    "strip_teacher",
 ]
 
 __version__ = "0.1.0"

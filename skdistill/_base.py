@@ -44,6 +44,7 @@ from ._inputs import (
 )
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
+from ._pruning import Pruning, hidden_widths, prune_hidden_units
 from ._student import build_student
 from ._tasks import fit_and_score
 from ._teacher import PRECOMPUTED, as_teacher
@@ -79,6 +80,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
         "transfer_set": [None, Munge],
+        "pruning": [None, Pruning],
         "memory": [None, str, HasMethods(["cache"])],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -125,10 +127,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx, seed
             )
             train_idx = np.concatenate([train_idx, np.arange(len(target), len(rows[2]))])
-            epochs_before = len(self.student_.history) if self._continues() else 0
+            self.__dict__.pop("pruning_", None)
             self.student_ = self._train_student(*rows, train_idx, valid_idx, seed)
             self.n_iter_ = len(self.student_.history)
-        self._warn_if_not_converged(self.n_iter_ - epochs_before)
         return self
 
     def _check_precomputed_usage(self, precomputed):
@@ -294,11 +295,11 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         """True when this fit continues training the fitted student (warm start)."""
         return self.warm_start and getattr(self, "student_", None) is not None
 
-    def _warn_if_not_converged(self, epochs_run):
+    def _warn_if_not_converged(self, net, epochs_run):
         """ConvergenceWarning when max_epochs ended a fit whose monitored loss was still falling."""
         if epochs_run < self.max_epochs:
             return  # stopped early, or interrupted
-        history = self.student_.history[-epochs_run:]
+        history = net.history[-epochs_run:]
         key = "valid_loss" if "valid_loss" in history[-1] else "train_loss"
         losses = [row[key] for row in history]
         patience = min(self.n_iter_no_change or 10, len(losses))
@@ -459,6 +460,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             torch.manual_seed(seed)
             net = self._student_net(X, outputs.shape[1], seed, has_valid=valid_idx is not None)
             self._check_training_steps(net.module_, len(train_idx))
+            if self.pruning is not None:  # a student or amount it cannot prune: say so before training
+                self.pruning.widths(hidden_widths(net.module_), self.pruning.steps)
             rows = DistillationDataset(
                 X if sp.issparse(X) else torch.from_numpy(X),
                 torch.from_numpy(outputs),
@@ -469,17 +472,46 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             train = torch.utils.data.Subset(rows, train_idx)
             valid = None if valid_idx is None else torch.utils.data.Subset(rows, valid_idx)
             net.train_split = None if valid is None else predefined_split(valid)
+            epochs_before = len(net.history)
             try:
                 net.partial_fit(train)
+                self._warn_if_not_converged(net, len(net.history) - epochs_before)
+                if self.pruning is not None:
+                    self._prune(net, train)
             except InterruptedBeforeFirstEpoch:
                 raise KeyboardInterrupt("fit interrupted before its first epoch completed") from None
             finally:
                 net.train_split = None  # hold no data in the fitted model
+                for epoch in net.history:  # keep one batch record per epoch (skorch's
+                    del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
         return net
+
+    def _prune(self, net, train):
+        """Cut the trained student's hidden layers step by step, fine-tuning after each.
+
+        Sets ``pruning_``: hidden widths and parameter counts before and after.
+        """
+        original = hidden_widths(net.module_)
+        before = sum(p.numel() for p in net.module_.parameters())
+        for step in range(1, self.pruning.steps + 1):
+            prune_hidden_units(net.module_, self.pruning.widths(original, step))
+            net.module = net.module_
+            net.initialize_optimizer()
+            if self.pruning.fine_tune_epochs:
+                net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
+        self.pruning_ = {
+            "hidden_before": original,
+            "hidden_after": hidden_widths(net.module_),
+            "parameters_before": before,
+            "parameters_after": sum(p.numel() for p in net.module_.parameters()),
+        }
 
     # ------------------------------------------------------------- inference
     def _validate_predict_data(self, X):
         """The student's float32 rows (dense or CSR) for X, checked as at fit."""
+        rows = self._plain_rows(X)
+        if rows is not None:
+            return rows
         check_is_fitted(self)
         if getattr(self, "student_preprocessor_", None) is None:
             X = validate_data(
@@ -494,6 +526,30 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             )
         return rows
 
+    def _plain_rows(self, X):
+        """Fast path for the common case, or None: a finite float ndarray of the fitted width.
+
+        scikit-learn's input checks cost several times a small network's forward
+        pass on one row. For a 2-d float32/float64 ndarray of the fitted width,
+        to a model fitted without feature names or a preprocessor, the checks
+        that matter (fitted, width, finite in float32) are done here directly;
+        anything else -- and any failure, for its message -- takes the full path.
+        """
+        if not (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and "student_" in self.__dict__
+            and "feature_names_in_" not in self.__dict__
+            and self.__dict__.get("student_preprocessor_") is None
+            and X.shape[1] == self.__dict__.get("n_features_in_")
+        ):
+            return None
+        with np.errstate(over="ignore"):
+            rows = np.array(X, dtype=np.float32, order="C")
+        return rows if np.isfinite(rows).all() else None
+
     def _student_rows(self, X):
         """X (in the caller's space) as the student's float32 rows."""
         preprocessor = getattr(self, "student_preprocessor_", None)
@@ -505,7 +561,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""
         net = self.student_
         module = net.module_
-        module.eval()
+        if module.training:
+            module.eval()
         as_sparse = student_reads_sparse(module)
         step = PREDICT_CHUNK_ROWS
         if sp.issparse(X) and not as_sparse:
@@ -519,10 +576,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 else:
                     chunk = torch.from_numpy(pad_rows(rows, ROW_TILE)).to(net.device)
                 outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
-        out = torch.cat(outputs).numpy()
-        finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
-        if not finite.all():
-            bad = np.flatnonzero(~finite)
+        out = (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).numpy()
+        if not np.isfinite(out).all():
+            bad = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
             largest = abs(X[bad]).max()
             raise ValueError(
                 f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "

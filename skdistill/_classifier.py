@@ -91,6 +91,13 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     transfer_set : None or Munge, default=None
         Synthetic rows labelled by the teacher only, added to the training
         rows (never to the validation rows), e.g. ``Munge(n_copies=5)``.
+    pruning : None or Pruning, default=None
+        After training, remove the weakest hidden units structurally (the
+        layers become smaller dense layers) and fine-tune under the same loss,
+        e.g. ``Pruning(amount=0.75)``; ``pruning_`` records the widths and
+        parameter counts before and after. Needs a student whose Linear layers
+        form one ``nn.Sequential`` with elementwise layers between them, as
+        :class:`MLPStudent`.
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
         as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
@@ -224,6 +231,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         loss="hinton",
         teacher_cv=None,
         transfer_set=None,
+        pruning=None,
         memory=None,
         class_weight=None,
         unlabeled_label=None,
@@ -248,6 +256,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         self.loss = loss
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
+        self.pruning = pruning
         self.memory = memory
         self.class_weight = class_weight
         self.unlabeled_label = unlabeled_label

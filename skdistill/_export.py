@@ -1,91 +1,64 @@
-"""Export the student to ONNX, the artefact to ship.
+"""Export a fitted distiller, or a whole pipeline ending in one, to ONNX: the artefact to ship.
 
-The exported graph takes float32 rows ``X`` of shape ``(batch, n_features)``
-with a dynamic batch dimension and returns class ``probabilities`` (softmax
-included) or regression ``predictions`` (in the targets' units). When the
-distiller ends a ``Pipeline`` whose earlier steps are ``StandardScaler``\\ s,
-the scaling is folded into the graph, so the file takes raw features. An int8
-variant (onnxruntime's dynamic quantization of the weights) is smaller and
-often faster on CPUs and phones.
+A thin wrapper over ``skl2onnx.to_onnx`` with the distillers' converters
+registered (:func:`skdistill.register_onnx_converters`), so every step skl2onnx
+knows (scalers, PCA, imputers, ``ColumnTransformer`` with ``OneHotEncoder``,
+``TfidfVectorizer``...) and a ``student_preprocessor`` go into the one file.
+Inputs follow skl2onnx: one float32 input ``X`` for numeric arrays, one input
+per column for a DataFrame. Outputs: ``label`` and ``probabilities`` for a
+classifier, ``variable`` (shape ``(n, 1)``) for a regressor. An int8 variant
+(onnxruntime's dynamic quantization of the weights) is smaller.
 
 Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
 import contextlib
-import copy
 import logging
 import os
 import tempfile
-import warnings
 
 import numpy as np
-import torch
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["export_onnx", "unwrap_distiller"]
+__all__ = ["export_onnx", "final_distiller", "onnx_inputs"]
+
+CUSTOM_CONVERTER_DOCS = "https://onnx.ai/sklearn-onnx/auto_tutorial/plot_icustom_converter.html"
 
 
-def unwrap_distiller(estimator):
-    """Return ``(distiller, a, b)``: the fitted distiller and the affine map ``x * a + b``
-    of the ``StandardScaler`` steps before it (``a = 1, b = 0`` for a bare distiller)."""
+def final_distiller(estimator):
+    """The fitted distiller that ``estimator`` is or ends with (any earlier Pipeline steps).
+
+    Raises TypeError for anything else and NotFittedError for an unfitted one.
+    """
     from ._base import BaseDistiller
 
-    steps = estimator.steps if isinstance(estimator, Pipeline) else [("model", estimator)]
-    distiller = steps[-1][1]
+    distiller = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     if not isinstance(distiller, BaseDistiller):
         raise TypeError(
             "Expected a fitted DistilledClassifier or DistilledRegressor, or a Pipeline "
             f"ending with one; got {type(distiller).__name__}."
         )
     check_is_fitted(distiller)
-    width = getattr(distiller, "n_features_in_", distiller.n_student_features_)
-    a, b = np.ones(width), np.zeros(width)
-    for name, step in steps[:-1]:
-        if step is None or step == "passthrough":
-            continue
-        if not isinstance(step, StandardScaler):
-            raise ValueError(
-                f"Pipeline step {name!r} ({type(step).__name__}) cannot be folded into the "
-                "ONNX graph; only StandardScaler steps can. Export the distiller alone and "
-                "apply that step before it, or convert it with skl2onnx."
-            )
-        mean = step.mean_ if step.mean_ is not None else 0.0
-        scale = step.scale_ if step.scale_ is not None else 1.0
-        a, b = a / scale, (b - mean) / scale
-    return distiller, a, b
+    return distiller
 
 
-class _Deployable(torch.nn.Module):
-    """Scaling, the student, and its output map, as one module."""
-
-    def __init__(self, student, a, b, task, target_mean=0.0, target_scale=1.0):
-        super().__init__()
-        self.student = student
-        self.register_buffer("a", torch.as_tensor(a, dtype=torch.float32))
-        self.register_buffer("b", torch.as_tensor(b, dtype=torch.float32))
-        self.task = task
-        self.target_mean = float(target_mean)
-        self.target_scale = float(target_scale)
-
-    def forward(self, X):
-        out = self.student(X * self.a + self.b)
-        if self.task == "classifier":
-            return torch.softmax(out, dim=-1)
-        return out.reshape(-1) * self.target_scale + self.target_mean
-
-
-def export_onnx(estimator, path, *, int8=False):
-    """Write the fitted student (and any StandardScaler steps before it) as an ONNX model.
+def export_onnx(estimator, path, *, X=None, int8=False, options=None):
+    """Write a fitted distiller, or a pipeline ending in one, as one ONNX file.
 
     Parameters
     ----------
     estimator : DistilledClassifier, DistilledRegressor or Pipeline ending with one
     path : str or path-like
         Where to write the ``.onnx`` file.
+    X : array-like or DataFrame, default=None
+        A few rows as the model takes them, from which skl2onnx reads the input
+        types (a DataFrame gives one input per column). Needed for DataFrames
+        and documents; without it, the input is float32 ``X`` of the fitted width.
     int8 : bool, default=False
         Quantize the weights to int8 (onnxruntime dynamic quantization).
+    options : dict, default=None
+        skl2onnx conversion options, e.g. ``{TfidfVectorizer: {"locale": "C"}}``.
 
     Returns
     -------
@@ -103,56 +76,84 @@ def export_onnx(estimator, path, *, int8=False):
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     path = export_onnx(clf, os.path.join(folder, "student.onnx"))
     ...     session = onnxruntime.InferenceSession(path)
-    ...     proba = session.run(None, {"X": X[:4].astype(np.float32)})[0]
+    ...     label, proba = session.run(None, {"X": X[:4].astype(np.float32)})
     >>> np.allclose(proba, clf.predict_proba(X[:4]), atol=1e-5)
     True
     """
-    distiller, a, b = unwrap_distiller(estimator)
-    if getattr(distiller, "student_preprocessor_", None) is not None:
-        raise ValueError(
-            f"{type(distiller).__name__} has a student_preprocessor "
-            f"({type(distiller.student_preprocessor_).__name__}), which cannot be folded into the "
-            "ONNX graph: export_onnx writes only the network and StandardScaler steps. Convert "
-            "the preprocessor with skl2onnx and chain it before the exported student."
-        )
-    student = copy.deepcopy(distiller.student_.module_).cpu().eval()
-    deployable = _Deployable(
-        student,
-        a,
-        b,
-        distiller._task,
-        getattr(distiller, "target_mean_", 0.0),
-        getattr(distiller, "target_scale_", 1.0),
-    ).eval()
-    path = str(path)
-    example = torch.zeros(2, distiller.n_student_features_)
-    output = "probabilities" if distiller._task == "classifier" else "predictions"
-    with _quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch.export internals
-        program = torch.onnx.export(
-            deployable,
-            (example,),
-            dynamo=True,
-            input_names=["X"],
-            output_names=[output],
-            dynamic_shapes={"X": {0: torch.export.Dim("batch", min=1)}},
-            verbose=False,
-        )
-        if not int8:
-            program.save(path, external_data=False)  # one self-contained file
-            return path
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    import skl2onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 
-        with tempfile.TemporaryDirectory() as folder:
-            float_path = os.path.join(folder, "float.onnx")
-            program.save(float_path, external_data=False)
-            quantize_dynamic(float_path, path, weight_type=QuantType.QInt8)
+    from ._skl2onnx import register_onnx_converters
+
+    distiller = final_distiller(estimator)
+    register_onnx_converters()
+    if X is not None:
+        sample = {"X": X.iloc[:1] if hasattr(X, "iloc") else np.asarray(X)[:1]}
+        if hasattr(X, "iloc"):
+            sample["X"] = sample["X"].astype(
+                {c: np.float32 for c in X.columns if X[c].dtype.kind == "f"}
+            )
+        elif sample["X"].dtype.kind == "f":
+            sample["X"] = sample["X"].astype(np.float32)
+    else:
+        first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else distiller
+        width = getattr(first, "n_features_in_", None)
+        if width is None or hasattr(first, "feature_names_in_"):
+            raise ValueError(
+                "export_onnx needs X=<a few rows> to read the input types of this model "
+                "(it takes a DataFrame or documents)."
+            )
+        sample = {"initial_types": [("X", FloatTensorType([None, width]))]}
+    try:
+        with _quiet_loggers("torch.onnx", "root", "skl2onnx"):
+            model = skl2onnx.to_onnx(estimator, options=options, **sample)
+    except (MissingShapeCalculator, MissingConverter, RuntimeError) as exc:
+        raise ValueError(
+            f"skl2onnx cannot convert a step of this model: {str(exc).splitlines()[0]} "
+            f"Register a converter for it (see {CUSTOM_CONVERTER_DOCS}) or leave it out of "
+            "the exported pipeline."
+        ) from exc
+    path = str(path)
+    if not int8:
+        with open(path, "wb") as handle:
+            handle.write(model.SerializeToString())
+        return path
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as folder, _quiet_loggers("root"):
+        float_path = os.path.join(folder, "float.onnx")
+        with open(float_path, "wb") as handle:
+            handle.write(model.SerializeToString())
+        quantize_dynamic(  # float is the type of every tensor shape inference cannot name
+            float_path, path, weight_type=QuantType.QInt8,
+            extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
+        )
     return path
+
+
+def onnx_inputs(session, X):
+    """The feed for an onnxruntime ``session`` of an exported model: ``{input name: rows}``.
+
+    One input (``X``, numbers or documents) gets ``X`` itself; a DataFrame gets
+    one column per input, as skl2onnx declared them.
+    """
+    names = [inp.name for inp in session.get_inputs()]
+    if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
+        feed = {}
+        for name in names:
+            column = X[[name]].to_numpy()
+            feed[name] = column.astype(np.float32) if column.dtype.kind in "fiub" else column.astype(object)
+        return feed
+    values = np.asarray(X)
+    if values.ndim == 1:  # documents
+        return {names[0]: values.reshape(-1, 1)}
+    return {names[0]: values.astype(np.float32)}
 
 
 @contextlib.contextmanager
 def _quiet_loggers(*names):
-    """Silence the exporter's and quantizer's advice for the duration of an export."""
+    """Silence the exporters' and quantizer's advice for the duration of an export."""
     loggers = [logging.getLogger(None if name == "root" else name) for name in names]
     levels = [logger.level for logger in loggers]
     for logger in loggers:

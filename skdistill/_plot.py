@@ -1,6 +1,6 @@
 """Plot a fitted student's training history (needs matplotlib: ``pip install skdistill[plot]``)."""
 
-from ._export import unwrap_distiller
+from ._export import final_distiller
 
 __all__ = ["plot_history"]
 
@@ -39,7 +39,7 @@ def plot_history(estimator, path=None):
         raise ImportError(
             "plot_history needs matplotlib: pip install matplotlib (or skdistill[plot])."
         ) from exc
-    distiller, _, _ = unwrap_distiller(estimator)
+    distiller = final_distiller(estimator)
     history = distiller.student_.history
     epochs = history[:, "epoch"]
     scores = [key for key in ("valid_acc", "valid_agreement") if key in history[-1]]

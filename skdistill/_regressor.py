@@ -45,6 +45,8 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         :class:`DistilledClassifier`).
     transfer_set : None or Munge, default=None
         Synthetic rows labelled by the teacher only.
+    pruning : None or Pruning, default=None
+        Structured pruning after training (see :class:`DistilledClassifier`).
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its predictions (see
         :class:`DistilledClassifier`).
@@ -101,6 +103,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         alpha=0.5,
         teacher_cv=None,
         transfer_set=None,
+        pruning=None,
         memory=None,
         max_epochs=200,
         batch_size=64,
@@ -121,6 +124,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self.alpha = alpha
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
+        self.pruning = pruning
         self.memory = memory
         self.max_epochs = max_epochs
         self.batch_size = batch_size

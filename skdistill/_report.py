@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 
-from ._export import export_onnx, unwrap_distiller
+from ._export import export_onnx, final_distiller, onnx_inputs
 
 __all__ = ["DistillationReport", "report"]
 
@@ -75,11 +75,14 @@ class DistillationReport:
     rows : dict
         ``{metric: {column: value}}``; columns are ``teacher``, ``student``,
         optionally ``student ONNX`` and ``student ONNX int8``, and ``teacher / student``.
+    notes : list of str
+        What was left out and why (printed under the table).
     """
 
-    def __init__(self, rows, columns):
+    def __init__(self, rows, columns, notes=()):
         self.rows = rows
         self.columns = columns
+        self.notes = list(notes)
 
     def to_dict(self):
         """The figures as ``{metric: {column: value}}`` (missing values are None)."""
@@ -101,7 +104,7 @@ class DistillationReport:
             for row in table
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return "\n".join(lines + [f"note: {note}" for note in self.notes])
 
     def __repr__(self):
         return f"DistillationReport(\n{self}\n)"
@@ -129,6 +132,8 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     X, y : held-out rows and their targets
     onnx : bool, default=False
         Also export the student to ONNX (float and int8) and time it in onnxruntime.
+        A model :func:`export_onnx` cannot convert gets no ONNX columns and a
+        note saying why (``notes``); everything else is reported.
     batch_rows : int, default=10_000
         Rows of the batch-latency measurement (X is repeated or cut to this size).
     repeats, single_repeats : int
@@ -152,7 +157,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     >>> sorted(figures["accuracy"])
     ['student', 'teacher', 'teacher / student']
     """
-    distiller, _, _ = unwrap_distiller(estimator)
+    distiller = final_distiller(estimator)
     classifier = distiller._task == "classifier"
     preprocess = None
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
@@ -193,6 +198,8 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     teacher_count, teacher_unit = model_complexity(teacher) if teacher is not None else (None, "")
     rows["parameters / nodes"] = {"student": student_count, "teacher": teacher_count}
     rows["counted as"] = {"student": student_unit, "teacher": teacher_unit or None}
+    if getattr(distiller, "pruning_", None):
+        rows["parameters before pruning"] = {"student": distiller.pruning_["parameters_before"]}
     rows["serialized bytes"] = {"student": len(pickle.dumps(distiller.student_.module_))}
     if teacher is not None:
         rows["serialized bytes"]["teacher"] = len(pickle.dumps(teacher))
@@ -213,9 +220,13 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
             lambda: teacher_scores(single), single_repeats
         )
 
+    notes = []
     if onnx:
-        columns += _add_onnx_columns(rows, estimator, distiller, X_raw, y, batch, single,
-                                     batch_rows, repeats, single_repeats, teacher_pred)
+        try:
+            columns += _add_onnx_columns(rows, estimator, distiller, X_raw, y, batch, single,
+                                         batch_rows, repeats, single_repeats, teacher_pred)
+        except ValueError as exc:  # a pipeline export_onnx cannot convert
+            notes.append(f"no ONNX columns: {exc}")
     columns.append("teacher / student")
     ratio_metrics = ("serialized bytes", "parameters / nodes", "single-row latency ms",
                      f"batch latency ms ({batch_rows:,} rows)", "accuracy", "R2")
@@ -223,7 +234,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
         values = rows.get(metric, {})
         if values.get("teacher") is not None and values.get("student"):
             values["teacher / student"] = values["teacher"] / values["student"]
-    return DistillationReport(rows, columns)
+    return DistillationReport(rows, columns, notes)
 
 
 def _teacher_scorer(teacher, classifier, transform):
@@ -241,8 +252,8 @@ def _take_rows(X, n):
         import pandas as pd
 
         return pd.concat([X] * reps).iloc[:n]
-    X = np.asarray(X, dtype=np.float32)
-    return np.resize(X, (n, X.shape[1])).astype(np.float32)
+    X = np.asarray(X)
+    return np.resize(X, (n, *X.shape[1:]))  # rows of numbers, or documents
 
 
 def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_rows, repeats,
@@ -252,13 +263,14 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
     columns = []
     with tempfile.TemporaryDirectory() as folder:
         for label, int8 in (("student ONNX", False), ("student ONNX int8", True)):
-            path = export_onnx(estimator, os.path.join(folder, f"{int8}.onnx"), int8=int8)
+            path = export_onnx(estimator, os.path.join(folder, f"{int8}.onnx"), X=X, int8=int8)
             session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+            column = 1 if distiller._task == "classifier" else 0  # probabilities / variable
 
-            def run(rows, session=session):
-                return session.run(None, {"X": np.asarray(rows, dtype=np.float32)})[0]
+            def run(rows, session=session, column=column):
+                return session.run(None, onnx_inputs(session, rows))[column]
 
-            out = run(np.asarray(X, dtype=np.float32))
+            out = run(X)
             if distiller._task == "classifier":
                 pred = distiller.classes_[out.argmax(axis=1)]
                 rows["accuracy"][label] = accuracy_score(y, pred)
@@ -268,6 +280,7 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
                 if teacher_pred is not None:
                     rows["agreement with teacher"][label] = float(np.mean(pred == teacher_pred))
             else:
+                out = out[:, 0]
                 rows["R2"][label] = r2_score(y, out)
                 rows["RMSE"][label] = float(np.sqrt(mean_squared_error(y, out)))
             rows["serialized bytes"][label] = os.path.getsize(path)

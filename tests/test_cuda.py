@@ -65,5 +65,5 @@ def test_gpu_model_exports_to_onnx(gpu_model, tmp_path):
     clf, X, _ = gpu_model
     path = export_onnx(clf, tmp_path / "gpu.onnx")
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    proba = session.run(None, {"X": X[:100].astype(np.float32)})[0]
+    proba = session.run(["probabilities"], {"X": X[:100].astype(np.float32)})[0]
     np.testing.assert_allclose(proba, clf.predict_proba(X[:100]), atol=1e-5)

@@ -189,16 +189,19 @@ def test_predict_width_mismatch_from_the_preprocessor():
         clf.predict(X)
 
 
-def test_report_works_and_export_refuses_a_student_preprocessor(tmp_path):
-    from skdistill import export_onnx, report
+def test_report_with_a_student_preprocessor_has_onnx_columns():
+    from skdistill import report
 
     X, y = mixed_frame(n=80)
+    X = X.astype({"a": np.float32, "b": np.float32, "colour": str})
     teacher = make_pipeline(
         ColumnTransformer([("cat", OneHotEncoder(), ["colour"])], remainder="passthrough"),
         LogisticRegression(),
     )
-    clf = make_fast(teacher, student_preprocessor=ONE_HOT, max_epochs=3).fit(X, y)
-    table = report(clf, X, y, repeats=1, single_repeats=2).to_dict()
+    encode = ColumnTransformer(
+        [("cat", OneHotEncoder(), ["colour"]), ("num", StandardScaler(), ["a", "b"])]
+    )
+    clf = make_fast(teacher, student_preprocessor=encode, max_epochs=3).fit(X, y)
+    table = report(clf, X, y, onnx=True, repeats=1, single_repeats=2).to_dict()
     assert table["accuracy"]["student"] == pytest.approx(clf.score(X, y))
-    with pytest.raises(ValueError, match="has a student_preprocessor \\(ColumnTransformer\\)"):
-        export_onnx(clf, tmp_path / "student.onnx")
+    assert table["accuracy"]["student ONNX"] == pytest.approx(clf.score(X, y))

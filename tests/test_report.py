@@ -103,3 +103,34 @@ def test_progress_bar_can_be_switched_on(iris):
         make_fast(callbacks=[ProgressBar()], max_epochs=2, n_iter_no_change=None).fit(X, y)
     # the bar knows each epoch's length from the batch loader: 3 training + 1 validation batch
     assert err.getvalue().count("| 0/4 [") == 2
+
+
+def test_report_and_plot_take_any_pipeline_and_note_what_onnx_cannot_convert(tmp_path):
+    from sklearn.datasets import load_iris
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skdistill import DistilledClassifier
+
+    X, y = load_iris(return_X_y=True)
+    from test_export import Halve
+
+    model = make_pipeline(
+        MinMaxScaler(), PCA(3),
+        DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0),
+    ).fit(X, y)
+    table = report(model, X, y, onnx=True, repeats=1, single_repeats=2)
+    assert table.columns[2:4] == ["student ONNX", "student ONNX int8"]  # skl2onnx converts it
+    assert table.to_dict()["accuracy"]["student ONNX"] == pytest.approx(model.score(X, y))
+    model = make_pipeline(
+        Halve(), DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0)
+    ).fit(X, y)
+    table = report(model, X, y, onnx=True, repeats=1, single_repeats=2)
+    assert table.columns == ["teacher", "student", "teacher / student"]
+    assert table.notes and "no ONNX columns" in table.notes[0] and "Halve" in table.notes[0]
+    assert "note: no ONNX columns" in str(table)
+    assert table.to_dict()["accuracy"]["student"] == pytest.approx(model.score(X, y))
+    figure = plot_history(model, tmp_path / "history.png")
+    assert (tmp_path / "history.png").exists() and len(figure.axes) == 2
