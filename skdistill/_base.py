@@ -44,7 +44,7 @@ from ._inputs import (
 )
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
-from ._pruning import Pruning, hidden_widths, prune_hidden_units
+from ._pruning import Pruning, hidden_widths, module_figures, prune_hidden_units
 from ._student import build_student
 from ._tasks import fit_and_score
 from ._teacher import PRECOMPUTED, as_teacher
@@ -489,22 +489,21 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def _prune(self, net, train):
         """Cut the trained student's hidden layers step by step, fine-tuning after each.
 
-        Sets ``pruning_``: hidden widths and parameter counts before and after.
+        Sets ``pruning_``: hidden widths, parameters, bytes of the weights and
+        one-row forward latency (ms, measured here) before and after.
         """
         original = hidden_widths(net.module_)
-        before = sum(p.numel() for p in net.module_.parameters())
+        before = module_figures(net.module_, self.n_student_features_)
         for step in range(1, self.pruning.steps + 1):
             prune_hidden_units(net.module_, self.pruning.widths(original, step))
             net.module = net.module_
             net.initialize_optimizer()
             if self.pruning.fine_tune_epochs:
                 net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
-        self.pruning_ = {
-            "hidden_before": original,
-            "hidden_after": hidden_widths(net.module_),
-            "parameters_before": before,
-            "parameters_after": sum(p.numel() for p in net.module_.parameters()),
-        }
+        after = module_figures(net.module_, self.n_student_features_)
+        self.pruning_ = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
+        for name, value_before, value_after in zip(("parameters", "bytes", "latency_ms"), before, after):
+            self.pruning_[f"{name}_before"], self.pruning_[f"{name}_after"] = value_before, value_after
 
     # ------------------------------------------------------------- inference
     def _validate_predict_data(self, X):

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-__all__ = ["Pruning", "prunable_chain", "prune_hidden_units"]
+__all__ = ["Pruning", "hidden_widths", "module_figures", "prunable_chain", "prune_hidden_units"]
 
 ELEMENTWISE = (
     nn.ReLU, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Tanh, nn.Sigmoid, nn.Softplus,
@@ -124,6 +124,38 @@ def prune_hidden_units(module, widths):
             chain[at] = _linear(incoming.weight[keep], incoming.bias[keep] if incoming.bias is not None else None)
             chain[following] = _linear(outgoing.weight[:, keep], outgoing.bias)
     return module
+
+
+def module_figures(module, n_features, repeats=200):
+    """``(parameters, serialized bytes, median one-row forward ms)`` of a student module.
+
+    Examples
+    --------
+    >>> from skdistill import MLPStudent
+    >>> parameters, size, ms = module_figures(MLPStudent(4, 3, (8,)), 4, repeats=3)
+    >>> parameters, size > 0, ms > 0
+    (67, True, True)
+    """
+    import io
+    import statistics
+    import time
+
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    parameters = sum(p.numel() for p in module.parameters())
+    device = next(module.parameters()).device
+    row = torch.zeros(1, n_features, device=device)
+    was_training = module.training
+    module.eval()
+    times = []
+    with torch.inference_mode():
+        module(row)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            module(row)
+            times.append(time.perf_counter() - start)
+    module.train(was_training)
+    return parameters, buffer.getbuffer().nbytes, 1e3 * statistics.median(times)
 
 
 def _linear(weight, bias):

@@ -198,8 +198,13 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     teacher_count, teacher_unit = model_complexity(teacher) if teacher is not None else (None, "")
     rows["parameters / nodes"] = {"student": student_count, "teacher": teacher_count}
     rows["counted as"] = {"student": student_unit, "teacher": teacher_unit or None}
-    if getattr(distiller, "pruning_", None):
-        rows["parameters before pruning"] = {"student": distiller.pruning_["parameters_before"]}
+    pruned = getattr(distiller, "pruning_", None)
+    if pruned:  # measured at fit time, on the raw module
+        for label, key in (("parameters", "parameters"), ("weight bytes", "bytes"),
+                           ("single-row forward ms", "latency_ms")):
+            rows[f"student {label}, before / after pruning"] = {
+                "student": f"{_format(pruned[key + '_before'])} / {_format(pruned[key + '_after'])}"
+            }
     rows["serialized bytes"] = {"student": len(pickle.dumps(distiller.student_.module_))}
     if teacher is not None:
         rows["serialized bytes"]["teacher"] = len(pickle.dumps(teacher))

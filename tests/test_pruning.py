@@ -50,7 +50,10 @@ def test_a_pruned_student_is_smaller_fine_tuned_and_accurate(steps, tmp_path):
     from skdistill import report
 
     table = report(pruned, X, Y, repeats=1, single_repeats=2).to_dict()
-    assert table["parameters before pruning"]["student"] == pruned.pruning_["parameters_before"]
+    before_after = table["student parameters, before / after pruning"]["student"]
+    assert before_after == f"{pruned.pruning_['parameters_before']:,} / {params:,}"
+    assert pruned.pruning_["bytes_after"] < pruned.pruning_["bytes_before"]
+    assert pruned.pruning_["latency_ms_before"] > 0 and pruned.pruning_["latency_ms_after"] > 0
     assert table["parameters / nodes"]["student"] == params
 
 
