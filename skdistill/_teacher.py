@@ -30,6 +30,7 @@ A scikit-learn teacher reads ``X`` exactly as the caller passed it to ``fit``
 read float32 rows, densified a chunk at a time when ``X`` is sparse.
 """
 
+import abc
 import warnings
 
 import numpy as np
@@ -72,8 +73,8 @@ def _n_rows(X):
 
 
 # --------------------------------------------------------------- the kinds
-class Teacher:
-    """What every adapter offers; the base is a teacher used as it is.
+class Teacher(abc.ABC):
+    """What every adapter offers; by default a teacher used as it is.
 
     Attributes
     ----------
@@ -95,13 +96,13 @@ class Teacher:
         """Return the fitted adapter: this one, for a teacher used as it is."""
         return self
 
+    @abc.abstractmethod
     def logits(self, X, classes):
         """Logits for ``X``, one float64 column per entry of ``classes`` (the student's order)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def predictions(self, X):
         """Regression predictions for ``X`` as a float64 ``(n, 1)`` column."""
-        raise NotImplementedError
 
 
 class EstimatorTeacher(Teacher):
