@@ -36,6 +36,7 @@ from ._callbacks import StopEarly, TrainingGuard
 from ._data import DistillationDataset, TensorBatchLoader, sparse_batch, student_reads_sparse
 from ._inputs import (
     ACCEPTED_SPARSE,
+    DENSE_CHUNK_ELEMENTS,
     ROW_TILE,
     as_student_rows,
     pad_rows,
@@ -54,9 +55,6 @@ __all__ = ["BaseDistiller"]
 
 PREDICT_CHUNK_ROWS = 65536
 """Rows per forward pass at prediction time (bounds the memory of one call)."""
-
-DENSE_CHUNK_ELEMENTS = 2**22
-"""Sparse rows densified for a student are cut into chunks of at most this many values."""
 
 _STUDENT_TRAINING = threading.RLock()
 """Held while a student trains: torch's global random generator is shared by threads."""

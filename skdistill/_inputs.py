@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_array
 
 __all__ = [
     "ACCEPTED_SPARSE",
+    "DENSE_CHUNK_ELEMENTS",
     "ROW_TILE",
     "as_student_rows",
     "pad_rows",
@@ -22,6 +23,10 @@ __all__ = [
 
 ACCEPTED_SPARSE = ("csr", "csc", "coo")
 """Sparse formats accepted for X (turned into CSR for the student)."""
+
+DENSE_CHUNK_ELEMENTS = 2**22
+"""Sparse rows densified for a network (student or torch teacher) are cut into chunks of at
+most this many values (16 MB in float32)."""
 
 ROW_TILE = 16
 """Dense prediction batches are zero-padded to a multiple of this many rows.

@@ -43,6 +43,8 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.utils.validation import has_fit_parameter
 from skorch import NeuralNet
 
+from ._inputs import DENSE_CHUNK_ELEMENTS
+
 __all__ = [
     "PRECOMPUTED",
     "PROBA_EPS",
@@ -59,9 +61,6 @@ PROBA_EPS = 1e-7
 """Probabilities are clipped to at least this before the log (forests often say exactly 0)."""
 
 PRECOMPUTED = "precomputed"
-
-DENSE_CHUNK_ELEMENTS = 2**22
-"""Sparse rows fed to a torch teacher are densified this many values at a time (16 MB)."""
 
 
 def _name(model):
