@@ -33,7 +33,9 @@ from skdistill import DistilledClassifier, Pruning, export_onnx
 
 CONTENDERS = {
     "64 units": dict(module__hidden_layer_sizes=(64,)),
-    "64 -> 16 pruned (defaults)": dict(module__hidden_layer_sizes=(64,), pruning=Pruning(amount=0.75)),
+    "64 -> 16 pruned (defaults)": dict(
+        module__hidden_layer_sizes=(64,), pruning=Pruning(amount=0.75)
+    ),
     "64 -> 16 pruned, 20 epochs": dict(
         module__hidden_layer_sizes=(64,), pruning=Pruning(amount=0.75, fine_tune_epochs=20)
     ),
@@ -68,14 +70,20 @@ def main(n_seeds=5):
         for name, settings in CONTENDERS.items():
             start = time.perf_counter()
             model = DistilledClassifier(
-                FrozenEstimator(teacher), batch_size=128, lr=3e-3, max_epochs=100,
-                random_state=seed, **settings,
+                FrozenEstimator(teacher),
+                batch_size=128,
+                lr=3e-3,
+                max_epochs=100,
+                random_state=seed,
+                **settings,
             ).fit(X_train, y_train)
             results[name]["fit s"].append(time.perf_counter() - start)
             results[name]["accuracy"].append(model.score(X_test, y_test))
             results[name]["model"] = model
     print(f"digits, 200-tree forest teacher, {n_seeds} seeds, 1 torch thread")
-    print(f"{'student':28s} {'accuracy':>9s} {'params':>7s} {'ONNX bytes':>11s} {'1 row ms':>9s} {'fit s':>6s}")
+    print(
+        f"{'student':28s} {'accuracy':>9s} {'params':>7s} {'ONNX bytes':>11s} {'1 row ms':>9s} {'fit s':>6s}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for name, result in results.items():
             model = result["model"]

@@ -38,7 +38,9 @@ def main():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     model = DistilledClassifier(
-        LogisticRegression(max_iter=500), module__hidden_layer_sizes=(32,), max_epochs=10,
+        LogisticRegression(max_iter=500),
+        module__hidden_layer_sizes=(32,),
+        max_epochs=10,
         random_state=0,
     ).fit(X, y)
     module = model.student_.module_.eval()

@@ -58,8 +58,14 @@ def tfidf_like(n_rows, n_columns, per_row, n_classes, seed=0):
 
 def distiller(teacher, module, seed, epochs=1):
     return DistilledClassifier(
-        teacher, module, module__hidden_layer_sizes=(64,), max_epochs=epochs, batch_size=256,
-        lr=3e-3, n_iter_no_change=None, random_state=seed,
+        teacher,
+        module,
+        module__hidden_layer_sizes=(64,),
+        max_epochs=epochs,
+        batch_size=256,
+        lr=3e-3,
+        n_iter_no_change=None,
+        random_state=seed,
     )
 
 

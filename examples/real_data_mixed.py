@@ -53,8 +53,11 @@ def mixed_frame(seed, n_rows=3000):
 def student_features():
     return ColumnTransformer(
         [
-            ("nominal", OneHotEncoder(handle_unknown="ignore"),
-             make_column_selector(dtype_include="category")),
+            (
+                "nominal",
+                OneHotEncoder(handle_unknown="ignore"),
+                make_column_selector(dtype_include="category"),
+            ),
             ("numeric", StandardScaler(), make_column_selector(dtype_include="number")),
         ]
     )
@@ -73,13 +76,21 @@ def main(n_seeds=3):
         X, y = mixed_frame(seed)
         X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed, stratify=y)
         # trained once, elsewhere, on the raw frame: frozen, never refitted by the distiller
-        teacher = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=seed)
+        teacher = HistGradientBoostingClassifier(
+            categorical_features="from_dtype", random_state=seed
+        )
         teacher = FrozenEstimator(teacher.fit(X_train, y_train))
         scores = {"teacher (gradient boosting)": teacher.score(X_test, y_test)}
         for name, settings in STUDENTS.items():
             student = DistilledClassifier(
-                teacher, student_preprocessor=student_features(), module__hidden_layer_sizes=(32,),
-                batch_size=128, lr=3e-3, max_epochs=100, random_state=seed, **settings,
+                teacher,
+                student_preprocessor=student_features(),
+                module__hidden_layer_sizes=(32,),
+                batch_size=128,
+                lr=3e-3,
+                max_epochs=100,
+                random_state=seed,
+                **settings,
             )
             scores[name] = student.fit(X_train, y_train).score(X_test, y_test)
         rows.append(scores)

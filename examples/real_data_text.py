@@ -40,23 +40,36 @@ def topic_corpus(seed, n_docs, n_topics=4, vocabulary=3000, topic_share=0.25):
     topics = rng.dirichlet(np.full(vocabulary, 0.05), n_topics)
     y = rng.randint(0, n_topics, n_docs)
     docs = [
-        " ".join(rng.choice(words, rng.randint(8, 31), p=(1 - topic_share) * background
-                            + topic_share * topics[label]))
+        " ".join(
+            rng.choice(
+                words,
+                rng.randint(8, 31),
+                p=(1 - topic_share) * background + topic_share * topics[label],
+            )
+        )
         for label in y
     ]
     return np.array(docs), y
 
 
 def frozen_text_teacher(docs, y):
-    pipeline = make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=5, max_iter=1000))
+    pipeline = make_pipeline(
+        TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=5, max_iter=1000)
+    )
     return FrozenEstimator(pipeline.fit(docs, y))
 
 
 def student(teacher, alpha, seed, vocabulary):
     return DistilledClassifier(
-        teacher, student_preprocessor=TfidfVectorizer(max_features=vocabulary, sublinear_tf=True),
-        alpha=alpha, unlabeled_label=-1, module__hidden_layer_sizes=(32,), batch_size=128,
-        lr=3e-3, max_epochs=100, random_state=seed,
+        teacher,
+        student_preprocessor=TfidfVectorizer(max_features=vocabulary, sublinear_tf=True),
+        alpha=alpha,
+        unlabeled_label=-1,
+        module__hidden_layer_sizes=(32,),
+        batch_size=128,
+        lr=3e-3,
+        max_epochs=100,
+        random_state=seed,
     )
 
 

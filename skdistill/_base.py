@@ -112,7 +112,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 self.teacher_ = None
                 outputs = self._precomputed_outputs(precomputed, len(y))
             else:
-                teacher, outputs = self._fit_teacher_outputs(teacher, X_teacher, y, labelled, weights)
+                teacher, outputs = self._fit_teacher_outputs(
+                    teacher, X_teacher, y, labelled, weights
+                )
             self._warn_if_teacher_at_chance(outputs, target, labelled)
             kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
             if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
@@ -207,7 +209,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             )
             y = y.ravel()
         if y.ndim != 1:
-            wrapper = "MultiOutputClassifier" if self._task == "classifier" else "MultiOutputRegressor"
+            wrapper = f"MultiOutput{'Classifier' if self._task == 'classifier' else 'Regressor'}"
             raise ValueError(
                 f"y must be 1-dimensional; got shape {y.shape}. For several targets wrap the "
                 f"distiller in sklearn.multioutput.{wrapper}, which fits one per column."
@@ -364,7 +366,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def _make_net(self, module, seed, has_valid):
         callbacks = [("guard", TrainingGuard()), *self._callbacks()]
         if has_valid and self.n_iter_no_change:
-            stopping = StopEarly(monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)
+            stopping = StopEarly(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
+            )
             callbacks.append(("early_stopping", stopping))
         callbacks += copy.deepcopy(self.callbacks or [])
         routed = {
@@ -436,7 +440,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 "iterator_train__drop_last=False."
             )
         last_batch = n_train % self.batch_size
-        has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules())
+        batchnorm = torch.nn.modules.batchnorm._BatchNorm
+        has_batchnorm = any(isinstance(m, batchnorm) for m in module.modules())
         if has_batchnorm and not drop_last and (last_batch == 1 or n_train == 1):
             raise ValueError(
                 f"The student_module {type(module).__name__} has BatchNorm layers, and with "
@@ -458,7 +463,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             torch.manual_seed(seed)
             net = self._student_net(X, outputs.shape[1], seed, has_valid=valid_idx is not None)
             self._check_training_steps(net.module_, len(train_idx))
-            if self.pruning is not None:  # a student or amount it cannot prune: say so before training
+            if self.pruning is not None:  # what cannot be pruned: say so before training
                 self.pruning.widths(hidden_widths(net.module_), self.pruning.steps)
             rows = DistillationDataset(
                 X if sp.issparse(X) else torch.from_numpy(X),
@@ -477,7 +482,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 if self.pruning is not None:
                     self._prune(net, train)
             except InterruptedBeforeFirstEpoch:
-                raise KeyboardInterrupt("fit interrupted before its first epoch completed") from None
+                message = "fit interrupted before its first epoch completed"
+                raise KeyboardInterrupt(message) from None
             finally:
                 net.train_split = None  # hold no data in the fitted model
                 for epoch in net.history:  # keep one batch record per epoch (skorch's
@@ -500,8 +506,10 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
         after = module_figures(net.module_, self.n_student_features_)
         self.pruning_ = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
-        for name, value_before, value_after in zip(("parameters", "bytes", "latency_ms"), before, after):
-            self.pruning_[f"{name}_before"], self.pruning_[f"{name}_after"] = value_before, value_after
+        names = ("parameters", "bytes", "latency_ms")
+        for name, value_before, value_after in zip(names, before, after):
+            self.pruning_[f"{name}_before"] = value_before
+            self.pruning_[f"{name}_after"] = value_after
 
     # ------------------------------------------------------------- inference
     def _validate_predict_data(self, X):

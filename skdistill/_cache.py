@@ -83,7 +83,7 @@ def _code_of(obj):
 
 
 def _call(func, code, *args):
-    """What the cache stores: ``func(*args)``, keyed by ``code`` (which names ``func``) and ``args``."""
+    """What the cache stores: ``func(*args)``, keyed by ``code`` (naming ``func``) and ``args``."""
     return func(*args)
 
 
@@ -112,9 +112,9 @@ def cached_call(memory, func, *args):
     """Return ``func(*args)``, through ``memory`` (None, a path or a joblib.Memory).
 
     Entries are keyed by ``func``'s code, the arguments and the code of the
-    estimators among them (see :func:`code_fingerprint`). The folder is made private to its owner (mode 700);
-    symlinked entries are refused; a folder that cannot be written falls back to
-    computing, with a warning.
+    estimators among them (see :func:`code_fingerprint`). The folder is made
+    private to its owner (mode 700); symlinked entries are refused; a folder
+    that cannot be written falls back to computing, with a warning.
 
     Examples
     --------
@@ -130,7 +130,9 @@ def cached_call(memory, func, *args):
     try:
         memory = check_memory(memory)
     except (NotADirectoryError, FileExistsError) as exc:
-        raise ValueError(f"memory={str(memory)!r} is a file, not a folder for the teacher cache ({exc}).") from None
+        raise ValueError(
+            f"memory={str(memory)!r} is a file, not a folder for the teacher cache ({exc})."
+        ) from None
     if getattr(memory, "location", None) is None:
         return func(*args)
     try:

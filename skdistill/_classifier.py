@@ -95,9 +95,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         After training, remove the weakest hidden units structurally (the
         layers become smaller dense layers) and fine-tune under the same loss,
         e.g. ``Pruning(amount=0.75)``; ``pruning_`` records the widths,
-        parameters, weight bytes and one-row latency before and after. Needs a student whose Linear layers
-        form one ``nn.Sequential`` with elementwise layers between them, as
-        :class:`MLPStudent`.
+        parameters, weight bytes and one-row latency before and after. Needs
+        a student whose Linear layers form one ``nn.Sequential`` with
+        elementwise layers between them, as :class:`MLPStudent`.
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
         as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then

@@ -143,7 +143,8 @@ def onnx_inputs(session, X):
         feed = {}
         for name in names:
             column = X[[name]].to_numpy()
-            feed[name] = column.astype(np.float32) if column.dtype.kind in "fiub" else column.astype(object)
+            numeric = column.dtype.kind in "fiub"
+            feed[name] = column.astype(np.float32 if numeric else object)
         return feed
     values = np.asarray(X)
     if values.ndim == 1:  # documents

@@ -114,7 +114,9 @@ def preprocessed_rows(out, preprocessor, n_rows):
     name = type(preprocessor).__name__
     try:
         out = check_array(
-            out, accept_sparse=ACCEPTED_SPARSE, dtype=(np.float64, np.float32),
+            out,
+            accept_sparse=ACCEPTED_SPARSE,
+            dtype=(np.float64, np.float32),
             input_name="the student_preprocessor's output",
         )
     except (TypeError, ValueError) as exc:

@@ -87,7 +87,7 @@ class DistillationNet(NeuralNet):
         return self.module_(to_tensor(x, device=self.device), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Return ``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
+        """``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
         teacher_logits = to_tensor(X["teacher_logits"], device=self.device)
         _check_student_output(self.module_, y_pred, teacher_logits.shape, training)
         y_true = to_tensor(y_true, device=self.device)

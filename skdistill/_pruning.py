@@ -22,8 +22,16 @@ from torch import nn
 __all__ = ["Pruning", "hidden_widths", "module_figures", "prunable_chain", "prune_hidden_units"]
 
 ELEMENTWISE = (
-    nn.ReLU, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Tanh, nn.Sigmoid, nn.Softplus,
-    nn.Dropout, nn.Identity,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.GELU,
+    nn.SiLU,
+    nn.ELU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Softplus,
+    nn.Dropout,
+    nn.Identity,
 )
 
 
@@ -121,7 +129,9 @@ def prune_hidden_units(module, widths):
         with torch.no_grad():
             strength = incoming.weight.norm(dim=1) * outgoing.weight.norm(dim=0)
             keep = torch.sort(torch.topk(strength, width).indices).values
-            chain[at] = _linear(incoming.weight[keep], incoming.bias[keep] if incoming.bias is not None else None)
+            chain[at] = _linear(
+                incoming.weight[keep], incoming.bias[keep] if incoming.bias is not None else None
+            )
             chain[following] = _linear(outgoing.weight[:, keep], outgoing.bias)
     return module
 

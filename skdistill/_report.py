@@ -185,7 +185,8 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
             if hasattr(teacher, "predict_proba"):
                 proba = np.clip(teacher.predict_proba(teacher_input(X_raw)), 1e-15, 1)
                 rows["log loss"]["teacher"] = log_loss(y, proba, labels=teacher.classes_)
-            rows["agreement with teacher"] = {"student": float(np.mean(student_pred == teacher_pred))}
+            agreement = float(np.mean(student_pred == teacher_pred))
+            rows["agreement with teacher"] = {"student": agreement}
     else:
         rows["R2"] = {"student": r2_score(y, student_pred)}
         rows["RMSE"] = {"student": float(np.sqrt(mean_squared_error(y, student_pred)))}

@@ -56,7 +56,11 @@ def register_onnx_converters():
 
     for model in (DistilledClassifier, DistilledRegressor):
         update_registered_converter(
-            model, _ALIASES[model.__name__], _shape_calculator, _convert, parser=_parse,
+            model,
+            _ALIASES[model.__name__],
+            _shape_calculator,
+            _convert,
+            parser=_parse,
             # skl2onnx passes its classifiers' zipmap option along; there is never a ZipMap
             options={"zipmap": [True, False, "columns"]},
         )
@@ -104,22 +108,38 @@ def _convert(scope, operator, container):
         scaled = scope.get_unique_variable_name("scaled")
         column = scope.get_unique_variable_name("column")
         shape = _constant(scope, container, "shape", np.array([-1, 1], np.int64))
-        container.add_node("Reshape", [logits, shape], [column], name=scope.get_unique_operator_name("Reshape"))
-        container.add_node("Mul", [column, scale], [scaled], name=scope.get_unique_operator_name("Mul"))
-        container.add_node("Add", [scaled, mean], [operator.outputs[0].full_name],
-                           name=scope.get_unique_operator_name("Add"))
+        container.add_node(
+            "Reshape", [logits, shape], [column], name=scope.get_unique_operator_name("Reshape")
+        )
+        container.add_node(
+            "Mul", [column, scale], [scaled], name=scope.get_unique_operator_name("Mul")
+        )
+        container.add_node(
+            "Add",
+            [scaled, mean],
+            [operator.outputs[0].full_name],
+            name=scope.get_unique_operator_name("Add"),
+        )
         return
     label, probabilities = (variable.full_name for variable in operator.outputs)
-    container.add_node("Softmax", [logits], [probabilities], axis=1,
-                       name=scope.get_unique_operator_name("Softmax"))
+    container.add_node(
+        "Softmax", [logits], [probabilities], axis=1, name=scope.get_unique_operator_name("Softmax")
+    )
     index = scope.get_unique_variable_name("index")
-    container.add_node("ArgMax", [probabilities], [index], axis=1, keepdims=0,
-                       name=scope.get_unique_operator_name("ArgMax"))
+    container.add_node(
+        "ArgMax",
+        [probabilities],
+        [index],
+        axis=1,
+        keepdims=0,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
     classes = model.classes_
     if classes.dtype.kind in "OUS":
         name = scope.get_unique_variable_name("classes")
-        container.add_initializer(name, TensorProto.STRING, [len(classes)],
-                                  [str(c).encode() for c in classes])
+        container.add_initializer(
+            name, TensorProto.STRING, [len(classes)], [str(c).encode() for c in classes]
+        )
     elif classes.dtype.kind in "iu":
         name = _constant(scope, container, "classes", classes.astype(np.int64))
     else:
@@ -127,8 +147,9 @@ def _convert(scope, operator, container):
             f"ONNX export needs integer or string class labels; {type(model).__name__}.classes_ "
             f"has dtype {classes.dtype}. Refit with integer or string labels."
         )
-    container.add_node("Gather", [name, index], [label], axis=0,
-                       name=scope.get_unique_operator_name("Gather"))
+    container.add_node(
+        "Gather", [name, index], [label], axis=0, name=scope.get_unique_operator_name("Gather")
+    )
 
 
 def _as_float(scope, operator, container):
@@ -140,8 +161,13 @@ def _as_float(scope, operator, container):
     if isinstance(variable.type, FloatTensorType):
         return variable.full_name
     cast = scope.get_unique_variable_name("features")
-    container.add_node("Cast", [variable.full_name], [cast], to=TensorProto.FLOAT,
-                       name=scope.get_unique_operator_name("Cast"))
+    container.add_node(
+        "Cast",
+        [variable.full_name],
+        [cast],
+        to=TensorProto.FLOAT,
+        name=scope.get_unique_operator_name("Cast"),
+    )
     return cast
 
 
@@ -170,14 +196,19 @@ def _add_student(scope, container, model, features):
 
     for tensor in graph.initializer:
         values = numpy_helper.to_array(tensor)
-        container.add_initializer(renamed(tensor.name), tensor.data_type, list(values.shape),
-                                  values.ravel().tolist())
+        container.add_initializer(
+            renamed(tensor.name), tensor.data_type, list(values.shape), values.ravel().tolist()
+        )
     for node in graph.node:
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         container.add_node(
-            node.op_type, [renamed(n) for n in node.input], [renamed(n) for n in node.output],
-            op_domain=node.domain, op_version=container.target_opset if not node.domain else 1,
-            name=scope.get_unique_operator_name(f"student_{node.op_type}"), **attributes,
+            node.op_type,
+            [renamed(n) for n in node.input],
+            [renamed(n) for n in node.output],
+            op_domain=node.domain,
+            op_version=container.target_opset if not node.domain else 1,
+            name=scope.get_unique_operator_name(f"student_{node.op_type}"),
+            **attributes,
         )
     return renamed(graph.output[0].name)
 
@@ -195,9 +226,14 @@ def _student_graph(model, target_opset):
     with _quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.export internals
         program = torch.onnx.export(
-            module, (example,), dynamo=True, input_names=["X"], output_names=["logits"],
+            module,
+            (example,),
+            dynamo=True,
+            input_names=["X"],
+            output_names=["logits"],
             dynamic_shapes={"X": {0: torch.export.Dim("batch", min=1)}},
-            opset_version=max(opset, 18), verbose=False,
+            opset_version=max(opset, 18),
+            verbose=False,
         )
     proto = program.model_proto
     if len(proto.functions) or any(node.domain not in ("", "ai.onnx") for node in proto.graph.node):

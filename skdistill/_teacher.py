@@ -156,9 +156,7 @@ class EstimatorTeacher(Teacher):
 
     def logits(self, X, classes):
         model, name = self.model, _name(self.model)
-        teacher_classes = getattr(model, "classes_", None)
-        if teacher_classes is None:
-            raise TypeError(f"The teacher {name} has no classes_ after fitting; is it a classifier?")
+        teacher_classes = _classes_of(model)
         if _scores_method(model) == "predict_proba":
             proba = np.asarray(model.predict_proba(X), dtype=np.float64)
             _check_scores(proba, _n_rows(X), len(teacher_classes), f"{name}.predict_proba")
@@ -230,9 +228,7 @@ class SkorchTeacher(Teacher):
 
     def logits(self, X, classes):
         net, name = self.model, _name(self.model)
-        teacher_classes = getattr(net, "classes_", None)
-        if teacher_classes is None:
-            raise TypeError(f"The teacher {name} has no classes_ after fitting; is it a classifier?")
+        teacher_classes = _classes_of(net)
         if isinstance(getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss):
             logits = np.concatenate(
                 [net.forward(chunk).double().numpy() for chunk in _float32_chunks(X)]
@@ -292,6 +288,15 @@ def _scores_method(model):
         if hasattr(model, method):
             return method
     return None
+
+
+def _classes_of(model):
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        raise TypeError(
+            f"The teacher {_name(model)} has no classes_ after fitting; is it a classifier?"
+        )
+    return classes
 
 
 def _float32_chunks(X):

@@ -29,8 +29,12 @@ STEPS = {
     "weight decay": lambda clf: clf.set_params(optimizer__weight_decay=0.01),
     "diverging fit": lambda clf: clf.set_params(lr=1e9, optimizer=torch.optim.SGD).fit(X * 1e3, Y),
     "bad weights fit": lambda clf: clf.fit(X, Y, sample_weight=-np.ones(len(Y))),
-    "ctrl-c in first epoch": lambda clf: clf.set_params(callbacks=[RaiseAt(KeyboardInterrupt, epoch=1)]).fit(X, Y),
-    "ctrl-c in second epoch": lambda clf: clf.set_params(callbacks=[RaiseAt(KeyboardInterrupt, epoch=2)]).fit(X, Y),
+    "ctrl-c in first epoch": lambda clf: clf.set_params(
+        callbacks=[RaiseAt(KeyboardInterrupt, epoch=1)]
+    ).fit(X, Y),
+    "ctrl-c in second epoch": lambda clf: clf.set_params(
+        callbacks=[RaiseAt(KeyboardInterrupt, epoch=2)]
+    ).fit(X, Y),
 }
 
 
@@ -69,7 +73,10 @@ def complete(clf):
 
 
 @settings(
-    max_examples=SEQUENCES, deadline=None, derandomize=True, database=None,
+    max_examples=SEQUENCES,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(st.lists(st.sampled_from(sorted(STEPS)), min_size=2, max_size=6))

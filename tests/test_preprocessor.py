@@ -132,8 +132,12 @@ def test_transfer_set_is_drawn_in_the_callers_space():
         RandomForestClassifier(20, random_state=0),
     )
     clf = make_fast(
-        teacher, student_preprocessor=ONE_HOT, transfer_set=Munge(n_copies=2), max_epochs=2,
-        batch_size=10, n_iter_no_change=None,
+        teacher,
+        student_preprocessor=ONE_HOT,
+        transfer_set=Munge(n_copies=2),
+        max_epochs=2,
+        batch_size=10,
+        n_iter_no_change=None,
     ).fit(X, y)
     assert clf.student_.history[-1, "train_batch_count"] == 27  # 90 real + 180 synthetic rows
 
@@ -170,7 +174,9 @@ def test_munge_refuses_what_it_cannot_sample(make_X, message):
 def test_non_numeric_preprocessor_output_is_a_clear_error_and_nothing_is_fitted():
     X, y = mixed_frame(n=40)
     clf = make_fast(LogisticRegression(), student_preprocessor=FunctionTransformer(), max_epochs=2)
-    with pytest.raises(ValueError, match="student_preprocessor FunctionTransformer must output numbers"):
+    with pytest.raises(
+        ValueError, match="student_preprocessor FunctionTransformer must output numbers"
+    ):
         clf.fit(X[["a", "colour"]].astype({"colour": str}), y)
     assert not hasattr(clf, "student_")
     assert not hasattr(clf, "student_preprocessor_")
@@ -179,8 +185,12 @@ def test_non_numeric_preprocessor_output_is_a_clear_error_and_nothing_is_fitted(
 def test_predict_width_mismatch_from_the_preprocessor():
     X, y = mixed_frame(n=60)
     clf = make_fast(
-        make_pipeline(ColumnTransformer([("c", OneHotEncoder(), ["colour"])]), LogisticRegression()),
-        student_preprocessor=ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])]),
+        make_pipeline(
+            ColumnTransformer([("c", OneHotEncoder(), ["colour"])]), LogisticRegression()
+        ),
+        student_preprocessor=ColumnTransformer(
+            [("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])]
+        ),
         max_epochs=2,
     ).fit(X, y)
     # a fresh, wider encoder fitted elsewhere cannot be slipped in

@@ -16,7 +16,9 @@ def test_pruning_keeps_the_strongest_units_and_their_weights():
     torch.manual_seed(0)
     net = MLPStudent(n_features=3, n_outputs=2, hidden_layer_sizes=(4,))
     with torch.no_grad():
-        net.layers[0].weight.copy_(torch.tensor([[1.0, 0, 0], [0, 0.1, 0], [0, 0, 3.0], [0, 0, 0.2]]))
+        net.layers[0].weight.copy_(
+            torch.tensor([[1.0, 0, 0], [0, 0.1, 0], [0, 0, 3.0], [0, 0, 0.2]])
+        )
         net.layers[2].weight.copy_(torch.ones(2, 4))
     first, last = net.layers[0].weight.clone(), net.layers[2].weight.clone()
     prune_hidden_units(net, [2])
@@ -59,8 +61,11 @@ def test_a_pruned_student_is_smaller_fine_tuned_and_accurate(steps, tmp_path):
 
 def test_regressor_pruning():
     reg = DistilledRegressor(
-        Ridge(), module__hidden_layer_sizes=(16,), pruning=Pruning(amount=0.5, fine_tune_epochs=5),
-        max_epochs=10, random_state=0,
+        Ridge(),
+        module__hidden_layer_sizes=(16,),
+        pruning=Pruning(amount=0.5, fine_tune_epochs=5),
+        max_epochs=10,
+        random_state=0,
     ).fit(X, X[:, 0] * 2)
     assert reg.pruning_["hidden_after"] == [8]
     assert reg.predict(X).shape == (300,)
@@ -81,10 +86,21 @@ class NotAChain(torch.nn.Module):
     [
         (dict(pruning=Pruning(amount=1.0)), ValueError, "'amount' parameter of Pruning"),
         (dict(pruning=Pruning(amount=0.0)), ValueError, "'amount' parameter of Pruning"),
-        (dict(pruning=Pruning(amount=0.9), module__hidden_layer_sizes=(2,)), ValueError,
-         "would leave a hidden layer of 2 units empty"),
-        (dict(pruning=Pruning(), student_module=NotAChain), ValueError, "NotAChain has no prunable layers"),
-        (dict(pruning=Pruning(), module__hidden_layer_sizes=()), ValueError, "no hidden layer to prune"),
+        (
+            dict(pruning=Pruning(amount=0.9), module__hidden_layer_sizes=(2,)),
+            ValueError,
+            "would leave a hidden layer of 2 units empty",
+        ),
+        (
+            dict(pruning=Pruning(), student_module=NotAChain),
+            ValueError,
+            "NotAChain has no prunable layers",
+        ),
+        (
+            dict(pruning=Pruning(), module__hidden_layer_sizes=()),
+            ValueError,
+            "no hidden layer to prune",
+        ),
         (dict(pruning=0.5), ValueError, "'pruning' parameter"),
     ],
 )

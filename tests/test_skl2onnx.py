@@ -24,11 +24,15 @@ def run(model, X, inputs):
     if hasattr(X, "iloc"):  # float32 columns: skl2onnx declares one typed input per column
         X = X.astype({c: np.float32 for c in X.columns if X[c].dtype.kind == "f"})
     onx = skl2onnx.to_onnx(model, X[:1])
-    session = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     return onx, session.run(None, inputs)
 
 
-@pytest.mark.parametrize("steps", [[StandardScaler()], [MinMaxScaler(), PCA(3)]], ids=["scaler", "minmax-pca"])
+@pytest.mark.parametrize(
+    "steps", [[StandardScaler()], [MinMaxScaler(), PCA(3)]], ids=["scaler", "minmax-pca"]
+)
 def test_numeric_pipelines(steps):
     X, y = rng_data(n=200, d=5)
     labels = np.array(["cat", "dog", "emu"])[y]
@@ -42,11 +46,13 @@ def test_numeric_pipelines(steps):
 
 def frame(n=200, seed=0):
     rng = np.random.RandomState(seed)
-    data = pd.DataFrame({
-        "colour": rng.choice(["red", "green", "blue"], n),
-        "size": rng.normal(size=n),
-        "weight": np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),
-    })
+    data = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "size": rng.normal(size=n),
+            "weight": np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),
+        }
+    )
     y = ((data["colour"] == "red") ^ (data["size"] > 0)).astype(np.int64).to_numpy()
     return data, y
 
@@ -59,10 +65,12 @@ def frame_inputs(data):
     }
 
 
-ENCODE = ColumnTransformer([
-    ("onehot", OneHotEncoder(handle_unknown="ignore"), ["colour"]),
-    ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), ["size", "weight"]),
-])
+ENCODE = ColumnTransformer(
+    [
+        ("onehot", OneHotEncoder(handle_unknown="ignore"), ["colour"]),
+        ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), ["size", "weight"]),
+    ]
+)
 
 
 def test_column_transformer_on_a_frame_one_input_per_column():
@@ -88,15 +96,20 @@ def test_student_preprocessor_is_converted_with_the_student():
 def test_tfidf_on_documents():
     docs = np.array(["good fine great", "bad awful poor", "great good day", "poor bad day"] * 10)
     y = np.array([1, 0, 1, 0] * 10)
-    model = make_pipeline(TfidfVectorizer(), make_fast(LogisticRegression(), max_epochs=10)).fit(docs, y)
+    model = make_pipeline(TfidfVectorizer(), make_fast(LogisticRegression(), max_epochs=10)).fit(
+        docs, y
+    )
     fresh = np.array(["good day", "awful poor great", "unknown words"])
     from skl2onnx.common.data_types import StringTensorType
 
     onx = skl2onnx.to_onnx(  # the C locale: en_US may not be installed
-        model, initial_types=[("text", StringTensorType([None, 1]))],
+        model,
+        initial_types=[("text", StringTensorType([None, 1]))],
         options={TfidfVectorizer: {"locale": "C"}},
     )
-    session = onnxruntime.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
     label, proba = session.run(None, {"text": fresh.reshape(-1, 1)})
     np.testing.assert_allclose(proba, model.predict_proba(fresh), atol=1e-5)
     np.testing.assert_array_equal(label, model.predict(fresh))

@@ -30,5 +30,7 @@ def test_grid_search_with_the_threading_backend_matches_the_sequential_one():
     model = make_fast(max_epochs=4, batch_size=16)
     sequential = GridSearchCV(model, grid, cv=2).fit(X, Y).cv_results_["mean_test_score"]
     with joblib.parallel_config(backend="threading", n_jobs=2):
-        threaded = GridSearchCV(model, grid, cv=2, n_jobs=2).fit(X, Y).cv_results_["mean_test_score"]
+        threaded = (
+            GridSearchCV(model, grid, cv=2, n_jobs=2).fit(X, Y).cv_results_["mean_test_score"]
+        )
     np.testing.assert_array_equal(sequential, threaded)

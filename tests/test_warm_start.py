@@ -35,7 +35,9 @@ def assert_same(before, after):
     assert before["optimizer_state"].keys() == after["optimizer_state"].keys()
     for key, state in before["optimizer_state"].items():
         for name, value in state.items():
-            assert torch.equal(torch.as_tensor(value), torch.as_tensor(after["optimizer_state"][key][name]))
+            assert torch.equal(
+                torch.as_tensor(value), torch.as_tensor(after["optimizer_state"][key][name])
+            )
     assert before["param_groups"] == after["param_groups"]
     assert before["history"] == after["history"]
     assert before["callbacks"] == after["callbacks"]
@@ -69,12 +71,19 @@ class CountEpochs(Callback):
 
 
 def test_a_warm_fit_takes_every_changed_setting():
-    clf = make_fast(max_epochs=2, warm_start=True, batch_size=16, validation_fraction=None).fit(X, Y)
+    clf = make_fast(max_epochs=2, warm_start=True, batch_size=16, validation_fraction=None).fit(
+        X, Y
+    )
     assert clf.student_.history[-1, "train_batch_count"] == 8
     clf.set_params(
-        batch_size=7, optimizer=torch.optim.SGD, optimizer__weight_decay=0.5,
-        optimizer__momentum=0.9, callbacks=[("count", CountEpochs())], max_epochs=3,
-        iterator_train__shuffle=False, lr=0.05,
+        batch_size=7,
+        optimizer=torch.optim.SGD,
+        optimizer__weight_decay=0.5,
+        optimizer__momentum=0.9,
+        callbacks=[("count", CountEpochs())],
+        max_epochs=3,
+        iterator_train__shuffle=False,
+        lr=0.05,
     )
     clf.fit(X, Y)
     net = clf.student_

@@ -106,7 +106,9 @@ def test_routing_through_pipeline_grid_search_and_cross_validate(iris):
         assert all(seen is not None and set(seen) == {1.0, 5.0} for seen in WeightRecordingLR.seen)
         clf.set_score_request(sample_weight=True)  # weighted CV scores too
         routed = make_pipeline(StandardScaler().set_fit_request(sample_weight=True), clf)
-        search = GridSearchCV(routed, {"distilledclassifier__alpha": [0.5]}, cv=2, error_score="raise")
+        search = GridSearchCV(
+            routed, {"distilledclassifier__alpha": [0.5]}, cv=2, error_score="raise"
+        )
         search.fit(X, y, sample_weight=w)
         assert np.isfinite(search.best_score_)
 
@@ -115,7 +117,9 @@ def test_regressor_sample_weight(iris):
     X, y = iris
     target = X[:, 0] * 2
     w = np.r_[np.ones(100), np.zeros(50)]
-    weighted = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(X, target, sample_weight=w)
+    weighted = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(
+        X, target, sample_weight=w
+    )
     dropped = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(X[:100], target[:100])
     np.testing.assert_allclose(weighted.predict(X), dropped.predict(X), atol=1e-3)
 
