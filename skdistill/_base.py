@@ -572,14 +572,16 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         step = PREDICT_CHUNK_ROWS
         if sp.issparse(X) and not as_sparse:
             step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1])))
+        device = torch.device(net.device)
         outputs = []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 rows = X[start : start + step]
                 if sp.issparse(rows):
-                    chunk = sparse_batch(rows, net.device, as_sparse)
+                    chunk = sparse_batch(rows, device, as_sparse)
                 else:
-                    chunk = torch.from_numpy(pad_rows(rows, ROW_TILE)).to(net.device)
+                    chunk = torch.from_numpy(pad_rows(rows, ROW_TILE))
+                    chunk = chunk if device.type == "cpu" else chunk.to(device)
                 outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
         out = (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).numpy()
         if not np.isfinite(out).all():
