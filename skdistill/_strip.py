@@ -2,7 +2,6 @@
 
 import copy
 
-import torch
 from sklearn.pipeline import Pipeline
 from skorch.history import History
 

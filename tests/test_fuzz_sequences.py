@@ -9,7 +9,6 @@ equal to its length). Derandomized, so CI runs the same sequences every time.
 import warnings
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

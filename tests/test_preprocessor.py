@@ -15,7 +15,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.tree import DecisionTreeClassifier
 
 from conftest import make_fast
-from skdistill import DistilledClassifier, DistilledRegressor, Munge
+from skdistill import DistilledRegressor, Munge
 
 
 def mixed_frame(n=300, seed=0):

@@ -1,6 +1,5 @@
 """Structured pruning: smaller dense layers, fine-tuned, exported smaller; clear errors."""
 
-import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression, Ridge
