@@ -131,18 +131,33 @@ class DistillationDataset(Dataset):
             features["sample_weight"] = self.sample_weight[index]
         return features, self.y[index]
 
+    def batches(self, batch_size, generator=None, drop_last=False):
+        """Yield the batches of one pass: in a fresh random order when ``generator`` is given."""
+        n = len(self)
+        order = None
+        if generator is not None:
+            order = torch.randperm(n, generator=generator).to(self.device)
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            if order is None:
+                index = slice(start, start + batch_size)
+            else:
+                index = order[start : start + batch_size]
+            yield self.batch(index)
+
 
 class TensorBatchLoader:
     """Yield ``({"X": ..., "teacher_logits": ...}, y)`` batches sliced from tensors.
 
     Used by skorch as ``iterator_train`` / ``iterator_valid``; the rows are
     gathered once per fit, then each epoch slices a fresh permutation (when
-    ``shuffle``) drawn from a generator seeded by ``seed``. Any other dataset
-    falls back to ``torch.utils.data.DataLoader``.
+    ``shuffle``) drawn from a generator seeded by ``seed``. A
+    :class:`~skdistill._stream.StreamedRows` streams its chunks instead. Any
+    other dataset falls back to ``torch.utils.data.DataLoader``.
 
     Parameters
     ----------
-    dataset : DistillationDataset or Subset of one
+    dataset : DistillationDataset, Subset of one, or StreamedRows
     batch_size : int
     shuffle : bool, default=False
     seed : int or None, default=None
@@ -163,7 +178,7 @@ class TensorBatchLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self._fallback = None
-        rows = _as_distillation_dataset(dataset)
+        rows = _batch_source(dataset)
         if rows is None:
             self._fallback = DataLoader(
                 dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, **kwargs
@@ -193,26 +208,15 @@ class TensorBatchLoader:
         if self._fallback is not None:
             yield from self._fallback
             return
-        rows = self.rows
-        n = len(rows)
-        order = None
-        if self.shuffle:
-            order = torch.randperm(n, generator=self._generator).to(rows.device)
-        stop = n - n % self.batch_size if self.drop_last else n
-        for start in range(0, stop, self.batch_size):
-            if order is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start : start + self.batch_size]
-            yield rows.batch(index)
+        yield from self.rows.batches(self.batch_size, self._generator, self.drop_last)
 
 
-def _as_distillation_dataset(dataset):
-    """Return a DistillationDataset holding exactly ``dataset``'s rows, or None."""
-    if isinstance(dataset, DistillationDataset):
+def _batch_source(dataset):
+    """Return the rows of ``dataset`` as an object with ``batches`` (ours), or None."""
+    if hasattr(dataset, "batches"):  # DistillationDataset, StreamedRows
         return dataset
     if isinstance(dataset, Subset):
-        base = _as_distillation_dataset(dataset.dataset)
+        base = _batch_source(dataset.dataset)
         if base is None:
             return None
         return base.subset(torch.as_tensor(dataset.indices, dtype=torch.long))
