@@ -11,6 +11,7 @@ import contextlib
 import copy
 import math
 import threading
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -33,7 +34,23 @@ from skorch.helper import predefined_split
 
 from ._cache import cached_call
 from ._callbacks import StopEarly, TrainingGuard
-from ._data import DistillationDataset, TensorBatchLoader, sparse_batch, student_reads_sparse
+from ._dask import (
+    DaskPartition,
+    PartitionReader,
+    aligned_to,
+    is_dask_collection,
+    label_partitions,
+    partitions_of,
+    predict_lazily,
+    student_partitions,
+    vector_partitions,
+)
+from ._data import (
+    DistillationDataset,
+    TensorBatchLoader,
+    sparse_batch,
+    student_reads_sparse,
+)
 from ._inputs import (
     ACCEPTED_SPARSE,
     DENSE_CHUNK_ELEMENTS,
@@ -46,6 +63,7 @@ from ._inputs import (
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
 from ._pruning import Pruning, hidden_widths, module_figures, prune_hidden_units
+from ._stream import StreamedRows
 from ._student import build_student
 from ._tasks import fit_and_score
 from ._teacher import PRECOMPUTED, as_teacher
@@ -65,10 +83,11 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     """Shared machinery of the distilled estimators; not for direct use.
 
     Subclasses define ``_task`` ("classifier" or "regressor"),
-    ``_unlabelled_target`` and the hooks ``_encode_targets``, ``_task_object``
-    (what the student asks of the teacher), ``_scale_outputs`` (raw teacher
-    outputs to training targets), ``_precomputed_outputs``, ``_class_weights``,
-    ``_check_weighted_loss``, ``_criterion`` and ``_callbacks``.
+    ``_unlabelled_target`` and the hooks ``_encode_targets`` (and
+    ``_dask_target_encoder`` for a dask y), ``_task_object`` (what the student
+    asks of the teacher), ``_output_scaling`` (raw teacher outputs to training
+    targets: ``(raw - shift) / scale``), ``_n_outputs``, ``_precomputed_outputs``,
+    ``_class_weights``, ``_check_weighted_loss``, ``_criterion`` and ``_callbacks``.
     """
 
     _parameter_constraints = {
@@ -77,7 +96,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         "student_preprocessor": [None, HasMethods(["fit_transform", "transform"])],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
-        "transfer_set": [None, Munge],
+        "transfer_set": [
+            None, Munge, "array-like", "sparse matrix", HasMethods(["__dask_graph__"])
+        ],
         "pruning": [None, Pruning],
         "memory": [None, str, HasMethods(["cache"])],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -100,7 +121,11 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         teacher = as_teacher(self.teacher)
         teacher.check(self._task)
         self._check_precomputed_usage(precomputed)
+        if is_dask_collection(X) or is_dask_collection(y):
+            with self._atomic_fit():
+                return self._fit_dask(teacher, X, y, precomputed, sample_weight)
         with self._atomic_fit():
+            started = time.perf_counter()
             X_teacher, X_student, y = self._validate_fit_data(X, y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(
@@ -123,14 +148,166 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 outputs, student_weights = outputs[kept], student_weights[kept]
             seed = self._seed()
             train_idx, valid_idx = self._split_rows(labelled, target, seed)
-            rows = self._add_transfer_set(
+            labelled_at = time.perf_counter()
+            rows, chunks = self._add_transfer_set(
                 teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx, seed
             )
             train_idx = np.concatenate([train_idx, np.arange(len(target), len(rows[2]))])
             self.__dict__.pop("pruning_", None)
-            self.student_ = self._train_student(*rows, train_idx, valid_idx, seed)
+            transferred_at = time.perf_counter()
+            self.student_ = self._train_student(
+                rows, train_idx, valid_idx, seed, outputs.shape[1], chunks=chunks
+            )
             self.n_iter_ = len(self.student_.history)
+            self._record_fit_times(started, labelled_at, transferred_at)
         return self
+
+    def _record_fit_times(self, started, labelled_at, transferred_at):
+        """Set ``fit_times_``: seconds spent on the teacher, the transfer set and the student."""
+        self.fit_times_ = {
+            "teacher": labelled_at - started,
+            "transfer_set": transferred_at - labelled_at,
+            "student": time.perf_counter() - transferred_at,
+        }
+
+    def _fit_dask(self, teacher, X, y, precomputed, sample_weight):
+        """Fit on dask collections: label the partitions on the cluster, stream them to the student.
+
+        The teacher must need no fitting; its outputs are persisted on the
+        cluster and every partition is read again each epoch (see ``_dask``).
+        Whole partitions (``validation_fraction`` of them, at least one) are
+        held out for validation and early stopping.
+        """
+        started = time.perf_counter()
+        self._check_dask_fit(teacher, X, y, sample_weight)
+        X_parts, y_parts = partitions_of(X), vector_partitions(aligned_to(y, X, "y"))
+        if len(X_parts) != len(y_parts):
+            raise ValueError(
+                f"X has {len(X_parts)} partitions and y {len(y_parts)}; X and y must be "
+                "partitioned alike (one partition of y per partition of X)."
+            )
+        self.n_features_in_ = int(len(X.columns) if hasattr(X, "columns") else X.shape[1])
+        columns = [str(c) for c in X.columns] if hasattr(X, "columns") else None
+        if columns is not None and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+            columns = None
+        self.__dict__.pop("student_preprocessor_", None)
+        self.n_student_features_ = self.n_features_in_
+        encode = self._dask_target_encoder(y)
+        self.teacher_ = None if precomputed is not None else teacher.model
+        reader = self._partition_reader(teacher, None, columns)
+        kind, given = self._given_partitions(precomputed, X, len(X_parts))
+        outputs, n_rows, shared = label_partitions(X_parts, reader, given, kind)
+        rows = student_partitions(X_parts, shared)
+        chunks = [
+            DaskPartition(rows[i], outputs[i], n_rows[i], y_parts[i], encode,
+                          self._unlabelled_target)
+            for i in range(len(X_parts))
+        ]
+        seed = self._seed()
+        valid = self._held_out_partitions(len(chunks), seed)
+        train_chunks = [c for i, c in enumerate(chunks) if i not in valid]
+        valid_chunks = [chunks[i] for i in sorted(valid)]
+        labelled_at = time.perf_counter()
+        if self.transfer_set is not None:
+            train_chunks += self._dask_transfer_chunks(teacher, self.transfer_set, columns)
+        self.__dict__.pop("pruning_", None)
+        transferred_at = time.perf_counter()
+        self.student_ = self._train_student(
+            None, None, None, seed, self._n_outputs(), chunks=train_chunks,
+            valid_chunks=valid_chunks,
+        )
+        self.n_iter_ = len(self.student_.history)
+        self._record_fit_times(started, labelled_at, transferred_at)
+        return self
+
+    @staticmethod
+    def _given_partitions(precomputed, X, n_partitions):
+        """``(kind, partitions)`` of teacher outputs passed to fit as a dask array, or Nones."""
+        if precomputed is None:
+            return None, None
+        kind, values = precomputed
+        name = f"teacher_{kind}"
+        values = aligned_to(values, X, name)
+        if getattr(values, "ndim", 1) == 2:
+            given = partitions_of(values, name)
+        else:
+            given = vector_partitions(values, name)
+        if len(given) != n_partitions:
+            raise ValueError(
+                f"{name} has {len(given)} partitions and X {n_partitions}; they must be "
+                "partitioned alike."
+            )
+        return kind, given
+
+    def _check_dask_fit(self, teacher, X, y, sample_weight):
+        if not (is_dask_collection(X) and is_dask_collection(y)):
+            raise ValueError(
+                "X and y must both be dask collections, or neither. To label dask rows "
+                "without y, fit on in-memory X, y and pass the dask rows as transfer_set."
+            )
+        if teacher.refits:
+            raise ValueError(
+                "With a dask y the teacher must need no fitting, but "
+                f"{type(self.teacher).__name__} "
+                "would be fitted on every row. Pass a fitted estimator wrapped in "
+                "sklearn.frozen.FrozenEstimator, a torch module, a fitted skorch net or "
+                "teacher='precomputed'; or fit on in-memory X, y and pass the dask rows as "
+                "transfer_set."
+            )
+        unsupported = {
+            "sample_weight": sample_weight is not None,
+            "class_weight": getattr(self, "class_weight", None) is not None,
+            "student_preprocessor": self.student_preprocessor is not None,
+            "transfer_set=Munge(...)": isinstance(self.transfer_set, Munge),
+        }
+        named = [name for name, given in unsupported.items() if given]
+        if named:
+            raise ValueError(
+                f"{', '.join(named)} cannot be used with dask X and y yet; fit on in-memory rows "
+                "(and pass the dask rows as transfer_set) to use them."
+            )
+
+    def _held_out_partitions(self, n_partitions, seed):
+        """Indices of the partitions held out for validation (a set, maybe empty)."""
+        if not self.validation_fraction:
+            return set()
+        if n_partitions < 2:
+            warnings.warn(
+                "X has a single partition, so no whole partition can be held out for "
+                f"validation_fraction={self.validation_fraction}; training without a "
+                "validation split or early stopping. Repartition X to validate.",
+                UserWarning,
+            )
+            return set()
+        n_valid = min(n_partitions - 1, math.ceil(self.validation_fraction * n_partitions))
+        rng = np.random.RandomState(seed)
+        return set(rng.choice(n_partitions, n_valid, replace=False).tolist())
+
+    def _partition_reader(self, teacher, preprocessor, columns):
+        shift, scale = self._output_scaling()
+        return PartitionReader(
+            teacher, self._task_object(), shift, scale, preprocessor,
+            None if columns is None else [str(c) for c in columns],
+            getattr(self, "n_features_in_", None), self._n_outputs(),
+        )
+
+    def _dask_transfer_chunks(self, teacher, rows, columns):
+        """Unlabelled dask rows: labelled on the cluster, one stream chunk per partition."""
+        reader = self._partition_reader(
+            teacher, getattr(self, "student_preprocessor_", None), columns
+        )
+        reader.check(rows, "transfer_set")  # its declared columns, before any work
+        parts = partitions_of(rows, "transfer_set")
+        outputs, n_rows, shared = label_partitions(parts, reader)
+        student = student_partitions(parts, shared)
+        return [
+            DaskPartition(student[i], outputs[i], n_rows[i],
+                          unlabelled_target=self._unlabelled_target)
+            for i in range(len(parts))
+        ]
 
     def _check_precomputed_usage(self, precomputed):
         if isinstance(self.teacher, str) and precomputed is None:
@@ -269,27 +446,40 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             )
 
     def _add_transfer_set(self, teacher, X_teacher, rows, train_idx, seed):
-        """Append synthetic rows sampled around the training rows (never the held-out ones).
+        """Add the transfer set's rows, which the student learns through the teacher term only.
 
-        They are drawn in the caller's space (the teacher's input), labelled by
-        the teacher there, and only then turned into the student's features.
+        Returns ``(rows, chunks)``. ``Munge`` rows are sampled around the
+        training rows (never the held-out ones) and, like unlabelled rows
+        given as an array or DataFrame, labelled by the teacher in chunks and
+        appended to ``rows``. They are read in the caller's space (the
+        teacher's input) and only then turned into the student's features.
+        Dask rows are labelled on the cluster and streamed: they come back as
+        ``chunks`` for :class:`StreamedRows`, and ``rows`` is unchanged.
         """
         if self.transfer_set is None:
-            return rows
-        X_student, outputs, target, weights = rows
-        synthetic = self.transfer_set.generate(
-            _safe_indexing(X_teacher, train_idx), random_state=seed
+            return rows, []
+        columns = getattr(self, "feature_names_in_", None)
+        if is_dask_collection(self.transfer_set):
+            return rows, self._dask_transfer_chunks(teacher, self.transfer_set, columns)
+        if isinstance(self.transfer_set, Munge):
+            extra = self.transfer_set.generate(
+                _safe_indexing(X_teacher, train_idx), random_state=seed
+            )
+        else:
+            extra = self.transfer_set
+        reader = self._partition_reader(
+            teacher, getattr(self, "student_preprocessor_", None), columns
         )
-        labels = self._scale_outputs(self._task_object().outputs(teacher, synthetic))
-        synthetic_rows = self._student_rows(synthetic)
-        stack = sp.vstack if sp.issparse(X_student) else np.concatenate
-        n_new = synthetic_rows.shape[0]
+        labels, extra_rows = reader.label_in_chunks(extra, "transfer_set")
+        X_student, outputs, target, weights = rows
+        stack = sp.vstack if sp.issparse(X_student) or sp.issparse(extra_rows) else np.concatenate
+        n_new = extra_rows.shape[0]
         return (
-            stack([X_student, synthetic_rows.astype(np.float32)]),
+            stack([X_student, extra_rows]),
             np.concatenate([outputs, labels]),
             np.concatenate([target, np.full(n_new, self._unlabelled_target, dtype=target.dtype)]),
             None if weights is None else np.concatenate([weights, np.ones(n_new)]),
-        )
+        ), []
 
     def _continues(self):
         """True when this fit continues training the fitted student (warm start)."""
@@ -405,7 +595,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 ) from exc
             raise ValueError(f"The student's skorch net cannot be set up: {exc}") from exc
 
-    def _student_net(self, X, n_outputs, seed, has_valid):
+    def _student_net(self, n_outputs, seed, has_valid, sparse_input):
         """A new net holding a new student, or -- with warm_start -- a copy of the fitted one.
 
         A warm start takes the current settings (batch size, optimizer and its
@@ -417,8 +607,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         """
         if not self._continues():
             module = build_student(
-                self.student_module, self._routed_params("module"), X.shape[1], n_outputs,
-                self._task, sparse_input=sp.issparse(X),
+                self.student_module, self._routed_params("module"), self.n_student_features_,
+                n_outputs, self._task, sparse_input=sparse_input,
             )
             return self._initialize(self._make_net(module, seed, has_valid))
         previous = self.student_
@@ -450,8 +640,14 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 "iterator_train__drop_last=True or another batch_size."
             )
 
-    def _train_student(self, X, outputs, target, weights, train_idx, valid_idx, seed):
+    def _train_student(self, rows, train_idx, valid_idx, seed, n_outputs, chunks=(),
+                       valid_chunks=()):
         """Fit (or, with warm_start, continue fitting) a student net and return it.
+
+        ``rows``: the in-memory ``(X, outputs, target, weights)`` (or None), of
+        which ``train_idx`` train and ``valid_idx`` validate. ``chunks`` and
+        ``valid_chunks`` are streamed (see :class:`StreamedRows`); the training
+        chunks are mixed with the in-memory training rows.
 
         Student training holds a process-wide lock: torch's random generator is
         global, so two fits in threads of one process would draw from each
@@ -459,21 +655,18 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         """
         device = self._check_device()
         forked = [device] if device.type == "cuda" else []
+        sparse_input = rows is not None and sp.issparse(rows[0])
+        has_valid = valid_idx is not None or bool(valid_chunks)
         with _STUDENT_TRAINING, torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
-            net = self._student_net(X, outputs.shape[1], seed, has_valid=valid_idx is not None)
-            self._check_training_steps(net.module_, len(train_idx))
+            net = self._student_net(n_outputs, seed, has_valid, sparse_input)
+            as_sparse = student_reads_sparse(net.module_)
+            train, valid = self._datasets(
+                rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse
+            )
+            self._check_training_steps(net.module_, len(train))
             if self.pruning is not None:  # what cannot be pruned: say so before training
                 self.pruning.widths(hidden_widths(net.module_), self.pruning.steps)
-            rows = DistillationDataset(
-                X if sp.issparse(X) else torch.from_numpy(X),
-                torch.from_numpy(outputs),
-                torch.from_numpy(target),
-                None if weights is None else torch.from_numpy(weights.astype(np.float32)),
-                sparse_as_tensor=student_reads_sparse(net.module_),
-            ).to(device)
-            train = torch.utils.data.Subset(rows, train_idx)
-            valid = None if valid_idx is None else torch.utils.data.Subset(rows, valid_idx)
             net.train_split = None if valid is None else predefined_split(valid)
             epochs_before = len(net.history)
             try:
@@ -489,6 +682,32 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 for epoch in net.history:  # keep one batch record per epoch (skorch's
                     del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
         return net
+
+    @staticmethod
+    def _datasets(rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse):
+        """The training and validation datasets (the latter None without validation)."""
+        resident = None
+        if rows is not None:
+            X, outputs, target, weights = rows
+            resident = DistillationDataset(
+                X if sp.issparse(X) else torch.from_numpy(X),
+                torch.from_numpy(outputs),
+                torch.from_numpy(target),
+                None if weights is None else torch.from_numpy(weights.astype(np.float32)),
+                sparse_as_tensor=as_sparse,
+            ).to(device)
+        if chunks:
+            own = None if resident is None else resident.subset(torch.as_tensor(train_idx))
+            train = StreamedRows(chunks, own, device, as_sparse)
+        else:
+            train = torch.utils.data.Subset(resident, train_idx)
+        if valid_chunks:
+            valid = StreamedRows(valid_chunks, None, device, as_sparse)
+        elif valid_idx is not None:
+            valid = torch.utils.data.Subset(resident, valid_idx)
+        else:
+            valid = None
+        return train, valid
 
     def _prune(self, net, train):
         """Cut the trained student's hidden layers step by step, fine-tuning after each.
@@ -530,6 +749,18 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 f"was trained on {self.n_student_features_}."
             )
         return rows
+
+    def _lazily(self, method, X, n_columns, dtype):
+        """``method`` over a dask collection, partition by partition, as a lazy dask array."""
+        check_is_fitted(self)
+        return predict_lazily(self, method, X, n_columns, dtype)
+
+    def _scale_outputs(self, outputs):
+        """Raw teacher outputs as training targets (see ``_output_scaling``), float32."""
+        shift, scale = self._output_scaling()
+        if (shift, scale) == (0.0, 1.0):
+            return np.asarray(outputs, dtype=np.float32)
+        return ((np.asarray(outputs, dtype=np.float64) - shift) / scale).astype(np.float32)
 
     def _plain_rows(self, X):
         """Fast path for the common case, or None: a finite float ndarray of the fitted width.

@@ -11,7 +11,13 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseDistiller
 from ._callbacks import AgreementScoring
-from ._losses import SOFT_LOSSES, DistillationLoss, check_loss_params, takes_sample_weight
+from ._dask import is_dask_collection
+from ._losses import (
+    SOFT_LOSSES,
+    DistillationLoss,
+    check_loss_params,
+    takes_sample_weight,
+)
 from ._tasks import ClassificationTask
 from ._teacher import logits_from_proba
 
@@ -88,9 +94,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         ``cross_val_predict`` (the teacher speaks about rows it has not
         memorised); ``teacher_`` is still fitted on all labelled rows. Ignored
         for frozen, torch and skorch teachers, which are not refitted.
-    transfer_set : None or Munge, default=None
-        Synthetic rows labelled by the teacher only, added to the training
-        rows (never to the validation rows), e.g. ``Munge(n_copies=5)``.
+    transfer_set : None, Munge, array-like, sparse matrix, DataFrame or dask collection, \
+default=None
+        Rows the student learns from through the teacher term only (they are
+        never validation rows): ``Munge(n_copies=5)`` samples them around the
+        training rows; unlabelled rows read like ``X`` (an array, sparse
+        matrix or DataFrame with the training columns) are labelled by the
+        teacher a chunk at a time and added to the training rows; a dask array
+        or DataFrame is labelled partition by partition on the cluster and
+        streamed, so it may hold more rows than memory (see Notes).
     pruning : None or Pruning, default=None
         After training, remove the weakest hidden units structurally (the
         layers become smaller dense layers) and fine-tune under the same loss,
@@ -172,6 +184,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    fit_times_ : dict
+        Seconds the last fit spent on ``"teacher"`` (checks, fitting it and
+        its outputs for the training rows), ``"transfer_set"`` (drawing and
+        labelling it) and ``"student"`` (training, pruning included).
     n_student_features_ : int
         Width of the student's input.
     n_features_in_ : int
@@ -187,6 +203,23 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     when it does not). Rows of weight 0 are dropped before training, as if
     absent. With metadata routing on, request it with
     ``set_fit_request(sample_weight=True)``.
+
+    **Dask collections.** With a dask ``transfer_set`` the teacher's outputs
+    are computed on the workers and persisted there; each epoch the partitions
+    are fetched one at a time (one ahead, in a background thread), in a random
+    order, and shuffled with the training rows through a buffer, so the client
+    holds a few partitions. The student's rows of a partition are recomputed
+    from its graph at each epoch: persist the collection first when it is
+    expensive to read. ``X`` and ``y`` may themselves be dask collections,
+    partitioned alike, when the teacher needs no fitting (``FrozenEstimator``,
+    torch module, fitted skorch net, or ``teacher="precomputed"`` with
+    ``teacher_proba``/``teacher_logits`` as a dask array): whole partitions
+    (``validation_fraction`` of them) are held out for validation, and
+    ``sample_weight``, ``class_weight`` and ``student_preprocessor`` are
+    refused. ``predict``, ``predict_proba``, ``predict_log_proba`` and
+    ``decision_function`` of a dask collection return a lazy dask array,
+    computed partition by partition by a copy of the model without its
+    teacher, as dask-ml's ``ParallelPostFit`` does.
 
     Examples
     --------
@@ -320,6 +353,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
         """
+        if is_dask_collection(X):
+            n_columns = None if len(self.classes_) == 2 else len(self.classes_)
+            return self._lazily("decision_function", X, n_columns, np.float64)
         logits = self._student_output(self._validate_predict_data(X))
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
@@ -334,6 +370,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         -------
         log_proba : ndarray of shape (n_samples, n_classes), float64
         """
+        if is_dask_collection(X):
+            return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
         logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
         return torch.log_softmax(logits, dim=1).numpy()
 
@@ -348,6 +386,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
         """
+        if is_dask_collection(X):
+            return self._lazily("predict_proba", X, len(self.classes_), np.float64)
         logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
         return torch.softmax(logits, dim=1).numpy()
 
@@ -362,6 +402,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         -------
         y : ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):
+            return self._lazily("predict", X, None, self.classes_.dtype)
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -423,8 +465,24 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
                 "its signature and weigh its per-row values by it."
             )
 
-    def _scale_outputs(self, logits):
-        return logits
+    def _output_scaling(self):
+        return 0.0, 1.0
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _dask_target_encoder(self, y):
+        """Set ``classes_`` from the labels of a dask y; return the per-partition encoder."""
+        import dask
+
+        unique = y.unique() if hasattr(y, "unique") and not hasattr(y, "blocks") else None
+        if unique is None:
+            import dask.array as da
+
+            unique = da.unique(y)
+        (labels,) = dask.compute(unique)
+        self._encode_targets(np.sort(np.asarray(labels)))
+        return LabelCodes(self.classes_, self.unlabeled_label)
 
     def _precomputed_outputs(self, precomputed, n_rows):
         kind, values = precomputed
@@ -449,6 +507,37 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
 
     def _callbacks(self):
         return [("agreement", AgreementScoring())]
+
+
+class LabelCodes:
+    """Labels of one partition to class indices (``-1`` for ``unlabeled_label``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> LabelCodes(np.array(["a", "b"]), "?")(np.array(["b", "?", "a"]))
+    array([ 1, -1,  0])
+    """
+
+    def __init__(self, classes, unlabeled_label=None):
+        self.classes = classes
+        self.unlabeled_label = unlabeled_label
+
+    def __call__(self, labels):
+        labelled = np.ones(len(labels), dtype=bool)
+        if self.unlabeled_label is not None:
+            labelled = np.asarray(labels != self.unlabeled_label, dtype=bool).reshape(len(labels))
+        codes = np.full(len(labels), -1, dtype=np.int64)
+        index = np.searchsorted(self.classes, labels[labelled])
+        index = np.minimum(index, len(self.classes) - 1)
+        unknown = self.classes[index] != labels[labelled]
+        if unknown.any():
+            raise ValueError(
+                f"y holds the label {labels[labelled][unknown][0]!r}, which is not among the "
+                f"classes {self.classes.tolist()}."
+            )
+        codes[labelled] = index
+        return codes
 
 
 def _plain(label):

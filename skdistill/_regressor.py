@@ -5,6 +5,7 @@ import torch
 from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
 from ._base import BaseDistiller
+from ._dask import is_dask_collection
 from ._losses import RegressionDistillationLoss
 from ._tasks import RegressionTask
 
@@ -43,8 +44,11 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     teacher_cv : None, int or cross-validation splitter, default=None
         Cross-fitted teacher predictions for the labelled rows (see
         :class:`DistilledClassifier`).
-    transfer_set : None or Munge, default=None
-        Synthetic rows labelled by the teacher only.
+    transfer_set : None, Munge, array-like, DataFrame or dask collection, default=None
+        Rows labelled by the teacher only: synthetic (``Munge``), unlabelled
+        rows, or a dask collection streamed from the cluster (see
+        :class:`DistilledClassifier`; dask ``X`` and ``y`` work as there, and
+        ``predict`` of a dask collection is lazy).
     pruning : None or Pruning, default=None
         Structured pruning after training (see :class:`DistilledClassifier`).
     memory : None, str or joblib.Memory, default=None
@@ -63,6 +67,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         Only when a ``student_preprocessor`` is given.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    fit_times_ : dict
+        Seconds spent on ``"teacher"``, ``"transfer_set"`` and ``"student"``.
     n_student_features_ : int
     target_mean_, target_scale_ : float
         The standardisation of the targets used in training (weighted by
@@ -171,6 +177,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         -------
         y : ndarray of shape (n_samples,), float64
         """
+        if is_dask_collection(X):
+            return self._lazily("predict", X, None, np.float64)
         rows = self._validate_predict_data(X)
         out = self._student_output(rows).reshape(rows.shape[0], -1)[:, 0]
         return out * self.target_scale_ + self.target_mean_
@@ -205,8 +213,31 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     def _check_weighted_loss(self):
         pass
 
-    def _scale_outputs(self, predictions):
-        return ((predictions - self.target_mean_) / self.target_scale_).astype(np.float32)
+    def _output_scaling(self):
+        return self.target_mean_, self.target_scale_
+
+    def _n_outputs(self):
+        return 1
+
+    def _dask_target_encoder(self, y):
+        """Set the target scaling from a dask y (NaN: unlabelled); return the encoder."""
+        import dask
+        import dask.array as da
+
+        values = y.to_dask_array() if hasattr(y, "to_dask_array") else y
+        values = values.astype(np.float64)
+        labelled, infinite, mean, std = dask.compute(
+            (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
+            da.nanstd(values),
+        )
+        if infinite:
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        if not labelled:
+            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
+        if not (self.warm_start and hasattr(self, "target_mean_")):
+            self.target_mean_ = float(mean)
+            self.target_scale_ = float(std) if std > 0 else 1.0
+        return Standardise(self.target_mean_, self.target_scale_)
 
     def _precomputed_outputs(self, precomputed, n_rows):
         _, values = precomputed
@@ -225,3 +256,24 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
 
     def _callbacks(self):
         return []
+
+
+class Standardise:
+    """Targets of one partition to the standardised scale the student trains on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Standardise(10.0, 2.0)(np.array([12.0, np.nan]))
+    array([ 1., nan], dtype=float32)
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = mean
+        self.scale = scale
+
+    def __call__(self, values):
+        values = np.asarray(values, dtype=np.float64)
+        if np.isinf(values).any():
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        return ((values - self.mean) / self.scale).astype(np.float32)
