@@ -36,7 +36,6 @@ from ._cache import cached_call
 from ._callbacks import StopEarly, TrainingGuard
 from ._dask import (
     DaskPartition,
-    PartitionReader,
     aligned_to,
     is_dask_collection,
     label_partitions,
@@ -60,6 +59,7 @@ from ._inputs import (
     preprocessed_rows,
     teacher_view,
 )
+from ._labelling import RowReader
 from ._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ._params import PrefixedParamsMixin
 from ._pruning import Pruning, hidden_widths, module_figures, prune_hidden_units
@@ -159,14 +159,19 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 rows, train_idx, valid_idx, seed, outputs.shape[1], chunks=chunks
             )
             self.n_iter_ = len(self.student_.history)
-            self._record_fit_times(started, labelled_at, transferred_at)
+            self._record_fit_times(started, labelled_at, transferred_at, chunks)
         return self
 
-    def _record_fit_times(self, started, labelled_at, transferred_at):
-        """Set ``fit_times_``: seconds spent on the teacher, the transfer set and the student."""
+    def _record_fit_times(self, started, labelled_at, transferred_at, chunks):
+        """Set ``fit_times_``: seconds spent on the teacher, the transfer set and the student.
+
+        Chunks labelled during training (fresh synthetic copies) add their
+        labelling time to ``"transfer_set"``; it overlapped ``"student"``.
+        """
+        during_training = sum(getattr(chunk, "labelling_seconds", 0.0) for chunk in chunks)
         self.fit_times_ = {
             "teacher": labelled_at - started,
-            "transfer_set": transferred_at - labelled_at,
+            "transfer_set": transferred_at - labelled_at + during_training,
             "student": time.perf_counter() - transferred_at,
         }
 
@@ -197,7 +202,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         self.n_student_features_ = self.n_features_in_
         encode = self._dask_target_encoder(y)
         self.teacher_ = None if precomputed is not None else teacher.model
-        reader = self._partition_reader(teacher, None, columns)
+        reader = self._row_reader(teacher, None, columns)
         kind, given = self._given_partitions(precomputed, X, len(X_parts))
         outputs, n_rows, shared = label_partitions(X_parts, reader, given, kind)
         rows = student_partitions(X_parts, shared)
@@ -220,7 +225,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             valid_chunks=valid_chunks,
         )
         self.n_iter_ = len(self.student_.history)
-        self._record_fit_times(started, labelled_at, transferred_at)
+        self._record_fit_times(started, labelled_at, transferred_at, train_chunks)
         return self
 
     @staticmethod
@@ -286,9 +291,9 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         rng = np.random.RandomState(seed)
         return set(rng.choice(n_partitions, n_valid, replace=False).tolist())
 
-    def _partition_reader(self, teacher, preprocessor, columns):
+    def _row_reader(self, teacher, preprocessor, columns):
         shift, scale = self._output_scaling()
-        return PartitionReader(
+        return RowReader(
             teacher, self._task_object(), shift, scale, preprocessor,
             None if columns is None else [str(c) for c in columns],
             getattr(self, "n_features_in_", None), self._n_outputs(),
@@ -296,7 +301,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
 
     def _dask_transfer_chunks(self, teacher, rows, columns):
         """Unlabelled dask rows: labelled on the cluster, one stream chunk per partition."""
-        reader = self._partition_reader(
+        reader = self._row_reader(
             teacher, getattr(self, "student_preprocessor_", None), columns
         )
         reader.check(rows, "transfer_set")  # its declared columns, before any work
@@ -451,7 +456,8 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         Returns ``(rows, chunks)``. ``Munge`` rows are sampled around the
         training rows (never the held-out ones) and, like unlabelled rows
         given as an array or DataFrame, labelled by the teacher in chunks and
-        appended to ``rows``. They are read in the caller's space (the
+        appended to ``rows``; with ``fresh_each_epoch`` they are drawn anew
+        each epoch instead, as ``chunks``. They are read in the caller's space (the
         teacher's input) and only then turned into the student's features.
         Dask rows are labelled on the cluster and streamed: they come back as
         ``chunks`` for :class:`StreamedRows`, and ``rows`` is unchanged.
@@ -461,15 +467,19 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         columns = getattr(self, "feature_names_in_", None)
         if is_dask_collection(self.transfer_set):
             return rows, self._dask_transfer_chunks(teacher, self.transfer_set, columns)
-        if isinstance(self.transfer_set, Munge):
-            extra = self.transfer_set.generate(
-                _safe_indexing(X_teacher, train_idx), random_state=seed
-            )
-        else:
-            extra = self.transfer_set
-        reader = self._partition_reader(
+        reader = self._row_reader(
             teacher, getattr(self, "student_preprocessor_", None), columns
         )
+        train_rows = _safe_indexing(X_teacher, train_idx)
+        if isinstance(self.transfer_set, Munge) and self.transfer_set.fresh_each_epoch:
+            chunks = self.transfer_set.fresh_copies(
+                train_rows, reader, seed, self._unlabelled_target
+            )
+            return rows, chunks
+        if isinstance(self.transfer_set, Munge):
+            extra = self.transfer_set.generate(train_rows, random_state=seed)
+        else:
+            extra = self.transfer_set
         labels, extra_rows = reader.label_in_chunks(extra, "transfer_set")
         X_student, outputs, target, weights = rows
         stack = sp.vstack if sp.issparse(X_student) or sp.issparse(extra_rows) else np.concatenate

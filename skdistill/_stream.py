@@ -24,7 +24,19 @@ from torch.utils.data import Dataset
 
 from ._data import sparse_batch
 
-__all__ = ["StreamedRows"]
+__all__ = ["StreamedRows", "unlabelled_targets"]
+
+
+def unlabelled_targets(n_rows, unlabelled_target):
+    """The targets of ``n_rows`` rows without label: ``-1`` (int64) or NaN (float32).
+
+    Examples
+    --------
+    >>> unlabelled_targets(2, -1)
+    array([-1, -1])
+    """
+    dtype = np.int64 if isinstance(unlabelled_target, int) else np.float32
+    return np.full(n_rows, unlabelled_target, dtype=dtype)
 
 
 class StreamedRows(Dataset):

@@ -7,6 +7,7 @@ labels through the teacher term only. Synthetic rows are used for training,
 never for validation or scoring.
 """
 
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +16,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-__all__ = ["Munge"]
+from ._stream import unlabelled_targets
+
+__all__ = ["FreshCopy", "Munge"]
 
 
 class Munge(BaseEstimator):
@@ -38,6 +41,14 @@ class Munge(BaseEstimator):
         neighbour's value.
     random_state : int, RandomState instance or None, default=None
         Fixes the rows generated; when None the distiller's seed is used.
+    fresh_each_epoch : bool, default=False
+        False: ``n_copies * n_rows`` rows are drawn and labelled once, before
+        training, and held in memory. True: the distiller draws
+        ``n_copies * n_rows`` *new* rows every epoch, one copy (``n_rows``
+        rows) at a time, labelled by the teacher in a background thread while
+        the student trains on the previous copy. Memory then holds about three
+        copies whatever ``n_copies``, and the student never sees a synthetic
+        row twice; the teacher's labelling cost is paid every epoch.
 
     Examples
     --------
@@ -52,13 +63,29 @@ class Munge(BaseEstimator):
         "p": [Interval(Real, 0, 1, closed="right")],
         "s": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
+        "fresh_each_epoch": ["boolean"],
     }
 
-    def __init__(self, n_copies=5, p=0.5, s=1.0, random_state=None):
+    def __init__(self, n_copies=5, p=0.5, s=1.0, random_state=None, fresh_each_epoch=False):
         self.n_copies = n_copies
         self.p = p
         self.s = s
         self.random_state = random_state
+        self.fresh_each_epoch = fresh_each_epoch
+
+    def fresh_copies(self, X, reader, random_state, unlabelled_target):
+        """``n_copies`` chunks for :class:`~skdistill._stream.StreamedRows`, each redrawn per load.
+
+        ``reader`` (a :class:`~skdistill._labelling.RowReader`) labels the
+        drawn rows and makes the student's rows from them.
+        """
+        seed = self.random_state if self.random_state is not None else random_state
+        base = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+        prepared = self.prepare(X)
+        return [
+            FreshCopy(prepared, reader, (base, index), unlabelled_target)
+            for index in range(self.n_copies)
+        ]
 
     def generate(self, X, random_state=None):
         """Return ``n_copies * len(X)`` synthetic rows sampled around the rows of ``X``.
@@ -73,66 +100,136 @@ class Munge(BaseEstimator):
         """
         self._validate_params()
         seed = self.random_state if self.random_state is not None else random_state
-        rng = check_random_state(seed)
-        if hasattr(X, "columns") and hasattr(X, "iloc"):
-            return self._generate_frame(X, rng)
-        return self._generate_numeric(_numeric_rows(X), rng).astype(np.float32)
+        return self.prepare(X).draw(check_random_state(seed), self.n_copies)
 
-    def _generate_numeric(self, X, rng, distance_rows=None):
-        if len(X) < 2:
-            return np.repeat(X, self.n_copies, axis=0)
-        near = X[_nearest_other_row(X if distance_rows is None else distance_rows)]
+    def prepare(self, X):
+        """Find each row's nearest neighbour once; the result draws copies any number of times.
+
+        Returns an object whose ``draw(rng, n_copies)`` gives what
+        :meth:`generate` gives (with the same generator, the same rows). The
+        distillers use it with ``fresh_each_epoch=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [4.0, 4.0]])
+        >>> prepared = Munge(random_state=0).prepare(X)
+        >>> prepared.draw(np.random.RandomState(0), n_copies=1).shape
+        (3, 2)
+        """
+        self._validate_params()
+        if hasattr(X, "columns") and hasattr(X, "iloc"):
+            return _prepare_frame(X, self.p, self.s)
+        values = _numeric_rows(X)
+        neighbour = _nearest_other_row(values) if len(values) >= 2 else None
+        return _PreparedRows(values, neighbour, self.p, self.s)
+
+
+class FreshCopy:
+    """One MUNGE copy of the training rows, drawn anew and labelled at every ``load()``.
+
+    A chunk of :class:`~skdistill._stream.StreamedRows`: the k-th load of copy
+    ``i`` is seeded by ``(seed, i, k)``, so a fit reproduces. ``labelling_seconds``
+    adds up the time spent drawing and labelling.
+    """
+
+    def __init__(self, prepared, reader, seed, unlabelled_target):
+        self.prepared = prepared
+        self.reader = reader
+        self.seed = seed
+        self.unlabelled_target = unlabelled_target
+        self.n_rows = len(prepared)
+        self.loads = 0
+        self.labelling_seconds = 0.0
+
+    def load(self):
+        started = time.perf_counter()
+        entropy = np.random.SeedSequence([*self.seed, self.loads]).generate_state(1)[0]
+        self.loads += 1
+        rows = self.prepared.draw(np.random.RandomState(entropy), n_copies=1)
+        targets, student_rows = self.reader.label_in_chunks(rows, "transfer_set")
+        self.labelling_seconds += time.perf_counter() - started
+        return student_rows, targets, unlabelled_targets(self.n_rows, self.unlabelled_target), None
+
+
+class _PreparedRows:
+    """Numeric rows with their nearest other rows, ready to draw MUNGE copies from."""
+
+    def __init__(self, values, neighbour, p, s, frame=None):
+        self.values = values
+        self.neighbour = neighbour
+        self.p = p
+        self.s = s
+        self.frame = frame  # (frame, numeric columns, nominal columns) or None
+
+    def __len__(self):
+        return len(self.values)
+
+    def draw(self, rng, n_copies):
+        """``n_copies * len(rows)`` synthetic rows (float32, or a DataFrame like the original)."""
+        drawn = self._draw_numeric(rng, n_copies)
+        if self.frame is None:
+            return drawn.astype(np.float32)
+        return self._as_frame(drawn, rng, n_copies)
+
+    def _draw_numeric(self, rng, n_copies):
+        X = self.values
+        if self.neighbour is None:
+            return np.repeat(X, n_copies, axis=0)
+        near = X[self.neighbour]
         spread = np.abs(X - near) / self.s
         copies = []
-        for _ in range(self.n_copies):
+        for _ in range(n_copies):
             redraw = rng.random_sample(X.shape) < self.p
             copies.append(np.where(redraw, rng.normal(near, spread), X))
         return np.concatenate(copies)
 
-    def _generate_frame(self, frame, rng):
+    def _as_frame(self, drawn, rng, n_copies):
         import pandas as pd
 
-        numeric = [c for c in frame.columns if _is_numeric_column(frame[c])]
-        nominal = [c for c in frame.columns if c not in numeric]
-        unsupported = [c for c in nominal if not _is_nominal_column(frame[c])]
-        if unsupported:
-            raise ValueError(
-                f"Munge cannot sample the column(s) {unsupported} of dtype "
-                f"{[str(frame[c].dtype) for c in unsupported]}: it redraws numeric columns and "
-                "swaps the values of nominal ones (category, string, object, bool). Drop or "
-                "encode those columns, or set transfer_set=None."
-            )
-        values = frame[numeric].to_numpy(dtype=np.float64) if numeric else np.zeros((len(frame), 0))
-        if not np.isfinite(values).all():
-            raise ValueError(
-                "Munge cannot sample rows with missing or infinite numeric values; impute them "
-                "first or set transfer_set=None."
-            )
-        scale = values.std(axis=0)
-        distance = [(values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)]
-        codes = []
-        for column in nominal:  # one-hot / sqrt(2): a mismatch adds 1 to the squared distance
-            code, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-            codes.append(code)
-            distance.append(np.eye(len(uniques))[code] / np.sqrt(2.0))
-        distance = np.hstack(distance)
+        frame, numeric, nominal = self.frame
         n_rows = len(frame)
-        if n_rows < 2:
-            neighbour = np.zeros(n_rows, dtype=np.intp)
-        else:
-            neighbour = _nearest_other_row(distance)
-        drawn = self._generate_numeric(values, rng, distance_rows=distance)
+        neighbour = self.neighbour if self.neighbour is not None else np.zeros(n_rows, np.intp)
         out = {}
         for j, column in enumerate(numeric):
             out[column] = _like_column(drawn[:, j], frame[column])
         for column in nominal:
             taken = []
-            for _ in range(self.n_copies):
+            for _ in range(n_copies):
                 swap = rng.random_sample(n_rows) < self.p
                 taken.append(np.where(swap, neighbour, np.arange(n_rows)))
             out[column] = frame[column].iloc[np.concatenate(taken)].to_numpy()
         result = pd.DataFrame(out, columns=frame.columns)
         return result.astype(frame.dtypes.to_dict())
+
+
+def _prepare_frame(frame, p, s):
+    import pandas as pd
+
+    numeric = [c for c in frame.columns if _is_numeric_column(frame[c])]
+    nominal = [c for c in frame.columns if c not in numeric]
+    unsupported = [c for c in nominal if not _is_nominal_column(frame[c])]
+    if unsupported:
+        raise ValueError(
+            f"Munge cannot sample the column(s) {unsupported} of dtype "
+            f"{[str(frame[c].dtype) for c in unsupported]}: it redraws numeric columns and "
+            "swaps the values of nominal ones (category, string, object, bool). Drop or "
+            "encode those columns, or set transfer_set=None."
+        )
+    values = frame[numeric].to_numpy(dtype=np.float64) if numeric else np.zeros((len(frame), 0))
+    if not np.isfinite(values).all():
+        raise ValueError(
+            "Munge cannot sample rows with missing or infinite numeric values; impute them "
+            "first or set transfer_set=None."
+        )
+    scale = values.std(axis=0)
+    distance = [(values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)]
+    for column in nominal:  # one-hot / sqrt(2): a mismatch adds 1 to the squared distance
+        code, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        distance.append(np.eye(len(uniques))[code] / np.sqrt(2.0))
+    distance = np.hstack(distance)
+    neighbour = _nearest_other_row(distance) if len(frame) >= 2 else None
+    return _PreparedRows(values, neighbour, p, s, frame=(frame, numeric, nominal))
 
 
 def _numeric_rows(X):

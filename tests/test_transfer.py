@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import pandas as pd
 from sklearn.base import clone
 
 from conftest import make_fast
@@ -57,3 +58,46 @@ def test_transfer_set_is_grid_searchable(iris):
         cv=2,
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 3
+
+
+def test_prepared_rows_draw_what_generate_draws():
+    frame = pd.DataFrame({"x": [0.0, 1.0, 10.0, 12.0], "c": pd.Categorical(list("abab"))})
+    for rows in (X, frame):
+        munge = Munge(n_copies=3, random_state=5)
+        drawn = munge.prepare(rows).draw(np.random.RandomState(5), n_copies=3)
+        generated = munge.generate(rows)
+        if hasattr(rows, "columns"):
+            pd.testing.assert_frame_equal(drawn, generated)
+        else:
+            np.testing.assert_array_equal(drawn, generated)
+
+
+def test_fresh_each_epoch_streams_new_copies_that_train_but_never_validate(iris):
+    X, y = iris
+    munge = Munge(n_copies=2, fresh_each_epoch=True)
+    model = make_fast(
+        max_epochs=3, n_iter_no_change=None, batch_size=5, transfer_set=munge
+    ).fit(X, y)
+    history = model.student_.history
+    assert history[-1, "train_batch_count"] == 81  # 135 + 2 x 135 rows, as materialised
+    assert history[-1, "valid_batch_count"] == 3  # the same 15 real rows
+    assert model.fit_times_["transfer_set"] > 0
+    # each epoch drew new rows: the copies were loaded once per epoch, seeded apart
+    copies = munge.fresh_copies(X[:10], reader=_Identity(), random_state=0, unlabelled_target=-1)
+    first = [copy.load()[0] for copy in copies]
+    second = [copy.load()[0] for copy in copies]
+    assert not np.array_equal(first[0], first[1]) and not np.array_equal(first[0], second[0])
+    again = munge.fresh_copies(X[:10], reader=_Identity(), random_state=0, unlabelled_target=-1)
+    np.testing.assert_array_equal(again[0].load()[0], first[0])  # the same seed, the same rows
+    assert (copies[0].load()[2] == -1).all()
+    refit = make_fast(
+        max_epochs=3, n_iter_no_change=None, batch_size=5, transfer_set=munge
+    ).fit(X, y)
+    np.testing.assert_array_equal(refit.predict_proba(X), model.predict_proba(X))
+
+
+class _Identity:
+    """A reader whose teacher outputs are the rows themselves."""
+
+    def label_in_chunks(self, rows, where):
+        return rows.astype(np.float32), rows.astype(np.float32)
