@@ -23,6 +23,7 @@ from ._report import DistillationReport, report
 from ._skl2onnx import register_onnx_converters
 from ._strip import strip_teacher
 from ._student import MLPStudent
+from ._tabular import PeriodicEmbedding, TabularStudent
 from ._transfer import Munge
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "DistillationReport",
     "MLPStudent",
     "Munge",
+    "PeriodicEmbedding",
     "Pruning",
     "RegressionDistillationLoss",
+    "TabularStudent",
     "decoupled_kd_loss",
     "export_onnx",
     "hard_label_loss",
