@@ -184,6 +184,34 @@ def test_dask_X_and_y_with_a_frozen_teacher(data):
     np.testing.assert_allclose(given.predict_proba(X), model.predict_proba(X), atol=1e-6)
 
 
+def test_dask_X_and_y_with_a_torch_teacher_give_its_logits(data):
+    X, y, _, teacher = data
+    module = torch.nn.Linear(6, 3)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(teacher.coef_).float())
+        module.bias.copy_(torch.from_numpy(teacher.intercept_).float())
+    model = fast(module, max_epochs=8).fit(da.from_array(X, chunks=300), da.from_array(y, 300))
+    assert model.teacher_ is module
+    chunk = model._dask_transfer_chunks(as_teacher(module), da.from_array(X[:50], 50), None)[0]
+    with torch.no_grad():
+        expected = module(torch.from_numpy(X[:50])).numpy()
+    np.testing.assert_allclose(chunk.load()[1], expected, rtol=1e-5, atol=1e-6)
+    assert model.score(X, y) > 0.7
+
+
+def test_regressor_streams_a_dask_transfer_set():
+    X, y = make_regression(600, 4, noise=1.0, random_state=0)
+    teacher = HistGradientBoostingRegressor(max_iter=30)
+    unlabelled = da.random.RandomState(0).normal(size=(2000, 4), chunks=500)
+    model = DistilledRegressor(teacher, transfer_set=unlabelled, max_epochs=3,
+                               random_state=0).fit(X, y)
+    chunk = model._dask_transfer_chunks(as_teacher(model.teacher_), unlabelled, None)[0]
+    rows, outputs, target, _ = chunk.load()
+    expected = (model.teacher_.predict(rows) - model.target_mean_) / model.target_scale_
+    np.testing.assert_allclose(outputs[:, 0], expected, rtol=1e-4, atol=1e-5)
+    assert np.isnan(target).all() and target.dtype == np.float32
+
+
 def test_dask_frames_with_string_labels(data):
     X, y, _, teacher = data
     labels = np.array(["ant", "bee", "cat"])[y]
