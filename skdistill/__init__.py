@@ -24,7 +24,7 @@ from ._skl2onnx import register_onnx_converters
 from ._strip import strip_teacher
 from ._student import MLPStudent
 from ._tabular import PeriodicEmbedding, TabularStudent
-from ._transfer import Munge
+from ._transfer import Mixup, Munge, Spunge, TransferSampler
 
 __all__ = [
     "SOFT_LOSSES",
@@ -33,11 +33,14 @@ __all__ = [
     "DistilledRegressor",
     "DistillationReport",
     "MLPStudent",
+    "Mixup",
     "Munge",
     "PeriodicEmbedding",
     "Pruning",
     "RegressionDistillationLoss",
+    "Spunge",
     "TabularStudent",
+    "TransferSampler",
     "decoupled_kd_loss",
     "export_onnx",
     "hard_label_loss",

@@ -67,7 +67,7 @@ from ._stream import StreamedRows
 from ._student import build_student
 from ._tasks import fit_and_score
 from ._teacher import PRECOMPUTED, as_teacher
-from ._transfer import Munge
+from ._transfer import TransferSampler
 
 __all__ = ["BaseDistiller"]
 
@@ -97,7 +97,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
         "transfer_set": [
-            None, Munge, "array-like", "sparse matrix", HasMethods(["__dask_graph__"])
+            None, TransferSampler, "array-like", "sparse matrix", HasMethods(["__dask_graph__"])
         ],
         "pruning": [None, Pruning],
         "memory": [None, str, HasMethods(["cache"])],
@@ -266,7 +266,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             "sample_weight": sample_weight is not None,
             "class_weight": getattr(self, "class_weight", None) is not None,
             "student_preprocessor": self.student_preprocessor is not None,
-            "transfer_set=Munge(...)": isinstance(self.transfer_set, Munge),
+            "a synthetic transfer_set": isinstance(self.transfer_set, TransferSampler),
         }
         named = [name for name, given in unsupported.items() if given]
         if named:
@@ -453,12 +453,13 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
     def _add_transfer_set(self, teacher, X_teacher, rows, train_idx, seed):
         """Add the transfer set's rows, which the student learns through the teacher term only.
 
-        Returns ``(rows, chunks)``. ``Munge`` rows are sampled around the
-        training rows (never the held-out ones) and, like unlabelled rows
-        given as an array or DataFrame, labelled by the teacher in chunks and
-        appended to ``rows``; with ``fresh_each_epoch`` they are drawn anew
-        each epoch instead, as ``chunks``. They are read in the caller's space (the
-        teacher's input) and only then turned into the student's features.
+        Returns ``(rows, chunks)``. Synthetic rows (``Munge``, ``Spunge``,
+        ``Mixup``) are drawn from the training rows (never the held-out ones)
+        and, like unlabelled rows given as an array or DataFrame, labelled by
+        the teacher in chunks and appended to ``rows``; with
+        ``fresh_each_epoch`` they are drawn anew each epoch instead, as
+        ``chunks``. They are read in the caller's space (the teacher's input)
+        and only then turned into the student's features.
         Dask rows are labelled on the cluster and streamed: they come back as
         ``chunks`` for :class:`StreamedRows`, and ``rows`` is unchanged.
         """
@@ -471,12 +472,13 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             teacher, getattr(self, "student_preprocessor_", None), columns
         )
         train_rows = _safe_indexing(X_teacher, train_idx)
-        if isinstance(self.transfer_set, Munge) and self.transfer_set.fresh_each_epoch:
+        sampler = isinstance(self.transfer_set, TransferSampler)
+        if sampler and self.transfer_set.fresh_each_epoch:
             chunks = self.transfer_set.fresh_copies(
                 train_rows, reader, seed, self._unlabelled_target
             )
             return rows, chunks
-        if isinstance(self.transfer_set, Munge):
+        if sampler:
             extra = self.transfer_set.generate(train_rows, random_state=seed)
         else:
             extra = self.transfer_set

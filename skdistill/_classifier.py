@@ -94,11 +94,11 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         ``cross_val_predict`` (the teacher speaks about rows it has not
         memorised); ``teacher_`` is still fitted on all labelled rows. Ignored
         for frozen, torch and skorch teachers, which are not refitted.
-    transfer_set : None, Munge, array-like, sparse matrix, DataFrame or dask collection, \
-default=None
+    transfer_set : None, TransferSampler, array-like, sparse matrix, DataFrame or dask \
+collection, default=None
         Rows the student learns from through the teacher term only (they are
-        never validation rows): ``Munge(n_copies=5)`` samples them around the
-        training rows; unlabelled rows read like ``X`` (an array, sparse
+        never validation rows): a sampler (``Munge(n_copies=5)``, ``Spunge``,
+        ``Mixup``) draws them from the training rows; unlabelled rows read like ``X`` (an array, sparse
         matrix or DataFrame with the training columns) are labelled by the
         teacher a chunk at a time and added to the training rows; a dask array
         or DataFrame is labelled partition by partition on the cluster and

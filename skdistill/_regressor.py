@@ -44,9 +44,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     teacher_cv : None, int or cross-validation splitter, default=None
         Cross-fitted teacher predictions for the labelled rows (see
         :class:`DistilledClassifier`).
-    transfer_set : None, Munge, array-like, DataFrame or dask collection, default=None
-        Rows labelled by the teacher only: synthetic (``Munge``), unlabelled
-        rows, or a dask collection streamed from the cluster (see
+    transfer_set : None, TransferSampler, array-like, DataFrame or dask collection, default=None
+        Rows labelled by the teacher only: synthetic (``Munge``, ``Spunge``,
+        ``Mixup``), unlabelled rows, or a dask collection streamed from a cluster (see
         :class:`DistilledClassifier`; dask ``X`` and ``y`` work as there, and
         ``predict`` of a dask collection is lazy).
     pruning : None or Pruning, default=None

@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from conftest import make_fast
-from skdistill import Munge
+from skdistill import Mixup, Munge, Spunge
 
 X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0], [10.0, 12.0]])
 
@@ -101,3 +101,43 @@ class _Identity:
 
     def label_in_chunks(self, rows, where):
         return rows.astype(np.float32), rows.astype(np.float32)
+
+
+def test_spunge_swaps_a_few_attributes_for_other_rows_values():
+    rows = np.arange(40.0).reshape(4, 10)  # column j holds 10 * i + j: the source row is readable
+    drawn = Spunge(n_copies=50, frac_perturb=0.2, noise=0.0, random_state=0).generate(rows)
+    assert drawn.shape == (200, 10)
+    origin = np.tile(np.arange(4), 50)
+    source_rows = (drawn - np.arange(10)) / 10
+    np.testing.assert_array_equal(source_rows, np.rint(source_rows))  # every value is a real one
+    changed = (source_rows != origin[:, None]).sum(axis=1)
+    assert changed.max() <= 2 and changed.mean() > 1  # 2 attributes redrawn, a donor may be itself
+    noisy = Spunge(n_copies=200, frac_perturb=0.2, noise=0.1, random_state=0).generate(rows)
+    assert 0.1 < (noisy != np.rint(noisy)).any(axis=1).mean() < 0.3  # noised with p = 0.2
+
+
+def test_mixup_lies_between_two_rows_and_keeps_frame_dtypes():
+    rows = np.array([[0.0, 0.0], [1.0, 10.0]])
+    drawn = Mixup(n_copies=100, concentration=1.0, random_state=0).generate(rows)
+    lam = drawn[:, 0]
+    np.testing.assert_allclose(drawn[:, 1], 10 * lam, rtol=1e-5)  # on the segment
+    assert 0.3 < lam.mean() < 0.7
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "n": [1, 2, 3], "c": pd.Categorical(list("abc"))})
+    for sampler in (Mixup(n_copies=4, random_state=0), Spunge(n_copies=4, random_state=0)):
+        out = sampler.generate(frame)
+        assert list(out.dtypes) == list(frame.dtypes) and len(out) == 12
+        assert set(out["c"]) <= {"a", "b", "c"}
+        assert (out["n"] == np.rint(out["n"])).all()
+
+
+@pytest.mark.parametrize("sampler", [Spunge(n_copies=2), Mixup(n_copies=2)], ids=repr)
+def test_every_sampler_trains_materialised_or_fresh(iris, sampler):
+    X, y = iris
+    for fresh in (False, True):
+        model = make_fast(
+            max_epochs=2, n_iter_no_change=None, batch_size=5,
+            transfer_set=clone(sampler).set_params(fresh_each_epoch=fresh),
+        ).fit(X, y)
+        assert model.student_.history[-1, "train_batch_count"] == 81
+    with pytest.raises(ValueError, match="Spunge cannot sample sparse rows"):
+        Spunge().generate(__import__("scipy.sparse").sparse.csr_matrix(X))
