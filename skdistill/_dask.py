@@ -18,6 +18,7 @@ import uuid
 
 import numpy as np
 
+from ._lean import lean_distiller
 from ._stream import unlabelled_targets
 
 __all__ = [
@@ -190,9 +191,7 @@ def predict_lazily(model, method, X, n_columns, dtype):
     """
     import dask
 
-    from ._strip import strip_teacher
-
-    lean = dask.delayed(strip_teacher(model), name=f"skdistill-model-{uuid.uuid4().hex}")
+    lean = dask.delayed(lean_distiller(model), name=f"skdistill-model-{uuid.uuid4().hex}")
     meta = np.empty((0,) if n_columns is None else (0, n_columns), dtype=dtype)
     if _is_frame(X):
         return X.map_partitions(_apply, lean, method, meta=meta)

@@ -12,8 +12,6 @@ classifier, ``variable`` (shape ``(n, 1)``) for a regressor. An int8 variant
 Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
-import contextlib
-import logging
 import os
 import tempfile
 
@@ -84,7 +82,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     from skl2onnx.common.data_types import FloatTensorType
     from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 
-    from ._skl2onnx import register_onnx_converters
+    from ._skl2onnx import quiet_loggers, register_onnx_converters
 
     distiller = final_distiller(estimator)
     register_onnx_converters()
@@ -106,7 +104,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
             )
         sample = {"initial_types": [("X", FloatTensorType([None, width]))]}
     try:
-        with _quiet_loggers("torch.onnx", "root", "skl2onnx"):
+        with quiet_loggers("torch.onnx", "root", "skl2onnx"):
             model = skl2onnx.to_onnx(estimator, options=options, **sample)
     except (MissingShapeCalculator, MissingConverter, RuntimeError) as exc:
         raise ValueError(
@@ -121,7 +119,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
         return path
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    with tempfile.TemporaryDirectory() as folder, _quiet_loggers("root"):
+    with tempfile.TemporaryDirectory() as folder, quiet_loggers("root"):
         float_path = os.path.join(folder, "float.onnx")
         with open(float_path, "wb") as handle:
             handle.write(model.SerializeToString())
@@ -150,17 +148,3 @@ def onnx_inputs(session, X):
     if values.ndim == 1:  # documents
         return {names[0]: values.reshape(-1, 1)}
     return {names[0]: values.astype(np.float32)}
-
-
-@contextlib.contextmanager
-def _quiet_loggers(*names):
-    """Silence the exporters' and quantizer's advice for the duration of an export."""
-    loggers = [logging.getLogger(None if name == "root" else name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)

@@ -17,10 +17,13 @@ conventions:
 Needs the ``export`` extra (onnx, onnxscript, skl2onnx).
 """
 
+import contextlib
+import logging
+
 import numpy as np
 import torch
 
-__all__ = ["register_onnx_converters"]
+__all__ = ["quiet_loggers", "register_onnx_converters"]
 
 _ALIASES = {
     "DistilledClassifier": "SkdistillDistilledClassifier",
@@ -218,12 +221,11 @@ def _student_graph(model, target_opset):
     import copy
     import warnings
 
-    from ._export import _quiet_loggers
 
     module = copy.deepcopy(model.student_.module_).cpu().eval()
     example = torch.zeros(2, model.n_student_features_)
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
-    with _quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
+    with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.export internals
         program = torch.onnx.export(
             module,
@@ -243,3 +245,17 @@ def _student_graph(model, target_opset):
             "torch.onnx.export on student_.module_ directly."
         )
     return proto.graph
+
+
+@contextlib.contextmanager
+def quiet_loggers(*names):
+    """Silence the exporters' and quantizer's advice for the duration of an export."""
+    loggers = [logging.getLogger(None if name == "root" else name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

@@ -3,9 +3,9 @@
 import copy
 
 from sklearn.pipeline import Pipeline
-from skorch.history import History
 
 from ._export import final_distiller
+from ._lean import lean_distiller
 
 __all__ = ["strip_teacher"]
 
@@ -46,38 +46,8 @@ def strip_teacher(model):
     True
     """
     distiller = final_distiller(model)
-    lean = _lean_distiller(distiller)
+    lean = lean_distiller(distiller)
     if not isinstance(model, Pipeline):
         return lean
     steps = [(name, copy.deepcopy(step)) for name, step in model.steps[:-1]]
     return Pipeline([*steps, (model.steps[-1][0], lean)], memory=None)
-
-
-def _lean_distiller(distiller):
-    lean = copy.copy(distiller)
-    lean.__dict__ = {
-        name: copy.deepcopy(value)
-        for name, value in vars(distiller).items()
-        if name not in ("teacher", "teacher_", "student_", "transfer_set", "memory", "callbacks")
-    }
-    lean.teacher = None
-    lean.teacher_ = None
-    lean.transfer_set = None
-    lean.memory = None
-    lean.callbacks = None
-    lean.student_ = _lean_net(distiller.student_)
-    return lean
-
-
-def _lean_net(net):
-    """A copy of the skorch net with the module and nothing of its training."""
-    lean = copy.copy(net)
-    lean.__dict__ = dict(vars(net))
-    module = copy.deepcopy(net.module_).cpu().eval()
-    lean.module = lean.module_ = module
-    lean.criterion = lean.criterion_ = copy.deepcopy(net.criterion_).cpu()
-    lean.optimizer_ = net.optimizer(module.parameters(), lr=net.lr)  # empty state
-    lean.callbacks = lean.callbacks_ = []
-    lean.history = History()
-    lean.device = "cpu"
-    return lean
