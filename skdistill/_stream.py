@@ -95,7 +95,8 @@ class StreamedRows(Dataset):
         leftover = None
         with _prefetching([self.chunks[i] for i in order]) as loaded:
             for k, part in enumerate(loaded):
-                parts = [p for p in (leftover, part, shares[k]) if p is not None]
+                share = None if shares[k] is None else _resident_rows(self.resident, shares[k])
+                parts = [p for p in (leftover, part, share) if p is not None]
                 rows = _concat(parts)
                 n = _n_rows(rows)
                 if generator is not None:
@@ -110,7 +111,7 @@ class StreamedRows(Dataset):
                 leftover = None if emit >= n else _take(rows, slice(emit, n))
 
     def _resident_shares(self, sizes, generator):
-        """Split the resident rows over the chunks, proportionally to their sizes."""
+        """Indices of the resident rows for each chunk, proportional to their sizes (or None)."""
         if self.resident is None or len(self.resident) == 0:
             return [None] * len(sizes)
         n = len(self.resident)
@@ -120,7 +121,7 @@ class StreamedRows(Dataset):
         )
         bounds = np.rint(np.cumsum(sizes) / max(1, sum(sizes)) * n).astype(int)
         pieces = np.split(index, bounds[:-1])
-        return [_resident_rows(self.resident, piece) if len(piece) else None for piece in pieces]
+        return [piece if len(piece) else None for piece in pieces]
 
     def _batch(self, rows):
         X, logits, y, weights = rows
