@@ -20,9 +20,7 @@ Run:  python -m pip install -c constraints.txt -e ".[export,bench]"
 
 import os
 import pickle
-import statistics
 import tempfile
-import time
 import warnings
 
 import numpy as np
@@ -34,18 +32,9 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 
+from single_row import median_seconds  # benchmarks/ is the script's folder
+
 from skdistill import DistilledClassifier, export_onnx, strip_teacher
-
-
-def median_seconds(fn, repeats, inner):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) / inner)
-    return statistics.median(times)
 
 
 def session(model_bytes):
@@ -93,7 +82,7 @@ def main():
     rng = np.random.RandomState(0)
     one, many = X_test[:1], X_test[rng.randint(0, len(X_test), 10_000)]
     print(f"digits, {len(X_train)} training rows; one thread for every contender\n")
-    print(f"| contender | 1 row (ms) | 10,000 rows (ms) | bytes | test accuracy |")
+    print("| contender | 1 row (ms) | 10,000 rows (ms) | bytes | test accuracy |")
     print("|---|---|---|---|---|")
     for name, (predict, size, kind) in contenders.items():
         proba = np.asarray(predict(X_test))
