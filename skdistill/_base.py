@@ -471,23 +471,21 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         reader = self._row_reader(
             teacher, getattr(self, "student_preprocessor_", None), columns
         )
-        train_rows = _safe_indexing(X_teacher, train_idx)
-        sampler = isinstance(self.transfer_set, TransferSampler)
-        if sampler and self.transfer_set.fresh_each_epoch:
-            chunks = self.transfer_set.fresh_copies(
-                train_rows, reader, seed, self._unlabelled_target
-            )
-            return rows, chunks
-        if sampler:
-            extra = self.transfer_set.generate(train_rows, random_state=seed)
-        else:
-            extra = self.transfer_set
+        extra = self.transfer_set
+        if isinstance(extra, TransferSampler):
+            train_rows = _safe_indexing(X_teacher, train_idx)
+            if extra.fresh_each_epoch:
+                return rows, extra.fresh_copies(train_rows, reader, seed, self._unlabelled_target)
+            extra = extra.generate(train_rows, random_state=seed)
         labels, extra_rows = reader.label_in_chunks(extra, "transfer_set")
         X_student, outputs, target, weights = rows
-        stack = sp.vstack if sp.issparse(X_student) or sp.issparse(extra_rows) else np.concatenate
+        if sp.issparse(X_student) or sp.issparse(extra_rows):
+            stacked = sp.vstack([X_student, extra_rows], format="csr")
+        else:
+            stacked = np.concatenate([X_student, extra_rows])
         n_new = extra_rows.shape[0]
         return (
-            stack([X_student, extra_rows]),
+            stacked,
             np.concatenate([outputs, labels]),
             np.concatenate([target, np.full(n_new, self._unlabelled_target, dtype=target.dtype)]),
             None if weights is None else np.concatenate([weights, np.ones(n_new)]),

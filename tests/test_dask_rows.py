@@ -59,6 +59,15 @@ def test_unlabelled_array_equals_unlabelled_rows_given_to_fit(data):
     np.testing.assert_array_equal(as_transfer.predict_proba(X), stacked.predict_proba(X))
 
 
+def test_sparse_unlabelled_rows_join_dense_training_rows(data):
+    import scipy.sparse as sp
+
+    X, y, U, teacher = data
+    sparse = fast(FrozenEstimator(teacher), transfer_set=sp.csr_matrix(U)).fit(X, y)
+    dense = fast(FrozenEstimator(teacher), transfer_set=U).fit(X, y)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+
+
 def test_unlabelled_dataframe_needs_the_training_columns(data):
     X, y, U, teacher = data
     columns = [f"f{i}" for i in range(6)]
