@@ -98,8 +98,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
 collection, default=None
         Rows the student learns from through the teacher term only (they are
         never validation rows): a sampler (``Munge(n_copies=5)``, ``Spunge``,
-        ``Mixup``) draws them from the training rows; unlabelled rows read like ``X`` (an array, sparse
-        matrix or DataFrame with the training columns) are labelled by the
+        ``Mixup``) draws them from the training rows; unlabelled rows read
+        like ``X`` (an array, sparse matrix or DataFrame with the training
+        columns) are labelled by the
         teacher a chunk at a time and added to the training rows; a dask array
         or DataFrame is labelled partition by partition on the cluster and
         streamed, so it may hold more rows than memory (see Notes).
@@ -409,10 +410,7 @@ collection, default=None
 
     # ---------------------------------------------------- hooks of the fit
     def _encode_targets(self, y, sample_weight=None):
-        if self.unlabeled_label is None:
-            labelled = np.ones(len(y), dtype=bool)
-        else:
-            labelled = np.asarray(y != self.unlabeled_label, dtype=bool).reshape(len(y))
+        labelled = _labelled(y, self.unlabeled_label)
         check_classification_targets(y[labelled])
         classes, index = np.unique(y[labelled], return_inverse=True)
         if len(classes) < 2:
@@ -474,14 +472,10 @@ collection, default=None
     def _dask_target_encoder(self, y):
         """Set ``classes_`` from the labels of a dask y; return the per-partition encoder."""
         import dask
+        import dask.array as da
 
-        unique = y.unique() if hasattr(y, "unique") and not hasattr(y, "blocks") else None
-        if unique is None:
-            import dask.array as da
-
-            unique = da.unique(y)
-        (labels,) = dask.compute(unique)
-        self._encode_targets(np.sort(np.asarray(labels)))
+        (labels,) = dask.compute(da.unique(y) if hasattr(y, "blocks") else y.unique())
+        self._encode_targets(np.asarray(labels))  # sets classes_ (sorted, unlabelled dropped)
         return LabelCodes(self.classes_, self.unlabeled_label)
 
     def _precomputed_outputs(self, precomputed, n_rows):
@@ -524,9 +518,7 @@ class LabelCodes:
         self.unlabeled_label = unlabeled_label
 
     def __call__(self, labels):
-        labelled = np.ones(len(labels), dtype=bool)
-        if self.unlabeled_label is not None:
-            labelled = np.asarray(labels != self.unlabeled_label, dtype=bool).reshape(len(labels))
+        labelled = _labelled(labels, self.unlabeled_label)
         codes = np.full(len(labels), -1, dtype=np.int64)
         index = np.searchsorted(self.classes, labels[labelled])
         index = np.minimum(index, len(self.classes) - 1)
@@ -538,6 +530,13 @@ class LabelCodes:
             )
         codes[labelled] = index
         return codes
+
+
+def _labelled(y, unlabeled_label):
+    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
+    if unlabeled_label is None:
+        return np.ones(len(y), dtype=bool)
+    return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
 
 
 def _plain(label):

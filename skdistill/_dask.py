@@ -146,8 +146,9 @@ class DaskPartition:
 def label_partitions(parts, reader, given=None, kind=None):
     """Persist the teacher's outputs for every partition on the cluster.
 
-    Returns ``(outputs, n_rows)``: a list of persisted ``Delayed`` and the row
-    count of each partition. Raises what the teacher raised on any partition.
+    Returns ``(outputs, n_rows, shared)``: a list of persisted ``Delayed``, the
+    row count of each partition, and the ``Delayed`` reader the graph shares
+    (for :func:`student_partitions`). Raises what the teacher raised on any partition.
     ``given``: precomputed outputs (a list of ``Delayed`` partitions) of ``kind``.
     """
     import dask
