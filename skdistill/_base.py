@@ -589,8 +589,29 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
             callbacks=callbacks,
             verbose=self.verbose,
             device=self.device,
-            **{"iterator_train__shuffle": True, "iterator_train__seed": seed, **routed},
+            **{
+                "iterator_train__shuffle": True,
+                "iterator_train__seed": seed,
+                **self._fused_optimizer(),
+                **routed,
+            },
         )
+
+    def _fused_optimizer(self):
+        """``{"optimizer__fused": True}`` for Adam or AdamW on a CPU or GPU, else ``{}``.
+
+        The fused update is one kernel for all parameters instead of a dozen
+        operations per tensor: on a small student it halves the step's cost.
+        A user's ``optimizer__fused`` or ``optimizer__foreach`` wins.
+        """
+        chosen = self._routed_params("optimizer")
+        if (
+            self.optimizer in (torch.optim.Adam, torch.optim.AdamW)
+            and not {"fused", "foreach"} & chosen.keys()
+            and torch.device(self.device).type in ("cpu", "cuda")
+        ):
+            return {"optimizer__fused": True}
+        return {}
 
     def _initialize(self, net):
         """``net.initialize()``, its failures told as the setting to change."""

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNet
+from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from ._callbacks import PlainPrintLog, StoppedEarly
+from ._closed_form import ClosedFormStep
 
 __all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -36,7 +38,14 @@ class DistillationNet(NeuralNet):
     and ready for ``warm_start``; one before any epoch completed aborts the fit.
     Early stopping raises its own subclass (``StoppedEarly``), so it is never
     taken for Ctrl-C, even when Ctrl-C arrives in a callback at an epoch's end.
+
+    Where the student and criterion are the built-in ones, a training step
+    computes its gradients in closed form instead of through autograd (see
+    :mod:`skdistill._closed_form`); callbacks see the same ``.grad`` either way.
     """
+
+    _closed_form = None
+    """The closed-form step of the current fit (None: autograd); set by ``fit_loop``."""
 
     def initialize(self):
         """skorch's initialize; the module and criterion instances pickle device-aware too.
@@ -60,6 +69,14 @@ class DistillationNet(NeuralNet):
         ]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, with closed-form steps where they apply (see ``train_step_single``)."""
+        self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_)
+        try:
+            return self._guarded_fit_loop(X, y, epochs, **fit_params)
+        finally:
+            del self._closed_form
+
+    def _guarded_fit_loop(self, X, y, epochs, **fit_params):
         """skorch's loop, falling back to the last completed epoch on an interrupt."""
         completed = len(self.history)
         try:
@@ -79,6 +96,26 @@ class DistillationNet(NeuralNet):
                 UserWarning,
             )
             raise  # skorch's partial_fit ends training and keeps the model
+
+    def train_step_single(self, batch, **fit_params):
+        """One batch's loss and gradients: in closed form where it applies, else autograd."""
+        Xi, yi = unpack_data(batch)
+        step = self._closed_form
+        if step is None or fit_params or not isinstance(Xi, Mapping):
+            return super().train_step_single(batch, **fit_params)
+        X = to_tensor(Xi["X"], device=self.device)
+        if X.layout != torch.strided:
+            return super().train_step_single(batch, **fit_params)
+        if not self.module_.training:  # skorch sets it every batch; the walk costs a step's worth
+            self._set_training(True)
+        weights = Xi.get("sample_weight")
+        loss, y_pred = step(
+            X,
+            to_tensor(Xi["teacher_logits"], device=self.device),
+            to_tensor(yi, device=self.device),
+            None if weights is None else to_tensor(weights, device=self.device),
+        )
+        return {"loss": loss, "y_pred": y_pred}
 
     def infer(self, x, **fit_params):
         """Run the module on the feature rows of a batch (a dict or a plain tensor)."""

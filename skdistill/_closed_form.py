@@ -1,0 +1,237 @@
+"""Training steps without autograd for the built-in student and losses.
+
+On thousands of rows a training step of a small network is all per-operation
+overhead: autograd records a graph of a dozen nodes for a two-layer MLP and its
+loss, and walks it back. For the built-in pieces the gradient has a closed
+form, so a step here computes the forward pass, the loss and every gradient
+directly (about half the operations, none of them recorded), and leaves the
+update to the net's optimizer. The result is the same step to float rounding
+(tested against autograd).
+
+It applies when all of these hold, and the net falls back to autograd otherwise:
+
+* the student is an :class:`~skdistill.MLPStudent` (the class itself, not a
+  subclass) whose layers are ``Linear`` and ``ReLU`` only (no dropout), every
+  parameter trainable and no hooks registered;
+* the batch is dense;
+* the criterion is a :class:`~skdistill.DistillationLoss` with the ``"hinton"``
+  soft loss, or a :class:`~skdistill.RegressionDistillationLoss`.
+"""
+
+import torch
+from torch import nn
+
+from ._losses import DistillationLoss, RegressionDistillationLoss, hinton_kd_loss
+from ._student import MLPStudent
+
+__all__ = ["ClosedFormStep", "distillation_loss_and_gradient", "regression_loss_and_gradient"]
+
+
+class ClosedFormStep:
+    """Forward, loss and gradients of one batch for a plain ReLU MLP, without autograd.
+
+    Build it with :meth:`for_net`, which returns None where the closed form
+    does not apply.
+
+    Parameters
+    ----------
+    linears : list of nn.Linear
+        The MLP's layers in order; a ReLU follows each but the last.
+    loss_and_gradient : callable
+        ``(outputs, teacher_outputs, target, sample_weight) -> (loss, d loss / d outputs)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill import DistillationLoss, MLPStudent
+    >>> student = MLPStudent(n_features=3, n_outputs=2, hidden_layer_sizes=(4,))
+    >>> step = ClosedFormStep.for_net(student, DistillationLoss(T=2.0, alpha=0.5))
+    >>> loss, logits = step(torch.ones(5, 3), torch.zeros(5, 2), torch.tensor([0, 1, 1, 0, -1]))
+    >>> logits.shape, student.layers[0].weight.grad.shape
+    (torch.Size([5, 2]), torch.Size([4, 3]))
+    """
+
+    def __init__(self, linears, loss_and_gradient):
+        self.linears = linears
+        self.loss_and_gradient = loss_and_gradient
+
+    @classmethod
+    def for_net(cls, module, criterion):
+        """The closed-form step for ``module`` trained on ``criterion``, or None."""
+        loss_and_gradient = _closed_form_loss(criterion)
+        linears = _plain_relu_mlp(module)
+        if loss_and_gradient is None or linears is None:
+            return None
+        return cls(linears, loss_and_gradient)
+
+    def __call__(self, X, teacher_outputs, target, sample_weight=None):
+        """Set every parameter's ``.grad`` for this batch; return ``(loss, outputs)``."""
+        with torch.no_grad():
+            inputs = [X]
+            for linear in self.linears[:-1]:
+                inputs.append(torch.addmm(linear.bias, inputs[-1], linear.weight.t()).relu_())
+            last = self.linears[-1]
+            outputs = torch.addmm(last.bias, inputs[-1], last.weight.t())
+            loss, grad = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
+            for depth in range(len(self.linears) - 1, -1, -1):
+                linear, below = self.linears[depth], inputs[depth]
+                _accumulate(linear.weight, grad.t().mm(below))
+                _accumulate(linear.bias, grad.sum(dim=0))
+                if depth:
+                    grad = grad.mm(linear.weight).mul_(below > 0)
+        return loss, outputs
+
+
+def _accumulate(parameter, grad):
+    """Add ``grad`` to ``parameter.grad`` as ``backward`` does (None means zero)."""
+    if parameter.grad is None:
+        parameter.grad = grad
+    else:
+        parameter.grad.add_(grad)
+
+
+def _plain_relu_mlp(module):
+    """The ``Linear`` layers of a plain ReLU :class:`MLPStudent`, or None."""
+    if type(module) is not MLPStudent or not all(p.requires_grad for p in module.parameters()):
+        return None
+    for sub in module.modules():
+        if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks:
+            return None
+    layers = list(module.layers)
+    linears = layers[::2]
+    if not all(type(layer) is nn.Linear for layer in linears):
+        return None
+    if not all(type(layer) is nn.ReLU for layer in layers[1::2]) or len(layers) % 2 == 0:
+        return None
+    return linears
+
+
+def _closed_form_loss(criterion):
+    """``loss_and_gradient`` for a built-in criterion with a closed-form gradient, or None."""
+    if type(criterion) is DistillationLoss and criterion.soft_loss is hinton_kd_loss:
+        T, alpha = float(criterion.T), float(criterion.alpha)
+
+        def loss_and_gradient(logits, teacher_logits, target, sample_weight):
+            return distillation_loss_and_gradient(
+                logits, teacher_logits, target, T=T, alpha=alpha, sample_weight=sample_weight
+            )
+
+        return loss_and_gradient
+    if type(criterion) is RegressionDistillationLoss:
+        alpha = float(criterion.alpha)
+
+        def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+            return regression_loss_and_gradient(
+                outputs, teacher_outputs, target, alpha=alpha, sample_weight=sample_weight
+            )
+
+        return loss_and_gradient
+    return None
+
+
+def _row_shares(sample_weight, mask, like):
+    """Each row's share of a (weighted, masked) mean, ``w_i / sum(w)``; None: ``1 / n`` each.
+
+    Without weights the denominator is floored at 1 (a batch without labelled
+    rows adds 0), with weights at 1e-12, as :func:`~skdistill.hard_label_loss` does.
+    """
+    if sample_weight is None and mask is None:
+        return None
+    if sample_weight is None:
+        rows, floor = mask.to(like.dtype), 1.0
+    else:
+        rows, floor = sample_weight.to(like.dtype), 1e-12
+        if mask is not None:
+            rows = rows * mask
+    return rows / rows.sum().clamp(min=floor)
+
+
+def distillation_loss_and_gradient(logits, teacher_logits, target, *, T, alpha,
+                                   sample_weight=None):
+    """:class:`~skdistill.DistillationLoss` with the ``"hinton"`` soft loss, and its gradient.
+
+    ``alpha * T**2 * KL(softmax(teacher / T) || softmax(logits / T))`` plus
+    ``(1 - alpha) * CE(target, logits)`` over the labelled rows (``target >= 0``),
+    each a (weighted) mean over rows as in :func:`~skdistill.hinton_kd_loss` and
+    :func:`~skdistill.hard_label_loss`. The gradient with respect to the logits
+    is ``alpha * T * (softmax(logits / T) - softmax(teacher / T))`` plus
+    ``(1 - alpha) * (softmax(logits) - onehot(target))``, row-scaled alike.
+
+    Returns
+    -------
+    loss : scalar tensor
+    grad : tensor shaped like ``logits``
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.zeros(1, 2)
+    >>> loss, grad = distillation_loss_and_gradient(z, z, torch.tensor([1]), T=1.0, alpha=0.0)
+    >>> round(loss.item(), 6), grad.tolist()  # ln 2; softmax - onehot
+    (0.693147, [[0.5, -0.5]])
+    """
+    log_p = logits.log_softmax(dim=-1)
+    p = log_p.exp()
+    soft = hard = grad = None
+    if alpha > 0:
+        log_p_T = log_p if T == 1 else (logits / T).log_softmax(dim=-1)
+        log_q = (teacher_logits if T == 1 else teacher_logits / T).log_softmax(dim=-1)
+        q = log_q.exp()
+        kl = q * (log_q - log_p_T)
+        share = _row_shares(sample_weight, None, logits)
+        grad = (p if T == 1 else log_p_T.exp()) - q
+        if share is None:
+            soft = kl.sum() * (alpha * T * T / len(logits))
+            grad.mul_(alpha * T / len(logits))
+        else:
+            soft = kl.sum(dim=-1).dot(share) * (alpha * T * T)
+            grad.mul_(share.unsqueeze(1) * (alpha * T))
+    if alpha < 1:
+        index = target.clamp(min=0).unsqueeze(1)
+        share = _row_shares(sample_weight, target >= 0, logits)
+        hard = log_p.gather(1, index).squeeze(1).dot(share) * (alpha - 1)
+        p_minus_onehot = p.scatter_add_(1, index, share.new_full(index.shape, -1.0))
+        hard_grad = p_minus_onehot.mul_(share.unsqueeze(1) * (1 - alpha))
+        grad = hard_grad if grad is None else grad.add_(hard_grad)
+    loss = hard if soft is None else soft if hard is None else soft + hard
+    return loss, grad
+
+
+def regression_loss_and_gradient(outputs, teacher_outputs, target, *, alpha, sample_weight=None):
+    """:class:`~skdistill.RegressionDistillationLoss` and its gradient.
+
+    ``alpha * MSE(outputs, teacher)`` plus ``(1 - alpha) * MSE(outputs, target)``
+    over the rows whose target is not NaN, each a (weighted) mean over rows.
+
+    Returns
+    -------
+    loss : scalar tensor
+    grad : tensor shaped like ``outputs``
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = torch.tensor([[1.0], [1.0]])
+    >>> loss, grad = regression_loss_and_gradient(
+    ...     out, torch.tensor([[3.0], [1.0]]), torch.tensor([0.0, float("nan")]), alpha=0.25)
+    >>> loss.item()  # 0.25 * mean([4, 0]) + 0.75 * 1 (the NaN row has no label)
+    1.25
+    >>> grad[:, 0].tolist()  # 0.25 * 2 * [-2, 0] / 2 + 0.75 * 2 * [1, 0]
+    [1.0, 0.0]
+    """
+    column = outputs.reshape(len(target), -1)[:, 0]
+    loss = column.new_zeros(())
+    grad = torch.zeros_like(column)
+    if alpha > 0:
+        error = column - teacher_outputs.reshape(-1)
+        share = _row_shares(sample_weight, None, column)
+        if share is None:
+            share = column.new_full(column.shape, 1.0 / len(column))
+        loss = loss + alpha * (error * error).dot(share)
+        grad.add_(error * share, alpha=2 * alpha)
+    if alpha < 1:
+        error = column - torch.nan_to_num(target)
+        share = _row_shares(sample_weight, ~torch.isnan(target), column)
+        loss = loss + (1 - alpha) * (error * error).dot(share)
+        grad.add_(error * share, alpha=2 * (1 - alpha))
+    return loss, grad.reshape(outputs.shape)
