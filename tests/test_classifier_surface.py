@@ -76,3 +76,27 @@ def test_verbose_log_in_a_file_or_pipe_has_no_colour_codes(iris):
         make_fast(LogisticRegression(), max_epochs=3, verbose=1).fit(X, y)
     text = out.getvalue()
     assert "valid_loss" in text and "\x1b[" not in text
+
+
+@pytest.mark.parametrize(
+    "n_rows, batch_size, expected",
+    [(150, "auto", 32), (1000, "auto", 56), (6000, "auto", 256), (150, 10, 10)],
+)
+def test_auto_batch_size_is_a_sixteenth_of_the_training_rows_within_32_and_256(
+    n_rows, batch_size, expected
+):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_rows, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    # validation_fraction=0.1 holds out a tenth: 900 of 1000 rows train, 900 // 16 = 56
+    model = make_fast(batch_size=batch_size, max_epochs=1).fit(X, y)
+    assert model.student_.batch_size == expected
+    assert model.get_params()["batch_size"] == batch_size
+    regressor = DistilledRegressor(Ridge(), batch_size=batch_size, max_epochs=1).fit(X, X[:, 1])
+    assert regressor.student_.batch_size == expected
+
+
+def test_batch_size_must_be_a_positive_int_or_auto(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"'batch_size' parameter .* among {'auto'}. Got 'big'"):
+        make_fast(batch_size="big").fit(X, y)

@@ -101,8 +101,9 @@ def test_progress_bar_can_be_switched_on(iris):
     err = io.StringIO()
     with redirect_stderr(err):
         make_fast(callbacks=[ProgressBar()], max_epochs=2, n_iter_no_change=None).fit(X, y)
-    # the bar knows each epoch's length from the batch loader: 3 training + 1 validation batch
-    assert err.getvalue().count("| 0/4 [") == 2
+    # the bar knows each epoch's length from the batch loader: 135 training rows in batches of
+    # 32 (batch_size="auto" on a small set) and 15 validation rows: 5 + 1 batches
+    assert err.getvalue().count("| 0/6 [") == 2
 
 
 def test_report_and_plot_take_any_pipeline_and_note_what_onnx_cannot_convert(tmp_path):

@@ -1,0 +1,111 @@
+"""Default fit on small data: time and accuracy against MLPClassifier(early_stopping=True).
+
+The judge of the training defaults (``batch_size="auto"``, ``lr=3e-3``; until 0.x they were
+64 and 1e-3). Two parts, every contender on one thread (torch and BLAS), fits interleaved:
+
+1. The workload of the speed issue: 5,000 training rows x 20 features, 4 classes
+   (``make_classification``), the teacher's outputs precomputed (out-of-fold probabilities of a
+   gradient-boosting teacher, so its fit is excluded), 1,250 test rows, --seeds seeds. Fit
+   seconds (median) and test accuracy (mean) of the distilled student with default settings,
+   with the old training defaults, and of ``MLPClassifier(early_stopping=True)``.
+2. The public sets of ``tabular_quality.py`` (needs the ``bench`` extra), a frozen
+   ``HistGradientBoostingClassifier`` teacher, standardised features: the same three
+   contenders' test accuracy and fit seconds, so that a faster default is seen not to cost
+   accuracy anywhere.
+
+Run:  python benchmarks/defaults.py            (about 15 minutes on 2 cores)
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import make_classification
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import cross_val_predict, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from skdistill import DistilledClassifier
+
+OLD_DEFAULTS = dict(batch_size=64, lr=1e-3)
+
+
+def contenders(teacher, seed):
+    """name -> (unfitted model, extra fit arguments builder)."""
+    return {
+        "distilled, defaults": DistilledClassifier(teacher, random_state=seed),
+        "distilled, old defaults": DistilledClassifier(teacher, random_state=seed, **OLD_DEFAULTS),
+        "MLPClassifier(early_stopping)": MLPClassifier(early_stopping=True, random_state=seed),
+    }
+
+
+def timed_fits(models, X_train, y_train, X_test, y_test, fit_params):
+    """name -> (seconds, test accuracy); ``fit_params`` go to the distillers only."""
+    scores = {}
+    for name, model in models.items():
+        extra = fit_params if isinstance(model, DistilledClassifier) else {}
+        start = time.perf_counter()
+        model.fit(X_train, y_train, **extra)
+        scores[name] = (time.perf_counter() - start, float(model.score(X_test, y_test)))
+    return scores
+
+
+def issue_workload(seed):
+    X, y = make_classification(6250, 20, n_informative=10, n_classes=4, random_state=seed)
+    X = X.astype(np.float32)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=1250, random_state=seed)
+    proba = cross_val_predict(HistGradientBoostingClassifier(random_state=seed), X_train, y_train,
+                              cv=5, method="predict_proba")
+    return timed_fits(contenders("precomputed", seed), X_train, y_train, X_test, y_test,
+                      {"teacher_proba": proba})
+
+
+def public_set(load, seed):
+    X, y = load()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=seed, stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = (scaler.transform(a).astype(np.float32) for a in (X_train, X_test))
+    teacher = HistGradientBoostingClassifier(random_state=seed).fit(X_train, y_train)
+    return timed_fits(contenders(FrozenEstimator(teacher), seed), X_train, y_train, X_test,
+                      y_test, {})
+
+
+def summarise(title, runs):
+    names = list(runs[0])
+    seconds = {n: statistics.median(r[n][0] for r in runs) for n in names}
+    accuracy = {n: statistics.mean(r[n][1] for r in runs) for n in names}
+    mlp = seconds["MLPClassifier(early_stopping)"]
+    print(f"{title}: " + ";  ".join(
+        f"{n} {seconds[n]:.2f} s ({seconds[n] / mlp:.1f}x) acc {accuracy[n]:.4f}" for n in names),
+        flush=True)
+    return seconds, accuracy
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--no-public", action="store_true", help="part 1 only")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    print(f"torch {torch.__version__}, 1 thread; fit seconds (median; ratio to MLPClassifier) "
+          f"and test accuracy (mean) over {args.seeds} seeds")
+    with threadpool_limits(1):
+        summarise("5,000 x 20, 4 classes", [issue_workload(s) for s in range(args.seeds)])
+        if args.no_public:
+            return
+        from tabular_quality import DATASETS
+
+        for name, load in DATASETS.items():
+            summarise(name, [public_set(load, s) for s in range(args.seeds)])
+
+
+if __name__ == "__main__":
+    main()
