@@ -6,6 +6,7 @@ the teacher's softened outputs mixed with the true labels.
 """
 
 from ._classifier import DistilledClassifier
+from ._cv import DistilledClassifierCV
 from ._export import export_onnx
 from ._losses import (
     SOFT_LOSSES,
@@ -30,6 +31,7 @@ __all__ = [
     "SOFT_LOSSES",
     "DistillationLoss",
     "DistilledClassifier",
+    "DistilledClassifierCV",
     "DistilledRegressor",
     "DistillationReport",
     "MLPStudent",

@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -69,7 +70,7 @@ from ._tasks import fit_and_score
 from ._teacher import PRECOMPUTED, as_teacher
 from ._transfer import TransferSampler
 
-__all__ = ["BaseDistiller"]
+__all__ = ["BaseDistiller", "StudentTrainingSet"]
 
 AUTO_BATCH_ROWS = (32, 256)
 """Smallest and largest batch of ``batch_size="auto"``."""
@@ -80,6 +81,24 @@ PREDICT_CHUNK_ROWS = 65536
 _STUDENT_TRAINING = threading.RLock()
 """Held while a student trains: torch's global random generator is shared by threads."""
 
+
+
+class StudentTrainingSet(NamedTuple):
+    """The labelled rows a student trains on, as ``BaseDistiller._student_training_set`` gives them.
+
+    ``rows`` is ``(X_student, teacher_outputs, target, weights)``; ``train_idx``
+    and ``valid_idx`` (None without validation) index them; ``seed`` seeds the
+    student's initialisation and batch order; ``teacher`` is the fitted teacher
+    adapter and ``X_teacher`` the rows it reads (for a transfer set).
+    """
+
+    teacher: object
+    X_teacher: object
+    rows: tuple
+    train_idx: np.ndarray
+    valid_idx: object
+    seed: int
+    n_outputs: int
 
 
 class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
@@ -129,41 +148,55 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
                 return self._fit_dask(teacher, X, y, precomputed, sample_weight)
         with self._atomic_fit():
             started = time.perf_counter()
-            X_teacher, X_student, y = self._validate_fit_data(X, y)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
-                )
-            target, labelled = self._encode_targets(y, sample_weight)
-            weights, student_weights = self._row_weights(sample_weight, target, labelled)
-            if precomputed is not None:
-                self.teacher_ = None
-                outputs = self._precomputed_outputs(precomputed, len(y))
-            else:
-                teacher, outputs = self._fit_teacher_outputs(
-                    teacher, X_teacher, y, labelled, weights
-                )
-            self._warn_if_teacher_at_chance(outputs, target, labelled)
-            kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
-            if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
-                X_teacher, X_student = _safe_indexing(X_teacher, kept), X_student[kept]
-                target, labelled = target[kept], labelled[kept]
-                outputs, student_weights = outputs[kept], student_weights[kept]
-            seed = self._seed()
-            train_idx, valid_idx = self._split_rows(labelled, target, seed)
+            training = self._student_training_set(teacher, X, y, precomputed, sample_weight)
             labelled_at = time.perf_counter()
             rows, chunks = self._add_transfer_set(
-                teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx, seed
+                training.teacher, training.X_teacher, training.rows, training.train_idx,
+                training.seed,
             )
-            train_idx = np.concatenate([train_idx, np.arange(len(target), len(rows[2]))])
+            n_rows = len(training.rows[2])
+            train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
             self.__dict__.pop("pruning_", None)
             transferred_at = time.perf_counter()
             self.student_ = self._train_student(
-                rows, train_idx, valid_idx, seed, outputs.shape[1], chunks=chunks
+                rows, train_idx, training.valid_idx, training.seed, training.n_outputs,
+                chunks=chunks,
             )
             self.n_iter_ = len(self.student_.history)
             self._record_fit_times(started, labelled_at, transferred_at, chunks)
         return self
+
+    def _student_training_set(self, teacher, X, y, precomputed, sample_weight):
+        """Check the data, fit the teacher and return the student's labelled rows.
+
+        Sets the fitted attributes that describe the data and the teacher
+        (``classes_``, ``n_features_in_``, ``teacher_``, ...); the student is
+        not trained. Returns a :class:`StudentTrainingSet`.
+        """
+        X_teacher, X_student, y = self._validate_fit_data(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
+            )
+        target, labelled = self._encode_targets(y, sample_weight)
+        weights, student_weights = self._row_weights(sample_weight, target, labelled)
+        if precomputed is not None:
+            self.teacher_ = None
+            outputs = self._precomputed_outputs(precomputed, len(y))
+        else:
+            teacher, outputs = self._fit_teacher_outputs(teacher, X_teacher, y, labelled, weights)
+        self._warn_if_teacher_at_chance(outputs, target, labelled)
+        kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
+        if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
+            X_teacher, X_student = _safe_indexing(X_teacher, kept), X_student[kept]
+            target, labelled = target[kept], labelled[kept]
+            outputs, student_weights = outputs[kept], student_weights[kept]
+        seed = self._seed()
+        train_idx, valid_idx = self._split_rows(labelled, target, seed)
+        return StudentTrainingSet(
+            teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx,
+            valid_idx, seed, outputs.shape[1],
+        )
 
     def _record_fit_times(self, started, labelled_at, transferred_at, chunks):
         """Set ``fit_times_``: seconds spent on the teacher, the transfer set and the student.

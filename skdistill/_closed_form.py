@@ -24,19 +24,27 @@ from torch import nn
 from ._losses import DistillationLoss, RegressionDistillationLoss, hinton_kd_loss
 from ._student import MLPStudent
 
-__all__ = ["ClosedFormStep", "distillation_loss_and_gradient", "regression_loss_and_gradient"]
+__all__ = [
+    "ClosedFormStep",
+    "distillation_loss_and_gradient",
+    "plain_relu_linears",
+    "regression_loss_and_gradient",
+]
 
 
 class ClosedFormStep:
     """Forward, loss and gradients of one batch for a plain ReLU MLP, without autograd.
 
     Build it with :meth:`for_net`, which returns None where the closed form
-    does not apply.
+    does not apply. The layers' weights may also carry a leading candidate
+    axis (``(n_candidates, out, in)``, biases ``(n_candidates, out)``): then
+    one call steps that many MLPs of one shape on the same batch, each with
+    its own loss settings (see :mod:`skdistill._candidates`).
 
     Parameters
     ----------
-    linears : list of nn.Linear
-        The MLP's layers in order; a ReLU follows each but the last.
+    layers : list of (weight, bias) tensors
+        The MLP's affine layers in order; a ReLU follows each but the last.
     loss_and_gradient : callable
         ``(outputs, teacher_outputs, target, sample_weight) -> (loss, d loss / d outputs)``.
 
@@ -51,35 +59,55 @@ class ClosedFormStep:
     (torch.Size([5, 2]), torch.Size([4, 3]))
     """
 
-    def __init__(self, linears, loss_and_gradient):
-        self.linears = linears
+    def __init__(self, layers, loss_and_gradient):
+        self.layers = layers
         self.loss_and_gradient = loss_and_gradient
 
     @classmethod
     def for_net(cls, module, criterion):
         """The closed-form step for ``module`` trained on ``criterion``, or None."""
         loss_and_gradient = _closed_form_loss(criterion)
-        linears = _plain_relu_mlp(module)
+        linears = plain_relu_linears(module)
         if loss_and_gradient is None or linears is None:
             return None
-        return cls(linears, loss_and_gradient)
+        return cls([(linear.weight, linear.bias) for linear in linears], loss_and_gradient)
+
+    def activations(self, X):
+        """Every layer's input (``X`` first) and the outputs, without recording gradients."""
+        with torch.no_grad():
+            inputs = [X]
+            for weight, bias in self.layers[:-1]:
+                inputs.append(_affine(inputs[-1], weight, bias).relu_())
+            return inputs, _affine(inputs[-1], *self.layers[-1])
+
+    def loss(self, X, teacher_outputs, target, sample_weight=None):
+        """The loss of a batch and the outputs, without gradients (validation)."""
+        outputs = self.activations(X)[1]
+        with torch.no_grad():
+            loss, _ = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
+        return loss, outputs
 
     def __call__(self, X, teacher_outputs, target, sample_weight=None):
         """Set every parameter's ``.grad`` for this batch; return ``(loss, outputs)``."""
+        inputs, outputs = self.activations(X)
         with torch.no_grad():
-            inputs = [X]
-            for linear in self.linears[:-1]:
-                inputs.append(torch.addmm(linear.bias, inputs[-1], linear.weight.t()).relu_())
-            last = self.linears[-1]
-            outputs = torch.addmm(last.bias, inputs[-1], last.weight.t())
             loss, grad = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
-            for depth in range(len(self.linears) - 1, -1, -1):
-                linear, below = self.linears[depth], inputs[depth]
-                _accumulate(linear.weight, grad.t().mm(below))
-                _accumulate(linear.bias, grad.sum(dim=0))
+            for depth in range(len(self.layers) - 1, -1, -1):
+                (weight, bias), below = self.layers[depth], inputs[depth]
+                _accumulate(weight, grad.transpose(-1, -2).matmul(below))
+                _accumulate(bias, grad.sum(dim=-2))
                 if depth:
-                    grad = grad.mm(linear.weight).mul_(below > 0)
+                    grad = grad.matmul(weight).mul_(below > 0)
         return loss, outputs
+
+
+def _affine(x, weight, bias):
+    """``x @ weight.T + bias``; with stacked weights, one product per candidate."""
+    if weight.dim() == 2:
+        return torch.addmm(bias, x, weight.t())
+    if x.dim() == 2:
+        x = x.expand(weight.shape[0], *x.shape)
+    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
 
 def _accumulate(parameter, grad):
@@ -90,7 +118,7 @@ def _accumulate(parameter, grad):
         parameter.grad.add_(grad)
 
 
-def _plain_relu_mlp(module):
+def plain_relu_linears(module):
     """The ``Linear`` layers of a plain ReLU :class:`MLPStudent`, or None."""
     if type(module) is not MLPStudent or not all(p.requires_grad for p in module.parameters()):
         return None
@@ -157,9 +185,13 @@ def distillation_loss_and_gradient(logits, teacher_logits, target, *, T, alpha,
     is ``alpha * T * (softmax(logits / T) - softmax(teacher / T))`` plus
     ``(1 - alpha) * (softmax(logits) - onehot(target))``, row-scaled alike.
 
+    ``logits`` may carry a leading candidate axis, ``(n_candidates, n, k)``,
+    with ``T`` and ``alpha`` tensors of shape ``(n_candidates, 1, 1)``: each
+    candidate's loss under its own settings, on the same rows.
+
     Returns
     -------
-    loss : scalar tensor
+    loss : scalar tensor, or one per candidate
     grad : tensor shaped like ``logits``
 
     Examples
@@ -170,31 +202,40 @@ def distillation_loss_and_gradient(logits, teacher_logits, target, *, T, alpha,
     >>> round(loss.item(), 6), grad.tolist()  # ln 2; softmax - onehot
     (0.693147, [[0.5, -0.5]])
     """
+    n_rows = logits.shape[-2]
     log_p = logits.log_softmax(dim=-1)
     p = log_p.exp()
     soft = hard = grad = None
-    if alpha > 0:
-        log_p_T = log_p if T == 1 else (logits / T).log_softmax(dim=-1)
-        log_q = (teacher_logits if T == 1 else teacher_logits / T).log_softmax(dim=-1)
+    if _some(alpha > 0):
+        plain = not torch.is_tensor(T) and T == 1
+        log_p_T = log_p if plain else (logits / T).log_softmax(dim=-1)
+        log_q = (teacher_logits if plain else teacher_logits / T).log_softmax(dim=-1)
         q = log_q.exp()
         kl = q * (log_q - log_p_T)
         share = _row_shares(sample_weight, None, logits)
-        grad = (p if T == 1 else log_p_T.exp()) - q
+        grad = (p if plain else log_p_T.exp()) - q
         if share is None:
-            soft = kl.sum() * (alpha * T * T / len(logits))
-            grad.mul_(alpha * T / len(logits))
+            soft = kl.sum(dim=(-2, -1), keepdim=True) * (alpha * T * T / n_rows)
+            grad.mul_(alpha * T / n_rows)
         else:
-            soft = kl.sum(dim=-1).dot(share) * (alpha * T * T)
-            grad.mul_(share.unsqueeze(1) * (alpha * T))
-    if alpha < 1:
-        index = target.clamp(min=0).unsqueeze(1)
-        share = _row_shares(sample_weight, target >= 0, logits)
-        hard = log_p.gather(1, index).squeeze(1).dot(share) * (alpha - 1)
-        p_minus_onehot = p.scatter_add_(1, index, share.new_full(index.shape, -1.0))
-        hard_grad = p_minus_onehot.mul_(share.unsqueeze(1) * (1 - alpha))
+            share = share.unsqueeze(-1)
+            soft = (kl.sum(dim=-1, keepdim=True) * share).sum(dim=-2, keepdim=True)
+            soft = soft * (alpha * T * T)
+            grad.mul_(share * (alpha * T))
+    if _some(alpha < 1):
+        index = target.clamp(min=0).unsqueeze(-1).expand(*logits.shape[:-1], 1)
+        share = _row_shares(sample_weight, target >= 0, logits).unsqueeze(-1)
+        hard = (log_p.gather(-1, index) * share).sum(dim=-2, keepdim=True) * (alpha - 1)
+        p_minus_onehot = p.scatter_add_(-1, index, share.new_full(index.shape, -1.0))
+        hard_grad = p_minus_onehot.mul_(share * (1 - alpha))
         grad = hard_grad if grad is None else grad.add_(hard_grad)
     loss = hard if soft is None else soft if hard is None else soft + hard
-    return loss, grad
+    return loss.reshape(logits.shape[:-2]), grad
+
+
+def _some(condition):
+    """``condition`` for a float, whether it holds for any candidate for a tensor."""
+    return bool(condition.any()) if torch.is_tensor(condition) else condition
 
 
 def regression_loss_and_gradient(outputs, teacher_outputs, target, *, alpha, sample_weight=None):
