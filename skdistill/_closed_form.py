@@ -88,14 +88,18 @@ class ClosedFormStep:
         return loss, outputs
 
     def __call__(self, X, teacher_outputs, target, sample_weight=None):
-        """Set every parameter's ``.grad`` for this batch; return ``(loss, outputs)``."""
+        """Set every parameter's ``.grad`` to this batch's gradient; return ``(loss, outputs)``.
+
+        The gradients replace any earlier ones, as ``zero_grad`` followed by
+        ``backward`` would leave them.
+        """
         inputs, outputs = self.activations(X)
         with torch.no_grad():
             loss, grad = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
             for depth in range(len(self.layers) - 1, -1, -1):
                 (weight, bias), below = self.layers[depth], inputs[depth]
-                _accumulate(weight, grad.transpose(-1, -2).matmul(below))
-                _accumulate(bias, grad.sum(dim=-2))
+                weight.grad = grad.transpose(-1, -2).matmul(below)
+                bias.grad = grad.sum(dim=-2)
                 if depth:
                     grad = grad.matmul(weight).mul_(below > 0)
         return loss, outputs
@@ -108,14 +112,6 @@ def _affine(x, weight, bias):
     if x.dim() == 2:
         x = x.expand(weight.shape[0], *x.shape)
     return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
-
-
-def _accumulate(parameter, grad):
-    """Add ``grad`` to ``parameter.grad`` as ``backward`` does (None means zero)."""
-    if parameter.grad is None:
-        parameter.grad = grad
-    else:
-        parameter.grad.add_(grad)
 
 
 def plain_relu_linears(module):

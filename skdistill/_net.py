@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import TeeGenerator, to_tensor
 
 from ._callbacks import PlainPrintLog, StoppedEarly
 from ._closed_form import ClosedFormStep
@@ -42,10 +43,28 @@ class DistillationNet(NeuralNet):
     Where the student and criterion are the built-in ones, a training step
     computes its gradients in closed form instead of through autograd (see
     :mod:`skdistill._closed_form`); callbacks see the same ``.grad`` either way.
+    (``LBFGS``, which needs a loss closure, always steps through autograd.)
     """
 
     _closed_form = None
     """The closed-form step of the current fit (None: autograd); set by ``fit_loop``."""
+
+    _batch_listeners = None
+    """Per-batch hook name -> the callbacks that implement it, during a fit; see ``notify``."""
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's notify; during a fit, per-batch hooks skip callbacks that do not define them.
+
+        Three hooks run on every batch, each through every callback; most
+        callbacks inherit them as skorch's no-ops, and a small student's step
+        is short enough for those calls to show.
+        """
+        listeners = self._batch_listeners
+        if listeners is None or method_name not in listeners:
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in listeners[method_name]:
+            getattr(callback, method_name)(self, **cb_kwargs)
 
     def initialize(self):
         """skorch's initialize; the module and criterion instances pickle device-aware too.
@@ -69,12 +88,13 @@ class DistillationNet(NeuralNet):
         ]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        """skorch's loop, with closed-form steps where they apply (see ``train_step_single``)."""
+        """skorch's loop, with closed-form steps where they apply (see ``train_step``)."""
         self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_)
+        self._batch_listeners = _batch_listeners(self.callbacks_)
         try:
             return self._guarded_fit_loop(X, y, epochs, **fit_params)
         finally:
-            del self._closed_form
+            del self._closed_form, self._batch_listeners
 
     def _guarded_fit_loop(self, X, y, epochs, **fit_params):
         """skorch's loop, falling back to the last completed epoch on an interrupt."""
@@ -97,25 +117,46 @@ class DistillationNet(NeuralNet):
             )
             raise  # skorch's partial_fit ends training and keeps the model
 
-    def train_step_single(self, batch, **fit_params):
-        """One batch's loss and gradients: in closed form where it applies, else autograd."""
-        Xi, yi = unpack_data(batch)
-        step = self._closed_form
-        if step is None or fit_params or not isinstance(Xi, Mapping):
-            return super().train_step_single(batch, **fit_params)
-        X = to_tensor(Xi["X"], device=self.device)
-        if X.layout != torch.strided:
-            return super().train_step_single(batch, **fit_params)
+    def train_step(self, batch, **fit_params):
+        """One training step: closed-form gradients where they apply, else skorch's step.
+
+        A closed-form step sets every gradient itself and the optimizer needs
+        no closure, so the step is: gradients, ``on_grad_computed`` (callbacks
+        see and may change ``.grad``, as in skorch), ``optimizer.step()``.
+        """
+        arguments = self._closed_form_arguments(batch, fit_params)
+        if arguments is None:
+            return super().train_step(batch, **fit_params)
         if not self.module_.training:  # skorch sets it every batch; the walk costs a step's worth
             self._set_training(True)
+        loss, y_pred = self._closed_form(*arguments)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _closed_form_arguments(self, batch, fit_params):
+        """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""
+        needs_closure = isinstance(self.optimizer_, torch.optim.LBFGS)
+        if self._closed_form is None or fit_params or needs_closure:
+            return None
+        Xi, yi = unpack_data(batch)
+        if not isinstance(Xi, Mapping):
+            return None
+        X = to_tensor(Xi["X"], device=self.device)
+        if X.layout != torch.strided:
+            return None
         weights = Xi.get("sample_weight")
-        loss, y_pred = step(
+        return (
             X,
             to_tensor(Xi["teacher_logits"], device=self.device),
             to_tensor(yi, device=self.device),
             None if weights is None else to_tensor(weights, device=self.device),
         )
-        return {"loss": loss, "y_pred": y_pred}
 
     def infer(self, x, **fit_params):
         """Run the module on the feature rows of a batch (a dict or a plain tensor)."""
@@ -132,6 +173,22 @@ class DistillationNet(NeuralNet):
             weights = to_tensor(X["sample_weight"], device=self.device)
             return self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
         return self.criterion_(y_pred, teacher_logits, y_true)
+
+
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _batch_listeners(callbacks):
+    """For each per-batch hook, the callbacks whose hook is not skorch's inherited no-op."""
+    return {
+        hook: [
+            callback
+            for _, callback in callbacks
+            if hook in vars(callback)
+            or getattr(type(callback), hook) is not getattr(Callback, hook)
+        ]
+        for hook in BATCH_HOOKS
+    }
 
 
 def _check_student_output(module, out, expected, training):

@@ -181,3 +181,17 @@ def test_regressor_fit_with_closed_form_steps_equals_autograd_fit(monkeypatch):
         fast.student_.history[:, "train_loss"], slow.student_.history[:, "train_loss"], rtol=1e-5
     )
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), atol=1e-5)
+
+
+def test_per_batch_hooks_reach_callbacks_that_define_them_on_the_class_or_instance(iris):
+    X, y = iris
+    heard = []
+    on_instance = Callback()
+    on_instance.on_batch_begin = lambda net, training=False, **kwargs: heard.append(training)
+    model = DistilledClassifier(
+        "precomputed", max_epochs=2, batch_size=50, random_state=0,
+        callbacks=[("instance", on_instance), ("norms", _GradientNorms())],
+    ).fit(X, y, teacher_proba=np.eye(3)[y] * 0.8 + 0.2 / 3)
+    # 135 training rows in 3 batches and 15 validation rows in 1, per epoch
+    assert heard == [True, True, True, False] * 2
+    assert len(dict(model.student_.callbacks_)["norms"].norms) == 6

@@ -67,3 +67,39 @@ def test_gpu_model_exports_to_onnx(gpu_model, tmp_path):
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     proba = session.run(["probabilities"], {"X": X[:100].astype(np.float32)})[0]
     np.testing.assert_allclose(proba, clf.predict_proba(X[:100]), atol=1e-5)
+
+
+def test_closed_form_steps_on_the_gpu_equal_autograd_steps(monkeypatch):
+    from skdistill._closed_form import ClosedFormStep
+
+    X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=1)
+    logits = (2 * np.eye(3)[y] + np.random.RandomState(1).normal(size=(600, 3))).astype(np.float32)
+
+    def fit():
+        model = DistilledClassifier("precomputed", T=2.0, device="cuda", max_epochs=5,
+                                    random_state=0)
+        return model.fit(X, y, teacher_logits=logits)
+
+    fast = fit()
+    monkeypatch.setattr(ClosedFormStep, "for_net", classmethod(lambda cls, m, c: None))
+    slow = fit()
+    np.testing.assert_allclose(fast.student_.history[:, "train_loss"],
+                               slow.student_.history[:, "train_loss"], rtol=1e-4)
+    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-4)
+
+
+def test_side_by_side_search_on_the_gpu_chooses_as_grid_search():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    from skdistill import DistilledClassifierCV
+
+    X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=2)
+    estimator = DistilledClassifier(LogisticRegression(max_iter=500), device="cuda",
+                                    max_epochs=10, random_state=0)
+    grid = {"T": [1.0, 3.0], "alpha": [0.2, 0.9]}
+    ours = DistilledClassifierCV(estimator, grid).fit(X, y)
+    theirs = GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                               theirs.cv_results_["mean_test_score"], atol=0.01)
