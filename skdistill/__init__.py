@@ -25,7 +25,7 @@ from ._skl2onnx import register_onnx_converters
 from ._strip import strip_teacher
 from ._student import MLPStudent
 from ._tabular import PeriodicEmbedding, TabularStudent
-from ._transfer import Mixup, Munge, Spunge, TransferSampler
+from ._transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
 
 __all__ = [
     "SOFT_LOSSES",
@@ -34,6 +34,7 @@ __all__ = [
     "DistilledClassifierCV",
     "DistilledRegressor",
     "DistillationReport",
+    "Gibbs",
     "MLPStudent",
     "Mixup",
     "Munge",

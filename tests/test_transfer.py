@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from conftest import make_fast
-from skdistill import Mixup, Munge, Spunge
+from skdistill import Gibbs, Mixup, Munge, Spunge
 
 X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0], [10.0, 12.0]])
 
@@ -130,7 +130,9 @@ def test_mixup_lies_between_two_rows_and_keeps_frame_dtypes():
         assert (out["n"] == np.rint(out["n"])).all()
 
 
-@pytest.mark.parametrize("sampler", [Spunge(n_copies=2), Mixup(n_copies=2)], ids=repr)
+@pytest.mark.parametrize(
+    "sampler", [Spunge(n_copies=2), Mixup(n_copies=2), Gibbs(n_copies=2)], ids=repr
+)
 def test_every_sampler_trains_materialised_or_fresh(iris, sampler):
     X, y = iris
     for fresh in (False, True):
@@ -141,3 +143,35 @@ def test_every_sampler_trains_materialised_or_fresh(iris, sampler):
         assert model.student_.history[-1, "train_batch_count"] == 81
     with pytest.raises(ValueError, match="Spunge cannot sample sparse rows"):
         Spunge().generate(__import__("scipy.sparse").sparse.csr_matrix(X))
+
+
+def test_gibbs_draws_each_attribute_from_rows_alike_in_the_others():
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=300)
+    rows = np.column_stack([a, 2 * a + 0.05 * rng.normal(size=300), rng.normal(size=300)])
+    drawn = Gibbs(n_copies=4, n_rounds=2, p=1.0, n_neighbors=5, random_state=0).generate(rows)
+    assert drawn.shape == (1200, 3)
+    for j in range(3):  # every value is one a training row holds in that column
+        nearest = np.abs(drawn[:, j][:, None] - rows[:, j][None, :]).min(axis=1)
+        assert nearest.max() < 1e-5
+    # the dependence between columns 0 and 1 survives; the independent column stays independent
+    assert np.corrcoef(drawn[:, 0], drawn[:, 1])[0, 1] > 0.95
+    assert abs(np.corrcoef(drawn[:, 0], drawn[:, 2])[0, 1]) < 0.15
+    # and the rows are new: most differ from the row they started from
+    assert (np.abs(drawn - np.tile(rows, (4, 1))) > 1e-6).any(axis=1).mean() > 0.9
+    kept = Gibbs(n_copies=2, p=1e-12, random_state=0).generate(rows)
+    np.testing.assert_allclose(kept, np.tile(rows, (2, 1)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(
+        Gibbs(random_state=4).generate(rows), Gibbs().generate(rows, random_state=4)
+    )
+
+
+def test_gibbs_keeps_nominal_columns_and_dtypes_of_a_frame():
+    frame = pd.DataFrame({"x": np.arange(8.0), "n": np.arange(8) * 2,
+                          "c": pd.Categorical(list("abababab"))})
+    out = Gibbs(n_copies=3, p=1.0, n_neighbors=2, random_state=0).generate(frame)
+    assert list(out.dtypes) == list(frame.dtypes) and len(out) == 24
+    np.testing.assert_array_equal(out["c"], np.tile(frame["c"], 3))  # from the starting row
+    assert (out["n"] == np.rint(out["n"])).all()
+    with pytest.raises(ValueError, match="'n_neighbors' parameter of Gibbs"):
+        Gibbs(n_neighbors=0).generate(frame)
