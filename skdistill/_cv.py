@@ -215,13 +215,15 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             **model._routed_params("optimizer"),
         }
         scores = np.empty(len(candidates))
-        for hidden, members in _by_width(candidates, model).items():
+        for hidden, members in _by_width(candidates).items():
+            module_params = model._routed_params("module")
+            if hidden is not None:
+                module_params["hidden_layer_sizes"] = hidden
             with _STUDENT_TRAINING, torch.random.fork_rng(devices=_cuda(device)):
                 torch.manual_seed(training.seed)
                 student = build_student(
-                    model.student_module,
-                    {**model._routed_params("module"), "hidden_layer_sizes": hidden},
-                    model.n_student_features_, training.n_outputs, model._task,
+                    model.student_module, module_params, model.n_student_features_,
+                    training.n_outputs, model._task,
                 ).to(device)
                 students = [copy.deepcopy(student) for _ in members]
                 train_side_by_side(
@@ -253,12 +255,12 @@ def _cuda(device):
     return [device] if device.type == "cuda" else []
 
 
-def _by_width(candidates, model):
-    """Candidate indices grouped by their hidden layer sizes, in order of first appearance."""
-    default = model._routed_params("module").get("hidden_layer_sizes", (64,))
+def _by_width(candidates):
+    """Candidate indices grouped by their searched hidden layer sizes (None: not searched)."""
     groups = defaultdict(list)
     for index, params in enumerate(candidates):
-        groups[tuple(params.get("module__hidden_layer_sizes", default))].append(index)
+        hidden = params.get("module__hidden_layer_sizes")
+        groups[None if hidden is None else tuple(hidden)].append(index)
     return groups
 
 

@@ -103,3 +103,14 @@ def test_side_by_side_students_equal_students_trained_alone():
 def test_bad_search_settings_are_named(estimator, grid, error, match):
     with pytest.raises(error, match=match):
         DistilledClassifierCV(estimator, grid).fit(X, Y)
+
+
+def test_the_estimators_own_width_is_kept_when_the_grid_does_not_search_it():
+    ours, theirs = _both(_estimator(module__hidden_layer_sizes=(5,)), {"alpha": [0.0, 0.7]})
+    assert ours.side_by_side_
+    assert ours.best_estimator_.student_.module_.layers[0].out_features == 5
+    for split in range(3):
+        np.testing.assert_allclose(
+            ours.cv_results_[f"split{split}_test_score"],
+            theirs.cv_results_[f"split{split}_test_score"], atol=1 / 100 + 1e-12,
+        )
