@@ -14,13 +14,14 @@ with the others, but its best weights are fixed by then.
 import numpy as np
 import torch
 
+from ._callbacks import StopEarly
 from ._closed_form import ClosedFormStep, distillation_loss_and_gradient, plain_relu_linears
 from ._data import TensorBatchLoader
 
 __all__ = ["train_side_by_side"]
 
-EARLY_STOPPING_THRESHOLD = 1e-4
-"""skorch's ``EarlyStopping`` default: a relative improvement smaller than this is a miss."""
+EARLY_STOPPING_THRESHOLD = StopEarly().threshold
+"""The single fit's early stopping threshold: a relative improvement below it is a miss."""
 
 
 def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_size, optimizer,
@@ -84,8 +85,7 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
     for epoch in range(1, max_epochs + 1):
-        for features, target in batches:
-            update.zero_grad()
+        for features, target in batches:  # the step sets the gradients: no zero_grad needed
             step(features["X"], features["teacher_logits"], target, features.get("sample_weight"))
             update.step()
         if stopping.patience is not None:
