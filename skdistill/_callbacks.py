@@ -21,6 +21,9 @@ class AgreementScoring(Callback):
     absent when there is no validation split.
     """
 
+    reads_training_batches = False
+    """Its ``on_batch_end`` ignores training batches: a training epoch may skip it."""
+
     def on_epoch_begin(self, net, **kwargs):
         self._agree = self._correct = self._rows = 0
 

@@ -17,6 +17,7 @@ import torch
 from ._callbacks import StopEarly
 from ._closed_form import ClosedFormStep, distillation_loss_and_gradient, plain_relu_linears
 from ._data import TensorBatchLoader
+from ._numpy_step import numpy_distillation_loss_and_gradient
 
 __all__ = ["train_side_by_side"]
 
@@ -72,22 +73,19 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     ]
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
-    settings = [torch.tensor(v, dtype=torch.float32, device=device).view(-1, 1, 1)
-                for v in (T, alpha)]
-
-    def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
-        return distillation_loss_and_gradient(
-            outputs, teacher_outputs, target, T=settings[0], alpha=settings[1],
-            sample_weight=sample_weight,
-        )
-
-    step = ClosedFormStep(layers, loss_and_gradient)
+    step = _stacked_step(layers, T, alpha, device)
+    train_in_numpy = step.numpy_trainer(update)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
     for epoch in range(1, max_epochs + 1):
-        for features, target in batches:  # the step sets the gradients: no zero_grad needed
-            step(features["X"], features["teacher_logits"], target, features.get("sample_weight"))
-            update.step()
+        for features, target in batches:
+            batch = (features["X"], features["teacher_logits"], target,
+                     features.get("sample_weight"))
+            if train_in_numpy is not None:
+                train_in_numpy(*batch)
+            else:  # the step sets the gradients: no zero_grad needed
+                step(*batch)
+                update.step()
         if stopping.patience is not None:
             stopping.epoch_end(epoch, _validation_loss(step, valid, batch_size), weights)
             if not stopping.running.any():
@@ -100,6 +98,27 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
                 linear.weight.copy_(final[2 * depth][candidate])
                 linear.bias.copy_(final[2 * depth + 1][candidate])
     return stopping.epochs
+
+
+def _stacked_step(layers, T, alpha, device):
+    """The closed-form step of stacked layers, each candidate under its own ``T`` and ``alpha``."""
+    on_device = [torch.tensor(v, dtype=torch.float32, device=device).view(-1, 1, 1)
+                 for v in (T, alpha)]
+    in_numpy = [np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in (T, alpha)]
+
+    def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        return distillation_loss_and_gradient(
+            outputs, teacher_outputs, target, T=on_device[0], alpha=on_device[1],
+            sample_weight=sample_weight,
+        )
+
+    def numpy_loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        return numpy_distillation_loss_and_gradient(
+            outputs, teacher_outputs, target, T=in_numpy[0], alpha=in_numpy[1],
+            sample_weight=sample_weight,
+        )
+
+    return ClosedFormStep(layers, loss_and_gradient, numpy_loss_and_gradient)
 
 
 def _validation_loss(step, valid, batch_size):

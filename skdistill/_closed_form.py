@@ -22,6 +22,13 @@ import torch
 from torch import nn
 
 from ._losses import DistillationLoss, RegressionDistillationLoss, hinton_kd_loss
+from ._numpy_adam import NumpyAdam
+from ._numpy_step import (
+    numpy_distillation_loss_and_gradient,
+    numpy_ready,
+    numpy_regression_loss_and_gradient,
+    numpy_step,
+)
 from ._student import MLPStudent
 
 __all__ = [
@@ -47,6 +54,8 @@ class ClosedFormStep:
         The MLP's affine layers in order; a ReLU follows each but the last.
     loss_and_gradient : callable
         ``(outputs, teacher_outputs, target, sample_weight) -> (loss, d loss / d outputs)``.
+    numpy_loss_and_gradient : callable or None, default=None
+        The same on ndarrays (see :mod:`skdistill._numpy_step`); None: torch only.
 
     Examples
     --------
@@ -59,18 +68,19 @@ class ClosedFormStep:
     (torch.Size([5, 2]), torch.Size([4, 3]))
     """
 
-    def __init__(self, layers, loss_and_gradient):
+    def __init__(self, layers, loss_and_gradient, numpy_loss_and_gradient=None):
         self.layers = layers
         self.loss_and_gradient = loss_and_gradient
+        self.numpy_loss_and_gradient = numpy_loss_and_gradient
 
     @classmethod
     def for_net(cls, module, criterion):
         """The closed-form step for ``module`` trained on ``criterion``, or None."""
-        loss_and_gradient = _closed_form_loss(criterion)
+        losses = _closed_form_losses(criterion)
         linears = plain_relu_linears(module)
-        if loss_and_gradient is None or linears is None:
+        if losses is None or linears is None:
             return None
-        return cls([(linear.weight, linear.bias) for linear in linears], loss_and_gradient)
+        return cls([(linear.weight, linear.bias) for linear in linears], *losses)
 
     def activations(self, X):
         """Every layer's input (``X`` first) and the outputs, without recording gradients."""
@@ -91,8 +101,12 @@ class ClosedFormStep:
         """Set every parameter's ``.grad`` to this batch's gradient; return ``(loss, outputs)``.
 
         The gradients replace any earlier ones, as ``zero_grad`` followed by
-        ``backward`` would leave them.
+        ``backward`` would leave them. On the CPU the step runs in numpy
+        (:mod:`skdistill._numpy_step`), whose operations cost a fraction of
+        torch's on small batches; on a GPU it runs in torch.
         """
+        if X.device.type == "cpu" and self._numpy_applies():
+            return self._numpy_call(X, teacher_outputs, target, sample_weight)
         inputs, outputs = self.activations(X)
         with torch.no_grad():
             loss, grad = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
@@ -103,6 +117,64 @@ class ClosedFormStep:
                 if depth:
                     grad = grad.matmul(weight).mul_(below > 0)
         return loss, outputs
+
+    def numpy_trainer(self, optimizer):
+        """A whole training step in numpy, gradients and update, or None where it does not apply.
+
+        The returned function takes a batch's ``(X, teacher_outputs, target,
+        sample_weight)`` tensors, updates the weights and ``optimizer``'s state
+        as ``self(...)`` followed by ``optimizer.step()`` would (see
+        :class:`~skdistill._numpy_adam.NumpyAdam`), and returns the loss as a
+        float (one per candidate for stacked layers). It leaves ``.grad`` alone:
+        use it only where nothing reads the gradients. It applies on the CPU,
+        with a plain Adam or AdamW.
+        """
+        if not self._numpy_applies():
+            return None
+        adam = NumpyAdam.for_optimizer(optimizer, [p for layer in self.layers for p in layer])
+        if adam is None:
+            return None
+        views = self._numpy_views()
+
+        def train(*batch):
+            loss, _, gradients = self._numpy_step(views, *batch)
+            adam.step([gradient for layer in gradients for gradient in layer])
+            return loss
+
+        return train
+
+    def _numpy_applies(self):
+        """Whether numpy can step these layers: CPU float tensors and a numpy loss."""
+        return self.numpy_loss_and_gradient is not None and all(
+            numpy_ready(p) for layer in self.layers for p in layer
+        )
+
+    def _numpy_views(self):
+        """The layers' ``(weight, bias)`` as numpy arrays sharing the tensors' memory."""
+        return [(weight.detach().numpy(), bias.detach().numpy()) for weight, bias in self.layers]
+
+    def _numpy_step(self, views, X, teacher_outputs, target, sample_weight):
+        """:func:`~skdistill._numpy_step.numpy_step` on a batch's tensors."""
+        return numpy_step(
+            views,
+            X.numpy(),
+            self.numpy_loss_and_gradient,
+            teacher_outputs.numpy(),
+            target.numpy(),
+            None if sample_weight is None else sample_weight.numpy(),
+        )
+
+    def _numpy_call(self, X, teacher_outputs, target, sample_weight):
+        """``__call__`` through numpy views of the same tensors."""
+        views = self._numpy_views()
+        loss, outputs, gradients = self._numpy_step(
+            views, X, teacher_outputs, target, sample_weight
+        )
+        for (weight, bias), view, gradient in zip(self.layers, views, gradients):
+            for parameter, array, grad in zip((weight, bias), view, gradient):
+                parameter.grad = torch.from_numpy(grad.astype(array.dtype, copy=False))
+        predictions = torch.from_numpy(outputs)
+        return torch.as_tensor(loss, dtype=predictions.dtype), predictions
 
 
 def _affine(x, weight, bias):
@@ -130,27 +202,26 @@ def plain_relu_linears(module):
     return linears
 
 
-def _closed_form_loss(criterion):
-    """``loss_and_gradient`` for a built-in criterion with a closed-form gradient, or None."""
+def _closed_form_losses(criterion):
+    """``loss_and_gradient`` in torch and in numpy for a built-in criterion, or None."""
     if type(criterion) is DistillationLoss and criterion.soft_loss is hinton_kd_loss:
-        T, alpha = float(criterion.T), float(criterion.alpha)
+        settings = dict(T=float(criterion.T), alpha=float(criterion.alpha))
+        engines = (distillation_loss_and_gradient, numpy_distillation_loss_and_gradient)
+    elif type(criterion) is RegressionDistillationLoss:
+        settings = dict(alpha=float(criterion.alpha))
+        engines = (regression_loss_and_gradient, numpy_regression_loss_and_gradient)
+    else:
+        return None
+    return tuple(_with_settings(engine, settings) for engine in engines)
 
-        def loss_and_gradient(logits, teacher_logits, target, sample_weight):
-            return distillation_loss_and_gradient(
-                logits, teacher_logits, target, T=T, alpha=alpha, sample_weight=sample_weight
-            )
 
-        return loss_and_gradient
-    if type(criterion) is RegressionDistillationLoss:
-        alpha = float(criterion.alpha)
+def _with_settings(engine, settings):
+    """``engine`` as ``(outputs, teacher_outputs, target, sample_weight) -> (loss, grad)``."""
 
-        def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
-            return regression_loss_and_gradient(
-                outputs, teacher_outputs, target, alpha=alpha, sample_weight=sample_weight
-            )
+    def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        return engine(outputs, teacher_outputs, target, sample_weight=sample_weight, **settings)
 
-        return loss_and_gradient
-    return None
+    return loss_and_gradient
 
 
 def _row_shares(sample_weight, mask, like):

@@ -76,7 +76,11 @@ class DistillationNet(NeuralNet):
         GPU-trained model load anywhere.
         """
         super().initialize()
-        extra = [name for name in ("module", "criterion") if name not in self.cuda_dependent_attributes_]
+        extra = [
+            name
+            for name in ("module", "criterion")
+            if name not in self.cuda_dependent_attributes_
+        ]
         self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *extra]
         return self
 
@@ -116,6 +120,40 @@ class DistillationNet(NeuralNet):
                 UserWarning,
             )
             raise  # skorch's partial_fit ends training and keeps the model
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch; a training epoch that no callback watches batch by batch runs quietly.
+
+        Where no callback reads training batches (``on_batch_begin``,
+        ``on_batch_end``, ``on_grad_computed``), the epoch skips those
+        notifications and, where :meth:`ClosedFormStep.numpy_trainer` applies,
+        trains each batch entirely in numpy, the optimizer's update included.
+        The history records the same batch losses and sizes either way.
+        """
+        listeners = self._batch_listeners
+        if not training or iterator is None or listeners is None or _watch_training_batches(
+            listeners
+        ):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        train_in_numpy = None
+        if self._closed_form is not None:
+            train_in_numpy = self._closed_form.numpy_trainer(self.optimizer_)
+        if not self.module_.training:
+            self._set_training(True)
+        batch_count = 0
+        for batch in iterator:
+            self.on_batch_begin(self, batch=batch, training=True)  # the net's own: a history row
+            arguments = None
+            if train_in_numpy is not None:
+                arguments = self._closed_form_arguments(batch, fit_params)
+            if arguments is not None:
+                loss = train_in_numpy(*arguments)
+            else:
+                loss = step_fn(batch, **fit_params)["loss"].item()
+            self.history.record_batch(prefix + "_loss", loss)
+            self.history.record_batch(prefix + "_batch_size", len(batch[1]))  # rows of y
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def train_step(self, batch, **fit_params):
         """One training step: closed-form gradients where they apply, else skorch's step.
@@ -189,6 +227,15 @@ def _batch_listeners(callbacks):
         ]
         for hook in BATCH_HOOKS
     }
+
+
+def _watch_training_batches(listeners):
+    """Whether a callback in ``_batch_listeners``' answer reads training batches."""
+    return any(
+        getattr(callback, "reads_training_batches", True)
+        for callbacks in listeners.values()
+        for callback in callbacks
+    )
 
 
 def _check_student_output(module, out, expected, training):

@@ -1,0 +1,191 @@
+"""The numpy engine: its losses, its Adam and its quiet training epoch equal torch's."""
+
+import numpy as np
+import pytest
+import torch
+from test_closed_form import _classification_batch, _fit_both_ways
+
+from skdistill import DistilledClassifier
+from skdistill._closed_form import distillation_loss_and_gradient, regression_loss_and_gradient
+from skdistill._numpy_adam import NumpyAdam
+from skdistill._numpy_step import (
+    numpy_distillation_loss_and_gradient,
+    numpy_regression_loss_and_gradient,
+)
+
+
+def _numpy(*tensors):
+    return [None if t is None else t.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("T", [1.0, 2.5])
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("unlabelled", [0, 2, 7])
+def test_numpy_distillation_loss_equals_torch(T, alpha, weighted, unlabelled):
+    logits, teacher, target, weights = _classification_batch(5, unlabelled=unlabelled)
+    weights = weights if weighted else None
+    expected_loss, expected_grad = distillation_loss_and_gradient(
+        logits, teacher, target, T=T, alpha=alpha, sample_weight=weights
+    )
+    loss, grad = numpy_distillation_loss_and_gradient(
+        *_numpy(logits, teacher, target), T=T, alpha=alpha, sample_weight=_numpy(weights)[0]
+    )
+    assert isinstance(loss, float) and grad.dtype == np.float32
+    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("missing", [[], [0, 4]])
+def test_numpy_regression_loss_equals_torch(alpha, weighted, missing):
+    generator = torch.Generator().manual_seed(3)
+    outputs = torch.randn(6, 1, generator=generator)
+    teacher = torch.randn(6, 1, generator=generator)
+    target = torch.randn(6, generator=generator)
+    target[missing] = float("nan")
+    weights = torch.rand(6, generator=generator) if weighted else None
+    expected_loss, expected_grad = regression_loss_and_gradient(
+        outputs, teacher, target, alpha=alpha, sample_weight=weights
+    )
+    loss, grad = numpy_regression_loss_and_gradient(
+        *_numpy(outputs, teacher, target), alpha=alpha, sample_weight=_numpy(weights)[0]
+    )
+    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def _parameters(seed):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.nn.Parameter(torch.randn(4, 3, generator=generator)),
+            torch.nn.Parameter(torch.randn(4, generator=generator))]
+
+
+@pytest.mark.parametrize(
+    "optimizer, settings",
+    [
+        (torch.optim.Adam, dict(lr=0.05)),
+        (torch.optim.Adam, dict(lr=0.05, weight_decay=0.1, betas=(0.8, 0.99), eps=1e-6)),
+        (torch.optim.Adam, dict(lr=0.05, fused=True)),
+        (torch.optim.AdamW, dict(lr=0.05, weight_decay=0.1)),
+    ],
+)
+def test_numpy_adam_takes_torchs_steps_and_leaves_its_state(optimizer, settings):
+    ours, theirs = _parameters(0), _parameters(0)
+    ours_optimizer, their_optimizer = optimizer(ours, **settings), optimizer(theirs, **settings)
+    numpy_adam = NumpyAdam.for_optimizer(ours_optimizer, ours)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(5):
+        gradients = [torch.randn(p.shape, generator=generator) for p in ours]
+        numpy_adam.step([g.numpy() for g in gradients])
+        for parameter, gradient in zip(theirs, gradients):
+            parameter.grad = gradient
+        their_optimizer.step()
+    for mine, reference in zip(ours, theirs):
+        torch.testing.assert_close(mine.detach(), reference.detach(), rtol=1e-5, atol=1e-6)
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            torch.testing.assert_close(
+                ours_optimizer.state[mine][key], their_optimizer.state[reference][key]
+            )
+    # torch carries on from the state the numpy steps left
+    for mine, reference in zip(ours, theirs):
+        mine.grad = reference.grad = torch.ones_like(mine)
+    ours_optimizer.step()
+    their_optimizer.step()
+    for mine, reference in zip(ours, theirs):
+        torch.testing.assert_close(mine.detach(), reference.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_adam_steps_aside_where_torch_must_step():
+    parameters = _parameters(0)
+    assert NumpyAdam.for_optimizer(torch.optim.Adam(parameters), parameters) is not None
+    for optimizer in [
+        torch.optim.SGD(parameters, lr=0.1),
+        torch.optim.Adam(parameters, amsgrad=True),
+        torch.optim.Adam(parameters, maximize=True),
+        torch.optim.Adam(parameters, lr=torch.tensor(0.01)),
+        torch.optim.Adam(parameters[:1]),  # a parameter it does not hold
+    ]:
+        assert NumpyAdam.for_optimizer(optimizer, parameters) is None, optimizer
+    hooked = torch.optim.Adam(parameters)
+    hooked.register_step_post_hook(lambda *args: None)
+    assert NumpyAdam.for_optimizer(hooked, parameters) is None
+    double = [p.detach().double().requires_grad_() for p in parameters]
+    assert NumpyAdam.for_optimizer(torch.optim.Adam(double), double) is not None
+    half = [p.detach().half().requires_grad_() for p in parameters]
+    assert NumpyAdam.for_optimizer(torch.optim.Adam(half), half) is None
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD])
+def test_quiet_numpy_epochs_equal_autograd_fit(monkeypatch, optimizer):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    logits = (2 * np.eye(3)[y] + rng.normal(size=(120, 3))).astype(np.float32)
+    numpy_steps = []
+    numpy_step = NumpyAdam.step
+    monkeypatch.setattr(
+        NumpyAdam, "step", lambda self, gradients: numpy_steps.append(1) or numpy_step(
+            self, gradients)
+    )
+
+    def fit():
+        model = DistilledClassifier(
+            "precomputed", T=2.0, alpha=0.5, max_epochs=4, batch_size=16, random_state=0,
+            optimizer=optimizer, lr=0.01,
+        )
+        return model.fit(X, y, teacher_logits=logits)
+
+    fast, slow = _fit_both_ways(monkeypatch, fit)
+    # 108 training rows (a tenth held out) in 7 batches, 4 epochs; none in the autograd fit
+    assert len(numpy_steps) == (28 if optimizer is not torch.optim.SGD else 0)
+    assert fast.student_.history[:, "train_batch_count"] == [7] * 4
+    np.testing.assert_allclose(
+        fast.student_.history[:, "train_loss"], slow.student_.history[:, "train_loss"], rtol=1e-5
+    )
+    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-5)
+    if optimizer is not torch.optim.SGD:
+        state = fast.student_.optimizer_.state
+        assert [float(state[p]["step"]) for p in fast.student_.module_.parameters()] == [28.0] * 4
+
+
+def test_numpy_loss_of_stacked_candidates_equals_torch():
+    logits, teacher, target, weights = _classification_batch(2, unlabelled=2)
+    stacked = torch.stack([logits, 2 * logits, -logits])
+    T, alpha = torch.tensor([1.0, 2.0, 4.0]).view(-1, 1, 1), torch.tensor([0.0, 0.5, 1.0])
+    alpha = alpha.view(-1, 1, 1)
+    expected_loss, expected_grad = distillation_loss_and_gradient(
+        stacked, teacher, target, T=T, alpha=alpha, sample_weight=weights
+    )
+    loss, grad = numpy_distillation_loss_and_gradient(
+        *_numpy(stacked, teacher, target, T, alpha)[:3], T=T.numpy(), alpha=alpha.numpy(),
+        sample_weight=weights.numpy(),
+    )
+    assert loss.shape == (3,)
+    np.testing.assert_allclose(loss, expected_loss.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
+    for candidate in range(3):  # each candidate's loss is its own single loss
+        single, _ = numpy_distillation_loss_and_gradient(
+            stacked[candidate].numpy(), teacher.numpy(), target.numpy(),
+            T=float(T[candidate]), alpha=float(alpha[candidate]), sample_weight=weights.numpy(),
+        )
+        np.testing.assert_allclose(loss[candidate], single, rtol=1e-6)
+
+
+def test_side_by_side_candidates_train_in_numpy(monkeypatch):
+    from skdistill import MLPStudent
+    from skdistill._candidates import train_side_by_side
+    from skdistill._data import DistillationDataset
+
+    steps = []
+    numpy_step = NumpyAdam.step
+    monkeypatch.setattr(NumpyAdam, "step", lambda self, g: steps.append(1) or numpy_step(self, g))
+    generator = torch.Generator().manual_seed(0)
+    data = DistillationDataset(torch.randn(40, 3, generator=generator),
+                               torch.randn(40, 2, generator=generator),
+                               torch.randint(0, 2, (40,), generator=generator))
+    students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
+    train_side_by_side(students, [1.0, 4.0], [0.5, 0.9], data, None, max_epochs=2,
+                       batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
+    assert len(steps) == 2 * 3  # 40 rows in batches of 16, two epochs
