@@ -11,6 +11,8 @@ skorch's ``EarlyStopping`` keeps it for one net (relative threshold 1e-4 on
 with the others, but its best weights are fixed by then.
 """
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -78,14 +80,15 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
     for epoch in range(1, max_epochs + 1):
-        for features, target in batches:
-            batch = (features["X"], features["teacher_logits"], target,
-                     features.get("sample_weight"))
-            if train_in_numpy is not None:
-                train_in_numpy(*batch)
-            else:  # the step sets the gradients: no zero_grad needed
-                step(*batch)
-                update.step()
+        with train_in_numpy or contextlib.nullcontext():
+            for features, target in batches:
+                batch = (features["X"], features["teacher_logits"], target,
+                         features.get("sample_weight"))
+                if train_in_numpy is not None:
+                    train_in_numpy(*batch)
+                else:  # the step sets the gradients: no zero_grad needed
+                    step(*batch)
+                    update.step()
         if stopping.patience is not None:
             stopping.epoch_end(epoch, _validation_loss(step, valid, batch_size), weights)
             if not stopping.running.any():

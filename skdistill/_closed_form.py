@@ -119,29 +119,21 @@ class ClosedFormStep:
         return loss, outputs
 
     def numpy_trainer(self, optimizer):
-        """A whole training step in numpy, gradients and update, or None where it does not apply.
+        """Whole training steps in numpy, gradients and update, or None where they do not apply.
 
-        The returned function takes a batch's ``(X, teacher_outputs, target,
-        sample_weight)`` tensors, updates the weights and ``optimizer``'s state
-        as ``self(...)`` followed by ``optimizer.step()`` would (see
-        :class:`~skdistill._numpy_adam.NumpyAdam`), and returns the loss as a
-        float (one per candidate for stacked layers). It leaves ``.grad`` alone:
-        use it only where nothing reads the gradients. It applies on the CPU,
-        with a plain Adam or AdamW.
+        Returns a :class:`NumpyTraining`: called on a batch's ``(X,
+        teacher_outputs, target, sample_weight)`` tensors it updates the
+        weights as ``self(...)`` followed by ``optimizer.step()`` would (see
+        :class:`~skdistill._numpy_adam.NumpyAdam`) and returns the loss (a
+        float, one per candidate for stacked layers); use it as a context
+        manager, whose exit writes the optimizer's state. It leaves ``.grad``
+        alone: use it only where nothing reads the gradients. It applies on
+        the CPU, with a plain Adam or AdamW.
         """
-        if not self._numpy_applies():
+        parameters = [parameter for layer in self.layers for parameter in layer]
+        if not self._numpy_applies() or NumpyAdam.for_optimizer(optimizer, parameters) is None:
             return None
-        adam = NumpyAdam.for_optimizer(optimizer, [p for layer in self.layers for p in layer])
-        if adam is None:
-            return None
-        views = self._numpy_views()
-
-        def train(*batch):
-            loss, _, gradients = self._numpy_step(views, *batch)
-            adam.step([gradient for layer in gradients for gradient in layer])
-            return loss
-
-        return train
+        return NumpyTraining(self, optimizer, parameters)
 
     def _numpy_applies(self):
         """Whether numpy can step these layers: CPU float tensors and a numpy loss."""
@@ -175,6 +167,43 @@ class ClosedFormStep:
                 parameter.grad = torch.from_numpy(grad.astype(array.dtype, copy=False))
         predictions = torch.from_numpy(outputs)
         return torch.as_tensor(loss, dtype=predictions.dtype), predictions
+
+
+class NumpyTraining:
+    """Training steps in numpy for a :class:`ClosedFormStep`; see its ``numpy_trainer``.
+
+    The optimizer's state is read at the first step and written back by
+    :meth:`flush`, which the context manager's exit calls (also on an
+    exception); flush before any other step touches the optimizer.
+    """
+
+    def __init__(self, step, optimizer, parameters):
+        self.step = step
+        self.optimizer = optimizer
+        self.parameters = parameters
+        self.views = step._numpy_views()
+        self._adam = None
+
+    def __call__(self, X, teacher_outputs, target, sample_weight):
+        if self._adam is None:
+            self._adam = NumpyAdam(self.optimizer, self.parameters)
+        loss, _, gradients = self.step._numpy_step(
+            self.views, X, teacher_outputs, target, sample_weight
+        )
+        self._adam.step([gradient for layer in gradients for gradient in layer])
+        return loss
+
+    def flush(self):
+        """Write the optimizer's state; the next step reads it afresh."""
+        if self._adam is not None:
+            self._adam.flush()
+            self._adam = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.flush()
 
 
 def _affine(x, weight, bias):

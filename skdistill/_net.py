@@ -7,6 +7,7 @@ or scikit-learn makes keeps them together. The module sees only ``X``; the
 criterion sees the student's logits, the teacher's logits and ``y``.
 """
 
+import contextlib
 import warnings
 from collections.abc import Mapping
 
@@ -136,23 +137,24 @@ class DistillationNet(NeuralNet):
         ):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         train_in_numpy = None
-        if self._closed_form is not None:
+        if self._closed_form is not None and not fit_params:
             train_in_numpy = self._closed_form.numpy_trainer(self.optimizer_)
         if not self.module_.training:
             self._set_training(True)
         batch_count = 0
-        for batch in iterator:
-            self.on_batch_begin(self, batch=batch, training=True)  # the net's own: a history row
-            arguments = None
-            if train_in_numpy is not None:
-                arguments = self._closed_form_arguments(batch, fit_params)
-            if arguments is not None:
-                loss = train_in_numpy(*arguments)
-            else:
-                loss = step_fn(batch, **fit_params)["loss"].item()
-            self.history.record_batch(prefix + "_loss", loss)
-            self.history.record_batch(prefix + "_batch_size", len(batch[1]))  # rows of y
-            batch_count += 1
+        with train_in_numpy or contextlib.nullcontext():  # its exit writes the optimizer's state
+            for batch in iterator:
+                self.on_batch_begin(self, batch=batch, training=True)  # the net's: a history row
+                arguments = None if train_in_numpy is None else _dense_batch(batch)
+                if arguments is not None:
+                    loss = train_in_numpy(*arguments)
+                else:
+                    if train_in_numpy is not None:
+                        train_in_numpy.flush()  # the optimizer steps next: give it its state
+                    loss = step_fn(batch, **fit_params)["loss"].item()
+                self.history.record_batch(prefix + "_loss", loss)
+                self.history.record_batch(prefix + "_batch_size", len(batch[1]))  # rows of y
+                batch_count += 1
         self.history.record(prefix + "_batch_count", batch_count)
 
     def train_step(self, batch, **fit_params):
@@ -227,6 +229,15 @@ def _batch_listeners(callbacks):
         ]
         for hook in BATCH_HOOKS
     }
+
+
+def _dense_batch(batch):
+    """``(X, teacher_logits, y, sample_weight)`` of a batch of ours with dense rows, or None."""
+    features, target = batch
+    X = features.get("X") if isinstance(features, dict) else None
+    if not isinstance(X, torch.Tensor) or X.layout != torch.strided:
+        return None
+    return X, features["teacher_logits"], target, features.get("sample_weight")
 
 
 def _watch_training_batches(listeners):

@@ -136,7 +136,7 @@ def numpy_distillation_loss_and_gradient(logits, teacher_logits, target, *, T, a
     (0.693147, [[0.5, -0.5]])
     """
     # T and alpha in the logits' precision: one student and a stack of candidates round alike
-    T, alpha = (np.asarray(value, dtype=logits.dtype) for value in (T, alpha))
+    T, alpha = (_in_precision(value, logits.dtype) for value in (T, alpha))
     n_rows = logits.shape[-2]
     shifted = _shifted(logits)
     p, log_p = _softmax(shifted)
@@ -160,9 +160,14 @@ def numpy_distillation_loss_and_gradient(logits, teacher_logits, target, *, T, a
     return (float(loss) if logits.ndim == 2 else loss.reshape(-1)), grad
 
 
+def _in_precision(value, dtype):
+    """A float as a numpy scalar of ``dtype``, an array as an array of it."""
+    return value.astype(dtype, copy=False) if isinstance(value, np.ndarray) else dtype.type(value)
+
+
 def _some(condition):
-    """Whether ``condition`` (an array, 0-d for one student) holds for any candidate."""
-    return bool(condition.any())
+    """Whether ``condition`` (a numpy scalar, or an array over candidates) holds for any."""
+    return bool(condition.any()) if condition.ndim else bool(condition)
 
 
 def numpy_regression_loss_and_gradient(outputs, teacher_outputs, target, *, alpha,

@@ -82,6 +82,7 @@ def test_numpy_adam_takes_torchs_steps_and_leaves_its_state(optimizer, settings)
         for parameter, gradient in zip(theirs, gradients):
             parameter.grad = gradient
         their_optimizer.step()
+    numpy_adam.flush()
     for mine, reference in zip(ours, theirs):
         torch.testing.assert_close(mine.detach(), reference.detach(), rtol=1e-5, atol=1e-6)
         for key in ("step", "exp_avg", "exp_avg_sq"):
@@ -189,3 +190,38 @@ def test_side_by_side_candidates_train_in_numpy(monkeypatch):
     train_side_by_side(students, [1.0, 4.0], [0.5, 0.9], data, None, max_epochs=2,
                        batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
     assert len(steps) == 2 * 3  # 40 rows in batches of 16, two epochs
+
+
+def test_numpy_steps_and_torch_steps_share_one_optimizer_state():
+    import copy
+
+    from skdistill import DistillationLoss, MLPStudent
+    from skdistill._closed_form import ClosedFormStep
+
+    torch.manual_seed(0)
+    mixed, reference = MLPStudent(3, 2, (4,)), None
+    reference = copy.deepcopy(mixed)
+    criterion = DistillationLoss(T=2.0, alpha=0.5)
+    optimizers = [torch.optim.Adam(m.parameters(), lr=0.05) for m in (mixed, reference)]
+    steps = [ClosedFormStep.for_net(m, criterion) for m in (mixed, reference)]
+    generator = torch.Generator().manual_seed(1)
+    batches = [(torch.randn(8, 3, generator=generator), torch.randn(8, 2, generator=generator),
+                torch.randint(0, 2, (8,), generator=generator), None) for _ in range(5)]
+    with steps[0].numpy_trainer(optimizers[0]) as train:
+        for i, batch in enumerate(batches):
+            if i == 2:  # a torch step in the middle reads and writes the same state
+                train.flush()
+                steps[0](*batch)
+                optimizers[0].step()
+            else:
+                train(*batch)
+    for batch in batches:
+        steps[1](*batch)
+        optimizers[1].step()
+    for mine, theirs in zip(mixed.parameters(), reference.parameters()):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+        for key in ("step", "exp_avg", "exp_avg_sq"):
+            torch.testing.assert_close(
+                optimizers[0].state[mine][key], optimizers[1].state[theirs][key],
+                rtol=1e-5, atol=1e-7,
+            )
