@@ -6,7 +6,9 @@ loss, and walks it back. For the built-in pieces the gradient has a closed
 form, so a step here computes the forward pass, the loss and every gradient
 directly (about half the operations, none of them recorded), and leaves the
 update to the net's optimizer. The result is the same step to float rounding
-(tested against autograd).
+(tested against autograd). On the CPU the arithmetic runs in numpy
+(:mod:`skdistill._numpy_step`), and :meth:`ClosedFormStep.numpy_trainer` can
+take the optimizer's update there too; on a GPU it runs in torch.
 
 It applies when all of these hold, and the net falls back to autograd otherwise:
 

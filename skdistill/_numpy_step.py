@@ -5,8 +5,10 @@ operation: a few microseconds per torch call against about one for numpy on
 arrays of a few thousand numbers, which is how ``MLPClassifier`` steps fast.
 This module computes the same forward pass, loss and gradients as
 :class:`~skdistill._closed_form.ClosedFormStep` on numpy views of the same
-memory (no copies of the weights), and hands the gradients back as tensors
-for the net's torch optimizer. The formulas are those of
+memory (no copies of the weights), for one student or a stack of
+candidates, and returns the gradients as arrays: the step hands them to the
+net's torch optimizer as ``.grad``, or, where nothing reads them, straight to
+:class:`~skdistill._numpy_adam.NumpyAdam`. The formulas are those of
 :func:`~skdistill._closed_form.distillation_loss_and_gradient` and
 :func:`~skdistill._closed_form.regression_loss_and_gradient` (tested equal).
 """

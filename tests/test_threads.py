@@ -1,9 +1,10 @@
 """Seeded fits in threads reproduce the same fits run one after another."""
 
-import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 
 import joblib
+import numpy as np
+import pytest
 from sklearn.model_selection import GridSearchCV
 
 from conftest import make_fast, rng_data
@@ -11,16 +12,17 @@ from conftest import make_fast, rng_data
 X, Y = rng_data(n=120)
 
 
-def fitted_proba(seed):
-    clf = make_fast(random_state=seed, module__dropout=0.3, max_epochs=5, batch_size=16)
+def fitted_proba(seed, dropout):
+    clf = make_fast(random_state=seed, module__dropout=dropout, max_epochs=5, batch_size=16)
     return clf.fit(X, Y).predict_proba(X)
 
 
-def test_seeded_fits_in_threads_match_sequential_fits():
+@pytest.mark.parametrize("dropout", [0.3, 0.0])  # autograd steps; numpy steps
+def test_seeded_fits_in_threads_match_sequential_fits(dropout):
     seeds = list(range(6))
-    sequential = [fitted_proba(seed) for seed in seeds]
+    sequential = [fitted_proba(seed, dropout) for seed in seeds]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(fitted_proba, seeds))
+        threaded = list(pool.map(fitted_proba, seeds, [dropout] * len(seeds)))
     for one, other in zip(sequential, threaded):
         np.testing.assert_array_equal(one, other)
 
