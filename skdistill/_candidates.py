@@ -19,7 +19,7 @@ import torch
 from ._callbacks import StopEarly
 from ._closed_form import ClosedFormStep, distillation_loss_and_gradient, plain_relu_linears
 from ._data import TensorBatchLoader
-from ._numpy_step import numpy_distillation_loss_and_gradient
+from ._numpy_step import numpy_distillation_loss_and_gradient, one_blas_thread
 
 __all__ = ["train_side_by_side"]
 
@@ -76,9 +76,24 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
     step = _stacked_step(layers, T, alpha, device)
-    train_in_numpy = step.numpy_trainer(update)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
+    with one_blas_thread if step.runs_in_numpy() else contextlib.nullcontext():
+        epoch = _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size)
+    stopping.epochs[stopping.running] = epoch
+    final = stopping.best if stopping.patience is not None else weights
+    with torch.no_grad():
+        for candidate, own in enumerate(linears):
+            for depth, linear in enumerate(own):
+                linear.weight.copy_(final[2 * depth][candidate])
+                linear.bias.copy_(final[2 * depth + 1][candidate])
+    return stopping.epochs
+
+
+def _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size):
+    """Train until every candidate has stopped or ``max_epochs``; return the last epoch."""
+    train_in_numpy = step.numpy_trainer(update)
+    weights = [tensor for layer in step.layers for tensor in layer]
     for epoch in range(1, max_epochs + 1):
         with train_in_numpy or contextlib.nullcontext():
             for features, target in batches:
@@ -93,14 +108,7 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
             stopping.epoch_end(epoch, _validation_loss(step, valid, batch_size), weights)
             if not stopping.running.any():
                 break
-    stopping.epochs[stopping.running] = epoch
-    final = stopping.best if stopping.patience is not None else weights
-    with torch.no_grad():
-        for candidate, own in enumerate(linears):
-            for depth, linear in enumerate(own):
-                linear.weight.copy_(final[2 * depth][candidate])
-                linear.bias.copy_(final[2 * depth + 1][candidate])
-    return stopping.epochs
+    return epoch
 
 
 def _stacked_step(layers, T, alpha, device):

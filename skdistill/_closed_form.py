@@ -107,7 +107,7 @@ class ClosedFormStep:
         (:mod:`skdistill._numpy_step`), whose operations cost a fraction of
         torch's on small batches; on a GPU it runs in torch.
         """
-        if X.device.type == "cpu" and self._numpy_applies():
+        if X.device.type == "cpu" and self.runs_in_numpy():
             return self._numpy_call(X, teacher_outputs, target, sample_weight)
         inputs, outputs = self.activations(X)
         with torch.no_grad():
@@ -133,12 +133,15 @@ class ClosedFormStep:
         the CPU, with a plain Adam or AdamW.
         """
         parameters = [parameter for layer in self.layers for parameter in layer]
-        if not self._numpy_applies() or NumpyAdam.for_optimizer(optimizer, parameters) is None:
+        if not self.runs_in_numpy() or NumpyAdam.for_optimizer(optimizer, parameters) is None:
             return None
         return NumpyTraining(self, optimizer, parameters)
 
-    def _numpy_applies(self):
-        """Whether numpy can step these layers: CPU float tensors and a numpy loss."""
+    def runs_in_numpy(self):
+        """Whether the step runs in numpy: CPU float tensors and a numpy loss.
+
+        Run such steps inside :data:`~skdistill._numpy_step.one_blas_thread`.
+        """
         return self.numpy_loss_and_gradient is not None and all(
             numpy_ready(p) for layer in self.layers for p in layer
         )

@@ -19,6 +19,7 @@ from skorch.utils import TeeGenerator, to_tensor
 
 from ._callbacks import PlainPrintLog, StoppedEarly
 from ._closed_form import ClosedFormStep
+from ._numpy_step import one_blas_thread
 
 __all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -96,8 +97,10 @@ class DistillationNet(NeuralNet):
         """skorch's loop, with closed-form steps where they apply (see ``train_step``)."""
         self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_)
         self._batch_listeners = _batch_listeners(self.callbacks_)
+        in_numpy = self._closed_form is not None and self._closed_form.runs_in_numpy()
         try:
-            return self._guarded_fit_loop(X, y, epochs, **fit_params)
+            with one_blas_thread if in_numpy else contextlib.nullcontext():
+                return self._guarded_fit_loop(X, y, epochs, **fit_params)
         finally:
             del self._closed_form, self._batch_listeners
 

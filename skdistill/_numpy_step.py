@@ -13,15 +13,58 @@ net's torch optimizer as ``.grad``, or, where nothing reads them, straight to
 :func:`~skdistill._closed_form.regression_loss_and_gradient` (tested equal).
 """
 
+import threading
+
 import numpy as np
 import torch
+from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "numpy_distillation_loss_and_gradient",
     "numpy_ready",
     "numpy_regression_loss_and_gradient",
     "numpy_step",
+    "one_blas_thread",
 ]
+
+
+class _OneBlasThread:
+    """A context in which numpy's BLAS runs on one thread: for the numpy training steps.
+
+    A step's products are small, so BLAS threads gain nothing there, and by
+    default they spin beside torch's own threads on the same cores: on two
+    cores a 2 x 256 student's epoch ran seven times slower. The limit is
+    process-wide (as BLAS's setting is), counted across threads, and the
+    original setting is restored when the last user leaves. threadpoolctl
+    lets only one Python thread set OpenBLAS's limit (the first to do so,
+    while it lives), so a fit in another thread keeps BLAS's setting: there,
+    wrap it in ``threadpoolctl.threadpool_limits(1, user_api="blas")``.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter = None
+        self._controller = None
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                if self._controller is None:
+                    self._controller = ThreadpoolController()
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
+            self._users += 1
+        return self
+
+    def __exit__(self, *exception):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+one_blas_thread = _OneBlasThread()
 
 
 def numpy_ready(tensor):

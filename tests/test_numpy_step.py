@@ -225,3 +225,35 @@ def test_numpy_steps_and_torch_steps_share_one_optimizer_state():
                 optimizers[0].state[mine][key], optimizers[1].state[theirs][key],
                 rtol=1e-5, atol=1e-7,
             )
+
+
+def test_numpy_steps_run_blas_on_one_thread_then_restore_it():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skorch.callbacks import Callback
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    seen = []
+
+    class Look(Callback):  # an epoch-end callback: the epochs still run in numpy
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(blas_threads())
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(80, 4)).astype(np.float32), rng.randint(0, 2, 80)
+    before = blas_threads()
+
+    def fit(seed):
+        return DistilledClassifier(
+            "precomputed", max_epochs=3, random_state=seed, callbacks=[("look", Look())]
+        ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+
+    fit(0)
+    assert len(seen) == 3 and all(threads == [1] * len(before) for threads in seen)
+    assert blas_threads() == before
+    with ThreadPoolExecutor(max_workers=2) as pool:  # overlapping fits leave it as it was
+        list(pool.map(fit, [1, 2, 3]))
+    assert blas_threads() == before
