@@ -536,7 +536,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         if epochs_run < self.max_epochs:
             return  # stopped early, or interrupted
         history = net.history[-epochs_run:]
-        key = "valid_loss" if "valid_loss" in history[-1] else "train_loss"
+        key = "valid_label_loss" if "valid_label_loss" in history[-1] else "train_loss"
         losses = [row[key] for row in history]
         patience = min(self.n_iter_no_change or 10, len(losses))
         if int(np.argmin(losses)) >= len(losses) - patience:
@@ -603,7 +603,7 @@ class BaseDistiller(PrefixedParamsMixin, BaseEstimator):
         callbacks = [("guard", TrainingGuard()), *self._callbacks()]
         if has_valid and self.n_iter_no_change:
             stopping = StopEarly(
-                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True
+                monitor="valid_label_loss", patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopping))
         callbacks += copy.deepcopy(self.callbacks or [])

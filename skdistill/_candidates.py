@@ -7,7 +7,7 @@ the same number of operations, each on ``n_candidates`` times the numbers.
 Adam and AdamW update element by element, so a stacked update is each
 candidate's own update. Early stopping is kept per candidate exactly as
 skorch's ``EarlyStopping`` keeps it for one net (relative threshold 1e-4 on
-``valid_loss``, best epoch restored); a candidate that has stopped trains on
+``valid_label_loss``, best epoch restored); a candidate that has stopped trains on
 with the others, but its best weights are fixed by then.
 """
 
@@ -19,6 +19,7 @@ import torch
 from ._callbacks import StopEarly
 from ._closed_form import ClosedFormStep, distillation_loss_and_gradient, plain_relu_linears
 from ._data import TensorBatchLoader
+from ._losses import hard_label_loss
 from ._numpy_step import numpy_distillation_loss_and_gradient, one_blas_thread
 
 __all__ = ["train_side_by_side"]
@@ -45,7 +46,7 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     seed : int
         Seed of the batch order, as the single fit's ``iterator_train__seed``.
     patience : int or None
-        Early stopping patience on the validation loss; None trains ``max_epochs``.
+        Early stopping patience on the validation rows' hard-label loss; None trains ``max_epochs``.
 
     Returns
     -------
@@ -133,13 +134,14 @@ def _stacked_step(layers, T, alpha, device):
 
 
 def _validation_loss(step, valid, batch_size):
-    """Each candidate's ``valid_loss`` as skorch logs it: batch losses averaged by rows."""
+    """Each candidate's ``valid_label_loss`` as skorch logs it: batch losses averaged by rows."""
     total, rows = 0.0, 0
     for features, target in TensorBatchLoader(valid, batch_size):
-        loss, _ = step.loss(
-            features["X"], features["teacher_logits"], target, features.get("sample_weight")
-        )
-        total = total + loss.double().cpu().numpy() * len(target)
+        outputs = step.activations(features["X"])[1]
+        with torch.no_grad():
+            losses = [hard_label_loss(logits, target, features.get("sample_weight")).item()
+                      for logits in outputs]
+        total = total + np.array(losses) * len(target)
         rows += len(target)
     return total / rows
 

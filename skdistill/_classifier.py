@@ -145,11 +145,15 @@ collection, default=None
         Its other arguments are set as ``optimizer__<name>=value``.
     validation_fraction : float in (0, 1) or None, default=0.1
         Share of labelled rows held out (stratified) to log ``valid_acc``,
-        ``valid_agreement`` and ``valid_loss`` each epoch and to stop early.
-        None trains on every row without early stopping.
+        ``valid_agreement``, ``valid_loss`` and ``valid_label_loss`` each epoch
+        and to stop early. None trains on every row without early stopping.
     n_iter_no_change : int or None, default=10
-        Stop when ``valid_loss`` has not improved for this many epochs and
-        restore the best epoch's weights. None trains ``max_epochs`` epochs.
+        Stop when ``valid_label_loss`` (the cross-entropy against the held-out
+        labels, without the teacher term) has not improved for this many epochs
+        and restore the best epoch's weights. None trains ``max_epochs`` epochs.
+        The teacher was fitted on the held-out rows too, so its term there
+        rewards copying what it memorised; the labels judge generalisation
+        (at any ``alpha``: for imitation that ignores the labels, pass None).
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the net's callbacks (e.g. ``skorch.callbacks.ProgressBar()``).
     device : str or torch.device, default="cpu"

@@ -267,8 +267,20 @@ class DistillationLoss(nn.Module):
             )
             loss = loss + self.alpha * soft
         if self.alpha < 1:
-            loss = loss + (1 - self.alpha) * hard_label_loss(student_logits, target, sample_weight)
+            loss = loss + (1 - self.alpha) * self.label_loss(student_logits, target, sample_weight)
         return loss
+
+    def label_loss(self, student_logits, target, sample_weight=None):
+        """The hard-label term alone, whatever ``alpha``: what early stopping watches.
+
+        Examples
+        --------
+        >>> import torch
+        >>> z = torch.tensor([[0.0, 0.0]])
+        >>> round(DistillationLoss(alpha=1.0).label_loss(z, torch.tensor([1])).item(), 6)
+        0.693147
+        """
+        return hard_label_loss(student_logits, target, sample_weight)
 
 
 class RegressionDistillationLoss(nn.Module):
@@ -298,11 +310,24 @@ class RegressionDistillationLoss(nn.Module):
             squared = (student_out - teacher_out.reshape(-1)) ** 2
             loss = loss + self.alpha * _row_mean(squared, sample_weight)
         if self.alpha < 1:
-            labelled = ~torch.isnan(target)
-            squared = (student_out - torch.nan_to_num(target)) ** 2
-            if sample_weight is None:
-                hard = (squared * labelled).sum() / labelled.sum().clamp(min=1)
-            else:
-                hard = _row_mean(squared, labelled * sample_weight)
-            loss = loss + (1 - self.alpha) * hard
+            loss = loss + (1 - self.alpha) * self.label_loss(student_out, target, sample_weight)
         return loss
+
+    def label_loss(self, student_out, target, sample_weight=None):
+        """The squared error against the labelled targets alone, whatever ``alpha``.
+
+        Early stopping watches it. Rows whose target is NaN are left out.
+
+        Examples
+        --------
+        >>> import torch
+        >>> criterion = RegressionDistillationLoss(alpha=1.0)
+        >>> criterion.label_loss(torch.tensor([[1.0], [5.0]]), torch.tensor([3.0, float("nan")]))
+        tensor(4.)
+        """
+        student_out = student_out.reshape(len(target), -1)[:, 0]
+        labelled = ~torch.isnan(target)
+        squared = (student_out - torch.nan_to_num(target)) ** 2
+        if sample_weight is None:
+            return (squared * labelled).sum() / labelled.sum().clamp(min=1)
+        return _row_mean(squared, labelled * sample_weight)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
@@ -87,11 +87,14 @@ class DistillationNet(NeuralNet):
         return self
 
     def get_default_callbacks(self):
-        """skorch's defaults, with a log that writes no colour codes to a file or a pipe."""
-        return [
+        """skorch's defaults, with ``valid_label_loss`` and a log without colour codes in files."""
+        callbacks = [
             (name, PlainPrintLog() if name == "print_log" else callback)
             for name, callback in super().get_default_callbacks()
         ]
+        at = [name for name, _ in callbacks].index("valid_loss") + 1
+        label_loss = PassthroughScoring(name="valid_label_loss")
+        return [*callbacks[:at], ("valid_label_loss", label_loss), *callbacks[at:]]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's loop, with closed-form steps where they apply (see ``train_step``)."""
@@ -181,6 +184,26 @@ class DistillationNet(NeuralNet):
         )
         self._step_optimizer(None)
         return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step, also logging the batch's loss on the labels alone.
+
+        ``valid_label_loss`` (the criterion's ``label_loss``: cross-entropy, or
+        squared error, against the true labels) is what early stopping
+        watches. The mixed ``valid_loss`` would also reward imitating the
+        teacher on rows it was fitted on, where it has memorised its labels.
+        """
+        step = super().validation_step(batch, **fit_params)
+        Xi, yi = unpack_data(batch)
+        weights = Xi.get("sample_weight") if isinstance(Xi, Mapping) else None
+        with torch.no_grad():
+            label_loss = self.criterion_.label_loss(
+                step["y_pred"],
+                to_tensor(yi, device=self.device),
+                None if weights is None else to_tensor(weights, device=self.device),
+            )
+        self.history.record_batch("valid_label_loss", label_loss.item())
+        return step
 
     def _closed_form_arguments(self, batch, fit_params):
         """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""

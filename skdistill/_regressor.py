@@ -57,7 +57,8 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     max_epochs, batch_size, lr, optimizer, validation_fraction, n_iter_no_change, \
 callbacks, device, warm_start, verbose, random_state, **kwargs
         As in :class:`DistilledClassifier`. The validation split is random (not
-        stratified) and holds labelled rows only.
+        stratified) and holds labelled rows only; early stopping watches
+        ``valid_label_loss``, the squared error against its targets.
 
     Attributes
     ----------

@@ -283,8 +283,30 @@ def test_early_stopping_restores_best_epoch(iris, fast):
     clf = fast(max_epochs=200, n_iter_no_change=3, lr=0.05).fit(X, y)
     history = clf.student_.history
     assert len(history) < 200
-    best = int(np.argmin(history[:, "valid_loss"]))
+    best = int(np.argmin(history[:, "valid_label_loss"]))
     assert len(history) == best + 1 + 3
+
+
+def test_labels_only_validation_loss_is_the_valid_loss_at_alpha_zero(iris, fast):
+    X, y = iris
+    history = fast(alpha=0.0, max_epochs=5).fit(X, y).student_.history
+    assert history[:, "valid_label_loss"] == history[:, "valid_loss"]
+    mixed = fast(alpha=0.5, max_epochs=5).fit(X, y).student_.history
+    assert all(a != b for a, b in zip(mixed[:, "valid_label_loss"], mixed[:, "valid_loss"]))
+
+
+def test_early_stopping_judges_by_the_labels_not_the_teacher(iris, fast):
+    # a teacher that is sure of the next class: imitating it keeps lowering valid_loss
+    # while the held-out labels get worse, and the labels decide when to stop
+    X, y = iris
+    wrong = np.eye(3)[(y + 1) % 3] * 8.0
+    clf = fast("precomputed", alpha=0.9, max_epochs=200, n_iter_no_change=5, lr=0.05)
+    with pytest.warns(UserWarning, match="no better than chance"):
+        history = clf.fit(X, y, teacher_logits=wrong).student_.history
+    label_losses, mixed_losses = history[:, "valid_label_loss"], history[:, "valid_loss"]
+    best = int(np.argmin(label_losses))
+    assert len(history) == best + 1 + 5 < 200
+    assert mixed_losses[-1] < mixed_losses[best]  # valid_loss alone would have trained on
 
 
 def test_verbose_prints_the_epoch_table(iris, fast):

@@ -47,7 +47,7 @@ def test_n_iter_counts_epochs_and_warm_starts(iris):
 
 def test_convergence_warning_only_when_max_epochs_cut_an_improving_fit(iris):
     X, y = iris
-    with pytest.warns(ConvergenceWarning, match="max_epochs=3 ended the fit while valid_loss"):
+    with pytest.warns(ConvergenceWarning, match="max_epochs=3 ended the fit while valid_label_loss"):
         make_fast(max_epochs=3).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="while train_loss was still improving"):
         make_fast(max_epochs=3, validation_fraction=None).fit(X, y)

@@ -44,6 +44,19 @@ def test_alpha_one_imitates_the_teacher(friedman):
     assert np.corrcoef(reg.predict(X), teacher_pred)[0, 1] > 0.99
 
 
+def test_early_stopping_watches_the_squared_error_against_the_targets(friedman):
+    X, y = friedman
+    hard = fast_reg(alpha=0.0, max_epochs=5).fit(X, y).student_.history
+    assert hard[:, "valid_label_loss"] == hard[:, "valid_loss"]
+    # a teacher predicting the negated targets: imitation lowers valid_loss, not the labels' error
+    reg = fast_reg("precomputed", alpha=0.9, max_epochs=200, n_iter_no_change=5)
+    with pytest.warns(UserWarning, match="no better than chance"):
+        history = reg.fit(X, y, teacher_predictions=2 * y.mean() - y).student_.history
+    best = int(np.argmin(history[:, "valid_label_loss"]))
+    assert len(history) == best + 1 + 5 < 200
+    assert history[-1, "valid_loss"] < history[best, "valid_loss"]
+
+
 def test_pipeline_grid_search_two_jobs_and_pickle(friedman, tmp_path):
     X, y = friedman
     pipe = make_pipeline(StandardScaler(), fast_reg(RandomForestRegressor(20, random_state=0)))

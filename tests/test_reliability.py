@@ -144,11 +144,11 @@ def test_early_stopping_is_not_mistaken_for_ctrl_c(recwarn):
 
 
 def test_checkpoint_restores_the_best_epoch_after_an_interrupt(tmp_path):
-    checkpoint = Checkpoint(monitor="valid_loss_best", dirname=str(tmp_path), f_history=None)
+    checkpoint = Checkpoint(monitor="valid_label_loss_best", dirname=str(tmp_path), f_history=None)
 
     class RecordBest(Callback):
         def on_epoch_end(self, net, **kwargs):
-            if net.history[-1, "valid_loss_best"]:
+            if net.history[-1, "valid_label_loss_best"]:
                 self.best_ = {k: v.clone() for k, v in net.module_.state_dict().items()}
 
     clf = make_fast(
