@@ -92,13 +92,6 @@ class ClosedFormStep:
                 inputs.append(_affine(inputs[-1], weight, bias).relu_())
             return inputs, _affine(inputs[-1], *self.layers[-1])
 
-    def loss(self, X, teacher_outputs, target, sample_weight=None):
-        """The loss of a batch and the outputs, without gradients (validation)."""
-        outputs = self.activations(X)[1]
-        with torch.no_grad():
-            loss, _ = self.loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
-        return loss, outputs
-
     def __call__(self, X, teacher_outputs, target, sample_weight=None):
         """Set every parameter's ``.grad`` to this batch's gradient; return ``(loss, outputs)``.
 
