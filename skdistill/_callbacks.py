@@ -92,7 +92,13 @@ class PlainPrintLog(PrintLog):
 
     skorch colours the best scores with ANSI escape codes; in a file, a pipe or
     a CI log they show up as ``\x1b[32m`` noise. This log strips them there.
+    With ``verbose=0`` and the default sink it builds no table at all.
     """
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sink is print and not net.verbose:
+            return  # the table would be built only to be thrown away
+        super().on_epoch_end(net, **kwargs)
 
     def _sink(self, text, verbose):
         if self.sink is not print:

@@ -265,6 +265,28 @@ def test_batches_are_shuffled_each_epoch():
     assert torch.equal(first[0].sort().values, torch.arange(100.0))
 
 
+@pytest.mark.parametrize("gathered_rows", [1, 4, 7, 1000])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_shuffled_batches_gathered_in_blocks_are_the_permutation_cut_in_order(
+    monkeypatch, gathered_rows, drop_last
+):
+    from skdistill import _data
+    from skdistill._data import DistillationDataset, TensorBatchLoader
+
+    monkeypatch.setattr(_data, "_GATHERED_ROWS", gathered_rows)
+    X = torch.arange(11.0).view(11, 1)
+    rows = DistillationDataset(X, torch.cat([X, -X], dim=1), torch.arange(11), X.view(-1) / 10)
+    loader = TensorBatchLoader(rows, batch_size=3, shuffle=True, seed=4, drop_last=drop_last)
+    order = torch.randperm(11, generator=torch.Generator().manual_seed(4))
+    expected = [order[i : i + 3].tolist() for i in range(0, 9 if drop_last else 11, 3)]
+    batches = list(loader)
+    assert [xb["X"].view(-1).long().tolist() for xb, _ in batches] == expected
+    for xb, yb in batches:
+        assert torch.equal(xb["teacher_logits"][:, 1], -xb["X"][:, 0])
+        assert torch.equal(yb.float(), xb["X"][:, 0])
+        assert torch.equal(xb["sample_weight"], xb["X"][:, 0] / 10)
+
+
 def test_teacher_logits_stay_aligned_with_rows_through_the_split():
     from torch.utils.data import Subset
 
@@ -316,6 +338,22 @@ def test_verbose_prints_the_epoch_table(iris, fast):
         fast(max_epochs=2, verbose=1).fit(X, y)
     text = out.getvalue()
     assert "valid_agreement" in text and "valid_acc" in text
+
+
+def test_quiet_fit_builds_no_epoch_table(iris, fast, monkeypatch):
+    from skorch.callbacks import PrintLog
+
+    def table(self, row):
+        raise AssertionError("table built with verbose=0")
+
+    monkeypatch.setattr(PrintLog, "table", table)
+    X, y = iris
+    out = io.StringIO()
+    with redirect_stdout(out):
+        fast(max_epochs=2).fit(X, y)
+    assert out.getvalue() == ""
+    with pytest.raises(AssertionError, match="verbose=0"):
+        fast(max_epochs=2, verbose=1).fit(X, y)
 
 
 def test_warm_start_continues_training(iris, fast):
