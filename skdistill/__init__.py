@@ -7,6 +7,7 @@ the teacher's softened outputs mixed with the true labels.
 
 from ._classifier import DistilledClassifier
 from ._cv import DistilledClassifierCV
+from ._encoding import PiecewiseLinearEncoder
 from ._export import export_onnx
 from ._losses import (
     SOFT_LOSSES,
@@ -39,6 +40,7 @@ __all__ = [
     "Mixup",
     "Munge",
     "PeriodicEmbedding",
+    "PiecewiseLinearEncoder",
     "Pruning",
     "RegressionDistillationLoss",
     "Spunge",

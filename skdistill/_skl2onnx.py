@@ -28,11 +28,14 @@ __all__ = ["quiet_loggers", "register_onnx_converters"]
 _ALIASES = {
     "DistilledClassifier": "SkdistillDistilledClassifier",
     "DistilledRegressor": "SkdistillDistilledRegressor",
+    "PiecewiseLinearEncoder": "SkdistillPiecewiseLinearEncoder",
 }
 
 
 def register_onnx_converters():
-    """Register the distillers with skl2onnx (idempotent); call once before ``skl2onnx.to_onnx``.
+    """Register the distillers (and :class:`PiecewiseLinearEncoder`) with skl2onnx.
+
+    Idempotent; call once before ``skl2onnx.to_onnx``.
 
     Examples
     --------
@@ -55,6 +58,7 @@ def register_onnx_converters():
     from skl2onnx import update_registered_converter
 
     from ._classifier import DistilledClassifier
+    from ._encoding import PiecewiseLinearEncoder
     from ._regressor import DistilledRegressor
 
     for model in (DistilledClassifier, DistilledRegressor):
@@ -67,6 +71,12 @@ def register_onnx_converters():
             # skl2onnx passes its classifiers' zipmap option along; there is never a ZipMap
             options={"zipmap": [True, False, "columns"]},
         )
+    update_registered_converter(
+        PiecewiseLinearEncoder,
+        _ALIASES["PiecewiseLinearEncoder"],
+        _encoder_shape,
+        _convert_encoder,
+    )
 
 
 def _parse(scope, model, inputs, custom_parsers=None):
@@ -153,6 +163,35 @@ def _convert(scope, operator, container):
     container.add_node(
         "Gather", [name, index], [label], axis=0, name=scope.get_unique_operator_name("Gather")
     )
+
+
+def _encoder_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_columns = len(operator.raw_operator.onnx_constants()[0])
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n_rows, n_columns])
+
+
+def _convert_encoder(scope, operator, container):
+    """``min(max((X[:, columns] - lower) / width, low_clip), high_clip)`` in float32."""
+    columns, *arrays = operator.raw_operator.onnx_constants()
+    features = _as_float(scope, operator, container)
+    index = _constant(scope, container, "columns", columns)
+    lower, width, low_clip, high_clip = (
+        _constant(scope, container, name, values.astype(np.float32))
+        for name, values in zip(("lower", "width", "low_clip", "high_clip"), arrays)
+    )
+    value = scope.get_unique_variable_name("gathered")
+    container.add_node(
+        "Gather", [features, index], [value], axis=1, name=scope.get_unique_operator_name("Gather")
+    )
+    steps = [("Sub", lower), ("Div", width), ("Max", low_clip), ("Min", high_clip)]
+    for number, (op, constant) in enumerate(steps, 1):
+        last = number == len(steps)
+        out = operator.outputs[0].full_name if last else scope.get_unique_variable_name(op.lower())
+        container.add_node(op, [value, constant], [out], name=scope.get_unique_operator_name(op))
+        value = out
 
 
 def _as_float(scope, operator, container):
