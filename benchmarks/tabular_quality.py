@@ -24,7 +24,10 @@ at most 100 epochs, early stopping):
   redraws, after Fakoor et al. 2020);
 * ``ple hard`` / ``ple default`` / ``ple fresh x4`` -- MLPStudent reading
   ``PiecewiseLinearEncoder()`` encodings (``student_preprocessor``): labels alone, the
-  defaults, and alpha = 0.9 with ``Munge(n_copies=4, fresh_each_epoch=True)``.
+  defaults, and alpha = 0.9 with ``Munge(n_copies=4, fresh_each_epoch=True)``;
+* ``ple cv``         -- the same student, alpha chosen among 0, 0.5 and 0.9 by
+  ``DistilledClassifierCV`` (3 folds of the training rows, the teacher refitted on each,
+  the best refit on all of them).
 
 Reports test accuracy, retention (student / teacher), fit seconds split into
 teacher labelling and training, sizes, and whether choosing among the
@@ -63,6 +66,7 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from skdistill import (
     DistilledClassifier,
+    DistilledClassifierCV,
     Gibbs,
     Mixup,
     Munge,
@@ -100,6 +104,8 @@ RECIPES = {
     "ple default": dict(student_preprocessor=PiecewiseLinearEncoder()),
     "ple fresh x4": dict(alpha=0.9, student_preprocessor=PiecewiseLinearEncoder(),
                          transfer_set=Munge(n_copies=4, fresh_each_epoch=True)),
+    "ple cv": dict(student_preprocessor=PiecewiseLinearEncoder(),
+                   search={"alpha": [0.0, 0.5, 0.9]}),
 }
 QUANTILES = QuantileTransformer(output_distribution="normal")
 """The students' inputs mapped to normal quantiles (the teacher reads the scaled rows)."""
@@ -166,13 +172,23 @@ def run_cell(dataset, seed, teacher_name, recipes):
            "teacher_bytes": len(pickle.dumps(teacher)), "students": {}}
     teacher_select = teacher.predict(X_select)
     for name in recipes:
-        params = {**RECIPES, **EXPLORED}[name]
+        params = dict({**RECIPES, **EXPLORED}[name])
+        grid = params.pop("search", None)
         start = time.perf_counter()
         model = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
-                                    **{**TRAINING, **params}).fit(X_train, y_train)
+                                    **{**TRAINING, **params})
+        if grid is not None:
+            # the teacher refitted on each fold's training rows: the fitted one has seen the
+            # validation rows, which biases the choice towards imitating it
+            model.set_params(teacher=TEACHERS[teacher_name](seed))
+            model = DistilledClassifierCV(model, grid, cv=3)
+        model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
         predicted = model.predict(X_select)
+        chosen = getattr(model, "best_params_", None)
+        model = getattr(model, "best_estimator_", model)
         row["students"][name] = {
+            "chosen": chosen,
             "accuracy": float(model.score(X_test, y_test)),
             "select_accuracy": float(np.mean(predicted == y_select)),
             "select_agreement": float(np.mean(predicted == teacher_select)),
