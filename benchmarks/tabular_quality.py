@@ -54,6 +54,7 @@ import pickle
 import statistics
 import time
 import warnings
+from collections import Counter
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -128,6 +129,8 @@ EXPLORED = {
     "mlp hard qt": dict(alpha=0.0, student_preprocessor=QUANTILES),
     "mlp fresh x4 qt": dict(alpha=0.9, student_preprocessor=QUANTILES,
                             transfer_set=Munge(n_copies=4, fresh_each_epoch=True)),
+    "ple cv frozen": dict(student_preprocessor=PiecewiseLinearEncoder(),
+                          search={"alpha": [0.0, 0.5, 0.9]}, refit_teacher=False),
 }
 """Variations of the featured recipe tried on the gap sets (run them by name with --recipes)."""
 HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "tab default qt": "tab hard qt",
@@ -174,13 +177,15 @@ def run_cell(dataset, seed, teacher_name, recipes):
     for name in recipes:
         params = dict({**RECIPES, **EXPLORED}[name])
         grid = params.pop("search", None)
+        refit_teacher = params.pop("refit_teacher", True)
         start = time.perf_counter()
         model = DistilledClassifier(FrozenEstimator(teacher), random_state=seed,
                                     **{**TRAINING, **params})
         if grid is not None:
-            # the teacher refitted on each fold's training rows: the fitted one has seen the
-            # validation rows, which biases the choice towards imitating it
-            model.set_params(teacher=TEACHERS[teacher_name](seed))
+            if refit_teacher:
+                # the teacher refitted on each fold's training rows: the fitted one has seen
+                # the validation rows, which biases the choice towards imitating it
+                model.set_params(teacher=TEACHERS[teacher_name](seed))
             model = DistilledClassifierCV(model, grid, cv=3)
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
@@ -278,6 +283,12 @@ def write_report(rows, path):
             f"{mean(c['epochs'] for c in cells):.0f} | "
             f"{min(c['params'] for c in cells):,}-{max(c['params'] for c in cells):,} |")
     lines += ["", f"Teacher fit: {mean(r['teacher_seconds'] for r in rows):.1f} s on average.", ""]
+    for name in anywhere:  # the searched recipes: what they chose, over the cells they ran in
+        choices = [json.dumps(r["students"][name]["chosen"], sort_keys=True) for r in rows
+                   if r["students"].get(name, {}).get("chosen")]
+        if choices:
+            counted = ", ".join(f"{c} in {n}" for c, n in sorted(Counter(choices).items()))
+            lines += [f"Chosen by `{name}` ({len(choices)} cells): {counted}.", ""]
     agree_hits, chosen_by = 0, {"agreement": [], "accuracy": [], "oracle": []}
     for r in rows:
         s = r["students"]
