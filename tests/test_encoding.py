@@ -99,3 +99,21 @@ def test_pipeline_with_the_encoder_round_trips_through_onnx():
     label, proba = session.run(None, {"X": fresh})
     np.testing.assert_allclose(proba, model.predict_proba(fresh), atol=1e-5)
     np.testing.assert_array_equal(label, model.predict(fresh))
+
+
+def test_candidates_train_side_by_side_and_the_student_prunes_with_the_encoder():
+    from skdistill import DistilledClassifier, DistilledClassifierCV, Pruning
+
+    X, y = rng_data(n=150, d=4)
+    encoded = dict(student_preprocessor=PiecewiseLinearEncoder(n_bins=4), max_epochs=5)
+    search = DistilledClassifierCV(
+        DistilledClassifier(LogisticRegression(), random_state=0, **encoded),
+        {"alpha": [0.0, 0.5]}, cv=3,
+    ).fit(X, y)
+    assert search.side_by_side_
+    assert search.best_estimator_.n_student_features_ == 16
+    pruned = make_fast(
+        LogisticRegression(), pruning=Pruning(0.5, fine_tune_epochs=2), **encoded
+    ).fit(X, y)
+    assert pruned.pruning_["hidden_before"] == [16] and pruned.pruning_["hidden_after"] == [8]
+    assert pruned.student_.module_.layers[0].in_features == 16
