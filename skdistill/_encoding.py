@@ -82,6 +82,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
             if len(edges) == 1:  # a constant feature: one bin of unit width
                 edges = np.array([edges[0], edges[0] + 1.0])
             self.bin_edges_.append(edges)
+        self._constants = self._encoding_constants()  # built once: transform reuses them
         return self
 
     def transform(self, X):
@@ -112,6 +113,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         +inf on its last.
         """
         check_is_fitted(self)
+        return self._constants
+
+    def _encoding_constants(self):
         columns, lower, width, low_clip, high_clip = [], [], [], [], []
         for j, edges in enumerate(self.bin_edges_):
             n = len(edges) - 1
