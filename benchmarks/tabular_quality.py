@@ -282,7 +282,10 @@ def write_report(rows, path):
             f"{mean(c['training_seconds'] for c in cells):.1f} | "
             f"{mean(c['epochs'] for c in cells):.0f} | "
             f"{min(c['params'] for c in cells):,}-{max(c['params'] for c in cells):,} |")
-    lines += ["", f"Teacher fit: {mean(r['teacher_seconds'] for r in rows):.1f} s on average.", ""]
+    lines += ["", f"Teacher fit: {mean(r['teacher_seconds'] for r in rows):.1f} s on average; "
+              "pickled teacher (mean over seeds): " + ", ".join(
+                  f"{d} {mean(g['teacher_bytes'] for g in group) / 1e6:.2f} MB"
+                  for d, group in by_set.items()) + ".", ""]
     for name in anywhere:  # the searched recipes: what they chose, over the cells they ran in
         choices = [json.dumps(r["students"][name]["chosen"], sort_keys=True) for r in rows
                    if r["students"].get(name, {}).get("chosen")]
