@@ -351,7 +351,8 @@ def main():
                         help="comma-separated recipe names (default: all but EXPLORED)")
     parser.add_argument("--from-results", action="store_true")
     parser.add_argument("--datasets", default=None,
-                        help="comma-separated data set names (default: all)")
+                        help="comma-separated data set names (default: all of the "
+                             "benchmark's, or with --validation all of those kept apart)")
     parser.add_argument("--merge", action="store_true",
                         help="run only --recipes and add them to the saved raw results")
     parser.add_argument("--validation", action="store_true",
