@@ -38,6 +38,30 @@ def test_teacher_cv_is_ignored_for_a_frozen_teacher(iris):
     assert CountingLR.calls == []
 
 
+def test_blend_of_teacher_and_own_fit_teaches_its_averaged_probabilities(iris):
+    """The README's accuracy-first recipe: a soft-voting blend of two frozen models as teacher."""
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+    from sklearn.frozen import FrozenEstimator
+
+    from skdistill import PiecewiseLinearEncoder
+
+    X, y = iris
+    y = np.array(["setosa", "versicolor", "virginica"])[y]
+    teacher = FrozenEstimator(RandomForestClassifier(20, random_state=0).fit(X, y))
+    encoded = dict(student_preprocessor=PiecewiseLinearEncoder())
+    own = make_fast(teacher=teacher, alpha=0.0, **encoded).fit(X, y)
+    blend = VotingClassifier([("teacher", teacher), ("own", FrozenEstimator(own))],
+                             voting="soft", weights=[0.7, 0.3]).fit(X, y)
+    blended = 0.7 * teacher.predict_proba(X) + 0.3 * own.predict_proba(X)
+    np.testing.assert_allclose(blend.predict_proba(X), blended)
+
+    student = make_fast(teacher=FrozenEstimator(blend), **encoded).fit(X, y)
+    given = make_fast(teacher="precomputed", **encoded).fit(X, y, teacher_proba=blended)
+    assert student.teacher_ is not None and list(student.classes_) == list(blend.classes_)
+    np.testing.assert_allclose(student.predict_proba(X), given.predict_proba(X), atol=1e-6)
+    assert not np.allclose(student.predict_proba(X), own.predict_proba(X), atol=1e-3)
+
+
 def test_torch_module_teacher_is_imitated_and_not_refit(iris):
     X, y = iris
     torch.manual_seed(0)
