@@ -115,6 +115,17 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return self._constants
 
+    def __getstate__(self):
+        # the constants follow from bin_edges_: rebuilt on unpickling, not stored (a smaller pickle)
+        state = dict(super().__getstate__())
+        state.pop("_constants", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "bin_edges_" in state:
+            self._constants = self._encoding_constants()
+
     def _encoding_constants(self):
         columns, lower, width, low_clip, high_clip = [], [], [], [], []
         for j, edges in enumerate(self.bin_edges_):

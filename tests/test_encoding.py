@@ -32,6 +32,23 @@ def test_bins_are_the_training_quantiles_and_values_climb_through_them():
     ])
 
 
+def test_pickle_stores_the_bin_edges_only_and_rebuilds_the_encoding():
+    import copy
+    import pickle
+
+    X, _ = rng_data(n=200, d=6)
+    encoder = PiecewiseLinearEncoder().fit(X)
+    stored = pickle.dumps(encoder)
+    edges_only = pickle.dumps(encoder.bin_edges_)
+    assert len(stored) < len(edges_only) + 600  # the derived arrays are not stored
+    for restored in (pickle.loads(stored), copy.deepcopy(encoder)):
+        for mine, theirs in zip(restored.onnx_constants(), encoder.onnx_constants()):
+            np.testing.assert_array_equal(mine, theirs)
+        np.testing.assert_array_equal(restored.transform(X), encoder.transform(X))
+    assert "_constants" in encoder.__dict__  # pickling left the fitted encoder whole
+    assert "_constants" not in pickle.loads(pickle.dumps(PiecewiseLinearEncoder())).__dict__
+
+
 def test_discrete_and_constant_features_get_fewer_bins():
     X = np.column_stack([np.repeat([0.0, 1.0, 5.0], 10), np.full(30, 7.0)])
     encoder = PiecewiseLinearEncoder(n_bins=16).fit(X)
