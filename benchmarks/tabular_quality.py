@@ -161,7 +161,7 @@ EXPLORED = {
 HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "tab default qt": "tab hard qt",
                   "tab fresh x4 qt": "tab hard qt", "mlp fresh x4 qt": "mlp hard qt"}
 """A recipe's own student on labels alone, where it is not ``<first word> hard``."""
-FEATURED = "ple default"
+FEATURED = "ple blend"
 """The documented accuracy-first recipe, whose retention, gain and size the main table shows."""
 
 TEACHERS = {
