@@ -156,6 +156,7 @@ EXPLORED = {
                           search={"alpha": [0.0, 0.5, 0.9]}, refit_teacher=False),
     "ple a0.1": dict(alpha=0.1, student_preprocessor=PiecewiseLinearEncoder()),
     "ple a0.25": dict(alpha=0.25, student_preprocessor=PiecewiseLinearEncoder()),
+    "ple blend w0.5": dict(student_preprocessor=PiecewiseLinearEncoder(), own_fit_weight=0.5),
 }
 """Variations of the featured recipe tried on the gap sets (run them by name with --recipes)."""
 HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "tab default qt": "tab hard qt",
