@@ -102,7 +102,8 @@ DATASETS = {
     "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
 }
 KEPT_APART = {**VALIDATION_CLASSIFICATION, **BY_PERSON_CLASSIFICATION}
-"""The sets of ``--validation``: four tasks, and the panel ones again split by person or household."""
+"""The sets of ``--validation``: four tasks, and the panel ones again, split by person or
+household."""
 ALL_DATASETS = {**DATASETS, **KEPT_APART}
 """The benchmark's sets and, for ``--validation``, those kept apart to check a choice."""
 RECIPES = {
@@ -156,10 +157,15 @@ EXPLORED = {
                           search={"alpha": [0.0, 0.5, 0.9]}, refit_teacher=False),
     "ple a0.1": dict(alpha=0.1, student_preprocessor=PiecewiseLinearEncoder()),
     "ple a0.25": dict(alpha=0.25, student_preprocessor=PiecewiseLinearEncoder()),
-    "ple blend w0.5": dict(student_preprocessor=PiecewiseLinearEncoder(), own_fit_weight=0.5),
+    "ple blend own0.5": dict(student_preprocessor=PiecewiseLinearEncoder(), own_fit_weight=0.5),
+    "ple hard w32": dict(alpha=0.0, student_preprocessor=PiecewiseLinearEncoder(),
+                         module__hidden_layer_sizes=(32,)),
+    "ple blend w32": dict(student_preprocessor=PiecewiseLinearEncoder(), own_fit_weight=0.3,
+                          module__hidden_layer_sizes=(32,)),
 }
 """Variations of the featured recipe tried on the gap sets (run them by name with --recipes)."""
-HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "tab default qt": "tab hard qt",
+HARD_BASELINES = {"tab fresh x4 w128": "tab hard w128", "ple blend w32": "ple hard w32",
+                  "tab default qt": "tab hard qt",
                   "tab fresh x4 qt": "tab hard qt", "mlp fresh x4 qt": "mlp hard qt"}
 """A recipe's own student on labels alone, where it is not ``<first word> hard``."""
 FEATURED = "ple blend"
