@@ -314,25 +314,27 @@ def write_report(rows, path):
             + " | ".join(f"{acc[n]:.4f}" for n in recipes) + f" | {featured} |")
     lines += ["", f"Where the teacher beats the hard-label MLP by at least 2 points ({len(gap_sets)} "
               "sets): each recipe's retention (median over seeds of student / teacher), in "
-              "brackets its mean difference to the same student on labels alone (points), and "
-              "on how many sets it beats that student:", "",
+              "brackets its mean difference to the same student on labels alone (points) and "
+              "how many times smaller than the teacher it is (pickled bytes), and on how many "
+              "sets it beats that student:", "",
               "| recipe | " + " | ".join(gap_sets) + " | sets at >= 98% | beats its hard "
               "student on |", "|---|" + "---|" * len(gap_sets) + "---|---|"]
     on_gap_sets = [n for n in anywhere
                    if all(n in g["students"] for d in gap_sets for g in by_set[d])]
     for name in on_gap_sets:  # recipes run on the gap sets only are compared here too
         hard = hard_baseline(name)
-        kept, gains = [], []
+        kept, gains, ratios = [], [], []
         for dataset in gap_sets:
             group = by_set[dataset]
             kept.append(statistics.median(g["students"][name]["accuracy"] / g["teacher"]
                                           for g in group))
             gains.append(100 * mean(g["students"][name]["accuracy"]
                                     - g["students"][hard]["accuracy"] for g in group))
+            ratios.append(mean(g["teacher_bytes"] / g["students"][name]["bytes"] for g in group))
         wins = sum(gain > 0 for gain in gains)
         lines.append(f"| {name} | " + " | ".join(
-            f"{100 * k:.1f}%" + ("" if "hard" in name else f" ({gain:+.2f})")
-            for k, gain in zip(kept, gains))
+            f"{100 * k:.1f}% (" + ("" if "hard" in name else f"{gain:+.2f}, ") + f"{ratio:,.0f}x)"
+            for k, gain, ratio in zip(kept, gains, ratios))
                      + f" | {sum(k >= 0.98 for k in kept)}/{len(kept)} | "
                      + ("-" if "hard" in name else f"{wins}/{len(kept)}") + " |")
     worst = min(default_losses)
