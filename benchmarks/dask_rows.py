@@ -43,7 +43,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
 from skdistill import DistilledClassifier
-from skdistill._teacher import as_teacher
+from skdistill.teachers._adapters import as_teacher
 
 N_FEATURES = 50
 WEIGHTS = np.random.RandomState(42).normal(size=N_FEATURES)

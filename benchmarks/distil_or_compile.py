@@ -27,12 +27,11 @@ import numpy as np
 import onnxruntime
 import skl2onnx
 import torch
+from single_row import median_seconds  # benchmarks/ is the script's folder
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-
-from single_row import median_seconds  # benchmarks/ is the script's folder
 
 from skdistill import DistilledClassifier, export_onnx, strip_teacher
 

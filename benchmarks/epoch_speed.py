@@ -11,8 +11,8 @@ setup included, against ``MLPClassifier``'s.
 Contenders:
 
 * ``DistilledClassifier`` as shipped: no callback reads training batches, so each epoch runs
-  quietly and each step in numpy, Adam's update included (``skdistill._numpy_step``,
-  ``skdistill._numpy_adam``);
+  quietly and each step in numpy, Adam's update included (``skdistill.training._numpy._step``,
+  ``skdistill.training._numpy._adam``);
 * the same watched by a callback with an ``on_batch_end``: skorch's per-batch notifications,
   closed-form gradients (in numpy) and torch's fused Adam;
 * the same with autograd steps and the unfused Adam (``student_module`` a subclass of

@@ -57,7 +57,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, DistilledRegressor, Munge
-from skdistill._report import model_complexity
+from skdistill.inspection._report import model_complexity
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 TRAINING = dict(module__hidden_layer_sizes=(32,), batch_size=256, lr=3e-3, max_epochs=100)

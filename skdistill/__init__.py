@@ -3,13 +3,24 @@
 Hand :class:`DistilledClassifier` (or :class:`DistilledRegressor`) a big,
 accurate model and get back a small PyTorch network, trained through skorch on
 the teacher's softened outputs mixed with the true labels.
+
+The estimators live here; the rest is grouped by concept, and its main names
+are also importable from here:
+
+* :mod:`skdistill.losses` -- the soft losses, the criteria and their registry;
+* :mod:`skdistill.students` -- the student networks and input encodings;
+* :mod:`skdistill.transfer` -- synthetic transfer sets;
+* :mod:`skdistill.training` -- pruning (and the training machinery behind ``fit``);
+* :mod:`skdistill.deploy` -- ONNX export, converters, lean pickles;
+* :mod:`skdistill.inspection` -- the report and the training history plot.
 """
 
-from ._classifier import DistilledClassifier
-from ._cv import DistilledClassifierCV
-from ._encoding import PiecewiseLinearEncoder
-from ._export import export_onnx
-from ._losses import (
+from ._estimators._classifier import DistilledClassifier
+from ._estimators._cv import DistilledClassifierCV
+from ._estimators._regressor import DistilledRegressor
+from .deploy import export_onnx, register_onnx_converters, strip_teacher
+from .inspection import DistillationReport, plot_history, report
+from .losses import (
     SOFT_LOSSES,
     DistillationLoss,
     RegressionDistillationLoss,
@@ -17,16 +28,16 @@ from ._losses import (
     hard_label_loss,
     hinton_kd_loss,
     logit_matching_loss,
+    register_soft_loss,
 )
-from ._plot import plot_history
-from ._pruning import Pruning
-from ._regressor import DistilledRegressor
-from ._report import DistillationReport, report
-from ._skl2onnx import register_onnx_converters
-from ._strip import strip_teacher
-from ._student import MLPStudent
-from ._tabular import PeriodicEmbedding, TabularStudent
-from ._transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
+from .students import (
+    MLPStudent,
+    PeriodicEmbedding,
+    PiecewiseLinearEncoder,
+    TabularStudent,
+)
+from .training import Pruning
+from .transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
 
 __all__ = [
     "SOFT_LOSSES",
@@ -53,6 +64,7 @@ __all__ = [
     "logit_matching_loss",
     "plot_history",
     "register_onnx_converters",
+    "register_soft_loss",
     "report",
     "strip_teacher",
 ]

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from conftest import rng_data
 from sklearn.exceptions import NotFittedError
 from torch import nn
-
-from conftest import rng_data
 
 X, Y = rng_data()
 

@@ -3,10 +3,9 @@
 import joblib
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV
-
 from conftest import make_fast
 from countingteacher import FileCountingTree, count_fits
+from sklearn.model_selection import GridSearchCV
 
 GRID = {"T": [1.0, 2.0, 4.0], "alpha": [0.3, 0.9]}  # 6 candidates
 
@@ -105,7 +104,7 @@ def test_the_cache_is_private_and_refuses_symlinks(iris, tmp_path):
 
 
 def test_unusable_cache_paths_name_memory(iris, tmp_path, monkeypatch):
-    import skdistill._cache as cache_module
+    import skdistill.teachers._cache as cache_module
 
     X, y = iris
     afile = tmp_path / "afile"
@@ -125,7 +124,7 @@ def test_unusable_cache_paths_name_memory(iris, tmp_path, monkeypatch):
 def test_a_lock_path_that_is_a_folder_names_memory(iris, tmp_path, monkeypatch):
     import os
 
-    import skdistill._cache as cache_module
+    import skdistill.teachers._cache as cache_module
 
     X, y = iris
     real_join = os.path.join

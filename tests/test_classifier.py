@@ -255,7 +255,7 @@ def test_skorch_knobs_reach_the_net(iris, fast):
 
 
 def test_batches_are_shuffled_each_epoch():
-    from skdistill._data import DistillationDataset, TensorBatchLoader
+    from skdistill.training._data import DistillationDataset, TensorBatchLoader
 
     rows = DistillationDataset(torch.arange(100.0).view(100, 1), torch.zeros(100, 2), torch.zeros(100))
     loader = TensorBatchLoader(rows, batch_size=100, shuffle=True, seed=0)
@@ -271,7 +271,7 @@ def test_shuffled_batches_gathered_in_blocks_are_the_permutation_cut_in_order(
     monkeypatch, gathered_rows, drop_last
 ):
     from skdistill import _data
-    from skdistill._data import DistillationDataset, TensorBatchLoader
+    from skdistill.training._data import DistillationDataset, TensorBatchLoader
 
     monkeypatch.setattr(_data, "_GATHERED_ROWS", gathered_rows)
     X = torch.arange(11.0).view(11, 1)
@@ -290,7 +290,7 @@ def test_shuffled_batches_gathered_in_blocks_are_the_permutation_cut_in_order(
 def test_teacher_logits_stay_aligned_with_rows_through_the_split():
     from torch.utils.data import Subset
 
-    from skdistill._data import DistillationDataset, TensorBatchLoader
+    from skdistill.training._data import DistillationDataset, TensorBatchLoader
 
     X = torch.arange(50.0).view(50, 1)
     rows = DistillationDataset(X, torch.cat([X, -X], dim=1), torch.arange(50))

@@ -5,11 +5,11 @@ from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
+from conftest import make_fast
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.multioutput import MultiOutputClassifier
 
-from conftest import make_fast
 from skdistill import DistilledRegressor
 
 

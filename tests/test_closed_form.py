@@ -12,7 +12,7 @@ from skdistill import (
     MLPStudent,
     RegressionDistillationLoss,
 )
-from skdistill._closed_form import (
+from skdistill.training._numpy._closed_form import (
     ClosedFormStep,
     distillation_loss_and_gradient,
     regression_loss_and_gradient,

@@ -70,7 +70,7 @@ def test_gpu_model_exports_to_onnx(gpu_model, tmp_path):
 
 
 def test_closed_form_steps_on_the_gpu_equal_autograd_steps(monkeypatch):
-    from skdistill._closed_form import ClosedFormStep
+    from skdistill.training._numpy._closed_form import ClosedFormStep
 
     X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=1)
     logits = (2 * np.eye(3)[y] + np.random.RandomState(1).normal(size=(600, 3))).astype(np.float32)

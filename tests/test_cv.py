@@ -9,9 +9,14 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from skdistill import DistilledClassifier, DistilledClassifierCV, MLPStudent, TabularStudent
-from skdistill._candidates import train_side_by_side
-from skdistill._data import DistillationDataset
+from skdistill import (
+    DistilledClassifier,
+    DistilledClassifierCV,
+    MLPStudent,
+    TabularStudent,
+)
+from skdistill.training._data import DistillationDataset
+from skdistill.training._numpy._candidates import train_side_by_side
 
 X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
 GRID = {"T": [1.0, 3.0], "alpha": [0.2, 0.9], "module__hidden_layer_sizes": [(4,), (16,)]}

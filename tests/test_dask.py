@@ -4,9 +4,8 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV
-
 from conftest import make_fast
+from sklearn.model_selection import GridSearchCV
 
 distributed = pytest.importorskip("distributed")
 

@@ -18,8 +18,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from skdistill import DistilledClassifier, DistilledRegressor
-from skdistill._stream import StreamedRows
-from skdistill._teacher import as_teacher
+from skdistill.teachers._adapters import as_teacher
+from skdistill.training._stream import StreamedRows
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -97,7 +97,7 @@ def _epoch(rows, seed, batch_size=32):
 
 
 def test_stream_sees_every_row_once_per_epoch_in_full_shuffled_batches():
-    from skdistill._data import DistillationDataset
+    from skdistill.training._data import DistillationDataset
 
     resident = DistillationDataset(
         torch.arange(1000, 1050, dtype=torch.float32)[:, None], torch.zeros(50, 2),

@@ -10,10 +10,9 @@ import warnings
 
 import numpy as np
 import torch
+from conftest import RaiseAt, make_fast, rng_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import RaiseAt, make_fast, rng_data
 
 X, Y = rng_data(n=80)
 SEQUENCES = 60

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from skdistill import DistillationLoss, hard_label_loss, hinton_kd_loss
-from skdistill._losses import resolve_soft_loss
-from skdistill._teacher import teacher_logits
+from skdistill.losses._losses import resolve_soft_loss
+from skdistill.teachers._adapters import teacher_logits
 
 
 def _kl(p, q):

@@ -6,9 +6,12 @@ import torch
 from test_closed_form import _classification_batch, _fit_both_ways
 
 from skdistill import DistilledClassifier
-from skdistill._closed_form import distillation_loss_and_gradient, regression_loss_and_gradient
-from skdistill._numpy_adam import NumpyAdam
-from skdistill._numpy_step import (
+from skdistill.training._numpy._adam import NumpyAdam
+from skdistill.training._numpy._closed_form import (
+    distillation_loss_and_gradient,
+    regression_loss_and_gradient,
+)
+from skdistill.training._numpy._step import (
     numpy_distillation_loss_and_gradient,
     numpy_regression_loss_and_gradient,
 )
@@ -176,8 +179,8 @@ def test_numpy_loss_of_stacked_candidates_equals_torch():
 
 def test_side_by_side_candidates_train_in_numpy(monkeypatch):
     from skdistill import MLPStudent
-    from skdistill._candidates import train_side_by_side
-    from skdistill._data import DistillationDataset
+    from skdistill.training._data import DistillationDataset
+    from skdistill.training._numpy._candidates import train_side_by_side
 
     steps = []
     numpy_step = NumpyAdam.step
@@ -196,7 +199,7 @@ def test_numpy_steps_and_torch_steps_share_one_optimizer_state():
     import copy
 
     from skdistill import DistillationLoss, MLPStudent
-    from skdistill._closed_form import ClosedFormStep
+    from skdistill.training._numpy._closed_form import ClosedFormStep
 
     torch.manual_seed(0)
     mixed, reference = MLPStudent(3, 2, (4,)), None

@@ -2,11 +2,11 @@
 
 import pytest
 import torch
+from conftest import make_fast, rng_data
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from conftest import make_fast, rng_data
 from skdistill import DistilledRegressor, MLPStudent, Pruning
-from skdistill._pruning import prune_hidden_units
+from skdistill.training._pruning import prune_hidden_units
 
 X, Y = rng_data(n=300, d=6, k=3)
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import predict_in_fresh_process
 from sklearn.datasets import make_friedman1
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.frozen import FrozenEstimator
@@ -10,7 +11,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import predict_in_fresh_process
 from skdistill import DistilledRegressor, Munge
 
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from conftest import make_fast, rng_data
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from skorch.callbacks import Callback, Checkpoint
-
-from conftest import make_fast, rng_data
 
 X, Y = rng_data(n=120)
 

@@ -6,6 +6,7 @@ from contextlib import redirect_stderr
 
 import numpy as np
 import pytest
+from conftest import make_fast
 from sklearn.datasets import make_friedman1
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import Ridge
@@ -13,9 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import ProgressBar
 
-from conftest import make_fast
 from skdistill import DistilledRegressor, plot_history, report
-from skdistill._report import model_complexity
+from skdistill.inspection._report import model_complexity
 
 
 @pytest.fixture(scope="module")

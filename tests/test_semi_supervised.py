@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
-
 from conftest import make_fast
+from sklearn.linear_model import LogisticRegression
 
 
 class CountingLR(LogisticRegression):

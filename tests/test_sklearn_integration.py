@@ -4,14 +4,13 @@ import pickle
 
 import numpy as np
 import torch
+from conftest import make_fast, predict_in_fresh_process
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
-
-from conftest import make_fast, predict_in_fresh_process
 
 
 def test_pipeline_grid_search_over_T_alpha_and_width_with_two_jobs(iris):

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from conftest import make_fast
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 
-from conftest import make_fast
 from skdistill import DistilledRegressor
 
 

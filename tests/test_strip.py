@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import make_fast, predict_in_fresh_process, rng_data
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
@@ -11,7 +12,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from conftest import make_fast, predict_in_fresh_process, rng_data
 from skdistill import DistilledClassifier, DistilledRegressor, strip_teacher
 
 

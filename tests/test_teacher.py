@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from skdistill._teacher import PROBA_EPS, as_teacher, teacher_logits
+from skdistill.teachers._adapters import PROBA_EPS, as_teacher, teacher_logits
 
 X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0], [0.5, 2.5], [2.5, 2.0]])
 
@@ -97,7 +97,6 @@ def test_broken_teacher_outputs_are_clear_errors(proba, message):
 import torch  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_val_predict  # noqa: E402
 from skorch import NeuralNetClassifier  # noqa: E402
-
 
 
 def test_torch_module_teacher_outputs_are_its_logits():

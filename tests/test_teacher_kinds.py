@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from conftest import make_fast
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from skorch import NeuralNetClassifier
 
-from conftest import make_fast
 from skdistill import DistilledClassifier
 
 

@@ -5,9 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import joblib
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV
-
 from conftest import make_fast, rng_data
+from sklearn.model_selection import GridSearchCV
 
 X, Y = rng_data(n=120)
 

@@ -1,11 +1,11 @@
 """MUNGE transfer sets: what they generate and how the distillers use them."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
+from conftest import make_fast
 from sklearn.base import clone
 
-from conftest import make_fast
 from skdistill import Gibbs, Mixup, Munge, Spunge
 
 X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 10.0], [10.0, 12.0]])

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
-
 from conftest import RaiseAt, make_fast, rng_data
+from skorch.callbacks import Callback
 
 X, Y = rng_data(n=120)
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sklearn
 import torch
+from conftest import make_fast
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.neighbors import KNeighborsClassifier
@@ -11,8 +12,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from conftest import make_fast
-from skdistill import DistillationLoss, DistilledRegressor, hard_label_loss, hinton_kd_loss
+from skdistill import (
+    DistillationLoss,
+    DistilledRegressor,
+    hard_label_loss,
+    hinton_kd_loss,
+)
 
 
 class WeightRecordingLR(LogisticRegression):

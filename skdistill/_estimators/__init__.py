@@ -1,0 +1,1 @@
+"""The estimators: the fit's order and parameters, its data, training, prediction and search."""

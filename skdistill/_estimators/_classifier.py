@@ -1,0 +1,553 @@
+"""DistilledClassifier: a small PyTorch student trained on a big teacher's soft outputs."""
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+
+from ..losses._losses import (
+    DistillationLoss,
+    RegisteredLossName,
+    check_loss_params,
+    takes_sample_weight,
+)
+from ..teachers._adapters import logits_from_proba
+from ..training._callbacks import AgreementScoring
+from ..transfer._dask import is_dask_collection
+from ._base import BaseDistiller
+from ._tasks import ClassificationTask
+
+__all__ = ["DistilledClassifier"]
+
+
+class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
+    """Knowledge distillation as a scikit-learn classifier.
+
+    Fits ``teacher`` (or uses it as is, if frozen), then trains a small PyTorch
+    ``student_module`` through skorch on a mix of the teacher's softened outputs
+    and the true labels::
+
+        loss = alpha * T**2 * KL(softmax(z_t / T) || softmax(z_s / T))
+               + (1 - alpha) * CE(y, z_s)
+
+    ``alpha`` is the weight of the **teacher** term: ``alpha=0`` is plain
+    hard-label training of the student (the baseline distillation must beat),
+    ``alpha=1`` pure imitation of the teacher. (Some libraries weigh the label
+    term instead; this one does not.) A scikit-learn teacher's logits are
+    ``log(clip(predict_proba, 1e-7))``, or ``decision_function`` when it has no
+    ``predict_proba``; its columns are matched to ``classes_`` by label.
+
+    Parameters
+    ----------
+    teacher : classifier, torch.nn.Module, fitted skorch net or "precomputed"
+        An unfitted scikit-learn classifier is cloned and fitted on the
+        labelled rows in ``fit`` (``teacher_``). A fitted one wrapped in
+        ``sklearn.frozen.FrozenEstimator`` is used as is and never refitted
+        (also inside ``GridSearchCV``); a bare fitted classifier is refitted,
+        as scikit-learn meta-estimators do. It needs ``predict_proba`` or
+        ``decision_function``; a frozen teacher may know more labels than ``y``
+        holds, never fewer. A trained ``torch.nn.Module`` or fitted skorch net
+        is used as is; a module's output columns are the logits of the sorted
+        labels. ``"precomputed"``: the teacher's outputs are passed to ``fit``
+        as ``teacher_proba`` or ``teacher_logits`` (for a teacher behind an API).
+    student_module : None, torch.nn.Module subclass or instance, default=None
+        The student; it maps float32 rows to logits. A class whose constructor
+        takes ``n_features``, ``n_classes`` and/or ``n_outputs`` gets them from
+        the data; its other arguments are set as ``module__<name>=value``. An
+        instance is deep-copied at fit. ``None`` is :class:`MLPStudent`, whose
+        hidden sizes are ``module__hidden_layer_sizes`` (default ``(64,)``).
+        With sparse ``X`` a student receives dense float32 batches (densified
+        one batch at a time) unless its class sets ``accepts_sparse = True``,
+        as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
+        batches.
+    student_preprocessor : None or transformer, default=None
+        Cloned and fitted on ``X`` in ``fit`` (``student_preprocessor_``); the
+        student trains and predicts on its output (numbers: an array or a sparse
+        matrix), while the teacher reads ``X`` exactly as the caller gave it.
+        This is how a prefit teacher trained on raw data (a DataFrame with
+        string and category columns, documents) is distilled into a student
+        that needs numbers: put the student's encoding here, not in a
+        ``Pipeline`` in front of the distiller, which would feed the teacher the
+        encoded features too. ``X`` is then whatever the teacher and the
+        preprocessor accept, and they validate it. Transfer sets are drawn and
+        labelled in the caller's space.
+    T : float > 0, default=1.0
+        Softmax temperature of the teacher term. Tree-ensemble probabilities are
+        already smooth; higher temperatures mostly flatten them. The defaults
+        (``T=1, alpha=0.5``) were chosen with ``benchmarks/quality.py``: they
+        never lost to hard-label training on average there (see the README).
+    alpha : float in [0, 1], default=0.5
+        Weight of the teacher term (see above).
+    loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
+        The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
+        row-centred teacher logits), or decoupled KD (weights
+        ``loss__tckd_weight=1.0``, ``loss__nckd_weight=8.0``). A callable has
+        the signature ``loss(student_logits, teacher_logits, target, *, T,
+        **loss_params)`` and returns a scalar tensor (``target`` holds class
+        indices, -1 for unlabelled rows). ``loss__<name>`` parameters reach it.
+    teacher_cv : None, int or cross-validation splitter, default=None
+        If set, the soft targets of the labelled rows come from
+        ``cross_val_predict`` (the teacher speaks about rows it has not
+        memorised); ``teacher_`` is still fitted on all labelled rows. Ignored
+        for frozen, torch and skorch teachers, which are not refitted.
+    transfer_set : None, TransferSampler, array-like, sparse matrix, DataFrame or dask \
+collection, default=None
+        Rows the student learns from through the teacher term only (they are
+        never validation rows): a sampler (``Munge(n_copies=5)``, ``Spunge``,
+        ``Mixup``) draws them from the training rows; unlabelled rows read
+        like ``X`` (an array, sparse matrix or DataFrame with the training
+        columns) are labelled by the
+        teacher a chunk at a time and added to the training rows; a dask array
+        or DataFrame is labelled partition by partition on the cluster and
+        streamed, so it may hold more rows than memory (see Notes).
+    pruning : None or Pruning, default=None
+        After training, remove the weakest hidden units structurally (the
+        layers become smaller dense layers) and fine-tune under the same loss,
+        e.g. ``Pruning(amount=0.75)``; ``pruning_`` records the widths,
+        parameters, weight bytes and one-row latency before and after. Needs
+        a student whose Linear layers form one ``nn.Sequential`` with
+        elementwise layers between them, as :class:`MLPStudent`.
+    memory : None, str or joblib.Memory, default=None
+        Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
+        as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
+        fits the teacher once per training fold instead of once per candidate
+        and fold, also with ``n_jobs=2``. Entries are keyed by the teacher's
+        parameters, the rows and the labels; frozen and prefit teachers are
+        never refitted, so they are not cached.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in both loss terms (and in the teacher's fit,
+        multiplied into ``sample_weight``), as scikit-learn's classifiers define
+        them: ``"balanced"`` is ``n_samples / (n_classes * np.bincount(y))``
+        over the labelled rows; a dict maps labels to weights (missing labels
+        weigh 1). Unlabelled and synthetic rows weigh 1.
+    unlabeled_label : None or label, default=None
+        Rows whose label equals this value have no label: they contribute the
+        teacher term only, are not held out for validation and the teacher is
+        not fitted on them. scikit-learn's semi-supervised convention is ``-1``;
+        it is not the default, because ``-1`` is a real class in many binary
+        problems. With string labels use a string marker (e.g. ``"?"``): numpy
+        cannot mix strings and numbers in one label array.
+    max_epochs : int, default=200
+        Upper bound on training epochs.
+    batch_size : int or "auto", default="auto"
+        Rows per training step. ``"auto"`` takes a sixteenth of the training
+        rows, at least 32 and at most 256: 256 from about 4,000 rows on.
+        The fitted net's ``batch_size`` holds the value used.
+    lr : float, default=3e-3
+        Learning rate of ``optimizer``. Batches of up to 256 at 3e-3 fit small
+        tabular data about three times faster than 64 at 1e-3, at the same
+        accuracy (``benchmarks/defaults.py``).
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its other arguments are set as ``optimizer__<name>=value``.
+    validation_fraction : float in (0, 1) or None, default=0.1
+        Share of labelled rows held out (stratified) to log ``valid_acc``,
+        ``valid_agreement``, ``valid_loss`` and ``valid_label_loss`` each epoch
+        and to stop early. None trains on every row without early stopping.
+    n_iter_no_change : int or None, default=10
+        Stop when ``valid_label_loss`` (the cross-entropy against the held-out
+        labels, without the teacher term) has not improved for this many epochs
+        and restore the best epoch's weights. None trains ``max_epochs`` epochs.
+        The teacher was fitted on the held-out rows too, so its term there
+        rewards copying what it memorised; the labels judge generalisation
+        (at any ``alpha``: for imitation that ignores the labels, pass None).
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Added to the net's callbacks (e.g. ``skorch.callbacks.ProgressBar()``).
+    device : str or torch.device, default="cpu"
+        Where the student trains and predicts, e.g. ``"cuda"``.
+    warm_start : bool, default=False
+        Continue training the fitted student on the next ``fit`` instead of
+        starting afresh (the teacher is still refitted unless frozen). The
+        warm fit uses the current settings (``batch_size``, ``lr``,
+        ``optimizer`` and ``optimizer__*``, ``callbacks``, ``n_iter_no_change``,
+        ``iterator_*__*``) on a copy of the fitted weights, history and, for an
+        unchanged optimizer class, its state; if it fails, the model is left
+        exactly as it was.
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the student's initialisation, the validation split, the batch
+        order and the transfer set: the same seed and data give identical
+        predictions. It seeds neither the teacher nor a ``teacher_cv``
+        splitter: give them their own ``random_state`` (an unseeded forest makes
+        two runs differ; an int ``teacher_cv`` is an unshuffled, hence
+        deterministic, ``StratifiedKFold``). Student training in threads of one
+        process runs one fit at a time (torch's random generator is global), so
+        seeded fits reproduce there too; use processes for parallel fits.
+    **kwargs
+        skorch-style routed parameters: ``module__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
+        ``loss__*``.
+
+    Attributes
+    ----------
+    teacher_ : classifier or None
+        The fitted teacher (None when ``teacher="precomputed"``).
+    student_ : skorch.NeuralNet
+        The fitted student net; ``student_.module_`` is the torch module and
+        ``student_.history`` the per-epoch log.
+    student_preprocessor_ : transformer
+        The fitted ``student_preprocessor`` (only when one is given).
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+        Epochs the student has been trained for (summed over warm starts).
+    fit_times_ : dict
+        Seconds the last fit spent on ``"teacher"`` (checks, fitting it and
+        its outputs for the training rows), ``"transfer_set"`` (drawing and
+        labelling it) and ``"student"`` (training, pruning included).
+    n_student_features_ : int
+        Width of the student's input.
+    n_features_in_ : int
+        Defined unless a ``student_preprocessor`` that does not report it is given.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when X has string column names.
+
+    Notes
+    -----
+    ``fit(X, y, sample_weight=w)`` weighs the rows of both loss terms and of
+    the validation loss (normalised to mean 1, so their scale does not matter)
+    and is passed to the teacher's ``fit`` when it takes one (a warning says
+    when it does not). Rows of weight 0 are dropped before training, as if
+    absent. With metadata routing on, request it with
+    ``set_fit_request(sample_weight=True)``.
+
+    **Dask collections.** With a dask ``transfer_set`` the teacher's outputs
+    are computed on the workers and persisted there; each epoch the partitions
+    are fetched one at a time (one ahead, in a background thread), in a random
+    order, and shuffled with the training rows through a buffer, so the client
+    holds a few partitions. The student's rows of a partition are recomputed
+    from its graph at each epoch: persist the collection first when it is
+    expensive to read. ``X`` and ``y`` may themselves be dask collections,
+    partitioned alike, when the teacher needs no fitting (``FrozenEstimator``,
+    torch module, fitted skorch net, or ``teacher="precomputed"`` with
+    ``teacher_proba``/``teacher_logits`` as a dask array): whole partitions
+    (``validation_fraction`` of them) are held out for validation, and
+    ``sample_weight``, ``class_weight`` and ``student_preprocessor`` are
+    refused. ``predict``, ``predict_proba``, ``predict_log_proba`` and
+    ``decision_function`` of a dask collection return a lazy dask array,
+    computed partition by partition by a copy of the model without its
+    teacher, as dask-ml's ``ParallelPostFit`` does.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdistill import DistilledClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     DistilledClassifier(RandomForestClassifier(50, random_state=0), T=2.0,
+    ...                         alpha=0.5, module__hidden_layer_sizes=(16,), random_state=0),
+    ... ).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.predict_proba(X[:2]).sum(axis=1).round(6)
+    array([1., 1.])
+    """
+
+    _task = "classifier"
+    _y_finite = True
+    _unlabelled_target = -1
+    _precomputed_names = "teacher_proba=... or teacher_logits=..."
+
+    _parameter_constraints = {
+        **BaseDistiller._parameter_constraints,
+        "T": [Interval(Real, 0, None, closed="neither")],
+        "loss": [RegisteredLossName(), callable],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "unlabeled_label": "no_validation",
+    }
+
+    def __init__(
+        self,
+        teacher,
+        student_module=None,
+        *,
+        student_preprocessor=None,
+        T=1.0,
+        alpha=0.5,
+        loss="hinton",
+        teacher_cv=None,
+        transfer_set=None,
+        pruning=None,
+        memory=None,
+        class_weight=None,
+        unlabeled_label=None,
+        max_epochs=200,
+        batch_size="auto",
+        lr=3e-3,
+        optimizer=torch.optim.Adam,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        warm_start=False,
+        verbose=0,
+        random_state=None,
+        **kwargs,
+    ):
+        self.teacher = teacher
+        self.student_module = student_module
+        self.student_preprocessor = student_preprocessor
+        self.T = T
+        self.alpha = alpha
+        self.loss = loss
+        self.teacher_cv = teacher_cv
+        self.transfer_set = transfer_set
+        self.pruning = pruning
+        self.memory = memory
+        self.class_weight = class_weight
+        self.unlabeled_label = unlabeled_label
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.device = device
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+        self._store_extra_params(kwargs)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, teacher_proba=None, teacher_logits=None):
+        """Fit the teacher (unless frozen), then train the student on its soft targets.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            With a ``student_preprocessor``, anything it and the teacher accept.
+        y : array-like of shape (n_samples,)
+            Class labels of any type scikit-learn accepts; ``unlabeled_label``
+            marks rows without a label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights (see Notes).
+        teacher_proba, teacher_logits : array-like of shape (n_samples, n_classes), default=None
+            With ``teacher="precomputed"``, exactly one of them: the teacher's
+            probabilities or logits for each row of X, columns in the order of
+            ``np.unique`` of the labels. Sample-aligned, so GridSearchCV splits
+            them with the rows (request them with
+            ``set_fit_request(teacher_proba=True)`` when metadata routing is on).
+
+        Returns
+        -------
+        self : DistilledClassifier
+        """
+        if teacher_proba is not None and teacher_logits is not None:
+            raise ValueError("Pass teacher_proba or teacher_logits to fit, not both.")
+        precomputed = None
+        if teacher_proba is not None:
+            precomputed = ("proba", teacher_proba)
+        elif teacher_logits is not None:
+            precomputed = ("logits", teacher_logits)
+        return self._fit(X, y, precomputed, sample_weight)
+
+    def decision_function(self, X):
+        """The student's logits: one column per class, or for two classes one value.
+
+        For a binary problem the value is ``z[:, 1] - z[:, 0]``: positive means
+        ``classes_[1]``, as ``LogisticRegression.decision_function``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
+        """
+        if is_dask_collection(X):
+            n_columns = None if len(self.classes_) == 2 else len(self.classes_)
+            return self._lazily("decision_function", X, n_columns, np.float64)
+        logits = self._student_output(self._validate_predict_data(X))
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities (a log-softmax, finite where a probability underflows).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        if is_dask_collection(X):
+            return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
+        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
+        return torch.log_softmax(logits, dim=1).numpy()
+
+    def predict_proba(self, X):
+        """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        if is_dask_collection(X):
+            return self._lazily("predict_proba", X, len(self.classes_), np.float64)
+        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted labels (values of ``classes_``).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        if is_dask_collection(X):
+            return self._lazily("predict", X, None, self.classes_.dtype)
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ---------------------------------------------------- hooks of the fit
+    def _encode_targets(self, y, sample_weight=None):
+        labelled = _labelled(y, self.unlabeled_label)
+        check_classification_targets(y[labelled])
+        classes, index = np.unique(y[labelled], return_inverse=True)
+        if len(classes) < 2:
+            what = f"({_plain(classes[0])!r})" if len(classes) else "(every row is unlabelled)"
+            raise ValueError(
+                f"y has only one class {what} among its labelled rows; a classifier needs "
+                "at least two classes to learn from."
+            )
+        if self.warm_start and hasattr(self, "classes_"):
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"warm_start=True but y has classes {classes.tolist()} while the "
+                    f"fitted student predicts {self.classes_.tolist()}."
+                )
+        self.classes_ = classes
+        target = np.full(len(y), self._unlabelled_target, dtype=np.int64)
+        target[labelled] = index
+        return target, labelled
+
+    def _task_object(self):
+        return ClassificationTask(self.classes_)
+
+    def _class_weights(self, target, labelled):
+        """Per-row class weights (1 for unlabelled rows), or None without class_weight."""
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names the label(s) {unknown} that are not in y; its classes "
+                    f"are {self.classes_.tolist()}."
+                )
+        per_class = compute_class_weight(
+            self.class_weight, classes=np.arange(len(self.classes_)), y=target[labelled]
+        ) if self.class_weight == "balanced" else np.array(
+            [self.class_weight.get(_plain(label), 1.0) for label in self.classes_], dtype=float
+        )
+        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+            raise ValueError(f"class_weight must be finite and non-negative; got {per_class}.")
+        weights = np.ones(len(target))
+        weights[labelled] = per_class[target[labelled]]
+        return weights
+
+    def _check_weighted_loss(self):
+        if not takes_sample_weight(self.loss):
+            raise ValueError(
+                f"loss={self.loss!r} does not accept a sample_weight keyword, so weighted rows "
+                "(sample_weight or class_weight) cannot reach it; add `sample_weight=None` to "
+                "its signature and weigh its per-row values by it."
+            )
+
+    def _output_scaling(self):
+        return 0.0, 1.0
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _dask_target_encoder(self, y):
+        """Set ``classes_`` from the labels of a dask y; return the per-partition encoder."""
+        import dask
+        import dask.array as da
+
+        (labels,) = dask.compute(da.unique(y) if hasattr(y, "blocks") else y.unique())
+        self._encode_targets(np.asarray(labels))  # sets classes_ (sorted, unlabelled dropped)
+        return LabelCodes(self.classes_, self.unlabeled_label)
+
+    def _precomputed_outputs(self, precomputed, n_rows):
+        kind, values = precomputed
+        values = np.asarray(values, dtype=np.float64)
+        expected = (n_rows, len(self.classes_))
+        if values.shape != expected:
+            raise ValueError(
+                f"teacher_{kind} has shape {values.shape}; expected {expected}: one row per "
+                f"row of X and one column per class of y, in the order {self.classes_.tolist()}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"teacher_{kind} holds NaN or infinite values.")
+        if kind == "proba":
+            values = logits_from_proba(values, "teacher_proba")
+        return values.astype(np.float32)
+
+    def _criterion(self):
+        check_loss_params(self.loss, self._routed_params("loss"))
+        return DistillationLoss(
+            T=self.T, alpha=self.alpha, loss=self.loss, loss_params=self._routed_params("loss")
+        )
+
+    def _callbacks(self):
+        return [("agreement", AgreementScoring())]
+
+
+class LabelCodes:
+    """Labels of one partition to class indices (``-1`` for ``unlabeled_label``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> LabelCodes(np.array(["a", "b"]), "?")(np.array(["b", "?", "a"]))
+    array([ 1, -1,  0])
+    """
+
+    def __init__(self, classes, unlabeled_label=None):
+        self.classes = classes
+        self.unlabeled_label = unlabeled_label
+
+    def __call__(self, labels):
+        labelled = _labelled(labels, self.unlabeled_label)
+        codes = np.full(len(labels), -1, dtype=np.int64)
+        index = np.searchsorted(self.classes, labels[labelled])
+        index = np.minimum(index, len(self.classes) - 1)
+        unknown = self.classes[index] != labels[labelled]
+        if unknown.any():
+            raise ValueError(
+                f"y holds the label {labels[labelled][unknown][0]!r}, which is not among the "
+                f"classes {self.classes.tolist()}."
+            )
+        codes[labelled] = index
+        return codes
+
+
+def _labelled(y, unlabeled_label):
+    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
+    if unlabeled_label is None:
+        return np.ones(len(y), dtype=bool)
+    return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
+
+
+def _plain(label):
+    """A numpy scalar as the Python value it holds, for readable messages."""
+    return label.item() if hasattr(label, "item") else label

@@ -1,0 +1,304 @@
+"""skl2onnx converters for the distillers: whole pipelines to ONNX.
+
+:func:`register_onnx_converters` teaches skl2onnx the two distillers, so
+``skl2onnx.to_onnx(pipeline, X)`` converts any pipeline whose other steps
+skl2onnx supports (scalers, PCA, imputers, ``ColumnTransformer`` with
+``OneHotEncoder``, ``TfidfVectorizer``...), a ``student_preprocessor``
+included. The student network itself is exported by ``torch.onnx.export``
+and its nodes are copied into skl2onnx's graph; the head follows skl2onnx's
+conventions:
+
+* a classifier gives ``label`` (int64 or string, one per row) and
+  ``probabilities`` (float, one column per class of ``classes_``), never a
+  ZipMap (the ``zipmap`` option skl2onnx passes to classifiers is accepted and
+  ignored);
+* a regressor gives ``variable`` (float, shape ``(n, 1)``) in the targets' units.
+
+Needs the ``export`` extra (onnx, onnxscript, skl2onnx).
+"""
+
+import contextlib
+import logging
+
+import numpy as np
+import torch
+
+__all__ = ["quiet_loggers", "register_onnx_converters"]
+
+_ALIASES = {
+    "DistilledClassifier": "SkdistillDistilledClassifier",
+    "DistilledRegressor": "SkdistillDistilledRegressor",
+    "PiecewiseLinearEncoder": "SkdistillPiecewiseLinearEncoder",
+}
+
+
+def register_onnx_converters():
+    """Register the distillers (and :class:`PiecewiseLinearEncoder`) with skl2onnx.
+
+    Idempotent; call once before ``skl2onnx.to_onnx``.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime, skl2onnx
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skdistill import DistilledClassifier, register_onnx_converters
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(MinMaxScaler(), DistilledClassifier(
+    ...     LogisticRegression(), max_epochs=5, random_state=0)).fit(X, y)
+    >>> register_onnx_converters()
+    >>> onx = skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+    >>> session = onnxruntime.InferenceSession(onx.SerializeToString())
+    >>> label, proba = session.run(None, {"X": X[:3].astype(np.float32)})
+    >>> np.allclose(proba, model.predict_proba(X[:3]), atol=1e-5)
+    True
+    """
+    from skl2onnx import update_registered_converter
+
+    from .._estimators._classifier import DistilledClassifier
+    from .._estimators._regressor import DistilledRegressor
+    from ..students._encoding import PiecewiseLinearEncoder
+
+    for model in (DistilledClassifier, DistilledRegressor):
+        update_registered_converter(
+            model,
+            _ALIASES[model.__name__],
+            _shape_calculator,
+            _convert,
+            parser=_parse,
+            # skl2onnx passes its classifiers' zipmap option along; there is never a ZipMap
+            options={"zipmap": [True, False, "columns"]},
+        )
+    update_registered_converter(
+        PiecewiseLinearEncoder,
+        _ALIASES["PiecewiseLinearEncoder"],
+        _encoder_shape,
+        _convert_encoder,
+    )
+
+
+def _parse(scope, model, inputs, custom_parsers=None):
+    """Declare the preprocessor's operators (if any), then the distiller's."""
+    from skl2onnx._parse import _parse_sklearn
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+
+    if getattr(model, "student_preprocessor_", None) is not None:
+        inputs = _parse_sklearn(scope, model.student_preprocessor_, inputs, custom_parsers)
+    operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
+    operator.inputs = list(inputs)
+    if model._task == "classifier":
+        label_type = StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
+        operator.outputs.append(scope.declare_local_variable("label", label_type()))
+        operator.outputs.append(scope.declare_local_variable("probabilities", FloatTensorType()))
+    else:
+        operator.outputs.append(scope.declare_local_variable("variable", FloatTensorType()))
+    return list(operator.outputs)
+
+
+def _shape_calculator(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    model = operator.raw_operator
+    n_rows = operator.inputs[0].get_first_dimension()
+    if model._task == "classifier":
+        operator.outputs[0].type = operator.outputs[0].type.__class__([n_rows])
+        operator.outputs[1].type = FloatTensorType([n_rows, len(model.classes_)])
+    else:
+        operator.outputs[0].type = FloatTensorType([n_rows, 1])
+
+
+def _convert(scope, operator, container):
+    from onnx import TensorProto
+
+    model = operator.raw_operator
+    features = _as_float(scope, operator, container)
+    logits = _add_student(scope, container, model, features)
+    if model._task == "regressor":
+        scale = _constant(scope, container, "scale", np.array([model.target_scale_], np.float32))
+        mean = _constant(scope, container, "mean", np.array([model.target_mean_], np.float32))
+        scaled = scope.get_unique_variable_name("scaled")
+        column = scope.get_unique_variable_name("column")
+        shape = _constant(scope, container, "shape", np.array([-1, 1], np.int64))
+        container.add_node(
+            "Reshape", [logits, shape], [column], name=scope.get_unique_operator_name("Reshape")
+        )
+        container.add_node(
+            "Mul", [column, scale], [scaled], name=scope.get_unique_operator_name("Mul")
+        )
+        container.add_node(
+            "Add",
+            [scaled, mean],
+            [operator.outputs[0].full_name],
+            name=scope.get_unique_operator_name("Add"),
+        )
+        return
+    label, probabilities = (variable.full_name for variable in operator.outputs)
+    container.add_node(
+        "Softmax", [logits], [probabilities], axis=1, name=scope.get_unique_operator_name("Softmax")
+    )
+    index = scope.get_unique_variable_name("index")
+    container.add_node(
+        "ArgMax",
+        [probabilities],
+        [index],
+        axis=1,
+        keepdims=0,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
+    classes = model.classes_
+    if classes.dtype.kind in "OUS":
+        name = scope.get_unique_variable_name("classes")
+        container.add_initializer(
+            name, TensorProto.STRING, [len(classes)], [str(c).encode() for c in classes]
+        )
+    elif classes.dtype.kind in "iu":
+        name = _constant(scope, container, "classes", classes.astype(np.int64))
+    else:
+        raise ValueError(
+            f"ONNX export needs integer or string class labels; {type(model).__name__}.classes_ "
+            f"has dtype {classes.dtype}. Refit with integer or string labels."
+        )
+    container.add_node(
+        "Gather", [name, index], [label], axis=0, name=scope.get_unique_operator_name("Gather")
+    )
+
+
+def _encoder_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_columns = len(operator.raw_operator.onnx_constants()[0])
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n_rows, n_columns])
+
+
+def _convert_encoder(scope, operator, container):
+    """``min(max((X[:, columns] - lower) / width, low_clip), high_clip)`` in float32."""
+    columns, *arrays = operator.raw_operator.onnx_constants()
+    features = _as_float(scope, operator, container)
+    index = _constant(scope, container, "columns", columns)
+    lower, width, low_clip, high_clip = (
+        _constant(scope, container, name, values.astype(np.float32))
+        for name, values in zip(("lower", "width", "low_clip", "high_clip"), arrays)
+    )
+    value = scope.get_unique_variable_name("gathered")
+    container.add_node(
+        "Gather", [features, index], [value], axis=1, name=scope.get_unique_operator_name("Gather")
+    )
+    steps = [("Sub", lower), ("Div", width), ("Max", low_clip), ("Min", high_clip)]
+    for number, (op, constant) in enumerate(steps, 1):
+        last = number == len(steps)
+        out = operator.outputs[0].full_name if last else scope.get_unique_variable_name(op.lower())
+        container.add_node(op, [value, constant], [out], name=scope.get_unique_operator_name(op))
+        value = out
+
+
+def _as_float(scope, operator, container):
+    """The input variable as float32 (a preprocessor may output doubles)."""
+    from onnx import TensorProto
+    from skl2onnx.common.data_types import FloatTensorType
+
+    variable = operator.inputs[0]
+    if isinstance(variable.type, FloatTensorType):
+        return variable.full_name
+    cast = scope.get_unique_variable_name("features")
+    container.add_node(
+        "Cast",
+        [variable.full_name],
+        [cast],
+        to=TensorProto.FLOAT,
+        name=scope.get_unique_operator_name("Cast"),
+    )
+    return cast
+
+
+def _constant(scope, container, prefix, values):
+    from onnx import numpy_helper
+
+    name = scope.get_unique_variable_name(prefix)
+    tensor = numpy_helper.from_array(values, name)
+    container.add_initializer(name, tensor.data_type, list(values.shape), values.ravel().tolist())
+    return name
+
+
+def _add_student(scope, container, model, features):
+    """Copy the student's torch-exported graph into the container; return its output's name."""
+    from onnx import helper, numpy_helper
+
+    graph = _student_graph(model, container.target_opset)
+    rename = {graph.input[0].name: features}
+
+    def renamed(name):
+        if not name:
+            return name
+        if name not in rename:
+            rename[name] = scope.get_unique_variable_name(f"student_{name}")
+        return rename[name]
+
+    for tensor in graph.initializer:
+        values = numpy_helper.to_array(tensor)
+        container.add_initializer(
+            renamed(tensor.name), tensor.data_type, list(values.shape), values.ravel().tolist()
+        )
+    for node in graph.node:
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        container.add_node(
+            node.op_type,
+            [renamed(n) for n in node.input],
+            [renamed(n) for n in node.output],
+            op_domain=node.domain,
+            op_version=container.target_opset if not node.domain else 1,
+            name=scope.get_unique_operator_name(f"student_{node.op_type}"),
+            **attributes,
+        )
+    return renamed(graph.output[0].name)
+
+
+def _student_graph(model, target_opset):
+    """The student module exported by torch.onnx, checked to be one plain graph."""
+    import copy
+    import warnings
+
+
+    module = copy.deepcopy(model.student_.module_).cpu().eval()
+    example = torch.zeros(2, model.n_student_features_)
+    opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
+    with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.export internals
+        program = torch.onnx.export(
+            module,
+            (example,),
+            dynamo=True,
+            input_names=["X"],
+            output_names=["logits"],
+            dynamic_shapes={"X": {0: torch.export.Dim("batch", min=1)}},
+            opset_version=max(opset, 18),
+            verbose=False,
+        )
+    proto = program.model_proto
+    if len(proto.functions) or any(node.domain not in ("", "ai.onnx") for node in proto.graph.node):
+        raise ValueError(
+            f"The student {type(module).__name__} exports to ONNX with functions or custom "
+            "domains, which cannot be copied into a scikit-learn pipeline's graph; use "
+            "torch.onnx.export on student_.module_ directly."
+        )
+    return proto.graph
+
+
+@contextlib.contextmanager
+def quiet_loggers(*names):
+    """Silence the exporters' and quantizer's advice for the duration of an export."""
+    loggers = [logging.getLogger(None if name == "root" else name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

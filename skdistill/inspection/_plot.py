@@ -1,0 +1,63 @@
+"""Plot a fitted student's training history (needs matplotlib: ``pip install skdistill[plot]``)."""
+
+from ..deploy._export import final_distiller
+
+__all__ = ["plot_history"]
+
+
+def plot_history(estimator, path=None):
+    """Plot train and validation loss, validation accuracy and agreement per epoch.
+
+    Parameters
+    ----------
+    estimator : fitted DistilledClassifier, DistilledRegressor, or Pipeline ending with one
+    path : str or path-like, default=None
+        If given, the figure is also saved there (PNG by extension).
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdistill import DistilledClassifier, plot_history
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DistilledClassifier(LogisticRegression(max_iter=500), max_epochs=4,
+    ...                           random_state=0).fit(X, y)
+    >>> figure = plot_history(clf)
+    >>> [axes.get_title() for axes in figure.axes]
+    ['loss', 'validation accuracy and agreement']
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "plot_history needs matplotlib: pip install matplotlib (or skdistill[plot])."
+        ) from exc
+    distiller = final_distiller(estimator)
+    history = distiller.student_.history
+    epochs = history[:, "epoch"]
+    scores = [key for key in ("valid_acc", "valid_agreement") if key in history[-1]]
+    figure, axes = plt.subplots(1, 2 if scores else 1, figsize=(10 if scores else 5, 3.5),
+                                squeeze=False)
+    loss_axes = axes[0][0]
+    for key in ("train_loss", "valid_loss"):
+        if key in history[-1]:
+            loss_axes.plot(epochs, history[:, key], label=key)
+    loss_axes.set(title="loss", xlabel="epoch")
+    loss_axes.legend()
+    if scores:
+        score_axes = axes[0][1]
+        for key in scores:
+            score_axes.plot(epochs, history[:, key], label=key)
+        score_axes.set(title="validation accuracy and agreement", xlabel="epoch")
+        score_axes.legend()
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(path, dpi=100)
+    return figure

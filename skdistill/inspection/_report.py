@@ -1,0 +1,298 @@
+"""The teacher-versus-student report: quality, size and speed side by side.
+
+``report(estimator, X, y)`` measures on held-out rows what distillation bought:
+how close the student is to the teacher (accuracy or R², log loss, agreement),
+how much smaller it is (parameters or tree nodes, serialized bytes) and how
+much faster (``predict_proba`` on a 10 000-row batch, and on one row). With
+``onnx=True`` the student is also exported to ONNX, float and int8, and timed
+in onnxruntime: distillation and quantization together are what gets a model
+onto a phone.
+"""
+
+import os
+import pickle
+import statistics
+import tempfile
+import time
+
+import numpy as np
+from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
+from sklearn.pipeline import Pipeline
+
+from ..deploy._export import export_onnx, final_distiller, onnx_inputs
+
+__all__ = ["DistillationReport", "report"]
+
+
+def _median_seconds(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def model_complexity(model):
+    """``(count, unit)``: tree nodes of a tree model, else learned parameters; (None, "") if unknown.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> model_complexity(LogisticRegression().fit([[0.0], [1.0]], [0, 1]))
+    (2, 'parameters')
+    """
+    import torch
+    from sklearn.frozen import FrozenEstimator
+
+    if isinstance(model, FrozenEstimator):
+        model = model.estimator
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters()), "parameters"
+    if hasattr(model, "module_") and isinstance(model.module_, torch.nn.Module):
+        return model_complexity(model.module_)
+    if hasattr(model, "tree_"):
+        return int(model.tree_.node_count), "nodes"
+    if hasattr(model, "_predictors"):  # HistGradientBoosting
+        return sum(len(p.nodes) for stage in model._predictors for p in stage), "nodes"
+    if hasattr(model, "estimators_"):
+        trees = np.ravel(np.asarray(model.estimators_, dtype=object))
+        if len(trees) and all(hasattr(t, "tree_") for t in trees):
+            return sum(int(t.tree_.node_count) for t in trees), "nodes"
+    if hasattr(model, "support_vectors_"):
+        return int(model.support_vectors_.size + model.dual_coef_.size), "parameters"
+    if hasattr(model, "coef_"):
+        return int(np.size(model.coef_) + np.size(getattr(model, "intercept_", 0))), "parameters"
+    return None, ""
+
+
+class DistillationReport:
+    """Teacher and student side by side; print it, or take ``to_dict()`` / ``to_frame()``.
+
+    Attributes
+    ----------
+    rows : dict
+        ``{metric: {column: value}}``; columns are ``teacher``, ``student``,
+        optionally ``student ONNX`` and ``student ONNX int8``, and ``teacher / student``.
+    notes : list of str
+        What was left out and why (printed under the table).
+    """
+
+    def __init__(self, rows, columns, notes=()):
+        self.rows = rows
+        self.columns = columns
+        self.notes = list(notes)
+
+    def to_dict(self):
+        """The figures as ``{metric: {column: value}}`` (missing values are None)."""
+        return {metric: dict(values) for metric, values in self.rows.items()}
+
+    def to_frame(self):
+        """The figures as a pandas DataFrame (metrics as rows)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_dict(self.to_dict(), orient="index")[self.columns]
+
+    def __str__(self):
+        table = [["metric", *self.columns]]
+        for metric, values in self.rows.items():
+            table.append([metric, *(_format(values.get(c)) for c in self.columns)])
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        lines = [
+            "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            for row in table
+        ]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines + [f"note: {note}" for note in self.notes])
+
+    def __repr__(self):
+        return f"DistillationReport(\n{self}\n)"
+
+
+def _format(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if isinstance(value, str):
+        return value
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_repeats=200):
+    """Compare a fitted distiller's student with its teacher on held-out rows.
+
+    Parameters
+    ----------
+    estimator : fitted DistilledClassifier, DistilledRegressor, or Pipeline ending with one
+        Preprocessing steps are applied before both models, and timed for both.
+    X, y : held-out rows and their targets
+    onnx : bool, default=False
+        Also export the student to ONNX (float and int8) and time it in onnxruntime.
+        A model :func:`export_onnx` cannot convert gets no ONNX columns and a
+        note saying why (``notes``); everything else is reported.
+    batch_rows : int, default=10_000
+        Rows of the batch-latency measurement (X is repeated or cut to this size).
+    repeats, single_repeats : int
+        Timed repetitions of the batch and the single-row call; medians are reported.
+
+    Returns
+    -------
+    DistillationReport
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skdistill import DistilledClassifier, report
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=5,
+    ...                           random_state=0).fit(X, y)
+    >>> figures = report(clf, X, y, repeats=1, single_repeats=3).to_dict()
+    >>> figures["parameters / nodes"]["student"]
+    515
+    >>> sorted(figures["accuracy"])
+    ['student', 'teacher', 'teacher / student']
+    """
+    distiller = final_distiller(estimator)
+    classifier = distiller._task == "classifier"
+    preprocess = None
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        preprocess = Pipeline(estimator.steps[:-1])
+    teacher = distiller.teacher_
+    X_raw = np.asarray(X) if not hasattr(X, "columns") else X
+    y = np.asarray(y)
+
+    def teacher_input(rows):
+        return preprocess.transform(rows) if preprocess is not None else rows
+
+    student_scores = estimator.predict_proba if classifier else estimator.predict
+    teacher_scores = _teacher_scorer(teacher, classifier, teacher_input)
+
+    columns = ["teacher", "student"]
+    rows = {}
+    student_pred = estimator.predict(X_raw)
+    teacher_pred = teacher.predict(teacher_input(X_raw)) if teacher is not None else None
+    if classifier:
+        rows["accuracy"] = {"student": accuracy_score(y, student_pred)}
+        student_proba = estimator.predict_proba(X_raw)
+        rows["log loss"] = {"student": log_loss(y, student_proba, labels=distiller.classes_)}
+        if teacher is not None:
+            rows["accuracy"]["teacher"] = accuracy_score(y, teacher_pred)
+            if hasattr(teacher, "predict_proba"):
+                proba = np.clip(teacher.predict_proba(teacher_input(X_raw)), 1e-15, 1)
+                rows["log loss"]["teacher"] = log_loss(y, proba, labels=teacher.classes_)
+            agreement = float(np.mean(student_pred == teacher_pred))
+            rows["agreement with teacher"] = {"student": agreement}
+    else:
+        rows["R2"] = {"student": r2_score(y, student_pred)}
+        rows["RMSE"] = {"student": float(np.sqrt(mean_squared_error(y, student_pred)))}
+        if teacher is not None:
+            rows["R2"]["teacher"] = r2_score(y, teacher_pred)
+            rows["RMSE"]["teacher"] = float(np.sqrt(mean_squared_error(y, teacher_pred)))
+            rows["R2 of student vs teacher"] = {"student": r2_score(teacher_pred, student_pred)}
+
+    student_count, student_unit = model_complexity(distiller.student_.module_)
+    teacher_count, teacher_unit = model_complexity(teacher) if teacher is not None else (None, "")
+    rows["parameters / nodes"] = {"student": student_count, "teacher": teacher_count}
+    rows["counted as"] = {"student": student_unit, "teacher": teacher_unit or None}
+    pruned = getattr(distiller, "pruning_", None)
+    if pruned:  # measured at fit time, on the raw module
+        for label, key in (("parameters", "parameters"), ("weight bytes", "bytes"),
+                           ("single-row forward ms", "latency_ms")):
+            rows[f"student {label}, before / after pruning"] = {
+                "student": f"{_format(pruned[key + '_before'])} / {_format(pruned[key + '_after'])}"
+            }
+    rows["serialized bytes"] = {"student": len(pickle.dumps(distiller.student_.module_))}
+    if teacher is not None:
+        rows["serialized bytes"]["teacher"] = len(pickle.dumps(teacher))
+
+    batch = _take_rows(X_raw, batch_rows)
+    single = _take_rows(X_raw, 1)
+    rows[f"batch latency ms ({batch_rows:,} rows)"] = {
+        "student": 1e3 * _median_seconds(lambda: student_scores(batch), repeats)
+    }
+    rows["single-row latency ms"] = {
+        "student": 1e3 * _median_seconds(lambda: student_scores(single), single_repeats)
+    }
+    if teacher_scores is not None:
+        rows[f"batch latency ms ({batch_rows:,} rows)"]["teacher"] = 1e3 * _median_seconds(
+            lambda: teacher_scores(batch), repeats
+        )
+        rows["single-row latency ms"]["teacher"] = 1e3 * _median_seconds(
+            lambda: teacher_scores(single), single_repeats
+        )
+
+    notes = []
+    if onnx:
+        try:
+            columns += _add_onnx_columns(rows, estimator, distiller, X_raw, y, batch, single,
+                                         batch_rows, repeats, single_repeats, teacher_pred)
+        except ValueError as exc:  # a pipeline export_onnx cannot convert
+            notes.append(f"no ONNX columns: {exc}")
+    columns.append("teacher / student")
+    ratio_metrics = ("serialized bytes", "parameters / nodes", "single-row latency ms",
+                     f"batch latency ms ({batch_rows:,} rows)", "accuracy", "R2")
+    for metric in ratio_metrics:
+        values = rows.get(metric, {})
+        if values.get("teacher") is not None and values.get("student"):
+            values["teacher / student"] = values["teacher"] / values["student"]
+    return DistillationReport(rows, columns, notes)
+
+
+def _teacher_scorer(teacher, classifier, transform):
+    """The teacher's predict_proba (or predict) after the pipeline's preprocessing; None if absent."""
+    if teacher is None:
+        return None
+    use_proba = classifier and hasattr(teacher, "predict_proba")
+    method = teacher.predict_proba if use_proba else teacher.predict
+    return lambda rows: method(transform(rows))
+
+
+def _take_rows(X, n):
+    if hasattr(X, "iloc"):
+        reps = -(-n // len(X))
+        import pandas as pd
+
+        return pd.concat([X] * reps).iloc[:n]
+    X = np.asarray(X)
+    return np.resize(X, (n, *X.shape[1:]))  # rows of numbers, or documents
+
+
+def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_rows, repeats,
+                      single_repeats, teacher_pred):
+    import onnxruntime
+
+    columns = []
+    with tempfile.TemporaryDirectory() as folder:
+        for label, int8 in (("student ONNX", False), ("student ONNX int8", True)):
+            path = export_onnx(estimator, os.path.join(folder, f"{int8}.onnx"), X=X, int8=int8)
+            session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+            column = 1 if distiller._task == "classifier" else 0  # probabilities / variable
+
+            def run(rows, session=session, column=column):
+                return session.run(None, onnx_inputs(session, rows))[column]
+
+            out = run(X)
+            if distiller._task == "classifier":
+                pred = distiller.classes_[out.argmax(axis=1)]
+                rows["accuracy"][label] = accuracy_score(y, pred)
+                rows["log loss"][label] = log_loss(
+                    y, np.clip(out, 1e-15, 1), labels=distiller.classes_
+                )
+                if teacher_pred is not None:
+                    rows["agreement with teacher"][label] = float(np.mean(pred == teacher_pred))
+            else:
+                out = out[:, 0]
+                rows["R2"][label] = r2_score(y, out)
+                rows["RMSE"][label] = float(np.sqrt(mean_squared_error(y, out)))
+            rows["serialized bytes"][label] = os.path.getsize(path)
+            rows[f"batch latency ms ({batch_rows:,} rows)"][label] = 1e3 * _median_seconds(
+                lambda: run(batch), repeats)
+            rows["single-row latency ms"][label] = 1e3 * _median_seconds(
+                lambda: run(single), single_repeats)
+            columns.append(label)
+    return columns

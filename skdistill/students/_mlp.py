@@ -1,0 +1,196 @@
+"""The student network: the built-in MLP and how a user's module gets built.
+
+A student is any ``torch.nn.Module`` mapping a float32 batch ``(n, n_features)``
+to logits ``(n, n_classes)`` (a classifier) or predictions ``(n, 1)`` (a
+regressor). Batches are dense tensors, also when ``X`` is sparse (each batch is
+densified on its own), unless the module class sets ``accepts_sparse = True``:
+then sparse rows arrive as a ``torch.sparse_coo_tensor``, as :class:`MLPStudent`
+takes them. Given as a class, it is built at fit time; if its constructor takes
+``n_features``, ``n_classes`` (classifiers) or ``n_outputs`` (the number of
+output columns, both tasks) they come from the data, so one class serves every
+data set. Its other arguments are set skorch-style, ``module__<name>=value``.
+"""
+
+import copy
+import inspect
+
+import torch
+from torch import nn
+
+from ..training._data import student_reads_sparse
+
+__all__ = ["MLPStudent", "build_student"]
+
+
+class MLPStudent(nn.Module):
+    """A multi-layer perceptron: the default student.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    n_outputs : int
+        Number of outputs: the classes' logits, or 1 for a regressor.
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Width of each hidden layer; ``()`` gives a linear (softmax regression) student.
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+
+    Notes
+    -----
+    ``accepts_sparse = True``: given a sparse batch (``torch.sparse_coo_tensor``,
+    as the distillers pass rows of a scipy sparse ``X``), the first layer is a
+    sparse-dense product, so a wide sparse input is never densified.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MLPStudent(n_features=4, n_outputs=3, hidden_layer_sizes=(8,))
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
+    """
+
+    accepts_sparse = True
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), dropout=0.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, n_outputs))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, X):
+        """Return the logits of a batch (dense, or a sparse tensor)."""
+        if X.layout == torch.strided:
+            return self.layers(X)
+        first = self.layers[0]
+        hidden = torch.sparse.mm(X, first.weight.t()) + first.bias
+        return self.layers[1:](hidden)
+
+
+def _describe(student_module):
+    if isinstance(student_module, type):
+        return student_module.__name__
+    return type(student_module).__name__
+
+
+def build_student(
+    student_module, module_params, n_features, n_outputs, task="classifier", sparse_input=False
+):
+    """Build the student ``nn.Module`` for data of the given shape and check its output.
+
+    Parameters
+    ----------
+    student_module : None, nn.Module subclass or nn.Module instance
+        ``None`` builds :class:`MLPStudent`. A class is instantiated with
+        ``module_params`` plus ``n_features``, ``n_outputs`` and (for a
+        classifier) ``n_classes`` when its constructor takes them. An instance is
+        deep-copied, so fitting never changes it.
+    module_params : dict
+        Constructor arguments (the ``module__`` parameters, prefix removed).
+    n_features, n_outputs : int
+    task : {"classifier", "regressor"}
+    sparse_input : bool, default=False
+        X is sparse: a student that declares ``accepts_sparse`` is also tried
+        on a sparse batch.
+
+    Returns
+    -------
+    module : nn.Module
+
+    Examples
+    --------
+    >>> build_student(None, {"hidden_layer_sizes": (3,)}, n_features=2, n_outputs=2)
+    MLPStudent(
+      (layers): Sequential(
+        (0): Linear(in_features=2, out_features=3, bias=True)
+        (1): ReLU()
+        (2): Linear(in_features=3, out_features=2, bias=True)
+      )
+    )
+    """
+    if student_module is None:
+        student_module = MLPStudent
+    if isinstance(student_module, nn.Module):
+        if module_params:
+            raise ValueError(
+                f"module__ parameters {sorted(module_params)} need student_module to be a "
+                f"class; got an instance of {_describe(student_module)}. Pass the class."
+            )
+        module = copy.deepcopy(student_module)
+    elif isinstance(student_module, type) and issubclass(student_module, nn.Module):
+        kwargs = dict(module_params)
+        try:
+            accepted = inspect.signature(student_module).parameters
+        except (TypeError, ValueError):
+            accepted = {}
+        shapes = {"n_features": n_features, "n_outputs": n_outputs}
+        if task == "classifier":
+            shapes["n_classes"] = n_outputs
+        for name, value in shapes.items():
+            if name in accepted:
+                kwargs.setdefault(name, value)
+        try:
+            module = student_module(**kwargs)
+        except Exception as exc:
+            raise ValueError(
+                f"The student_module {_describe(student_module)} could not be built with "
+                f"arguments {kwargs}: {type(exc).__name__}: {exc}"
+            ) from exc
+    else:
+        raise TypeError(
+            "student_module must be None, a torch.nn.Module subclass or an instance of "
+            f"one; got {student_module!r}."
+        )
+    if not any(p.requires_grad for p in module.parameters()):
+        raise ValueError(
+            f"The student_module {_describe(module)} has no trainable parameters; training "
+            "would change nothing. Give it at least one layer with weights."
+        )
+    _check_output_shape(module, torch.zeros(2, n_features), n_outputs, task)
+    if sparse_input and student_reads_sparse(module):
+        _check_output_shape(module, torch.zeros(2, n_features).to_sparse(), n_outputs, task)
+    return module
+
+
+def _check_output_shape(module, batch, n_outputs, task):
+    name = _describe(module)
+    kind = "sparse batch" if batch.layout != torch.strided else "batch"
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(batch)
+    except Exception as exc:
+        hint = (
+            " It declares accepts_sparse = True; remove that to receive dense batches."
+            if batch.layout != torch.strided else ""
+        )
+        raise ValueError(
+            f"The student_module {name} fails on a {kind} of shape {tuple(batch.shape)}: "
+            f"{type(exc).__name__}: {exc}{hint}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    if isinstance(out, torch.Tensor) and not out.is_floating_point():
+        raise ValueError(
+            f"The student_module {name} returns {out.dtype} outputs; they must be floating "
+            "point (logits or predictions; no argmax or rounding inside forward)."
+        )
+    shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    if task == "classifier" and shape != (2, n_outputs):
+        raise ValueError(
+            f"The student_module {name} must return logits of shape (n_samples, "
+            f"{n_outputs}) for this data ({n_outputs} classes); on a batch of 2 rows it "
+            f"returned {shape}."
+        )
+    if task == "regressor" and shape not in ((2,), (2, 1)):
+        raise ValueError(
+            f"The student_module {name} must return predictions of shape (n_samples,) or "
+            f"(n_samples, 1); on a batch of 2 rows it returned {shape}."
+        )

@@ -1,0 +1,96 @@
+"""A student built for tabular data: periodic embeddings of each numerical feature.
+
+A plain MLP reads each feature as one number through one weight per unit, which
+makes sharp, irregular functions of a single feature -- the kind trees fit
+easily -- hard to learn. Gorishniy, Rubachev & Babenko (2022, "On Embeddings
+for Numerical Features in Tabular Deep Learning") give each feature ``x_j`` its
+own small embedding::
+
+    e_j = ReLU(W_j [cos(2 pi c_j x_j), sin(2 pi c_j x_j)] + b_j)
+
+with ``k`` learned frequencies ``c_j`` (initialised from ``N(0, sigma)``) and a
+per-feature linear map ``W_j`` to ``embedding_dim`` numbers ("PLR"). The
+embeddings are concatenated and read by an :class:`MLPStudent`.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from ._mlp import MLPStudent
+
+__all__ = ["PeriodicEmbedding", "TabularStudent"]
+
+
+class PeriodicEmbedding(nn.Module):
+    """Per-feature periodic embeddings: ``(n, n_features)`` to ``(n, n_features, embedding_dim)``.
+
+    Parameters
+    ----------
+    n_features : int
+    n_frequencies : int, default=8
+        Frequencies ``k`` per feature.
+    embedding_dim : int, default=8
+        Output numbers per feature.
+    sigma : float, default=0.5
+        Standard deviation of the initial frequencies, in cycles per unit of
+        the (standardised) feature: larger values let each feature bend faster.
+
+    Examples
+    --------
+    >>> import torch
+    >>> PeriodicEmbedding(3, n_frequencies=4, embedding_dim=5)(torch.zeros(2, 3)).shape
+    torch.Size([2, 3, 5])
+    """
+
+    def __init__(self, n_features, n_frequencies=8, embedding_dim=8, sigma=0.5):
+        super().__init__()
+        self.frequencies = nn.Parameter(torch.randn(n_features, n_frequencies) * sigma)
+        bound = 1 / math.sqrt(2 * n_frequencies)
+        self.weight = nn.Parameter(
+            torch.empty(n_features, 2 * n_frequencies, embedding_dim).uniform_(-bound, bound)
+        )
+        self.bias = nn.Parameter(torch.empty(n_features, embedding_dim).uniform_(-bound, bound))
+
+    def forward(self, X):
+        angles = 2 * math.pi * self.frequencies * X.unsqueeze(-1)
+        periodic = torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)
+        return torch.relu(torch.einsum("nfk,fkd->nfd", periodic, self.weight) + self.bias)
+
+
+class TabularStudent(nn.Module):
+    """An MLP over periodic embeddings of each feature (Gorishniy et al., 2022).
+
+    Use it as ``student_module=TabularStudent`` with ``module__*`` parameters
+    routed as for :class:`MLPStudent`. Its ``Linear`` layers are those of the
+    inner :class:`MLPStudent`, so it can be pruned, and it exports to ONNX
+    (cos, sin and a batched matrix product). Put a scaler before it: the
+    frequencies are learnt for standardised features.
+
+    Parameters
+    ----------
+    n_features : int
+    n_outputs : int
+    hidden_layer_sizes : tuple of int, default=(64,)
+    n_frequencies, embedding_dim, sigma
+        See :class:`PeriodicEmbedding`.
+    dropout : float, default=0.0
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = TabularStudent(n_features=4, n_outputs=3, hidden_layer_sizes=(16,))
+    >>> net(torch.zeros(5, 4)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), n_frequencies=8,
+                 embedding_dim=8, sigma=0.5, dropout=0.0):
+        super().__init__()
+        self.embedding = PeriodicEmbedding(n_features, n_frequencies, embedding_dim, sigma)
+        self.mlp = MLPStudent(n_features * embedding_dim, n_outputs, hidden_layer_sizes, dropout)
+
+    def forward(self, X):
+        """Return the logits (or predictions) of a dense batch."""
+        return self.mlp(self.embedding(X).flatten(1))

@@ -1,0 +1,126 @@
+"""Reading rows in the caller's space: the teacher's targets and the student's features.
+
+A :class:`RowReader` holds what it takes to turn rows that arrive after the
+fit's checks -- a transfer set in memory, a partition on a dask worker, a copy
+of synthetic rows drawn during training -- into what the student trains on:
+it checks their columns against the training columns, asks the fitted teacher
+for its outputs (scaled as training targets, refused when not finite) and
+makes the student's float32 rows (through the fitted ``student_preprocessor``).
+It is small and picklable, so it can travel to dask workers.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_array
+
+from .._inputs import ACCEPTED_SPARSE, as_student_rows, preprocessed_rows
+
+__all__ = ["LABEL_CHUNK_ROWS", "RowReader"]
+
+LABEL_CHUNK_ROWS = 65536
+"""Rows the teacher labels at a time when rows are held in memory."""
+
+
+class RowReader:
+    """Rows in the caller's space to the teacher's training targets and the student's rows.
+
+    Parameters
+    ----------
+    teacher : skdistill.teachers._adapters.Teacher or None
+        The fitted adapter (None when the outputs are given).
+    task : ClassificationTask or RegressionTask
+    shift, scale : float
+        Raw teacher outputs become training targets as ``(raw - shift) / scale``.
+    preprocessor : fitted transformer or None
+        The fitted ``student_preprocessor``; None gives the student the rows as numbers.
+    columns : list of str or None
+        The training columns (``feature_names_in_``); DataFrame rows must have them.
+    n_features : int or None
+        The number of training columns (None: not checked, e.g. for documents).
+    n_outputs : int
+        Columns of the teacher's outputs: the number of classes, or 1.
+
+    In messages, ``where`` names the rows read, e.g. ``"partition 3 of X"``.
+    """
+
+    def __init__(self, teacher, task, shift, scale, preprocessor, columns, n_features, n_outputs):
+        self.teacher = teacher
+        self.task = task
+        self.shift = shift
+        self.scale = scale
+        self.preprocessor = preprocessor
+        self.columns = columns
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+
+    def check(self, part, where):
+        """Raise ValueError when the rows ``part`` do not have the training columns."""
+        if hasattr(part, "columns") and self.columns is not None:
+            found = [str(c) for c in part.columns]
+            if found != list(self.columns):
+                raise ValueError(
+                    f"The rows of {where} have the columns {found}; the model was fitted on "
+                    f"{list(self.columns)}. They must have the training columns, in the same "
+                    "order."
+                )
+        shape = getattr(part, "shape", ())
+        if len(shape) == 2 and self.n_features is not None and shape[1] != self.n_features:
+            raise ValueError(
+                f"The rows of {where} have {shape[1]} columns; the model was fitted on "
+                f"{self.n_features}."
+            )
+
+    def outputs(self, part, where):
+        """The teacher's training targets for the rows ``part`` (float32, finite)."""
+        self.check(part, where)
+        return self._targets(self.task.outputs(self.teacher, part), where, "the teacher's outputs")
+
+    def given_outputs(self, values, where, kind):
+        """Teacher outputs given as a dask array: logits from ``kind`` ("proba", "logits" ...)."""
+        from ._adapters import logits_from_proba
+
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim == 1:
+            values = values.reshape(-1, 1)
+        if values.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"teacher_{kind} has {values.shape[1]} columns in {where}; expected "
+                f"{self.n_outputs} (one per class, in the order of classes_)."
+            )
+        if kind == "proba":
+            values = logits_from_proba(values, "teacher_proba")
+        return self._targets(values, where, f"teacher_{kind}")
+
+    def _targets(self, raw, where, what):
+        raw = np.asarray(raw, dtype=np.float64)
+        out = raw if (self.shift, self.scale) == (0.0, 1.0) else (raw - self.shift) / self.scale
+        out = out.astype(np.float32)
+        if not np.isfinite(out).all():
+            raise ValueError(f"{what} for {where} hold NaN or infinite values.")
+        return out
+
+    def student_rows(self, part, where, dense=True):
+        """The student's float32 rows for ``part`` (CSR only when ``dense`` is False)."""
+        self.check(part, where)
+        if self.preprocessor is None:
+            rows = as_student_rows(
+                check_array(part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE)
+            )
+        else:
+            out = self.preprocessor.transform(part)
+            rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
+        return rows.toarray() if dense and sp.issparse(rows) else rows
+
+    def label_in_chunks(self, rows, where):
+        """``(teacher targets, student rows)`` for in-memory ``rows``, read a chunk at a time."""
+        n = _num_samples(rows)
+        targets, student = [], []
+        for start in range(0, n, LABEL_CHUNK_ROWS):
+            part = _safe_indexing(rows, slice(start, start + LABEL_CHUNK_ROWS))
+            targets.append(self.outputs(part, where))
+            student.append(self.student_rows(part, where, dense=False))
+        if not targets:
+            raise ValueError(f"{where} holds no rows.")
+        stack = sp.vstack if sp.issparse(student[0]) else np.concatenate
+        return np.concatenate(targets), stack(student)

@@ -1,0 +1,234 @@
+"""In-memory training data and the batch loader that feeds it to skorch.
+
+skorch's default path builds every batch from a ``DataLoader`` that indexes one
+row at a time and collates; for small tabular networks that per-row work costs
+more than the forward and backward passes. Tabular data fit in memory, so the
+rows live in tensors (on the training device) and a batch is one slice of a
+shuffled index.
+
+Sparse rows (a scipy CSR matrix) stay sparse on the CPU; each batch is cut from
+them and handed to the student in the format it reads (see :func:`sparse_batch`),
+so the whole matrix is never densified.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+
+__all__ = ["DistillationDataset", "TensorBatchLoader", "sparse_batch", "student_reads_sparse"]
+
+
+def student_reads_sparse(module):
+    """True when the student module declares ``accepts_sparse = True``.
+
+    Such a student receives sparse batches as ``torch.sparse_coo_tensor``;
+    every other student receives dense float32 tensors, densified one batch
+    at a time.
+    """
+    return bool(getattr(module, "accepts_sparse", False))
+
+
+def sparse_batch(rows, device, as_sparse):
+    """Turn scipy CSR ``rows`` into a float32 tensor batch on ``device``.
+
+    Parameters
+    ----------
+    rows : scipy.sparse matrix of shape (n, n_features)
+    device : torch.device or str
+    as_sparse : bool
+        True gives a coalesced ``torch.sparse_coo_tensor``, False a dense tensor.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> rows = sp.csr_matrix([[0.0, 2.0], [1.0, 0.0]])
+    >>> sparse_batch(rows, "cpu", as_sparse=False)
+    tensor([[0., 2.],
+            [1., 0.]])
+    >>> sparse_batch(rows, "cpu", as_sparse=True).to_dense().tolist()
+    [[0.0, 2.0], [1.0, 0.0]]
+    """
+    if not as_sparse:
+        return torch.from_numpy(rows.toarray().astype(np.float32, copy=False)).to(device)
+    coo = sp.coo_matrix(rows)
+    coo.sum_duplicates()
+    index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    values = torch.from_numpy(coo.data.astype(np.float32, copy=False))
+    return torch.sparse_coo_tensor(
+        index, values, size=coo.shape, check_invariants=False, is_coalesced=True
+    ).to(device)
+
+
+_GATHERED_ROWS = 8192
+"""Rows a shuffled pass gathers at once (rounded to whole batches)."""
+
+
+class DistillationDataset(Dataset):
+    """Rows of ``X``, the teacher's logits for them, their targets and (optionally) weights.
+
+    Parameters
+    ----------
+    X : tensor of shape (n_samples, n_features), float32, or scipy CSR matrix
+        Sparse rows stay on the CPU and are cut into batches there.
+    teacher_logits : tensor of shape (n_samples, n_outputs), float32
+    y : tensor of shape (n_samples,)
+        Class indices (``-1`` for unlabelled rows) or regression targets.
+    sample_weight : tensor of shape (n_samples,) or None, default=None
+        Per-row weights of the loss; None weighs every row alike.
+    sparse_as_tensor : bool, default=False
+        With sparse ``X``: give the student sparse tensors (True) or dense ones.
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = DistillationDataset(torch.zeros(3, 2), torch.zeros(3, 2), torch.tensor([0, 1, 1]))
+    >>> len(data), data[2][1].item()
+    (3, 1)
+    """
+
+    def __init__(self, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False):
+        self.X = X
+        self.teacher_logits = teacher_logits
+        self.y = y
+        self.sample_weight = sample_weight
+        self.sparse_as_tensor = sparse_as_tensor
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        Xb, yb = self.batch(torch.as_tensor([i]))
+        return {key: value[0] for key, value in Xb.items()}, yb[0]
+
+    @property
+    def device(self):
+        return self.teacher_logits.device
+
+    def to(self, device):
+        """Return the same rows on ``device`` (sparse ``X`` stays on the CPU)."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        X = self.X if sp.issparse(self.X) else self.X.to(device)
+        return DistillationDataset(
+            X, move(self.teacher_logits), move(self.y), move(self.sample_weight),
+            self.sparse_as_tensor,
+        )
+
+    def subset(self, index):
+        """The rows at ``index`` (a LongTensor), as a new dataset."""
+        pick = lambda t: None if t is None else t[index.to(t.device)]  # noqa: E731
+        X = self.X[index.cpu().numpy()] if sp.issparse(self.X) else pick(self.X)
+        return DistillationDataset(
+            X, pick(self.teacher_logits), pick(self.y), pick(self.sample_weight),
+            self.sparse_as_tensor,
+        )
+
+    def batch(self, index):
+        """``({"X", "teacher_logits"[, "sample_weight"]}, y)`` for the rows at ``index``."""
+        if sp.issparse(self.X):
+            rows = self.X[index.cpu().numpy() if torch.is_tensor(index) else index]
+            Xb = sparse_batch(rows, self.device, self.sparse_as_tensor)
+        else:
+            Xb = self.X[index]
+        features = {"X": Xb, "teacher_logits": self.teacher_logits[index]}
+        if self.sample_weight is not None:
+            features["sample_weight"] = self.sample_weight[index]
+        return features, self.y[index]
+
+    def batches(self, batch_size, generator=None, drop_last=False):
+        """Yield the batches of one pass: in a fresh random order when ``generator`` is given.
+
+        A shuffled pass gathers the rows of many batches at once (about
+        ``_GATHERED_ROWS``, whole batches) and slices each batch from them:
+        one indexing per tensor for many batches instead of one per batch,
+        the same batches in the same order, and one block's copy in memory.
+        """
+        n = len(self)
+        stop = n - n % batch_size if drop_last else n
+        if generator is None:
+            for start in range(0, stop, batch_size):
+                yield self.batch(slice(start, start + batch_size))
+            return
+        order = torch.randperm(n, generator=generator).to(self.device)
+        block = max(1, _GATHERED_ROWS // batch_size) * batch_size
+        for first in range(0, stop, block):
+            rows = self.subset(order[first : min(first + block, stop)])
+            for start in range(0, len(rows), batch_size):
+                yield rows.batch(slice(start, start + batch_size))
+
+
+class TensorBatchLoader:
+    """Yield ``({"X": ..., "teacher_logits": ...}, y)`` batches sliced from tensors.
+
+    Used by skorch as ``iterator_train`` / ``iterator_valid``; the rows are
+    gathered once per fit, then each epoch slices a fresh permutation (when
+    ``shuffle``) drawn from a generator seeded by ``seed``. A
+    :class:`~skdistill.training._stream.StreamedRows` streams its chunks instead. Any
+    other dataset falls back to ``torch.utils.data.DataLoader``.
+
+    Parameters
+    ----------
+    dataset : DistillationDataset, Subset of one, or StreamedRows
+    batch_size : int
+    shuffle : bool, default=False
+    seed : int or None, default=None
+        Seed of the shuffling generator; the same seed gives the same batches.
+    drop_last : bool, default=False
+
+    Examples
+    --------
+    >>> import torch
+    >>> data = DistillationDataset(torch.arange(5.).view(5, 1), torch.zeros(5, 2), torch.zeros(5))
+    >>> [len(y) for _, y in TensorBatchLoader(data, batch_size=2)]
+    [2, 2, 1]
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, seed=None, drop_last=False, **kwargs):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._fallback = None
+        rows = _batch_source(dataset)
+        if rows is None:
+            self._fallback = DataLoader(
+                dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, **kwargs
+            )
+            return
+        if kwargs:
+            raise TypeError(
+                f"TensorBatchLoader got unexpected argument(s) {sorted(kwargs)}; it takes "
+                "batch_size, shuffle, seed and drop_last."
+            )
+        self.rows = rows
+        self._generator = None
+        if shuffle:
+            self._generator = torch.Generator()
+            if seed is None:
+                self._generator.seed()
+            else:
+                self._generator.manual_seed(int(seed))
+
+    def __len__(self):
+        if self._fallback is not None:
+            return len(self._fallback)
+        n = len(self.rows)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        if self._fallback is not None:
+            yield from self._fallback
+            return
+        yield from self.rows.batches(self.batch_size, self._generator, self.drop_last)
+
+
+def _batch_source(dataset):
+    """Return the rows of ``dataset`` as an object with ``batches`` (ours), or None."""
+    if hasattr(dataset, "batches"):  # DistillationDataset, StreamedRows
+        return dataset
+    if isinstance(dataset, Subset):
+        base = _batch_source(dataset.dataset)
+        if base is None:
+            return None
+        return base.subset(torch.as_tensor(dataset.indices, dtype=torch.long))
+    return None

@@ -1,0 +1,297 @@
+"""The skorch net that trains a student on the distillation criterion.
+
+Batches arrive as ``({"X": rows, "teacher_logits": logits}, y)`` (plus
+``"sample_weight"`` when rows are weighted): the soft
+targets travel inside X, aligned row by row with the data, so any split skorch
+or scikit-learn makes keeps them together. The module sees only ``X``; the
+criterion sees the student's logits, the teacher's logits and ``y``.
+"""
+
+import contextlib
+import warnings
+from collections.abc import Mapping
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, PassthroughScoring
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator, to_tensor
+
+from ._callbacks import PlainPrintLog, StoppedEarly
+from ._numpy._closed_form import ClosedFormStep
+from ._numpy._step import one_blas_thread
+
+__all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
+
+
+class InterruptedBeforeFirstEpoch(BaseException):
+    """Ctrl-C arrived before any epoch completed: there is no model to keep."""
+
+
+class DistillationNet(NeuralNet):
+    """A ``skorch.NeuralNet`` whose criterion receives the teacher's logits.
+
+    The criterion is called as ``criterion(student_logits, teacher_logits, y)``
+    (see :class:`skdistill.DistillationLoss`). Everything else — callbacks,
+    history, optimizers, ``module__``/``optimizer__``/``iterator_train__``
+    parameters, devices — is skorch's.
+
+    A KeyboardInterrupt (Ctrl-C) during training leaves the weights of the
+    last completed epoch (kept by the ``guard`` callback), and the net usable
+    and ready for ``warm_start``; one before any epoch completed aborts the fit.
+    Early stopping raises its own subclass (``StoppedEarly``), so it is never
+    taken for Ctrl-C, even when Ctrl-C arrives in a callback at an epoch's end.
+
+    Where the student and criterion are the built-in ones, a training step
+    computes its gradients in closed form instead of through autograd (see
+    :mod:`skdistill.training._numpy._closed_form`); callbacks see the same ``.grad`` either way.
+    (``LBFGS``, which needs a loss closure, always steps through autograd.)
+    """
+
+    _closed_form = None
+    """The closed-form step of the current fit (None: autograd); set by ``fit_loop``."""
+
+    _batch_listeners = None
+    """Per-batch hook name -> the callbacks that implement it, during a fit; see ``notify``."""
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's notify; during a fit, per-batch hooks skip callbacks that do not define them.
+
+        Three hooks run on every batch, each through every callback; most
+        callbacks inherit them as skorch's no-ops, and a small student's step
+        is short enough for those calls to show.
+        """
+        listeners = self._batch_listeners
+        if listeners is None or method_name not in listeners:
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for callback in listeners[method_name]:
+            getattr(callback, method_name)(self, **cb_kwargs)
+
+    def initialize(self):
+        """skorch's initialize; the module and criterion instances pickle device-aware too.
+
+        They are passed as instances, so the ``module`` and ``criterion`` parameters
+        hold the very objects that become ``module_`` and ``criterion_`` (on the GPU
+        when trained there). skorch maps only the latter to the CPU when a pickle
+        is loaded on a machine without CUDA; listing the parameters too lets a
+        GPU-trained model load anywhere.
+        """
+        super().initialize()
+        extra = [
+            name
+            for name in ("module", "criterion")
+            if name not in self.cuda_dependent_attributes_
+        ]
+        self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *extra]
+        return self
+
+    def get_default_callbacks(self):
+        """skorch's defaults, with ``valid_label_loss`` and a log without colour codes in files."""
+        callbacks = [
+            (name, PlainPrintLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+        at = [name for name, _ in callbacks].index("valid_loss") + 1
+        label_loss = PassthroughScoring(name="valid_label_loss")
+        return [*callbacks[:at], ("valid_label_loss", label_loss), *callbacks[at:]]
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, with closed-form steps where they apply (see ``train_step``)."""
+        self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_)
+        self._batch_listeners = _batch_listeners(self.callbacks_)
+        in_numpy = self._closed_form is not None and self._closed_form.runs_in_numpy()
+        try:
+            with one_blas_thread if in_numpy else contextlib.nullcontext():
+                return self._guarded_fit_loop(X, y, epochs, **fit_params)
+        finally:
+            del self._closed_form, self._batch_listeners
+
+    def _guarded_fit_loop(self, X, y, epochs, **fit_params):
+        """skorch's loop, falling back to the last completed epoch on an interrupt."""
+        completed = len(self.history)
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except StoppedEarly:
+            raise  # skorch's partial_fit ends training there
+        except KeyboardInterrupt:
+            guard = dict(self.callbacks_).get("guard")
+            if guard is not None:
+                guard.restore_last_completed_epoch(self)
+            if len(self.history) == completed:
+                raise InterruptedBeforeFirstEpoch() from None
+            warnings.warn(
+                f"Training interrupted; the student holds the weights of epoch "
+                f"{self.history[-1, 'epoch']}, the last completed one. Fit again with "
+                "warm_start=True to continue from it.",
+                UserWarning,
+            )
+            raise  # skorch's partial_fit ends training and keeps the model
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch; a training epoch that no callback watches batch by batch runs quietly.
+
+        Where no callback reads training batches (``on_batch_begin``,
+        ``on_batch_end``, ``on_grad_computed``), the epoch skips those
+        notifications and, where :meth:`ClosedFormStep.numpy_trainer` applies,
+        trains each batch entirely in numpy, the optimizer's update included.
+        The history records the same batch losses and sizes either way.
+        """
+        listeners = self._batch_listeners
+        if not training or iterator is None or listeners is None or _watch_training_batches(
+            listeners
+        ):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        train_in_numpy = None
+        if self._closed_form is not None and not fit_params:
+            train_in_numpy = self._closed_form.numpy_trainer(self.optimizer_)
+        if not self.module_.training:
+            self._set_training(True)
+        batch_count = 0
+        with train_in_numpy or contextlib.nullcontext():  # its exit writes the optimizer's state
+            for batch in iterator:
+                self.on_batch_begin(self, batch=batch, training=True)  # the net's: a history row
+                arguments = None if train_in_numpy is None else _dense_batch(batch)
+                if arguments is not None:
+                    loss = train_in_numpy(*arguments)
+                else:
+                    if train_in_numpy is not None:
+                        train_in_numpy.flush()  # the optimizer steps next: give it its state
+                    loss = step_fn(batch, **fit_params)["loss"].item()
+                self.history.record_batch(prefix + "_loss", loss)
+                self.history.record_batch(prefix + "_batch_size", len(batch[1]))  # rows of y
+                batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    def train_step(self, batch, **fit_params):
+        """One training step: closed-form gradients where they apply, else skorch's step.
+
+        A closed-form step sets every gradient itself and the optimizer needs
+        no closure, so the step is: gradients, ``on_grad_computed`` (callbacks
+        see and may change ``.grad``, as in skorch), ``optimizer.step()``.
+        """
+        arguments = self._closed_form_arguments(batch, fit_params)
+        if arguments is None:
+            return super().train_step(batch, **fit_params)
+        if not self.module_.training:  # skorch sets it every batch; the walk costs a step's worth
+            self._set_training(True)
+        loss, y_pred = self._closed_form(*arguments)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step, also logging the batch's loss on the labels alone.
+
+        ``valid_label_loss`` (the criterion's ``label_loss``: cross-entropy, or
+        squared error, against the true labels) is what early stopping
+        watches. The mixed ``valid_loss`` would also reward imitating the
+        teacher on rows it was fitted on, where it has memorised its labels.
+        """
+        step = super().validation_step(batch, **fit_params)
+        Xi, yi = unpack_data(batch)
+        weights = Xi.get("sample_weight") if isinstance(Xi, Mapping) else None
+        with torch.no_grad():
+            label_loss = self.criterion_.label_loss(
+                step["y_pred"],
+                to_tensor(yi, device=self.device),
+                None if weights is None else to_tensor(weights, device=self.device),
+            )
+        self.history.record_batch("valid_label_loss", label_loss.item())
+        return step
+
+    def _closed_form_arguments(self, batch, fit_params):
+        """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""
+        needs_closure = isinstance(self.optimizer_, torch.optim.LBFGS)
+        if self._closed_form is None or fit_params or needs_closure:
+            return None
+        Xi, yi = unpack_data(batch)
+        if not isinstance(Xi, Mapping):
+            return None
+        X = to_tensor(Xi["X"], device=self.device)
+        if X.layout != torch.strided:
+            return None
+        weights = Xi.get("sample_weight")
+        return (
+            X,
+            to_tensor(Xi["teacher_logits"], device=self.device),
+            to_tensor(yi, device=self.device),
+            None if weights is None else to_tensor(weights, device=self.device),
+        )
+
+    def infer(self, x, **fit_params):
+        """Run the module on the feature rows of a batch (a dict or a plain tensor)."""
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return self.module_(to_tensor(x, device=self.device), **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
+        teacher_logits = to_tensor(X["teacher_logits"], device=self.device)
+        _check_student_output(self.module_, y_pred, teacher_logits.shape, training)
+        y_true = to_tensor(y_true, device=self.device)
+        if "sample_weight" in X:
+            weights = to_tensor(X["sample_weight"], device=self.device)
+            return self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
+        return self.criterion_(y_pred, teacher_logits, y_true)
+
+
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _batch_listeners(callbacks):
+    """For each per-batch hook, the callbacks whose hook is not skorch's inherited no-op."""
+    return {
+        hook: [
+            callback
+            for _, callback in callbacks
+            if hook in vars(callback)
+            or getattr(type(callback), hook) is not getattr(Callback, hook)
+        ]
+        for hook in BATCH_HOOKS
+    }
+
+
+def _dense_batch(batch):
+    """``(X, teacher_logits, y, sample_weight)`` of a batch of ours with dense rows, or None."""
+    features, target = batch
+    X = features.get("X") if isinstance(features, dict) else None
+    if not isinstance(X, torch.Tensor) or X.layout != torch.strided:
+        return None
+    return X, features["teacher_logits"], target, features.get("sample_weight")
+
+
+def _watch_training_batches(listeners):
+    """Whether a callback in ``_batch_listeners``' answer reads training batches."""
+    return any(
+        getattr(callback, "reads_training_batches", True)
+        for callbacks in listeners.values()
+        for callback in callbacks
+    )
+
+
+def _check_student_output(module, out, expected, training):
+    """ValueError naming the student when a batch's output cannot enter the loss."""
+    name = type(module).__name__
+    mode = "training" if training else "validation"
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(
+            f"The student_module {name} returned a {type(out).__name__} in {mode}; it must "
+            "return one tensor (logits, or predictions for a regressor)."
+        )
+    if not out.is_floating_point():
+        raise ValueError(
+            f"The student_module {name} returned {out.dtype} outputs in {mode}; they must be "
+            "floating point (no argmax or rounding inside forward) so gradients can flow."
+        )
+    rows, columns = expected
+    if out.ndim > 2 or out.shape[0] != rows or out.numel() != rows * columns:
+        raise ValueError(
+            f"The student_module {name} returned outputs of shape {tuple(out.shape)} for a "
+            f"{mode} batch of {rows} rows; expected ({rows}, {columns})."
+        )

@@ -1,0 +1,175 @@
+"""Many students of one shape trained as one model: a grid's candidates side by side.
+
+Candidates of a grid over ``T`` and ``alpha`` share the data, the batch order
+and (with one seed) the initial weights; only the loss differs. Stacking
+their weights on a leading axis turns one step of each into one step of all:
+the same number of operations, each on ``n_candidates`` times the numbers.
+Adam and AdamW update element by element, so a stacked update is each
+candidate's own update. Early stopping is kept per candidate exactly as
+skorch's ``EarlyStopping`` keeps it for one net (relative threshold 1e-4 on
+``valid_label_loss``, best epoch restored); a candidate that has stopped trains on
+with the others, but its best weights are fixed by then.
+"""
+
+import contextlib
+
+import numpy as np
+import torch
+
+from ...losses._losses import hard_label_loss
+from .._callbacks import StopEarly
+from .._data import TensorBatchLoader
+from ._closed_form import (
+    ClosedFormStep,
+    distillation_loss_and_gradient,
+    plain_relu_linears,
+)
+from ._step import numpy_distillation_loss_and_gradient, one_blas_thread
+
+__all__ = ["train_side_by_side"]
+
+EARLY_STOPPING_THRESHOLD = StopEarly().threshold
+"""The single fit's early stopping threshold: a relative improvement below it is a miss."""
+
+
+def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_size, optimizer,
+                       seed, patience):
+    """Train plain ReLU MLP students of one shape as one stacked model.
+
+    Parameters
+    ----------
+    modules : list of MLPStudent
+        The candidates' initial students, all of one shape; trained in place.
+    T, alpha : list of float
+        Each candidate's temperature and teacher weight.
+    train, valid : DistillationDataset or Subset of one; valid may be None
+    max_epochs, batch_size : int
+    optimizer : callable
+        ``optimizer(params)`` builds the optimizer of the stacked weights (an
+        element-wise one such as Adam, so stacking changes nothing).
+    seed : int
+        Seed of the batch order, as the single fit's ``iterator_train__seed``.
+    patience : int or None
+        Early stopping patience on the validation rows' hard-label loss; None trains ``max_epochs``.
+
+    Returns
+    -------
+    epochs : ndarray of int
+        The epochs each candidate trained before it stopped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill import MLPStudent
+    >>> from skdistill.training._data import DistillationDataset
+    >>> labels = torch.randint(0, 2, (40,))
+    >>> data = DistillationDataset(torch.randn(40, 3), torch.randn(40, 2), labels)
+    >>> students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
+    >>> train_side_by_side(students, [1.0, 4.0], [0.5, 0.9], data, None, max_epochs=2,
+    ...                    batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
+    array([2, 2])
+    """
+    linears = [plain_relu_linears(module) for module in modules]
+    device = linears[0][0].weight.device
+    layers = [
+        tuple(
+            torch.stack([getattr(own[depth], name).detach() for own in linears]).requires_grad_()
+            for name in ("weight", "bias")
+        )
+        for depth in range(len(linears[0]))
+    ]
+    weights = [tensor for pair in layers for tensor in pair]
+    update = optimizer(weights)
+    step = _stacked_step(layers, T, alpha, device)
+    batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
+    stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
+    with one_blas_thread if step.runs_in_numpy() else contextlib.nullcontext():
+        epoch = _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size)
+    stopping.epochs[stopping.running] = epoch
+    final = stopping.best if stopping.patience is not None else weights
+    with torch.no_grad():
+        for candidate, own in enumerate(linears):
+            for depth, linear in enumerate(own):
+                linear.weight.copy_(final[2 * depth][candidate])
+                linear.bias.copy_(final[2 * depth + 1][candidate])
+    return stopping.epochs
+
+
+def _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size):
+    """Train until every candidate has stopped or ``max_epochs``; return the last epoch."""
+    train_in_numpy = step.numpy_trainer(update)
+    weights = [tensor for layer in step.layers for tensor in layer]
+    for epoch in range(1, max_epochs + 1):
+        with train_in_numpy or contextlib.nullcontext():
+            for features, target in batches:
+                batch = (features["X"], features["teacher_logits"], target,
+                         features.get("sample_weight"))
+                if train_in_numpy is not None:
+                    train_in_numpy(*batch)
+                else:  # the step sets the gradients: no zero_grad needed
+                    step(*batch)
+                    update.step()
+        if stopping.patience is not None:
+            stopping.epoch_end(epoch, _validation_loss(step, valid, batch_size), weights)
+            if not stopping.running.any():
+                break
+    return epoch
+
+
+def _stacked_step(layers, T, alpha, device):
+    """The closed-form step of stacked layers, each candidate under its own ``T`` and ``alpha``."""
+    on_device = [torch.tensor(v, dtype=torch.float32, device=device).view(-1, 1, 1)
+                 for v in (T, alpha)]
+    in_numpy = [np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in (T, alpha)]
+
+    def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        return distillation_loss_and_gradient(
+            outputs, teacher_outputs, target, T=on_device[0], alpha=on_device[1],
+            sample_weight=sample_weight,
+        )
+
+    def numpy_loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        return numpy_distillation_loss_and_gradient(
+            outputs, teacher_outputs, target, T=in_numpy[0], alpha=in_numpy[1],
+            sample_weight=sample_weight,
+        )
+
+    return ClosedFormStep(layers, loss_and_gradient, numpy_loss_and_gradient)
+
+
+def _validation_loss(step, valid, batch_size):
+    """Each candidate's ``valid_label_loss`` as skorch logs it: batch losses averaged by rows."""
+    total, rows = 0.0, 0
+    for features, target in TensorBatchLoader(valid, batch_size):
+        outputs = step.activations(features["X"])[1]
+        with torch.no_grad():
+            losses = [hard_label_loss(logits, target, features.get("sample_weight")).item()
+                      for logits in outputs]
+        total = total + np.array(losses) * len(target)
+        rows += len(target)
+    return total / rows
+
+
+class _EarlyStopping:
+    """skorch's ``EarlyStopping(load_best=True)`` kept for each candidate of a stacked model."""
+
+    def __init__(self, n_candidates, patience, weights):
+        self.patience = patience
+        self.threshold = np.full(n_candidates, np.inf)
+        self.misses = np.zeros(n_candidates, dtype=int)
+        self.running = np.ones(n_candidates, dtype=bool)
+        self.epochs = np.zeros(n_candidates, dtype=int)
+        self.best = [tensor.detach().clone() for tensor in weights]
+
+    def epoch_end(self, epoch, losses, weights):
+        improved = self.running & (losses < self.threshold)
+        if improved.any():
+            index = torch.as_tensor(np.flatnonzero(improved), device=weights[0].device)
+            for best, current in zip(self.best, weights):
+                best[index] = current.detach()[index]
+        self.threshold[improved] = losses[improved] * (1 - EARLY_STOPPING_THRESHOLD)
+        self.misses[improved] = 0
+        self.misses[self.running & ~improved] += 1
+        stopped = self.running & (self.misses >= self.patience)
+        self.epochs[stopped] = epoch
+        self.running &= ~stopped
