@@ -6,17 +6,10 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 
 from ..losses._losses import (
-    DistillationLoss,
     RegisteredLossName,
-    check_loss_params,
-    takes_sample_weight,
 )
-from ..teachers._adapters import logits_from_proba
-from ..training._callbacks import AgreementScoring
 from ..transfer._dask import is_dask_collection
 from ._base import BaseDistiller
 from ._tasks import ClassificationTask
@@ -250,10 +243,7 @@ collection, default=None
     array([1., 1.])
     """
 
-    _task = "classifier"
-    _y_finite = True
-    _unlabelled_target = -1
-    _precomputed_names = "teacher_proba=... or teacher_logits=..."
+    _task_class = ClassificationTask
 
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
@@ -416,138 +406,3 @@ collection, default=None
             return self._lazily("predict", X, None, self.classes_.dtype)
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    # ---------------------------------------------------- hooks of the fit
-    def _encode_targets(self, y, sample_weight=None):
-        labelled = _labelled(y, self.unlabeled_label)
-        check_classification_targets(y[labelled])
-        classes, index = np.unique(y[labelled], return_inverse=True)
-        if len(classes) < 2:
-            what = f"({_plain(classes[0])!r})" if len(classes) else "(every row is unlabelled)"
-            raise ValueError(
-                f"y has only one class {what} among its labelled rows; a classifier needs "
-                "at least two classes to learn from."
-            )
-        if self.warm_start and hasattr(self, "classes_"):
-            if not np.array_equal(classes, self.classes_):
-                raise ValueError(
-                    f"warm_start=True but y has classes {classes.tolist()} while the "
-                    f"fitted student predicts {self.classes_.tolist()}."
-                )
-        self.classes_ = classes
-        target = np.full(len(y), self._unlabelled_target, dtype=np.int64)
-        target[labelled] = index
-        return target, labelled
-
-    def _task_object(self):
-        return ClassificationTask(self.classes_)
-
-    def _class_weights(self, target, labelled):
-        """Per-row class weights (1 for unlabelled rows), or None without class_weight."""
-        if self.class_weight is None:
-            return None
-        if isinstance(self.class_weight, dict):
-            unknown = [label for label in self.class_weight if label not in set(self.classes_)]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names the label(s) {unknown} that are not in y; its classes "
-                    f"are {self.classes_.tolist()}."
-                )
-        per_class = compute_class_weight(
-            self.class_weight, classes=np.arange(len(self.classes_)), y=target[labelled]
-        ) if self.class_weight == "balanced" else np.array(
-            [self.class_weight.get(_plain(label), 1.0) for label in self.classes_], dtype=float
-        )
-        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
-            raise ValueError(f"class_weight must be finite and non-negative; got {per_class}.")
-        weights = np.ones(len(target))
-        weights[labelled] = per_class[target[labelled]]
-        return weights
-
-    def _check_weighted_loss(self):
-        if not takes_sample_weight(self.loss):
-            raise ValueError(
-                f"loss={self.loss!r} does not accept a sample_weight keyword, so weighted rows "
-                "(sample_weight or class_weight) cannot reach it; add `sample_weight=None` to "
-                "its signature and weigh its per-row values by it."
-            )
-
-    def _output_scaling(self):
-        return 0.0, 1.0
-
-    def _n_outputs(self):
-        return len(self.classes_)
-
-    def _dask_target_encoder(self, y):
-        """Set ``classes_`` from the labels of a dask y; return the per-partition encoder."""
-        import dask
-        import dask.array as da
-
-        (labels,) = dask.compute(da.unique(y) if hasattr(y, "blocks") else y.unique())
-        self._encode_targets(np.asarray(labels))  # sets classes_ (sorted, unlabelled dropped)
-        return LabelCodes(self.classes_, self.unlabeled_label)
-
-    def _precomputed_outputs(self, precomputed, n_rows):
-        kind, values = precomputed
-        values = np.asarray(values, dtype=np.float64)
-        expected = (n_rows, len(self.classes_))
-        if values.shape != expected:
-            raise ValueError(
-                f"teacher_{kind} has shape {values.shape}; expected {expected}: one row per "
-                f"row of X and one column per class of y, in the order {self.classes_.tolist()}."
-            )
-        if not np.isfinite(values).all():
-            raise ValueError(f"teacher_{kind} holds NaN or infinite values.")
-        if kind == "proba":
-            values = logits_from_proba(values, "teacher_proba")
-        return values.astype(np.float32)
-
-    def _criterion(self):
-        check_loss_params(self.loss, self._routed_params("loss"))
-        return DistillationLoss(
-            T=self.T, alpha=self.alpha, loss=self.loss, loss_params=self._routed_params("loss")
-        )
-
-    def _callbacks(self):
-        return [("agreement", AgreementScoring())]
-
-
-class LabelCodes:
-    """Labels of one partition to class indices (``-1`` for ``unlabeled_label``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> LabelCodes(np.array(["a", "b"]), "?")(np.array(["b", "?", "a"]))
-    array([ 1, -1,  0])
-    """
-
-    def __init__(self, classes, unlabeled_label=None):
-        self.classes = classes
-        self.unlabeled_label = unlabeled_label
-
-    def __call__(self, labels):
-        labelled = _labelled(labels, self.unlabeled_label)
-        codes = np.full(len(labels), -1, dtype=np.int64)
-        index = np.searchsorted(self.classes, labels[labelled])
-        index = np.minimum(index, len(self.classes) - 1)
-        unknown = self.classes[index] != labels[labelled]
-        if unknown.any():
-            raise ValueError(
-                f"y holds the label {labels[labelled][unknown][0]!r}, which is not among the "
-                f"classes {self.classes.tolist()}."
-            )
-        codes[labelled] = index
-        return codes
-
-
-def _labelled(y, unlabeled_label):
-    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
-    if unlabeled_label is None:
-        return np.ones(len(y), dtype=bool)
-    return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
-
-
-def _plain(label):
-    """A numpy scalar as the Python value it holds, for readable messages."""
-    return label.item() if hasattr(label, "item") else label

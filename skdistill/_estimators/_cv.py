@@ -30,8 +30,8 @@ from ..teachers._adapters import as_teacher
 from ..training._data import DistillationDataset
 from ..training._numpy._candidates import train_side_by_side
 from ..transfer._dask import is_dask_collection
-from ._base import _STUDENT_TRAINING
 from ._classifier import DistilledClassifier
+from ._training import STUDENT_TRAINING, auto_batch_size
 
 __all__ = ["DistilledClassifierCV"]
 
@@ -193,10 +193,11 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         model = clone(self.estimator)
         model._validate_params()
         model._check_extra_params()
+        task = model._task_class.for_estimator(model)
         teacher = as_teacher(model.teacher)
-        teacher.check(model._task)
+        teacher.check(task.name)
         training = model._student_training_set(
-            teacher, _safe_indexing(X, train), y[train], None, None
+            task, teacher, _safe_indexing(X, train), y[train], None, None
         )
         X_rows, outputs, target, _ = training.rows
         if sp.issparse(X_rows):
@@ -219,11 +220,11 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             module_params = model._routed_params("module")
             if hidden is not None:
                 module_params["hidden_layer_sizes"] = hidden
-            with _STUDENT_TRAINING, torch.random.fork_rng(devices=_cuda(device)):
+            with STUDENT_TRAINING, torch.random.fork_rng(devices=_cuda(device)):
                 torch.manual_seed(training.seed)
                 student = build_student(
                     model.student_module, module_params, model.n_student_features_,
-                    training.n_outputs, model._task,
+                    task.n_outputs, task.name,
                 ).to(device)
                 students = [copy.deepcopy(student) for _ in members]
                 train_side_by_side(
@@ -232,7 +233,7 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     [candidates[i].get("alpha", model.alpha) for i in members],
                     train_rows, valid_rows,
                     max_epochs=model.max_epochs,
-                    batch_size=model._batch_size(len(train_rows)),
+                    batch_size=auto_batch_size(model.batch_size, len(train_rows)),
                     optimizer=lambda params: model.optimizer(
                         params, lr=model.lr, **optimizer_params
                     ),

@@ -4,7 +4,6 @@ import numpy as np
 import torch
 from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
-from ..losses._losses import RegressionDistillationLoss
 from ..transfer._dask import is_dask_collection
 from ._base import BaseDistiller
 from ._tasks import RegressionTask
@@ -95,10 +94,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     True
     """
 
-    _task = "regressor"
-    _y_finite = "allow-nan"
-    _unlabelled_target = np.nan
-    _precomputed_names = "teacher_predictions=..."
+    _task_class = RegressionTask
     _routed_prefixes = ("module", "optimizer", "iterator_train", "iterator_valid", "callbacks")
 
     def __init__(
@@ -183,98 +179,3 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         rows = self._validate_predict_data(X)
         out = self._student_output(rows).reshape(rows.shape[0], -1)[:, 0]
         return out * self.target_scale_ + self.target_mean_
-
-    # ---------------------------------------------------- hooks of the fit
-    def _encode_targets(self, y, sample_weight=None):
-        try:
-            y = np.asarray(y, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"y must be numeric for a regressor: {exc}") from None
-        if np.isinf(y).any():
-            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
-        labelled = ~np.isnan(y)
-        if not labelled.any():
-            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
-        if not (self.warm_start and hasattr(self, "target_mean_")):
-            weights = None if sample_weight is None else sample_weight[labelled]
-            if weights is not None and not weights.any():
-                weights = None  # refused with a clear message once the weights are combined
-            self.target_mean_ = float(np.average(y[labelled], weights=weights))
-            variance = np.average((y[labelled] - self.target_mean_) ** 2, weights=weights)
-            scale = float(np.sqrt(variance))
-            self.target_scale_ = scale if scale > 0 else 1.0
-        return ((y - self.target_mean_) / self.target_scale_).astype(np.float32), labelled
-
-    def _task_object(self):
-        return RegressionTask()
-
-    def _class_weights(self, target, labelled):
-        return None
-
-    def _check_weighted_loss(self):
-        pass
-
-    def _output_scaling(self):
-        return self.target_mean_, self.target_scale_
-
-    def _n_outputs(self):
-        return 1
-
-    def _dask_target_encoder(self, y):
-        """Set the target scaling from a dask y (NaN: unlabelled); return the encoder."""
-        import dask
-        import dask.array as da
-
-        values = y.to_dask_array() if hasattr(y, "to_dask_array") else y
-        values = values.astype(np.float64)
-        labelled, infinite, mean, std = dask.compute(
-            (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
-            da.nanstd(values),
-        )
-        if infinite:
-            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
-        if not labelled:
-            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
-        if not (self.warm_start and hasattr(self, "target_mean_")):
-            self.target_mean_ = float(mean)
-            self.target_scale_ = float(std) if std > 0 else 1.0
-        return Standardise(self.target_mean_, self.target_scale_)
-
-    def _precomputed_outputs(self, precomputed, n_rows):
-        _, values = precomputed
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape not in ((n_rows,), (n_rows, 1)):
-            raise ValueError(
-                f"teacher_predictions has shape {values.shape}; expected ({n_rows},): one "
-                "prediction per row of X."
-            )
-        if not np.isfinite(values).all():
-            raise ValueError("teacher_predictions holds NaN or infinite values.")
-        return self._scale_outputs(values.reshape(n_rows, 1))
-
-    def _criterion(self):
-        return RegressionDistillationLoss(alpha=self.alpha)
-
-    def _callbacks(self):
-        return []
-
-
-class Standardise:
-    """Targets of one partition to the standardised scale the student trains on.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> Standardise(10.0, 2.0)(np.array([12.0, np.nan]))
-    array([ 1., nan], dtype=float32)
-    """
-
-    def __init__(self, mean, scale):
-        self.mean = mean
-        self.scale = scale
-
-    def __call__(self, values):
-        values = np.asarray(values, dtype=np.float64)
-        if np.isinf(values).any():
-            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
-        return ((values - self.mean) / self.scale).astype(np.float32)

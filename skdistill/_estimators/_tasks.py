@@ -1,111 +1,412 @@
-"""Task objects: what a classification or a regression student asks of its teacher.
+"""Task objects: everything in a fit that differs between classification and regression.
 
-A task knows which outputs to ask a teacher adapter for (logits aligned with the
-student's classes, or one prediction column), how to cross-fit them, and how to
-judge whether the teacher's outputs on the training rows beat chance. The
-estimators hold one task each; :func:`fit_and_score` is the cacheable unit that
-fits a teacher and reads its outputs.
+A distiller builds one task per fit from its parameters
+(:meth:`ClassificationTask.for_estimator`). The task encodes the targets, says
+what the teacher is asked for and how its outputs become training targets,
+weighs the classes, builds the criterion and the task's callbacks, and names
+the fitted attributes it sets (``classes_``; ``target_mean_`` and
+``target_scale_``). The rest of the fit is the same for both tasks and never
+asks which one it runs.
 """
 
 import numpy as np
-from sklearn.utils import _safe_indexing
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
 
-__all__ = ["ClassificationTask", "RegressionTask", "fit_and_score"]
+from ..losses._losses import (
+    DistillationLoss,
+    RegressionDistillationLoss,
+    check_loss_params,
+    takes_sample_weight,
+)
+from ..teachers._adapters import logits_from_proba
+from ..teachers._outputs import LogitOutputs, PredictionOutputs
+from ..training._callbacks import AgreementScoring
+
+__all__ = ["ClassificationTask", "LabelCodes", "RegressionTask", "Standardise", "scale_outputs"]
 
 
 class ClassificationTask:
-    """Classification: the teacher speaks in logits, one column per class of the student.
+    """Classification: labels become class indices; the teacher speaks in logits.
 
     Parameters
     ----------
-    classes : ndarray of shape (n_classes,)
-        The student's labels, in its column order.
+    unlabeled_label : label or None
+        The label that marks a row without one.
+    class_weight : None, "balanced" or dict
+    criterion_params : dict
+        ``T``, ``alpha``, ``loss`` and ``loss_params`` of :class:`DistillationLoss`.
+    fitted_classes : ndarray or None
+        The classes of the student a warm start continues (None: a cold fit).
 
     Examples
     --------
     >>> import numpy as np
-    >>> task = ClassificationTask(np.array(["a", "b"]))
-    >>> task.teacher_score(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([0, 0]))
-    (0.5, 1.0, 'accuracy')
+    >>> task = ClassificationTask(None, None, {"T": 1.0, "alpha": 0.5, "loss": "hinton"})
+    >>> target, labelled = task.encode_targets(np.array(["b", "a", "b"]))
+    >>> target, task.fitted_attributes()
+    (array([1, 0, 1]), {'classes_': array(['a', 'b'], dtype='<U1')})
     """
 
     name = "classifier"
+    unlabelled_target = -1
+    y_finite = True
+    precomputed_names = "teacher_proba=... or teacher_logits=..."
+    multioutput_wrapper = "MultiOutputClassifier"
 
-    def __init__(self, classes):
+    def __init__(self, unlabeled_label, class_weight, criterion_params, fitted_classes=None):
+        self.unlabeled_label = unlabeled_label
+        self.class_weight = class_weight
+        self.criterion_params = criterion_params
+        self.fitted_classes = fitted_classes
+        self.classes = None
+
+    @classmethod
+    def for_estimator(cls, estimator, fitted=None):
+        """The task of one fit of ``estimator`` (a :class:`~skdistill.DistilledClassifier`).
+
+        ``fitted``: keep the estimator's fitted ``classes_`` -- None: on a warm start only.
+        """
+        warm = (estimator.warm_start if fitted is None else fitted) and hasattr(
+            estimator, "classes_"
+        )
+        task = cls(
+            estimator.unlabeled_label,
+            estimator.class_weight,
+            {
+                "T": estimator.T,
+                "alpha": estimator.alpha,
+                "loss": estimator.loss,
+                "loss_params": estimator._routed_params("loss"),
+            },
+            estimator.classes_ if warm else None,
+        )
+        task.classes = task.fitted_classes
+        return task
+
+    # ---------------------------------------------------------------- targets
+    def encode_targets(self, y, sample_weight=None):
+        """``(class index per row, -1 when unlabelled; mask of labelled rows)``; sets ``classes``."""
+        labelled = _labelled(y, self.unlabeled_label)
+        check_classification_targets(y[labelled])
+        classes, index = np.unique(y[labelled], return_inverse=True)
+        self._set_classes(classes)
+        target = np.full(len(y), self.unlabelled_target, dtype=np.int64)
+        target[labelled] = index
+        return target, labelled
+
+    def _set_classes(self, classes):
+        if len(classes) < 2:
+            what = f"({_plain(classes[0])!r})" if len(classes) else "(every row is unlabelled)"
+            raise ValueError(
+                f"y has only one class {what} among its labelled rows; a classifier needs "
+                "at least two classes to learn from."
+            )
+        if self.fitted_classes is not None and not np.array_equal(classes, self.fitted_classes):
+            raise ValueError(
+                f"warm_start=True but y has classes {classes.tolist()} while the "
+                f"fitted student predicts {self.fitted_classes.tolist()}."
+            )
         self.classes = classes
 
-    def outputs(self, teacher, X):
-        """The teacher's logits for ``X`` (float32)."""
-        return teacher.logits(X, self.classes).astype(np.float32)
+    def dask_target_encoder(self, y):
+        """Set ``classes`` from the labels of a dask y; return the per-partition encoder."""
+        import dask
+        import dask.array as da
 
-    def out_of_fold(self, teacher, X, y, cv, sample_weight):
-        """Cross-fitted logits of the rows of ``X`` (float32)."""
-        return teacher.out_of_fold_logits(X, y, self.classes, cv, sample_weight).astype(np.float32)
+        (labels,) = dask.compute(da.unique(y) if hasattr(y, "blocks") else y.unique())
+        self.encode_targets(np.asarray(labels))  # sets classes (sorted, unlabelled dropped)
+        return LabelCodes(self.classes, self.unlabeled_label)
+
+    def fitted_attributes(self):
+        """The estimator's fitted attributes that describe the targets."""
+        return {"classes_": self.classes}
+
+    def stratify(self, target):
+        """What a validation split stratifies on: the class indices."""
+        return target
+
+    # ---------------------------------------------------------------- teacher
+    @property
+    def n_outputs(self):
+        return len(self.classes)
+
+    @property
+    def asked(self):
+        """What the teacher is asked for: :class:`~skdistill.teachers._outputs.LogitOutputs`."""
+        return LogitOutputs(self.classes)
+
+    output_scaling = (0.0, 1.0)
+    """Teacher outputs are training targets as they are: ``(raw - 0) / 1``."""
+
+    def precomputed_outputs(self, precomputed, n_rows):
+        """Teacher logits (float64) from ``teacher_proba`` or ``teacher_logits`` given to fit."""
+        kind, values = precomputed
+        values = np.asarray(values, dtype=np.float64)
+        expected = (n_rows, len(self.classes))
+        if values.shape != expected:
+            raise ValueError(
+                f"teacher_{kind} has shape {values.shape}; expected {expected}: one row per "
+                f"row of X and one column per class of y, in the order {self.classes.tolist()}."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError(f"teacher_{kind} holds NaN or infinite values.")
+        if kind == "proba":
+            values = logits_from_proba(values, "teacher_proba")
+        return values
+
+    # ---------------------------------------------------------------- weights
+    def class_weights(self, target, labelled):
+        """Per-row class weights (1 for unlabelled rows), or None without class_weight."""
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, dict):
+            unknown = [label for label in self.class_weight if label not in set(self.classes)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names the label(s) {unknown} that are not in y; its classes "
+                    f"are {self.classes.tolist()}."
+                )
+            per_class = np.array(
+                [self.class_weight.get(_plain(label), 1.0) for label in self.classes], dtype=float
+            )
+        else:
+            per_class = compute_class_weight(
+                self.class_weight, classes=np.arange(len(self.classes)), y=target[labelled]
+            )
+        if not (np.isfinite(per_class).all() and (per_class >= 0).all()):
+            raise ValueError(f"class_weight must be finite and non-negative; got {per_class}.")
+        weights = np.ones(len(target))
+        weights[labelled] = per_class[target[labelled]]
+        return weights
+
+    def check_weighted_loss(self):
+        """Refuse weighted rows for a soft loss that takes no ``sample_weight``."""
+        loss = self.criterion_params["loss"]
+        if not takes_sample_weight(loss):
+            raise ValueError(
+                f"loss={loss!r} does not accept a sample_weight keyword, so weighted rows "
+                "(sample_weight or class_weight) cannot reach it; add `sample_weight=None` to "
+                "its signature and weigh its per-row values by it."
+            )
+
+    # --------------------------------------------------------------- training
+    def criterion(self):
+        """The training criterion: :class:`~skdistill.losses.DistillationLoss`."""
+        params = self.criterion_params
+        check_loss_params(params["loss"], params.get("loss_params", {}))
+        return DistillationLoss(**params)
 
     @staticmethod
-    def teacher_score(outputs, target):
-        """``(accuracy of the teacher's argmax, majority-class rate, "accuracy")``."""
-        accuracy = float(np.mean(np.argmax(outputs, axis=1) == target))
-        majority = float(np.bincount(target).max() / len(target))
-        return accuracy, majority, "accuracy"
+    def callbacks():
+        """The task's own callbacks: the student's agreement with the teacher."""
+        return [("agreement", AgreementScoring())]
 
 
 class RegressionTask:
-    """Regression: the teacher speaks in one prediction column, in the targets' units.
+    """Regression: targets standardised for training; the teacher speaks in the targets' units.
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of the teacher term.
+    fitted_scaling : (float, float) or None
+        ``(target_mean_, target_scale_)`` of the student a warm start continues.
 
     Examples
     --------
     >>> import numpy as np
-    >>> RegressionTask.teacher_score(np.array([[1.0], [1.0]]), np.array([0.0, 2.0]))
-    (0.0, 0.0, 'R2')
+    >>> task = RegressionTask(alpha=0.5)
+    >>> target, labelled = task.encode_targets(np.array([1.0, 3.0, np.nan]))
+    >>> target.tolist(), labelled.tolist(), task.output_scaling
+    ([-1.0, 1.0, nan], [True, True, False], (2.0, 1.0))
     """
 
     name = "regressor"
-    classes = None
+    unlabelled_target = np.nan
+    y_finite = "allow-nan"
+    precomputed_names = "teacher_predictions=..."
+    multioutput_wrapper = "MultiOutputRegressor"
 
-    def outputs(self, teacher, X):
-        """The teacher's predictions for ``X`` as a float32 column."""
-        return teacher.predictions(X).astype(np.float32)
+    def __init__(self, alpha, fitted_scaling=None):
+        self.alpha = alpha
+        self.fitted_scaling = fitted_scaling
+        self.output_scaling = fitted_scaling
 
-    def out_of_fold(self, teacher, X, y, cv, sample_weight):
-        """Cross-fitted predictions as a float32 column."""
-        return teacher.out_of_fold_predictions(X, y, cv, sample_weight).astype(np.float32)
+    @classmethod
+    def for_estimator(cls, estimator, fitted=None):
+        """The task of one fit of ``estimator`` (a :class:`~skdistill.DistilledRegressor`).
+
+        ``fitted``: keep the fitted target scaling -- None: on a warm start only.
+        """
+        warm = (estimator.warm_start if fitted is None else fitted) and hasattr(
+            estimator, "target_mean_"
+        )
+        fitted = (estimator.target_mean_, estimator.target_scale_) if warm else None
+        return cls(estimator.alpha, fitted)
+
+    # ---------------------------------------------------------------- targets
+    def encode_targets(self, y, sample_weight=None):
+        """``(standardised float32 targets, NaN when unlabelled; mask of labelled rows)``."""
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"y must be numeric for a regressor: {exc}") from None
+        if np.isinf(y).any():
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        labelled = ~np.isnan(y)
+        if not labelled.any():
+            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
+        if self.fitted_scaling is None:
+            weights = None if sample_weight is None else sample_weight[labelled]
+            if weights is not None and not weights.any():
+                weights = None  # refused with a clear message once the weights are combined
+            mean = float(np.average(y[labelled], weights=weights))
+            scale = float(np.sqrt(np.average((y[labelled] - mean) ** 2, weights=weights)))
+            self.output_scaling = (mean, scale if scale > 0 else 1.0)
+        mean, scale = self.output_scaling
+        return ((y - mean) / scale).astype(np.float32), labelled
+
+    def dask_target_encoder(self, y):
+        """Set the target scaling from a dask y (NaN: unlabelled); return the encoder."""
+        import dask
+        import dask.array as da
+
+        values = y.to_dask_array() if hasattr(y, "to_dask_array") else y
+        values = values.astype(np.float64)
+        labelled, infinite, mean, std = dask.compute(
+            (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
+            da.nanstd(values),
+        )
+        if infinite:
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        if not labelled:
+            raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
+        if self.fitted_scaling is None:
+            self.output_scaling = (float(mean), float(std) if std > 0 else 1.0)
+        return Standardise(*self.output_scaling)
+
+    def fitted_attributes(self):
+        """The estimator's fitted attributes that describe the targets."""
+        mean, scale = self.output_scaling
+        return {"target_mean_": mean, "target_scale_": scale}
 
     @staticmethod
-    def teacher_score(outputs, target):
-        """``(R2 of the teacher's predictions, 0.0 -- the R2 of the mean, "R2")``."""
-        target = np.asarray(target, dtype=np.float64)
-        residual = np.sum((target - outputs[:, 0]) ** 2)
-        total = np.sum((target - target.mean()) ** 2)
-        r2 = 1.0 - residual / total if total > 0 else 0.0
-        return float(r2), 0.0, "R2"
+    def stratify(target):
+        """A regression split is not stratified."""
+        return None
+
+    # ---------------------------------------------------------------- teacher
+    n_outputs = 1
+    asked = PredictionOutputs()
+    """What the teacher is asked for: :class:`~skdistill.teachers._outputs.PredictionOutputs`."""
+
+    @staticmethod
+    def precomputed_outputs(precomputed, n_rows):
+        """Teacher predictions (a float64 column) from ``teacher_predictions`` given to fit."""
+        _, values = precomputed
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape not in ((n_rows,), (n_rows, 1)):
+            raise ValueError(
+                f"teacher_predictions has shape {values.shape}; expected ({n_rows},): one "
+                "prediction per row of X."
+            )
+        if not np.isfinite(values).all():
+            raise ValueError("teacher_predictions holds NaN or infinite values.")
+        return values.reshape(n_rows, 1)
+
+    # ---------------------------------------------------------------- weights
+    @staticmethod
+    def class_weights(target, labelled):
+        """Regression has no classes to weigh."""
+        return None
+
+    @staticmethod
+    def check_weighted_loss():
+        """The squared errors take weights."""
+
+    # --------------------------------------------------------------- training
+    def criterion(self):
+        """The training criterion: :class:`~skdistill.losses.RegressionDistillationLoss`."""
+        return RegressionDistillationLoss(alpha=self.alpha)
+
+    @staticmethod
+    def callbacks():
+        """No callbacks of the task's own."""
+        return []
 
 
-def fit_and_score(task, teacher, X, y, labelled, sample_weight, cv):
-    """Fit ``teacher`` on the labelled rows; return ``(fitted teacher, outputs for every row)``.
+def scale_outputs(outputs, scaling):
+    """Raw teacher outputs as training targets, ``(raw - shift) / scale``, float32.
 
-    With ``cv`` set, the labelled rows' outputs are cross-fitted (out of fold).
-    A module-level function of hashable arguments, so ``joblib.Memory`` can cache it.
-
-    Parameters
-    ----------
-    task : ClassificationTask or RegressionTask
-    teacher : skdistill.teachers._adapters.Teacher
-        The adapter (unfitted for a teacher that refits).
-    X : array-like, sparse matrix or DataFrame
-        The rows as the caller gave them.
-    y : ndarray of shape (n_samples,)
-    labelled : bool ndarray of shape (n_samples,)
-    sample_weight : None or ndarray of shape (n_samples,)
-    cv : None, int or splitter
+    Examples
+    --------
+    >>> scale_outputs(np.array([[3.0]]), (1.0, 2.0))
+    array([[1.]], dtype=float32)
     """
-    rows = np.flatnonzero(labelled)
-    every_row = len(rows) == len(y)
-    X_lab = X if every_row else _safe_indexing(X, rows)
-    y_lab = y[rows]
-    w_lab = None if sample_weight is None else sample_weight[rows]
-    fitted = teacher.fit(X_lab, y_lab, w_lab)
-    outputs = task.outputs(fitted, X)
-    if cv is not None and teacher.refits:
-        outputs[rows] = task.out_of_fold(teacher, X_lab, y_lab, cv, w_lab)
-    return fitted, outputs
+    shift, scale = scaling
+    if (shift, scale) == (0.0, 1.0):
+        return np.asarray(outputs, dtype=np.float32)
+    return ((np.asarray(outputs, dtype=np.float64) - shift) / scale).astype(np.float32)
+
+
+class LabelCodes:
+    """Labels of one partition to class indices (``-1`` for ``unlabeled_label``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> LabelCodes(np.array(["a", "b"]), "?")(np.array(["b", "?", "a"]))
+    array([ 1, -1,  0])
+    """
+
+    def __init__(self, classes, unlabeled_label=None):
+        self.classes = classes
+        self.unlabeled_label = unlabeled_label
+
+    def __call__(self, labels):
+        labelled = _labelled(labels, self.unlabeled_label)
+        codes = np.full(len(labels), -1, dtype=np.int64)
+        index = np.searchsorted(self.classes, labels[labelled])
+        index = np.minimum(index, len(self.classes) - 1)
+        unknown = self.classes[index] != labels[labelled]
+        if unknown.any():
+            raise ValueError(
+                f"y holds the label {labels[labelled][unknown][0]!r}, which is not among the "
+                f"classes {self.classes.tolist()}."
+            )
+        codes[labelled] = index
+        return codes
+
+
+class Standardise:
+    """Targets of one partition to the standardised scale the student trains on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Standardise(10.0, 2.0)(np.array([12.0, np.nan]))
+    array([ 1., nan], dtype=float32)
+    """
+
+    def __init__(self, mean, scale):
+        self.mean = mean
+        self.scale = scale
+
+    def __call__(self, values):
+        values = np.asarray(values, dtype=np.float64)
+        if np.isinf(values).any():
+            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
+        return ((values - self.mean) / self.scale).astype(np.float32)
+
+
+def _labelled(y, unlabeled_label):
+    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
+    if unlabeled_label is None:
+        return np.ones(len(y), dtype=bool)
+    return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
+
+
+def _plain(label):
+    """A numpy scalar as the Python value it holds, for readable messages."""
+    return label.item() if hasattr(label, "item") else label

@@ -22,6 +22,7 @@ import logging
 
 import numpy as np
 import torch
+from sklearn.base import is_classifier, is_regressor
 
 __all__ = ["quiet_loggers", "register_onnx_converters"]
 
@@ -92,7 +93,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
         inputs = _parse_sklearn(scope, model.student_preprocessor_, inputs, custom_parsers)
     operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
     operator.inputs = list(inputs)
-    if model._task == "classifier":
+    if is_classifier(model):
         label_type = StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
         operator.outputs.append(scope.declare_local_variable("label", label_type()))
         operator.outputs.append(scope.declare_local_variable("probabilities", FloatTensorType()))
@@ -106,7 +107,7 @@ def _shape_calculator(operator):
 
     model = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
-    if model._task == "classifier":
+    if is_classifier(model):
         operator.outputs[0].type = operator.outputs[0].type.__class__([n_rows])
         operator.outputs[1].type = FloatTensorType([n_rows, len(model.classes_)])
     else:
@@ -119,7 +120,7 @@ def _convert(scope, operator, container):
     model = operator.raw_operator
     features = _as_float(scope, operator, container)
     logits = _add_student(scope, container, model, features)
-    if model._task == "regressor":
+    if is_regressor(model):
         scale = _constant(scope, container, "scale", np.array([model.target_scale_], np.float32))
         mean = _constant(scope, container, "mean", np.array([model.target_mean_], np.float32))
         scaled = scope.get_unique_variable_name("scaled")

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 
@@ -158,7 +159,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     ['student', 'teacher', 'teacher / student']
     """
     distiller = final_distiller(estimator)
-    classifier = distiller._task == "classifier"
+    classifier = is_classifier(distiller)
     preprocess = None
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         preprocess = Pipeline(estimator.steps[:-1])
@@ -271,13 +272,13 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
         for label, int8 in (("student ONNX", False), ("student ONNX int8", True)):
             path = export_onnx(estimator, os.path.join(folder, f"{int8}.onnx"), X=X, int8=int8)
             session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-            column = 1 if distiller._task == "classifier" else 0  # probabilities / variable
+            column = 1 if is_classifier(distiller) else 0  # probabilities / variable
 
             def run(rows, session=session, column=column):
                 return session.run(None, onnx_inputs(session, rows))[column]
 
             out = run(X)
-            if distiller._task == "classifier":
+            if is_classifier(distiller):
                 pred = distiller.classes_[out.argmax(axis=1)]
                 rows["accuracy"][label] = accuracy_score(y, pred)
                 rows["log loss"][label] = log_loss(

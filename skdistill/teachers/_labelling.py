@@ -29,7 +29,8 @@ class RowReader:
     ----------
     teacher : skdistill.teachers._adapters.Teacher or None
         The fitted adapter (None when the outputs are given).
-    task : ClassificationTask or RegressionTask
+    asked : LogitOutputs or PredictionOutputs
+        What the teacher is asked for (see :mod:`skdistill.teachers._outputs`).
     shift, scale : float
         Raw teacher outputs become training targets as ``(raw - shift) / scale``.
     preprocessor : fitted transformer or None
@@ -44,9 +45,9 @@ class RowReader:
     In messages, ``where`` names the rows read, e.g. ``"partition 3 of X"``.
     """
 
-    def __init__(self, teacher, task, shift, scale, preprocessor, columns, n_features, n_outputs):
+    def __init__(self, teacher, asked, shift, scale, preprocessor, columns, n_features, n_outputs):
         self.teacher = teacher
-        self.task = task
+        self.asked = asked
         self.shift = shift
         self.scale = scale
         self.preprocessor = preprocessor
@@ -74,7 +75,7 @@ class RowReader:
     def outputs(self, part, where):
         """The teacher's training targets for the rows ``part`` (float32, finite)."""
         self.check(part, where)
-        return self._targets(self.task.outputs(self.teacher, part), where, "the teacher's outputs")
+        return self._targets(self.asked.outputs(self.teacher, part), where, "the teacher's outputs")
 
     def given_outputs(self, values, where, kind):
         """Teacher outputs given as a dask array: logits from ``kind`` ("proba", "logits" ...)."""

@@ -1,0 +1,206 @@
+"""Preparing a fit's data: input checks, the student's rows, weights, teacher outputs, the split.
+
+:class:`FitDataMixin` checks ``X`` and ``y`` (the teacher reads ``X`` as given,
+the student its own rows, through ``student_preprocessor`` when one is set),
+combines ``sample_weight`` with the class weights, fits the teacher (through
+the cache) and reads its outputs. :func:`split_rows` holds out the validation
+rows.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _num_samples, check_array, validate_data
+
+from .._inputs import ACCEPTED_SPARSE, as_student_rows, preprocessed_rows, teacher_view
+from ..teachers._cache import cached_call
+from ..teachers._outputs import fit_and_score
+from ._tasks import scale_outputs
+
+__all__ = ["FitDataMixin", "row_weights", "split_rows", "warn_if_teacher_at_chance"]
+
+
+class FitDataMixin:
+    """Checks a fit's data and collects the teacher's outputs for it."""
+
+    def _check_precomputed_usage(self, task, precomputed):
+        if isinstance(self.teacher, str) and precomputed is None:
+            raise ValueError(
+                "teacher='precomputed' needs the teacher's outputs passed to fit, e.g. "
+                f"fit(X, y, {task.precomputed_names})."
+            )
+        if precomputed is not None and not isinstance(self.teacher, str):
+            raise ValueError(
+                "Teacher outputs were passed to fit but teacher is not 'precomputed'; set "
+                "teacher='precomputed' to use them."
+            )
+        if isinstance(self.teacher, str) and self.transfer_set is not None:
+            raise ValueError(
+                "transfer_set needs a teacher that can label new rows; with "
+                "teacher='precomputed' set transfer_set=None."
+            )
+        if isinstance(self.teacher, str) and self.teacher_cv is not None:
+            raise ValueError(
+                "teacher_cv refits the teacher on folds; with teacher='precomputed' there is "
+                "no teacher to refit, so set teacher_cv=None."
+            )
+
+    def _validate_fit_data(self, task, X, y):
+        """Check X and y; return (X for the teacher, float32 X for the student, y).
+
+        Without a ``student_preprocessor`` both read the same numbers (a DataFrame
+        is given to the teacher as it is). With one, the teacher reads ``X`` as
+        the caller gave it and the student reads the preprocessor's output.
+        """
+        if self.student_preprocessor is None:
+            self.__dict__.pop("student_preprocessor_", None)
+            X_checked, y = validate_data(
+                self,
+                X,
+                y,
+                validate_separately=(
+                    {"dtype": (np.float64, np.float32), "accept_sparse": ACCEPTED_SPARSE},
+                    {"ensure_2d": False, "dtype": None, "ensure_all_finite": task.y_finite},
+                ),
+            )
+            X_teacher = X if hasattr(X, "columns") else X_checked
+            X_student = as_student_rows(X_checked)
+        else:
+            y = check_array(
+                y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
+            )
+            X_teacher = X
+            X_student = self._fit_preprocessor(X, y)
+        y = _check_y_shape(task, y, X_student.shape[0])
+        self.n_student_features_ = X_student.shape[1]
+        return teacher_view(X_teacher), X_student, y
+
+    def _fit_preprocessor(self, X, y):
+        """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""
+        try:
+            n_rows = _num_samples(X)
+        except TypeError as exc:
+            raise TypeError(f"X cannot be read as rows: {exc}") from None
+        if n_rows != _num_samples(y):
+            raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
+        self.student_preprocessor_ = clone(self.student_preprocessor)
+        out = self.student_preprocessor_.fit_transform(X, y)
+        for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
+            if hasattr(self.student_preprocessor_, name):
+                setattr(self, name, getattr(self.student_preprocessor_, name))
+            else:
+                self.__dict__.pop(name, None)
+        return preprocessed_rows(out, self.student_preprocessor_, n_rows)
+
+    def _fit_teacher_outputs(self, task, teacher, X_teacher, y, labelled, weights):
+        """Set ``teacher_``; return the fitted adapter and its training targets for every row."""
+        call = (task.asked, teacher, X_teacher, y, labelled, weights, self.teacher_cv)
+        if teacher.refits:
+            fitted, outputs = cached_call(self.memory, fit_and_score, *call)
+        else:  # frozen or prefit: nothing to fit, cross-fit or cache
+            fitted, outputs = fit_and_score(*call)
+        self.teacher_ = fitted.model
+        return fitted, scale_outputs(outputs, task.output_scaling)
+
+
+def row_weights(task, sample_weight, target, labelled):
+    """Return (weights for the teacher's fit, normalised weights for the student).
+
+    Each is None when every row weighs the same. The teacher gets
+    ``sample_weight`` times the class weights, as given; the student's
+    weights are the same rescaled to mean 1 over the rows, so that their
+    scale does not matter and synthetic rows (weight 1) keep their share.
+    """
+    weights = sample_weight
+    class_weights = task.class_weights(target, labelled)
+    if class_weights is not None:
+        weights = class_weights if weights is None else weights * class_weights
+    if weights is None:
+        return None, None
+    if not (weights > 0).any():
+        raise ValueError(
+            "sample_weight and class_weight leave every row with weight zero; at least "
+            "one row needs a non-zero weight."
+        )
+    task.check_weighted_loss()
+    if np.all(weights == weights[0]):
+        return weights, None
+    return weights, weights / weights[weights > 0].mean()
+
+
+def warn_if_teacher_at_chance(task, outputs, target, labelled):
+    """Warn when the teacher does no better than chance on the labelled training rows."""
+    rows = np.flatnonzero(labelled)
+    if len(rows) < 2:
+        return
+    score, chance, metric = task.asked.teacher_score(outputs[rows], target[rows])
+    if score <= chance:
+        warnings.warn(
+            f"The teacher's {metric} on the labelled training rows is {score:.3g}, no better "
+            f"than chance ({chance:.3g}). It may be reading other features than it was "
+            "trained on, e.g. a prefit teacher behind a scaler in a Pipeline: give it the "
+            "raw X and put the student's preprocessing in student_preprocessor instead.",
+            UserWarning,
+        )
+
+
+def _check_y_shape(task, y, n_rows):
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is raveled.",
+            DataConversionWarning,
+        )
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-dimensional; got shape {y.shape}. For several targets wrap the "
+            f"distiller in sklearn.multioutput.{task.multioutput_wrapper}, which fits one per "
+            "column."
+        )
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must match.")
+    return y
+
+
+def split_rows(labelled, stratify, validation_fraction, seed):
+    """Return (train, valid) row indices; only labelled real rows are held out.
+
+    ``stratify`` holds a class per row (or is None); the split falls back to an
+    unstratified one where a class is too rare to appear on both sides.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labelled = np.array([True] * 9 + [False])
+    >>> train, valid = split_rows(labelled, None, 0.2, seed=0)
+    >>> len(train), len(valid), 9 in train
+    (8, 2, True)
+    """
+    rows = np.arange(len(labelled))
+    labelled_rows = rows[labelled]
+    if not validation_fraction:
+        return rows, None
+    n_valid = math.ceil(validation_fraction * len(labelled_rows))
+    if n_valid >= len(labelled_rows):
+        warnings.warn(
+            f"Too few labelled rows ({len(labelled_rows)}) to hold out "
+            f"validation_fraction={validation_fraction}; training without a "
+            "validation split or early stopping.",
+            UserWarning,
+        )
+        return rows, None
+    stratify = None if stratify is None else stratify[labelled_rows]
+    if stratify is not None:
+        _, counts = np.unique(stratify, return_counts=True)
+        n_train = len(labelled_rows) - n_valid
+        if counts.min() < 2 or n_valid < len(counts) or n_train < len(counts):
+            stratify = None
+    _, valid = train_test_split(
+        labelled_rows, test_size=n_valid, random_state=seed, stratify=stratify
+    )
+    valid = np.sort(valid)
+    return np.setdiff1d(rows, valid), valid

@@ -1,0 +1,126 @@
+"""Prediction: the student's rows for new data, checked as at fit, and its raw outputs.
+
+:class:`PredictionMixin` gives a fitted distiller its inference path. The
+common case -- a float ndarray of the fitted width, no feature names, no
+preprocessor -- skips scikit-learn's input checks, which cost several times
+a small network's forward pass on one row. Outputs are computed in chunks of
+:data:`PREDICT_CHUNK_ROWS` rows, so no full-size intermediate exists beside
+the output.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from .._inputs import (
+    ACCEPTED_SPARSE,
+    DENSE_CHUNK_ELEMENTS,
+    ROW_TILE,
+    as_student_rows,
+    pad_rows,
+    preprocessed_rows,
+)
+from ..training._data import sparse_batch, student_reads_sparse
+from ..transfer._dask import predict_lazily
+
+__all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
+
+PREDICT_CHUNK_ROWS = 65536
+"""Rows per forward pass at prediction time (bounds the memory of one call)."""
+
+
+class PredictionMixin:
+    """The inference path of a fitted distiller (``student_`` and its input checks)."""
+
+    def _validate_predict_data(self, X):
+        """The student's float32 rows (dense or CSR) for X, checked as at fit."""
+        rows = self._plain_rows(X)
+        if rows is not None:
+            return rows
+        check_is_fitted(self)
+        if getattr(self, "student_preprocessor_", None) is None:
+            X = validate_data(
+                self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE
+            )
+            return as_student_rows(X)
+        rows = self._student_rows(X)
+        if rows.shape[1] != self.n_student_features_:
+            raise ValueError(
+                f"The student_preprocessor made {rows.shape[1]} features from X; the student "
+                f"was trained on {self.n_student_features_}."
+            )
+        return rows
+
+    def _lazily(self, method, X, n_columns, dtype):
+        """``method`` over a dask collection, partition by partition, as a lazy dask array."""
+        check_is_fitted(self)
+        return predict_lazily(self, method, X, n_columns, dtype)
+
+    def _plain_rows(self, X):
+        """Fast path for the common case, or None: a finite float ndarray of the fitted width.
+
+        For a 2-d float32/float64 ndarray of the fitted width, to a model fitted
+        without feature names or a preprocessor, the checks that matter (fitted,
+        width, finite in float32) are done here directly; anything else -- and
+        any failure, for its message -- takes the full path.
+        """
+        if not (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and "student_" in self.__dict__
+            and "feature_names_in_" not in self.__dict__
+            and self.__dict__.get("student_preprocessor_") is None
+            and X.shape[1] == self.__dict__.get("n_features_in_")
+        ):
+            return None
+        with np.errstate(over="ignore"):
+            rows = np.array(X, dtype=np.float32, order="C")
+        return rows if np.isfinite(rows).all() else None
+
+    def _student_rows(self, X):
+        """X (in the caller's space) as the student's float32 rows."""
+        preprocessor = getattr(self, "student_preprocessor_", None)
+        if preprocessor is None:
+            return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
+        return preprocessed_rows(preprocessor.transform(X), preprocessor, _num_samples(X))
+
+    def _student_output(self, X):
+        """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""
+        net = self.student_
+        module = net.module_
+        if module.training:
+            module.eval()
+        as_sparse = student_reads_sparse(module)
+        step = PREDICT_CHUNK_ROWS
+        if sp.issparse(X) and not as_sparse:
+            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1])))
+        device = torch.device(net.device)
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], step):
+                rows = X[start : start + step]
+                if sp.issparse(rows):
+                    chunk = sparse_batch(rows, device, as_sparse)
+                else:
+                    chunk = torch.from_numpy(pad_rows(rows, ROW_TILE))
+                    chunk = chunk if device.type == "cpu" else chunk.to(device)
+                outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
+        out = (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).numpy()
+        if not np.isfinite(out).all():
+            bad = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
+            largest = abs(X[bad]).max()
+            raise ValueError(
+                f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "
+                f"(first: row {bad[0]}); their features lie far outside the range it was "
+                f"trained on (largest |x| among them: {largest:.3g}). Scale or "
+                "clip the inputs as in training."
+            )
+        return out

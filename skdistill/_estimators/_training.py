@@ -1,0 +1,291 @@
+"""Training the student: building its skorch net, training it, pruning it.
+
+:class:`StudentTrainingMixin` turns the distiller's parameters into a
+:class:`~skdistill.training._net.DistillationNet` (new, or a copy of the
+fitted one on a warm start), trains it on in-memory rows and streamed chunks,
+and prunes it. Student training holds a process-wide lock
+(:data:`STUDENT_TRAINING`): torch's random generator is global, so two fits
+in threads of one process would draw from each other's stream; one at a time,
+each seeded fit reproduces.
+"""
+
+import copy
+import threading
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from skorch.helper import predefined_split
+
+from ..students._mlp import build_student
+from ..training._callbacks import StopEarly, TrainingGuard
+from ..training._data import (
+    DistillationDataset,
+    TensorBatchLoader,
+    student_reads_sparse,
+)
+from ..training._net import DistillationNet, InterruptedBeforeFirstEpoch
+from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
+from ..training._stream import StreamedRows
+
+__all__ = ["AUTO_BATCH_ROWS", "STUDENT_TRAINING", "StudentTrainingMixin", "auto_batch_size"]
+
+AUTO_BATCH_ROWS = (32, 256)
+"""Smallest and largest batch of ``batch_size="auto"``."""
+
+STUDENT_TRAINING = threading.RLock()
+"""Held while a student trains: torch's global random generator is shared by threads."""
+
+BATCHNORM = (
+    torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.SyncBatchNorm,
+    torch.nn.LazyBatchNorm1d, torch.nn.LazyBatchNorm2d, torch.nn.LazyBatchNorm3d,
+)
+"""The layers that cannot train on a batch of one row."""
+
+
+def auto_batch_size(batch_size, n_train):
+    """Rows per training batch: ``batch_size``, or for ``"auto"`` n_train / 16 within [32, 256].
+
+    256 rows per step fit thousands of rows about three times faster than
+    64 at the same accuracy (``benchmarks/defaults.py``); on a few hundred
+    rows such batches would leave one or two steps per epoch, so smaller
+    sets get at least 16 steps (batches of at least 32 rows).
+
+    Examples
+    --------
+    >>> auto_batch_size("auto", 100), auto_batch_size("auto", 10_000), auto_batch_size(8, 100)
+    (32, 256, 8)
+    """
+    if batch_size == "auto":
+        return int(min(AUTO_BATCH_ROWS[1], max(AUTO_BATCH_ROWS[0], n_train // 16)))
+    return batch_size
+
+
+class StudentTrainingMixin:
+    """Builds, trains and prunes the student net of a distiller."""
+
+    def _check_device(self):
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but CUDA is not available on this machine; "
+                "use device='cpu'."
+            )
+        return device
+
+    def _continues(self):
+        """True when this fit continues training the fitted student (warm start)."""
+        return self.warm_start and getattr(self, "student_", None) is not None
+
+    def _make_net(self, task, module, seed, has_valid):
+        callbacks = [("guard", TrainingGuard()), *task.callbacks()]
+        if has_valid and self.n_iter_no_change:
+            stopping = StopEarly(
+                monitor="valid_label_loss", patience=self.n_iter_no_change, load_best=True
+            )
+            callbacks.append(("early_stopping", stopping))
+        callbacks += copy.deepcopy(self.callbacks or [])
+        routed = {
+            f"{prefix}__{name}": value
+            for prefix in ("iterator_train", "iterator_valid", "optimizer", "callbacks")
+            for name, value in self._routed_params(prefix).items()
+        }
+        return DistillationNet(
+            module=module,
+            criterion=task.criterion(),
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatchLoader,
+            iterator_valid=TensorBatchLoader,
+            train_split=None,
+            callbacks=callbacks,
+            verbose=self.verbose,
+            device=self.device,
+            **{
+                "iterator_train__shuffle": True,
+                "iterator_train__seed": seed,
+                **self._fused_optimizer(),
+                **routed,
+            },
+        )
+
+    def _fused_optimizer(self):
+        """``{"optimizer__fused": True}`` for Adam or AdamW on a CPU or GPU, else ``{}``.
+
+        The fused update is one kernel for all parameters instead of a dozen
+        operations per tensor: on a small student it halves the step's cost.
+        A user's ``optimizer__fused`` or ``optimizer__foreach`` wins.
+        """
+        chosen = self._routed_params("optimizer")
+        if (
+            self.optimizer in (torch.optim.Adam, torch.optim.AdamW)
+            and not {"fused", "foreach"} & chosen.keys()
+            and torch.device(self.device).type in ("cpu", "cuda")
+        ):
+            return {"optimizer__fused": True}
+        return {}
+
+    def _initialize(self, net):
+        """``net.initialize()``, its failures told as the setting to change."""
+        try:
+            return net.initialize()
+        except (TypeError, ValueError) as exc:
+            if hasattr(net, "criterion_") and not hasattr(net, "optimizer_"):
+                settings = {"lr": self.lr, **self._routed_params("optimizer")}
+                raise ValueError(
+                    f"The optimizer {getattr(self.optimizer, '__name__', self.optimizer)} "
+                    f"rejects the settings {settings}: {exc} Change optimizer__<name> or lr."
+                ) from exc
+            raise ValueError(f"The student's skorch net cannot be set up: {exc}") from exc
+
+    def _student_net(self, task, seed, has_valid, sparse_input):
+        """A new net holding a new student, or -- with warm_start -- a copy of the fitted one.
+
+        A warm start takes the current settings (batch size, optimizer and its
+        parameters, callbacks, early stopping, iterator parameters) into a new
+        net and carries over a copy of the weights, the history and, when the
+        optimizer class is the same, its state (with the current
+        hyperparameters). The fitted net is never changed, so a failed warm
+        fit leaves the model exactly as it was.
+        """
+        if not self._continues():
+            module = build_student(
+                self.student_module, self._routed_params("module"), self.n_student_features_,
+                task.n_outputs, task.name, sparse_input=sparse_input,
+            )
+            return self._initialize(self._make_net(task, module, seed, has_valid))
+        previous = self.student_
+        module = copy.deepcopy(previous.module_)
+        net = self._initialize(self._make_net(task, module, seed, has_valid))
+        net.history = copy.deepcopy(previous.history)
+        if type(net.optimizer_) is type(previous.optimizer_):
+            state = copy.deepcopy(previous.optimizer_.state_dict())
+            state["param_groups"] = net.optimizer_.state_dict()["param_groups"]
+            net.optimizer_.load_state_dict(state)
+        return net
+
+    def _check_training_steps(self, module, n_train, batch_size):
+        """Refuse settings that leave no training step, or a step BatchNorm cannot take."""
+        drop_last = self._routed_params("iterator_train").get("drop_last", False)
+        if drop_last and batch_size > n_train:
+            raise ValueError(
+                f"iterator_train__drop_last=True with batch_size={batch_size} above the "
+                f"{n_train} training rows leaves no training step. Lower batch_size or set "
+                "iterator_train__drop_last=False."
+            )
+        last_batch = n_train % batch_size
+        has_batchnorm = any(isinstance(m, BATCHNORM) for m in module.modules())
+        if has_batchnorm and not drop_last and (last_batch == 1 or n_train == 1):
+            raise ValueError(
+                f"The student_module {type(module).__name__} has BatchNorm layers, and with "
+                f"{n_train} training rows and batch_size={batch_size} its last training "
+                "batch would hold one row, on which BatchNorm cannot train. Set "
+                "iterator_train__drop_last=True or another batch_size."
+            )
+
+    def _train_student(self, task, rows, train_idx, valid_idx, seed, chunks=(),
+                       valid_chunks=()):
+        """Fit (or, with warm_start, continue fitting) a student net and return it.
+
+        ``rows``: the in-memory ``(X, outputs, target, weights)`` (or None), of
+        which ``train_idx`` train and ``valid_idx`` validate. ``chunks`` and
+        ``valid_chunks`` are streamed (see :class:`StreamedRows`); the training
+        chunks are mixed with the in-memory training rows.
+        """
+        device = self._check_device()
+        forked = [device] if device.type == "cuda" else []
+        sparse_input = rows is not None and sp.issparse(rows[0])
+        has_valid = valid_idx is not None or bool(valid_chunks)
+        with STUDENT_TRAINING, torch.random.fork_rng(devices=forked):
+            torch.manual_seed(seed)
+            net = self._student_net(task, seed, has_valid, sparse_input)
+            as_sparse = student_reads_sparse(net.module_)
+            train, valid = _datasets(
+                rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse
+            )
+            net.batch_size = auto_batch_size(self.batch_size, len(train))
+            self._check_training_steps(net.module_, len(train), net.batch_size)
+            if self.pruning is not None:  # what cannot be pruned: say so before training
+                self.pruning.widths(hidden_widths(net.module_), self.pruning.steps)
+            net.train_split = None if valid is None else predefined_split(valid)
+            epochs_before = len(net.history)
+            try:
+                net.partial_fit(train)
+                self._warn_if_not_converged(net, len(net.history) - epochs_before)
+                if self.pruning is not None:
+                    self._prune(net, train)
+            except InterruptedBeforeFirstEpoch:
+                message = "fit interrupted before its first epoch completed"
+                raise KeyboardInterrupt(message) from None
+            finally:
+                net.train_split = None  # hold no data in the fitted model
+                for epoch in net.history:  # keep one batch record per epoch (skorch's
+                    del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
+        return net
+
+    def _warn_if_not_converged(self, net, epochs_run):
+        """ConvergenceWarning when max_epochs ended a fit whose monitored loss was still falling."""
+        if epochs_run < self.max_epochs:
+            return  # stopped early, or interrupted
+        history = net.history[-epochs_run:]
+        key = "valid_label_loss" if "valid_label_loss" in history[-1] else "train_loss"
+        losses = [row[key] for row in history]
+        patience = min(self.n_iter_no_change or 10, len(losses))
+        if int(np.argmin(losses)) >= len(losses) - patience:
+            warnings.warn(
+                f"max_epochs={self.max_epochs} ended the fit while {key} was still improving "
+                f"(best in epoch {int(np.argmin(losses)) + 1} of {len(losses)}). Raise "
+                "max_epochs or lr, or fit again with warm_start=True.",
+                ConvergenceWarning,
+            )
+
+    def _prune(self, net, train):
+        """Cut the trained student's hidden layers step by step, fine-tuning after each.
+
+        Sets ``pruning_``: hidden widths, parameters, bytes of the weights and
+        one-row forward latency (ms, measured here) before and after.
+        """
+        original = hidden_widths(net.module_)
+        before = module_figures(net.module_, self.n_student_features_)
+        for step in range(1, self.pruning.steps + 1):
+            prune_hidden_units(net.module_, self.pruning.widths(original, step))
+            net.module = net.module_
+            net.initialize_optimizer()
+            if self.pruning.fine_tune_epochs:
+                net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
+        after = module_figures(net.module_, self.n_student_features_)
+        self.pruning_ = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
+        names = ("parameters", "bytes", "latency_ms")
+        for name, value_before, value_after in zip(names, before, after):
+            self.pruning_[f"{name}_before"] = value_before
+            self.pruning_[f"{name}_after"] = value_after
+
+
+def _datasets(rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse):
+    """The training and validation datasets (the latter None without validation)."""
+    resident = None
+    if rows is not None:
+        X, outputs, target, weights = rows
+        resident = DistillationDataset(
+            X if sp.issparse(X) else torch.from_numpy(X),
+            torch.from_numpy(outputs),
+            torch.from_numpy(target),
+            None if weights is None else torch.from_numpy(weights.astype(np.float32)),
+            sparse_as_tensor=as_sparse,
+        ).to(device)
+    if chunks:
+        own = None if resident is None else resident.subset(torch.as_tensor(train_idx))
+        train = StreamedRows(chunks, own, device, as_sparse)
+    else:
+        train = torch.utils.data.Subset(resident, train_idx)
+    if valid_chunks:
+        valid = StreamedRows(valid_chunks, None, device, as_sparse)
+    elif valid_idx is not None:
+        valid = torch.utils.data.Subset(resident, valid_idx)
+    else:
+        valid = None
+    return train, valid
