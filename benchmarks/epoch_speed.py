@@ -10,13 +10,12 @@ setup included, against ``MLPClassifier``'s.
 
 Contenders:
 
-* ``DistilledClassifier`` as shipped: no callback reads training batches, so each epoch runs
-  quietly and each step in numpy, Adam's update included (``skdistill.training._numpy._step``,
-  ``skdistill.training._numpy._adam``);
+* ``DistilledClassifier`` as shipped (``solver="auto"``, which picks the numpy engine here): no
+  callback reads training batches, so each epoch runs quietly and each step in numpy, Adam's
+  update included (``skdistill.training._numpy``);
 * the same watched by a callback with an ``on_batch_end``: skorch's per-batch notifications,
   closed-form gradients (in numpy) and torch's fused Adam;
-* the same with autograd steps and the unfused Adam (``student_module`` a subclass of
-  ``MLPStudent``, ``optimizer__foreach=False``): what the estimator did at first;
+* ``solver="torch"``: skorch's steps through autograd, with the fused Adam;
 * a hand-written torch loop (autograd, Adam, ``DistillationLoss``), as in ``speed.py``;
 * ``MLPClassifier`` (adam, same width, batch and learning rate, no early stopping).
 
@@ -37,13 +36,9 @@ from skorch.callbacks import Callback
 from speed import hand_loop_seconds
 from threadpoolctl import threadpool_limits
 
-from skdistill import DistilledClassifier, MLPStudent
+from skdistill import DistilledClassifier
 
 HIDDEN = (32,)
-
-
-class AutogradMLP(MLPStudent):
-    """``MLPStudent`` under another name: the closed-form step applies to the class itself only."""
 
 
 class WatchBatches(Callback):
@@ -88,9 +83,7 @@ CONTENDERS = {
     "DistilledClassifier, watched": lambda *a: distilled(
         *a, callbacks=[("watch", WatchBatches())]
     ),
-    "DistilledClassifier, autograd": lambda *a: distilled(
-        *a, student_module=AutogradMLP, optimizer__foreach=False
-    ),
+    "DistilledClassifier, solver='torch'": lambda *a: distilled(*a, solver="torch"),
     "hand-written loop": lambda X, y, logits, batch_size, epochs: hand_loop_seconds(
         X, y, logits, HIDDEN, epochs, batch_size
     ),
@@ -111,7 +104,7 @@ def main():
           f"hidden {HIDDEN}, fits of {args.epochs} and {2 * args.epochs} epochs, median of "
           f"{args.repeats}; ms per epoch = the difference / {args.epochs}; whole fit = the "
           f"{2 * args.epochs}-epoch fits' ratio")
-    names = ("ours", "ours watched", "ours autograd", "hand loop", "MLPClassifier")
+    names = ("ours", "ours watched", "ours torch", "hand loop", "MLPClassifier")
     header = " ".join(f"{name:>14s}" for name in names)
     print(f"{'batch':>6s} {header}  {'ours/MLP':>9s} {'ours/hand':>9s} {'whole fit/MLP':>14s}")
     with threadpool_limits(1):

@@ -1,4 +1,4 @@
-"""The closed-form training step equals autograd's, and steps aside where it does not apply."""
+"""The numpy engine's closed-form gradients and steps equal autograd's."""
 
 import numpy as np
 import pytest
@@ -12,11 +12,15 @@ from skdistill import (
     MLPStudent,
     RegressionDistillationLoss,
 )
-from skdistill.training._numpy._closed_form import (
-    ClosedFormStep,
-    distillation_loss_and_gradient,
-    regression_loss_and_gradient,
+from skdistill.training._numpy._closed_form import ClosedFormStep
+from skdistill.training._numpy._step import (
+    numpy_distillation_loss_and_gradient,
+    numpy_regression_loss_and_gradient,
 )
+
+
+def _numpy(*tensors):
+    return [None if t is None else t.numpy() for t in tensors]
 
 
 def _autograd(criterion, outputs, *args, **kwargs):
@@ -49,31 +53,33 @@ def test_distillation_gradient_equals_autograd(T, alpha, weighted, unlabelled):
     expected_loss, expected_grad = _autograd(
         DistillationLoss(T=T, alpha=alpha), logits, teacher, target, **kwargs
     )
-    loss, grad = distillation_loss_and_gradient(
-        logits, teacher, target, T=T, alpha=alpha, sample_weight=weights
+    loss, grad = numpy_distillation_loss_and_gradient(
+        *_numpy(logits, teacher, target), T=T, alpha=alpha, sample_weight=_numpy(weights)[0]
     )
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(grad, expected_grad, rtol=1e-5, atol=1e-6)
+    assert isinstance(loss, float) and grad.dtype == np.float32
+    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_regression_gradient_equals_autograd(alpha, weighted):
+@pytest.mark.parametrize("missing", [[], [0, 4]])
+def test_regression_gradient_equals_autograd(alpha, weighted, missing):
     generator = torch.Generator().manual_seed(3)
     outputs = torch.randn(6, 1, generator=generator)
     teacher = torch.randn(6, 1, generator=generator)
     target = torch.randn(6, generator=generator)
-    target[[0, 4]] = float("nan")
+    target[missing] = float("nan")
     weights = torch.rand(6, generator=generator) if weighted else None
     kwargs = {} if weights is None else {"sample_weight": weights}
     expected_loss, expected_grad = _autograd(
         RegressionDistillationLoss(alpha=alpha), outputs, teacher, target, **kwargs
     )
-    loss, grad = regression_loss_and_gradient(
-        outputs, teacher, target, alpha=alpha, sample_weight=weights
+    loss, grad = numpy_regression_loss_and_gradient(
+        *_numpy(outputs, teacher, target), alpha=alpha, sample_weight=_numpy(weights)[0]
     )
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(grad, expected_grad, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("hidden", [(), (5,), (6, 4)])
@@ -94,27 +100,6 @@ def test_step_sets_the_gradients_autograd_would(hidden):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
-def test_step_applies_only_to_plain_relu_mlps_and_built_in_losses():
-    plain = MLPStudent(3, 2, (4,))
-    hinton = DistillationLoss(T=2.0, alpha=0.5)
-    assert ClosedFormStep.for_net(plain, hinton) is not None
-    assert ClosedFormStep.for_net(plain, RegressionDistillationLoss(alpha=0.5)) is not None
-
-    class Subclass(MLPStudent):
-        pass
-
-    hooked = MLPStudent(3, 2, (4,))
-    hooked.layers[0].register_forward_hook(lambda *args: None)
-    frozen = MLPStudent(3, 2, (4,))
-    frozen.layers[0].weight.requires_grad_(False)
-    tanh = MLPStudent(3, 2, (4,))
-    tanh.layers[1] = torch.nn.Tanh()
-    for module in [MLPStudent(3, 2, (4,), dropout=0.2), Subclass(3, 2, (4,)), hooked, frozen,
-                   tanh, torch.nn.Linear(3, 2)]:
-        assert ClosedFormStep.for_net(module, hinton) is None, module
-    assert ClosedFormStep.for_net(plain, DistillationLoss(loss="dkd")) is None
-
-
 class _GradientNorms(Callback):
     """Record the gradient norm skorch's ``on_grad_computed`` sees at every step."""
 
@@ -126,34 +111,28 @@ class _GradientNorms(Callback):
         self.norms.append(sum(float(p.grad.norm()) ** 2 for _, p in named_parameters) ** 0.5)
 
 
-def _fit_both_ways(monkeypatch, fit):
-    """``fit()`` with closed-form steps (checked), then with autograd steps only."""
-    built, for_net = [], ClosedFormStep.for_net
-    monkeypatch.setattr(
-        ClosedFormStep, "for_net",
-        classmethod(lambda cls, module, loss: built.append(for_net(module, loss)) or built[-1]),
-    )
-    fast = fit()
-    assert built and None not in built
-    monkeypatch.setattr(ClosedFormStep, "for_net", classmethod(lambda cls, module, loss: None))
-    return fast, fit()
+def _fit_both_ways(fit):
+    """``fit(solver)`` with the numpy engine (checked), then with torch's."""
+    fast, slow = fit("numpy"), fit("torch")
+    assert (fast.solver_, slow.solver_) == ("numpy", "torch")
+    return fast, slow
 
 
-def test_fit_with_closed_form_steps_equals_autograd_fit(monkeypatch):
+def test_numpy_engine_fit_equals_torch_fit():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(120, 5)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
     y[:10] = -1  # unlabelled rows: the teacher term only
     logits = (2 * np.eye(3)[y.clip(0)] + rng.normal(size=(120, 3))).astype(np.float32)
 
-    def fit():
+    def fit(solver):
         model = DistilledClassifier(
             "precomputed", T=2.0, alpha=0.7, max_epochs=4, batch_size=16, random_state=0,
-            unlabeled_label=-1, callbacks=[("norms", _GradientNorms())],
+            unlabeled_label=-1, callbacks=[("norms", _GradientNorms())], solver=solver,
         )
         return model.fit(X, y, teacher_logits=logits)
 
-    fast, slow = _fit_both_ways(monkeypatch, fit)
+    fast, slow = _fit_both_ways(fit)
     norms = [dict(model.student_.callbacks_)["norms"].norms for model in (fast, slow)]
     assert len(norms[0]) == 4 * 7 and np.all(np.asarray(norms[0]) > 0)
     np.testing.assert_allclose(norms[0], norms[1], rtol=1e-4)
@@ -163,20 +142,20 @@ def test_fit_with_closed_form_steps_equals_autograd_fit(monkeypatch):
     np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-5)
 
 
-def test_regressor_fit_with_closed_form_steps_equals_autograd_fit(monkeypatch):
+def test_regressor_numpy_engine_fit_equals_torch_fit():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(90, 4)).astype(np.float32)
     y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * rng.normal(size=90)
     outputs = (y + 0.3 * rng.normal(size=90)).astype(np.float32)
     weights = rng.rand(90)
 
-    def fit():
+    def fit(solver):
         model = DistilledRegressor(
-            "precomputed", alpha=0.5, max_epochs=3, batch_size=16, random_state=0
+            "precomputed", alpha=0.5, max_epochs=3, batch_size=16, random_state=0, solver=solver
         )
         return model.fit(X, y, teacher_predictions=outputs, sample_weight=weights)
 
-    fast, slow = _fit_both_ways(monkeypatch, fit)
+    fast, slow = _fit_both_ways(fit)
     np.testing.assert_allclose(
         fast.student_.history[:, "train_loss"], slow.student_.history[:, "train_loss"], rtol=1e-5
     )

@@ -12,6 +12,7 @@ distributed = pytest.importorskip("distributed")
 GRID = {"T": [1.0, 3.0], "alpha": [0.2, 0.8]}
 
 
+@pytest.mark.slow
 def test_grid_search_on_a_local_dask_cluster_matches_the_local_run(iris):
     X, y = iris
     estimator = make_fast(max_epochs=5)

@@ -319,6 +319,7 @@ def cluster_client():
         yield client
 
 
+@pytest.mark.slow
 def test_local_cluster_gives_the_local_result_even_when_a_worker_dies(
     data, cluster_client, tmp_path
 ):

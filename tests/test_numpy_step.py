@@ -3,60 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from test_closed_form import _classification_batch, _fit_both_ways
+from test_closed_form import _autograd, _classification_batch, _fit_both_ways, _numpy
 
 from skdistill import DistilledClassifier
 from skdistill.training._numpy._adam import NumpyAdam
-from skdistill.training._numpy._closed_form import (
-    distillation_loss_and_gradient,
-    regression_loss_and_gradient,
-)
 from skdistill.training._numpy._step import (
     numpy_distillation_loss_and_gradient,
-    numpy_regression_loss_and_gradient,
 )
-
-
-def _numpy(*tensors):
-    return [None if t is None else t.numpy() for t in tensors]
-
-
-@pytest.mark.parametrize("T", [1.0, 2.5])
-@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("unlabelled", [0, 2, 7])
-def test_numpy_distillation_loss_equals_torch(T, alpha, weighted, unlabelled):
-    logits, teacher, target, weights = _classification_batch(5, unlabelled=unlabelled)
-    weights = weights if weighted else None
-    expected_loss, expected_grad = distillation_loss_and_gradient(
-        logits, teacher, target, T=T, alpha=alpha, sample_weight=weights
-    )
-    loss, grad = numpy_distillation_loss_and_gradient(
-        *_numpy(logits, teacher, target), T=T, alpha=alpha, sample_weight=_numpy(weights)[0]
-    )
-    assert isinstance(loss, float) and grad.dtype == np.float32
-    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("missing", [[], [0, 4]])
-def test_numpy_regression_loss_equals_torch(alpha, weighted, missing):
-    generator = torch.Generator().manual_seed(3)
-    outputs = torch.randn(6, 1, generator=generator)
-    teacher = torch.randn(6, 1, generator=generator)
-    target = torch.randn(6, generator=generator)
-    target[missing] = float("nan")
-    weights = torch.rand(6, generator=generator) if weighted else None
-    expected_loss, expected_grad = regression_loss_and_gradient(
-        outputs, teacher, target, alpha=alpha, sample_weight=weights
-    )
-    loss, grad = numpy_regression_loss_and_gradient(
-        *_numpy(outputs, teacher, target), alpha=alpha, sample_weight=_numpy(weights)[0]
-    )
-    np.testing.assert_allclose(loss, expected_loss.item(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _parameters(seed):
@@ -134,14 +87,14 @@ def test_quiet_numpy_epochs_equal_autograd_fit(monkeypatch, optimizer):
             self, gradients)
     )
 
-    def fit():
+    def fit(solver):
         model = DistilledClassifier(
             "precomputed", T=2.0, alpha=0.5, max_epochs=4, batch_size=16, random_state=0,
-            optimizer=optimizer, lr=0.01,
+            optimizer=optimizer, lr=0.01, solver=solver,
         )
         return model.fit(X, y, teacher_logits=logits)
 
-    fast, slow = _fit_both_ways(monkeypatch, fit)
+    fast, slow = _fit_both_ways(fit)
     # 108 training rows (a tenth held out) in 7 batches, 4 epochs; none in the autograd fit
     assert len(numpy_steps) == (28 if optimizer is not torch.optim.SGD else 0)
     assert fast.student_.history[:, "train_batch_count"] == [7] * 4
@@ -154,27 +107,24 @@ def test_quiet_numpy_epochs_equal_autograd_fit(monkeypatch, optimizer):
         assert [float(state[p]["step"]) for p in fast.student_.module_.parameters()] == [28.0] * 4
 
 
-def test_numpy_loss_of_stacked_candidates_equals_torch():
+def test_numpy_loss_of_stacked_candidates_equals_autograd():
+    from skdistill import DistillationLoss
+
     logits, teacher, target, weights = _classification_batch(2, unlabelled=2)
     stacked = torch.stack([logits, 2 * logits, -logits])
-    T, alpha = torch.tensor([1.0, 2.0, 4.0]).view(-1, 1, 1), torch.tensor([0.0, 0.5, 1.0])
-    alpha = alpha.view(-1, 1, 1)
-    expected_loss, expected_grad = distillation_loss_and_gradient(
-        stacked, teacher, target, T=T, alpha=alpha, sample_weight=weights
-    )
+    T, alpha = np.array([1.0, 2.0, 4.0]), np.array([0.0, 0.5, 1.0])
     loss, grad = numpy_distillation_loss_and_gradient(
-        *_numpy(stacked, teacher, target, T, alpha)[:3], T=T.numpy(), alpha=alpha.numpy(),
-        sample_weight=weights.numpy(),
+        *_numpy(stacked, teacher, target), T=T.reshape(-1, 1, 1).astype(np.float32),
+        alpha=alpha.reshape(-1, 1, 1).astype(np.float32), sample_weight=weights.numpy(),
     )
-    assert loss.shape == (3,)
-    np.testing.assert_allclose(loss, expected_loss.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad, expected_grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert loss.shape == (3,) and grad.shape == stacked.shape
     for candidate in range(3):  # each candidate's loss is its own single loss
-        single, _ = numpy_distillation_loss_and_gradient(
-            stacked[candidate].numpy(), teacher.numpy(), target.numpy(),
-            T=float(T[candidate]), alpha=float(alpha[candidate]), sample_weight=weights.numpy(),
+        criterion = DistillationLoss(T=T[candidate], alpha=alpha[candidate])
+        expected_loss, expected_grad = _autograd(
+            criterion, stacked[candidate], teacher, target, sample_weight=weights
         )
-        np.testing.assert_allclose(loss[candidate], single, rtol=1e-6)
+        np.testing.assert_allclose(loss[candidate], expected_loss.item(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(grad[candidate], expected_grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_side_by_side_candidates_train_in_numpy(monkeypatch):

@@ -57,6 +57,7 @@ def test_early_stopping_watches_the_squared_error_against_the_targets(friedman):
     assert history[-1, "valid_loss"] < history[best, "valid_loss"]
 
 
+@pytest.mark.slow
 def test_pipeline_grid_search_two_jobs_and_pickle(friedman, tmp_path):
     X, y = friedman
     pipe = make_pipeline(StandardScaler(), fast_reg(RandomForestRegressor(20, random_state=0)))

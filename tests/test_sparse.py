@@ -66,6 +66,7 @@ def test_students_get_sparse_batches_only_when_they_ask():
     assert SparseLayoutRecorder.layouts.count(torch.strided) == 1
 
 
+@pytest.mark.slow
 def test_a_matrix_far_too_wide_to_densify_trains():
     # dense float32 would need 300 x 2,000,000 x 4 bytes = 2.4 GB; the student never builds it
     rng = np.random.RandomState(0)

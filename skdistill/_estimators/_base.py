@@ -24,6 +24,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ..teachers._adapters import PRECOMPUTED, as_teacher
 from ..training._pruning import Pruning
+from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
 from ._dask_fit import DaskFitMixin
@@ -84,6 +85,7 @@ class BaseDistiller(
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [callable],
+        "solver": [StrOptions(set(SOLVERS))],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list],

@@ -136,6 +136,17 @@ collection, default=None
         accuracy (``benchmarks/defaults.py``).
     optimizer : torch optimizer class, default=torch.optim.Adam
         Its other arguments are set as ``optimizer__<name>=value``.
+    solver : {"auto", "numpy", "torch"}, default="auto"
+        The engine that trains the student (``solver_`` says which ran).
+        ``"torch"`` is skorch's loop through autograd, for any student, loss,
+        optimizer, device and callback. ``"numpy"`` computes each step of the
+        built-in :class:`MLPStudent` (Linear and ReLU layers, no dropout) in
+        closed form in numpy on the CPU, with the ``"hinton"`` loss (or the
+        regressor's squared errors), dense rows and any optimizer but LBFGS,
+        Adam's and AdamW's updates included: several times faster for small
+        students, the same steps to float rounding. ``"auto"`` takes numpy
+        wherever it applies and torch elsewhere; ``"numpy"`` where it cannot
+        apply is an error that says why.
     validation_fraction : float in (0, 1) or None, default=0.1
         Share of labelled rows held out (stratified) to log ``valid_acc``,
         ``valid_agreement``, ``valid_loss`` and ``valid_label_loss`` each epoch
@@ -187,6 +198,8 @@ collection, default=None
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    solver_ : {"numpy", "torch"}
+        The engine that trained the student in the last fit (see ``solver``).
     fit_times_ : dict
         Seconds the last fit spent on ``"teacher"`` (checks, fitting it and
         its outputs for the training rows), ``"transfer_set"`` (drawing and
@@ -272,6 +285,7 @@ collection, default=None
         batch_size="auto",
         lr=3e-3,
         optimizer=torch.optim.Adam,
+        solver="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -297,6 +311,7 @@ collection, default=None
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.solver = solver
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks

@@ -13,6 +13,7 @@ and ``side_by_side_`` says so.
 """
 
 import copy
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -25,10 +26,11 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
-from ..students._mlp import MLPStudent, build_student
+from ..students._mlp import build_student
 from ..teachers._adapters import as_teacher
 from ..training._data import DistillationDataset
 from ..training._numpy._candidates import train_side_by_side
+from ..training._solver import numpy_obstacle
 from ..transfer._dask import is_dask_collection
 from ._classifier import DistilledClassifier
 from ._training import STUDENT_TRAINING, auto_batch_size
@@ -107,10 +109,15 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 scores = np.column_stack(
                     [self._fold_scores(X, y, train, test, candidates) for train, test in folds]
                 )
-            except _OneByOne:
-                scores = None
+            except _OneByOne as obstacle:
+                reason = str(obstacle)
         self.side_by_side_ = scores is not None
         if scores is None:
+            warnings.warn(
+                f"DistilledClassifierCV cannot train these candidates side by side ({reason}); "
+                "it fits them one by one through GridSearchCV.",
+                UserWarning,
+            )
             search = GridSearchCV(clone(self.estimator), self.param_grid, cv=folds).fit(X, y)
             scores = np.column_stack(
                 [search.cv_results_[f"split{i}_test_score"] for i in range(len(folds))]
@@ -167,11 +174,8 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _one_by_one_reason(self, X):
         """Why the candidates cannot train side by side (a string), or None."""
         model = self.estimator
-        module_params = model._routed_params("module")
         checks = {
-            "a student other than MLPStudent": model.student_module not in (None, MLPStudent),
-            "dropout": bool(module_params.get("dropout")),
-            "a soft loss other than hinton": model.loss != "hinton",
+            "solver='torch'": model.solver == "torch",
             "a transfer set": model.transfer_set is not None,
             "pruning": model.pruning is not None,
             "warm_start": model.warm_start,
@@ -183,8 +187,7 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 model._routed_params(prefix)
                 for prefix in ("iterator_train", "iterator_valid", "callbacks")
             ),
-            "dask or sparse X": is_dask_collection(X)
-            or (sp.issparse(X) and model.student_preprocessor is None),
+            "dask X": is_dask_collection(X),
         }
         return next((reason for reason, applies in checks.items() if applies), None)
 
@@ -200,8 +203,6 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             task, teacher, _safe_indexing(X, train), y[train], None, None
         )
         X_rows, outputs, target, _ = training.rows
-        if sp.issparse(X_rows):
-            raise _OneByOne()
         device = model._check_device()
         rows = DistillationDataset(
             torch.from_numpy(X_rows), torch.from_numpy(outputs), torch.from_numpy(target)
@@ -226,6 +227,12 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     model.student_module, module_params, model.n_student_features_,
                     task.n_outputs, task.name,
                 ).to(device)
+                obstacle = numpy_obstacle(
+                    student, task.criterion(), model.optimizer(student.parameters(), lr=model.lr),
+                    sp.issparse(X_rows),
+                )
+                if obstacle is not None:
+                    raise _OneByOne(obstacle)
                 students = [copy.deepcopy(student) for _ in members]
                 train_side_by_side(
                     students,
@@ -249,7 +256,7 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
 
 class _OneByOne(Exception):
-    """The data turned out not to suit side-by-side training (e.g. sparse student rows)."""
+    """The student or its rows turned out not to suit side-by-side training; says why."""
 
 
 def _cuda(device):

@@ -53,7 +53,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its predictions (see
         :class:`DistilledClassifier`).
-    max_epochs, batch_size, lr, optimizer, validation_fraction, n_iter_no_change, \
+    max_epochs, batch_size, lr, optimizer, solver, validation_fraction, n_iter_no_change, \
 callbacks, device, warm_start, verbose, random_state, **kwargs
         As in :class:`DistilledClassifier`. The validation split is random (not
         stratified) and holds labelled rows only; early stopping watches
@@ -67,6 +67,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         Only when a ``student_preprocessor`` is given.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    solver_ : {"numpy", "torch"}
+        The engine that trained the student in the last fit.
     fit_times_ : dict
         Seconds spent on ``"teacher"``, ``"transfer_set"`` and ``"student"``.
     n_student_features_ : int
@@ -112,6 +114,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         batch_size="auto",
         lr=3e-3,
         optimizer=torch.optim.Adam,
+        solver="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -133,6 +136,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.solver = solver
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks

@@ -28,6 +28,7 @@ from ..training._data import (
 )
 from ..training._net import DistillationNet, InterruptedBeforeFirstEpoch
 from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
+from ..training._solver import choose_solver, numpy_obstacle
 from ..training._stream import StreamedRows
 
 __all__ = ["AUTO_BATCH_ROWS", "STUDENT_TRAINING", "StudentTrainingMixin", "auto_batch_size"]
@@ -207,6 +208,10 @@ class StudentTrainingMixin:
             train, valid = _datasets(
                 rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse
             )
+            obstacle = numpy_obstacle(
+                net.module_, net.criterion_, net.optimizer_, sparse_input and as_sparse
+            )
+            net.solver = self.solver_ = choose_solver(self.solver, obstacle)
             net.batch_size = auto_batch_size(self.batch_size, len(train))
             self._check_training_steps(net.module_, len(train), net.batch_size)
             if self.pruning is not None:  # what cannot be pruned: say so before training

@@ -13,7 +13,7 @@ import os
 import pickle
 import statistics
 import tempfile
-import time
+import timeit
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -27,12 +27,7 @@ __all__ = ["DistillationReport", "report"]
 
 def _median_seconds(fn, repeats):
     fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timeit.repeat(fn, number=1, repeat=repeats))
 
 
 def model_complexity(model):

@@ -4,9 +4,9 @@ import math
 import re
 import sys
 
-from skorch.callbacks import Callback, EarlyStopping, PrintLog
+from skorch.callbacks import Callback, EarlyStopping
 
-__all__ = ["AgreementScoring", "PlainPrintLog", "StopEarly", "StoppedEarly", "TrainingGuard"]
+__all__ = ["AgreementScoring", "StopEarly", "StoppedEarly", "TrainingGuard", "print_plain"]
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -87,25 +87,15 @@ def _copy_state(module):
     return {name: value.detach().clone() for name, value in module.state_dict().items()}
 
 
-class PlainPrintLog(PrintLog):
-    """skorch's per-epoch table, without colour codes unless stdout is a terminal.
+def print_plain(text):
+    """``print(text)``, without skorch's colour codes unless stdout is a terminal.
 
     skorch colours the best scores with ANSI escape codes; in a file, a pipe or
-    a CI log they show up as ``\x1b[32m`` noise. This log strips them there.
-    With ``verbose=0`` and the default sink it builds no table at all.
+    a CI log they show up as ``\x1b[32m`` noise. The net's log prints through
+    this sink (``PrintLog(sink=print_plain)``).
     """
-
-    def on_epoch_end(self, net, **kwargs):
-        if self.sink is print and not net.verbose:
-            return  # the table would be built only to be thrown away
-        super().on_epoch_end(net, **kwargs)
-
-    def _sink(self, text, verbose):
-        if self.sink is not print:
-            return super()._sink(text, verbose)
-        if verbose:
-            isatty = getattr(sys.stdout, "isatty", None)
-            print(text if isatty is not None and isatty() else _ANSI_CODE.sub("", text))
+    isatty = getattr(sys.stdout, "isatty", None)
+    print(text if isatty is not None and isatty() else _ANSI_CODE.sub("", text))
 
 
 class StoppedEarly(KeyboardInterrupt):

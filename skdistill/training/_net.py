@@ -13,13 +13,13 @@ from collections.abc import Mapping
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PassthroughScoring
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_tensor
+from threadpoolctl import threadpool_limits
 
-from ._callbacks import PlainPrintLog, StoppedEarly
+from ._callbacks import StoppedEarly, print_plain
 from ._numpy._closed_form import ClosedFormStep
-from ._numpy._step import one_blas_thread
 
 __all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -42,17 +42,23 @@ class DistillationNet(NeuralNet):
     Early stopping raises its own subclass (``StoppedEarly``), so it is never
     taken for Ctrl-C, even when Ctrl-C arrives in a callback at an epoch's end.
 
-    Where the student and criterion are the built-in ones, a training step
-    computes its gradients in closed form instead of through autograd (see
-    :mod:`skdistill.training._numpy._closed_form`); callbacks see the same ``.grad`` either way.
-    (``LBFGS``, which needs a loss closure, always steps through autograd.)
+    ``solver`` names the engine (see :mod:`skdistill.training._solver`):
+    ``"numpy"`` computes each step's gradients in closed form, in numpy
+    (:mod:`skdistill.training._numpy`), and where no callback reads training
+    batches the optimizer's update too; callbacks that do read them see the
+    same ``.grad`` as under autograd. ``"torch"`` is skorch's own step. The
+    distiller checks that the numpy engine applies before it asks for it.
     """
 
     _closed_form = None
-    """The closed-form step of the current fit (None: autograd); set by ``fit_loop``."""
+    """The numpy engine's step during a fit (None: autograd); set by ``fit_loop``."""
 
     _batch_listeners = None
     """Per-batch hook name -> the callbacks that implement it, during a fit; see ``notify``."""
+
+    def __init__(self, module, criterion, *, solver="torch", **kwargs):
+        super().__init__(module, criterion, **kwargs)
+        self.solver = solver
 
     def notify(self, method_name, **cb_kwargs):
         """skorch's notify; during a fit, per-batch hooks skip callbacks that do not define them.
@@ -87,9 +93,15 @@ class DistillationNet(NeuralNet):
         return self
 
     def get_default_callbacks(self):
-        """skorch's defaults, with ``valid_label_loss`` and a log without colour codes in files."""
+        """skorch's defaults, with ``valid_label_loss`` and a log that prints plain text in files.
+
+        With ``verbose=0`` there is no log (skorch would build each epoch's
+        table only to drop it), unless ``callbacks__print_log__*`` sets it up.
+        """
+        wants_log = self.verbose or self.get_params_for("callbacks__print_log")
         callbacks = [
-            (name, PlainPrintLog() if name == "print_log" else callback)
+            (name, PrintLog(sink=print_plain) if wants_log else None)
+            if name == "print_log" else (name, callback)
             for name, callback in super().get_default_callbacks()
         ]
         at = [name for name, _ in callbacks].index("valid_loss") + 1
@@ -97,12 +109,19 @@ class DistillationNet(NeuralNet):
         return [*callbacks[:at], ("valid_label_loss", label_loss), *callbacks[at:]]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        """skorch's loop, with closed-form steps where they apply (see ``train_step``)."""
-        self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_)
+        """skorch's loop; with ``solver="numpy"``, numpy steps and BLAS on one thread.
+
+        A step's products are small, so BLAS threads gain nothing there, and
+        by default they spin beside torch's own threads on the same cores.
+        """
+        numpy_engine = self.solver == "numpy"
+        self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_) if (
+            numpy_engine
+        ) else None
         self._batch_listeners = _batch_listeners(self.callbacks_)
-        in_numpy = self._closed_form is not None and self._closed_form.runs_in_numpy()
+        blas = threadpool_limits(limits=1, user_api="blas") if numpy_engine else None
         try:
-            with one_blas_thread if in_numpy else contextlib.nullcontext():
+            with blas or contextlib.nullcontext():
                 return self._guarded_fit_loop(X, y, epochs, **fit_params)
         finally:
             del self._closed_form, self._batch_listeners
@@ -145,8 +164,7 @@ class DistillationNet(NeuralNet):
         train_in_numpy = None
         if self._closed_form is not None and not fit_params:
             train_in_numpy = self._closed_form.numpy_trainer(self.optimizer_)
-        if not self.module_.training:
-            self._set_training(True)
+        self.module_.train()
         batch_count = 0
         with train_in_numpy or contextlib.nullcontext():  # its exit writes the optimizer's state
             for batch in iterator:
@@ -174,7 +192,7 @@ class DistillationNet(NeuralNet):
         if arguments is None:
             return super().train_step(batch, **fit_params)
         if not self.module_.training:  # skorch sets it every batch; the walk costs a step's worth
-            self._set_training(True)
+            self.module_.train()
         loss, y_pred = self._closed_form(*arguments)
         self.notify(
             "on_grad_computed",
@@ -182,7 +200,7 @@ class DistillationNet(NeuralNet):
             batch=batch,
             training=True,
         )
-        self._step_optimizer(None)
+        self.optimizer_.step()
         return {"loss": loss, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
@@ -207,8 +225,7 @@ class DistillationNet(NeuralNet):
 
     def _closed_form_arguments(self, batch, fit_params):
         """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""
-        needs_closure = isinstance(self.optimizer_, torch.optim.LBFGS)
-        if self._closed_form is None or fit_params or needs_closure:
+        if self._closed_form is None or fit_params:
             return None
         Xi, yi = unpack_data(batch)
         if not isinstance(Xi, Mapping):

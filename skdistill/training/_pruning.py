@@ -148,7 +148,7 @@ def module_figures(module, n_features, repeats=200):
     """
     import io
     import statistics
-    import time
+    import timeit
 
     buffer = io.BytesIO()
     torch.save(module.state_dict(), buffer)
@@ -157,13 +157,9 @@ def module_figures(module, n_features, repeats=200):
     row = torch.zeros(1, n_features, device=device)
     was_training = module.training
     module.eval()
-    times = []
     with torch.inference_mode():
         module(row)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            module(row)
-            times.append(time.perf_counter() - start)
+        times = timeit.repeat(lambda: module(row), number=1, repeat=repeats)
     module.train(was_training)
     return parameters, buffer.getbuffer().nbytes, 1e3 * statistics.median(times)
 

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 import torch
-from torch.optim import optimizer as torch_optimizer
 
+from .._solver import optimizer_hooked
 from ._step import numpy_ready
 
 __all__ = ["NumpyAdam"]
@@ -71,9 +71,7 @@ class NumpyAdam:
     @classmethod
     def for_optimizer(cls, optimizer, parameters):
         """The numpy update of ``optimizer`` for ``parameters``, or None where it does not apply."""
-        if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or _has_step_hooks(
-            optimizer
-        ):
+        if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or optimizer_hooked(optimizer):
             return None
         grouped = {id(p): group for group in optimizer.param_groups for p in group["params"]}
         steps = {}  # group -> the step counts of its parameters (None: no state yet)
@@ -167,19 +165,6 @@ def _pieces(flat, like):
     for array in like:
         yield flat[start : start + array.size].reshape(array.shape)
         start += array.size
-
-
-def _has_step_hooks(optimizer):
-    """Whether a hook runs around ``optimizer.step()``: then it must be called."""
-    return any(
-        getattr(owner, name, None)
-        for owner, name in (
-            (optimizer, "_optimizer_step_pre_hooks"),
-            (optimizer, "_optimizer_step_post_hooks"),
-            (torch_optimizer, "_global_optimizer_pre_hooks"),
-            (torch_optimizer, "_global_optimizer_post_hooks"),
-        )
-    )
 
 
 def _plain_group(group):

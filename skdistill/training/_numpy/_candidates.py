@@ -15,16 +15,16 @@ import contextlib
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from ...losses._losses import hard_label_loss
 from .._callbacks import StopEarly
 from .._data import TensorBatchLoader
 from ._closed_form import (
     ClosedFormStep,
-    distillation_loss_and_gradient,
     plain_relu_linears,
 )
-from ._step import numpy_distillation_loss_and_gradient, one_blas_thread
+from ._step import numpy_distillation_loss_and_gradient
 
 __all__ = ["train_side_by_side"]
 
@@ -70,7 +70,6 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     array([2, 2])
     """
     linears = [plain_relu_linears(module) for module in modules]
-    device = linears[0][0].weight.device
     layers = [
         tuple(
             torch.stack([getattr(own[depth], name).detach() for own in linears]).requires_grad_()
@@ -80,10 +79,10 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     ]
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
-    step = _stacked_step(layers, T, alpha, device)
+    step = _stacked_step(layers, T, alpha)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
-    with one_blas_thread if step.runs_in_numpy() else contextlib.nullcontext():
+    with threadpool_limits(limits=1, user_api="blas"):
         epoch = _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size)
     stopping.epochs[stopping.running] = epoch
     final = stopping.best if stopping.patience is not None else weights
@@ -116,32 +115,23 @@ def _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size
     return epoch
 
 
-def _stacked_step(layers, T, alpha, device):
-    """The closed-form step of stacked layers, each candidate under its own ``T`` and ``alpha``."""
-    on_device = [torch.tensor(v, dtype=torch.float32, device=device).view(-1, 1, 1)
-                 for v in (T, alpha)]
-    in_numpy = [np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in (T, alpha)]
+def _stacked_step(layers, T, alpha):
+    """The numpy step of stacked layers, each candidate under its own ``T`` and ``alpha``."""
+    T, alpha = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in (T, alpha))
 
     def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
-        return distillation_loss_and_gradient(
-            outputs, teacher_outputs, target, T=on_device[0], alpha=on_device[1],
-            sample_weight=sample_weight,
-        )
-
-    def numpy_loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
         return numpy_distillation_loss_and_gradient(
-            outputs, teacher_outputs, target, T=in_numpy[0], alpha=in_numpy[1],
-            sample_weight=sample_weight,
+            outputs, teacher_outputs, target, T=T, alpha=alpha, sample_weight=sample_weight,
         )
 
-    return ClosedFormStep(layers, loss_and_gradient, numpy_loss_and_gradient)
+    return ClosedFormStep(layers, loss_and_gradient)
 
 
 def _validation_loss(step, valid, batch_size):
     """Each candidate's ``valid_label_loss`` as skorch logs it: batch losses averaged by rows."""
     total, rows = 0.0, 0
     for features, target in TensorBatchLoader(valid, batch_size):
-        outputs = step.activations(features["X"])[1]
+        outputs = step.outputs(features["X"])
         with torch.no_grad():
             losses = [hard_label_loss(logits, target, features.get("sample_weight")).item()
                       for logits in outputs]

@@ -13,58 +13,16 @@ net's torch optimizer as ``.grad``, or, where nothing reads them, straight to
 :func:`~skdistill.training._numpy._closed_form.regression_loss_and_gradient` (tested equal).
 """
 
-import threading
-
 import numpy as np
 import torch
-from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "numpy_distillation_loss_and_gradient",
+    "numpy_forward",
     "numpy_ready",
     "numpy_regression_loss_and_gradient",
     "numpy_step",
-    "one_blas_thread",
 ]
-
-
-class _OneBlasThread:
-    """A context in which numpy's BLAS runs on one thread: for the numpy training steps.
-
-    A step's products are small, so BLAS threads gain nothing there, and by
-    default they spin beside torch's own threads on the same cores: on two
-    cores a 2 x 256 student's epoch ran seven times slower. The limit is
-    process-wide (as BLAS's setting is), counted across threads, and the
-    original setting is restored when the last user leaves. threadpoolctl
-    lets only one Python thread set OpenBLAS's limit (the first to do so,
-    while it lives), so a fit in another thread keeps BLAS's setting: there,
-    wrap it in ``threadpoolctl.threadpool_limits(1, user_api="blas")``.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._users = 0
-        self._limiter = None
-        self._controller = None
-
-    def __enter__(self):
-        with self._lock:
-            if self._users == 0:
-                if self._controller is None:
-                    self._controller = ThreadpoolController()
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
-            self._users += 1
-        return self
-
-    def __exit__(self, *exception):
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                self._limiter.restore_original_limits()
-                self._limiter = None
-
-
-one_blas_thread = _OneBlasThread()
 
 
 def numpy_ready(tensor):
@@ -74,6 +32,30 @@ def numpy_ready(tensor):
         and tensor.layout == torch.strided
         and tensor.dtype in (torch.float32, torch.float64)
     )
+
+
+def numpy_forward(weights, X):
+    """Every layer's input (``X`` first) and, last, the outputs of a plain ReLU MLP, in numpy.
+
+    ``weights`` as in :func:`numpy_step` (with or without a candidate axis).
+
+    Examples
+    --------
+    >>> W, b = np.array([[1.0, -1.0]], np.float32), np.zeros(1, np.float32)
+    >>> numpy_forward([(W, b), (np.ones((1, 1), np.float32), b)], np.ones((2, 2), np.float32))[-1]
+    array([[0.],
+           [0.]], dtype=float32)
+    """
+    with np.errstate(all="ignore"):
+        inputs = [X]
+        for W, b in weights[:-1]:
+            hidden = inputs[-1] @ W.swapaxes(-1, -2)
+            hidden += b[..., None, :]
+            inputs.append(np.maximum(hidden, 0, out=hidden))
+        W, b = weights[-1]
+        outputs = inputs[-1] @ W.swapaxes(-1, -2)
+        outputs += b[..., None, :]
+    return [*inputs, outputs]
 
 
 def numpy_step(weights, X, loss_and_gradient, teacher_outputs, target, sample_weight):
@@ -108,14 +90,7 @@ def numpy_step(weights, X, loss_and_gradient, teacher_outputs, target, sample_we
     (2.0, [[2.0, 2.0, 2.0]])
     """
     with np.errstate(all="ignore"):  # as in torch: a diverging fit meets the training guard
-        inputs = [X]
-        for W, b in weights[:-1]:
-            hidden = inputs[-1] @ W.swapaxes(-1, -2)
-            hidden += b[..., None, :]
-            inputs.append(np.maximum(hidden, 0, out=hidden))
-        W, b = weights[-1]
-        outputs = inputs[-1] @ W.swapaxes(-1, -2)
-        outputs += b[..., None, :]
+        *inputs, outputs = numpy_forward(weights, X)
         loss, grad = loss_and_gradient(outputs, teacher_outputs, target, sample_weight)
         gradients = []
         for depth in range(len(weights) - 1, -1, -1):
