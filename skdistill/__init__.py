@@ -16,7 +16,7 @@ are also importable from here:
 """
 
 from ._estimators._classifier import DistilledClassifier
-from ._estimators._cv import DistilledClassifierCV
+from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV
 from ._estimators._regressor import DistilledRegressor
 from .deploy import export_onnx, register_onnx_converters, strip_teacher
 from .inspection import DistillationReport, plot_history, report
@@ -45,6 +45,7 @@ __all__ = [
     "DistilledClassifier",
     "DistilledClassifierCV",
     "DistilledRegressor",
+    "DistilledRegressorCV",
     "DistillationReport",
     "Gibbs",
     "MLPStudent",

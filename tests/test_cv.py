@@ -5,13 +5,18 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skdistill import (
+    DistillationLoss,
     DistilledClassifier,
     DistilledClassifierCV,
+    DistilledRegressor,
+    DistilledRegressorCV,
     MLPStudent,
     TabularStudent,
 )
@@ -81,9 +86,9 @@ def test_side_by_side_students_equal_students_trained_alone():
         groups = [list(range(len(settings)))] if together else [[i] for i in range(len(settings))]
         epochs = []
         for group in groups:
+            criteria = [DistillationLoss(T=settings[i][0], alpha=settings[i][1]) for i in group]
             epochs += list(train_side_by_side(
-                [students[i] for i in group], [settings[i][0] for i in group],
-                [settings[i][1] for i in group], train, valid, max_epochs=30, batch_size=16,
+                [students[i] for i in group], criteria, train, valid, max_epochs=30, batch_size=16,
                 optimizer=lambda params: torch.optim.Adam(params, lr=0.01), seed=3, patience=3,
             ))
         return students, epochs
@@ -118,3 +123,70 @@ def test_the_estimators_own_width_is_kept_when_the_grid_does_not_search_it():
             ours.cv_results_[f"split{split}_test_score"],
             theirs.cv_results_[f"split{split}_test_score"], atol=1 / 100 + 1e-12,
         )
+
+
+def test_cv_results_have_grid_search_keys_and_candidate_params():
+    ours, theirs = _both(_estimator(), {"alpha": [0.0, 0.9], "T": [2.0]})
+    assert sorted(ours.cv_results_) == sorted(theirs.cv_results_)
+    for name in ("param_alpha", "param_T"):
+        assert list(ours.cv_results_[name]) == list(theirs.cv_results_[name])
+    assert (ours.cv_results_["mean_fit_time"] > 0).all() and ours.refit_time_ > 0
+
+
+def test_scoring_sample_weight_and_two_jobs_reach_every_candidate():
+    weights = np.random.RandomState(0).uniform(0.2, 3.0, len(Y))
+    grid = {"alpha": [0.0, 0.9], "module__hidden_layer_sizes": [(4,), (12,)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = DistilledClassifierCV(_estimator(), grid, scoring="neg_log_loss", n_jobs=2).fit(
+            X, Y, sample_weight=weights
+        )
+        theirs = GridSearchCV(_estimator(), grid, scoring="neg_log_loss", cv=3).fit(
+            X, Y, sample_weight=weights
+        )
+    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
+    for split in range(3):
+        np.testing.assert_allclose(
+            ours.cv_results_[f"split{split}_test_score"],
+            theirs.cv_results_[f"split{split}_test_score"], rtol=1e-4,
+        )
+    assert ours.score(X, Y) == pytest.approx(theirs.score(X, Y), rel=1e-4)
+
+
+def test_a_pipeline_ending_in_a_distiller_is_searched_side_by_side():
+    pipeline = make_pipeline(StandardScaler(), _estimator())
+    grid = {"distilledclassifier__alpha": [0.0, 0.9], "distilledclassifier__T": [1.0, 3.0]}
+    ours, theirs = _both(pipeline, grid)
+    assert ours.side_by_side_ and isinstance(ours.best_estimator_, type(pipeline))
+    assert ours.best_params_ == theirs.best_params_
+    for split in range(3):
+        np.testing.assert_array_equal(
+            ours.cv_results_[f"split{split}_test_score"],
+            theirs.cv_results_[f"split{split}_test_score"],
+        )
+
+
+def test_regressor_cv_chooses_what_grid_search_chooses():
+    Xr, yr = make_friedman1(n_samples=240, random_state=0)
+    estimator = DistilledRegressor(Ridge(), max_epochs=15, random_state=0)
+    grid = {"alpha": [0.0, 0.5, 1.0], "module__hidden_layer_sizes": [(4,), (16,)]}
+    ours = DistilledRegressorCV(estimator, grid).fit(Xr, yr)
+    theirs = GridSearchCV(estimator, grid, cv=3).fit(Xr, yr)
+    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
+    for split in range(3):
+        np.testing.assert_allclose(
+            ours.cv_results_[f"split{split}_test_score"],
+            theirs.cv_results_[f"split{split}_test_score"], rtol=1e-4, atol=1e-5,
+        )
+    np.testing.assert_allclose(ours.predict(Xr), theirs.predict(Xr), rtol=1e-5)
+
+
+def test_one_by_one_fits_say_why_once():
+    estimator = _estimator(loss="dkd")
+    expected = "cannot train these candidates side by side .*decoupled_kd"
+    with pytest.warns(UserWarning, match=expected) as seen:
+        search = DistilledClassifierCV(estimator, {"alpha": [0.0, 0.9]}).fit(X, Y)
+    assert not search.side_by_side_
+    assert sum("side by side" in str(w.message) for w in seen) == 1
+    with pytest.warns(UserWarning, match=r"side by side \(solver='torch'\)"):
+        DistilledClassifierCV(_estimator(solver="torch"), {"alpha": [0.5]}).fit(X, Y)

@@ -128,7 +128,7 @@ def test_numpy_loss_of_stacked_candidates_equals_autograd():
 
 
 def test_side_by_side_candidates_train_in_numpy(monkeypatch):
-    from skdistill import MLPStudent
+    from skdistill import DistillationLoss, MLPStudent
     from skdistill.training._data import DistillationDataset
     from skdistill.training._numpy._candidates import train_side_by_side
 
@@ -140,7 +140,8 @@ def test_side_by_side_candidates_train_in_numpy(monkeypatch):
                                torch.randn(40, 2, generator=generator),
                                torch.randint(0, 2, (40,), generator=generator))
     students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
-    train_side_by_side(students, [1.0, 4.0], [0.5, 0.9], data, None, max_epochs=2,
+    criteria = [DistillationLoss(T=1.0, alpha=0.5), DistillationLoss(T=4.0, alpha=0.9)]
+    train_side_by_side(students, criteria, data, None, max_epochs=2,
                        batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
     assert len(steps) == 2 * 3  # 40 rows in batches of 16, two epochs
 

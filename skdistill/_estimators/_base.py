@@ -11,9 +11,9 @@ lives in its own module: the data (:mod:`._fit_data`), the transfer set
 """
 
 import contextlib
+import copy
 import time
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -32,27 +32,11 @@ from ._fit_data import FitDataMixin, row_weights, split_rows, warn_if_teacher_at
 from ._params import PrefixedParamsMixin
 from ._prediction import PredictionMixin
 from ._tasks import scale_outputs
-from ._training import StudentTrainingMixin
+from ._training import StudentTrainingMixin, auto_batch_size
+from ._training_set import TrainingSet
 from ._transfer_rows import TransferRowsMixin
 
-__all__ = ["BaseDistiller", "StudentTrainingSet"]
-
-
-class StudentTrainingSet(NamedTuple):
-    """The labelled rows a student trains on, as ``BaseDistiller._student_training_set`` gives them.
-
-    ``rows`` is ``(X_student, teacher_outputs, target, weights)``; ``train_idx``
-    and ``valid_idx`` (None without validation) index them; ``seed`` seeds the
-    student's initialisation and batch order; ``teacher`` is the fitted teacher
-    adapter and ``X_teacher`` the rows it reads (for a transfer set).
-    """
-
-    teacher: object
-    X_teacher: object
-    rows: tuple
-    train_idx: np.ndarray
-    valid_idx: object
-    seed: int
+__all__ = ["BaseDistiller"]
 
 
 class BaseDistiller(
@@ -95,10 +79,11 @@ class BaseDistiller(
         "random_state": ["random_state"],
     }
 
-    def _fit(self, X, y, precomputed=None, sample_weight=None):
-        """Fit teacher and student. ``precomputed``: teacher outputs given to fit, or None."""
+    def _fit(self, X, y, sample_weight=None, **teacher_outputs):
+        """Fit teacher and student; ``teacher_outputs`` are those given to fit (precomputed)."""
         self._check_extra_params()
         task = self._task_class.for_estimator(self)
+        precomputed = task.precomputed_argument(**teacher_outputs)
         teacher = as_teacher(self.teacher)
         teacher.check(task.name)
         self._check_precomputed_usage(task, precomputed)
@@ -110,15 +95,71 @@ class BaseDistiller(
             self.n_iter_ = len(self.student_.history)
         return self
 
+    def fit_teacher(self, X, y, **fit_params):
+        """Check the data and fit the teacher as ``fit`` does; train no student.
+
+        The seam for search strategies that train many students on one
+        teacher (:class:`~skdistill.DistilledClassifierCV` trains its
+        candidates through it): the estimator gets the fitted attributes that
+        describe the data and the teacher (``teacher_``, ``n_features_in_``,
+        ``classes_`` or the target scaling, ``student_preprocessor_``), and
+        returns the rows, split and seed a ``fit`` would train its student on.
+        Put a student trained on them in place with :meth:`with_student`.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            In memory (not a dask collection).
+        y : array-like of shape (n_samples,)
+        **fit_params : dict
+            ``sample_weight`` and the teacher outputs that ``fit`` takes.
+
+        Returns
+        -------
+        training_set : TrainingSet
+            See :class:`skdistill._estimators._training_set.TrainingSet`.
+        """
+        self._validate_params()
+        self._check_extra_params()
+        sample_weight = fit_params.pop("sample_weight", None)
+        task = self._task_class.for_estimator(self)
+        precomputed = task.precomputed_argument(**fit_params)
+        teacher = as_teacher(self.teacher)
+        teacher.check(task.name)
+        self._check_precomputed_usage(task, precomputed)
+        if is_dask_collection(X) or is_dask_collection(y):
+            raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)  # a fresh fit: nothing of an earlier one stays
+        return self._training_set(task, teacher, X, y, precomputed, sample_weight)
+
+    def with_student(self, module, n_iter=0):
+        """A copy of this estimator, its teacher fitted, whose student is ``module`` as it is.
+
+        ``module`` is a student trained elsewhere on a :meth:`fit_teacher`
+        training set (its weights are used, not copied); the copy predicts,
+        scores, exports and pickles like a fitted estimator. ``n_iter_`` is
+        set to ``n_iter``.
+        """
+        task = self._task_class.for_estimator(self, fitted=True)
+        model = copy.copy(self)
+        net = self._initialize(self._make_net(task, module, seed=0, has_valid=False))
+        net.solver = model.solver_ = "numpy" if net.solver == "numpy" else self.solver
+        model.student_, model.n_iter_ = net, n_iter
+        return model
+
+    def __sklearn_is_fitted__(self):
+        return "student_" in vars(self)
+
     def _fit_in_memory(self, task, teacher, X, y, precomputed, sample_weight):
         started = time.perf_counter()
-        training = self._student_training_set(task, teacher, X, y, precomputed, sample_weight)
+        training = self._training_set(task, teacher, X, y, precomputed, sample_weight)
         labelled_at = time.perf_counter()
         rows, chunks = self._add_transfer_set(
             task, training.teacher, training.X_teacher, training.rows, training.train_idx,
             training.seed,
         )
-        n_rows = len(training.rows[2])
+        n_rows = len(training.target)
         train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
         self.__dict__.pop("pruning_", None)
         transferred_at = time.perf_counter()
@@ -127,12 +168,12 @@ class BaseDistiller(
         )
         self._record_fit_times(started, labelled_at, transferred_at, chunks)
 
-    def _student_training_set(self, task, teacher, X, y, precomputed, sample_weight):
+    def _training_set(self, task, teacher, X, y, precomputed, sample_weight):
         """Check the data, fit the teacher and return the student's labelled rows.
 
         Sets the fitted attributes that describe the data and the teacher
         (``classes_``, ``n_features_in_``, ``teacher_``, ...); the student is
-        not trained. Returns a :class:`StudentTrainingSet`.
+        not trained. Returns a :class:`TrainingSet`.
         """
         X_teacher, X_student, y = self._validate_fit_data(task, X, y)
         if sample_weight is not None:
@@ -160,9 +201,9 @@ class BaseDistiller(
         train_idx, valid_idx = split_rows(
             labelled, task.stratify(target), self.validation_fraction, seed
         )
-        return StudentTrainingSet(
-            teacher, X_teacher, (X_student, outputs, target, student_weights), train_idx,
-            valid_idx, seed,
+        return TrainingSet(
+            self, task, teacher, X_teacher, (X_student, outputs, target, student_weights),
+            train_idx, valid_idx, seed, auto_batch_size(self.batch_size, len(train_idx)),
         )
 
     def _record_fit_times(self, started, labelled_at, transferred_at, chunks):

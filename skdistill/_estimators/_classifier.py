@@ -345,14 +345,9 @@ collection, default=None
         -------
         self : DistilledClassifier
         """
-        if teacher_proba is not None and teacher_logits is not None:
-            raise ValueError("Pass teacher_proba or teacher_logits to fit, not both.")
-        precomputed = None
-        if teacher_proba is not None:
-            precomputed = ("proba", teacher_proba)
-        elif teacher_logits is not None:
-            precomputed = ("logits", teacher_logits)
-        return self._fit(X, y, precomputed, sample_weight)
+        return self._fit(
+            X, y, sample_weight, teacher_proba=teacher_proba, teacher_logits=teacher_logits
+        )
 
     def decision_function(self, X):
         """The student's logits: one column per class, or for two classes one value.

@@ -1,18 +1,20 @@
-"""DistilledClassifierCV: T, alpha and the student's width chosen by cross-validation.
+"""Distillers whose T, alpha and student width are chosen by cross-validation.
 
 Like ``LogisticRegressionCV`` next to ``GridSearchCV``: the same choice as
-``GridSearchCV(estimator, param_grid, cv=cv)`` over a grid of ``T``, ``alpha``
-and ``module__hidden_layer_sizes``, found faster. Per fold the teacher is
-fitted once, and every candidate of one width trains side by side with the
-others as one stacked model (see :mod:`skdistill.training._numpy._candidates`), on the rows,
-seed, batches, early stopping and scoring (accuracy) a single fit would use.
-Where that does not apply -- a student other than the built-in MLP, dropout,
-another loss or optimizer, a transfer set, pruning, weights, callbacks,
-sparse rows -- the candidates are fitted one by one through ``GridSearchCV``
-and ``side_by_side_`` says so.
+``GridSearchCV(estimator, param_grid, scoring=scoring, cv=cv)`` over a grid of
+``T``, ``alpha`` and ``module__hidden_layer_sizes``, found faster. Per fold
+the teacher is fitted once (:meth:`~skdistill.DistilledClassifier.fit_teacher`),
+and every candidate of one width trains side by side with the others as one
+stacked model (:mod:`skdistill.training._numpy._candidates`), on the rows,
+seed, batches and early stopping a single fit would use. Where that cannot
+apply -- the numpy engine cannot train the student
+(:func:`~skdistill.training._solver.numpy_obstacle`), or a transfer set,
+pruning, warm start, callbacks, routed iterator settings, an optimizer other
+than Adam or AdamW, or dask rows -- the candidates are fitted one by one
+through ``GridSearchCV``, with a warning that says why.
 """
 
-import copy
+import time
 import warnings
 from collections import defaultdict
 
@@ -20,63 +22,238 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.metrics import accuracy_score
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+)
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..students._mlp import build_student
-from ..teachers._adapters import as_teacher
 from ..training._data import DistillationDataset
 from ..training._numpy._candidates import train_side_by_side
 from ..training._solver import numpy_obstacle
 from ..transfer._dask import is_dask_collection
 from ._classifier import DistilledClassifier
-from ._training import STUDENT_TRAINING, auto_batch_size
+from ._regressor import DistilledRegressor
 
-__all__ = ["DistilledClassifierCV"]
-
-SEARCHED = ("T", "alpha", "module__hidden_layer_sizes")
-"""The parameters DistilledClassifierCV searches."""
+__all__ = ["DistilledClassifierCV", "DistilledRegressorCV"]
 
 
-class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    """A :class:`DistilledClassifier` with ``T``, ``alpha`` and width chosen by cross-validation.
+class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
+    """What both searches share; see :class:`DistilledClassifierCV`."""
 
-    Gives the choice ``GridSearchCV(estimator, param_grid, cv=cv)`` gives
-    (accuracy, ties to the first candidate), then refits the best candidate on
-    all rows. The teacher is fitted once per fold, and the candidates of one
-    width train side by side as one stacked model.
+    _distiller = None
+    _searched = ()
+
+    def __init__(self, estimator, param_grid, *, scoring=None, cv=3, n_jobs=None):
+        self.estimator = estimator
+        self.param_grid = param_grid
+        self.scoring = scoring
+        self.cv = cv
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, **fit_params):
+        """Score every candidate by cross-validation, then refit the best on all rows.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        **fit_params : dict
+            Passed to the estimator's ``fit`` (``sample_weight``, precomputed
+            teacher outputs), split with the rows of each fold.
+
+        Returns
+        -------
+        self : object
+        """
+        distiller, prefix = self._final_distiller()
+        candidates = self._candidates(prefix)
+        y = np.asarray(y)
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        scorer = check_scoring(self.estimator, self.scoring)
+        reason = _one_by_one_reason(distiller, X)
+        results = None
+        if reason is None:
+            per_fold = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fold_scores)(
+                    self.estimator, prefix, X, y, fit_params, train, test, candidates, scorer
+                )
+                for train, test in folds
+            )
+            reason = next((r for r in per_fold if isinstance(r, str)), None)
+            if reason is None:
+                results = _results(candidates, per_fold)
+        self.side_by_side_ = results is not None
+        if results is None:
+            warnings.warn(
+                f"{type(self).__name__} cannot train these candidates side by side ({reason}); "
+                "it fits them one by one through GridSearchCV.",
+                UserWarning,
+            )
+            search = GridSearchCV(
+                self.estimator, self.param_grid, scoring=self.scoring, cv=folds,
+                n_jobs=self.n_jobs, refit=False,
+            ).fit(X, y, **fit_params)
+            results = search.cv_results_
+        self.n_splits_ = len(folds)
+        self.cv_results_ = results
+        self.best_index_ = int(np.argmin(results["rank_test_score"]))
+        self.best_params_ = results["params"][self.best_index_]
+        self.best_score_ = float(results["mean_test_score"][self.best_index_])
+        started = time.perf_counter()
+        best = clone(self.estimator).set_params(**self.best_params_)
+        self.best_estimator_ = best.fit(X, y, **fit_params)
+        self.refit_time_ = time.perf_counter() - started
+        if hasattr(self.best_estimator_, "classes_"):
+            self.classes_ = self.best_estimator_.classes_
+        if hasattr(self.best_estimator_, "n_features_in_"):
+            self.n_features_in_ = self.best_estimator_.n_features_in_
+        return self
+
+    def predict(self, X):
+        """Predictions of ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    def score(self, X, y, sample_weight=None):
+        """``scoring`` of ``best_estimator_`` on ``X``, ``y`` (its own ``score`` without one).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        if self.scoring is None:
+            return self.best_estimator_.score(X, y, sample_weight=sample_weight)
+        scorer = check_scoring(self.best_estimator_, self.scoring)
+        if sample_weight is None:
+            return scorer(self.best_estimator_, X, y)
+        return scorer(self.best_estimator_, X, y, sample_weight=sample_weight)
+
+    def _final_distiller(self):
+        """``(the distiller, the prefix of its parameters)``: itself, or a Pipeline's last step."""
+        estimator, prefix = self.estimator, ""
+        if isinstance(estimator, Pipeline):
+            name, estimator = estimator.steps[-1]
+            prefix = f"{name}__"
+        if not isinstance(estimator, self._distiller):
+            raise TypeError(
+                f"{type(self).__name__} needs a {self._distiller.__name__} (or a Pipeline ending "
+                f"in one) as estimator; got {type(self.estimator).__name__}. Use GridSearchCV "
+                "for other estimators."
+            )
+        return estimator, prefix
+
+    def _candidates(self, prefix):
+        searched = [prefix + name for name in self._searched]
+        if not isinstance(self.param_grid, dict) or not self.param_grid:
+            raise ValueError(
+                f"param_grid must be a non-empty dict of lists over {searched}; got "
+                f"{self.param_grid!r}."
+            )
+        other = sorted(set(self.param_grid) - set(searched))
+        if other:
+            raise ValueError(
+                f"{type(self).__name__} searches {searched}; param_grid also names {other}. "
+                "Search those with GridSearchCV."
+            )
+        for name, values in self.param_grid.items():
+            if isinstance(values, str) or not hasattr(values, "__len__") or not len(values):
+                raise ValueError(
+                    f"param_grid[{name!r}] must be a non-empty list of values; got {values!r}."
+                )
+        return list(ParameterGrid(self.param_grid))
+
+
+_SEARCH_DOC = """
+    Gives the choice ``GridSearchCV(estimator, param_grid, scoring=scoring,
+    cv=cv)`` gives (ties go to the first candidate), then refits the best
+    candidate on all rows. The teacher is fitted once per fold, and the
+    candidates of one width train side by side as one stacked model, in
+    numpy. Where they cannot (see the module's notes), they are fitted one by
+    one through ``GridSearchCV`` and a ``UserWarning`` says why.
 
     Parameters
     ----------
-    estimator : DistilledClassifier
+    estimator : {distiller} or Pipeline ending in one
         The settings every candidate shares (teacher, epochs, early stopping,
-        ``random_state``...).
+        ``random_state``...). In a Pipeline, the steps before the distiller are
+        fitted on each fold's training rows, as ``GridSearchCV`` fits them.
     param_grid : dict
-        Lists of values for ``"T"``, ``"alpha"`` and
-        ``"module__hidden_layer_sizes"`` (any of them).
+        Lists of values for {searched} (any of them; prefixed by
+        the last step's name, ``"<name>__"``, for a Pipeline).
+    scoring : str, callable or None, default=None
+        As in ``GridSearchCV``; None uses the estimator's ``score`` ({metric}).
     cv : int, cross-validation generator or iterable, default=3
-        As in ``GridSearchCV`` (an int is a ``StratifiedKFold``).
+        As in ``GridSearchCV`` ({cv_int}).
+    n_jobs : int or None, default=None
+        Folds trained in parallel (joblib processes); the one-by-one fallback
+        passes it to ``GridSearchCV``.
 
     Attributes
     ----------
     best_params_ : dict
     best_score_ : float
-        Mean cross-validated accuracy of the best candidate.
+        Mean cross-validated score of the best candidate.
     best_index_ : int
-    best_estimator_ : DistilledClassifier
+    best_estimator_ : estimator
         The best candidate refitted on all rows; ``predict`` and friends use it.
     cv_results_ : dict of arrays
-        ``params``, ``param_<name>``, ``split<i>_test_score``,
-        ``mean_test_score``, ``std_test_score`` and ``rank_test_score``, as in
-        ``GridSearchCV``.
+        The keys of ``GridSearchCV``'s: ``mean_fit_time``, ``std_fit_time``,
+        ``mean_score_time``, ``std_score_time``, ``param_<name>``, ``params``,
+        ``split<i>_test_score``, ``mean_test_score``, ``std_test_score`` and
+        ``rank_test_score``. Side by side, a candidate's fit time is its
+        share of its stack's training time (the teacher's fit included).
+    refit_time_ : float
+        Seconds spent refitting the best candidate on all rows.
     n_splits_ : int
     side_by_side_ : bool
-        True when the candidates trained side by side; False when the
-        estimator's settings needed ``GridSearchCV``'s one-by-one fits.
-    classes_ : ndarray
+        True when the candidates trained side by side; False when they were
+        fitted one by one through ``GridSearchCV``.{extra}
+    n_features_in_ : int
+        As the best estimator has it.
+"""
+
+
+class DistilledClassifierCV(ClassifierMixin, _DistillerCV):
+    __doc__ = (
+        "A :class:`DistilledClassifier` with ``T``, ``alpha`` and width chosen by "
+        "cross-validation.\n"
+        + _SEARCH_DOC.format(
+            distiller="DistilledClassifier",
+            searched='``"T"``, ``"alpha"`` and ``"module__hidden_layer_sizes"``',
+            metric="accuracy", cv_int="an int is a ``StratifiedKFold``",
+            extra="\n    classes_ : ndarray of shape (n_classes,)",
+        )
+        + '''
+    See Also
+    --------
+    DistilledRegressorCV : The same search for a regressor.
+    sklearn.model_selection.GridSearchCV : Any grid, one fit per candidate and fold.
 
     Examples
     --------
@@ -89,196 +266,213 @@ class DistilledClassifierCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ... ).fit(X, y)
     >>> search.side_by_side_, sorted(search.best_params_)
     (True, ['T', 'alpha'])
-    """
+    '''
+    )
 
-    def __init__(self, estimator, param_grid, *, cv=3):
-        self.estimator = estimator
-        self.param_grid = param_grid
-        self.cv = cv
-
-    def fit(self, X, y):
-        """Score every candidate by cross-validation, then refit the best on all rows."""
-        candidates = self._candidates()
-        y = np.asarray(y)
-        cv = check_cv(self.cv, y, classifier=True)
-        folds = list(cv.split(X, y))
-        reason = self._one_by_one_reason(X)
-        scores = None
-        if reason is None:
-            try:
-                scores = np.column_stack(
-                    [self._fold_scores(X, y, train, test, candidates) for train, test in folds]
-                )
-            except _OneByOne as obstacle:
-                reason = str(obstacle)
-        self.side_by_side_ = scores is not None
-        if scores is None:
-            warnings.warn(
-                f"DistilledClassifierCV cannot train these candidates side by side ({reason}); "
-                "it fits them one by one through GridSearchCV.",
-                UserWarning,
-            )
-            search = GridSearchCV(clone(self.estimator), self.param_grid, cv=folds).fit(X, y)
-            scores = np.column_stack(
-                [search.cv_results_[f"split{i}_test_score"] for i in range(len(folds))]
-            )
-        self.n_splits_ = len(folds)
-        self.cv_results_ = _results(candidates, scores)
-        self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
-        self.best_params_ = candidates[self.best_index_]
-        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
-        self.classes_ = self.best_estimator_.classes_
-        return self
-
-    def predict(self, X):
-        """Labels predicted by ``best_estimator_``."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
+    _distiller = DistilledClassifier
+    _searched = ("T", "alpha", "module__hidden_layer_sizes")
+    score = _DistillerCV.score  # not ClassifierMixin's accuracy: the search's scoring
 
     def predict_proba(self, X):
-        """Class probabilities from ``best_estimator_``."""
+        """Class probabilities from ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
 
     def predict_log_proba(self, X):
-        """Log class probabilities from ``best_estimator_``."""
+        """Log class probabilities from ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
         check_is_fitted(self)
         return self.best_estimator_.predict_log_proba(X)
 
-    # ---------------------------------------------------------------- helpers
-    def _candidates(self):
-        if not isinstance(self.estimator, DistilledClassifier):
-            raise TypeError(
-                "DistilledClassifierCV needs a DistilledClassifier as estimator; got "
-                f"{type(self.estimator).__name__}. Use GridSearchCV for other estimators."
-            )
-        if not isinstance(self.param_grid, dict) or not self.param_grid:
-            raise ValueError(
-                f"param_grid must be a non-empty dict of lists over {list(SEARCHED)}; got "
-                f"{self.param_grid!r}."
-            )
-        other = sorted(set(self.param_grid) - set(SEARCHED))
-        if other:
-            raise ValueError(
-                f"DistilledClassifierCV searches {list(SEARCHED)}; param_grid also names "
-                f"{other}. Search those with GridSearchCV."
-            )
-        for name, values in self.param_grid.items():
-            if isinstance(values, str) or not hasattr(values, "__len__") or not len(values):
-                raise ValueError(
-                    f"param_grid[{name!r}] must be a non-empty list of values; got {values!r}."
-                )
-        return list(ParameterGrid(self.param_grid))
 
-    def _one_by_one_reason(self, X):
-        """Why the candidates cannot train side by side (a string), or None."""
-        model = self.estimator
-        checks = {
-            "solver='torch'": model.solver == "torch",
-            "a transfer set": model.transfer_set is not None,
-            "pruning": model.pruning is not None,
-            "warm_start": model.warm_start,
-            "callbacks": bool(model.callbacks),
-            "class weights": model.class_weight is not None,
-            "an optimizer that is not Adam or AdamW": model.optimizer
-            not in (torch.optim.Adam, torch.optim.AdamW),
-            "routed iterator or callback parameters": any(
-                model._routed_params(prefix)
-                for prefix in ("iterator_train", "iterator_valid", "callbacks")
-            ),
-            "dask X": is_dask_collection(X),
-        }
-        return next((reason for reason, applies in checks.items() if applies), None)
-
-    def _fold_scores(self, X, y, train, test, candidates):
-        """Each candidate's accuracy on ``test`` after training on ``train``."""
-        model = clone(self.estimator)
-        model._validate_params()
-        model._check_extra_params()
-        task = model._task_class.for_estimator(model)
-        teacher = as_teacher(model.teacher)
-        teacher.check(task.name)
-        training = model._student_training_set(
-            task, teacher, _safe_indexing(X, train), y[train], None, None
+class DistilledRegressorCV(RegressorMixin, _DistillerCV):
+    __doc__ = (
+        "A :class:`DistilledRegressor` with ``alpha`` and width chosen by cross-validation.\n"
+        + _SEARCH_DOC.format(
+            distiller="DistilledRegressor",
+            searched='``"alpha"`` and ``"module__hidden_layer_sizes"``',
+            metric="R2", cv_int="an int is a ``KFold``", extra="",
         )
-        X_rows, outputs, target, _ = training.rows
-        device = model._check_device()
-        rows = DistillationDataset(
-            torch.from_numpy(X_rows), torch.from_numpy(outputs), torch.from_numpy(target)
-        ).to(device)
-        train_rows = torch.utils.data.Subset(rows, training.train_idx)
-        valid_rows = None
-        if training.valid_idx is not None:
-            valid_rows = torch.utils.data.Subset(rows, training.valid_idx)
-        test_rows = torch.from_numpy(model._validate_predict_data(_safe_indexing(X, test)))
-        optimizer_params = {
-            **{k.removeprefix("optimizer__"): v for k, v in model._fused_optimizer().items()},
-            **model._routed_params("optimizer"),
-        }
-        scores = np.empty(len(candidates))
-        for hidden, members in _by_width(candidates).items():
-            module_params = model._routed_params("module")
-            if hidden is not None:
-                module_params["hidden_layer_sizes"] = hidden
-            with STUDENT_TRAINING, torch.random.fork_rng(devices=_cuda(device)):
-                torch.manual_seed(training.seed)
-                student = build_student(
-                    model.student_module, module_params, model.n_student_features_,
-                    task.n_outputs, task.name,
-                ).to(device)
-                obstacle = numpy_obstacle(
-                    student, task.criterion(), model.optimizer(student.parameters(), lr=model.lr),
-                    sp.issparse(X_rows),
-                )
-                if obstacle is not None:
-                    raise _OneByOne(obstacle)
-                students = [copy.deepcopy(student) for _ in members]
-                train_side_by_side(
-                    students,
-                    [candidates[i].get("T", model.T) for i in members],
-                    [candidates[i].get("alpha", model.alpha) for i in members],
-                    train_rows, valid_rows,
-                    max_epochs=model.max_epochs,
-                    batch_size=auto_batch_size(model.batch_size, len(train_rows)),
-                    optimizer=lambda params: model.optimizer(
-                        params, lr=model.lr, **optimizer_params
-                    ),
-                    seed=training.seed,
-                    patience=model.n_iter_no_change,
-                )
-            with torch.no_grad():
-                for index, student in zip(members, students):
-                    logits = student.eval()(test_rows.to(device))
-                    predicted = model.classes_[logits.argmax(dim=1).cpu().numpy()]
-                    scores[index] = accuracy_score(y[test], predicted)
-        return scores
+        + '''
+    See Also
+    --------
+    DistilledClassifierCV : The same search for a classifier.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from sklearn.linear_model import Ridge
+    >>> X, y = make_friedman1(n_samples=200, random_state=0)
+    >>> search = DistilledRegressorCV(
+    ...     DistilledRegressor(Ridge(), max_epochs=20, random_state=0), {"alpha": [0.0, 0.8]},
+    ... ).fit(X, y)
+    >>> search.side_by_side_, search.best_params_["alpha"] in (0.0, 0.8)
+    (True, True)
+    '''
+    )
+
+    _distiller = DistilledRegressor
+    _searched = ("alpha", "module__hidden_layer_sizes")
+    score = _DistillerCV.score  # not RegressorMixin's R2: the search's scoring
 
 
-class _OneByOne(Exception):
-    """The student or its rows turned out not to suit side-by-side training; says why."""
+def _one_by_one_reason(model, X):
+    """Why the candidates cannot train side by side, known before any fit (a phrase), or None."""
+    routed = model.get_params(deep=False)
+    checks = {
+        "solver='torch'": model.solver == "torch",
+        "a transfer set": model.transfer_set is not None,
+        "pruning": model.pruning is not None,
+        "warm_start": model.warm_start,
+        "callbacks": bool(model.callbacks),
+        "an optimizer that is not Adam or AdamW": model.optimizer
+        not in (torch.optim.Adam, torch.optim.AdamW),
+        "routed iterator or callback parameters": any(
+            name.startswith(("iterator_train__", "iterator_valid__", "callbacks__"))
+            for name in routed
+        ),
+        "dask X": is_dask_collection(X),
+    }
+    return next((reason for reason, applies in checks.items() if applies), None)
 
 
-def _cuda(device):
-    return [device] if device.type == "cuda" else []
+def _fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, scorer):
+    """Each candidate's score on ``test`` after training on ``train``, and the times.
+
+    Returns ``(scores, fit_times, score_times)``, or the reason (a string) why
+    the candidates cannot train side by side.
+    """
+    started = time.perf_counter()
+    estimator = clone(estimator)
+    X_train, y_train = _safe_indexing(X, train), y[train]
+    params = {name: _rows_of(value, train, len(y)) for name, value in fit_params.items()}
+    if prefix:
+        transformers, model = estimator[:-1], estimator[-1]
+        X_train = transformers.fit_transform(X_train, y_train)
+    else:
+        transformers, model = None, estimator
+    training = model.fit_teacher(X_train, y_train, **params)
+    groups = _by_width(candidates, prefix)
+    for hidden in groups:  # what the numpy engine cannot train: say so before any training
+        student = training.new_student(**_width(hidden))
+        obstacle = numpy_obstacle(
+            student, training.criterion(), training.new_optimizer(student.parameters()),
+            sparse_input=sp.issparse(training.X),
+        )
+        if obstacle is not None:
+            return obstacle
+    device = torch.device(model.device)
+    weights = training.sample_weight
+    rows = DistillationDataset(
+        torch.from_numpy(training.X), torch.from_numpy(training.teacher_outputs),
+        torch.from_numpy(training.target),
+        None if weights is None else torch.from_numpy(weights.astype(np.float32)),
+    ).to(device)
+    train_rows = torch.utils.data.Subset(rows, training.train_idx)
+    valid_rows = None
+    if training.valid_idx is not None:
+        valid_rows = torch.utils.data.Subset(rows, training.valid_idx)
+    X_test, y_test = _safe_indexing(X, test), y[test]
+    fitted, fit_times = [None] * len(candidates), np.zeros(len(candidates))
+    for hidden, members in groups.items():
+        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
+        students = [training.new_student(**_width(hidden)) for _ in members]
+        epochs = train_side_by_side(
+            students, criteria, train_rows, valid_rows,
+            max_epochs=model.max_epochs, batch_size=training.batch_size,
+            optimizer=training.new_optimizer, seed=training.seed,
+            patience=model.n_iter_no_change,
+        )
+        for index, module, n_iter in zip(members, students, epochs):
+            fitted[index] = model.with_student(module.eval(), int(n_iter))
+        fit_times[members] = (time.perf_counter() - started) / len(candidates)
+    weights = fit_params.get("sample_weight")
+    test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
+    scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
+    for index, candidate in enumerate(fitted):
+        if transformers is not None:
+            candidate = Pipeline([*transformers.steps, (estimator.steps[-1][0], candidate)])
+        started = time.perf_counter()
+        scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
+        score_times[index] = time.perf_counter() - started
+    return scores, fit_times, score_times
 
 
-def _by_width(candidates):
+def _score(scorer, model, X, y, sample_weight):
+    """The scorer's value, weighted where the scorer takes weights (as in ``GridSearchCV``)."""
+    if sample_weight is not None:
+        try:
+            return scorer(model, X, y, sample_weight=sample_weight)
+        except TypeError:
+            pass  # a metric without sample_weight: unweighted, as GridSearchCV scores it
+    return scorer(model, X, y)
+
+
+def _rows_of(value, rows, n_samples):
+    """A fit parameter's values for ``rows`` when it has one per sample, else the value."""
+    try:
+        sample_aligned = _num_samples(value) == n_samples
+    except TypeError:
+        sample_aligned = False
+    return _safe_indexing(value, rows) if sample_aligned else value
+
+
+def _width(hidden):
+    """The ``module__*`` override of a searched width (None: not searched)."""
+    return {} if hidden is None else {"hidden_layer_sizes": hidden}
+
+
+def _settings(candidate, prefix):
+    """The criterion settings (``T``, ``alpha``) a candidate sets."""
+    return {
+        name: candidate[prefix + name] for name in ("T", "alpha") if prefix + name in candidate
+    }
+
+
+def _by_width(candidates, prefix):
     """Candidate indices grouped by their searched hidden layer sizes (None: not searched)."""
     groups = defaultdict(list)
     for index, params in enumerate(candidates):
-        hidden = params.get("module__hidden_layer_sizes")
+        hidden = params.get(prefix + "module__hidden_layer_sizes")
         groups[None if hidden is None else tuple(hidden)].append(index)
     return groups
 
 
-def _results(candidates, scores):
-    """``cv_results_`` as GridSearchCV lays it out, for the test scores."""
-    results = {"params": candidates}
+def _results(candidates, per_fold):
+    """``cv_results_`` with ``GridSearchCV``'s keys, from the folds' scores and times."""
+    scores = np.column_stack([fold[0] for fold in per_fold])
+    fit_times = np.column_stack([fold[1] for fold in per_fold])
+    score_times = np.column_stack([fold[2] for fold in per_fold])
+    results = {
+        "mean_fit_time": fit_times.mean(axis=1),
+        "std_fit_time": fit_times.std(axis=1),
+        "mean_score_time": score_times.mean(axis=1),
+        "std_score_time": score_times.std(axis=1),
+    }
     for name in sorted({name for params in candidates for name in params}):
-        column = np.empty(len(candidates), dtype=object)
-        column[:] = [params.get(name) for params in candidates]
+        column = np.ma.MaskedArray(np.empty(len(candidates), dtype=object), mask=True)
+        for index, params in enumerate(candidates):
+            if name in params:
+                column[index] = params[name]
         results[f"param_{name}"] = column
+    results["params"] = candidates
     for split in range(scores.shape[1]):
         results[f"split{split}_test_score"] = scores[:, split]
     results["mean_test_score"] = scores.mean(axis=1)

@@ -164,8 +164,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         -------
         self : DistilledRegressor
         """
-        precomputed = None if teacher_predictions is None else ("predictions", teacher_predictions)
-        return self._fit(X, y, precomputed, sample_weight)
+        return self._fit(X, y, sample_weight, teacher_predictions=teacher_predictions)
 
     def predict(self, X):
         """Predicted targets.

@@ -86,7 +86,7 @@ class ClassificationTask:
 
     # ---------------------------------------------------------------- targets
     def encode_targets(self, y, sample_weight=None):
-        """``(class index per row, -1 when unlabelled; mask of labelled rows)``; sets ``classes``."""
+        """``(class index per row, -1 when unlabelled; labelled mask)``; sets ``classes``."""
         labelled = _labelled(y, self.unlabeled_label)
         check_classification_targets(y[labelled])
         classes, index = np.unique(y[labelled], return_inverse=True)
@@ -138,6 +138,15 @@ class ClassificationTask:
 
     output_scaling = (0.0, 1.0)
     """Teacher outputs are training targets as they are: ``(raw - 0) / 1``."""
+
+    @staticmethod
+    def precomputed_argument(teacher_proba=None, teacher_logits=None):
+        """``(kind, values)`` of the teacher outputs passed to ``fit``, or None."""
+        if teacher_proba is not None and teacher_logits is not None:
+            raise ValueError("Pass teacher_proba or teacher_logits to fit, not both.")
+        if teacher_proba is not None:
+            return "proba", teacher_proba
+        return None if teacher_logits is None else ("logits", teacher_logits)
 
     def precomputed_outputs(self, precomputed, n_rows):
         """Teacher logits (float64) from ``teacher_proba`` or ``teacher_logits`` given to fit."""
@@ -191,9 +200,9 @@ class ClassificationTask:
             )
 
     # --------------------------------------------------------------- training
-    def criterion(self):
-        """The training criterion: :class:`~skdistill.losses.DistillationLoss`."""
-        params = self.criterion_params
+    def criterion(self, **settings):
+        """The criterion, a :class:`~skdistill.losses.DistillationLoss`; ``settings`` override."""
+        params = {**self.criterion_params, **settings}
         check_loss_params(params["loss"], params.get("loss_params", {}))
         return DistillationLoss(**params)
 
@@ -302,6 +311,11 @@ class RegressionTask:
     """What the teacher is asked for: :class:`~skdistill.teachers._outputs.PredictionOutputs`."""
 
     @staticmethod
+    def precomputed_argument(teacher_predictions=None):
+        """``("predictions", values)`` of the teacher outputs passed to ``fit``, or None."""
+        return None if teacher_predictions is None else ("predictions", teacher_predictions)
+
+    @staticmethod
     def precomputed_outputs(precomputed, n_rows):
         """Teacher predictions (a float64 column) from ``teacher_predictions`` given to fit."""
         _, values = precomputed
@@ -326,9 +340,9 @@ class RegressionTask:
         """The squared errors take weights."""
 
     # --------------------------------------------------------------- training
-    def criterion(self):
-        """The training criterion: :class:`~skdistill.losses.RegressionDistillationLoss`."""
-        return RegressionDistillationLoss(alpha=self.alpha)
+    def criterion(self, alpha=None):
+        """The training criterion, :class:`~skdistill.losses.RegressionDistillationLoss`."""
+        return RegressionDistillationLoss(alpha=self.alpha if alpha is None else alpha)
 
     @staticmethod
     def callbacks():

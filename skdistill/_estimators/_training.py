@@ -4,13 +4,12 @@
 :class:`~skdistill.training._net.DistillationNet` (new, or a copy of the
 fitted one on a warm start), trains it on in-memory rows and streamed chunks,
 and prunes it. Student training holds a process-wide lock
-(:data:`STUDENT_TRAINING`): torch's random generator is global, so two fits
-in threads of one process would draw from each other's stream; one at a time,
-each seeded fit reproduces.
+(:data:`~skdistill.training._net.STUDENT_TRAINING`): torch's random generator
+is global, so two fits in threads of one process would draw from each other's
+stream; one at a time, each seeded fit reproduces.
 """
 
 import copy
-import threading
 import warnings
 
 import numpy as np
@@ -26,18 +25,19 @@ from ..training._data import (
     TensorBatchLoader,
     student_reads_sparse,
 )
-from ..training._net import DistillationNet, InterruptedBeforeFirstEpoch
+from ..training._net import (
+    STUDENT_TRAINING,
+    DistillationNet,
+    InterruptedBeforeFirstEpoch,
+)
 from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
 from ..training._solver import choose_solver, numpy_obstacle
 from ..training._stream import StreamedRows
 
-__all__ = ["AUTO_BATCH_ROWS", "STUDENT_TRAINING", "StudentTrainingMixin", "auto_batch_size"]
+__all__ = ["AUTO_BATCH_ROWS", "StudentTrainingMixin", "auto_batch_size"]
 
 AUTO_BATCH_ROWS = (32, 256)
 """Smallest and largest batch of ``batch_size="auto"``."""
-
-STUDENT_TRAINING = threading.RLock()
-"""Held while a student trains: torch's global random generator is shared by threads."""
 
 BATCHNORM = (
     torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d, torch.nn.SyncBatchNorm,
@@ -114,6 +114,21 @@ class StudentTrainingMixin:
             },
         )
 
+    def _build_module(self, task, module_params, sparse_input=False):
+        """A new student module; ``module_params`` override the ``module__*`` parameters."""
+        return build_student(
+            self.student_module, {**self._routed_params("module"), **module_params},
+            self.n_student_features_, task.n_outputs, task.name, sparse_input=sparse_input,
+        )
+
+    def _optimizer_for(self, parameters):
+        """The optimizer ``fit`` would build over ``parameters`` (lr, ``optimizer__*``, fused)."""
+        settings = {
+            **{k.removeprefix("optimizer__"): v for k, v in self._fused_optimizer().items()},
+            **self._routed_params("optimizer"),
+        }
+        return self.optimizer(parameters, lr=self.lr, **settings)
+
     def _fused_optimizer(self):
         """``{"optimizer__fused": True}`` for Adam or AdamW on a CPU or GPU, else ``{}``.
 
@@ -154,10 +169,7 @@ class StudentTrainingMixin:
         fit leaves the model exactly as it was.
         """
         if not self._continues():
-            module = build_student(
-                self.student_module, self._routed_params("module"), self.n_student_features_,
-                task.n_outputs, task.name, sparse_input=sparse_input,
-            )
+            module = self._build_module(task, {}, sparse_input)
             return self._initialize(self._make_net(task, module, seed, has_valid))
         previous = self.student_
         module = copy.deepcopy(previous.module_)

@@ -157,7 +157,7 @@ SOFT_LOSSES = {
     "logit_matching": logit_matching_loss,
     "dkd": decoupled_kd_loss,
 }
-"""The soft losses by the name the ``loss`` parameter accepts; :func:`register_soft_loss` adds one."""
+"""The soft losses by the name ``loss`` accepts; :func:`register_soft_loss` adds one."""
 
 
 def register_soft_loss(name, loss, *, replace=False):

@@ -8,6 +8,7 @@ criterion sees the student's logits, the teacher's logits and ``y``.
 """
 
 import contextlib
+import threading
 import warnings
 from collections.abc import Mapping
 
@@ -21,7 +22,14 @@ from threadpoolctl import threadpool_limits
 from ._callbacks import StoppedEarly, print_plain
 from ._numpy._closed_form import ClosedFormStep
 
-__all__ = ["DistillationNet", "InterruptedBeforeFirstEpoch"]
+__all__ = ["STUDENT_TRAINING", "DistillationNet", "InterruptedBeforeFirstEpoch"]
+
+STUDENT_TRAINING = threading.RLock()
+"""Held while a student is built or trains: torch's global random generator is shared by threads.
+
+Two seeded fits in threads of one process would draw from each other's
+stream; one at a time, each reproduces.
+"""
 
 
 class InterruptedBeforeFirstEpoch(BaseException):

@@ -145,7 +145,7 @@ def choose_solver(solver, obstacle):
     >>> choose_solver("numpy", "sparse rows")
     Traceback (most recent call last):
     ...
-    ValueError: solver='numpy' cannot train this student: sparse rows. Use solver='auto' (numpy where it applies, else torch) or solver='torch'.
+    ValueError: solver='numpy' cannot train this student: sparse rows. Use solver='auto' ...
     """
     if solver == "torch":
         return "torch"

@@ -1,1 +1,1 @@
-"""The numpy training engine (``solver="numpy"``): closed-form steps for the built-in MLP student."""
+"""The numpy training engine (``solver="numpy"``): closed-form steps for the built-in MLP."""

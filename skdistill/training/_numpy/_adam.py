@@ -71,7 +71,8 @@ class NumpyAdam:
     @classmethod
     def for_optimizer(cls, optimizer, parameters):
         """The numpy update of ``optimizer`` for ``parameters``, or None where it does not apply."""
-        if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or optimizer_hooked(optimizer):
+        adam = type(optimizer) in (torch.optim.Adam, torch.optim.AdamW)
+        if not adam or optimizer_hooked(optimizer):
             return None
         grouped = {id(p): group for group in optimizer.param_groups for p in group["params"]}
         steps = {}  # group -> the step counts of its parameters (None: no state yet)

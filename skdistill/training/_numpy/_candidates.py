@@ -17,14 +17,17 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from ...losses._losses import hard_label_loss
+from ...losses._losses import DistillationLoss
 from .._callbacks import StopEarly
 from .._data import TensorBatchLoader
 from ._closed_form import (
     ClosedFormStep,
     plain_relu_linears,
 )
-from ._step import numpy_distillation_loss_and_gradient
+from ._step import (
+    numpy_distillation_loss_and_gradient,
+    numpy_regression_loss_and_gradient,
+)
 
 __all__ = ["train_side_by_side"]
 
@@ -32,7 +35,7 @@ EARLY_STOPPING_THRESHOLD = StopEarly().threshold
 """The single fit's early stopping threshold: a relative improvement below it is a miss."""
 
 
-def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_size, optimizer,
+def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_size, optimizer,
                        seed, patience):
     """Train plain ReLU MLP students of one shape as one stacked model.
 
@@ -40,8 +43,9 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     ----------
     modules : list of MLPStudent
         The candidates' initial students, all of one shape; trained in place.
-    T, alpha : list of float
-        Each candidate's temperature and teacher weight.
+    criteria : list of DistillationLoss or list of RegressionDistillationLoss
+        Each candidate's criterion (the ``"hinton"`` loss; its own ``T`` and
+        ``alpha``), all of one class.
     train, valid : DistillationDataset or Subset of one; valid may be None
     max_epochs, batch_size : int
     optimizer : callable
@@ -60,13 +64,14 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     Examples
     --------
     >>> import torch
-    >>> from skdistill import MLPStudent
+    >>> from skdistill import DistillationLoss, MLPStudent
     >>> from skdistill.training._data import DistillationDataset
     >>> labels = torch.randint(0, 2, (40,))
     >>> data = DistillationDataset(torch.randn(40, 3), torch.randn(40, 2), labels)
     >>> students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
-    >>> train_side_by_side(students, [1.0, 4.0], [0.5, 0.9], data, None, max_epochs=2,
-    ...                    batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
+    >>> criteria = [DistillationLoss(T=1.0, alpha=0.5), DistillationLoss(T=4.0, alpha=0.9)]
+    >>> train_side_by_side(students, criteria, data, None, max_epochs=2, batch_size=16,
+    ...                    optimizer=torch.optim.Adam, seed=0, patience=None)
     array([2, 2])
     """
     linears = [plain_relu_linears(module) for module in modules]
@@ -79,11 +84,13 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     ]
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
-    step = _stacked_step(layers, T, alpha)
+    step = _stacked_step(layers, criteria)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
     with threadpool_limits(limits=1, user_api="blas"):
-        epoch = _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size)
+        epoch = _train_epochs(
+            step, criteria[0], update, batches, stopping, valid, max_epochs, batch_size
+        )
     stopping.epochs[stopping.running] = epoch
     final = stopping.best if stopping.patience is not None else weights
     with torch.no_grad():
@@ -94,7 +101,7 @@ def train_side_by_side(modules, T, alpha, train, valid, *, max_epochs, batch_siz
     return stopping.epochs
 
 
-def _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size):
+def _train_epochs(step, criterion, update, batches, stopping, valid, max_epochs, batch_size):
     """Train until every candidate has stopped or ``max_epochs``; return the last epoch."""
     train_in_numpy = step.numpy_trainer(update)
     weights = [tensor for layer in step.layers for tensor in layer]
@@ -109,32 +116,42 @@ def _train_epochs(step, update, batches, stopping, valid, max_epochs, batch_size
                     step(*batch)
                     update.step()
         if stopping.patience is not None:
-            stopping.epoch_end(epoch, _validation_loss(step, valid, batch_size), weights)
+            losses = _validation_loss(step, criterion, valid, batch_size)
+            stopping.epoch_end(epoch, losses, weights)
             if not stopping.running.any():
                 break
     return epoch
 
 
-def _stacked_step(layers, T, alpha):
-    """The numpy step of stacked layers, each candidate under its own ``T`` and ``alpha``."""
-    T, alpha = (np.asarray(v, dtype=np.float32).reshape(-1, 1, 1) for v in (T, alpha))
+def _stacked_step(layers, criteria):
+    """The numpy step of stacked layers, each candidate under its own criterion's settings."""
+
+    def stacked(name):
+        values = [float(getattr(criterion, name)) for criterion in criteria]
+        return np.asarray(values, dtype=np.float32).reshape(-1, 1, 1)
+
+    if isinstance(criteria[0], DistillationLoss):
+        engine, settings = numpy_distillation_loss_and_gradient, {"T": stacked("T")}
+    else:
+        engine, settings = numpy_regression_loss_and_gradient, {}
+    settings["alpha"] = stacked("alpha")
 
     def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
-        return numpy_distillation_loss_and_gradient(
-            outputs, teacher_outputs, target, T=T, alpha=alpha, sample_weight=sample_weight,
-        )
+        return engine(outputs, teacher_outputs, target, sample_weight=sample_weight, **settings)
 
     return ClosedFormStep(layers, loss_and_gradient)
 
 
-def _validation_loss(step, valid, batch_size):
+def _validation_loss(step, criterion, valid, batch_size):
     """Each candidate's ``valid_label_loss`` as skorch logs it: batch losses averaged by rows."""
     total, rows = 0.0, 0
     for features, target in TensorBatchLoader(valid, batch_size):
         outputs = step.outputs(features["X"])
         with torch.no_grad():
-            losses = [hard_label_loss(logits, target, features.get("sample_weight")).item()
-                      for logits in outputs]
+            losses = [
+                criterion.label_loss(out, target, features.get("sample_weight")).item()
+                for out in outputs
+            ]
         total = total + np.array(losses) * len(target)
         rows += len(target)
     return total / rows

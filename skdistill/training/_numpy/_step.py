@@ -194,8 +194,14 @@ def numpy_regression_loss_and_gradient(outputs, teacher_outputs, target, *, alph
                                        sample_weight=None):
     """:class:`~skdistill.RegressionDistillationLoss` and its gradient, in numpy.
 
-    Rows whose ``target`` is NaN carry no label. Returns ``(loss, grad)``, for
-    one student (no candidate axis).
+    Rows whose ``target`` is NaN carry no label. ``outputs`` may carry a
+    leading candidate axis, ``(n_candidates, n, 1)``, with ``alpha`` an array
+    shaped ``(n_candidates, 1, 1)``.
+
+    Returns
+    -------
+    loss : float, or ndarray of one per candidate
+    grad : ndarray shaped like ``outputs``
 
     Examples
     --------
@@ -205,18 +211,19 @@ def numpy_regression_loss_and_gradient(outputs, teacher_outputs, target, *, alph
     >>> loss, grad[:, 0].tolist()
     (1.25, [1.0, 0.0])
     """
-    column = outputs.reshape(len(target), -1)[:, :1]
-    loss = 0.0
-    grad = np.zeros_like(column)
-    if alpha > 0:
+    alpha = _in_precision(alpha, outputs.dtype)
+    n_rows = len(target)
+    column = outputs.reshape(*outputs.shape[:-2], n_rows, -1)[..., :1]
+    loss, grad = 0.0, np.zeros_like(column)
+    if _some(alpha > 0):
         error = column - teacher_outputs.reshape(-1, 1)
-        share = _row_shares(sample_weight, None, len(column))
-        loss += alpha * float((error * error * share).sum())
+        share = _row_shares(sample_weight, None, n_rows)
+        loss = loss + _total(error * error * share) * alpha
         grad += error * share * (2 * alpha)
-    if alpha < 1:
+    if _some(alpha < 1):
         missing = np.isnan(target)
         error = column - np.nan_to_num(target)[:, None]
-        share = _row_shares(sample_weight, ~missing if missing.any() else None, len(column))
-        loss += (1 - alpha) * float((error * error * share).sum())
+        share = _row_shares(sample_weight, ~missing if missing.any() else None, n_rows)
+        loss = loss + _total(error * error * share) * (1 - alpha)
         grad += error * share * (2 * (1 - alpha))
-    return loss, grad.reshape(outputs.shape)
+    return (float(loss) if outputs.ndim == 2 else loss.reshape(-1)), grad.reshape(outputs.shape)
