@@ -26,7 +26,8 @@ from .._inputs import (
     pad_rows,
     preprocessed_rows,
 )
-from ..training._data import sparse_batch, student_reads_sparse
+from ..students._mlp import student_reads_sparse
+from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]

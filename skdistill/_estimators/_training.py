@@ -18,13 +18,9 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.helper import predefined_split
 
-from ..students._mlp import build_student
+from ..students._mlp import build_student, student_reads_sparse
 from ..training._callbacks import StopEarly, TrainingGuard
-from ..training._data import (
-    DistillationDataset,
-    TensorBatchLoader,
-    student_reads_sparse,
-)
+from ..training._data import DistillationDataset, TensorBatchLoader
 from ..training._net import (
     STUDENT_TRAINING,
     DistillationNet,

@@ -17,9 +17,17 @@ import inspect
 import torch
 from torch import nn
 
-from ..training._data import student_reads_sparse
+__all__ = ["MLPStudent", "build_student", "student_reads_sparse"]
 
-__all__ = ["MLPStudent", "build_student"]
+
+def student_reads_sparse(module):
+    """True when the student module declares ``accepts_sparse = True``.
+
+    Such a student receives sparse batches as ``torch.sparse_coo_tensor``;
+    every other student receives dense float32 tensors, densified one batch
+    at a time.
+    """
+    return bool(getattr(module, "accepts_sparse", False))
 
 
 class MLPStudent(nn.Module):

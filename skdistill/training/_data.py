@@ -16,17 +16,7 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-__all__ = ["DistillationDataset", "TensorBatchLoader", "sparse_batch", "student_reads_sparse"]
-
-
-def student_reads_sparse(module):
-    """True when the student module declares ``accepts_sparse = True``.
-
-    Such a student receives sparse batches as ``torch.sparse_coo_tensor``;
-    every other student receives dense float32 tensors, densified one batch
-    at a time.
-    """
-    return bool(getattr(module, "accepts_sparse", False))
+__all__ = ["DistillationDataset", "TensorBatchLoader", "sparse_batch"]
 
 
 def sparse_batch(rows, device, as_sparse):
