@@ -1,11 +1,13 @@
 """What the teacher and the student read: checked rows, views and padding.
 
 The teacher reads ``X`` as the caller gave it, through a view it cannot write
-into the caller's data by (:func:`teacher_view`). The student reads float32
+into the caller's data by (:func:`read_only_view`). The student reads float32
 rows -- a dense array, or CSR when ``X`` is sparse -- made from the checked
 ``X`` (:func:`as_student_rows`) or from a ``student_preprocessor``'s output
 (:func:`preprocessed_rows`).
 """
+
+import contextlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +20,8 @@ __all__ = [
     "as_student_rows",
     "pad_rows",
     "preprocessed_rows",
-    "teacher_view",
+    "frame_locked",
+    "read_only_view",
 ]
 
 ACCEPTED_SPARSE = ("csr", "csc", "coo")
@@ -39,8 +42,8 @@ alone or among many; the padding costs a few microseconds.
 """
 
 
-def teacher_view(X):
-    """X as the teacher may see it: a view the teacher cannot write into the caller's data through.
+def read_only_view(X):
+    """X as a teacher or a transformer may see it: nothing can write into the caller's data through it.
 
     Arrays and CSR/CSC matrices become read-only views (no copy); a DataFrame a
     shallow copy (pandas' copy-on-write copies a column only if it is written).
@@ -51,7 +54,7 @@ def teacher_view(X):
     --------
     >>> import numpy as np
     >>> X = np.zeros((2, 2))
-    >>> view = teacher_view(X)
+    >>> view = read_only_view(X)
     >>> np.shares_memory(view, X), view.flags.writeable
     (True, False)
     """
@@ -71,6 +74,47 @@ def teacher_view(X):
     if hasattr(X, "copy") and hasattr(X, "columns"):
         return X.copy(deep=False)
     return X
+
+
+@contextlib.contextmanager
+def frame_locked(X):
+    """While inside, a DataFrame's numpy columns cannot be written, through any view of them.
+
+    A shallow copy protects a frame from pandas-level writes only: scikit-learn
+    turns the read-only array it gets from a frame back into a writeable one
+    when the memory under it is writeable, so a transformer with ``copy=False``
+    would write into the caller's frame. Marking that memory read-only for the
+    duration makes such a transformer copy instead, at no cost when it does not
+    write. Anything but a DataFrame passes through unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    >>> with frame_locked(X):
+    ...     _ = StandardScaler(copy=False).fit_transform(read_only_view(X))
+    >>> X["a"].tolist()
+    [1.0, 2.0, 3.0]
+    """
+    owners = []
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        for j in range(X.shape[1]):
+            column = X.iloc[:, j]
+            if not isinstance(column.dtype, np.dtype) or column.dtype.kind == "O":
+                continue
+            owner = column.to_numpy()
+            while isinstance(owner.base, np.ndarray):
+                owner = owner.base
+            if owner.flags.writeable and all(owner is not seen for seen in owners):
+                owners.append(owner)
+    for owner in owners:
+        owner.flags.writeable = False
+    try:
+        yield X
+    finally:
+        for owner in owners:
+            owner.flags.writeable = True
 
 
 def pad_rows(rows, multiple):

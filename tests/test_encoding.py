@@ -134,3 +134,12 @@ def test_candidates_train_side_by_side_and_the_student_prunes_with_the_encoder()
     ).fit(X, y)
     assert pruned.pruning_["hidden_before"] == [16] and pruned.pruning_["hidden_after"] == [8]
     assert pruned.student_.module_.layers[0].in_features == 16
+
+
+def test_values_that_differ_by_rounding_share_a_bin():
+    X = np.array([[0.1 + 0.2], [0.3], [1.0], [2.0]] * 5)  # 0.30000000000000004 and 0.3
+    encoder = PiecewiseLinearEncoder(n_bins=8).fit(X)
+    assert np.diff(encoder.bin_edges_[0]).min() > 0.5
+    outside = encoder.transform(np.array([[0.29], [0.3], [2.5]]))
+    assert np.abs(outside).max() < 2  # a row just outside the range stays near the bins
+    np.testing.assert_allclose(outside[:, 0], [-1 / 70, 0.0, 1.0])

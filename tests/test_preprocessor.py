@@ -215,3 +215,41 @@ def test_report_with_a_student_preprocessor_has_onnx_columns():
     table = report(clf, X, y, onnx=True, repeats=1, single_repeats=2).to_dict()
     assert table["accuracy"]["student"] == pytest.approx(clf.score(X, y))
     assert table["accuracy"]["student ONNX"] == pytest.approx(clf.score(X, y))
+
+
+class _Recorder(LogisticRegression):
+    """A teacher that keeps a copy of the rows it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_ = np.array(X, copy=True)
+        return super().fit(X, y, sample_weight)
+
+
+def _add_one_in_place(X):
+    X += 1.0
+    return X
+
+
+@pytest.mark.parametrize(
+    "preprocessor",
+    [StandardScaler(copy=False), FunctionTransformer(_add_one_in_place, validate=False)],
+    ids=["scaler copy=False", "function writing in place"],
+)
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_an_in_place_preprocessor_never_writes_the_callers_rows(preprocessor, as_frame):
+    rng = np.random.RandomState(0)
+    X = rng.normal(3.0, 2.0, size=(80, 3))
+    y = (X[:, 0] > 3).astype(int)
+    if as_frame:
+        X = pd.DataFrame(X, columns=["a", "b", "c"])
+    original = np.array(X, copy=True)
+    try:
+        model = make_fast(_Recorder(), student_preprocessor=preprocessor).fit(X, y)
+    except ValueError as exc:  # writing into a read-only view: refused, never silent
+        assert "read-only" in str(exc)
+        np.testing.assert_array_equal(np.asarray(X), original)
+        return
+    np.testing.assert_array_equal(np.asarray(X), original)
+    np.testing.assert_array_equal(model.teacher_.seen_, original)  # the teacher read them as given
+    model.predict(X)
+    np.testing.assert_array_equal(np.asarray(X), original)

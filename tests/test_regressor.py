@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from conftest import predict_in_fresh_process
-from sklearn.datasets import make_friedman1
+from sklearn.datasets import make_friedman1, make_regression
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import Ridge
@@ -108,3 +108,17 @@ def test_classifier_teacher_for_a_regressor_is_rejected(friedman):
 
     with pytest.raises(TypeError, match="no predict method"):
         fast_reg(NoPredict()).fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [1e40, 1e155, 1e-170])
+def test_targets_of_extreme_scale_fit_as_their_unit_scaled_twin(scale):
+    X, y = make_regression(200, 4, noise=1.0, random_state=0)
+
+    def fit(targets):
+        return DistilledRegressor(Ridge(), max_epochs=20, random_state=0).fit(X, targets)
+
+    reference, scaled = fit(y), fit(y * scale)
+    predictions = scaled.predict(X)
+    assert np.isfinite(predictions).all()
+    np.testing.assert_allclose(predictions / scale, reference.predict(X), rtol=1e-5, atol=1e-4)
+    assert scaled.target_scale_ == pytest.approx(reference.target_scale_ * scale, rel=1e-9)

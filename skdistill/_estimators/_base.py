@@ -22,6 +22,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
+from .._inputs import frame_locked
 from ..teachers._adapters import PRECOMPUTED, as_teacher
 from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
@@ -91,7 +92,8 @@ class BaseDistiller(
             if is_dask_collection(X) or is_dask_collection(y):
                 self._fit_dask(task, teacher, X, y, precomputed, sample_weight)
             else:
-                self._fit_in_memory(task, teacher, X, y, precomputed, sample_weight)
+                with frame_locked(X), frame_locked(self.transfer_set):  # the caller's rows stay
+                    self._fit_in_memory(task, teacher, X, y, precomputed, sample_weight)
             self.n_iter_ = len(self.student_.history)
         return self
 
@@ -131,7 +133,8 @@ class BaseDistiller(
             raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # a fresh fit: nothing of an earlier one stays
-        return self._training_set(task, teacher, X, y, precomputed, sample_weight)
+        with frame_locked(X):
+            return self._training_set(task, teacher, X, y, precomputed, sample_weight)
 
     def with_student(self, module, n_iter=0):
         """A copy of this estimator, its teacher fitted, whose student is ``module`` as it is.

@@ -16,7 +16,12 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _num_samples, check_array, validate_data
 
-from .._inputs import ACCEPTED_SPARSE, as_student_rows, preprocessed_rows, teacher_view
+from .._inputs import (
+    ACCEPTED_SPARSE,
+    as_student_rows,
+    preprocessed_rows,
+    read_only_view,
+)
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
 from ._tasks import scale_outputs
@@ -74,10 +79,10 @@ class FitDataMixin:
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
             )
             X_teacher = X
-            X_student = self._fit_preprocessor(X, y)
+            X_student = self._fit_preprocessor(read_only_view(X), y)  # an in-place step copies
         y = _check_y_shape(task, y, X_student.shape[0])
         self.n_student_features_ = X_student.shape[1]
-        return teacher_view(X_teacher), X_student, y
+        return read_only_view(X_teacher), X_student, y
 
     def _fit_preprocessor(self, X, y):
         """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""

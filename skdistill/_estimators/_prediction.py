@@ -23,8 +23,10 @@ from .._inputs import (
     DENSE_CHUNK_ELEMENTS,
     ROW_TILE,
     as_student_rows,
+    frame_locked,
     pad_rows,
     preprocessed_rows,
+    read_only_view,
 )
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
@@ -91,7 +93,9 @@ class PredictionMixin:
         preprocessor = getattr(self, "student_preprocessor_", None)
         if preprocessor is None:
             return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
-        return preprocessed_rows(preprocessor.transform(X), preprocessor, _num_samples(X))
+        with frame_locked(X):  # never the caller's rows in place
+            out = preprocessor.transform(read_only_view(X))
+        return preprocessed_rows(out, preprocessor, _num_samples(X))
 
     def _student_output(self, X):
         """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""

@@ -23,7 +23,10 @@ from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring
 
-__all__ = ["ClassificationTask", "LabelCodes", "RegressionTask", "Standardise", "scale_outputs"]
+__all__ = [
+    "ClassificationTask", "LabelCodes", "RegressionTask", "Standardise", "location_and_scale",
+    "scale_outputs",
+]
 
 
 class ClassificationTask:
@@ -270,9 +273,7 @@ class RegressionTask:
             weights = None if sample_weight is None else sample_weight[labelled]
             if weights is not None and not weights.any():
                 weights = None  # refused with a clear message once the weights are combined
-            mean = float(np.average(y[labelled], weights=weights))
-            scale = float(np.sqrt(np.average((y[labelled] - mean) ** 2, weights=weights)))
-            self.output_scaling = (mean, scale if scale > 0 else 1.0)
+            self.output_scaling = location_and_scale(y[labelled], weights)
         mean, scale = self.output_scaling
         return ((y - mean) / scale).astype(np.float32), labelled
 
@@ -283,16 +284,18 @@ class RegressionTask:
 
         values = y.to_dask_array() if hasattr(y, "to_dask_array") else y
         values = values.astype(np.float64)
-        labelled, infinite, mean, std = dask.compute(
+        labelled, infinite, mean = dask.compute(
             (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
-            da.nanstd(values),
         )
         if infinite:
             raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
         if not labelled:
             raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
         if self.fitted_scaling is None:
-            self.output_scaling = (float(mean), float(std) if std > 0 else 1.0)
+            (peak,) = dask.compute(da.nanmax(abs(values - mean)))
+            (spread,) = dask.compute(da.nanmean(((values - mean) / peak) ** 2)) if peak else (0,)
+            scale = float(peak * np.sqrt(spread))
+            self.output_scaling = (float(mean), scale if scale > 0 else 1.0)
         return Standardise(*self.output_scaling)
 
     def fitted_attributes(self):
@@ -348,6 +351,30 @@ class RegressionTask:
     def callbacks():
         """No callbacks of the task's own."""
         return []
+
+
+def location_and_scale(values, weights=None):
+    """``(mean, standard deviation)`` of finite ``values``, the latter 1.0 when they are constant.
+
+    Computed on the values divided by their largest deviation, so that neither
+    squares of 1e155 overflow nor squares of 1e-170 underflow.
+
+    Examples
+    --------
+    >>> location_and_scale(np.array([1e200, 3e200]))
+    (2e+200, 1e+200)
+    >>> location_and_scale(np.array([1e-170, 3e-170]))
+    (2e-170, 1e-170)
+    >>> location_and_scale(np.array([5.0, 5.0]))
+    (5.0, 1.0)
+    """
+    mean = float(np.average(values, weights=weights))
+    centred = values - mean
+    peak = float(np.abs(centred).max()) if len(centred) else 0.0
+    if not peak > 0:
+        return mean, 1.0
+    scale = peak * float(np.sqrt(np.average((centred / peak) ** 2, weights=weights)))
+    return mean, scale if scale > 0 else 1.0
 
 
 def scale_outputs(outputs, scaling):

@@ -82,7 +82,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         for column in X.T:
             # observed values as edges: a discrete feature's bins end at its values
             quantiles = np.quantile(column.astype(np.float64), levels, method="inverted_cdf")
-            edges = np.unique(quantiles)
+            edges = _distinct_edges(np.unique(quantiles))
             if len(edges) == 1:  # a constant feature: one bin of unit width
                 edges = np.array([edges[0], edges[0] + 1.0])
             self.bin_edges_.append(edges)
@@ -140,3 +140,33 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
             low_clip.append(np.r_[-np.inf, np.zeros(n - 1)])
             high_clip.append(np.r_[np.ones(n - 1), np.inf])
         return tuple(np.concatenate(part) for part in (columns, lower, width, low_clip, high_clip))
+
+
+MIN_RELATIVE_WIDTH = 1e-6
+"""Edges closer than this (relative to the feature's span and magnitude) are merged."""
+
+
+def _distinct_edges(edges):
+    """Sorted unique ``edges`` with those closer than a floor merged into one bin.
+
+    Two training values that differ only by float rounding would make a bin
+    some 1e-17 wide, and a row just outside it would be encoded as 1e14. The
+    floor is ``MIN_RELATIVE_WIDTH`` times the feature's span or magnitude
+    (whichever is larger), above float32's resolution.
+
+    Examples
+    --------
+    >>> _distinct_edges(np.array([0.0, 1.0, 1.0 + 1e-15, 2.0]))
+    array([0., 1., 2.])
+    >>> _distinct_edges(np.array([1.0, 1.0 + 1e-16]))
+    array([1.])
+    """
+    span = edges[-1] - edges[0]
+    floor = MIN_RELATIVE_WIDTH * max(span, np.abs(edges).max(), np.finfo(np.float64).tiny)
+    kept = [edges[0]]
+    for edge in edges[1:]:
+        if edge - kept[-1] >= floor:
+            kept.append(edge)
+    if len(kept) > 1:
+        kept[-1] = edges[-1]  # the last bin ends at the largest value
+    return np.asarray(kept)

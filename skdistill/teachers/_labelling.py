@@ -14,7 +14,12 @@ import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_array
 
-from .._inputs import ACCEPTED_SPARSE, as_student_rows, preprocessed_rows
+from .._inputs import (
+    ACCEPTED_SPARSE,
+    as_student_rows,
+    preprocessed_rows,
+    read_only_view,
+)
 
 __all__ = ["LABEL_CHUNK_ROWS", "RowReader"]
 
@@ -109,7 +114,7 @@ class RowReader:
                 check_array(part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE)
             )
         else:
-            out = self.preprocessor.transform(part)
+            out = self.preprocessor.transform(read_only_view(part))
             rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
         return rows.toarray() if dense and sp.issparse(rows) else rows
 

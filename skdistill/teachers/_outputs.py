@@ -62,12 +62,16 @@ class PredictionOutputs:
     classes = None
 
     def outputs(self, teacher, X):
-        """The teacher's predictions for ``X`` as a float32 column."""
-        return teacher.predictions(X).astype(np.float32)
+        """The teacher's predictions for ``X`` as a float64 column.
+
+        float64, not float32: targets of any scale are standardised before
+        they are rounded to the student's precision (1e40 is past float32).
+        """
+        return teacher.predictions(X).astype(np.float64)
 
     def out_of_fold(self, teacher, X, y, cv, sample_weight):
-        """Cross-fitted predictions as a float32 column."""
-        return teacher.out_of_fold_predictions(X, y, cv, sample_weight).astype(np.float32)
+        """Cross-fitted predictions as a float64 column."""
+        return teacher.out_of_fold_predictions(X, y, cv, sample_weight).astype(np.float64)
 
     @staticmethod
     def teacher_score(outputs, target):
