@@ -85,7 +85,7 @@ def frame_locked(X):
     when the memory under it is writeable, so a transformer with ``copy=False``
     would write into the caller's frame. Marking that memory read-only for the
     duration makes such a transformer copy instead, at no cost when it does not
-    write. Anything but a DataFrame passes through unchanged.
+    write. Anything but a pandas DataFrame passes through unchanged.
 
     Examples
     --------
@@ -98,7 +98,7 @@ def frame_locked(X):
     [1.0, 2.0, 3.0]
     """
     owners = []
-    if hasattr(X, "columns") and hasattr(X, "iloc"):
+    if type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns"):
         for j in range(X.shape[1]):
             column = X.iloc[:, j]
             if not isinstance(column.dtype, np.dtype) or column.dtype.kind == "O":
