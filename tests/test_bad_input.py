@@ -60,6 +60,10 @@ def test_predict_before_fit(fast):
             {"iterator_train_shuffle": False},
             r"did you mean 'iterator_train__shuffle'\?",
         ),
+        ({"device": "bogus"}, r"device='bogus' is not a torch device"),
+        ({"callbacks": [1]}, r"callbacks holds 1; each entry must be a skorch callback"),
+        ({"callbacks": [("name", "print")]}, r"callbacks holds \('name', 'print'\)"),
+        ({"solver": "adam"}, "'solver' parameter"),
     ],
 )
 def test_bad_parameters_fail_at_fit_with_the_name(fast, params, message):

@@ -190,3 +190,24 @@ def test_one_by_one_fits_say_why_once():
     assert sum("side by side" in str(w.message) for w in seen) == 1
     with pytest.warns(UserWarning, match=r"side by side \(solver='torch'\)"):
         DistilledClassifierCV(_estimator(solver="torch"), {"alpha": [0.5]}).fit(X, Y)
+
+
+def test_invalid_candidates_score_nan_as_in_grid_search():
+    from sklearn.exceptions import FitFailedWarning
+
+    grid = {"T": [0.0, 1.0, float("nan")], "alpha": [0.5, float("nan")]}
+    with pytest.warns(FitFailedWarning, match="5 of 6 candidates have invalid parameters"):
+        ours = DistilledClassifierCV(_estimator(), grid).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = GridSearchCV(_estimator(), grid, cv=3).fit(X, Y)
+    assert ours.side_by_side_
+    np.testing.assert_array_equal(
+        ours.cv_results_["mean_test_score"], theirs.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(
+        ours.cv_results_["rank_test_score"], theirs.cv_results_["rank_test_score"]
+    )
+    assert ours.best_params_ == {"T": 1.0, "alpha": 0.5}
+    with pytest.raises(ValueError, match="Every candidate has invalid parameters"):
+        DistilledClassifierCV(_estimator(), {"T": [0.0]}).fit(X, Y)

@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from skorch import NeuralNetClassifier
 
 from skdistill import DistilledClassifier
+from skdistill.teachers._adapters import as_teacher
 
 
 class CountingLR(LogisticRegression):
@@ -148,3 +149,38 @@ def test_precomputed_misuse_is_a_clear_error(params, fit_kwargs, message):
     X, y = rng_data()
     with pytest.raises(ValueError, match=message):
         make_fast(**params).fit(X, y, **fit_kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_a_torch_teacher_of_any_float_precision_gives_its_logits(iris, dtype):
+    X, y = iris
+    teacher = torch.nn.Linear(4, 3).to(dtype)
+    model = make_fast(teacher).fit(X, y)
+    with torch.no_grad():
+        expected = teacher(torch.as_tensor(X[:5], dtype=dtype)).double().numpy()
+    logits = as_teacher(teacher).logits(X[:5], model.classes_)
+    np.testing.assert_allclose(logits, expected, rtol=1e-6)
+
+
+class _Pair(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, X):
+        return self.linear(X), X
+
+
+@pytest.mark.parametrize(
+    "teacher, message",
+    [
+        (torch.nn.Linear(5, 3), r"teacher module Linear failed on a batch of shape \(150, 4\)"),
+        (_Pair(), "teacher module _Pair returned a tuple"),
+    ],
+)
+def test_a_torch_teacher_that_cannot_label_the_rows_is_named(iris, teacher, message):
+    X, y = iris
+    model = make_fast(teacher)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
+    assert not hasattr(model, "student_")

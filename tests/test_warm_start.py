@@ -6,6 +6,8 @@ import torch
 from conftest import RaiseAt, make_fast, rng_data
 from skorch.callbacks import Callback
 
+from skdistill import TabularStudent
+
 X, Y = rng_data(n=120)
 
 
@@ -105,3 +107,48 @@ def test_same_optimizer_keeps_its_state_with_the_new_hyperparameters():
     assert net.optimizer_.state_dict()["state"][0]["step"].item() > steps  # Adam's moments went on
     assert dict(net.callbacks_)["early_stopping"].patience == 2
     assert len(net.history) < 52  # stopped early under the new patience
+
+
+@pytest.mark.parametrize(
+    "change, data, named",
+    [
+        ({"module__hidden_layer_sizes": (5,)}, (X, Y), "module parameters"),
+        ({"student_module": TabularStudent}, (X, Y), "student_module"),
+        ({}, (X[:, :3], Y), "input width"),
+    ],
+)
+def test_a_warm_fit_refuses_a_student_built_otherwise(change, data, named):
+    clf = make_fast(max_epochs=2, warm_start=True).fit(X, Y)
+    before = fingerprint(clf)
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=f"warm_start=True continues the fitted student.*{named}"):
+        clf.fit(*data)
+    assert_same(before, fingerprint(clf))
+    clf.set_params(warm_start=False).fit(*data)  # a new student is built
+
+
+def test_a_warm_fit_spelling_out_a_default_continues():
+    clf = make_fast(student_module=None, max_epochs=2, warm_start=True).fit(X, Y)
+    clf.set_params(module__dropout=0.0)
+    clf.fit(X, Y)
+    assert clf.n_iter_ == 4
+
+
+def test_a_warm_regressor_follows_targets_that_moved():
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+
+    from skdistill import DistilledRegressor
+
+    Xr, yr = make_regression(300, 4, noise=1.0, random_state=0)
+    model = DistilledRegressor(Ridge(), max_epochs=30, random_state=0, warm_start=True)
+    model.fit(Xr, yr)
+    before = model.predict(Xr)
+    moved = 5 * yr + 100
+    mean, scale = model.target_mean_, model.target_scale_
+    model.set_params(max_epochs=1, lr=1e-9)  # one step of nothing: the carried-over student
+    model.fit(Xr, moved)
+    assert (model.target_mean_, model.target_scale_) != (mean, scale)
+    np.testing.assert_allclose(model.predict(Xr), before, rtol=1e-4, atol=1e-3)
+    model.set_params(max_epochs=30, lr=3e-3).fit(Xr, moved)
+    assert model.score(Xr, moved) > 0.99

@@ -30,6 +30,7 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
@@ -83,15 +84,17 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         reason = _one_by_one_reason(distiller, X)
         results = None
         if reason is None:
+            valid = _valid_candidates(self.estimator, candidates)
             per_fold = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fold_scores)(
-                    self.estimator, prefix, X, y, fit_params, train, test, candidates, scorer
+                    self.estimator, prefix, X, y, fit_params, train, test,
+                    [candidates[i] for i in valid], scorer,
                 )
                 for train, test in folds
             )
             reason = next((r for r in per_fold if isinstance(r, str)), None)
             if reason is None:
-                results = _results(candidates, per_fold)
+                results = _results(candidates, _with_failures(per_fold, valid, len(candidates)))
         self.side_by_side_ = results is not None
         if results is None:
             warnings.warn(
@@ -425,6 +428,44 @@ def _score(scorer, model, X, y, sample_weight):
     return scorer(model, X, y)
 
 
+def _valid_candidates(estimator, candidates):
+    """Indices of the candidates whose parameters pass validation.
+
+    The others are not trained: they score NaN, with a ``FitFailedWarning``, as
+    ``GridSearchCV`` scores a fit that fails (``error_score=np.nan``).
+    """
+    valid, failures = [], []
+    for index, params in enumerate(candidates):
+        model = clone(estimator).set_params(**params)
+        distiller = model[-1] if isinstance(model, Pipeline) else model
+        try:
+            distiller._validate_params()
+        except ValueError as exc:
+            failures.append(f"{params}: {exc}")
+        else:
+            valid.append(index)
+    if not valid:
+        raise ValueError(f"Every candidate has invalid parameters: {'; '.join(failures)}")
+    if failures:
+        warnings.warn(
+            f"{len(failures)} of {len(candidates)} candidates have invalid parameters and "
+            f"score NaN: {'; '.join(failures)}",
+            FitFailedWarning,
+        )
+    return valid
+
+
+def _with_failures(per_fold, valid, n_candidates):
+    """Each fold's ``(scores, fit_times, score_times)`` over all candidates, NaN for the invalid."""
+    expanded = []
+    for fold in per_fold:
+        arrays = [np.full(n_candidates, np.nan), np.zeros(n_candidates), np.zeros(n_candidates)]
+        for full, part in zip(arrays, fold):
+            full[valid] = part
+        expanded.append(arrays)
+    return expanded
+
+
 def _rows_of(value, rows, n_samples):
     """A fit parameter's values for ``rows`` when it has one per sample, else the value."""
     try:
@@ -477,7 +518,6 @@ def _results(candidates, per_fold):
         results[f"split{split}_test_score"] = scores[:, split]
     results["mean_test_score"] = scores.mean(axis=1)
     results["std_test_score"] = scores.std(axis=1)
-    results["rank_test_score"] = rankdata(-results["mean_test_score"], method="min").astype(
-        np.int32
-    )
+    means = np.nan_to_num(results["mean_test_score"], nan=-np.inf)  # a failed fit ranks last
+    results["rank_test_score"] = rankdata(-means, method="min").astype(np.int32)
     return results

@@ -10,6 +10,7 @@ asks which one it runs.
 """
 
 import numpy as np
+import torch
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -129,6 +130,10 @@ class ClassificationTask:
         """What a validation split stratifies on: the class indices."""
         return target
 
+    @staticmethod
+    def continue_student(module):
+        """A warm start's student needs nothing: logits do not depend on a target scale."""
+
     # ---------------------------------------------------------------- teacher
     @property
     def n_outputs(self):
@@ -223,7 +228,8 @@ class RegressionTask:
     alpha : float
         Weight of the teacher term.
     fitted_scaling : (float, float) or None
-        ``(target_mean_, target_scale_)`` of the student a warm start continues.
+        ``(target_mean_, target_scale_)`` of the student a warm start continues
+        (see :meth:`continue_student`).
 
     Examples
     --------
@@ -243,7 +249,7 @@ class RegressionTask:
     def __init__(self, alpha, fitted_scaling=None):
         self.alpha = alpha
         self.fitted_scaling = fitted_scaling
-        self.output_scaling = fitted_scaling
+        self.output_scaling = fitted_scaling  # until encode_targets standardises this fit's targets
 
     @classmethod
     def for_estimator(cls, estimator, fitted=None):
@@ -269,11 +275,10 @@ class RegressionTask:
         labelled = ~np.isnan(y)
         if not labelled.any():
             raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
-        if self.fitted_scaling is None:
-            weights = None if sample_weight is None else sample_weight[labelled]
-            if weights is not None and not weights.any():
-                weights = None  # refused with a clear message once the weights are combined
-            self.output_scaling = location_and_scale(y[labelled], weights)
+        weights = None if sample_weight is None else sample_weight[labelled]
+        if weights is not None and not weights.any():
+            weights = None  # refused with a clear message once the weights are combined
+        self.output_scaling = location_and_scale(y[labelled], weights)
         mean, scale = self.output_scaling
         return ((y - mean) / scale).astype(np.float32), labelled
 
@@ -291,11 +296,10 @@ class RegressionTask:
             raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
         if not labelled:
             raise ValueError("Input y contains NaN only: there is no labelled row to learn from.")
-        if self.fitted_scaling is None:
-            (peak,) = dask.compute(da.nanmax(abs(values - mean)))
-            (spread,) = dask.compute(da.nanmean(((values - mean) / peak) ** 2)) if peak else (0,)
-            scale = float(peak * np.sqrt(spread))
-            self.output_scaling = (float(mean), scale if scale > 0 else 1.0)
+        (peak,) = dask.compute(da.nanmax(abs(values - mean)))
+        (spread,) = dask.compute(da.nanmean(((values - mean) / peak) ** 2)) if peak else (0,)
+        scale = float(peak * np.sqrt(spread))
+        self.output_scaling = (float(mean), scale if scale > 0 else 1.0)
         return Standardise(*self.output_scaling)
 
     def fitted_attributes(self):
@@ -307,6 +311,25 @@ class RegressionTask:
     def stratify(target):
         """A regression split is not stratified."""
         return None
+
+    def continue_student(self, module):
+        """Carry a warm start's student over to this fit's target scaling.
+
+        The targets are standardised anew at every fit. Where the student
+        ends in a known ``Linear`` layer (:class:`~skdistill.MLPStudent`,
+        :class:`~skdistill.TabularStudent`), that layer is rescaled so the
+        student starts from the same predictions in the targets' units; any
+        other student starts from its old standardised outputs.
+        """
+        if self.fitted_scaling is None or self.fitted_scaling == self.output_scaling:
+            return
+        last = _final_linear(module)
+        if last is None:
+            return
+        (old_mean, old_scale), (mean, scale) = self.fitted_scaling, self.output_scaling
+        with torch.no_grad():
+            last.weight.mul_(old_scale / scale)
+            last.bias.mul_(old_scale).add_(old_mean - mean).div_(scale)
 
     # ---------------------------------------------------------------- teacher
     n_outputs = 1
@@ -351,6 +374,18 @@ class RegressionTask:
     def callbacks():
         """No callbacks of the task's own."""
         return []
+
+
+def _final_linear(module):
+    """The last ``Linear`` layer of a built-in student, or None."""
+    from ..students._mlp import MLPStudent
+    from ..students._tabular import TabularStudent
+
+    if isinstance(module, TabularStudent):
+        module = module.mlp
+    if type(module) is MLPStudent and isinstance(module.layers[-1], torch.nn.Linear):
+        return module.layers[-1]
+    return None
 
 
 def location_and_scale(values, weights=None):

@@ -10,15 +10,17 @@ stream; one at a time, each seeded fit reproduces.
 """
 
 import copy
+import inspect
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 
-from ..students._mlp import build_student, student_reads_sparse
+from ..students._mlp import MLPStudent, build_student, student_reads_sparse
 from ..training._callbacks import StopEarly, TrainingGuard
 from ..training._data import DistillationDataset, TensorBatchLoader
 from ..training._net import (
@@ -64,7 +66,12 @@ class StudentTrainingMixin:
     """Builds, trains and prunes the student net of a distiller."""
 
     def _check_device(self):
-        device = torch.device(self.device)
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device ({exc}); use e.g. 'cpu' or 'cuda'."
+            ) from None
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(
                 f"device={self.device!r} but CUDA is not available on this machine; "
@@ -83,7 +90,7 @@ class StudentTrainingMixin:
                 monitor="valid_label_loss", patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopping))
-        callbacks += copy.deepcopy(self.callbacks or [])
+        callbacks += [_checked_callback(c) for c in copy.deepcopy(self.callbacks or [])]
         routed = {
             f"{prefix}__{name}": value
             for prefix in ("iterator_train", "iterator_valid", "optimizer", "callbacks")
@@ -109,6 +116,20 @@ class StudentTrainingMixin:
                 **routed,
             },
         )
+
+    def _student_spec(self, task):
+        """What the student is built from: a warm start must find it unchanged."""
+        built = MLPStudent if self.student_module is None else self.student_module
+        defaults = {}
+        if isinstance(built, type):  # the constructor's defaults: leaving one out changes nothing
+            signature = inspect.signature(built).parameters.values()
+            defaults = {p.name: p.default for p in signature if p.default is not p.empty}
+        return {
+            "student_module": self.student_module,
+            "module parameters": {**defaults, **self._routed_params("module")},
+            "input width": self.n_student_features_,
+            "outputs": task.n_outputs,
+        }
 
     def _build_module(self, task, module_params, sparse_input=False):
         """A new student module; ``module_params`` override the ``module__*`` parameters."""
@@ -164,12 +185,18 @@ class StudentTrainingMixin:
         hyperparameters). The fitted net is never changed, so a failed warm
         fit leaves the model exactly as it was.
         """
+        spec = self._student_spec(task)
         if not self._continues():
             module = self._build_module(task, {}, sparse_input)
-            return self._initialize(self._make_net(task, module, seed, has_valid))
+            net = self._initialize(self._make_net(task, module, seed, has_valid))
+            net.student_spec_ = spec
+            return net
         previous = self.student_
+        _check_warm_spec(getattr(previous, "student_spec_", spec), spec)
         module = copy.deepcopy(previous.module_)
+        task.continue_student(module)
         net = self._initialize(self._make_net(task, module, seed, has_valid))
+        net.student_spec_ = spec
         net.history = copy.deepcopy(previous.history)
         if type(net.optimizer_) is type(previous.optimizer_):
             state = copy.deepcopy(previous.optimizer_.state_dict())
@@ -276,6 +303,42 @@ class StudentTrainingMixin:
         for name, value_before, value_after in zip(names, before, after):
             self.pruning_[f"{name}_before"] = value_before
             self.pruning_[f"{name}_after"] = value_after
+
+
+def _checked_callback(entry):
+    """A ``callbacks`` entry as skorch takes it, or a TypeError naming the entry."""
+    callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
+    named = not isinstance(entry, tuple) or isinstance(entry[0], str)
+    is_callback = isinstance(callback, Callback) or (
+        isinstance(callback, type) and issubclass(callback, Callback)
+    )
+    if not (named and is_callback):
+        raise TypeError(
+            f"callbacks holds {entry!r}; each entry must be a skorch callback (an instance of, "
+            "or a subclass of, skorch.callbacks.Callback) or a (name, callback) tuple."
+        )
+    return entry
+
+
+def _check_warm_spec(fitted, now):
+    """ValueError naming what changed since the student a warm start continues was built."""
+    changed = [
+        name for name in now
+        if not (fitted[name] is now[name] or _equal(fitted[name], now[name]))
+    ]
+    if changed:
+        details = "; ".join(f"{name}: {fitted[name]!r} then, {now[name]!r} now" for name in changed)
+        raise ValueError(
+            f"warm_start=True continues the fitted student, but its {', '.join(changed)} changed "
+            f"({details}). Set warm_start=False to train a new student."
+        )
+
+
+def _equal(a, b):
+    try:
+        return bool(a == b)
+    except Exception:  # objects that cannot be compared are not the same
+        return False
 
 
 def _datasets(rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse):

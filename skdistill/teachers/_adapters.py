@@ -209,18 +209,40 @@ class ModuleTeacher(Teacher):
         module = self.model
         params = next(module.parameters(), None)
         device = params.device if params is not None else torch.device("cpu")
+        dtype = params.dtype if params is not None and params.is_floating_point() else None
         was_training = module.training
         module.eval()
         try:
             with torch.inference_mode():
                 return np.concatenate(
-                    [
-                        module(torch.as_tensor(chunk, device=device)).double().cpu().numpy()
-                        for chunk in _float32_chunks(X)
-                    ]
+                    [self._forward(torch.as_tensor(chunk, device=device, dtype=dtype))
+                     for chunk in _float32_chunks(X)]
                 )
         finally:
             module.train(was_training)
+
+    def _forward(self, rows):
+        """The module's float64 outputs for a chunk of rows, its failures told as the teacher's."""
+        name = _name(self.model)
+        try:
+            out = self.model(rows)
+        except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(
+                f"The teacher module {name} failed on a batch of shape {tuple(rows.shape)} "
+                f"({rows.dtype}): {type(exc).__name__}: {exc}. It must take float rows of the "
+                "training width and return one tensor of logits (or predictions)."
+            ) from exc
+        if not isinstance(out, torch.Tensor):
+            raise ValueError(
+                f"The teacher module {name} returned a {type(out).__name__}; it must return one "
+                "tensor of logits (or predictions)."
+            )
+        if not out.is_floating_point():
+            raise ValueError(
+                f"The teacher module {name} returned {out.dtype} outputs; they must be floating "
+                "point logits (or predictions)."
+            )
+        return out.double().cpu().numpy()
 
 
 class SkorchTeacher(Teacher):
