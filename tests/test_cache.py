@@ -98,7 +98,7 @@ def test_the_cache_is_private_and_refuses_symlinks(iris, tmp_path):
     assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700
     locks = list((cache / "skdistill-locks").iterdir())
     assert locks and all(stat.S_IMODE(os.stat(lock).st_mode) == 0o600 for lock in locks)
-    (cache / "planted.pkl").symlink_to(tmp_path / "elsewhere.pkl")
+    (cache / "joblib" / "planted.pkl").symlink_to(tmp_path / "elsewhere.pkl")
     with pytest.raises(ValueError, match="holds a symlink.*refuses symlinked entries"):
         make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1, memory=str(cache)).fit(X, y)
 
@@ -138,3 +138,99 @@ def test_a_lock_path_that_is_a_folder_names_memory(iris, tmp_path, monkeypatch):
     monkeypatch.setattr(cache_module.os.path, "join", folder_lock)
     with pytest.raises(ValueError, match="memory=.*the lock path .* is a folder"):
         make_fast(max_epochs=1, memory=str(tmp_path / "cache")).fit(X, y)
+
+
+# --- round 3: code the teacher calls, folders that exist, damaged entries -------------------
+
+
+def _write_module(folder, name, body):
+    (folder / f"{name}.py").write_text(body)
+
+
+def test_an_edited_function_the_teacher_is_given_is_not_served_from_the_cache(
+    iris, tmp_path, monkeypatch
+):
+    import importlib
+    import sys
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = iris
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = "def scale(X):\n    return helper(X)\n\ndef helper(X):\n    return X * {factor}\n"
+    _write_module(tmp_path, "myfeatures", source.format(factor=1.0))
+    features = importlib.import_module("myfeatures")
+    cache = str(tmp_path / "cache")
+
+    def teacher_accuracy():
+        teacher = make_pipeline(
+            FunctionTransformer(features.scale), DecisionTreeClassifier(max_depth=3, random_state=0)
+        )
+        model = make_fast(teacher=teacher, max_epochs=1, memory=cache).fit(X, y)
+        return model.teacher_.score(X, y)
+
+    def entries():
+        return len(list((tmp_path / "cache").rglob("output.pkl")))
+
+    first = teacher_accuracy()
+    assert teacher_accuracy() == first and entries() == 1  # unchanged: served from the cache
+    _write_module(tmp_path, "myfeatures", source.format(factor=-1.0))  # the helper changed
+    features = importlib.reload(features)
+    assert teacher_accuracy() == first  # a stale tree would read mirrored features at ~0.3
+    assert entries() == 2
+    sys.modules.pop("myfeatures")
+
+
+def test_an_existing_folder_keeps_its_mode_and_other_files(iris, tmp_path):
+    import os
+    import stat
+
+    X, y = iris
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o775)
+    os.chmod(shared, 0o775)
+    (tmp_path / "elsewhere").mkdir()
+    (shared / ".venv").symlink_to(tmp_path / "elsewhere")  # outside the entries: not read
+    make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o775
+    (shared / "joblib" / "planted").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="holds a symlink.*refuses symlinked entries"):
+        make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
+
+
+def test_unusable_memory_values_are_named(iris, tmp_path, monkeypatch):
+    import skdistill.teachers._cache as cache_module
+
+    X, y = iris
+    with pytest.raises(ValueError, match="memory='' names no folder"):
+        make_fast(max_epochs=1, memory="").fit(X, y)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "skdistill-locks").write_text("a file where the locks go")
+    with pytest.raises(ValueError, match="skdistill-locks is a symlink or a file"):
+        make_fast(max_epochs=1, memory=str(cache)).fit(X, y)
+
+    def read_only(memory, created=False):
+        raise PermissionError(13, "Permission denied", str(memory.location))
+
+    monkeypatch.setattr(cache_module, "_checked_location", read_only)
+    with pytest.warns(UserWarning, match="cannot be written.*without the cache"):
+        assert make_fast(max_epochs=1, memory=str(tmp_path / "ro")).fit(X, y).score(X, y) > 0.3
+
+
+def test_a_damaged_entry_is_refitted_quietly_with_one_warning(iris, tmp_path, capfd):
+    X, y = iris
+    cache = tmp_path / "cache"
+    log = tmp_path / "fits.log"
+    make_fast(teacher=FileCountingTree(str(log)), max_epochs=1, memory=str(cache)).fit(X, y)
+    outputs = list(cache.rglob("output.pkl"))
+    assert outputs
+    for path in outputs:
+        path.write_bytes(b"garbage")
+    capfd.readouterr()
+    with pytest.warns(UserWarning, match="a cached teacher could not be read"):
+        make_fast(teacher=FileCountingTree(str(log)), max_epochs=1, memory=str(cache)).fit(X, y)
+    assert count_fits(log) == 2
+    assert "Exception while loading" not in capfd.readouterr().err  # no traceback of the rows

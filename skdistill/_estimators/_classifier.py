@@ -107,10 +107,10 @@ collection, default=None
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
         as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
-        fits the teacher once per training fold instead of once per candidate
-        and fold, also with ``n_jobs=2``. Entries are keyed by the teacher's
-        parameters, the rows and the labels; frozen and prefit teachers are
-        never refitted, so they are not cached.
+        fits the teacher once per training fold, also with ``n_jobs=2``.
+        Entries are keyed by the teacher's parameters, the rows, the labels and
+        its code (see :mod:`skdistill.teachers._cache` for what is covered);
+        frozen and prefit teachers are never refitted, so not cached.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in both loss terms (and in the teacher's fit,
         multiplied into ``sample_weight``), as scikit-learn's classifiers define

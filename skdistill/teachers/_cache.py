@@ -9,18 +9,33 @@ the teacher once per fold. A lock file per entry makes parallel workers
 computing it instead of fitting the same teacher twice.
 
 Trust model: the cache holds pickles, and loading a pickle runs code. Only you
-may write to the cache folder. It is created private to its owner (mode 700,
-which also hides the training rows and teachers it holds from other users),
-symlinked entries are refused and lock files are never opened through a
-symlink.
+may write to the cache folder. A folder the cache creates is private to its
+owner (mode 700, which also hides the training rows and teachers it holds from
+other users); a folder that exists keeps its mode. Symlinks among the entries
+(``joblib/`` and ``skdistill-locks/`` inside the folder) are refused, and lock
+files are never opened through a symlink; the rest of the folder is not read.
+
+What a cache entry is keyed by (see :func:`code_fingerprint`): the teacher's
+parameters, the rows and labels, and the code the teacher runs -- the source of
+its classes and of every estimator among its parameters (with their base
+classes and their package's version), the source (or bytecode) of every
+function among its parameters (a ``FunctionTransformer``'s ``func``, a scorer),
+and the whole source file of each of your own modules (outside the installed
+packages) that defines one of them, so a helper edited in the same file is
+seen. Not covered: other files of yours that those modules import, data files
+read during ``fit``, and environment variables. Clear the folder after changing
+those.
 """
 
 import contextlib
 import functools
+import hashlib
 import inspect
+import logging
 import os
 import pickle
 import sys
+import sysconfig
 import warnings
 
 import joblib
@@ -52,23 +67,78 @@ def _file_lock(path):
 
 
 def code_fingerprint(obj):
-    """A hash of the code behind ``obj``: its classes' modules, names, versions and sources.
+    """A hash of the code behind ``obj``: classes, functions and your own modules' files.
 
     Covers the classes of ``obj`` and of every estimator among its parameters
-    (a Pipeline's steps, a FrozenEstimator's model), so a cached teacher is not
-    served after its class's code or its package's version changed.
+    (a Pipeline's steps, a FrozenEstimator's model) with their base classes and
+    their package's version; every callable among the parameters (its source,
+    or its bytecode and constants); and, for each of those defined in a module
+    outside the installed packages and the standard library, that module's
+    whole source file. So a cached teacher is not served after its code, a
+    function it is given, or a helper beside them changed.
 
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> code_fingerprint(LogisticRegression()) == code_fingerprint(LogisticRegression(C=2))
     True
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> code_fingerprint(FunctionTransformer(abs)) == code_fingerprint(FunctionTransformer(round))
+    False
     """
-    classes = {type(obj)}
     params = obj.get_params(deep=True) if hasattr(obj, "get_params") else {}
-    classes.update(type(value) for value in params.values() if hasattr(value, "get_params"))
+    classes = {type(obj)} | {type(v) for v in params.values() if hasattr(v, "get_params")}
     ordered = sorted(classes, key=lambda c: (c.__module__, c.__qualname__))
-    return joblib.hash([_code_of(base) for cls in ordered for base in cls.__mro__[:-1]])
+    code = [_code_of(base) for cls in ordered for base in cls.__mro__[:-1]]
+    functions = [f for value in params.values() for f in _functions_in(value)]
+    code += [_function_code(function) for function in functions]
+    modules = {base.__module__ for cls in ordered for base in cls.__mro__[:-1]}
+    modules |= {getattr(function, "__module__", None) for function in functions}
+    code += [_own_module_source(name) for name in sorted(m for m in modules if m)]
+    return joblib.hash(code)
+
+
+def _functions_in(value):
+    """The plain callables in a parameter value (functions, partials, methods; not classes)."""
+    if isinstance(value, functools.partial):
+        return [value.func, *[f for arg in (*value.args, *value.keywords.values())
+                              for f in _functions_in(arg)]]
+    if isinstance(value, (list, tuple)):
+        return [f for item in value for f in _functions_in(item)]
+    if isinstance(value, dict):
+        return [f for item in value.values() for f in _functions_in(item)]
+    if callable(value) and not isinstance(value, type) and not hasattr(value, "get_params"):
+        return [getattr(value, "__func__", value)]
+    return []
+
+
+def _function_code(function):
+    """(module, name, source) of a function; its bytecode and constants without a source."""
+    name = getattr(function, "__qualname__", repr(type(function)))
+    try:
+        return getattr(function, "__module__", None), name, inspect.getsource(function)
+    except (OSError, TypeError):
+        code = getattr(function, "__code__", None)
+        body = None if code is None else (code.co_code, repr(code.co_consts))
+        return getattr(function, "__module__", None), name, body
+
+
+def _own_module_source(name):
+    """The source of module ``name`` when it is your own code (not installed, not stdlib)."""
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if path is None or not path.endswith(".py"):
+        return name, None
+    path = os.path.realpath(path)
+    installed = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
+                                                        "platlib")}
+    if any(path.startswith(os.path.realpath(root) + os.sep) for root in installed):
+        return name, None
+    try:
+        with open(path, "rb") as file:
+            return name, hashlib.sha256(file.read()).hexdigest()
+    except OSError:
+        return name, None
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,34 +157,63 @@ def _call(func, code, *args):
     return func(*args)
 
 
-def _checked_location(memory):
-    """The cache folder, made private to its owner; ValueError naming memory= when unusable."""
+ENTRY_FOLDERS = ("joblib", "skdistill-locks")
+"""The folders inside ``memory`` the cache reads and writes; the rest is not read."""
+
+
+def _checked_location(memory, created=False):
+    """The cache folder; ValueError naming memory= when unusable, PermissionError when read-only.
+
+    ``created``: the folder did not exist before this call; it is made private.
+    """
     location = os.path.abspath(str(memory.location))
     if os.path.islink(location):
         raise ValueError(f"memory={location!r} is a symlink; give the cache folder itself.")
     if os.path.exists(location) and not os.path.isdir(location):
         raise ValueError(f"memory={location!r} is a file, not a folder for the teacher cache.")
     os.makedirs(location, mode=0o700, exist_ok=True)
-    if os.stat(location).st_uid == os.getuid() and os.stat(location).st_mode & 0o077:
-        os.chmod(location, 0o700)  # what it holds: teachers and training rows
-    for folder, subfolders, files in os.walk(location):
-        for name in subfolders + files:
-            if os.path.islink(os.path.join(folder, name)):
-                raise ValueError(
-                    f"memory={location!r} holds a symlink ({os.path.join(folder, name)}); the "
-                    "cache refuses symlinked entries. Only you should write to the cache folder: "
-                    "its pickles run code when loaded."
-                )
+    if created:  # a new folder is private; one that existed keeps its mode
+        os.chmod(location, 0o700)
+    for entries in ENTRY_FOLDERS:
+        top = os.path.join(location, entries)
+        if os.path.islink(top) or (os.path.exists(top) and not os.path.isdir(top)):
+            raise ValueError(
+                f"memory={location!r}: {top} is a symlink or a file; the cache keeps its entries "
+                "in that folder. Remove it or choose another cache folder."
+            )
+        for folder, subfolders, files in os.walk(top):
+            for name in subfolders + files:
+                if os.path.islink(os.path.join(folder, name)):
+                    raise ValueError(
+                        f"memory={location!r} holds a symlink ({os.path.join(folder, name)}); "
+                        "the cache refuses symlinked entries. Only you should write to the "
+                        "cache folder: its pickles run code when loaded."
+                    )
     return location
+
+
+class _UnreadableEntries(logging.Filter):
+    """Keeps joblib's report of an entry it cannot load (a traceback holding the rows) quiet."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = False
+
+    def filter(self, record):
+        if "Exception while loading results" in record.getMessage():
+            self.seen = True
+            return False
+        return True
 
 
 def cached_call(memory, func, *args):
     """Return ``func(*args)``, through ``memory`` (None, a path or a joblib.Memory).
 
     Entries are keyed by ``func``'s code, the arguments and the code of the
-    estimators among them (see :func:`code_fingerprint`). The folder is made
+    estimators among them (see :func:`code_fingerprint`). A new folder is made
     private to its owner (mode 700); symlinked entries are refused; a folder
-    that cannot be written falls back to computing, with a warning.
+    that cannot be written falls back to computing, with a warning, and so does
+    an entry that cannot be read (it is computed and written anew).
 
     Examples
     --------
@@ -127,6 +226,12 @@ def cached_call(memory, func, *args):
     ...     [cached_call(folder, square, 3) for _ in range(2)], len(calls)
     ([9, 9], 1)
     """
+    if isinstance(memory, str) and not memory.strip():
+        raise ValueError(
+            "memory='' names no folder; pass a folder for the teacher cache, or None for none."
+        )
+    given = memory if isinstance(memory, (str, os.PathLike)) else None
+    created = given is not None and not os.path.exists(given)  # by joblib, just below
     try:
         memory = check_memory(memory)
     except (NotADirectoryError, FileExistsError) as exc:
@@ -147,14 +252,17 @@ def cached_call(memory, func, *args):
             UserWarning,
         )
         return func(*args)
-    location = _checked_location(memory)
-    lock = os.path.join(location, "skdistill-locks", f"{key}.lock")
+    location = str(memory.location)
+    unreadable = _UnreadableEntries()
     try:
+        location = _checked_location(memory, created)
+        lock = os.path.join(location, "skdistill-locks", f"{key}.lock")
         os.makedirs(os.path.dirname(lock), mode=0o700, exist_ok=True)
         if os.path.isdir(lock):
             raise ValueError(f"memory={location!r}: the lock path {lock} is a folder; remove it.")
+        logging.getLogger("joblib").addFilter(unreadable)
         with _file_lock(lock):
-            return memory.cache(_call, ignore=["func"])(func, code, *args)
+            result = memory.cache(_call, ignore=["func"])(func, code, *args)
     except PermissionError as exc:
         warnings.warn(
             f"memory={location!r} cannot be written ({exc}); fitting the teacher without the "
@@ -162,6 +270,15 @@ def cached_call(memory, func, *args):
             UserWarning,
         )
         return func(*args)
+    finally:
+        logging.getLogger("joblib").removeFilter(unreadable)
+    if unreadable.seen:
+        warnings.warn(
+            f"memory={location!r}: a cached teacher could not be read (a damaged entry); it was "
+            "fitted again and the entry written anew.",
+            UserWarning,
+        )
+    return result
 
 
 def _is_model(value):
