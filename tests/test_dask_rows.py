@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_iris, make_classification, make_regression
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -338,3 +338,21 @@ def test_local_cluster_gives_the_local_result_even_when_a_worker_dies(
     np.testing.assert_array_equal(remote.predict_proba(X), local.predict_proba(X))
     lazy = remote.predict_proba(da.from_array(X, chunks=400))
     np.testing.assert_array_equal(lazy.compute(), local.predict_proba(X))
+
+
+def test_partitions_without_rows_are_skipped_everywhere():
+    import dask.dataframe as dd
+    import pandas as pd
+
+    X, y = load_iris(return_X_y=True)
+    frame = pd.DataFrame(X.astype(np.float32), columns=list("abcd")).assign(y=y, i=np.arange(150))
+    parts = dd.from_pandas(frame, npartitions=3)
+    parts = parts[(parts.i < 40) | (parts.i >= 100)]  # the middle partition holds no row
+    assert [len(p) for p in parts.partitions] == [40, 0, 50]
+    X_dask, y_dask = parts[list("abcd")], parts["y"]
+    teacher = FrozenEstimator(LogisticRegression(max_iter=500).fit(frame[list("abcd")], y))
+    model = fast(teacher, max_epochs=3).fit(X_dask, y_dask)  # as X and y
+    expected = model.predict_proba(frame[list("abcd")].iloc[np.r_[0:40, 100:150]])
+    np.testing.assert_allclose(model.predict_proba(X_dask).compute(), expected)  # at predict
+    streamed = fast(teacher, max_epochs=3, transfer_set=X_dask).fit(frame[list("abcd")], y)
+    assert streamed.predict(X_dask).compute().shape == (90,)  # as a transfer set

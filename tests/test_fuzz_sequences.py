@@ -1,9 +1,11 @@
-"""Property-based sequences of fit / warm fit / set_params / failing and interrupted fits.
+"""Property-based sequences of fit / warm fit / set_params / failing, interrupted and odd fits.
 
 After every step the model is either exactly the one before the step (weights,
 optimizer state, history and predictions) or a complete new one (finite
 probabilities summing to 1, a history whose epochs all completed, ``n_iter_``
-equal to its length). Derandomized, so CI runs the same sequences every time.
+equal to its length); the caller's rows are never written. A warm fit after a
+new width or on fewer columns must refuse and leave the model as it was.
+Derandomized, so CI runs the same sequences every time.
 """
 
 import warnings
@@ -13,8 +15,12 @@ import torch
 from conftest import RaiseAt, make_fast, rng_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.preprocessing import StandardScaler
+
+from skdistill import Pruning
 
 X, Y = rng_data(n=80)
+X_ORIGINAL = X.copy()
 SEQUENCES = 60
 
 
@@ -33,7 +39,20 @@ STEPS = {
     "ctrl-c in second epoch": lambda clf: clf.set_params(
         callbacks=[RaiseAt(KeyboardInterrupt, epoch=2)]
     ).fit(X, Y),
+    "new width": lambda clf: clf.set_params(module__hidden_layer_sizes=(5,)),
+    "fewer columns fit": lambda clf: clf.fit(X[:, :3], Y),
+    "prune fit": lambda clf: clf.set_params(
+        pruning=Pruning(amount=0.5, fine_tune_epochs=1)
+    ).fit(X, Y),
+    "in-place preprocessor fit": lambda clf: clf.set_params(
+        student_preprocessor=StandardScaler(copy=False)
+    ).fit(X, Y),
 }
+
+
+def rows_for(clf):
+    """The rows the model was fitted on: all columns, or the first three after a narrow fit."""
+    return X[:, : clf.n_features_in_]
 
 
 def snapshot(clf):
@@ -44,7 +63,7 @@ def snapshot(clf):
         "weights": [v.clone() for v in net.module_.state_dict().values()],
         "optimizer": repr(net.optimizer_.state_dict()),
         "history": [dict(row) for row in net.history],
-        "proba": clf.predict_proba(X),
+        "proba": clf.predict_proba(rows_for(clf)),
     }
 
 
@@ -60,7 +79,7 @@ def same(a, b):
 
 
 def complete(clf):
-    proba = clf.predict_proba(X)
+    proba = clf.predict_proba(rows_for(clf))
     history = clf.student_.history
     return (
         np.isfinite(proba).all()
@@ -91,5 +110,7 @@ def test_every_step_leaves_the_previous_model_or_a_complete_new_one(steps):
         else:
             if hasattr(clf, "student_") and not same(before, snapshot(clf)):
                 assert complete(clf), f"{step} left an incomplete model"
-        # undo the settings that only exist to make one step fail
-        clf.set_params(callbacks=None, lr=0.02, optimizer=torch.optim.Adam)
+        np.testing.assert_array_equal(X, X_ORIGINAL)  # the caller's rows are never written
+        # undo the settings that only exist to make one step fail, or to run once
+        clf.set_params(callbacks=None, lr=0.02, optimizer=torch.optim.Adam, pruning=None,
+                       student_preprocessor=None)

@@ -253,3 +253,24 @@ def test_an_in_place_preprocessor_never_writes_the_callers_rows(preprocessor, as
     np.testing.assert_array_equal(model.teacher_.seen_, original)  # the teacher read them as given
     model.predict(X)
     np.testing.assert_array_equal(np.asarray(X), original)
+
+
+def test_a_prefit_teacher_above_chance_but_far_below_the_student_is_named():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    teacher = FrozenEstimator(RandomForestClassifier(50, random_state=0).fit(X, y))
+    wrong = make_pipeline(
+        StandardScaler(), make_fast(teacher, max_epochs=40, module__hidden_layer_sizes=(32,))
+    )
+    with pytest.warns(UserWarning, match="far below the student's .* on held-out rows"):
+        wrong.fit(X, y)
+    distiller = wrong[-1]
+    assert 0.1 < distiller.teacher_.score(wrong[0].transform(X), y) < 0.5  # above chance
+    right = make_fast(teacher, student_preprocessor=StandardScaler(), max_epochs=40,
+                      module__hidden_layer_sizes=(32,))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="The teacher's accuracy")
+        right.fit(X, y)

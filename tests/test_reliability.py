@@ -299,3 +299,42 @@ def test_routed_parameters_nothing_consumes_are_refused():
     with pytest.raises(ValueError, match="loss__nckd_weight is not a parameter of the loss hinton_kd_loss"):
         make_fast(loss__nckd_weight=2.0).fit(X, Y)
     make_fast(loss="dkd", loss__nckd_weight=2.0, max_epochs=1).fit(X, Y)
+
+
+def test_ctrl_c_during_training_skips_the_pruning():
+    from skdistill import Pruning
+
+    clf = make_fast(
+        max_epochs=10, batch_size=16, n_iter_no_change=None, module__hidden_layer_sizes=(16,),
+        pruning=Pruning(amount=0.5, fine_tune_epochs=5), callbacks=[InterruptAt(epoch=3)],
+    )
+    with pytest.warns(UserWarning, match="interrupted; the student holds the weights of epoch 2"):
+        clf.fit(X, Y)
+    assert len(clf.student_.history) == 2  # no fine-tuning epochs after the interrupt
+    assert clf.student_.module_.layers[0].out_features == 16 and "pruning_" not in vars(clf)
+
+
+class InterruptFineTuning(Callback):
+    """Ctrl-C in the first batch of the first fine-tuning epoch (after ``trained`` epochs)."""
+
+    def __init__(self, trained):
+        self.trained = trained
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.trained + 1:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_the_first_fine_tuning_epoch_keeps_the_trained_student():
+    from skdistill import Pruning
+
+    clf = make_fast(
+        max_epochs=4, batch_size=16, n_iter_no_change=None, module__hidden_layer_sizes=(16,),
+        pruning=Pruning(amount=0.5, fine_tune_epochs=3), callbacks=[InterruptFineTuning(4)],
+    )
+    with pytest.warns(UserWarning, match="Pruning interrupted in step 1 of 1"):
+        clf.fit(X, Y)
+    assert len(clf.student_.history) == 4  # the four trained epochs are kept
+    assert clf.student_.module_.layers[0].out_features == 8  # cut, not fine-tuned
+    assert clf.pruning_["hidden_after"] == [8]
+    assert np.isfinite(clf.predict_proba(X)).all()

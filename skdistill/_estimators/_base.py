@@ -29,7 +29,13 @@ from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
 from ._dask_fit import DaskFitMixin
-from ._fit_data import FitDataMixin, row_weights, split_rows, warn_if_teacher_at_chance
+from ._fit_data import (
+    FitDataMixin,
+    row_weights,
+    split_rows,
+    warn_if_teacher_at_chance,
+    warn_if_teacher_far_below,
+)
 from ._params import PrefixedParamsMixin
 from ._prediction import PredictionMixin
 from ._tasks import scale_outputs
@@ -169,6 +175,7 @@ class BaseDistiller(
         self.student_ = self._train_student(
             task, rows, train_idx, training.valid_idx, training.seed, chunks=chunks
         )
+        warn_if_teacher_far_below(training.teacher_score, self.student_)
         self._record_fit_times(started, labelled_at, transferred_at, chunks)
 
     def _training_set(self, task, teacher, X, y, precomputed, sample_weight):
@@ -194,7 +201,7 @@ class BaseDistiller(
             teacher, outputs = self._fit_teacher_outputs(
                 task, teacher, X_teacher, y, labelled, weights
             )
-        warn_if_teacher_at_chance(task, outputs, target, labelled)
+        teacher_score = warn_if_teacher_at_chance(task, outputs, target, labelled)
         kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
         if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
             X_teacher, X_student = _safe_indexing(X_teacher, kept), X_student[kept]
@@ -204,10 +211,12 @@ class BaseDistiller(
         train_idx, valid_idx = split_rows(
             labelled, task.stratify(target), self.validation_fraction, seed
         )
-        return TrainingSet(
+        training = TrainingSet(
             self, task, teacher, X_teacher, (X_student, outputs, target, student_weights),
             train_idx, valid_idx, seed, auto_batch_size(self.batch_size, len(train_idx)),
         )
+        training.teacher_score = teacher_score
+        return training
 
     def _record_fit_times(self, started, labelled_at, transferred_at, chunks):
         """Set ``fit_times_``: seconds spent on the teacher, the transfer set and the student.

@@ -26,7 +26,10 @@ from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
 from ._tasks import scale_outputs
 
-__all__ = ["FitDataMixin", "row_weights", "split_rows", "warn_if_teacher_at_chance"]
+__all__ = [
+    "FitDataMixin", "row_weights", "split_rows", "warn_if_teacher_at_chance",
+    "warn_if_teacher_far_below",
+]
 
 
 class FitDataMixin:
@@ -138,10 +141,13 @@ def row_weights(task, sample_weight, target, labelled):
 
 
 def warn_if_teacher_at_chance(task, outputs, target, labelled):
-    """Warn when the teacher does no better than chance on the labelled training rows."""
+    """Warn when the teacher does no better than chance on the labelled training rows.
+
+    Returns ``(score, metric)`` of the teacher on those rows (None with fewer than two).
+    """
     rows = np.flatnonzero(labelled)
     if len(rows) < 2:
-        return
+        return None
     score, chance, metric = task.asked.teacher_score(outputs[rows], target[rows])
     if score <= chance:
         warnings.warn(
@@ -149,6 +155,33 @@ def warn_if_teacher_at_chance(task, outputs, target, labelled):
             f"than chance ({chance:.3g}). It may be reading other features than it was "
             "trained on, e.g. a prefit teacher behind a scaler in a Pipeline: give it the "
             "raw X and put the student's preprocessing in student_preprocessor instead.",
+            UserWarning,
+        )
+    return score, metric
+
+
+FAR_BELOW = 0.2
+"""How far (in accuracy) the teacher may fall below the student before a warning."""
+
+
+def warn_if_teacher_far_below(teacher_score, net):
+    """Warn when the teacher is far less accurate on its training rows than the student held out.
+
+    A teacher is at its best on rows it was fitted on; a student that beats it
+    on rows it never trained on, by ``FAR_BELOW`` or more, points to a teacher
+    that reads other features than it was trained on (above chance, so the
+    first check stays silent) -- or one too weak to teach this student.
+    """
+    if teacher_score is None or teacher_score[1] != "accuracy":
+        return
+    scores = [row["valid_acc"] for row in net.history if "valid_acc" in row]
+    if scores and max(scores) - teacher_score[0] >= FAR_BELOW:
+        warnings.warn(
+            f"The teacher's accuracy on the training rows is {teacher_score[0]:.3g}, far below "
+            f"the student's {max(scores):.3g} on held-out rows. The teacher may read other "
+            "features than it was trained on (e.g. a prefit teacher behind a scaler in a "
+            "Pipeline: give it the raw X and put the student's preprocessing in "
+            "student_preprocessor), or be too weak to teach this student.",
             UserWarning,
         )
 

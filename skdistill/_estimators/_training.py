@@ -253,11 +253,13 @@ class StudentTrainingMixin:
                 self.pruning.widths(hidden_widths(net.module_), self.pruning.steps)
             net.train_split = None if valid is None else predefined_split(valid)
             epochs_before = len(net.history)
+            net.interrupted_ = False
             try:
                 net.partial_fit(train)
-                self._warn_if_not_converged(net, len(net.history) - epochs_before)
-                if self.pruning is not None:
-                    self._prune(net, train)
+                if not net.interrupted_:  # Ctrl-C: keep what was trained, run nothing more
+                    self._warn_if_not_converged(net, len(net.history) - epochs_before)
+                    if self.pruning is not None:
+                        self._prune(net, train)
             except InterruptedBeforeFirstEpoch:
                 message = "fit interrupted before its first epoch completed"
                 raise KeyboardInterrupt(message) from None
@@ -296,7 +298,17 @@ class StudentTrainingMixin:
             net.module = net.module_
             net.initialize_optimizer()
             if self.pruning.fine_tune_epochs:
-                net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
+                try:
+                    net.partial_fit(train, epochs=self.pruning.fine_tune_epochs)
+                except InterruptedBeforeFirstEpoch:
+                    pass  # Ctrl-C before a fine-tuning epoch: keep the cut, untuned, and stop
+                if net.interrupted_:
+                    warnings.warn(
+                        f"Pruning interrupted in step {step} of {self.pruning.steps}; the "
+                        "student keeps the widths and weights it had then.",
+                        UserWarning,
+                    )
+                    break
         after = module_figures(net.module_, self.n_student_features_)
         self.pruning_ = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
         names = ("parameters", "bytes", "latency_ms")

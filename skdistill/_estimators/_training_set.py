@@ -38,6 +38,8 @@ class TrainingSet:
         Seeds the student's initial weights and batch order.
     batch_size : int
         Rows per training step (``batch_size="auto"`` resolved).
+    teacher_score : (float, str) or None
+        The teacher's accuracy (or R2) on the labelled rows, and its name.
     """
 
     def __init__(self, estimator, task, teacher, X_teacher, rows, train_idx, valid_idx, seed,
@@ -51,6 +53,7 @@ class TrainingSet:
         self.valid_idx = valid_idx
         self.seed = seed
         self.batch_size = batch_size
+        self.teacher_score = None
 
     @property
     def rows(self):

@@ -31,6 +31,7 @@ class TransferRowsMixin:
             teacher, task.asked, *task.output_scaling, preprocessor,
             None if columns is None else [str(c) for c in columns],
             getattr(self, "n_features_in_", None), task.n_outputs,
+            getattr(self, "n_student_features_", None),
         )
 
     def _dask_transfer_chunks(self, task, teacher, rows, columns):

@@ -46,11 +46,14 @@ class RowReader:
         The number of training columns (None: not checked, e.g. for documents).
     n_outputs : int
         Columns of the teacher's outputs: the number of classes, or 1.
+    n_student_features : int or None
+        Width of the student's rows (for a partition without rows).
 
     In messages, ``where`` names the rows read, e.g. ``"partition 3 of X"``.
     """
 
-    def __init__(self, teacher, asked, shift, scale, preprocessor, columns, n_features, n_outputs):
+    def __init__(self, teacher, asked, shift, scale, preprocessor, columns, n_features, n_outputs,
+                 n_student_features=None):
         self.teacher = teacher
         self.asked = asked
         self.shift = shift
@@ -59,6 +62,7 @@ class RowReader:
         self.columns = columns
         self.n_features = n_features
         self.n_outputs = n_outputs
+        self.n_student_features = n_student_features
 
     def check(self, part, where):
         """Raise ValueError when the rows ``part`` do not have the training columns."""
@@ -78,8 +82,14 @@ class RowReader:
             )
 
     def outputs(self, part, where):
-        """The teacher's training targets for the rows ``part`` (float32, finite)."""
+        """The teacher's training targets for the rows ``part`` (float32, finite).
+
+        An empty part (a dask partition without rows) has no outputs; the
+        teacher is not asked.
+        """
         self.check(part, where)
+        if _num_samples(part) == 0:
+            return np.empty((0, self.n_outputs), dtype=np.float32)
         return self._targets(self.asked.outputs(self.teacher, part), where, "the teacher's outputs")
 
     def given_outputs(self, values, where, kind):
@@ -88,7 +98,7 @@ class RowReader:
 
         values = np.asarray(values, dtype=np.float64)
         if values.ndim == 1:
-            values = values.reshape(-1, 1)
+            values = values.reshape(-1, 1 if self.n_outputs == 1 or len(values) else self.n_outputs)
         if values.shape[1] != self.n_outputs:
             raise ValueError(
                 f"teacher_{kind} has {values.shape[1]} columns in {where}; expected "
@@ -109,6 +119,8 @@ class RowReader:
     def student_rows(self, part, where, dense=True):
         """The student's float32 rows for ``part`` (CSR only when ``dense`` is False)."""
         self.check(part, where)
+        if _num_samples(part) == 0 and self.n_student_features is not None:
+            return np.empty((0, self.n_student_features), dtype=np.float32)  # a partition of none
         if self.preprocessor is None:
             rows = as_student_rows(
                 check_array(part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE)

@@ -145,6 +145,7 @@ class DistillationNet(NeuralNet):
             guard = dict(self.callbacks_).get("guard")
             if guard is not None:
                 guard.restore_last_completed_epoch(self)
+            self.interrupted_ = True  # the distiller then runs nothing more (no pruning)
             if len(self.history) == completed:
                 raise InterruptedBeforeFirstEpoch() from None
             warnings.warn(

@@ -195,15 +195,20 @@ def predict_lazily(model, method, X, n_columns, dtype):
     lean = dask.delayed(lean_distiller(model), name=f"skdistill-model-{uuid.uuid4().hex}")
     meta = np.empty((0,) if n_columns is None else (0, n_columns), dtype=dtype)
     if _is_frame(X):
-        return X.map_partitions(_apply, lean, method, meta=meta)
+        return X.map_partitions(_apply, lean, method, meta, meta=meta)
     partitions_of(X)  # the same checks as at fit
     X = X.rechunk({1: -1})
     if n_columns is None:
-        return X.map_blocks(_apply, lean, method, drop_axis=1, meta=meta, chunks=(X.chunks[0],))
+        return X.map_blocks(
+            _apply, lean, method, meta, drop_axis=1, meta=meta, chunks=(X.chunks[0],)
+        )
     return X.map_blocks(
-        _apply, lean, method, meta=meta, chunks=(X.chunks[0], (n_columns,))
+        _apply, lean, method, meta, meta=meta, chunks=(X.chunks[0], (n_columns,))
     )
 
 
-def _apply(part, model, method):
+def _apply(part, model, method, empty):
+    """``model.<method>(part)``; a partition without rows gives ``empty`` (no rows, typed)."""
+    if len(part) == 0:
+        return empty
     return getattr(model, method)(part)
