@@ -18,7 +18,7 @@ __all__ = [
     "DENSE_CHUNK_ELEMENTS",
     "ROW_TILE",
     "as_student_rows",
-    "pad_rows",
+    "padded_float32",
     "preprocessed_rows",
     "frame_locked",
     "read_only_view",
@@ -117,25 +117,41 @@ def frame_locked(X):
             owner.flags.writeable = True
 
 
-def pad_rows(rows, multiple):
-    """``rows`` with zero rows appended up to a multiple of ``multiple`` rows.
+def padded_float32(rows, multiple):
+    """A new float32 C-ordered copy of ``rows``, zero rows appended up to a multiple of ``multiple``.
+
+    Always a fresh allocation: BLAS kernels may round differently for input
+    at another memory alignment, and the caller's rows (or a partition
+    unpickled on a dask worker) can sit anywhere.
 
     Examples
     --------
     >>> import numpy as np
-    >>> pad_rows(np.ones((3, 2)), 4).shape
-    (4, 2)
+    >>> padded = padded_float32(np.ones((3, 2)), 4)
+    >>> padded.shape, padded.dtype, padded[3].tolist()
+    ((4, 2), dtype('float32'), [0.0, 0.0])
     """
-    extra = -rows.shape[0] % multiple
-    if not extra:
-        return rows
-    return np.concatenate([rows, np.zeros((extra, rows.shape[1]), dtype=rows.dtype)])
+    out = np.zeros((rows.shape[0] - rows.shape[0] % -multiple, *rows.shape[1:]), np.float32)
+    out[: rows.shape[0]] = rows
+    return out
 
 
 def as_student_rows(X):
-    """Copy checked numeric X to writable float32 rows (CSR when sparse).
+    """Checked numeric X as the student's float32 rows (CSR when sparse).
 
-    Refuses values float32 cannot hold; a sparse X stays sparse.
+    Dense float32 C-ordered rows are used as they are, through a read-only
+    view (no copy); other dense rows are converted once. Sparse rows are
+    copied to canonical CSR. Refuses values float32 cannot hold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.ones((2, 3), dtype=np.float32)
+    >>> rows = as_student_rows(X)
+    >>> np.shares_memory(rows, X), rows.flags.writeable
+    (True, False)
+    >>> as_student_rows(X.astype(np.float64)).dtype
+    dtype('float32')
     """
     if sp.issparse(X):
         with np.errstate(over="ignore"):
@@ -144,8 +160,11 @@ def as_student_rows(X):
         values = rows.data
     else:
         with np.errstate(over="ignore"):
-            rows = values = np.array(X, dtype=np.float32, order="C", copy=True)
-    if not np.isfinite(values).all():
+            rows = values = np.asarray(X, dtype=np.float32, order="C")
+        if np.may_share_memory(rows, X):  # the caller's own rows: never written
+            rows = values = read_only_view(rows)
+    # a sum in float64 is finite exactly when every float32 value is: no full-size temporary
+    if not np.isfinite(np.sum(values, dtype=np.float64)):
         raise ValueError(
             "X has values too large for float32 (the student computes in float32, whose "
             "largest value is about 3.4e38); rescale the features, e.g. with StandardScaler."

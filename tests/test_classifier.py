@@ -16,7 +16,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from skdistill import MLPStudent
-from skdistill._estimators._fit_data import split_rows
+from skdistill._estimators._split import split_rows
 
 
 def test_fit_predict_proba_score(iris, fast):

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
@@ -32,12 +32,12 @@ from ._dask_fit import DaskFitMixin
 from ._fit_data import (
     FitDataMixin,
     row_weights,
-    split_rows,
     warn_if_teacher_at_chance,
     warn_if_teacher_far_below,
 )
 from ._params import PrefixedParamsMixin
 from ._prediction import PredictionMixin
+from ._split import split_rows
 from ._tasks import scale_outputs
 from ._training import StudentTrainingMixin, auto_batch_size
 from ._training_set import TrainingSet
@@ -202,14 +202,10 @@ class BaseDistiller(
                 task, teacher, X_teacher, y, labelled, weights
             )
         teacher_score = warn_if_teacher_at_chance(task, outputs, target, labelled)
-        kept = None if student_weights is None else np.flatnonzero(student_weights > 0)
-        if kept is not None and len(kept) < len(y):  # zero weight: as if the row were absent
-            X_teacher, X_student = _safe_indexing(X_teacher, kept), X_student[kept]
-            target, labelled = target[kept], labelled[kept]
-            outputs, student_weights = outputs[kept], student_weights[kept]
+        kept = None if student_weights is None else student_weights > 0  # zero weight: absent
         seed = self._seed()
         train_idx, valid_idx = split_rows(
-            labelled, task.stratify(target), self.validation_fraction, seed
+            labelled, task.stratify(target), self.validation_fraction, seed, kept=kept
         )
         training = TrainingSet(
             self, task, teacher, X_teacher, (X_student, outputs, target, student_weights),

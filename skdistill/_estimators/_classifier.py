@@ -382,8 +382,8 @@ collection, default=None
         """
         if is_dask_collection(X):
             return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
-        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
-        return torch.log_softmax(logits, dim=1).numpy()
+        rows = self._validate_predict_data(X)
+        return self._student_output(rows, transform=lambda logits: torch.log_softmax(logits, 1))
 
     def predict_proba(self, X):
         """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.
@@ -398,8 +398,8 @@ collection, default=None
         """
         if is_dask_collection(X):
             return self._lazily("predict_proba", X, len(self.classes_), np.float64)
-        logits = torch.from_numpy(self._student_output(self._validate_predict_data(X)))
-        return torch.softmax(logits, dim=1).numpy()
+        rows = self._validate_predict_data(X)
+        return self._student_output(rows, transform=lambda logits: torch.softmax(logits, 1))
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``).

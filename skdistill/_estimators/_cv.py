@@ -6,7 +6,7 @@ Like ``LogisticRegressionCV`` next to ``GridSearchCV``: the same choice as
 the teacher is fitted once (:meth:`~skdistill.DistilledClassifier.fit_teacher`),
 and every candidate of one width trains side by side with the others as one
 stacked model (:mod:`skdistill.training._numpy._candidates`), on the rows,
-seed, batches and early stopping a single fit would use. Where that cannot
+seed, batches and early stopping a single fit would use (:mod:`._cv_folds`). Where that cannot
 apply -- the numpy engine cannot train the student
 (:func:`~skdistill.training._solver.numpy_obstacle`), or a transfer set,
 pruning, warm start, callbacks, routed iterator settings, an optimizer other
@@ -16,11 +16,8 @@ through ``GridSearchCV``, with a warning that says why.
 
 import time
 import warnings
-from collections import defaultdict
 
 import numpy as np
-import scipy.sparse as sp
-import torch
 from scipy.stats import rankdata
 from sklearn.base import (
     BaseEstimator,
@@ -34,15 +31,11 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..training._data import DistillationDataset
-from ..training._numpy._candidates import train_side_by_side
-from ..training._solver import numpy_obstacle
-from ..transfer._dask import is_dask_collection
 from ._classifier import DistilledClassifier
+from ._cv_folds import fold_scores, one_by_one_reason
 from ._regressor import DistilledRegressor
 
 __all__ = ["DistilledClassifierCV", "DistilledRegressorCV"]
@@ -81,12 +74,12 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         y = np.asarray(y)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         scorer = check_scoring(self.estimator, self.scoring)
-        reason = _one_by_one_reason(distiller, X)
+        reason = one_by_one_reason(distiller, X)
         results = None
         if reason is None:
             valid = _valid_candidates(self.estimator, candidates)
             per_fold = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_scores)(
+                delayed(fold_scores)(
                     self.estimator, prefix, X, y, fit_params, train, test,
                     [candidates[i] for i in valid], scorer,
                 )
@@ -336,96 +329,10 @@ class DistilledRegressorCV(RegressorMixin, _DistillerCV):
     score = _DistillerCV.score  # not RegressorMixin's R2: the search's scoring
 
 
-def _one_by_one_reason(model, X):
-    """Why the candidates cannot train side by side, known before any fit (a phrase), or None."""
-    routed = model.get_params(deep=False)
-    checks = {
-        "solver='torch'": model.solver == "torch",
-        "a transfer set": model.transfer_set is not None,
-        "pruning": model.pruning is not None,
-        "warm_start": model.warm_start,
-        "callbacks": bool(model.callbacks),
-        "an optimizer that is not Adam or AdamW": model.optimizer
-        not in (torch.optim.Adam, torch.optim.AdamW),
-        "routed iterator or callback parameters": any(
-            name.startswith(("iterator_train__", "iterator_valid__", "callbacks__"))
-            for name in routed
-        ),
-        "dask X": is_dask_collection(X),
-    }
-    return next((reason for reason, applies in checks.items() if applies), None)
 
 
-def _fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, scorer):
-    """Each candidate's score on ``test`` after training on ``train``, and the times.
-
-    Returns ``(scores, fit_times, score_times)``, or the reason (a string) why
-    the candidates cannot train side by side.
-    """
-    started = time.perf_counter()
-    estimator = clone(estimator)
-    X_train, y_train = _safe_indexing(X, train), y[train]
-    params = {name: _rows_of(value, train, len(y)) for name, value in fit_params.items()}
-    if prefix:
-        transformers, model = estimator[:-1], estimator[-1]
-        X_train = transformers.fit_transform(X_train, y_train)
-    else:
-        transformers, model = None, estimator
-    training = model.fit_teacher(X_train, y_train, **params)
-    groups = _by_width(candidates, prefix)
-    for hidden in groups:  # what the numpy engine cannot train: say so before any training
-        student = training.new_student(**_width(hidden))
-        obstacle = numpy_obstacle(
-            student, training.criterion(), training.new_optimizer(student.parameters()),
-            sparse_input=sp.issparse(training.X),
-        )
-        if obstacle is not None:
-            return obstacle
-    device = torch.device(model.device)
-    weights = training.sample_weight
-    rows = DistillationDataset(
-        torch.from_numpy(training.X), torch.from_numpy(training.teacher_outputs),
-        torch.from_numpy(training.target),
-        None if weights is None else torch.from_numpy(weights.astype(np.float32)),
-    ).to(device)
-    train_rows = torch.utils.data.Subset(rows, training.train_idx)
-    valid_rows = None
-    if training.valid_idx is not None:
-        valid_rows = torch.utils.data.Subset(rows, training.valid_idx)
-    X_test, y_test = _safe_indexing(X, test), y[test]
-    fitted, fit_times = [None] * len(candidates), np.zeros(len(candidates))
-    for hidden, members in groups.items():
-        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
-        students = [training.new_student(**_width(hidden)) for _ in members]
-        epochs = train_side_by_side(
-            students, criteria, train_rows, valid_rows,
-            max_epochs=model.max_epochs, batch_size=training.batch_size,
-            optimizer=training.new_optimizer, seed=training.seed,
-            patience=model.n_iter_no_change,
-        )
-        for index, module, n_iter in zip(members, students, epochs):
-            fitted[index] = model.with_student(module.eval(), int(n_iter))
-        fit_times[members] = (time.perf_counter() - started) / len(candidates)
-    weights = fit_params.get("sample_weight")
-    test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
-    scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
-    for index, candidate in enumerate(fitted):
-        if transformers is not None:
-            candidate = Pipeline([*transformers.steps, (estimator.steps[-1][0], candidate)])
-        started = time.perf_counter()
-        scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
-        score_times[index] = time.perf_counter() - started
-    return scores, fit_times, score_times
 
 
-def _score(scorer, model, X, y, sample_weight):
-    """The scorer's value, weighted where the scorer takes weights (as in ``GridSearchCV``)."""
-    if sample_weight is not None:
-        try:
-            return scorer(model, X, y, sample_weight=sample_weight)
-        except TypeError:
-            pass  # a metric without sample_weight: unweighted, as GridSearchCV scores it
-    return scorer(model, X, y)
 
 
 def _valid_candidates(estimator, candidates):
@@ -466,34 +373,12 @@ def _with_failures(per_fold, valid, n_candidates):
     return expanded
 
 
-def _rows_of(value, rows, n_samples):
-    """A fit parameter's values for ``rows`` when it has one per sample, else the value."""
-    try:
-        sample_aligned = _num_samples(value) == n_samples
-    except TypeError:
-        sample_aligned = False
-    return _safe_indexing(value, rows) if sample_aligned else value
 
 
-def _width(hidden):
-    """The ``module__*`` override of a searched width (None: not searched)."""
-    return {} if hidden is None else {"hidden_layer_sizes": hidden}
 
 
-def _settings(candidate, prefix):
-    """The criterion settings (``T``, ``alpha``) a candidate sets."""
-    return {
-        name: candidate[prefix + name] for name in ("T", "alpha") if prefix + name in candidate
-    }
 
 
-def _by_width(candidates, prefix):
-    """Candidate indices grouped by their searched hidden layer sizes (None: not searched)."""
-    groups = defaultdict(list)
-    for index, params in enumerate(candidates):
-        hidden = params.get(prefix + "module__hidden_layer_sizes")
-        groups[None if hidden is None else tuple(hidden)].append(index)
-    return groups
 
 
 def _results(candidates, per_fold):

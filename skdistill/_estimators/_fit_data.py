@@ -3,17 +3,14 @@
 :class:`FitDataMixin` checks ``X`` and ``y`` (the teacher reads ``X`` as given,
 the student its own rows, through ``student_preprocessor`` when one is set),
 combines ``sample_weight`` with the class weights, fits the teacher (through
-the cache) and reads its outputs. :func:`split_rows` holds out the validation
-rows.
+the cache) and reads its outputs.
 """
 
-import math
 import warnings
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _num_samples, check_array, validate_data
 
 from .._inputs import (
@@ -27,8 +24,7 @@ from ..teachers._outputs import fit_and_score
 from ._tasks import scale_outputs
 
 __all__ = [
-    "FitDataMixin", "row_weights", "split_rows", "warn_if_teacher_at_chance",
-    "warn_if_teacher_far_below",
+    "FitDataMixin", "row_weights", "warn_if_teacher_at_chance", "warn_if_teacher_far_below",
 ]
 
 
@@ -202,43 +198,3 @@ def _check_y_shape(task, y, n_rows):
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must match.")
     return y
-
-
-def split_rows(labelled, stratify, validation_fraction, seed):
-    """Return (train, valid) row indices; only labelled real rows are held out.
-
-    ``stratify`` holds a class per row (or is None); the split falls back to an
-    unstratified one where a class is too rare to appear on both sides.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> labelled = np.array([True] * 9 + [False])
-    >>> train, valid = split_rows(labelled, None, 0.2, seed=0)
-    >>> len(train), len(valid), 9 in train
-    (8, 2, True)
-    """
-    rows = np.arange(len(labelled))
-    labelled_rows = rows[labelled]
-    if not validation_fraction:
-        return rows, None
-    n_valid = math.ceil(validation_fraction * len(labelled_rows))
-    if n_valid >= len(labelled_rows):
-        warnings.warn(
-            f"Too few labelled rows ({len(labelled_rows)}) to hold out "
-            f"validation_fraction={validation_fraction}; training without a "
-            "validation split or early stopping.",
-            UserWarning,
-        )
-        return rows, None
-    stratify = None if stratify is None else stratify[labelled_rows]
-    if stratify is not None:
-        _, counts = np.unique(stratify, return_counts=True)
-        n_train = len(labelled_rows) - n_valid
-        if counts.min() < 2 or n_valid < len(counts) or n_train < len(counts):
-            stratify = None
-    _, valid = train_test_split(
-        labelled_rows, test_size=n_valid, random_state=seed, stratify=stratify
-    )
-    valid = np.sort(valid)
-    return np.setdiff1d(rows, valid), valid

@@ -24,7 +24,7 @@ from .._inputs import (
     ROW_TILE,
     as_student_rows,
     frame_locked,
-    pad_rows,
+    padded_float32,
     preprocessed_rows,
     read_only_view,
 )
@@ -34,8 +34,14 @@ from ..transfer._dask import predict_lazily
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 
-PREDICT_CHUNK_ROWS = 65536
-"""Rows per forward pass at prediction time (bounds the memory of one call)."""
+PREDICT_CHUNK_ROWS = 16384
+"""Most rows per forward pass at prediction time (bounds the memory of one call).
+
+Chunks of a few megabytes are reused by the allocator from one to the next;
+much larger ones are not, and a call's peak memory grows with them
+(``benchmarks/fit_memory.py`` measures it)."""
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class PredictionMixin:
@@ -70,7 +76,9 @@ class PredictionMixin:
 
         For a 2-d float32/float64 ndarray of the fitted width, to a model fitted
         without feature names or a preprocessor, the checks that matter (fitted,
-        width, finite in float32) are done here directly; anything else -- and
+        width, finite in float32) are done here directly, by two reductions
+        that allocate nothing, and ``X`` itself is returned (each chunk is
+        converted to float32 as the student reads it); anything else -- and
         any failure, for its message -- takes the full path.
         """
         if not (
@@ -84,9 +92,9 @@ class PredictionMixin:
             and X.shape[1] == self.__dict__.get("n_features_in_")
         ):
             return None
-        with np.errstate(over="ignore"):
-            rows = np.array(X, dtype=np.float32, order="C")
-        return rows if np.isfinite(rows).all() else None
+        if X.size and not (-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX):
+            return None  # NaN, infinite or beyond float32: the full path says which
+        return X
 
     def _student_rows(self, X):
         """X (in the caller's space) as the student's float32 rows."""
@@ -97,30 +105,42 @@ class PredictionMixin:
             out = preprocessor.transform(read_only_view(X))
         return preprocessed_rows(out, preprocessor, _num_samples(X))
 
-    def _student_output(self, X):
-        """Raw student outputs for float32 rows (dense or CSR), as a float64 ndarray."""
+    def _student_output(self, X, transform=None):
+        """Raw student outputs for rows of the fitted width (dense or CSR), as a float64 ndarray.
+
+        Dense rows may be float32 or float64; each chunk of
+        :data:`PREDICT_CHUNK_ROWS` is turned into float32 as the student reads
+        it. ``transform`` (a row-wise torch function, e.g. a softmax) is applied
+        chunk by chunk, so the only full-size array is the returned one.
+        """
         net = self.student_
         module = net.module_
         if module.training:
             module.eval()
         as_sparse = student_reads_sparse(module)
         step = PREDICT_CHUNK_ROWS
-        if sp.issparse(X) and not as_sparse:
+        if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
             step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1])))
         device = torch.device(net.device)
-        outputs = []
+        out, bad = None, []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 rows = X[start : start + step]
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, device, as_sparse)
-                else:
-                    chunk = torch.from_numpy(pad_rows(rows, ROW_TILE))
+                else:  # a fresh float32 copy: the result must not depend on X's alignment
+                    chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
                     chunk = chunk if device.type == "cpu" else chunk.to(device)
-                outputs.append(module(chunk)[: rows.shape[0]].double().cpu())
-        out = (outputs[0] if len(outputs) == 1 else torch.cat(outputs)).numpy()
-        if not np.isfinite(out).all():
-            bad = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
+                raw = module(chunk)[: rows.shape[0]].double()
+                finite = torch.isfinite(raw.reshape(len(raw), -1)).all(dim=1)
+                if not finite.all():
+                    bad.append(start + np.flatnonzero(~finite.cpu().numpy()))
+                values = (raw if transform is None else transform(raw)).cpu().numpy()
+                if out is None:
+                    out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
+                out[start : start + len(values)] = values
+        if bad:
+            bad = np.concatenate(bad)
             largest = abs(X[bad]).max()
             raise ValueError(
                 f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "

@@ -23,9 +23,10 @@ from ..losses._losses import (
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring
+from ._targets import LabelCodes, Standardise, class_codes, labelled_rows
 
 __all__ = [
-    "ClassificationTask", "LabelCodes", "RegressionTask", "Standardise", "location_and_scale",
+    "ClassificationTask", "RegressionTask", "location_and_scale",
     "scale_outputs",
 ]
 
@@ -91,9 +92,9 @@ class ClassificationTask:
     # ---------------------------------------------------------------- targets
     def encode_targets(self, y, sample_weight=None):
         """``(class index per row, -1 when unlabelled; labelled mask)``; sets ``classes``."""
-        labelled = _labelled(y, self.unlabeled_label)
+        labelled = labelled_rows(y, self.unlabeled_label)
         check_classification_targets(y[labelled])
-        classes, index = np.unique(y[labelled], return_inverse=True)
+        classes, index = class_codes(y[labelled])
         self._set_classes(classes)
         target = np.full(len(y), self.unlabelled_target, dtype=np.int64)
         target[labelled] = index
@@ -424,63 +425,6 @@ def scale_outputs(outputs, scaling):
     if (shift, scale) == (0.0, 1.0):
         return np.asarray(outputs, dtype=np.float32)
     return ((np.asarray(outputs, dtype=np.float64) - shift) / scale).astype(np.float32)
-
-
-class LabelCodes:
-    """Labels of one partition to class indices (``-1`` for ``unlabeled_label``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> LabelCodes(np.array(["a", "b"]), "?")(np.array(["b", "?", "a"]))
-    array([ 1, -1,  0])
-    """
-
-    def __init__(self, classes, unlabeled_label=None):
-        self.classes = classes
-        self.unlabeled_label = unlabeled_label
-
-    def __call__(self, labels):
-        labelled = _labelled(labels, self.unlabeled_label)
-        codes = np.full(len(labels), -1, dtype=np.int64)
-        index = np.searchsorted(self.classes, labels[labelled])
-        index = np.minimum(index, len(self.classes) - 1)
-        unknown = self.classes[index] != labels[labelled]
-        if unknown.any():
-            raise ValueError(
-                f"y holds the label {labels[labelled][unknown][0]!r}, which is not among the "
-                f"classes {self.classes.tolist()}."
-            )
-        codes[labelled] = index
-        return codes
-
-
-class Standardise:
-    """Targets of one partition to the standardised scale the student trains on.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> Standardise(10.0, 2.0)(np.array([12.0, np.nan]))
-    array([ 1., nan], dtype=float32)
-    """
-
-    def __init__(self, mean, scale):
-        self.mean = mean
-        self.scale = scale
-
-    def __call__(self, values):
-        values = np.asarray(values, dtype=np.float64)
-        if np.isinf(values).any():
-            raise ValueError("Input y contains infinity; only NaN may mark an unlabelled row.")
-        return ((values - self.mean) / self.scale).astype(np.float32)
-
-
-def _labelled(y, unlabeled_label):
-    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
-    if unlabeled_label is None:
-        return np.ones(len(y), dtype=bool)
-    return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
 
 
 def _plain(label):

@@ -356,24 +356,17 @@ def _equal(a, b):
 def _datasets(rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse):
     """The training and validation datasets (the latter None without validation)."""
     resident = None
-    if rows is not None:
-        X, outputs, target, weights = rows
-        resident = DistillationDataset(
-            X if sp.issparse(X) else torch.from_numpy(X),
-            torch.from_numpy(outputs),
-            torch.from_numpy(target),
-            None if weights is None else torch.from_numpy(weights.astype(np.float32)),
-            sparse_as_tensor=as_sparse,
-        ).to(device)
+    if rows is not None:  # one set of arrays, read by both parts through their indices
+        resident = DistillationDataset.from_arrays(*rows, sparse_as_tensor=as_sparse).to(device)
     if chunks:
-        own = None if resident is None else resident.subset(torch.as_tensor(train_idx))
+        own = None if resident is None else resident.subset(train_idx)
         train = StreamedRows(chunks, own, device, as_sparse)
     else:
-        train = torch.utils.data.Subset(resident, train_idx)
+        train = resident.subset(train_idx)
     if valid_chunks:
         valid = StreamedRows(valid_chunks, None, device, as_sparse)
     elif valid_idx is not None:
-        valid = torch.utils.data.Subset(resident, valid_idx)
+        valid = resident.subset(valid_idx)
     else:
         valid = None
     return train, valid

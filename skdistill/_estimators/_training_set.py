@@ -23,8 +23,9 @@ class TrainingSet:
     Attributes
     ----------
     X : ndarray or CSR matrix of shape (n_rows, n_student_features)
-        The student's float32 rows (after ``student_preprocessor``); rows of
-        weight zero are left out.
+        The student's float32 rows (after ``student_preprocessor``), one per
+        row of the fit's ``X``: the caller's own array, read-only, where it
+        already is C-ordered float32.
     teacher_outputs : ndarray of shape (n_rows, n_outputs)
         The training targets the teacher gives each row: logits, or for a
         regressor standardised predictions.
@@ -33,7 +34,8 @@ class TrainingSet:
     sample_weight : ndarray of shape (n_rows,) or None
         Row weights normalised to mean 1 (None: all equal).
     train_idx, valid_idx : ndarray
-        The rows that train and those held out for early stopping (None: no split).
+        The rows that train and those held out for early stopping (None: no
+        split); rows of weight zero are in neither.
     seed : int
         Seeds the student's initial weights and batch order.
     batch_size : int

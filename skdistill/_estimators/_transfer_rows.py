@@ -55,7 +55,8 @@ class TransferRowsMixin:
         Returns ``(rows, chunks)``. Synthetic rows (``Munge``, ``Spunge``,
         ``Mixup``, ``Gibbs``) are drawn from the training rows (never the
         held-out ones) and, like unlabelled rows given as an array or
-        DataFrame, labelled by the teacher in chunks and appended to ``rows``;
+        DataFrame, labelled by the teacher in chunks and added to ``rows`` (dense
+        rows as a block beside the training rows, which are not copied);
         with ``fresh_each_epoch`` they are drawn anew each epoch instead, as
         ``chunks``. They are read in the caller's space (the teacher's input)
         and only then turned into the student's features. Dask rows are
@@ -80,8 +81,8 @@ class TransferRowsMixin:
         X_student, outputs, target, weights = rows
         if sp.issparse(X_student) or sp.issparse(extra_rows):
             stacked = sp.vstack([X_student, extra_rows], format="csr")
-        else:
-            stacked = np.concatenate([X_student, extra_rows])
+        else:  # dense blocks, read side by side: the training rows are not copied
+            stacked = [X_student, extra_rows]
         n_new = extra_rows.shape[0]
         unlabelled = np.full(n_new, task.unlabelled_target, dtype=target.dtype)
         return (

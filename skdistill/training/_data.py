@@ -11,12 +11,14 @@ them and handed to the student in the format it reads (see :func:`sparse_batch`)
 so the whole matrix is never densified.
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-__all__ = ["DistillationDataset", "TensorBatchLoader", "sparse_batch"]
+__all__ = ["DistillationDataset", "RowBlocks", "TensorBatchLoader", "sparse_batch"]
 
 
 def sparse_batch(rows, device, as_sparse):
@@ -50,6 +52,61 @@ def sparse_batch(rows, device, as_sparse):
     ).to(device)
 
 
+class RowBlocks:
+    """Dense row blocks read as one tensor of rows, without stacking them into a copy.
+
+    The training rows and the transfer set's rows beside them: indexing with
+    a slice or a LongTensor of row indices gathers the rows from whichever
+    block holds each, in the order asked.
+
+    Parameters
+    ----------
+    blocks : list of tensors of shape (n_i, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> rows = RowBlocks([torch.zeros(2, 1), torch.ones(1, 1)])
+    >>> rows.shape, rows[torch.tensor([2, 0])].ravel().tolist()
+    ((3, 1), [1.0, 0.0])
+    """
+
+    def __init__(self, blocks):
+        self.blocks = list(blocks)
+        sizes = [len(block) for block in self.blocks]
+        self.starts = torch.tensor([0, *sizes]).cumsum(0)
+        self.shape = (int(self.starts[-1]), *self.blocks[0].shape[1:])
+
+    @property
+    def device(self):
+        return self.blocks[0].device
+
+    def to(self, device):
+        return RowBlocks([block.to(device) for block in self.blocks])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            index = torch.arange(self.shape[0], device=self.device)[index]
+        out = torch.empty((len(index), *self.shape[1:]), dtype=self.blocks[0].dtype,
+                          device=self.device)
+        block_of = torch.bucketize(index, self.starts[1:-1].to(index.device), right=True)
+        for b, block in enumerate(self.blocks):
+            at = block_of == b
+            out[at] = _take(block, index[at] - int(self.starts[b]))
+        return out
+
+
+def _take(rows, index):
+    """``rows[index]`` for a slice or a LongTensor of row indices (None stays None).
+
+    ``index_select`` gathers rows several times faster than indexing with a
+    tensor, which is what a shuffled pass does for every batch.
+    """
+    if rows is None or isinstance(index, slice) or not torch.is_tensor(rows):
+        return None if rows is None else rows[index]
+    return torch.index_select(rows, 0, index.to(rows.device))
+
+
 _GATHERED_ROWS = 8192
 """Rows a shuffled pass gathers at once (rounded to whole batches)."""
 
@@ -57,9 +114,13 @@ _GATHERED_ROWS = 8192
 class DistillationDataset(Dataset):
     """Rows of ``X``, the teacher's logits for them, their targets and (optionally) weights.
 
+    A dataset may stand for some of its arrays' rows only (``rows``): a
+    training or validation part, or the rows of non-zero weight, read through
+    their indices. Nothing is copied until a batch is gathered.
+
     Parameters
     ----------
-    X : tensor of shape (n_samples, n_features), float32, or scipy CSR matrix
+    X : tensor of shape (n_samples, n_features), float32, RowBlocks, or scipy CSR matrix
         Sparse rows stay on the CPU and are cut into batches there.
     teacher_logits : tensor of shape (n_samples, n_outputs), float32
     y : tensor of shape (n_samples,)
@@ -68,6 +129,8 @@ class DistillationDataset(Dataset):
         Per-row weights of the loss; None weighs every row alike.
     sparse_as_tensor : bool, default=False
         With sparse ``X``: give the student sparse tensors (True) or dense ones.
+    rows : LongTensor or None, default=None
+        The indices of the rows this dataset holds, in its order (None: all).
 
     Examples
     --------
@@ -75,17 +138,45 @@ class DistillationDataset(Dataset):
     >>> data = DistillationDataset(torch.zeros(3, 2), torch.zeros(3, 2), torch.tensor([0, 1, 1]))
     >>> len(data), data[2][1].item()
     (3, 1)
+    >>> part = data.subset(torch.tensor([2, 0]))
+    >>> len(part), part[0][1].item(), part.X is data.X
+    (2, 1, True)
     """
 
-    def __init__(self, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False):
+    def __init__(self, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False,
+                 rows=None):
         self.X = X
         self.teacher_logits = teacher_logits
         self.y = y
         self.sample_weight = sample_weight
         self.sparse_as_tensor = sparse_as_tensor
+        self.rows = rows
+
+    @classmethod
+    def from_arrays(cls, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False):
+        """A dataset over numpy arrays (``X`` dense, CSR or a list of dense blocks), not copied.
+
+        ``X``, the logits and the targets are not copied, even when read-only
+        (the caller's own rows): training never writes them. ``sample_weight``
+        becomes float32.
+        """
+        with warnings.catch_warnings():  # torch warns of read-only arrays; nothing writes them
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            as_tensor = torch.from_numpy
+            if isinstance(X, list):
+                X = RowBlocks([as_tensor(block) for block in X])
+            elif not sp.issparse(X):
+                X = as_tensor(X)
+            return cls(
+                X,
+                as_tensor(teacher_logits),
+                as_tensor(y),
+                None if sample_weight is None else as_tensor(sample_weight.astype(np.float32)),
+                sparse_as_tensor,
+            )
 
     def __len__(self):
-        return self.X.shape[0]
+        return self.X.shape[0] if self.rows is None else len(self.rows)
 
     def __getitem__(self, i):
         Xb, yb = self.batch(torch.as_tensor([i]))
@@ -101,48 +192,65 @@ class DistillationDataset(Dataset):
         X = self.X if sp.issparse(self.X) else self.X.to(device)
         return DistillationDataset(
             X, move(self.teacher_logits), move(self.y), move(self.sample_weight),
-            self.sparse_as_tensor,
+            self.sparse_as_tensor, move(self.rows),
         )
 
     def subset(self, index):
-        """The rows at ``index`` (a LongTensor), as a new dataset."""
-        pick = lambda t: None if t is None else t[index.to(t.device)]  # noqa: E731
-        X = self.X[index.cpu().numpy()] if sp.issparse(self.X) else pick(self.X)
+        """The rows at ``index`` (positions in this dataset), as a dataset over the same arrays."""
+        index = torch.as_tensor(index, dtype=torch.long, device=self.device)
+        rows = index if self.rows is None else self.rows[index]
         return DistillationDataset(
-            X, pick(self.teacher_logits), pick(self.y), pick(self.sample_weight),
-            self.sparse_as_tensor,
+            self.X, self.teacher_logits, self.y, self.sample_weight, self.sparse_as_tensor, rows
         )
+
+    def gathered(self, index):
+        """The rows at ``index`` (positions in this dataset), copied into a dataset of their own."""
+        rows = self._array_rows(index)
+        X = self.X[rows.cpu().numpy()] if sp.issparse(self.X) else _take(self.X, rows)
+        return DistillationDataset(
+            X, _take(self.teacher_logits, rows), _take(self.y, rows),
+            _take(self.sample_weight, rows), self.sparse_as_tensor,
+        )
+
+    def _array_rows(self, index):
+        """Positions in this dataset (a slice or LongTensor) as indices into its arrays."""
+        return index if self.rows is None else self.rows[index]
 
     def batch(self, index):
         """``({"X", "teacher_logits"[, "sample_weight"]}, y)`` for the rows at ``index``."""
+        index = self._array_rows(index)
         if sp.issparse(self.X):
             rows = self.X[index.cpu().numpy() if torch.is_tensor(index) else index]
             Xb = sparse_batch(rows, self.device, self.sparse_as_tensor)
         else:
-            Xb = self.X[index]
-        features = {"X": Xb, "teacher_logits": self.teacher_logits[index]}
+            Xb = _take(self.X, index)
+        features = {"X": Xb, "teacher_logits": _take(self.teacher_logits, index)}
         if self.sample_weight is not None:
-            features["sample_weight"] = self.sample_weight[index]
-        return features, self.y[index]
+            features["sample_weight"] = _take(self.sample_weight, index)
+        return features, _take(self.y, index)
 
     def batches(self, batch_size, generator=None, drop_last=False):
         """Yield the batches of one pass: in a fresh random order when ``generator`` is given.
 
-        A shuffled pass gathers the rows of many batches at once (about
+        A pass gathers the rows of many batches at once (about
         ``_GATHERED_ROWS``, whole batches) and slices each batch from them:
         one indexing per tensor for many batches instead of one per batch,
         the same batches in the same order, and one block's copy in memory.
+        An unshuffled pass over all the arrays' rows slices them directly.
         """
         n = len(self)
         stop = n - n % batch_size if drop_last else n
-        if generator is None:
+        if generator is None and self.rows is None:
             for start in range(0, stop, batch_size):
                 yield self.batch(slice(start, start + batch_size))
             return
-        order = torch.randperm(n, generator=generator).to(self.device)
+        if generator is None:
+            order = torch.arange(n, device=self.device)
+        else:
+            order = torch.randperm(n, generator=generator).to(self.device)
         block = max(1, _GATHERED_ROWS // batch_size) * batch_size
         for first in range(0, stop, block):
-            rows = self.subset(order[first : min(first + block, stop)])
+            rows = self.gathered(order[first : min(first + block, stop)])
             for start in range(0, len(rows), batch_size):
                 yield rows.batch(slice(start, start + batch_size))
 

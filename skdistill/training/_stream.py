@@ -170,14 +170,13 @@ def _loaded_chunk(chunk):
 
 def _resident_rows(resident, index):
     """The resident dataset's rows at ``index`` as numpy arrays (CPU)."""
-    pick = torch.as_tensor(index, dtype=torch.long)
-    X = resident.X[index] if sp.issparse(resident.X) else resident.X[pick].cpu().numpy()
-    weights = resident.sample_weight
+    rows = resident.gathered(torch.as_tensor(index, dtype=torch.long, device=resident.device))
+    weights = rows.sample_weight
     return (
-        X,
-        resident.teacher_logits[pick].cpu().numpy(),
-        resident.y[pick].cpu().numpy(),
-        None if weights is None else weights[pick].cpu().numpy(),
+        rows.X if sp.issparse(rows.X) else rows.X.cpu().numpy(),
+        rows.teacher_logits.cpu().numpy(),
+        rows.y.cpu().numpy(),
+        None if weights is None else weights.cpu().numpy(),
     )
 
 

@@ -1,0 +1,143 @@
+"""One fold of a distiller's cross-validated search: every candidate trained side by side.
+
+:func:`fold_scores` fits the teacher once on the fold's training rows
+(:meth:`~skdistill.DistilledClassifier.fit_teacher`), trains the candidates
+of each student width as one stacked model
+(:func:`~skdistill.training._numpy._candidates.train_side_by_side`) on the
+rows, seed, batches and early stopping a single fit would use, and scores each
+on the fold's test rows. :func:`one_by_one_reason` says why a search cannot
+train side by side, before any fit.
+"""
+
+import time
+from collections import defaultdict
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
+
+from ..training._data import DistillationDataset
+from ..training._numpy._candidates import train_side_by_side
+from ..training._solver import numpy_obstacle
+from ..transfer._dask import is_dask_collection
+
+__all__ = ["fold_scores", "one_by_one_reason"]
+
+
+def one_by_one_reason(model, X):
+    """Why the candidates cannot train side by side, known before any fit (a phrase), or None."""
+    routed = model.get_params(deep=False)
+    checks = {
+        "solver='torch'": model.solver == "torch",
+        "a transfer set": model.transfer_set is not None,
+        "pruning": model.pruning is not None,
+        "warm_start": model.warm_start,
+        "callbacks": bool(model.callbacks),
+        "an optimizer that is not Adam or AdamW": model.optimizer
+        not in (torch.optim.Adam, torch.optim.AdamW),
+        "routed iterator or callback parameters": any(
+            name.startswith(("iterator_train__", "iterator_valid__", "callbacks__"))
+            for name in routed
+        ),
+        "dask X": is_dask_collection(X),
+    }
+    return next((reason for reason, applies in checks.items() if applies), None)
+
+
+def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, scorer):
+    """Each candidate's score on ``test`` after training on ``train``, and the times.
+
+    Returns ``(scores, fit_times, score_times)``, or the reason (a string) why
+    the candidates cannot train side by side.
+    """
+    started = time.perf_counter()
+    estimator = clone(estimator)
+    X_train, y_train = _safe_indexing(X, train), y[train]
+    params = {name: _rows_of(value, train, len(y)) for name, value in fit_params.items()}
+    if prefix:
+        transformers, model = estimator[:-1], estimator[-1]
+        X_train = transformers.fit_transform(X_train, y_train)
+    else:
+        transformers, model = None, estimator
+    training = model.fit_teacher(X_train, y_train, **params)
+    groups = _by_width(candidates, prefix)
+    for hidden in groups:  # what the numpy engine cannot train: say so before any training
+        student = training.new_student(**_width(hidden))
+        obstacle = numpy_obstacle(
+            student, training.criterion(), training.new_optimizer(student.parameters()),
+            sparse_input=sp.issparse(training.X),
+        )
+        if obstacle is not None:
+            return obstacle
+    device = torch.device(model.device)
+    rows = DistillationDataset.from_arrays(*training.rows).to(device)
+    train_rows = rows.subset(training.train_idx)
+    valid_rows = None if training.valid_idx is None else rows.subset(training.valid_idx)
+    X_test, y_test = _safe_indexing(X, test), y[test]
+    fitted, fit_times = [None] * len(candidates), np.zeros(len(candidates))
+    for hidden, members in groups.items():
+        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
+        students = [training.new_student(**_width(hidden)) for _ in members]
+        epochs = train_side_by_side(
+            students, criteria, train_rows, valid_rows,
+            max_epochs=model.max_epochs, batch_size=training.batch_size,
+            optimizer=training.new_optimizer, seed=training.seed,
+            patience=model.n_iter_no_change,
+        )
+        for index, module, n_iter in zip(members, students, epochs):
+            fitted[index] = model.with_student(module.eval(), int(n_iter))
+        fit_times[members] = (time.perf_counter() - started) / len(candidates)
+    weights = fit_params.get("sample_weight")
+    test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
+    scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
+    for index, candidate in enumerate(fitted):
+        if transformers is not None:
+            candidate = Pipeline([*transformers.steps, (estimator.steps[-1][0], candidate)])
+        started = time.perf_counter()
+        scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
+        score_times[index] = time.perf_counter() - started
+    return scores, fit_times, score_times
+
+
+def _score(scorer, model, X, y, sample_weight):
+    """The scorer's value, weighted where the scorer takes weights (as in ``GridSearchCV``)."""
+    if sample_weight is not None:
+        try:
+            return scorer(model, X, y, sample_weight=sample_weight)
+        except TypeError:
+            pass  # a metric without sample_weight: unweighted, as GridSearchCV scores it
+    return scorer(model, X, y)
+
+
+def _rows_of(value, rows, n_samples):
+    """A fit parameter's values for ``rows`` when it has one per sample, else the value."""
+    try:
+        sample_aligned = _num_samples(value) == n_samples
+    except TypeError:
+        sample_aligned = False
+    return _safe_indexing(value, rows) if sample_aligned else value
+
+
+def _width(hidden):
+    """The ``module__*`` override of a searched width (None: not searched)."""
+    return {} if hidden is None else {"hidden_layer_sizes": hidden}
+
+
+def _settings(candidate, prefix):
+    """The criterion settings (``T``, ``alpha``) a candidate sets."""
+    return {
+        name: candidate[prefix + name] for name in ("T", "alpha") if prefix + name in candidate
+    }
+
+
+def _by_width(candidates, prefix):
+    """Candidate indices grouped by their searched hidden layer sizes (None: not searched)."""
+    groups = defaultdict(list)
+    for index, params in enumerate(candidates):
+        hidden = params.get(prefix + "module__hidden_layer_sizes")
+        groups[None if hidden is None else tuple(hidden)].append(index)
+    return groups
