@@ -1,15 +1,16 @@
 """A fit reads the caller's rows through indices: no full copy of X, and predictions in chunks.
 
-The memory checks run a fit in a fresh process and read the kernel's
-high-water mark of resident memory (reset just before the fit): a full copy of
-the 400,000 x 50 rows -- by the validation split, the batches, the float32
-conversion or the teacher's outputs -- would add at least 0.9x the data.
+The memory checks run ``benchmarks/fit_memory.py``'s measurement in a fresh
+process, on 400,000 x 50 rows: the kernel's high-water mark of resident memory,
+reset just before the fit. A full copy of the rows -- by the validation split,
+the batches, the float32 conversion or the teacher's outputs -- would add at
+least 0.9x the data.
 """
 
 import json
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,71 +20,22 @@ from conftest import rng_data
 from skdistill import DistilledClassifier
 from skdistill.training._data import DistillationDataset
 
-MEASURE = textwrap.dedent(
-    """
-    import json, os, sys, warnings
-    import numpy as np, torch
-    from skdistill import DistilledClassifier
-
-    torch.set_num_threads(1)
-    warnings.simplefilter("ignore")
-    dtype = np.dtype(sys.argv[1])
-    n, d, k = 400_000, 50, 3
-    rng = np.random.default_rng(0)
-    y = rng.integers(k, size=n)
-    X = np.empty((n, d), dtype=dtype)
-    for start in range(0, n, 100_000):
-        part = slice(start, start + 100_000)
-        X[part] = rng.normal(size=(100_000, d)) + y[part, None]
-    logits = (3 * np.eye(k)[y]).astype(np.float32)
-
-    def model():
-        return DistilledClassifier("precomputed", batch_size=512, max_epochs=1, random_state=0)
-
-    model().fit(X[:2000], y[:2000], teacher_logits=logits[:2000])  # warm-up
-
-    def resident():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-    def extra_peak(call):
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        before = resident()
-        result = call()
-        with open("/proc/self/status") as f:
-            peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
-        return peak - before, result
-
-    fit_extra, clf = extra_peak(lambda: model().fit(X, y, teacher_logits=logits))
-    predict_extra, proba = extra_peak(lambda: clf.predict_proba(X))
-    print(json.dumps({
-        "data": X.nbytes, "fit": fit_extra, "predict": predict_extra - proba.nbytes,
-    }))
-    """
-)
+BENCHMARK = Path(__file__).parents[1] / "benchmarks" / "fit_memory.py"
 
 
-def _clear_refs_works():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _clear_refs_works(), reason="needs Linux's resettable peak RSS")
 @pytest.mark.parametrize(("dtype", "fit_budget"), [("float32", 0.6), ("float64", 1.0)])
 def test_a_fit_costs_less_memory_than_a_copy_of_the_data(dtype, fit_budget):
     out = subprocess.run(
-        [sys.executable, "-c", MEASURE, dtype], capture_output=True, text=True, check=True
+        [sys.executable, str(BENCHMARK), "--worker", f"distilled {dtype}", "--rows", "400000"],
+        capture_output=True, text=True, check=True,
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    fit_share = figures["fit"] / figures["data"]
+    if not figures["exact_peak"]:
+        pytest.skip("needs Linux's resettable peak of resident memory")
+    fit_share = figures["extra_bytes"] / figures["data_bytes"]
     assert fit_share < fit_budget, f"fit held {fit_share:.2f}x the data on top of it"
     # beside the output, one chunk's work (a full float32 copy alone would be 0.5x or 1x)
-    predict_share = figures["predict"] / figures["data"]
+    predict_share = figures["predict_extra_bytes"] / figures["data_bytes"]
     assert predict_share < 0.25, f"predict_proba held {predict_share:.2f}x the data"
 
 
