@@ -35,6 +35,7 @@ from .students import (
     PeriodicEmbedding,
     PiecewiseLinearEncoder,
     TabularStudent,
+    make_student_encoder,
 )
 from .training import Pruning
 from .transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
@@ -63,6 +64,7 @@ __all__ = [
     "hard_label_loss",
     "hinton_kd_loss",
     "logit_matching_loss",
+    "make_student_encoder",
     "plot_history",
     "register_onnx_converters",
     "register_soft_loss",

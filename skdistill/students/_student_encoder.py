@@ -1,0 +1,159 @@
+"""The student's own encoding of tabular rows, built from the rows themselves.
+
+:func:`make_student_encoder` looks at the columns of ``X`` (a numpy array, a
+sparse matrix or a pandas DataFrame) and returns an unfitted scikit-learn
+transformer -- made of ``ColumnTransformer``, ``SimpleImputer``,
+``StandardScaler``, :class:`PiecewiseLinearEncoder` and ``OneHotEncoder``, so
+it pickles, clones and exports to ONNX like any of them:
+
+* numeric columns: missing values filled with the column's median (and, where
+  the rows have any, a 0/1 column for each column that had one); then standardised
+  (``"scale"``), encoded piecewise-linearly over their quantiles
+  (``"piecewise"``), or both side by side (``"both"``);
+* string, categorical and boolean columns (pandas' ``str``, ``object``,
+  ``category``, ``bool``): one-hot, a missing value being a category of its
+  own, categories rarer than ``min_frequency`` grouped as "infrequent" with
+  any category first seen at predict time;
+* sparse matrices: scaled by each column's largest magnitude, staying sparse.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
+
+from ._encoding import PiecewiseLinearEncoder
+
+__all__ = ["NUMERIC_ENCODINGS", "column_kinds", "make_student_encoder"]
+
+NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
+"""How :func:`make_student_encoder` may encode numeric columns."""
+
+MIN_FREQUENCY = 10
+"""Categories seen fewer times in training are grouped as one infrequent category."""
+
+
+def column_kinds(X):
+    """Each column's kind, ``"numeric"`` or ``"categorical"``, as a list.
+
+    A DataFrame's numeric (non-boolean) columns are numeric; string,
+    ``object``, ``category`` and boolean columns categorical. Any other dtype
+    (dates, durations, intervals) is refused with a TypeError that names the
+    column. Every column of an array or sparse matrix is numeric, except the
+    non-numbers of an ``object`` array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_kinds(pd.DataFrame({"a": [1.0], "b": ["x"], "c": [True]}))
+    ['numeric', 'categorical', 'categorical']
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        return [_frame_column_kind(name, X[name]) for name in X.columns]
+    if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
+        return ["numeric"] * X.shape[1]
+    return ["numeric" if _all_numbers(column) else "categorical" for column in np.asarray(X).T]
+
+
+def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUENCY):
+    """An unfitted transformer that encodes rows like ``X`` for a student network.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or pandas DataFrame of shape (n_samples, n_features)
+        Rows whose columns decide the encoding (they are not fitted here).
+    numeric : {"scale", "piecewise", "both"}, default="both"
+        How numeric columns are encoded: standardised, piecewise-linearly over
+        ``n_bins`` quantile bins (:class:`PiecewiseLinearEncoder`), or both.
+    n_bins : int, default=16
+        Quantile bins per numeric column for the piecewise-linear encoding.
+    min_frequency : int, default=10
+        One-hot categories seen fewer times are grouped with unseen ones.
+
+    Returns
+    -------
+    encoder : ColumnTransformer or Pipeline
+        Unfitted; ``fit_transform(X)`` gives dense float rows (sparse for a
+        sparse ``X``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"size": [1.0, np.nan, 3.0, 4.0],
+    ...                       "colour": ["red", "blue", None, "red"]})
+    >>> encoder = make_student_encoder(frame, numeric="scale", min_frequency=1)
+    >>> encoder.fit_transform(frame).shape  # size, size missing, 3 colours (None is one)
+    (4, 5)
+    """
+    if numeric not in NUMERIC_ENCODINGS:
+        raise ValueError(f"numeric must be one of {NUMERIC_ENCODINGS}; got {numeric!r}.")
+    if sp.issparse(X):
+        return Pipeline([("scale", MaxAbsScaler())])
+    kinds = column_kinds(X)
+    names = list(X.columns) if hasattr(X, "columns") else list(range(len(kinds)))
+    numeric_columns = [name for name, kind in zip(names, kinds) if kind == "numeric"]
+    categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
+    parts = []
+    if numeric_columns:
+        parts.append(("numeric", _numeric_encoder(numeric, n_bins), numeric_columns))
+        if _has_missing(X, numeric_columns):
+            flags = MissingIndicator(features="missing-only", error_on_new=False)
+            parts.append(("missing", flags, numeric_columns))
+    if categorical_columns:
+        one_hot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", min_frequency=min_frequency,
+            sparse_output=False, dtype=np.float32,
+        )
+        parts.append(("categorical", one_hot, categorical_columns))
+    return ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
+
+
+def _numeric_encoder(numeric, n_bins):
+    fill = SimpleImputer(strategy="median", keep_empty_features=True)
+    encodings = {
+        "scale": StandardScaler(),
+        "piecewise": PiecewiseLinearEncoder(n_bins=n_bins),
+    }
+    if numeric == "both":
+        encode = FeatureUnion(list(encodings.items()))
+    else:
+        encode = encodings[numeric]
+    return Pipeline([("fill", fill), (numeric, encode)])
+
+
+def _has_missing(X, columns):
+    """Whether any of ``columns`` of ``X`` holds a missing value."""
+    part = X[columns] if hasattr(X, "columns") else np.asarray(X)[:, columns]
+    values = part.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(part, "columns") else (
+        np.asarray(part, dtype=np.float64)
+    )
+    return bool(np.isnan(values).any())
+
+
+def _frame_column_kind(name, column):
+    kind = getattr(column.dtype, "kind", "O")  # pandas' str, category and boolean: "O" or "b"
+    if kind == "O" and _all_numbers(column.to_numpy()):
+        return "numeric"
+    if kind in "bOSU":
+        return "categorical"
+    if kind in "iuf":
+        return "numeric"
+    raise TypeError(
+        f"Column {name!r} has dtype {column.dtype}, which the student cannot read as numbers "
+        "or categories. Convert it (e.g. a date to days since a fixed day) or pass a "
+        "student_preprocessor that encodes it."
+    )
+
+
+def _all_numbers(column):
+    """Whether an object column holds only numbers (a missing value counts as one)."""
+    if column.dtype.kind != "O":
+        return column.dtype.kind in "iuf"
+    try:
+        column.astype(np.float64)
+    except (TypeError, ValueError):
+        return False
+    return not any(isinstance(value, (str, bytes, bool, np.bool_)) for value in column)

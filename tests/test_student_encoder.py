@@ -1,0 +1,124 @@
+"""make_student_encoder: the student's encoding of a table's columns, built from the table."""
+
+import os
+
+import numpy as np
+import onnxruntime
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from skdistill import DistilledClassifier, export_onnx, make_student_encoder
+from skdistill.students._student_encoder import column_kinds
+
+
+def mixed_frame(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "size": rng.normal(size=n),
+        "count": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+        "colour": rng.choice(["red", "green", "blue"], n),  # pandas' str dtype
+        "shape": pd.Series(rng.choice(["round", "square"], n), dtype=object),
+        "grade": pd.Categorical(rng.choice(["a", "b"], n)),
+        "flag": rng.random(n) < 0.5,
+    })
+    frame.loc[::9, "size"] = np.nan
+    frame.loc[::11, "colour"] = None
+    y = (np.nan_to_num(frame["size"].to_numpy(float)) + (frame["colour"] == "red") > 0.3)
+    return frame, y.astype(int)
+
+
+def test_each_dtype_has_its_kind_and_other_dtypes_are_named():
+    frame, _ = mixed_frame()
+    assert column_kinds(frame) == [
+        "numeric", "numeric", "categorical", "categorical", "categorical", "categorical",
+    ]
+    assert column_kinds(np.zeros((2, 3))) == ["numeric"] * 3
+    assert column_kinds(np.array([[1.0, "a"]], dtype=object)) == ["numeric", "categorical"]
+    dates = pd.DataFrame({"when": pd.to_datetime(["2020-01-01", "2021-01-01"])})
+    with pytest.raises(TypeError, match="Column 'when' has dtype datetime64"):
+        make_student_encoder(dates)
+
+
+@pytest.mark.parametrize(("numeric", "numeric_width"), [("scale", 2), ("piecewise", None),
+                                                         ("both", None)])
+def test_columns_numbers_flags_and_one_hot(numeric, numeric_width):
+    frame, _ = mixed_frame()
+    encoder = make_student_encoder(frame, numeric=numeric)
+    out = encoder.fit_transform(frame)
+    names = list(encoder.get_feature_names_out())
+    one_hot = [name for name in names if name.startswith(("colour_", "shape_", "grade_",
+                                                           "flag_"))]
+    # colour: 3 colours and a missing one; shape, grade and flag: 2 each
+    assert len(one_hot) == 4 + 2 + 2 + 2
+    assert names.count("missingindicator_size") == 1  # size has missing values, count none
+    piecewise = [name for name in names if "_bin" in name]
+    assert (len(piecewise) > 0) == (numeric != "scale")
+    if numeric_width is not None:
+        assert len(names) - len(one_hot) - 1 == numeric_width
+    assert out.shape == (len(frame), len(names)) and np.isfinite(out).all()
+
+
+def test_unseen_and_rare_categories_share_the_infrequent_column():
+    frame, _ = mixed_frame()
+    frame.loc[:4, "shape"] = "triangle"  # 5 rows: below min_frequency=10
+    encoder = make_student_encoder(frame).fit(frame)
+    names = list(encoder.get_feature_names_out())
+    assert "shape_infrequent_sklearn" in names
+    new = frame.iloc[:3].copy()
+    new["shape"] = ["hexagon", "triangle", "round"]
+    out = pd.DataFrame(encoder.transform(new), columns=names)
+    assert out["shape_infrequent_sklearn"].tolist() == [1.0, 1.0, 0.0]
+    assert out["shape_round"].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_an_empty_or_constant_column_encodes_to_finite_numbers():
+    X = np.c_[np.full(50, np.nan), np.full(50, 3.0), np.arange(50.0)]
+    out = make_student_encoder(X).fit_transform(X)
+    assert np.isfinite(out).all()
+
+
+def test_sparse_rows_stay_sparse_and_are_scaled_by_their_largest_magnitude():
+    X = sp.random(40, 6, density=0.3, format="csr", random_state=0) * 5
+    out = make_student_encoder(X).fit_transform(X)
+    assert sp.issparse(out)
+    assert np.allclose(abs(out).max(axis=0).toarray(), (abs(X).max(axis=0).toarray() > 0))
+
+
+def test_a_distiller_reads_a_frame_with_strings_and_missing_values():
+    frame, y = mixed_frame(n=300)
+    teacher = make_pipeline(
+        make_column_transformer(
+            (OrdinalEncoder(), ["colour", "shape", "grade", "flag"]), remainder="passthrough"
+        ),
+        HistGradientBoostingClassifier(random_state=0),
+    )
+    clf = DistilledClassifier(
+        teacher, student_preprocessor=make_student_encoder(frame), max_epochs=20, random_state=0
+    ).fit(frame, y)
+    assert clf.score(frame, y) > 0.8
+    proba = clf.predict_proba(frame.iloc[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="colour"):
+        clf.predict(frame.drop(columns="colour"))
+
+
+@pytest.mark.parametrize("numeric", ["scale", "piecewise", "both"])
+def test_numeric_rows_with_missing_values_export_to_onnx(numeric, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) > 0).astype(int)
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(random_state=0),
+        student_preprocessor=make_student_encoder(X, numeric=numeric),
+        max_epochs=3, random_state=0,
+    ).fit(X, y)
+    path = export_onnx(clf, os.path.join(tmp_path, "student.onnx"))
+    session = onnxruntime.InferenceSession(path)
+    _, proba = session.run(None, {"X": X[:40].astype(np.float32)})
+    np.testing.assert_allclose(proba, clf.predict_proba(X[:40]), atol=1e-5)
