@@ -118,7 +118,7 @@ def frame_locked(X):
 
 
 def padded_float32(rows, multiple):
-    """A new float32 C-ordered copy of ``rows``, zero rows appended up to a multiple of ``multiple``.
+    """A new float32 C-ordered copy of ``rows``, zero rows added up to a multiple of ``multiple``.
 
     Always a fresh allocation: BLAS kernels may round differently for input
     at another memory alignment, and the caller's rows (or a partition

@@ -28,6 +28,7 @@ from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
+from ._auto_encoding import AUTO, candidate_encoders, held_out_label_loss
 from ._dask_fit import DaskFitMixin
 from ._fit_data import (
     FitDataMixin,
@@ -64,7 +65,9 @@ class BaseDistiller(
     _parameter_constraints = {
         "teacher": [HasMethods(["fit"]), torch.nn.Module, StrOptions({PRECOMPUTED})],
         "student_module": "no_validation",
-        "student_preprocessor": [None, HasMethods(["fit_transform", "transform"])],
+        "student_preprocessor": [
+            None, StrOptions({AUTO}), HasMethods(["fit_transform", "transform"])
+        ],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_cv": [None, "cv_object"],
         "transfer_set": [
@@ -137,10 +140,13 @@ class BaseDistiller(
         self._check_precomputed_usage(task, precomputed)
         if is_dask_collection(X) or is_dask_collection(y):
             raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, name)  # a fresh fit: nothing of an earlier one stays
+        self._restore_fitted_state({})  # a fresh fit: nothing of an earlier one stays
+        encoders = candidate_encoders(X, self.student_preprocessor)
+        self.student_encoding_ = next(iter(encoders))  # the first: nothing to choose on here
         with frame_locked(X):
-            return self._training_set(task, teacher, X, y, precomputed, sample_weight)
+            return self._training_set(
+                task, teacher, X, y, precomputed, sample_weight, encoders[self.student_encoding_]
+            )
 
     def with_student(self, module, n_iter=0):
         """A copy of this estimator, its teacher fitted, whose student is ``module`` as it is.
@@ -161,31 +167,71 @@ class BaseDistiller(
         return "student_" in vars(self)
 
     def _fit_in_memory(self, task, teacher, X, y, precomputed, sample_weight):
-        started = time.perf_counter()
-        training = self._training_set(task, teacher, X, y, precomputed, sample_weight)
-        labelled_at = time.perf_counter()
-        rows, chunks = self._add_transfer_set(
-            task, training.teacher, training.X_teacher, training.rows, training.train_idx,
-            training.seed,
-        )
-        n_rows = len(training.target)
-        train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
-        self.__dict__.pop("pruning_", None)
-        transferred_at = time.perf_counter()
-        self.student_ = self._train_student(
-            task, rows, train_idx, training.valid_idx, training.seed, chunks=chunks
-        )
-        warn_if_teacher_far_below(training.teacher_score, self.student_)
-        self._record_fit_times(started, labelled_at, transferred_at, chunks)
+        """Fit the teacher once, then a student per candidate encoding; keep the best.
 
-    def _training_set(self, task, teacher, X, y, precomputed, sample_weight):
+        With ``student_preprocessor="auto"`` each candidate encoding
+        (:mod:`._auto_encoding`) trains a student on the same teacher outputs,
+        split and seed, and the one with the lowest held-out label loss is
+        kept; otherwise there is one candidate. Ctrl-C keeps the student being
+        trained and trains no other.
+        """
+        started = time.perf_counter()
+        encoders = candidate_encoders(X, self.student_preprocessor, self._continued_encoding())
+        names = list(encoders)
+        training = self._training_set(
+            task, teacher, X, y, precomputed, sample_weight, encoders[names[0]]
+        )
+        labelled_at = time.perf_counter()
+        if training.valid_idx is None:
+            names = names[:1]  # nothing held out to choose on
+        fits, transfer_seconds = [], 0.0
+        for name in names:
+            if fits:  # the next encoding of the same rows
+                training.X = self._fit_preprocessor(training.X_teacher, y, encoders[name])
+            transfer_started = time.perf_counter()
+            rows, chunks = self._add_transfer_set(
+                task, training.teacher, training.X_teacher, training.rows, training.train_idx,
+                training.seed,
+            )
+            n_rows = len(training.target)
+            train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
+            transfer_seconds += time.perf_counter() - transfer_started
+            self.__dict__.pop("pruning_", None)
+            net = self._train_student(
+                task, rows, train_idx, training.valid_idx, training.seed, chunks=chunks
+            )
+            fits.append((held_out_label_loss(net), name, net, self._fitted_state(), chunks))
+            if net.interrupted_:
+                break
+        _, name, net, state, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
+        self._restore_fitted_state(state)
+        self.student_, self.student_encoding_ = net, name
+        if name is not None:
+            self.student_encoding_losses_ = {fit[1]: fit[0] for fit in fits}
+        warn_if_teacher_far_below(training.teacher_score, self.student_)
+        self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
+
+    def _continued_encoding(self):
+        """The encoding a warm start continues (None: choose, or none to continue)."""
+        return getattr(self, "student_encoding_", None) if self._continues() else None
+
+    def _fitted_state(self):
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
+    def _restore_fitted_state(self, state):
+        for name in [k for k in self._fitted_state() if k not in state]:
+            delattr(self, name)
+        vars(self).update(state)
+
+    def _training_set(self, task, teacher, X, y, precomputed, sample_weight, preprocessor):
         """Check the data, fit the teacher and return the student's labelled rows.
 
         Sets the fitted attributes that describe the data and the teacher
         (``classes_``, ``n_features_in_``, ``teacher_``, ...); the student is
-        not trained. Returns a :class:`TrainingSet`.
+        not trained. ``preprocessor`` encodes the student's rows (None: as
+        given). Returns a :class:`TrainingSet`.
         """
-        X_teacher, X_student, y = self._validate_fit_data(task, X, y)
+        X_teacher, X_student, y = self._validate_fit_data(task, X, y, preprocessor)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
@@ -230,13 +276,11 @@ class BaseDistiller(
     @contextlib.contextmanager
     def _atomic_fit(self):
         """Restore the previous fitted state if fitting fails, so no half-fitted model remains."""
-        before = {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+        before = self._fitted_state()
         try:
             yield
         except BaseException:
-            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-                delattr(self, name)
-            vars(self).update(before)
+            self._restore_fitted_state(before)
             raise
 
     def _seed(self):

@@ -57,17 +57,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         one batch at a time) unless its class sets ``accepts_sparse = True``,
         as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
         batches.
-    student_preprocessor : None or transformer, default=None
-        Cloned and fitted on ``X`` in ``fit`` (``student_preprocessor_``); the
-        student trains and predicts on its output (numbers: an array or a sparse
-        matrix), while the teacher reads ``X`` exactly as the caller gave it.
-        This is how a prefit teacher trained on raw data (a DataFrame with
-        string and category columns, documents) is distilled into a student
-        that needs numbers: put the student's encoding here, not in a
-        ``Pipeline`` in front of the distiller, which would feed the teacher the
-        encoded features too. ``X`` is then whatever the teacher and the
-        preprocessor accept, and they validate it. Transfer sets are drawn and
-        labelled in the caller's space.
+    student_preprocessor : None, "auto" or transformer, default=None
+        The student's encoding of ``X`` (numbers out), cloned and fitted in
+        ``fit`` (``student_preprocessor_``); the teacher reads ``X`` as given.
+        Put it here, not in a ``Pipeline`` before the distiller, which would
+        feed the teacher the encoded features too. ``"auto"``:
+        :func:`~skdistill.make_student_encoder` for a table (frames with
+        strings and missing values too), numeric columns read ``"both"`` or
+        ``"scale"``, whichever student has the lower held-out label loss
+        (``student_encoding_``); dask rows are read as given, documents refused.
     T : float > 0, default=1.0
         Softmax temperature of the teacher term. Tree-ensemble probabilities are
         already smooth; higher temperatures mostly flatten them. The defaults
@@ -195,6 +193,8 @@ collection, default=None
         ``student_.history`` the per-epoch log.
     student_preprocessor_ : transformer
         The fitted ``student_preprocessor`` (only when one is given).
+    student_encoding_ : str or None
+        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's loss.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).

@@ -47,8 +47,9 @@ class DaskFitMixin:
         else:
             self.__dict__.pop("feature_names_in_", None)
             columns = None
-        self.__dict__.pop("student_preprocessor_", None)
-        self.n_student_features_ = self.n_features_in_
+        self.__dict__.pop("student_preprocessor_", None)  # "auto" too: dask rows are read as given
+        self.__dict__.pop("student_encoding_losses_", None)
+        self.n_student_features_, self.student_encoding_ = self.n_features_in_, None
         encode = task.dask_target_encoder(y)
         vars(self).update(task.fitted_attributes())
         self.teacher_ = None if precomputed is not None else teacher.model
@@ -94,7 +95,7 @@ class DaskFitMixin:
         unsupported = {
             "sample_weight": sample_weight is not None,
             "class_weight": getattr(self, "class_weight", None) is not None,
-            "student_preprocessor": self.student_preprocessor is not None,
+            "student_preprocessor": self.student_preprocessor not in (None, "auto"),
             "a synthetic transfer_set": isinstance(self.transfer_set, TransferSampler),
         }
         named = [name for name, given in unsupported.items() if given]

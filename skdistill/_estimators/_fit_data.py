@@ -53,14 +53,15 @@ class FitDataMixin:
                 "no teacher to refit, so set teacher_cv=None."
             )
 
-    def _validate_fit_data(self, task, X, y):
+    def _validate_fit_data(self, task, X, y, preprocessor):
         """Check X and y; return (X for the teacher, float32 X for the student, y).
 
-        Without a ``student_preprocessor`` both read the same numbers (a DataFrame
-        is given to the teacher as it is). With one, the teacher reads ``X`` as
-        the caller gave it and the student reads the preprocessor's output.
+        Without a ``preprocessor`` both read the same numbers (a DataFrame is
+        given to the teacher as it is). With one (a transformer, cloned and
+        fitted here), the teacher reads ``X`` as the caller gave it and the
+        student reads the preprocessor's output.
         """
-        if self.student_preprocessor is None:
+        if preprocessor is None:
             self.__dict__.pop("student_preprocessor_", None)
             X_checked, y = validate_data(
                 self,
@@ -78,27 +79,33 @@ class FitDataMixin:
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
             )
             X_teacher = X
-            X_student = self._fit_preprocessor(read_only_view(X), y)  # an in-place step copies
+            X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor)
         y = _check_y_shape(task, y, X_student.shape[0])
         self.n_student_features_ = X_student.shape[1]
         return read_only_view(X_teacher), X_student, y
 
-    def _fit_preprocessor(self, X, y):
-        """Fit a clone of ``student_preprocessor`` on X; return the student's float32 rows."""
+    def _fit_preprocessor(self, X, y, preprocessor):
+        """Fit a clone of ``preprocessor`` on X; return the student's float32 rows.
+
+        Sets ``student_preprocessor_`` and ``n_student_features_``. ``X`` is a
+        read-only view of the caller's rows: an in-place step copies them.
+        """
         try:
             n_rows = _num_samples(X)
         except TypeError as exc:
             raise TypeError(f"X cannot be read as rows: {exc}") from None
         if n_rows != _num_samples(y):
             raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
-        self.student_preprocessor_ = clone(self.student_preprocessor)
+        self.student_preprocessor_ = clone(preprocessor)
         out = self.student_preprocessor_.fit_transform(X, y)
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
             if hasattr(self.student_preprocessor_, name):
                 setattr(self, name, getattr(self.student_preprocessor_, name))
             else:
                 self.__dict__.pop(name, None)
-        return preprocessed_rows(out, self.student_preprocessor_, n_rows)
+        rows = preprocessed_rows(out, self.student_preprocessor_, n_rows)
+        self.n_student_features_ = rows.shape[1]
+        return rows
 
     def _fit_teacher_outputs(self, task, teacher, X_teacher, y, labelled, weights):
         """Set ``teacher_``; return the fitted adapter and its training targets for every row."""

@@ -1,0 +1,140 @@
+"""student_preprocessor="auto": one teacher fit, a student per candidate encoding, the best kept."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import RaiseAt
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from test_student_encoder import mixed_frame
+
+from skdistill import DistilledClassifier, DistilledRegressor, make_student_encoder
+
+
+class CountingTeacher(HistGradientBoostingClassifier):
+    fits = 0
+
+    def fit(self, X, y, **kwargs):
+        type(self).fits += 1
+        return super().fit(X, y, **kwargs)
+
+
+def rows(n=600, seed=0):
+    X, y = make_classification(n, 6, n_informative=4, random_state=seed)
+    X[::11, 1] = np.nan
+    return X, y
+
+
+def settings(**extra):
+    return dict(max_epochs=15, random_state=0, **extra)
+
+
+def test_the_student_with_the_lower_held_out_loss_is_kept_and_the_teacher_fits_once():
+    X, y = rows()
+    CountingTeacher.fits = 0
+    auto = DistilledClassifier(CountingTeacher(), student_preprocessor="auto", **settings())
+    auto.fit(X, y)
+    assert CountingTeacher.fits == 1
+    losses = auto.student_encoding_losses_
+    assert set(losses) == {"both", "scale"}
+    assert auto.student_encoding_ == min(losses, key=losses.get)
+    # the kept student is exactly the one a fit with that encoding alone gives
+    alone = DistilledClassifier(
+        CountingTeacher(),
+        student_preprocessor=make_student_encoder(X, numeric=auto.student_encoding_),
+        **settings(),
+    ).fit(X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), alone.predict_proba(X))
+    assert auto.n_student_features_ == alone.n_student_features_
+    assert auto.n_iter_ == len(auto.student_.history)
+
+
+def test_without_held_out_rows_the_first_encoding_trains_alone():
+    X, y = rows()
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(), student_preprocessor="auto",
+        validation_fraction=None, **settings(n_iter_no_change=None),
+    ).fit(X, y)
+    assert clf.student_encoding_ == "both"
+    assert list(clf.student_encoding_losses_) == ["both"]
+
+
+def test_a_frame_with_strings_and_missing_values_fits_with_auto():
+    frame, y = mixed_frame(n=300)
+    teacher = HistGradientBoostingClassifier(categorical_features="from_dtype")
+    frame_for_teacher = frame.astype({"colour": "category", "shape": "category"})
+    clf = DistilledClassifier(teacher, student_preprocessor="auto", **settings())
+    clf.fit(frame_for_teacher, y)
+    assert clf.student_encoding_ in ("both", "scale")
+    assert clf.score(frame_for_teacher, y) > 0.8
+    assert list(clf.feature_names_in_) == list(frame.columns)
+
+
+def test_a_warm_start_continues_the_chosen_encoding_only():
+    X, y = rows()
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(), student_preprocessor="auto", warm_start=True,
+        **settings(),
+    ).fit(X, y)
+    chosen, epochs = clf.student_encoding_, clf.n_iter_
+    clf.fit(X, y)
+    assert clf.student_encoding_ == chosen
+    assert list(clf.student_encoding_losses_) == [chosen]
+    assert clf.n_iter_ > epochs
+
+
+def test_ctrl_c_keeps_the_student_being_trained_and_trains_no_other():
+    X, y = rows()
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(), student_preprocessor="auto",
+        callbacks=[RaiseAt(KeyboardInterrupt, epoch=2)], **settings(),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert list(clf.student_encoding_losses_) == ["both"]
+    assert clf.n_iter_ == 1
+
+
+def test_sparse_rows_have_one_encoding_and_documents_need_their_own():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X, y = rows()
+    sparse = DistilledClassifier(
+        LogisticRegression(), student_preprocessor="auto", **settings()
+    ).fit(sp.csr_matrix(np.nan_to_num(X)), y)
+    assert sparse.student_encoding_ == "max-abs"
+    documents = ["good film", "bad film", "good plot", "bad plot"] * 10
+    labels = [1, 0, 1, 0] * 10
+    teacher = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    with pytest.raises(ValueError, match="student_preprocessor='auto' encodes tables"):
+        DistilledClassifier(teacher, student_preprocessor="auto", **settings()).fit(
+            documents, labels
+        )
+
+
+def test_the_regressor_chooses_too():
+    X, y = make_regression(500, 5, noise=5.0, random_state=0)
+    reg = DistilledRegressor(
+        HistGradientBoostingRegressor(), student_preprocessor="auto", **settings()
+    ).fit(X, y)
+    assert set(reg.student_encoding_losses_) == {"both", "scale"}
+    assert reg.score(X, y) > 0.8
+
+
+def test_dask_rows_are_read_as_given():
+    da = pytest.importorskip("dask.array")
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(400, 5, random_state=0)
+    teacher = FrozenEstimator(LogisticRegression().fit(X, y))
+    clf = DistilledClassifier(teacher, student_preprocessor="auto", **settings()).fit(
+        da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+    )
+    assert clf.student_encoding_ is None and clf.n_student_features_ == 5
+    assert "student_preprocessor_" not in vars(clf)
