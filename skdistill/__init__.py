@@ -18,7 +18,7 @@ are also importable from here:
 from ._estimators._classifier import DistilledClassifier
 from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV
 from ._estimators._regressor import DistilledRegressor
-from .deploy import export_onnx, register_onnx_converters, strip_teacher
+from .deploy import export_onnx, onnx_inputs, register_onnx_converters, strip_teacher
 from .inspection import DistillationReport, plot_history, report
 from .losses import (
     SOFT_LOSSES,
@@ -65,6 +65,7 @@ __all__ = [
     "hinton_kd_loss",
     "logit_matching_loss",
     "make_student_encoder",
+    "onnx_inputs",
     "plot_history",
     "register_onnx_converters",
     "register_soft_loss",

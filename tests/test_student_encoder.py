@@ -12,7 +12,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from skdistill import DistilledClassifier, export_onnx, make_student_encoder
+from skdistill import DistilledClassifier, export_onnx, make_student_encoder, onnx_inputs
 from skdistill.students._student_encoder import column_kinds
 
 
@@ -63,7 +63,7 @@ def test_columns_numbers_flags_and_one_hot(numeric, numeric_width):
     assert out.shape == (len(frame), len(names)) and np.isfinite(out).all()
 
 
-def test_unseen_and_rare_categories_share_the_infrequent_column():
+def test_rare_categories_share_a_column_and_unseen_ones_are_all_zeros():
     frame, _ = mixed_frame()
     frame.loc[:4, "shape"] = "triangle"  # 5 rows: below min_frequency=10
     encoder = make_student_encoder(frame).fit(frame)
@@ -72,7 +72,9 @@ def test_unseen_and_rare_categories_share_the_infrequent_column():
     new = frame.iloc[:3].copy()
     new["shape"] = ["hexagon", "triangle", "round"]
     out = pd.DataFrame(encoder.transform(new), columns=names)
-    assert out["shape_infrequent_sklearn"].tolist() == [1.0, 1.0, 0.0]
+    assert out["shape_infrequent_sklearn"].tolist() == [0.0, 1.0, 0.0]
+    shape_columns = [name for name in names if name.startswith("shape_")]
+    assert out[shape_columns].sum(axis=1).tolist() == [0.0, 1.0, 1.0]
     assert out["shape_round"].tolist() == [0.0, 0.0, 1.0]
 
 
@@ -122,3 +124,22 @@ def test_numeric_rows_with_missing_values_export_to_onnx(numeric, tmp_path):
     session = onnxruntime.InferenceSession(path)
     _, proba = session.run(None, {"X": X[:40].astype(np.float32)})
     np.testing.assert_allclose(proba, clf.predict_proba(X[:40]), atol=1e-5)
+
+
+def test_a_frame_with_strings_and_missing_values_exports_and_runs_on_a_frame(tmp_path):
+    frame, y = mixed_frame(n=300)
+    teacher = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
+    for_teacher = frame.astype({"colour": "category", "shape": "category"})
+    clf = DistilledClassifier(
+        teacher, student_preprocessor="auto", max_epochs=5, random_state=0
+    ).fit(for_teacher, y)
+    session = onnxruntime.InferenceSession(
+        export_onnx(clf, os.path.join(tmp_path, "student.onnx"), X=for_teacher)
+    )
+    assert [i.name for i in session.get_inputs()] == list(frame.columns)
+    fresh, _ = mixed_frame(n=50, seed=1)
+    fresh = fresh.astype({"colour": "category", "shape": "category"})
+    fresh.loc[0, "shape"] = np.nan  # missing where training had none
+    labels, proba = session.run(None, onnx_inputs(session, fresh))
+    np.testing.assert_allclose(proba, clf.predict_proba(fresh), atol=1e-4)
+    np.testing.assert_array_equal(labels, clf.predict(fresh))

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["export_onnx", "final_distiller", "onnx_inputs"]
+__all__ = ["export_onnx", "final_distiller", "frame_input_types", "onnx_inputs"]
 
 CUSTOM_CONVERTER_DOCS = "https://onnx.ai/sklearn-onnx/auto_tutorial/plot_icustom_converter.html"
 
@@ -86,13 +86,11 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
 
     distiller = final_distiller(estimator)
     register_onnx_converters()
-    if X is not None:
-        sample = {"X": X.iloc[:1] if hasattr(X, "iloc") else np.asarray(X)[:1]}
-        if hasattr(X, "iloc"):
-            sample["X"] = sample["X"].astype(
-                {c: np.float32 for c in X.columns if X[c].dtype.kind == "f"}
-            )
-        elif sample["X"].dtype.kind == "f":
+    if hasattr(X, "iloc"):
+        sample = {"initial_types": frame_input_types(X)}
+    elif X is not None:
+        sample = {"X": np.asarray(X)[:1]}
+        if sample["X"].dtype.kind == "f":
             sample["X"] = sample["X"].astype(np.float32)
     else:
         first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else distiller
@@ -130,21 +128,72 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     return path
 
 
+def frame_input_types(X):
+    """skl2onnx's input types for a DataFrame: one input per column, ``[None, 1]``.
+
+    Numbers (missing values allowed) are float32 -- a numpy integer column
+    int64 --, anything else (strings, categories, booleans, objects) strings.
+    """
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+
+    types = []
+    for name in X.columns:
+        dtype = X[name].dtype
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            kind = Int64TensorType
+        elif getattr(dtype, "kind", "O") in "iuf":
+            kind = FloatTensorType
+        else:
+            kind = StringTensorType
+        types.append((str(name), kind([None, 1])))
+    return types
+
+
 def onnx_inputs(session, X):
     """The feed for an onnxruntime ``session`` of an exported model: ``{input name: rows}``.
 
     One input (``X``, numbers or documents) gets ``X`` itself; a DataFrame gets
-    one column per input, as skl2onnx declared them.
+    one column per input, converted to the type the file declares: numbers
+    as float32 (missing as NaN) or int64, anything else as strings (a missing
+    value as ``"nan"`` or ``"None"``, as the one-hot encoding's categories
+    were written).
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime, pandas as pd, tempfile, os
+    >>> from skdistill import DistilledClassifier, export_onnx, onnx_inputs
+    >>> frame = pd.DataFrame({"size": [1.0, 2.0, np.nan, 4.0] * 10,
+    ...                       "colour": ["red", "blue", "red", None] * 10})
+    >>> y = [0, 1, 0, 1] * 10
+    >>> clf = DistilledClassifier("precomputed", student_preprocessor="auto", max_epochs=2,
+    ...                           random_state=0)
+    >>> clf = clf.fit(frame, y, teacher_proba=np.tile([[0.8, 0.2], [0.3, 0.7]], (20, 1)))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     session = onnxruntime.InferenceSession(
+    ...         export_onnx(clf, os.path.join(folder, "student.onnx"), X=frame))
+    ...     label, proba = session.run(None, onnx_inputs(session, frame))
+    >>> np.allclose(proba, clf.predict_proba(frame), atol=1e-5)
+    True
     """
-    names = [inp.name for inp in session.get_inputs()]
+    inputs = session.get_inputs()
+    names = [inp.name for inp in inputs]
     if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
-        feed = {}
-        for name in names:
-            column = X[[name]].to_numpy()
-            numeric = column.dtype.kind in "fiub"
-            feed[name] = column.astype(np.float32 if numeric else object)
-        return feed
+        return {inp.name: _column_as(X[inp.name], inp.type) for inp in inputs}
     values = np.asarray(X)
     if values.ndim == 1:  # documents
         return {names[0]: values.reshape(-1, 1)}
     return {names[0]: values.astype(np.float32)}
+
+
+def _column_as(column, onnx_type):
+    """A frame's column as the ``[n, 1]`` array an input of ``onnx_type`` takes."""
+    if onnx_type == "tensor(string)":
+        return np.array([str(value) for value in column.astype(object)], dtype=object)[:, None]
+    dtype = {"tensor(int64)": np.int64, "tensor(double)": np.float64}.get(onnx_type, np.float32)
+    if dtype is np.int64:
+        return column.to_numpy(dtype=np.int64)[:, None]
+    return column.to_numpy(dtype=dtype, na_value=np.nan)[:, None]

@@ -12,8 +12,8 @@ it pickles, clones and exports to ONNX like any of them:
   (``"piecewise"``), or both side by side (``"both"``);
 * string, categorical and boolean columns (pandas' ``str``, ``object``,
   ``category``, ``bool``): one-hot, a missing value being a category of its
-  own, categories rarer than ``min_frequency`` grouped as "infrequent" with
-  any category first seen at predict time;
+  own, categories rarer than ``min_frequency`` grouped as one "infrequent"
+  category, and a category first seen at predict time all zeros;
 * sparse matrices: scaled by each column's largest magnitude, staying sparse.
 """
 
@@ -70,7 +70,8 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     n_bins : int, default=16
         Quantile bins per numeric column for the piecewise-linear encoding.
     min_frequency : int, default=10
-        One-hot categories seen fewer times are grouped with unseen ones.
+        One-hot categories seen fewer times are grouped as one; unseen ones are
+        all zeros.
 
     Returns
     -------
@@ -104,7 +105,7 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
             parts.append(("missing", flags, numeric_columns))
     if categorical_columns:
         one_hot = OneHotEncoder(
-            handle_unknown="infrequent_if_exist", min_frequency=min_frequency,
+            handle_unknown="ignore", min_frequency=min_frequency,
             sparse_output=False, dtype=np.float32,
         )
         parts.append(("categorical", one_hot, categorical_columns))
