@@ -138,3 +138,22 @@ def test_dask_rows_are_read_as_given():
     )
     assert clf.student_encoding_ is None and clf.n_student_features_ == 5
     assert "student_preprocessor_" not in vars(clf)
+
+
+def test_a_frame_whose_column_kinds_change_at_predict_is_refused_naming_them():
+    frame, y = mixed_frame(n=200)
+    clf = DistilledClassifier(
+        "precomputed", student_preprocessor="auto", max_epochs=2, random_state=0
+    ).fit(frame, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    assert clf.feature_kinds_["colour"] == "categorical"
+    numbers_for_strings = frame.assign(colour=np.arange(len(frame), dtype=float))
+    with pytest.raises(ValueError, match="Column 'colour' holds numeric values at predict"):
+        clf.predict(numbers_for_strings)
+    strings_for_numbers = frame.assign(size=frame["size"].astype(str))
+    with pytest.raises(ValueError, match="Column 'size' holds categorical values"):
+        clf.predict_proba(strings_for_numbers)
+    one_category = frame.assign(shape="round")  # a single category at predict time works
+    assert clf.predict(one_category).shape == (len(frame),)
+    clf.set_params(student_preprocessor=None, teacher=HistGradientBoostingClassifier())
+    clf.fit(frame[["size"]].fillna(0), y)
+    assert "feature_kinds_" not in vars(clf) and "student_encoding_losses_" not in vars(clf)

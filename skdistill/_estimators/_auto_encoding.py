@@ -14,9 +14,12 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 import numpy as np
 import scipy.sparse as sp
 
-from ..students._student_encoder import make_student_encoder
+from ..students._student_encoder import column_kinds, make_student_encoder
 
-__all__ = ["AUTO", "CANDIDATE_ENCODINGS", "candidate_encoders", "held_out_label_loss"]
+__all__ = [
+    "AUTO", "CANDIDATE_ENCODINGS", "candidate_encoders", "check_feature_kinds",
+    "feature_kinds", "held_out_label_loss",
+]
 
 AUTO = "auto"
 
@@ -68,3 +71,39 @@ def _is_table(X):
         return np.ndim(X) == 2
     except (TypeError, ValueError):
         return False
+
+
+def feature_kinds(X):
+    """``{column: "numeric" or "categorical"}`` of a DataFrame (None for other input)."""
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return None
+    return dict(zip(X.columns, column_kinds(X)))
+
+
+def check_feature_kinds(X, fitted):
+    """ValueError naming the columns of frame ``X`` whose kind differs from ``fitted``'s.
+
+    A string column that arrives as numbers would be read as unseen
+    categories (all zeros), and numbers that arrive as strings cannot be
+    scaled: either is refused. Missing or extra columns are left to the
+    encoder, whose message names them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_feature_kinds(pd.DataFrame({"a": ["x"]}), {"a": "numeric"})
+    Traceback (most recent call last):
+    ...
+    ValueError: Column 'a' holds categorical values at predict time but held numeric ...
+    """
+    now = feature_kinds(X)
+    changed = [name for name in now if name in fitted and now[name] != fitted[name]]
+    if changed:
+        details = "; ".join(
+            f"Column {name!r} holds {now[name]} values at predict time but held "
+            f"{fitted[name]} ones in fit" for name in changed
+        )
+        raise ValueError(
+            f"{details}; pass the columns with the dtypes they had in fit (e.g. numbers as "
+            "a numeric dtype, categories as strings)."
+        )

@@ -28,7 +28,7 @@ from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
-from ._auto_encoding import AUTO, candidate_encoders, held_out_label_loss
+from ._auto_encoding import AUTO, candidate_encoders, feature_kinds, held_out_label_loss
 from ._dask_fit import DaskFitMixin
 from ._fit_data import (
     FitDataMixin,
@@ -176,6 +176,8 @@ class BaseDistiller(
         trained and trains no other.
         """
         started = time.perf_counter()
+        for name in ("student_encoding_losses_", "feature_kinds_"):  # only "auto" sets them
+            self.__dict__.pop(name, None)
         encoders = candidate_encoders(X, self.student_preprocessor, self._continued_encoding())
         names = list(encoders)
         training = self._training_set(
@@ -208,6 +210,7 @@ class BaseDistiller(
         self.student_, self.student_encoding_ = net, name
         if name is not None:
             self.student_encoding_losses_ = {fit[1]: fit[0] for fit in fits}
+            self.feature_kinds_ = feature_kinds(X)  # checked at predict time
         warn_if_teacher_far_below(training.teacher_score, self.student_)
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
 

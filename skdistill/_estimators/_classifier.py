@@ -194,7 +194,8 @@ collection, default=None
     student_preprocessor_ : transformer
         The fitted ``student_preprocessor`` (only when one is given).
     student_encoding_ : str or None
-        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's loss.
+        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
+        loss, ``feature_kinds_`` a frame's column kinds, checked at predict.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).

@@ -31,6 +31,7 @@ from .._inputs import (
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
+from ._auto_encoding import check_feature_kinds
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 
@@ -101,6 +102,8 @@ class PredictionMixin:
         preprocessor = getattr(self, "student_preprocessor_", None)
         if preprocessor is None:
             return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
+        if self.__dict__.get("feature_kinds_") is not None:
+            check_feature_kinds(X, self.feature_kinds_)
         with frame_locked(X):  # never the caller's rows in place
             out = preprocessor.transform(read_only_view(X))
         return preprocessed_rows(out, preprocessor, _num_samples(X))

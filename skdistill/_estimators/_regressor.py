@@ -67,7 +67,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     student_preprocessor_ : transformer
         Only when a ``student_preprocessor`` is given.
     student_encoding_ : str or None
-        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's loss.
+        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
+        loss, ``feature_kinds_`` a frame's column kinds, checked at predict.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
     solver_ : {"numpy", "torch"}
