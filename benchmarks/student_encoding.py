@@ -94,26 +94,29 @@ def run(teacher_kind, seeds):
     return rows
 
 
-def table(rows, teacher_kind, seeds):
+def table(rows, title, students, baseline, score="accuracy"):
+    """A markdown table: each set's mean test score, and each student's retention and gain."""
+    sets = list(dict.fromkeys(row["set"] for row in rows))
+    others = [name for name in students if name != baseline]
     lines = [
-        f"Student encodings, {teacher_kind} teacher, {seeds} seeds, 75 / 25 splits: mean test "
-        "accuracy; retention = student / teacher; gain = student - `hard scaled`, in points.",
+        f"{title}: mean test {score}; retention = student / teacher; gain = student - "
+        f"`{baseline}`, in points.",
         "",
-        "| set | teacher | " + " | ".join(STUDENTS) + " | "
-        + " | ".join(f"{s} gain" for s in STUDENTS[1:]) + " |",
-        "|---" * (2 + 2 * len(STUDENTS) - 1) + "|",
+        "| set | teacher | " + " | ".join(students) + " | "
+        + " | ".join(f"{s} gain" for s in others) + " |",
+        "|---" * (2 + len(students) + len(others)) + "|",
     ]
-    summary = {name: {"retention": [], "gain": []} for name in STUDENTS}
-    for set_name in SETS:
+    summary = {name: {"retention": [], "gain": []} for name in students}
+    for set_name in sets:
         group = [r for r in rows if r["set"] == set_name]
-        means = {key: statistics.mean(r[key] for r in group) for key in ("teacher", *STUDENTS)}
-        for name in STUDENTS:
+        means = {key: statistics.mean(r[key] for r in group) for key in ("teacher", *students)}
+        for name in students:
             summary[name]["retention"].append(means[name] / means["teacher"])
-            summary[name]["gain"].append(100 * (means[name] - means["hard scaled"]))
+            summary[name]["gain"].append(100 * (means[name] - means[baseline]))
         lines.append(
             f"| {set_name} | {means['teacher']:.4f} | "
-            + " | ".join(f"{means[s]:.4f}" for s in STUDENTS) + " | "
-            + " | ".join(f"{100 * (means[s] - means['hard scaled']):+.2f}" for s in STUDENTS[1:])
+            + " | ".join(f"{means[s]:.4f}" for s in students) + " | "
+            + " | ".join(f"{100 * (means[s] - means[baseline]):+.2f}" for s in others)
             + " |"
         )
     lines += [
@@ -121,11 +124,12 @@ def table(rows, teacher_kind, seeds):
         "| student | median retention | worst retention | mean gain | worst gain |",
         "|---|---|---|---|---|",
     ]
-    for name in STUDENTS:
+    for name in students:
         retention, gain = summary[name]["retention"], summary[name]["gain"]
+        worst_at = sets[int(min(range(len(gain)), key=gain.__getitem__))]
         lines.append(
             f"| {name} | {statistics.median(retention):.3f} | {min(retention):.3f} "
-            f"| {statistics.mean(gain):+.2f} | {min(gain):+.2f} |"
+            f"| {statistics.mean(gain):+.2f} | {min(gain):+.2f} ({worst_at}) |"
         )
     return "\n".join(lines)
 
@@ -138,7 +142,8 @@ def main():
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     rows = run(args.teacher, args.seeds)
-    text = table(rows, args.teacher, args.seeds)
+    title = f"Student encodings, {args.teacher} teacher, {args.seeds} seeds, 75 / 25 splits"
+    text = table(rows, title, STUDENTS, "hard scaled")
     print(text)
     (RESULTS / f"student_encoding_{args.teacher}.md").write_text(text + "\n")
     with open(RESULTS / f"student_encoding_{args.teacher}.jsonl", "w") as f:
