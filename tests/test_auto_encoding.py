@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from conftest import RaiseAt
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from skorch.callbacks import Callback
 from test_student_encoder import mixed_frame
 
 from skdistill import DistilledClassifier, DistilledRegressor, make_student_encoder
@@ -157,3 +158,56 @@ def test_a_frame_whose_column_kinds_change_at_predict_is_refused_naming_them():
     clf.set_params(student_preprocessor=None, teacher=HistGradientBoostingClassifier())
     clf.fit(frame[["size"]].fillna(0), y)
     assert "feature_kinds_" not in vars(clf) and "student_encoding_losses_" not in vars(clf)
+
+
+class InterruptSecondStudent(Callback):
+    """Ctrl-C as the second student's training begins."""
+
+    trains = 0
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).trains += 1
+
+    def on_epoch_begin(self, net, **kwargs):
+        if type(self).trains == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_the_second_student_keeps_the_first():
+    X, y = rows()
+    InterruptSecondStudent.trains = 0
+    clf = DistilledClassifier(
+        HistGradientBoostingClassifier(), student_preprocessor="auto",
+        callbacks=[InterruptSecondStudent()], **settings(),
+    )
+    with pytest.warns(UserWarning, match="Interrupted before the 'scale' encoding"):
+        clf.fit(X, y)
+    assert clf.student_encoding_ == "both"
+    assert list(clf.student_encoding_losses_) == ["both"]
+    assert clf.n_iter_ == len(clf.student_.history) > 0
+
+
+def test_the_loss_compared_is_the_kept_weights_and_nan_counts_as_infinite():
+    from skdistill._estimators._auto_encoding import held_out_label_loss
+
+    class Net:
+        history = [{"valid_label_loss": 0.5}, {"valid_label_loss": 0.2},
+                   {"valid_label_loss": 0.4}]
+
+    assert held_out_label_loss(Net()) == 0.2  # early stopping restored epoch 2
+    assert held_out_label_loss(Net(), best_restored=False) == 0.4  # the last epoch's weights
+    assert held_out_label_loss(Net(), epochs_before=2) == 0.4  # a warm start's own epochs
+    Net.history = [{"valid_label_loss": float("nan")}]
+    assert held_out_label_loss(Net()) == float("inf")
+
+
+def test_a_one_row_prediction_with_a_missing_category_is_not_refused():
+    frame, y = mixed_frame(n=200)
+    clf = DistilledClassifier(
+        "precomputed", student_preprocessor="auto", max_epochs=2, random_state=0
+    ).fit(frame, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    row = frame.iloc[[11]]  # colour is missing in row 11
+    assert row["colour"].isna().all()
+    assert clf.predict_proba(row).shape == (1, 2)
+    with pytest.raises(ValueError, match="fitted on a DataFrame"):
+        clf.predict(frame.to_numpy())

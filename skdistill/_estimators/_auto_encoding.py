@@ -58,10 +58,21 @@ def candidate_encoders(X, student_preprocessor, continued=None):
     return {name: make_student_encoder(X, numeric=name) for name in names}
 
 
-def held_out_label_loss(net):
-    """The lowest held-out label loss in a trained net's history (inf without validation)."""
-    losses = [epoch["valid_label_loss"] for epoch in net.history if "valid_label_loss" in epoch]
-    return float(min(losses)) if losses else float("inf")
+def held_out_label_loss(net, epochs_before=0, best_restored=True):
+    """The held-out label loss of the weights a trained net keeps (inf without one).
+
+    Over the epochs of this fit (after ``epochs_before``, those a warm start
+    continued): the lowest where early stopping restored the best epoch's
+    weights, else the last epoch's. A non-finite loss counts as inf.
+    """
+    losses = [
+        epoch["valid_label_loss"] for epoch in net.history[epochs_before:]
+        if "valid_label_loss" in epoch
+    ]
+    losses = [loss if np.isfinite(loss) else np.inf for loss in losses]
+    if not losses:
+        return float("inf")
+    return float(min(losses) if best_restored else losses[-1])
 
 
 def _is_table(X):
@@ -97,7 +108,15 @@ def check_feature_kinds(X, fitted):
     ValueError: Column 'a' holds categorical values at predict time but held numeric ...
     """
     now = feature_kinds(X)
-    changed = [name for name in now if name in fitted and now[name] != fitted[name]]
+    if now is None:
+        raise ValueError(
+            f"The model was fitted on a DataFrame with columns {list(fitted)}; pass a "
+            f"DataFrame with those columns, not a {type(X).__name__}."
+        )
+    changed = [
+        name for name in now
+        if name in fitted and now[name] != fitted[name] and not X[name].isna().all()
+    ]  # a column of missing values only is read as either kind
     if changed:
         details = "; ".join(
             f"Column {name!r} holds {now[name]} values at predict time but held "

@@ -13,6 +13,7 @@ lives in its own module: the data (:mod:`._fit_data`), the transfer set
 import contextlib
 import copy
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -143,6 +144,8 @@ class BaseDistiller(
         self._restore_fitted_state({})  # a fresh fit: nothing of an earlier one stays
         encoders = candidate_encoders(X, self.student_preprocessor)
         self.student_encoding_ = next(iter(encoders))  # the first: nothing to choose on here
+        if self.student_encoding_ is not None:
+            self.feature_kinds_ = feature_kinds(X)
         with frame_locked(X):
             return self._training_set(
                 task, teacher, X, y, precomputed, sample_weight, encoders[self.student_encoding_]
@@ -171,9 +174,10 @@ class BaseDistiller(
 
         With ``student_preprocessor="auto"`` each candidate encoding
         (:mod:`._auto_encoding`) trains a student on the same teacher outputs,
-        split and seed, and the one with the lowest held-out label loss is
-        kept; otherwise there is one candidate. Ctrl-C keeps the student being
-        trained and trains no other.
+        split and seed, and the one whose kept weights have the lowest
+        held-out label loss is kept; otherwise there is one candidate. Ctrl-C
+        ends the choice: the students trained so far (the interrupted one with
+        its completed epochs) compete, and none is lost.
         """
         started = time.perf_counter()
         for name in ("student_encoding_losses_", "feature_kinds_"):  # only "auto" sets them
@@ -186,23 +190,23 @@ class BaseDistiller(
         labelled_at = time.perf_counter()
         if training.valid_idx is None:
             names = names[:1]  # nothing held out to choose on
+        epochs_before = len(self.student_.history) if self._continues() else 0
         fits, transfer_seconds = [], 0.0
         for name in names:
-            if fits:  # the next encoding of the same rows
-                training.X = self._fit_preprocessor(training.X_teacher, y, encoders[name])
-            transfer_started = time.perf_counter()
-            rows, chunks = self._add_transfer_set(
-                task, training.teacher, training.X_teacher, training.rows, training.train_idx,
-                training.seed,
-            )
-            n_rows = len(training.target)
-            train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
-            transfer_seconds += time.perf_counter() - transfer_started
-            self.__dict__.pop("pruning_", None)
-            net = self._train_student(
-                task, rows, train_idx, training.valid_idx, training.seed, chunks=chunks
-            )
-            fits.append((held_out_label_loss(net), name, net, self._fitted_state(), chunks))
+            try:
+                if fits:  # the next encoding of the same rows
+                    training.X = self._fit_preprocessor(training.X_teacher, y, encoders[name])
+                net, chunks, seconds = self._train_on(task, training)
+            except KeyboardInterrupt:
+                if not fits:
+                    raise
+                warnings.warn(f"Interrupted before the {name!r} encoding's student had "
+                              "completed an epoch; choosing among those trained.", UserWarning)
+                break
+            best_restored = bool(self.n_iter_no_change) and self.pruning is None
+            loss = held_out_label_loss(net, epochs_before, best_restored and not net.interrupted_)
+            fits.append((loss, name, net, self._fitted_state(), chunks))
+            transfer_seconds += seconds
             if net.interrupted_:
                 break
         _, name, net, state, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
@@ -213,6 +217,25 @@ class BaseDistiller(
             self.feature_kinds_ = feature_kinds(X)  # checked at predict time
         warn_if_teacher_far_below(training.teacher_score, self.student_)
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
+
+    def _train_on(self, task, training):
+        """Add the transfer set to a training set's rows and train a student on them.
+
+        Returns ``(net, streamed chunks, seconds spent on the transfer set)``.
+        """
+        started = time.perf_counter()
+        rows, chunks = self._add_transfer_set(
+            task, training.teacher, training.X_teacher, training.rows, training.train_idx,
+            training.seed,
+        )
+        n_rows = len(training.target)
+        train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
+        seconds = time.perf_counter() - started
+        self.__dict__.pop("pruning_", None)
+        net = self._train_student(
+            task, rows, train_idx, training.valid_idx, training.seed, chunks=chunks
+        )
+        return net, chunks, seconds
 
     def _continued_encoding(self):
         """The encoding a warm start continues (None: choose, or none to continue)."""

@@ -44,6 +44,9 @@ def one_by_one_reason(model, X):
             for name in routed
         ),
         "dask X": is_dask_collection(X),
+        "student_preprocessor='auto' (each fit chooses its encoding)": (
+            isinstance(model.student_preprocessor, str)
+        ),
     }
     return next((reason for reason, applies in checks.items() if applies), None)
 

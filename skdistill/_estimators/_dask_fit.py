@@ -48,7 +48,8 @@ class DaskFitMixin:
             self.__dict__.pop("feature_names_in_", None)
             columns = None
         self.__dict__.pop("student_preprocessor_", None)  # "auto" too: dask rows are read as given
-        self.__dict__.pop("student_encoding_losses_", None)
+        for name in ("student_encoding_losses_", "feature_kinds_"):
+            self.__dict__.pop(name, None)
         self.n_student_features_, self.student_encoding_ = self.n_features_in_, None
         encode = task.dask_target_encoder(y)
         vars(self).update(task.fitted_attributes())

@@ -74,6 +74,7 @@ class FitDataMixin:
             )
             X_teacher = X if hasattr(X, "columns") else X_checked
             X_student = as_student_rows(X_checked)
+            self.n_student_features_ = X_student.shape[1]
         else:
             y = check_array(
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
@@ -81,7 +82,6 @@ class FitDataMixin:
             X_teacher = X
             X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor)
         y = _check_y_shape(task, y, X_student.shape[0])
-        self.n_student_features_ = X_student.shape[1]
         return read_only_view(X_teacher), X_student, y
 
     def _fit_preprocessor(self, X, y, preprocessor):

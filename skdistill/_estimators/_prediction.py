@@ -49,7 +49,8 @@ class PredictionMixin:
     """The inference path of a fitted distiller (``student_`` and its input checks)."""
 
     def _validate_predict_data(self, X):
-        """The student's float32 rows (dense or CSR) for X, checked as at fit."""
+        """The student's rows for X, checked as at fit: float32 (dense or CSR), or the caller's
+        float32 / float64 array on the fast path (converted a chunk at a time)."""
         rows = self._plain_rows(X)
         if rows is not None:
             return rows

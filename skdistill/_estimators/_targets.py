@@ -31,7 +31,7 @@ def class_codes(labels):
     low, high = labels.min(), labels.max()
     if low < 0 or high > len(labels) + 1024:  # sparse codes: counting would waste memory
         return np.unique(labels, return_inverse=True)
-    counts = np.bincount(labels)
+    counts = np.bincount(labels.astype(np.intp, copy=False))
     present = counts > 0
     classes = np.flatnonzero(present).astype(labels.dtype)
     code_of = np.cumsum(present) - 1

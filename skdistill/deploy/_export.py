@@ -131,8 +131,9 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
 def frame_input_types(X):
     """skl2onnx's input types for a DataFrame: one input per column, ``[None, 1]``.
 
-    Numbers (missing values allowed) are float32 -- a numpy integer column
-    int64 --, anything else (strings, categories, booleans, objects) strings.
+    Numbers (missing values allowed; an ``object`` column holding only
+    numbers too) are float32 -- a numpy integer column int64 --, anything
+    else (strings, categories, booleans, other objects) strings.
     """
     from skl2onnx.common.data_types import (
         FloatTensorType,
@@ -140,12 +141,16 @@ def frame_input_types(X):
         StringTensorType,
     )
 
+    from ..students._student_encoder import holds_numbers
+
     types = []
     for name in X.columns:
         dtype = X[name].dtype
         if isinstance(dtype, np.dtype) and dtype.kind in "iu":
             kind = Int64TensorType
-        elif getattr(dtype, "kind", "O") in "iuf":
+        elif getattr(dtype, "kind", "O") in "iuf" or (
+            getattr(dtype, "kind", "") == "O" and holds_numbers(X[name].to_numpy())
+        ):
             kind = FloatTensorType
         else:
             kind = StringTensorType

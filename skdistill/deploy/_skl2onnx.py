@@ -218,6 +218,13 @@ def _convert_indicator(scope, operator, container):
     """scikit-learn's ``MissingIndicator``: ``isnan(X[:, features_])`` as 0/1 floats."""
     from onnx import TensorProto
 
+    marker = operator.raw_operator.missing_values
+    if not (isinstance(marker, float) and np.isnan(marker)):
+        raise RuntimeError(
+            f"MissingIndicator(missing_values={marker!r}) cannot be converted; only NaN "
+            "marks a missing value in the exported file."
+        )
+
     features = _as_float(scope, operator, container)
     index = _constant(scope, container, "flagged", operator.raw_operator.features_.astype(np.int64))
     names = [scope.get_unique_variable_name(name) for name in ("flagged_values", "is_missing")]

@@ -26,7 +26,7 @@ from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 
 from ._encoding import PiecewiseLinearEncoder
 
-__all__ = ["NUMERIC_ENCODINGS", "column_kinds", "make_student_encoder"]
+__all__ = ["NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder"]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
 """How :func:`make_student_encoder` may encode numeric columns."""
@@ -38,8 +38,9 @@ MIN_FREQUENCY = 10
 def column_kinds(X):
     """Each column's kind, ``"numeric"`` or ``"categorical"``, as a list.
 
-    A DataFrame's numeric (non-boolean) columns are numeric; string,
-    ``object``, ``category`` and boolean columns categorical. Any other dtype
+    A DataFrame's numeric (non-boolean) columns, and ``object`` columns
+    holding only numbers, are numeric; string, other ``object``, ``category``
+    and boolean columns categorical. Any other dtype
     (dates, durations, intervals) is refused with a TypeError that names the
     column. Every column of an array or sparse matrix is numeric, except the
     non-numbers of an ``object`` array.
@@ -54,7 +55,7 @@ def column_kinds(X):
         return [_frame_column_kind(name, X[name]) for name in X.columns]
     if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
         return ["numeric"] * X.shape[1]
-    return ["numeric" if _all_numbers(column) else "categorical" for column in np.asarray(X).T]
+    return ["numeric" if holds_numbers(column) else "categorical" for column in np.asarray(X).T]
 
 
 def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUENCY):
@@ -135,10 +136,13 @@ def _has_missing(X, columns):
 
 
 def _frame_column_kind(name, column):
-    kind = getattr(column.dtype, "kind", "O")  # pandas' str, category and boolean: "O" or "b"
-    if kind == "O" and _all_numbers(column.to_numpy()):
+    dtype = column.dtype
+    kind = getattr(dtype, "kind", "O")  # pandas' str, category and boolean: "O" or "b"
+    if kind == "b" or str(dtype) == "category":
+        return "categorical"
+    if kind == "O" and holds_numbers(column.to_numpy()):
         return "numeric"
-    if kind in "bOSU":
+    if kind in "OSU":
         return "categorical"
     if kind in "iuf":
         return "numeric"
@@ -149,7 +153,7 @@ def _frame_column_kind(name, column):
     )
 
 
-def _all_numbers(column):
+def holds_numbers(column):
     """Whether an object column holds only numbers (a missing value counts as one)."""
     if column.dtype.kind != "O":
         return column.dtype.kind in "iuf"

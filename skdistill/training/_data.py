@@ -197,8 +197,7 @@ class DistillationDataset(Dataset):
 
     def subset(self, index):
         """The rows at ``index`` (positions in this dataset), as a dataset over the same arrays."""
-        index = torch.as_tensor(index, dtype=torch.long, device=self.device)
-        rows = index if self.rows is None else self.rows[index]
+        rows = self._array_rows(torch.as_tensor(index, dtype=torch.long, device=self.device))
         return DistillationDataset(
             self.X, self.teacher_logits, self.y, self.sample_weight, self.sparse_as_tensor, rows
         )

@@ -127,8 +127,8 @@ class StreamedRows(Dataset):
         X, logits, y, weights = rows
         if sp.issparse(X):
             Xb = sparse_batch(X, self.device, self.sparse_as_tensor)
-        else:
-            Xb = torch.from_numpy(X).to(self.device)
+        else:  # a copy: the chunk may be the caller's read-only rows
+            Xb = torch.tensor(X, device=self.device)
         features = {"X": Xb, "teacher_logits": torch.from_numpy(logits).to(self.device)}
         if weights is not None:
             features["sample_weight"] = torch.from_numpy(weights).to(self.device)
