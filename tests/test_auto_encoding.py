@@ -211,3 +211,21 @@ def test_a_one_row_prediction_with_a_missing_category_is_not_refused():
     assert clf.predict_proba(row).shape == (1, 2)
     with pytest.raises(ValueError, match="fitted on a DataFrame"):
         clf.predict(frame.to_numpy())
+
+
+def test_a_polars_frame_is_encoded_checked_and_predicted():
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({
+        "size": [1.0, None, 3.0, 4.0] * 25, "colour": ["red", "blue", None, "red"] * 25,
+        "flag": [True, False, True, True] * 25, "count": [1, 2, 3, 4] * 25,
+    })
+    y = np.array([0, 1, 0, 1] * 25)
+    clf = DistilledClassifier(
+        "precomputed", student_preprocessor="auto", max_epochs=2, random_state=0
+    ).fit(frame, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    assert clf.feature_kinds_ == {
+        "size": "numeric", "colour": "categorical", "flag": "categorical", "count": "numeric",
+    }
+    assert clf.predict_proba(frame[:3]).shape == (3, 2)
+    with pytest.raises(ValueError, match="Column 'size' holds categorical values"):
+        clf.predict(frame.with_columns(pl.Series("size", ["1"] * 100)))

@@ -75,6 +75,12 @@ def held_out_label_loss(net, epochs_before=0, best_restored=True):
     return float(min(losses) if best_restored else losses[-1])
 
 
+def _all_missing(column):
+    """Whether a pandas or polars column holds missing values only."""
+    missing = column.isna() if hasattr(column, "isna") else column.is_null()
+    return bool(missing.all())
+
+
 def _is_table(X):
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         return True
@@ -115,7 +121,7 @@ def check_feature_kinds(X, fitted):
         )
     changed = [
         name for name in now
-        if name in fitted and now[name] != fitted[name] and not X[name].isna().all()
+        if name in fitted and now[name] != fitted[name] and not _all_missing(X[name])
     ]  # a column of missing values only is read as either kind
     if changed:
         details = "; ".join(

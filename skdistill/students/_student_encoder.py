@@ -1,7 +1,7 @@
 """The student's own encoding of tabular rows, built from the rows themselves.
 
 :func:`make_student_encoder` looks at the columns of ``X`` (a numpy array, a
-sparse matrix or a pandas DataFrame) and returns an unfitted scikit-learn
+sparse matrix, or a pandas or polars DataFrame) and returns an unfitted scikit-learn
 transformer -- made of ``ColumnTransformer``, ``SimpleImputer``,
 ``StandardScaler``, :class:`PiecewiseLinearEncoder` and ``OneHotEncoder``, so
 it pickles, clones and exports to ONNX like any of them:
@@ -128,10 +128,13 @@ def _numeric_encoder(numeric, n_bins):
 
 def _has_missing(X, columns):
     """Whether any of ``columns`` of ``X`` holds a missing value."""
-    part = X[columns] if hasattr(X, "columns") else np.asarray(X)[:, columns]
-    values = part.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(part, "columns") else (
-        np.asarray(part, dtype=np.float64)
-    )
+    if not hasattr(X, "columns"):
+        return bool(np.isnan(np.asarray(X)[:, columns].astype(np.float64)).any())
+    part = X[columns]
+    try:  # pandas: nullable columns hold pd.NA, which na_value turns into NaN
+        values = part.to_numpy(dtype=np.float64, na_value=np.nan)
+    except TypeError:  # polars: a null becomes NaN
+        values = np.asarray(part.to_numpy(), dtype=np.float64)
     return bool(np.isnan(values).any())
 
 
