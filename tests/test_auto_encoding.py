@@ -229,3 +229,25 @@ def test_a_polars_frame_is_encoded_checked_and_predicted():
     assert clf.predict_proba(frame[:3]).shape == (3, 2)
     with pytest.raises(ValueError, match="Column 'size' holds categorical values"):
         clf.predict(frame.with_columns(pl.Series("size", ["1"] * 100)))
+
+
+class CountingRowsTeacher(HistGradientBoostingClassifier):
+    rows_labelled = 0
+
+    def predict_proba(self, X):
+        type(self).rows_labelled += len(X)
+        return super().predict_proba(X)
+
+
+def test_the_teacher_labels_a_transfer_set_once_for_both_encodings():
+    from skdistill import Munge
+
+    X, y = rows(n=300)
+    CountingRowsTeacher.rows_labelled = 0
+    clf = DistilledClassifier(
+        CountingRowsTeacher(), student_preprocessor="auto", transfer_set=Munge(n_copies=2),
+        **settings(),
+    ).fit(np.nan_to_num(X), y)
+    assert set(clf.student_encoding_losses_) == {"both", "scale"}
+    n_train = int(round(300 * 0.9))  # Munge draws from the training rows, not the held-out
+    assert CountingRowsTeacher.rows_labelled == 300 + 2 * n_train

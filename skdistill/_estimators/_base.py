@@ -191,12 +191,12 @@ class BaseDistiller(
         if training.valid_idx is None:
             names = names[:1]  # nothing held out to choose on
         epochs_before = len(self.student_.history) if self._continues() else 0
-        fits, transfer_seconds = [], 0.0
+        fits, transfer_seconds, labelled = [], 0.0, {}
         for name in names:
             try:
                 if fits:  # the next encoding of the same rows
                     training.X = self._fit_preprocessor(training.X_teacher, y, encoders[name])
-                net, chunks, seconds = self._train_on(task, training)
+                net, chunks, seconds = self._train_on(task, training, labelled)
             except KeyboardInterrupt:
                 if not fits:
                     raise
@@ -218,15 +218,17 @@ class BaseDistiller(
         warn_if_teacher_far_below(training.teacher_score, self.student_)
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
 
-    def _train_on(self, task, training):
+    def _train_on(self, task, training, labelled):
         """Add the transfer set to a training set's rows and train a student on them.
 
-        Returns ``(net, streamed chunks, seconds spent on the transfer set)``.
+        ``labelled`` carries the transfer rows the teacher has labelled from one
+        candidate encoding to the next. Returns ``(net, streamed chunks,
+        seconds spent on the transfer set)``.
         """
         started = time.perf_counter()
         rows, chunks = self._add_transfer_set(
             task, training.teacher, training.X_teacher, training.rows, training.train_idx,
-            training.seed,
+            training.seed, labelled,
         )
         n_rows = len(training.target)
         train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])

@@ -49,7 +49,7 @@ class TransferRowsMixin:
             for i in range(len(parts))
         ]
 
-    def _add_transfer_set(self, task, teacher, X_teacher, rows, train_idx, seed):
+    def _add_transfer_set(self, task, teacher, X_teacher, rows, train_idx, seed, labelled=None):
         """Add the transfer set's rows, which the student learns through the teacher term only.
 
         Returns ``(rows, chunks)``. Synthetic rows (``Munge``, ``Spunge``,
@@ -62,6 +62,11 @@ class TransferRowsMixin:
         and only then turned into the student's features. Dask rows are
         labelled on the cluster and streamed: they come back as ``chunks`` for
         :class:`~skdistill.training._stream.StreamedRows`, and ``rows`` is unchanged.
+
+        ``labelled`` (a dict, empty at first) keeps the in-memory transfer rows
+        and the teacher's targets for them between calls of one fit, so that a
+        second student encoding reads the same rows without the teacher
+        labelling them again.
         """
         if self.transfer_set is None:
             return rows, []
@@ -71,13 +76,17 @@ class TransferRowsMixin:
         reader = self._row_reader(
             task, teacher, getattr(self, "student_preprocessor_", None), columns
         )
+        labelled = {} if labelled is None else labelled
         extra = self.transfer_set
-        if isinstance(extra, TransferSampler):
+        if "rows" in labelled:
+            extra = labelled["rows"]
+        elif isinstance(extra, TransferSampler):
             train_rows = _safe_indexing(X_teacher, train_idx)
             if extra.fresh_each_epoch:
                 return rows, extra.fresh_copies(train_rows, reader, seed, task.unlabelled_target)
             extra = extra.generate(train_rows, random_state=seed)
-        labels, extra_rows = reader.label_in_chunks(extra, "transfer_set")
+        labels, extra_rows = reader.label_in_chunks(extra, "transfer_set", labelled.get("targets"))
+        labelled.update(rows=extra, targets=labels)
         X_student, outputs, target, weights = rows
         if sp.issparse(X_student) or sp.issparse(extra_rows):
             stacked = sp.vstack([X_student, extra_rows], format="csr")

@@ -130,15 +130,21 @@ class RowReader:
             rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
         return rows.toarray() if dense and sp.issparse(rows) else rows
 
-    def label_in_chunks(self, rows, where):
-        """``(teacher targets, student rows)`` for in-memory ``rows``, read a chunk at a time."""
+    def label_in_chunks(self, rows, where, targets=None):
+        """``(teacher targets, student rows)`` for in-memory ``rows``, read a chunk at a time.
+
+        ``targets``, when the teacher's targets for ``rows`` are already known
+        (the same rows for another student encoding), are returned as they
+        are: only the student rows are made.
+        """
         n = _num_samples(rows)
-        targets, student = [], []
+        labels, student = [], []
         for start in range(0, n, LABEL_CHUNK_ROWS):
             part = _safe_indexing(rows, slice(start, start + LABEL_CHUNK_ROWS))
-            targets.append(self.outputs(part, where))
+            if targets is None:
+                labels.append(self.outputs(part, where))
             student.append(self.student_rows(part, where, dense=False))
-        if not targets:
+        if not student:
             raise ValueError(f"{where} holds no rows.")
         stack = sp.vstack if sp.issparse(student[0]) else np.concatenate
-        return np.concatenate(targets), stack(student)
+        return (np.concatenate(labels) if targets is None else targets), stack(student)
