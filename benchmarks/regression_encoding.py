@@ -34,7 +34,7 @@ from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
-from student_encoding import table
+from student_encoding import choose, record, table
 
 from skdistill import DistilledRegressor, make_student_encoder
 
@@ -98,12 +98,8 @@ def run(seeds):
                     FrozenEstimator(teacher), alpha=alpha, random_state=seed,
                     student_preprocessor=make_student_encoder(X_train, numeric=numeric),
                 ).fit(X_train, y_train)
-                row[name] = model.score(X_test, y_test)
-                row[f"{name} valid loss"] = min(
-                    epoch["valid_label_loss"] for epoch in model.student_.history
-                )
-            for chosen, among in CHOICES.items():
-                row[chosen] = row[min(among, key=lambda name: row[f"{name} valid loss"])]
+                record(row, name, model, model.score(X_test, y_test))
+            choose(row, CHOICES)
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows

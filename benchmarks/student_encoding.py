@@ -70,6 +70,18 @@ def student(name, teacher, X, seed):
     )
 
 
+def record(row, name, model, score):
+    """Put a student's test score and its best held-out label loss in ``row``."""
+    row[name] = score
+    row[f"{name} valid loss"] = min(epoch["valid_label_loss"] for epoch in model.student_.history)
+
+
+def choose(row, choices):
+    """For each choice, the score of the student among its candidates with the lowest loss."""
+    for chosen, among in choices.items():
+        row[chosen] = row[min(among, key=lambda name: row[f"{name} valid loss"])]
+
+
 def run(teacher_kind, seeds):
     rows = []
     for set_name, load in SETS.items():
@@ -82,13 +94,8 @@ def run(teacher_kind, seeds):
             row = {"set": set_name, "seed": seed, "teacher": teacher.score(X_test, y_test)}
             for name in ENCODINGS:
                 model = student(name, teacher, X_train, seed).fit(X_train, y_train)
-                row[name] = model.score(X_test, y_test)
-                row[f"{name} valid loss"] = min(
-                    epoch["valid_label_loss"] for epoch in model.student_.history
-                )
-            for chosen, among in CHOICES.items():
-                best = min(among, key=lambda name: row[f"{name} valid loss"])
-                row[chosen] = row[best]
+                record(row, name, model, model.score(X_test, y_test))
+            choose(row, CHOICES)
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows

@@ -14,7 +14,7 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 import numpy as np
 import scipy.sparse as sp
 
-from ..students._student_encoder import column_kinds, make_student_encoder
+from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "candidate_encoders", "check_feature_kinds",
@@ -75,12 +75,6 @@ def held_out_label_loss(net, epochs_before=0, best_restored=True):
     return float(min(losses) if best_restored else losses[-1])
 
 
-def _all_missing(column):
-    """Whether a pandas or polars column holds missing values only."""
-    missing = column.isna() if hasattr(column, "isna") else column.is_null()
-    return bool(missing.all())
-
-
 def _is_table(X):
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         return True
@@ -121,7 +115,7 @@ def check_feature_kinds(X, fitted):
         )
     changed = [
         name for name in now
-        if name in fitted and now[name] != fitted[name] and not _all_missing(X[name])
+        if name in fitted and now[name] != fitted[name] and not missing_mask(X[name]).all()
     ]  # a column of missing values only is read as either kind
     if changed:
         details = "; ".join(

@@ -26,7 +26,9 @@ from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 
 from ._encoding import PiecewiseLinearEncoder
 
-__all__ = ["NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder"]
+__all__ = [
+    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder", "missing_mask",
+]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
 """How :func:`make_student_encoder` may encode numeric columns."""
@@ -126,16 +128,32 @@ def _numeric_encoder(numeric, n_bins):
     return Pipeline([("fill", fill), (numeric, encode)])
 
 
+def missing_mask(column):
+    """Which values of one column are missing: a pandas or polars Series, or numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> missing_mask(np.array([1.0, np.nan])).tolist()
+    [False, True]
+    """
+    if hasattr(column, "isna"):  # pandas: NaN, None and pd.NA
+        return column.isna().to_numpy()
+    if hasattr(column, "is_null"):  # polars: null, and NaN in a float column
+        missing = column.is_null()
+        if column.dtype.is_float():
+            missing = missing | column.is_nan()
+        return missing.to_numpy()
+    return np.isnan(np.asarray(column, dtype=np.float64))
+
+
 def _has_missing(X, columns):
-    """Whether any of ``columns`` of ``X`` holds a missing value."""
-    if not hasattr(X, "columns"):
-        return bool(np.isnan(np.asarray(X)[:, columns].astype(np.float64)).any())
-    part = X[columns]
-    try:  # pandas: nullable columns hold pd.NA, which na_value turns into NaN
-        values = part.to_numpy(dtype=np.float64, na_value=np.nan)
-    except TypeError:  # polars: a null becomes NaN
-        values = np.asarray(part.to_numpy(), dtype=np.float64)
-    return bool(np.isnan(values).any())
+    """Whether any of ``columns`` of ``X`` holds a missing value (checked a column at a time)."""
+    values = X if hasattr(X, "columns") else np.asarray(X)
+    return any(
+        missing_mask(values[name] if hasattr(X, "columns") else values[:, name]).any()
+        for name in columns
+    )
 
 
 def _frame_column_kind(name, column):
