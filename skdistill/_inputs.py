@@ -11,13 +11,17 @@ import contextlib
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array
 
 __all__ = [
     "ACCEPTED_SPARSE",
     "DENSE_CHUNK_ELEMENTS",
+    "ENCODED_IN_MEMORY_BYTES",
+    "EncodedRows",
     "ROW_TILE",
     "as_student_rows",
+    "encoded_rows",
     "padded_float32",
     "preprocessed_rows",
     "frame_locked",
@@ -30,6 +34,10 @@ ACCEPTED_SPARSE = ("csr", "csc", "coo")
 DENSE_CHUNK_ELEMENTS = 2**22
 """Sparse rows densified for a network (student or torch teacher) are cut into chunks of at
 most this many values (16 MB in float32)."""
+
+ENCODED_IN_MEMORY_BYTES = 2**26
+"""A dense encoding of the rows larger than this (64 MiB) is not stored: the student reads
+the rows through :class:`EncodedRows`, encoded a block at a time."""
 
 ROW_TILE = 16
 """Dense prediction batches are zero-padded to a multiple of this many rows.
@@ -193,3 +201,77 @@ def preprocessed_rows(out, preprocessor, n_rows):
             f"The student_preprocessor {name} returned {out.shape[0]} rows for {n_rows} rows of X."
         )
     return as_student_rows(out)
+
+
+def encoded_rows(X, encoder, n_rows, n_features=None):
+    """``X`` through a fitted ``encoder`` as the student's rows, stored or read lazily.
+
+    A sparse ``X``, or a dense encoding of at most
+    :data:`ENCODED_IN_MEMORY_BYTES`, is encoded and returned (CSR or float32);
+    a larger one becomes :class:`EncodedRows`, so the encoding of all rows is
+    never held at once. ``n_features``: the encoding's width, if known.
+    """
+    if n_features is None and not sp.issparse(X):
+        first = encoder.transform(_safe_indexing(X, slice(0, 1)))
+        n_features = preprocessed_rows(first, encoder, 1).shape[1]
+    if sp.issparse(X) or n_rows * n_features * 4 <= ENCODED_IN_MEMORY_BYTES:
+        return preprocessed_rows(encoder.transform(X), encoder, n_rows)
+    return EncodedRows(X, encoder, n_features)
+
+
+class EncodedRows:
+    """Rows of ``X`` encoded for the student when read, never all at once.
+
+    Indexing with a slice or an array of row positions encodes those rows and
+    returns them as a float32 array; the student's training and prediction
+    read blocks of a few thousand rows this way. The encoder must not write
+    into the rows it reads (the package's own encoders do not).
+
+    Parameters
+    ----------
+    X : ndarray or DataFrame of shape (n_samples, n_columns)
+    encoder : fitted transformer
+        Encodes rows like ``X`` as ``n_features`` numbers.
+    n_features : int
+    device : str or torch.device, default="cpu"
+        Where a reader should put the blocks (they are made on the CPU).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.arange(6.0).reshape(3, 2)
+    >>> rows = EncodedRows(X, StandardScaler().fit(X), 2)
+    >>> block = rows[[2, 0]]
+    >>> rows.shape, block.dtype
+    ((3, 2), dtype('float32'))
+    >>> (block * np.sqrt(1.5)).round(3).tolist()  # rows 2 and 0, standardised
+    [[1.5, 1.5], [-1.5, -1.5]]
+    """
+
+    def __init__(self, X, encoder, n_features, device="cpu"):
+        self.X = X
+        self.encoder = encoder
+        self.shape = (X.shape[0], n_features)
+        self.device = device
+
+    def __len__(self):
+        return self.shape[0]
+
+    def to(self, device):
+        return EncodedRows(self.X, self.encoder, self.shape[1], device)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            n_rows = len(range(*index.indices(self.shape[0])))
+        else:
+            index = np.asarray(index.cpu() if hasattr(index, "cpu") else index)
+            n_rows = len(index)
+        raw = _safe_indexing(self.X, index)
+        rows = preprocessed_rows(self.encoder.transform(raw), self.encoder, n_rows)
+        if rows.shape[1] != self.shape[1]:
+            raise ValueError(
+                f"The student's encoding gave {rows.shape[1]} features for some rows and "
+                f"{self.shape[1]} for others."
+            )
+        return rows

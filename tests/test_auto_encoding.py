@@ -251,3 +251,92 @@ def test_the_teacher_labels_a_transfer_set_once_for_both_encodings():
     assert set(clf.student_encoding_losses_) == {"both", "scale"}
     n_train = int(round(300 * 0.9))  # Munge draws from the training rows, not the held-out
     assert CountingRowsTeacher.rows_labelled == 300 + 2 * n_train
+
+
+def test_a_large_encoding_is_read_in_blocks_and_gives_the_same_model(monkeypatch):
+    import skdistill._inputs as inputs
+
+    X, y = rows()
+    stored = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
+                                 **settings()).fit(X, y)
+    monkeypatch.setattr(inputs, "ENCODED_IN_MEMORY_BYTES", 1024)  # every encoding "large"
+    lazy = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
+                               **settings()).fit(X, y)
+    rows_read = inputs.encoded_rows(X, lazy.student_preprocessor_, len(X))
+    assert isinstance(rows_read, inputs.EncodedRows)
+    assert rows_read.shape == (len(X), lazy.n_student_features_)
+    encoded = lazy.student_preprocessor_.transform(X[5:7]).astype(np.float32)
+    np.testing.assert_array_equal(rows_read[5:7], encoded)
+    assert lazy.student_encoding_losses_ == stored.student_encoding_losses_
+    np.testing.assert_array_equal(lazy.predict_proba(X), stored.predict_proba(X))
+
+
+def test_the_encoding_fits_on_a_sample_of_the_rows_that_count(monkeypatch):
+    import skdistill._estimators._auto_encoding as auto_encoding
+
+    X, y = rows()
+    weights = np.ones(len(y))
+    weights[:100] = 0.0
+    X[:100, 0] = 1e6  # rows of zero weight: they must not shape the scaling
+    model = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
+                                max_epochs=2, random_state=0).fit(X, y, sample_weight=weights)
+    scaler = model.student_preprocessor_.named_transformers_["numeric"][-1]
+    scaler = getattr(scaler, "transformer_list", [("scale", scaler)])[0][1]
+    assert scaler.n_samples_seen_ == 500
+    assert abs(scaler.mean_[0]) < 10
+    monkeypatch.setattr(auto_encoding, "ENCODER_FIT_ROWS", 50)
+    model.fit(X, y)
+    scaler = model.student_preprocessor_.named_transformers_["numeric"][-1]
+    scaler = getattr(scaler, "transformer_list", [("scale", scaler)])[0][1]
+    assert scaler.n_samples_seen_ == 50
+
+
+def test_missing_values_at_predict_are_read_only_where_fit_had_some():
+    X, y = rows()  # column 1 has missing values, the others none
+    model = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
+                                max_epochs=2, random_state=0).fit(X, y)
+    assert model.numeric_missing_.tolist() == [1]
+    assert model.__sklearn_tags__().input_tags.allow_nan
+    fresh = X[:3].copy()
+    fresh[:, 1] = np.nan
+    assert np.isfinite(model.predict_proba(fresh)).all()
+    fresh[0, 4] = np.nan
+    with pytest.raises(ValueError, match=r"NaN in column\(s\) \[4\], which held no missing"):
+        model.predict(fresh)
+    with pytest.raises(ValueError, match="X has 5 features, but DistilledClassifier is expecting 6"):
+        model.predict(X[:, :5])
+
+
+def test_auto_checks_the_rows_as_a_table_first():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = rows()
+    X = np.nan_to_num(X)
+    model = DistilledClassifier(LogisticRegression(), student_preprocessor="auto",
+                                max_epochs=2, random_state=0)
+    assert not model.__sklearn_tags__().input_tags.allow_nan  # its teacher refuses NaN
+    model.fit(X.tolist(), y.tolist())
+    assert model.n_features_in_ == 6 and model.student_encoding_ in ("both", "scale")
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        model.fit(X + 1j, y)
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        model.fit(X, None)
+    with pytest.raises(ValueError, match="Reshape your data"):
+        model.fit(X[:, 0], y)
+
+
+def test_a_pipeline_step_before_auto_exports_to_onnx(tmp_path):
+    import onnxruntime
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skdistill import export_onnx
+
+    X, y = rows()
+    X = np.nan_to_num(X).astype(np.float32)
+    pipeline = make_pipeline(MinMaxScaler(), DistilledClassifier(
+        HistGradientBoostingClassifier(), student_preprocessor="auto", max_epochs=3, random_state=0
+    )).fit(X, y)
+    path = export_onnx(pipeline, tmp_path / "model.onnx")
+    _, proba = onnxruntime.InferenceSession(path).run(None, {"X": X[:20]})
+    np.testing.assert_allclose(proba, pipeline.predict_proba(X[:20]), atol=1e-4)

@@ -13,12 +13,14 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
 
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
 __all__ = [
-    "AUTO", "CANDIDATE_ENCODINGS", "candidate_encoders", "check_feature_kinds",
-    "feature_kinds", "held_out_label_loss",
+    "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_ROWS", "candidate_encoders", "check_feature_kinds",
+    "check_missing", "checked_table", "encoder_sample", "feature_kinds", "held_out_label_loss",
+    "numeric_missing",
 ]
 
 AUTO = "auto"
@@ -26,36 +28,67 @@ AUTO = "auto"
 CANDIDATE_ENCODINGS = ("both", "scale")
 """The numeric encodings a fit chooses between; the first when there is nothing to choose on."""
 
+ENCODER_FIT_ROWS = 100_000
+"""The encoding is fitted on at most this many rows (drawn at random): its quantiles,
+medians, scales and categories settle long before, and the fit stays light."""
 
-def candidate_encoders(X, student_preprocessor, continued=None):
-    """``{encoding: transformer}`` to train students on, in order; one entry when not choosing.
 
-    ``student_preprocessor`` other than ``"auto"`` gives ``{None: it}``.
-    Input that is not a table (documents) is a ValueError that says what to
-    pass instead. A sparse matrix has one encoding, ``"max-abs"``.
+def candidate_encoders(estimator, X, continued=None):
+    """``(X, {encoding: transformer})``: the rows checked, and the students' encodings.
+
+    ``estimator.student_preprocessor`` other than ``"auto"`` gives ``{None:
+    it}``, and so does input that is not a table (read as given), except
+    documents: a ValueError that says what to pass instead. A table is
+    checked (:func:`checked_table`, which records its width and column names
+    on ``estimator``); a sparse matrix has one encoding, ``"max-abs"``.
     ``continued`` (the encoding a warm start continues) is the only candidate
     when given.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> list(candidate_encoders(np.zeros((3, 2)), "auto"))
-    ['both', 'scale']
-    >>> candidate_encoders(np.zeros((3, 2)), None)
+    >>> from skdistill import DistilledClassifier
+    >>> auto = DistilledClassifier("precomputed", student_preprocessor="auto")
+    >>> X, encoders = candidate_encoders(auto, [[0.0, 1.0], [2.0, 3.0]])
+    >>> type(X).__name__, list(encoders)
+    ('ndarray', ['both', 'scale'])
+    >>> candidate_encoders(DistilledClassifier("precomputed"), X)[1]
     {None: None}
     """
-    if not (isinstance(student_preprocessor, str) and student_preprocessor == AUTO):
-        return {None: student_preprocessor}
-    if sp.issparse(X):
-        return {"max-abs": make_student_encoder(X)}
+    chosen = estimator.student_preprocessor
+    if not (isinstance(chosen, str) and chosen == AUTO):
+        return X, {None: chosen}
     if not _is_table(X):
-        raise ValueError(
-            "student_preprocessor='auto' encodes tables (2-d arrays, sparse matrices, "
-            "DataFrames), but X is not one (documents?). Pass the student's encoding instead, "
-            "e.g. student_preprocessor=TfidfVectorizer()."
-        )
+        if _is_documents(X):
+            raise ValueError(
+                "student_preprocessor='auto' encodes tables (2-d arrays, sparse matrices, "
+                "DataFrames), but X holds documents. Pass the student's encoding instead, "
+                "e.g. student_preprocessor=TfidfVectorizer()."
+            )
+        return X, {None: None}  # read as given: its checks say what is wrong with it
+    X = checked_table(estimator, X, reset=True)
+    if sp.issparse(X):
+        return X, {"max-abs": make_student_encoder(X)}
     names = (continued,) if continued is not None else CANDIDATE_ENCODINGS
-    return {name: make_student_encoder(X, numeric=name) for name in names}
+    return X, {name: make_student_encoder(X, numeric=name) for name in names}
+
+
+def encoder_sample(n_rows, seed, kept=None):
+    """The rows an encoding is fitted on: the ``kept`` ones (a mask; None: all), at most
+    :data:`ENCODER_FIT_ROWS` of them, drawn at random.
+
+    Examples
+    --------
+    >>> encoder_sample(10, seed=0)
+    slice(None, None, None)
+    >>> encoder_sample(3, seed=0, kept=np.array([True, False, True])).tolist()
+    [0, 2]
+    >>> len(encoder_sample(150_000, seed=0))
+    100000
+    """
+    rows = np.arange(n_rows) if kept is None else np.flatnonzero(kept)
+    if len(rows) > ENCODER_FIT_ROWS:
+        rows = np.sort(np.random.RandomState(seed).choice(rows, ENCODER_FIT_ROWS, replace=False))
+    return slice(None) if len(rows) == n_rows else rows
 
 
 def held_out_label_loss(net, epochs_before=0, best_restored=True):
@@ -81,6 +114,14 @@ def _is_table(X):
     try:
         return np.ndim(X) == 2
     except (TypeError, ValueError):
+        return False
+
+
+def _is_documents(X):
+    """Whether ``X`` (not a table) is a sequence of strings."""
+    try:
+        return isinstance(next(iter(X), None), (str, bytes))
+    except TypeError:
         return False
 
 
@@ -125,4 +166,66 @@ def check_feature_kinds(X, fitted):
         raise ValueError(
             f"{details}; pass the columns with the dtypes they had in fit (e.g. numbers as "
             "a numeric dtype, categories as strings)."
+        )
+
+
+def checked_table(estimator, X, reset):
+    """``X`` checked as scikit-learn checks a table: shape, width, names; arrays converted.
+
+    A DataFrame is returned as it is (its width and column names checked or,
+    with ``reset``, recorded); anything else becomes a 2-d array of its own
+    dtype (strings stay strings) or a CSR matrix, and may hold NaN but not
+    infinities.
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        return X
+    return validate_data(
+        estimator, X, reset=reset, dtype=None, accept_sparse="csr",
+        ensure_all_finite="allow-nan",
+    )
+
+
+def numeric_missing(X, kinds=None):
+    """Positions of the numeric columns of a table that hold a missing value.
+
+    ``kinds``: each column's kind as in fit (None: read from ``X``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> numeric_missing(np.array([[1.0, np.nan], [2.0, 3.0]])).tolist()
+    [1]
+    """
+    if sp.issparse(X):
+        return np.flatnonzero(np.isnan(np.asarray(X.sum(axis=0)).ravel()))
+    frame = hasattr(X, "columns")
+    return np.array([
+        at for at, kind in enumerate(column_kinds(X) if kinds is None else kinds)
+        if kind == "numeric" and missing_mask(X[X.columns[at]] if frame else X[:, at]).any()
+    ], dtype=np.intp)
+
+
+def check_missing(X, allowed, kinds=None):
+    """ValueError naming the numeric columns of ``X`` with missing values not in ``allowed``.
+
+    Missing values are read where the fit's rows had some (filled, and
+    flagged); elsewhere the student never saw one, and a filled value would
+    pass for a measured one. ``kinds`` as in :func:`numeric_missing`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_missing(np.array([[np.nan, 1.0]]), allowed=[0])
+    >>> check_missing(np.array([[1.0, np.nan]]), allowed=[0])
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN in column(s) [1], which held no missing values in fit; ...
+    """
+    found = np.setdiff1d(numeric_missing(X, kinds), allowed)
+    if found.size:
+        names = list(X.columns[found]) if hasattr(X, "columns") else found.tolist()
+        raise ValueError(
+            f"Input X contains NaN in column(s) {names}, which held no missing values in fit; "
+            "fill them, or fit on rows that have missing values there."
         )

@@ -19,7 +19,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
@@ -142,7 +142,7 @@ class BaseDistiller(
         if is_dask_collection(X) or is_dask_collection(y):
             raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
         self._restore_fitted_state({})  # a fresh fit: nothing of an earlier one stays
-        encoders = candidate_encoders(X, self.student_preprocessor)
+        X, encoders = candidate_encoders(self, X)
         self.student_encoding_ = next(iter(encoders))  # the first: nothing to choose on here
         if self.student_encoding_ is not None:
             self.feature_kinds_ = feature_kinds(X)
@@ -180,9 +180,9 @@ class BaseDistiller(
         its completed epochs) compete, and none is lost.
         """
         started = time.perf_counter()
-        for name in ("student_encoding_losses_", "feature_kinds_"):  # only "auto" sets them
+        for name in ("student_encoding_losses_", "feature_kinds_", "numeric_missing_"):
             self.__dict__.pop(name, None)
-        encoders = candidate_encoders(X, self.student_preprocessor, self._continued_encoding())
+        X, encoders = candidate_encoders(self, X, self._continued_encoding())
         names = list(encoders)
         training = self._training_set(
             task, teacher, X, y, precomputed, sample_weight, encoders[names[0]]
@@ -195,7 +195,10 @@ class BaseDistiller(
         for name in names:
             try:
                 if fits:  # the next encoding of the same rows
-                    training.X = self._fit_preprocessor(training.X_teacher, y, encoders[name])
+                    kept = None if training.sample_weight is None else training.sample_weight > 0
+                    training.X = self._fit_preprocessor(
+                        training.X_teacher, y, encoders[name], kept
+                    )
                 net, chunks, seconds = self._train_on(task, training, labelled)
             except KeyboardInterrupt:
                 if not fits:
@@ -259,11 +262,12 @@ class BaseDistiller(
         not trained. ``preprocessor`` encodes the student's rows (None: as
         given). Returns a :class:`TrainingSet`.
         """
-        X_teacher, X_student, y = self._validate_fit_data(task, X, y, preprocessor)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X_student, dtype=np.float64, ensure_non_negative=True
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+        kept = None if sample_weight is None else sample_weight > 0
+        X_teacher, X_student, y = self._validate_fit_data(task, X, y, preprocessor, kept)
         target, labelled = task.encode_targets(y, sample_weight)
         vars(self).update(task.fitted_attributes())
         weights, student_weights = row_weights(task, sample_weight, target, labelled)
@@ -316,6 +320,17 @@ class BaseDistiller(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._reads_missing_values()
         tags.input_tags.sparse = True
         return tags
+
+    def _reads_missing_values(self):
+        """Whether fit takes NaN: the "auto" encoding reads it, and so must the teacher."""
+        if not (isinstance(self.student_preprocessor, str) and self.student_preprocessor == AUTO):
+            return False
+        if isinstance(self.teacher, str):  # precomputed: the teacher reads nothing
+            return True
+        try:
+            return bool(get_tags(self.teacher).input_tags.allow_nan)
+        except (AttributeError, TypeError, ValueError):  # a torch module, or no tags
+            return False

@@ -57,15 +57,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         one batch at a time) unless its class sets ``accepts_sparse = True``,
         as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
         batches.
-    student_preprocessor : None, "auto" or transformer, default=None
-        The student's encoding of ``X`` (numbers out), cloned and fitted in
-        ``fit`` (``student_preprocessor_``); the teacher reads ``X`` as given.
-        Put it here, not in a ``Pipeline`` before the distiller, which would
-        feed the teacher the encoded features too. ``"auto"``:
-        :func:`~skdistill.make_student_encoder` for a table (frames with
-        strings and missing values too), numeric columns read ``"both"`` or
-        ``"scale"``, whichever student has the lower held-out label loss
-        (``student_encoding_``); dask rows are read as given, documents refused.
+    student_preprocessor : "auto", None or transformer, default=None
+        The student's encoding of ``X`` (numbers out), fitted in ``fit``
+        (``student_preprocessor_``); the teacher reads ``X`` as given.
+        ``"auto"``: :func:`~skdistill.make_student_encoder` for a table (frames
+        with strings and missing values too; fitted on at most 100,000 rows),
+        numeric columns read ``"both"`` or ``"scale"``, whichever student has
+        the lower held-out label loss (``student_encoding_``); dask rows and
+        arrays of other shapes are read as given. ``None``: as given. A
+        transformer (cloned): yours, e.g. ``TfidfVectorizer()`` for documents.
     T : float > 0, default=1.0
         Softmax temperature of the teacher term. Tree-ensemble probabilities are
         already smooth; higher temperatures mostly flatten them. The defaults
@@ -192,7 +192,7 @@ collection, default=None
         The fitted student net; ``student_.module_`` is the torch module and
         ``student_.history`` the per-epoch log.
     student_preprocessor_ : transformer
-        The fitted ``student_preprocessor`` (only when one is given).
+        The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
         loss, ``feature_kinds_`` a frame's column kinds, checked at predict.

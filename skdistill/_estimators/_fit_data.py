@@ -11,16 +11,19 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_array, validate_data
 
 from .._inputs import (
     ACCEPTED_SPARSE,
     as_student_rows,
+    encoded_rows,
     preprocessed_rows,
     read_only_view,
 )
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
+from ._auto_encoding import encoder_sample, numeric_missing
 from ._tasks import scale_outputs
 
 __all__ = [
@@ -53,13 +56,14 @@ class FitDataMixin:
                 "no teacher to refit, so set teacher_cv=None."
             )
 
-    def _validate_fit_data(self, task, X, y, preprocessor):
+    def _validate_fit_data(self, task, X, y, preprocessor, kept=None):
         """Check X and y; return (X for the teacher, float32 X for the student, y).
 
         Without a ``preprocessor`` both read the same numbers (a DataFrame is
         given to the teacher as it is). With one (a transformer, cloned and
         fitted here), the teacher reads ``X`` as the caller gave it and the
-        student reads the preprocessor's output.
+        student reads the preprocessor's output. ``kept``: a mask of the rows
+        that count (``sample_weight`` > 0), the only ones ``"auto"`` fits on.
         """
         if preprocessor is None:
             self.__dict__.pop("student_preprocessor_", None)
@@ -76,19 +80,28 @@ class FitDataMixin:
             X_student = as_student_rows(X_checked)
             self.n_student_features_ = X_student.shape[1]
         else:
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None."
+                )
             y = check_array(
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
             )
+            if isinstance(self.student_preprocessor, str):  # "auto" (X checked as a table)
+                self.numeric_missing_ = numeric_missing(X)
             X_teacher = X
-            X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor)
+            X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor, kept)
         y = _check_y_shape(task, y, X_student.shape[0])
         return read_only_view(X_teacher), X_student, y
 
-    def _fit_preprocessor(self, X, y, preprocessor):
+    def _fit_preprocessor(self, X, y, preprocessor, kept=None):
         """Fit a clone of ``preprocessor`` on X; return the student's float32 rows.
 
         Sets ``student_preprocessor_`` and ``n_student_features_``. ``X`` is a
         read-only view of the caller's rows: an in-place step copies them.
+        ``"auto"``'s encoding is fitted on the ``kept`` rows (a mask; None:
+        all), at most :data:`ENCODER_FIT_ROWS` of them, and read lazily when
+        large (:func:`~skdistill._inputs.encoded_rows`).
         """
         try:
             n_rows = _num_samples(X)
@@ -96,14 +109,18 @@ class FitDataMixin:
             raise TypeError(f"X cannot be read as rows: {exc}") from None
         if n_rows != _num_samples(y):
             raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
-        self.student_preprocessor_ = clone(preprocessor)
-        out = self.student_preprocessor_.fit_transform(X, y)
+        self.student_preprocessor_ = encoder = clone(preprocessor)
+        if not isinstance(self.student_preprocessor, str):  # the user's own: as given
+            rows = preprocessed_rows(encoder.fit_transform(X, y), encoder, n_rows)
+        else:  # the package's own encoding
+            sample = encoder_sample(n_rows, self._seed(), kept)
+            encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
+            rows = encoded_rows(X, encoder, n_rows)
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
-            if hasattr(self.student_preprocessor_, name):
-                setattr(self, name, getattr(self.student_preprocessor_, name))
+            if hasattr(encoder, name):
+                setattr(self, name, getattr(encoder, name))
             else:
                 self.__dict__.pop(name, None)
-        rows = preprocessed_rows(out, self.student_preprocessor_, n_rows)
         self.n_student_features_ = rows.shape[1]
         return rows
 

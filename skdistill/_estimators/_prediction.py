@@ -23,6 +23,7 @@ from .._inputs import (
     DENSE_CHUNK_ELEMENTS,
     ROW_TILE,
     as_student_rows,
+    encoded_rows,
     frame_locked,
     padded_float32,
     preprocessed_rows,
@@ -31,7 +32,7 @@ from .._inputs import (
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
-from ._auto_encoding import check_feature_kinds
+from ._auto_encoding import check_feature_kinds, check_missing, checked_table
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 
@@ -103,8 +104,15 @@ class PredictionMixin:
         preprocessor = getattr(self, "student_preprocessor_", None)
         if preprocessor is None:
             return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
-        if self.__dict__.get("feature_kinds_") is not None:
-            check_feature_kinds(X, self.feature_kinds_)
+        if self.__dict__.get("student_encoding_") is not None:  # the package's own encoding
+            X = checked_table(self, X, reset=False)
+            kinds = self.__dict__.get("feature_kinds_")
+            if kinds is not None:
+                check_feature_kinds(X, kinds)
+            check_missing(X, self.numeric_missing_, None if kinds is None else list(kinds.values()))
+            return encoded_rows(
+                read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_
+            )
         with frame_locked(X):  # never the caller's rows in place
             out = preprocessor.transform(read_only_view(X))
         return preprocessed_rows(out, preprocessor, _num_samples(X))

@@ -35,10 +35,10 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         Maps float32 rows to ``(n, 1)`` or ``(n,)`` predictions. A class taking
         ``n_features``/``n_outputs`` gets them from the data; ``module__<name>``
         sets the rest. ``None`` is :class:`MLPStudent`.
-    student_preprocessor : None, "auto" or transformer, default=None
+    student_preprocessor : "auto", None or transformer, default=None
         Fitted on ``X`` in ``fit``; the student reads its output while the
         teacher reads ``X`` as given. ``"auto"`` chooses the student's encoding
-        of a table (see :class:`DistilledClassifier`).
+        of a table (see :class:`DistilledClassifier`); ``None`` reads X as given.
     alpha : float in [0, 1], default=0.5
         Weight of the teacher term.
     teacher_cv : None, int or cross-validation splitter, default=None
@@ -65,7 +65,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
     teacher_ : regressor or None
     student_ : skorch.NeuralNet
     student_preprocessor_ : transformer
-        Only when a ``student_preprocessor`` is given.
+        The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
         loss, ``feature_kinds_`` a frame's column kinds, checked at predict.

@@ -98,6 +98,12 @@ def _parse(scope, model, inputs, custom_parsers=None):
     )
 
     if getattr(model, "student_preprocessor_", None) is not None:
+        width = getattr(model, "n_features_in_", None)
+        shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]
+        if width is not None and (len(shape) != 2 or shape[1] is None):
+            # an earlier pipeline step's output, not shaped yet: a ColumnTransformer
+            # picks its columns now
+            inputs[0].type = type(inputs[0].type)([None, width])
         inputs = _parse_sklearn(scope, model.student_preprocessor_, inputs, custom_parsers)
     operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
     operator.inputs = list(inputs)

@@ -18,6 +18,8 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from .._inputs import EncodedRows
+
 __all__ = ["DistillationDataset", "RowBlocks", "TensorBatchLoader", "sparse_batch"]
 
 
@@ -87,7 +89,7 @@ class RowBlocks:
     def __getitem__(self, index):
         if isinstance(index, slice):
             index = torch.arange(self.shape[0], device=self.device)[index]
-        out = torch.empty((len(index), *self.shape[1:]), dtype=self.blocks[0].dtype,
+        out = torch.empty((len(index), *self.shape[1:]), dtype=torch.float32,
                           device=self.device)
         block_of = torch.bucketize(index, self.starts[1:-1].to(index.device), right=True)
         for b, block in enumerate(self.blocks):
@@ -100,10 +102,15 @@ def _take(rows, index):
     """``rows[index]`` for a slice or a LongTensor of row indices (None stays None).
 
     ``index_select`` gathers rows several times faster than indexing with a
-    tensor, which is what a shuffled pass does for every batch.
+    tensor, which is what a shuffled pass does for every batch. Rows encoded
+    when read (:class:`~skdistill._inputs.EncodedRows`) are encoded here.
     """
-    if rows is None or isinstance(index, slice) or not torch.is_tensor(rows):
-        return None if rows is None else rows[index]
+    if rows is None:
+        return None
+    if isinstance(rows, EncodedRows):
+        return torch.from_numpy(rows[index]).to(rows.device)
+    if isinstance(index, slice) or not torch.is_tensor(rows):
+        return rows[index]
     return torch.index_select(rows, 0, index.to(rows.device))
 
 
@@ -120,8 +127,9 @@ class DistillationDataset(Dataset):
 
     Parameters
     ----------
-    X : tensor of shape (n_samples, n_features), float32, RowBlocks, or scipy CSR matrix
-        Sparse rows stay on the CPU and are cut into batches there.
+    X : tensor of shape (n_samples, n_features), float32, RowBlocks, EncodedRows or CSR matrix
+        Sparse rows stay on the CPU and are cut into batches there; EncodedRows
+        are encoded a block at a time.
     teacher_logits : tensor of shape (n_samples, n_outputs), float32
     y : tensor of shape (n_samples,)
         Class indices (``-1`` for unlabelled rows) or regression targets.
@@ -154,7 +162,7 @@ class DistillationDataset(Dataset):
 
     @classmethod
     def from_arrays(cls, X, teacher_logits, y, sample_weight=None, sparse_as_tensor=False):
-        """A dataset over numpy arrays (``X`` dense, CSR or a list of dense blocks), not copied.
+        """A dataset over numpy arrays (``X`` dense, CSR, EncodedRows or a list), not copied.
 
         ``X``, the logits and the targets are not copied, even when read-only
         (the caller's own rows): training never writes them. ``sample_weight``
@@ -163,10 +171,11 @@ class DistillationDataset(Dataset):
         with warnings.catch_warnings():  # torch warns of read-only arrays; nothing writes them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             as_tensor = torch.from_numpy
+            rows = lambda block: block if isinstance(block, EncodedRows) else as_tensor(block)  # noqa: E731
             if isinstance(X, list):
-                X = RowBlocks([as_tensor(block) for block in X])
+                X = RowBlocks([rows(block) for block in X])
             elif not sp.issparse(X):
-                X = as_tensor(X)
+                X = rows(X)
             return cls(
                 X,
                 as_tensor(teacher_logits),
