@@ -303,7 +303,7 @@ def test_missing_values_at_predict_are_read_only_where_fit_had_some():
     fresh[0, 4] = np.nan
     with pytest.raises(ValueError, match=r"NaN in column\(s\) \[4\], which held no missing"):
         model.predict(fresh)
-    with pytest.raises(ValueError, match="X has 5 features, but DistilledClassifier is expecting 6"):
+    with pytest.raises(ValueError, match="X has 5 features, but DistilledClassifier is expecting"):
         model.predict(X[:, :5])
 
 

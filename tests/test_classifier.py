@@ -87,7 +87,8 @@ def test_boolean_labels(iris, fast):
 def test_dataframe_input_sets_feature_names(iris, fast):
     X, y = iris
     df = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "petal width"])
-    clf = fast(teacher=RandomForestClassifier(10, random_state=0)).fit(df, y)
+    clf = fast(teacher=RandomForestClassifier(10, random_state=0), student_preprocessor=None)
+    clf.fit(df, y)
     np.testing.assert_array_equal(clf.feature_names_in_, df.columns)
     with pytest.warns(UserWarning, match="does not have valid feature names"):
         from_array = clf.predict_proba(X)
@@ -206,7 +207,7 @@ class WidthStudent(nn.Module):
 
 def test_student_class_gets_data_shapes_and_module_params(iris, fast):
     X, y = iris
-    clf = fast(student_module=WidthStudent, module__width=5).fit(X, y)
+    clf = fast(student_module=WidthStudent, module__width=5, student_preprocessor=None).fit(X, y)
     first = clf.student_.module_.body[0]
     assert (first.in_features, first.out_features) == (4, 5)
     clf.set_params(module__width=3).fit(X[:, :2], y)
@@ -246,6 +247,7 @@ def test_skorch_knobs_reach_the_net(iris, fast):
         max_epochs=3,
         n_iter_no_change=None,
         callbacks=[("record", Record())],
+        student_preprocessor=None,  # one student: "auto" would train one per encoding
     ).fit(X, y)
     group = seen["optimizer"].param_groups[0]
     assert isinstance(seen["optimizer"], torch.optim.SGD)
@@ -323,7 +325,8 @@ def test_early_stopping_judges_by_the_labels_not_the_teacher(iris, fast):
     # while the held-out labels get worse, and the labels decide when to stop
     X, y = iris
     wrong = np.eye(3)[(y + 1) % 3] * 8.0
-    clf = fast("precomputed", alpha=0.9, max_epochs=200, n_iter_no_change=5, lr=0.05)
+    clf = fast("precomputed", alpha=0.9, max_epochs=200, n_iter_no_change=5, lr=0.05,
+               student_preprocessor=None)
     with pytest.warns(UserWarning, match="no better than chance"):
         history = clf.fit(X, y, teacher_logits=wrong).student_.history
     label_losses, mixed_losses = history[:, "valid_label_loss"], history[:, "valid_loss"]

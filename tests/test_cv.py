@@ -84,17 +84,22 @@ def test_side_by_side_students_equal_students_trained_alone():
         for student in students:
             student.load_state_dict(start.state_dict())
         groups = [list(range(len(settings)))] if together else [[i] for i in range(len(settings))]
-        epochs = []
+        epochs, losses = [], []
         for group in groups:
             criteria = [DistillationLoss(T=settings[i][0], alpha=settings[i][1]) for i in group]
-            epochs += list(train_side_by_side(
+            stopped, lowest = train_side_by_side(
                 [students[i] for i in group], criteria, train, valid, max_epochs=30, batch_size=16,
                 optimizer=lambda params: torch.optim.Adam(params, lr=0.01), seed=3, patience=3,
-            ))
-        return students, epochs
+            )
+            epochs += list(stopped)
+            losses += list(lowest)
+        return students, epochs, losses
 
-    (together, epochs_together), (alone, epochs_alone) = trained(True), trained(False)
+    (together, epochs_together, losses_together) = trained(True)
+    alone, epochs_alone, losses_alone = trained(False)
     assert epochs_together == epochs_alone and min(epochs_alone) < 30  # some stopped early
+    np.testing.assert_allclose(losses_together, losses_alone, rtol=1e-6)
+    assert np.isfinite(losses_alone).all()
     for one, other in zip(together, alone):  # the same numbers, in numpy on the CPU
         for a, b in zip(one.parameters(), other.parameters()):
             torch.testing.assert_close(a, b, rtol=0, atol=0)

@@ -45,7 +45,7 @@ def data():
 
 def fast(teacher, **params):
     defaults = dict(max_epochs=4, batch_size=128, lr=0.01, random_state=0,
-                    module__hidden_layer_sizes=(8,))
+                    module__hidden_layer_sizes=(8,), student_preprocessor=None)  # rows as given
     return DistilledClassifier(teacher, **{**defaults, **params})
 
 
@@ -215,7 +215,7 @@ def test_regressor_streams_a_dask_transfer_set():
     teacher = HistGradientBoostingRegressor(max_iter=30)
     unlabelled = da.random.RandomState(0).normal(size=(2000, 4), chunks=500)
     model = DistilledRegressor(teacher, transfer_set=unlabelled, max_epochs=3,
-                               random_state=0).fit(X, y)
+                               student_preprocessor=None, random_state=0).fit(X, y)
     task = model._task_class.for_estimator(model, fitted=True)
     chunk = model._dask_transfer_chunks(task, as_teacher(model.teacher_), unlabelled, None)[0]
     rows, outputs, target, _ = chunk.load()

@@ -42,7 +42,8 @@ def test_a_fit_costs_less_memory_than_a_copy_of_the_data(dtype, fit_budget):
 def test_the_student_trains_on_the_callers_float32_rows_and_parts_share_them():
     X, y = rng_data(n=200)
     X = X.astype(np.float32)
-    training = DistilledClassifier("precomputed", random_state=0).fit_teacher(
+    raw = DistilledClassifier("precomputed", student_preprocessor=None, random_state=0)
+    training = raw.fit_teacher(
         X, y, teacher_logits=np.eye(3, dtype=np.float32)[y]
     )
     assert np.shares_memory(training.X, X)

@@ -90,7 +90,7 @@ def test_quiet_numpy_epochs_equal_autograd_fit(monkeypatch, optimizer):
     def fit(solver):
         model = DistilledClassifier(
             "precomputed", T=2.0, alpha=0.5, max_epochs=4, batch_size=16, random_state=0,
-            optimizer=optimizer, lr=0.01, solver=solver,
+            optimizer=optimizer, lr=0.01, solver=solver, student_preprocessor=None,
         )
         return model.fit(X, y, teacher_logits=logits)
 
@@ -202,7 +202,8 @@ def test_numpy_steps_run_blas_on_one_thread_then_restore_it():
 
     def fit(seed):
         return DistilledClassifier(
-            "precomputed", max_epochs=3, random_state=seed, callbacks=[("look", Look())]
+            "precomputed", max_epochs=3, random_state=seed, callbacks=[("look", Look())],
+            student_preprocessor=None,  # one student: three epochs seen
         ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
 
     fit(0)

@@ -28,7 +28,8 @@ def test_pruning_keeps_the_strongest_units_and_their_weights():
 
 @pytest.mark.parametrize("steps", [1, 2])
 def test_a_pruned_student_is_smaller_fine_tuned_and_accurate(steps, tmp_path):
-    base = dict(module__hidden_layer_sizes=(32, 16), max_epochs=60, lr=0.01)
+    base = dict(module__hidden_layer_sizes=(32, 16), max_epochs=60, lr=0.01,
+                student_preprocessor=None)  # the widths below count the 6 raw features
     full = make_fast(LogisticRegression(), **base).fit(X, Y)
     pruned = make_fast(
         LogisticRegression(), pruning=Pruning(amount=0.75, steps=steps, fine_tune_epochs=15), **base

@@ -23,7 +23,10 @@ def fitted():
     from sklearn.datasets import load_iris
 
     X, y = load_iris(return_X_y=True)
-    model = make_pipeline(StandardScaler(), make_fast(teacher=RandomForestClassifier(25, random_state=0)))
+    student = make_fast(
+        teacher=RandomForestClassifier(25, random_state=0), student_preprocessor=None
+    )
+    model = make_pipeline(StandardScaler(), student)
     return model.fit(X[::2], y[::2]), X[1::2], y[1::2]
 
 
@@ -100,7 +103,8 @@ def test_progress_bar_can_be_switched_on(iris):
     X, y = iris
     err = io.StringIO()
     with redirect_stderr(err):
-        make_fast(callbacks=[ProgressBar()], max_epochs=2, n_iter_no_change=None).fit(X, y)
+        make_fast(callbacks=[ProgressBar()], max_epochs=2, n_iter_no_change=None,
+                  student_preprocessor=None).fit(X, y)  # one student, one bar
     # the bar knows each epoch's length from the batch loader: 135 training rows in batches of
     # 32 (batch_size="auto" on a small set) and 15 validation rows: 5 + 1 batches
     assert err.getvalue().count("| 0/6 [") == 2

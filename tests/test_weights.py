@@ -68,8 +68,9 @@ def test_weights_change_the_fit_and_reach_the_teacher(iris):
     X, y = iris
     w = np.where(y == 2, 10.0, 1.0)
     WeightRecordingLR.seen = []
-    plain = make_fast(max_epochs=10).fit(X, y)
-    weighted = make_fast(WeightRecordingLR(), max_epochs=10).fit(X, y, sample_weight=w)
+    raw = dict(max_epochs=10, student_preprocessor=None)  # one encoding for both
+    plain = make_fast(**raw).fit(X, y)
+    weighted = make_fast(WeightRecordingLR(), **raw).fit(X, y, sample_weight=w)
     np.testing.assert_array_equal(WeightRecordingLR.seen[0], w)
     assert (weighted.predict_proba(X)[:, 2] > plain.predict_proba(X)[:, 2]).mean() > 0.8
     WeightRecordingLR.seen = []

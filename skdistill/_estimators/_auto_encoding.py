@@ -13,6 +13,7 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.utils.validation import validate_data
 
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
@@ -37,10 +38,12 @@ def candidate_encoders(estimator, X, continued=None):
     """``(X, {encoding: transformer})``: the rows checked, and the students' encodings.
 
     ``estimator.student_preprocessor`` other than ``"auto"`` gives ``{None:
-    it}``, and so does input that is not a table (read as given), except
-    documents: a ValueError that says what to pass instead. A table is
-    checked (:func:`checked_table`, which records its width and column names
-    on ``estimator``); a sparse matrix has one encoding, ``"max-abs"``.
+    it}``, and so do input that is not a table and a student given as a built
+    module (read as given), except documents: a ValueError that says what to
+    pass instead. A table is checked (:func:`checked_table`, which records its
+    width and column names on ``estimator``); a sparse matrix has one
+    encoding, ``"max-abs"``; a student class that sets ``encodes_numbers =
+    True`` (:class:`~skdistill.TabularStudent`) one, ``"scale"``.
     ``continued`` (the encoding a warm start continues) is the only candidate
     when given.
 
@@ -51,7 +54,7 @@ def candidate_encoders(estimator, X, continued=None):
     >>> X, encoders = candidate_encoders(auto, [[0.0, 1.0], [2.0, 3.0]])
     >>> type(X).__name__, list(encoders)
     ('ndarray', ['both', 'scale'])
-    >>> candidate_encoders(DistilledClassifier("precomputed"), X)[1]
+    >>> candidate_encoders(DistilledClassifier("precomputed", student_preprocessor=None), X)[1]
     {None: None}
     """
     chosen = estimator.student_preprocessor
@@ -65,10 +68,16 @@ def candidate_encoders(estimator, X, continued=None):
                 "e.g. student_preprocessor=TfidfVectorizer()."
             )
         return X, {None: None}  # read as given: its checks say what is wrong with it
+    student = estimator.student_module
+    if isinstance(student, torch.nn.Module):  # built for the rows as given
+        return X, {None: None}
     X = checked_table(estimator, X, reset=True)
     if sp.issparse(X):
         return X, {"max-abs": make_student_encoder(X)}
-    names = (continued,) if continued is not None else CANDIDATE_ENCODINGS
+    names = CANDIDATE_ENCODINGS
+    if getattr(student, "encodes_numbers", False):  # it embeds each number itself
+        names = ("scale",)
+    names = (continued,) if continued is not None else names
     return X, {name: make_student_encoder(X, numeric=name) for name in names}
 
 

@@ -147,9 +147,11 @@ class BaseDistiller(
         if self.student_encoding_ is not None:
             self.feature_kinds_ = feature_kinds(X)
         with frame_locked(X):
-            return self._training_set(
+            training = self._training_set(
                 task, teacher, X, y, precomputed, sample_weight, encoders[self.student_encoding_]
             )
+        training.encoders = encoders
+        return training
 
     def with_student(self, module, n_iter=0):
         """A copy of this estimator, its teacher fitted, whose student is ``module`` as it is.
@@ -187,6 +189,7 @@ class BaseDistiller(
         training = self._training_set(
             task, teacher, X, y, precomputed, sample_weight, encoders[names[0]]
         )
+        training.encoders = encoders
         labelled_at = time.perf_counter()
         if training.valid_idx is None:
             names = names[:1]  # nothing held out to choose on
@@ -195,10 +198,7 @@ class BaseDistiller(
         for name in names:
             try:
                 if fits:  # the next encoding of the same rows
-                    kept = None if training.sample_weight is None else training.sample_weight > 0
-                    training.X = self._fit_preprocessor(
-                        training.X_teacher, y, encoders[name], kept
-                    )
+                    training.encode_with(name)
                 net, chunks, seconds = self._train_on(task, training, labelled)
             except KeyboardInterrupt:
                 if not fits:

@@ -57,7 +57,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         one batch at a time) unless its class sets ``accepts_sparse = True``,
         as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
         batches.
-    student_preprocessor : "auto", None or transformer, default=None
+    student_preprocessor : "auto", None or transformer, default="auto"
         The student's encoding of ``X`` (numbers out), fitted in ``fit``
         (``student_preprocessor_``); the teacher reads ``X`` as given.
         ``"auto"``: :func:`~skdistill.make_student_encoder` for a table (frames
@@ -272,7 +272,7 @@ collection, default=None
         teacher,
         student_module=None,
         *,
-        student_preprocessor=None,
+        student_preprocessor="auto",
         T=1.0,
         alpha=0.5,
         loss="hinton",

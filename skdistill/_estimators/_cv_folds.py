@@ -44,9 +44,6 @@ def one_by_one_reason(model, X):
             for name in routed
         ),
         "dask X": is_dask_collection(X),
-        "student_preprocessor='auto' (each fit chooses its encoding)": (
-            isinstance(model.student_preprocessor, str)
-        ),
     }
     return next((reason for reason, applies in checks.items() if applies), None)
 
@@ -76,24 +73,14 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         )
         if obstacle is not None:
             return obstacle
-    device = torch.device(model.device)
-    rows = DistillationDataset.from_arrays(*training.rows).to(device)
-    train_rows = rows.subset(training.train_idx)
-    valid_rows = None if training.valid_idx is None else rows.subset(training.valid_idx)
+    encodings = training.encodings if training.valid_idx is not None else training.encodings[:1]
+    lowest, fitted = np.full(len(candidates), np.nan), [None] * len(candidates)
+    for name in encodings:  # "auto": each candidate keeps its encoding of lower held-out loss
+        if name != training.encodings[0]:
+            training.encode_with(name)
+        _train_candidates(model, training, groups, candidates, prefix, lowest, fitted)
+    fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
-    fitted, fit_times = [None] * len(candidates), np.zeros(len(candidates))
-    for hidden, members in groups.items():
-        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
-        students = [training.new_student(**_width(hidden)) for _ in members]
-        epochs = train_side_by_side(
-            students, criteria, train_rows, valid_rows,
-            max_epochs=model.max_epochs, batch_size=training.batch_size,
-            optimizer=training.new_optimizer, seed=training.seed,
-            patience=model.n_iter_no_change,
-        )
-        for index, module, n_iter in zip(members, students, epochs):
-            fitted[index] = model.with_student(module.eval(), int(n_iter))
-        fit_times[members] = (time.perf_counter() - started) / len(candidates)
     weights = fit_params.get("sample_weight")
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
@@ -104,6 +91,31 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
         score_times[index] = time.perf_counter() - started
     return scores, fit_times, score_times
+
+
+def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted):
+    """Train every candidate on ``training``'s rows, width by width, side by side.
+
+    A candidate's fitted model goes to ``fitted`` where its held-out label
+    loss is lower than the one in ``lowest`` (NaN: none yet; a tie keeps the
+    earlier), as ``fit`` chooses among its encodings.
+    """
+    rows = DistillationDataset.from_arrays(*training.rows).to(torch.device(model.device))
+    train_rows = rows.subset(training.train_idx)
+    valid_rows = None if training.valid_idx is None else rows.subset(training.valid_idx)
+    for hidden, members in groups.items():
+        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
+        students = [training.new_student(**_width(hidden)) for _ in members]
+        epochs, losses = train_side_by_side(
+            students, criteria, train_rows, valid_rows,
+            max_epochs=model.max_epochs, batch_size=training.batch_size,
+            optimizer=training.new_optimizer, seed=training.seed,
+            patience=model.n_iter_no_change,
+        )
+        for index, module, n_iter, loss in zip(members, students, epochs, losses):
+            if np.isnan(lowest[index]) or loss < lowest[index]:
+                lowest[index] = loss
+                fitted[index] = model.with_student(module.eval(), int(n_iter))
 
 
 def _score(scorer, model, X, y, sample_weight):

@@ -35,7 +35,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         Maps float32 rows to ``(n, 1)`` or ``(n,)`` predictions. A class taking
         ``n_features``/``n_outputs`` gets them from the data; ``module__<name>``
         sets the rest. ``None`` is :class:`MLPStudent`.
-    student_preprocessor : "auto", None or transformer, default=None
+    student_preprocessor : "auto", None or transformer, default="auto"
         Fitted on ``X`` in ``fit``; the student reads its output while the
         teacher reads ``X`` as given. ``"auto"`` chooses the student's encoding
         of a table (see :class:`DistilledClassifier`); ``None`` reads X as given.
@@ -108,7 +108,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         teacher,
         student_module=None,
         *,
-        student_preprocessor=None,
+        student_preprocessor="auto",
         alpha=0.5,
         teacher_cv=None,
         transfer_set=None,

@@ -42,6 +42,9 @@ class TrainingSet:
         Rows per training step (``batch_size="auto"`` resolved).
     teacher_score : (float, str) or None
         The teacher's accuracy (or R2) on the labelled rows, and its name.
+    encodings : list
+        The candidate encodings of ``student_preprocessor="auto"``, the first
+        in use (``[None]`` for any other); see :meth:`encode_with`.
     """
 
     def __init__(self, estimator, task, teacher, X_teacher, rows, train_idx, valid_idx, seed,
@@ -56,6 +59,23 @@ class TrainingSet:
         self.seed = seed
         self.batch_size = batch_size
         self.teacher_score = None
+        self.encoders = {None: None}
+
+    @property
+    def encodings(self):
+        return list(self.encoders)
+
+    def encode_with(self, name):
+        """Read the student's rows through the candidate encoding ``name`` instead.
+
+        Fits that encoding on the estimator (``student_preprocessor_``,
+        ``n_student_features_``, ``student_encoding_``), as ``fit`` does for
+        each candidate, and replaces :attr:`X`.
+        """
+        estimator = self._estimator
+        kept = None if self.sample_weight is None else self.sample_weight > 0
+        self.X = estimator._fit_preprocessor(self.X_teacher, self.target, self.encoders[name], kept)
+        estimator.student_encoding_ = name
 
     @property
     def rows(self):

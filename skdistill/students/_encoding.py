@@ -83,8 +83,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
             # observed values as edges: a discrete feature's bins end at its values
             quantiles = np.quantile(column.astype(np.float64), levels, method="inverted_cdf")
             edges = _distinct_edges(np.unique(quantiles))
-            if len(edges) == 1:  # a constant feature: one bin of unit width
-                edges = np.array([edges[0], edges[0] + 1.0])
+            if len(edges) == 1:  # a constant feature: one bin of unit width (or wider,
+                width = max(1.0, abs(edges[0]) * 2.0**-40)  # where 1 is below rounding)
+                edges = np.array([edges[0], edges[0] + width])
             self.bin_edges_.append(edges)
         self._constants = self._encoding_constants()  # built once: transform reuses them
         return self
@@ -93,9 +94,13 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         """Return the encoding, ``(n_samples, total bins)``, in ``X``'s float precision."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        columns, lower, width, low_clip, high_clip = self.onnx_constants()
-        scaled = (X[:, columns] - lower) / width
-        return np.minimum(np.maximum(scaled, low_clip), high_clip).astype(X.dtype)
+        columns, *constants = self.onnx_constants()
+        lower, width, low_clip, high_clip = (c.astype(X.dtype, copy=False) for c in constants)
+        out = np.take(X, columns, axis=1)  # one array, computed in place: many rows are fast
+        out -= lower
+        out /= width
+        np.maximum(out, low_clip, out=out)
+        return np.minimum(out, high_clip, out=out)
 
     def get_feature_names_out(self, input_features=None):
         """``<feature>_bin<t>`` for each bin of each feature."""

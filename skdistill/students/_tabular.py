@@ -65,8 +65,10 @@ class TabularStudent(nn.Module):
     Use it as ``student_module=TabularStudent`` with ``module__*`` parameters
     routed as for :class:`MLPStudent`. Its ``Linear`` layers are those of the
     inner :class:`MLPStudent`, so it can be pruned, and it exports to ONNX
-    (cos, sin and a batched matrix product). Put a scaler before it: the
-    frequencies are learnt for standardised features.
+    (cos, sin and a batched matrix product). Its frequencies are learnt for
+    standardised features: ``encodes_numbers = True`` has
+    ``student_preprocessor="auto"`` give it standardised numbers (and one-hot
+    categories) only, not their piecewise-linear encoding.
 
     Parameters
     ----------
@@ -84,6 +86,9 @@ class TabularStudent(nn.Module):
     >>> net(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
     """
+
+    encodes_numbers = True
+    """It embeds each number itself: "auto" reads numeric columns only scaled for it."""
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), n_frequencies=8,
                  embedding_dim=8, sigma=0.5, dropout=0.0):

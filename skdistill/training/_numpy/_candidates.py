@@ -60,6 +60,10 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     -------
     epochs : ndarray of int
         The epochs each candidate trained before it stopped.
+    held_out_losses : ndarray of float
+        Each candidate's held-out label loss as a single fit would compare it:
+        the lowest of its epochs with early stopping, else the last epoch's
+        (inf without validation rows).
 
     Examples
     --------
@@ -70,9 +74,11 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     >>> data = DistillationDataset(torch.randn(40, 3), torch.randn(40, 2), labels)
     >>> students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
     >>> criteria = [DistillationLoss(T=1.0, alpha=0.5), DistillationLoss(T=4.0, alpha=0.9)]
-    >>> train_side_by_side(students, criteria, data, None, max_epochs=2, batch_size=16,
-    ...                    optimizer=torch.optim.Adam, seed=0, patience=None)
-    array([2, 2])
+    >>> epochs, losses = train_side_by_side(
+    ...     students, criteria, data, None, max_epochs=2, batch_size=16,
+    ...     optimizer=torch.optim.Adam, seed=0, patience=None)
+    >>> epochs, losses
+    (array([2, 2]), array([inf, inf]))
     """
     linears = [plain_relu_linears(module) for module in modules]
     layers = [
@@ -93,12 +99,15 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
         )
     stopping.epochs[stopping.running] = epoch
     final = stopping.best if stopping.patience is not None else weights
+    if stopping.patience is None and valid is not None:
+        last = _validation_loss(step, criteria[0], valid, batch_size)
+        stopping.lowest = np.where(np.isfinite(last), last, np.inf)
     with torch.no_grad():
         for candidate, own in enumerate(linears):
             for depth, linear in enumerate(own):
                 linear.weight.copy_(final[2 * depth][candidate])
                 linear.bias.copy_(final[2 * depth + 1][candidate])
-    return stopping.epochs
+    return stopping.epochs, stopping.lowest
 
 
 def _train_epochs(step, criterion, update, batches, stopping, valid, max_epochs, batch_size):
@@ -167,8 +176,11 @@ class _EarlyStopping:
         self.running = np.ones(n_candidates, dtype=bool)
         self.epochs = np.zeros(n_candidates, dtype=int)
         self.best = [tensor.detach().clone() for tensor in weights]
+        self.lowest = np.full(n_candidates, np.inf)  # over the epochs each one ran
 
     def epoch_end(self, epoch, losses, weights):
+        finite = np.where(np.isfinite(losses), losses, np.inf)
+        self.lowest[self.running] = np.minimum(self.lowest, finite)[self.running]
         improved = self.running & (losses < self.threshold)
         if improved.any():
             index = torch.as_tensor(np.flatnonzero(improved), device=weights[0].device)
