@@ -16,12 +16,13 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
+from ..students._array_encoding import array_encoding
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_ROWS", "candidate_encoders", "check_feature_kinds",
     "check_missing", "checked_table", "encoder_sample", "feature_kinds", "held_out_label_loss",
-    "numeric_missing",
+    "numeric_missing", "transform_of",
 ]
 
 AUTO = "auto"
@@ -238,3 +239,18 @@ def check_missing(X, allowed, kinds=None):
             f"Input X contains NaN in column(s) {names}, which held no missing values in fit; "
             "fill them, or fit on rows that have missing values there."
         )
+
+
+def transform_of(encoder, X):
+    """The fastest way to compute ``encoder.transform`` on rows like ``X``.
+
+    A float array through the package's own encoding of numbers:
+    :func:`~skdistill.students._array_encoding.array_encoding` (the same
+    numbers, without scikit-learn's checks at every step); else the
+    encoder's ``transform``.
+    """
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+        encoding = array_encoding(encoder)
+        if encoding is not None:
+            return encoding
+    return encoder.transform

@@ -23,7 +23,7 @@ from .._inputs import (
 )
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
-from ._auto_encoding import encoder_sample, numeric_missing
+from ._auto_encoding import encoder_sample, numeric_missing, transform_of
 from ._tasks import scale_outputs
 
 __all__ = [
@@ -115,7 +115,7 @@ class FitDataMixin:
         else:  # the package's own encoding
             sample = encoder_sample(n_rows, self._seed(), kept)
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
-            rows = encoded_rows(X, encoder, n_rows)
+            rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
             if hasattr(encoder, name):
                 setattr(self, name, getattr(encoder, name))

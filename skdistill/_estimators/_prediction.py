@@ -29,10 +29,11 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from ..students._array_encoding import array_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
-from ._auto_encoding import check_feature_kinds, check_missing, checked_table
+from ._auto_encoding import check_feature_kinds, check_missing, checked_table, transform_of
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 
@@ -91,13 +92,35 @@ class PredictionMixin:
             and X.shape[0] > 0
             and "student_" in self.__dict__
             and "feature_names_in_" not in self.__dict__
-            and self.__dict__.get("student_preprocessor_") is None
             and X.shape[1] == self.__dict__.get("n_features_in_")
         ):
             return None
+        preprocessor = self.__dict__.get("student_preprocessor_")
+        if preprocessor is not None:
+            return self._encoded_plain_rows(X, preprocessor)
         if X.size and not (-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX):
             return None  # NaN, infinite or beyond float32: the full path says which
         return X
+
+    def _encoded_plain_rows(self, X, preprocessor):
+        """The fast path through the package's own encoding of numbers, for a call of a
+        few rows (one chunk): NaN only where fit had some, nothing infinite; else None."""
+        encoding = array_encoding(preprocessor)
+        if encoding is None or X.shape[0] > PREDICT_CHUNK_ROWS or (
+            self.__dict__.get("student_encoding_") is None
+        ):
+            return None
+        if not np.isfinite(X).all():
+            missing = np.isnan(X)
+            columns = np.flatnonzero(missing.any(axis=0))
+            if not missing.sum() == (~np.isfinite(X)).sum() or (
+                np.setdiff1d(columns, self.numeric_missing_).size
+            ):
+                return None  # infinite, or missing where fit had none: the full path says so
+        rows = encoding(X)
+        if not np.abs(rows).max() <= FLOAT32_MAX:
+            return None
+        return rows
 
     def _student_rows(self, X):
         """X (in the caller's space) as the student's float32 rows."""
@@ -111,7 +134,8 @@ class PredictionMixin:
                 check_feature_kinds(X, kinds)
             check_missing(X, self.numeric_missing_, None if kinds is None else list(kinds.values()))
             return encoded_rows(
-                read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_
+                read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_,
+                transform=transform_of(preprocessor, X),
             )
         with frame_locked(X):  # never the caller's rows in place
             out = preprocessor.transform(read_only_view(X))

@@ -93,7 +93,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Return the encoding, ``(n_samples, total bins)``, in ``X``'s float precision."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self.encode_checked(validate_data(self, X, dtype=[np.float64, np.float32],
+                                                 reset=False))
+
+    def encode_checked(self, X):
+        """``transform`` of a float ndarray of the fitted width, without checking it."""
         columns, *constants = self.onnx_constants()
         lower, width, low_clip, high_clip = (c.astype(X.dtype, copy=False) for c in constants)
         out = np.take(X, columns, axis=1)  # one array, computed in place: many rows are fast

@@ -1,0 +1,61 @@
+"""The package's own encoding of numbers, computed without scikit-learn's per-step checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.preprocessing import StandardScaler
+
+from skdistill import DistilledClassifier, make_student_encoder
+from skdistill.students._array_encoding import array_encoding
+
+
+def awkward_rows(dtype, n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6)).astype(dtype)
+    X[::7, 1] = np.nan  # some missing values
+    X[:, 3] = np.nan  # all missing
+    X[:, 4] = 2.0  # constant
+    X[:, 5] = rng.randint(0, 3, n)  # three values
+    return X
+
+
+@pytest.mark.parametrize("numeric", ["both", "scale", "piecewise"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_same_numbers_as_the_encoders_transform(numeric, dtype):
+    X = awkward_rows(dtype)
+    encoder = make_student_encoder(X, numeric=numeric).fit(X)
+    fresh = awkward_rows(dtype, n=50, seed=1) * 3  # beyond the fitted range too
+    fresh[::3, 3] = 1.0
+    fast = array_encoding(encoder)(fresh)
+    assert fast.dtype == dtype
+    np.testing.assert_array_equal(fast, encoder.transform(fresh))
+    assert array_encoding(encoder) is array_encoding(encoder)  # read once per encoder
+
+
+def test_other_encoders_have_none():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]})
+    assert array_encoding(make_student_encoder(frame).fit(frame)) is None
+    assert array_encoding(StandardScaler().fit(np.ones((3, 2)))) is None
+
+
+def test_predicting_a_few_rows_takes_the_fast_path_with_the_same_answer():
+    X = np.nan_to_num(awkward_rows(np.float64), nan=0.0)
+    X[::7, 1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) + X[:, 5] > 1).astype(int)
+    model = DistilledClassifier(HistGradientBoostingClassifier(max_iter=20), max_epochs=3,
+                                random_state=0).fit(X, y)
+    assert model._plain_rows(X[:5]) is not None  # the fast path
+    assert model._plain_rows(X[:5].tolist()) is None  # the full path
+    np.testing.assert_array_equal(model.predict_proba(X[:5]),
+                                  model.predict_proba(X[:5].tolist()))
+    one = X[7:8]  # a missing value where fit had some
+    assert np.isnan(one).any() and model._plain_rows(one) is not None
+    np.testing.assert_array_equal(model.predict_proba(one), model.predict_proba(one.tolist()))
+    bad = X[:2].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"NaN in column\(s\) \[0\]"):
+        model.predict(bad)
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model.predict(bad)
