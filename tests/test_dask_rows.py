@@ -59,12 +59,14 @@ def test_unlabelled_array_equals_unlabelled_rows_given_to_fit(data):
     np.testing.assert_array_equal(as_transfer.predict_proba(X), stacked.predict_proba(X))
 
 
-def test_sparse_unlabelled_rows_join_dense_training_rows(data):
+@pytest.mark.parametrize("encoding", [None, "auto"])
+def test_sparse_unlabelled_rows_join_dense_training_rows(data, encoding):
     import scipy.sparse as sp
 
     X, y, U, teacher = data
-    sparse = fast(FrozenEstimator(teacher), transfer_set=sp.csr_matrix(U)).fit(X, y)
-    dense = fast(FrozenEstimator(teacher), transfer_set=U).fit(X, y)
+    teacher = FrozenEstimator(teacher)
+    sparse = fast(teacher, transfer_set=sp.csr_matrix(U), student_preprocessor=encoding).fit(X, y)
+    dense = fast(teacher, transfer_set=U, student_preprocessor=encoding).fit(X, y)
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
 
 

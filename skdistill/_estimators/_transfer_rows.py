@@ -8,6 +8,7 @@ epoch, unlabelled rows in memory, or dask rows labelled on the cluster.
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.compose import ColumnTransformer
 from sklearn.utils import _safe_indexing
 
 from ..teachers._labelling import RowReader
@@ -32,6 +33,10 @@ class TransferRowsMixin:
             None if columns is None else [str(c) for c in columns],
             getattr(self, "n_features_in_", None), task.n_outputs,
             getattr(self, "n_student_features_", None),
+            # "auto"'s encoding of dense rows (a sparse X's is a Pipeline): it reads them dense
+            dense_preprocessor=isinstance(self.student_preprocessor, str) and isinstance(
+                preprocessor, ColumnTransformer
+            ),
         )
 
     def _dask_transfer_chunks(self, task, teacher, rows, columns):

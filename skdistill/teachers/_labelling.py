@@ -48,12 +48,15 @@ class RowReader:
         Columns of the teacher's outputs: the number of classes, or 1.
     n_student_features : int or None
         Width of the student's rows (for a partition without rows).
+    dense_preprocessor : bool, default=False
+        The preprocessor was fitted on dense rows: sparse rows are densified
+        for it, a chunk at a time.
 
     In messages, ``where`` names the rows read, e.g. ``"partition 3 of X"``.
     """
 
     def __init__(self, teacher, asked, shift, scale, preprocessor, columns, n_features, n_outputs,
-                 n_student_features=None):
+                 n_student_features=None, dense_preprocessor=False):
         self.teacher = teacher
         self.asked = asked
         self.shift = shift
@@ -63,6 +66,7 @@ class RowReader:
         self.n_features = n_features
         self.n_outputs = n_outputs
         self.n_student_features = n_student_features
+        self.dense_preprocessor = dense_preprocessor
 
     def check(self, part, where):
         """Raise ValueError when the rows ``part`` do not have the training columns."""
@@ -126,6 +130,8 @@ class RowReader:
                 check_array(part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE)
             )
         else:
+            if self.dense_preprocessor and sp.issparse(part):
+                part = part.toarray()
             out = self.preprocessor.transform(read_only_view(part))
             rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
         return rows.toarray() if dense and sp.issparse(rows) else rows
