@@ -20,8 +20,9 @@ from ..students._array_encoding import array_encoding
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
 __all__ = [
-    "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_ROWS", "candidate_encoders", "check_feature_kinds",
-    "check_missing", "checked_table", "encoder_sample", "feature_kinds", "held_out_label_loss",
+    "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
+    "ENCODER_FIT_VALUES", "candidate_encoders", "check_feature_kinds", "check_missing",
+    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "held_out_label_loss",
     "numeric_missing", "transform_of",
 ]
 
@@ -33,6 +34,13 @@ CANDIDATE_ENCODINGS = ("both", "scale")
 ENCODER_FIT_ROWS = 100_000
 """The encoding is fitted on at most this many rows (drawn at random): its quantiles,
 medians, scales and categories settle long before, and the fit stays light."""
+
+ENCODER_FIT_VALUES = 2**23
+"""... and on fewer where its output would hold more values than this (fitting a
+scikit-learn ``ColumnTransformer`` encodes its rows too), but never fewer than
+:data:`ENCODER_FIT_MIN_ROWS`."""
+
+ENCODER_FIT_MIN_ROWS = 10_000
 
 
 def candidate_encoders(estimator, X, continued=None):
@@ -82,9 +90,10 @@ def candidate_encoders(estimator, X, continued=None):
     return X, {name: make_student_encoder(X, numeric=name) for name in names}
 
 
-def encoder_sample(n_rows, seed, kept=None):
-    """The rows an encoding is fitted on: the ``kept`` ones (a mask; None: all), at most
-    :data:`ENCODER_FIT_ROWS` of them, drawn at random.
+def encoder_sample(n_rows, seed, kept=None, width=1):
+    """The rows an encoding is fitted on: the ``kept`` ones (a mask; None: all), drawn at
+    random to at most :data:`ENCODER_FIT_ROWS`, or fewer for an encoding ``width`` numbers
+    wide (see :data:`ENCODER_FIT_VALUES`).
 
     Examples
     --------
@@ -92,13 +101,37 @@ def encoder_sample(n_rows, seed, kept=None):
     slice(None, None, None)
     >>> encoder_sample(3, seed=0, kept=np.array([True, False, True])).tolist()
     [0, 2]
-    >>> len(encoder_sample(150_000, seed=0))
-    100000
+    >>> len(encoder_sample(150_000, seed=0)), len(encoder_sample(150_000, seed=0, width=850))
+    (100000, 10000)
     """
+    most = min(ENCODER_FIT_ROWS, max(ENCODER_FIT_MIN_ROWS, ENCODER_FIT_VALUES // width))
     rows = np.arange(n_rows) if kept is None else np.flatnonzero(kept)
-    if len(rows) > ENCODER_FIT_ROWS:
-        rows = np.sort(np.random.RandomState(seed).choice(rows, ENCODER_FIT_ROWS, replace=False))
+    if len(rows) > most:
+        rows = np.sort(np.random.RandomState(seed).choice(rows, most, replace=False))
     return slice(None) if len(rows) == n_rows else rows
+
+
+def encoding_width(encoder):
+    """How many numbers an unfitted ``make_student_encoder`` encoding gives per row, at least.
+
+    Each numeric column gives one standardised value and ``n_bins``
+    piecewise-linear ones (as encoded), a flagged column one, a categorical
+    column at least one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill import make_student_encoder
+    >>> encoding_width(make_student_encoder(np.zeros((2, 50)), numeric="both"))
+    850
+    """
+    width = 0
+    for _, part, columns in getattr(encoder, "transformers", []):
+        steps = part.steps[-1][1] if hasattr(part, "steps") else part
+        units = [unit for _, unit in getattr(steps, "transformer_list", [(None, steps)])]
+        per_column = sum(getattr(unit, "n_bins", 1) for unit in units)
+        width += per_column * len(columns)
+    return max(width, 1)
 
 
 def held_out_label_loss(net, epochs_before=0, best_restored=True):

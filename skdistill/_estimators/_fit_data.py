@@ -23,7 +23,7 @@ from .._inputs import (
 )
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
-from ._auto_encoding import encoder_sample, numeric_missing, transform_of
+from ._auto_encoding import encoder_sample, encoding_width, numeric_missing, transform_of
 from ._tasks import scale_outputs
 
 __all__ = [
@@ -113,7 +113,7 @@ class FitDataMixin:
         if not isinstance(self.student_preprocessor, str):  # the user's own: as given
             rows = preprocessed_rows(encoder.fit_transform(X, y), encoder, n_rows)
         else:  # the package's own encoding
-            sample = encoder_sample(n_rows, self._seed(), kept)
+            sample = encoder_sample(n_rows, self._seed(), kept, encoding_width(encoder))
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
