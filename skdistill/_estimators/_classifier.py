@@ -194,8 +194,8 @@ collection, default=None
     student_preprocessor_ : transformer
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
-        What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
-        loss, ``feature_kinds_`` a frame's column kinds, checked at predict.
+        What ``"auto"`` chose (``student_encoding_losses_``: each one's loss);
+        checked at predict: ``feature_kinds_``, ``numeric_missing_`` (NaN there).
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
