@@ -340,3 +340,34 @@ def test_a_pipeline_step_before_auto_exports_to_onnx(tmp_path):
     path = export_onnx(pipeline, tmp_path / "model.onnx")
     _, proba = onnxruntime.InferenceSession(path).run(None, {"X": X[:20]})
     np.testing.assert_allclose(proba, pipeline.predict_proba(X[:20]), atol=1e-4)
+
+
+def test_rows_read_from_one_block_beside_an_encoded_block():
+    import torch
+    from sklearn.preprocessing import StandardScaler
+
+    from skdistill._inputs import EncodedRows
+    from skdistill.training._data import RowBlocks
+
+    X = np.arange(40.0).reshape(20, 2)
+    blocks = RowBlocks([EncodedRows(X, StandardScaler().fit(X), 2), torch.ones(3, 2)])
+    assert blocks[torch.tensor([21, 22])].tolist() == [[1.0, 1.0], [1.0, 1.0]]  # none encoded
+
+
+def test_frame_columns_labelled_by_integers_are_read_by_position():
+    import pandas as pd
+
+    X, y = rows()
+    frame = pd.DataFrame(np.nan_to_num(X)).drop(columns=0)  # labels 1..5 at positions 0..4
+    model = DistilledClassifier(HistGradientBoostingClassifier(), max_epochs=2,
+                                random_state=0).fit(frame, y)
+    assert model.n_features_in_ == 5 and model.predict(frame).shape == (len(y),)
+
+
+def test_a_warm_start_reads_the_same_fitted_encoding():
+    X, y = rows()
+    model = DistilledClassifier(HistGradientBoostingClassifier(), max_epochs=2, warm_start=True,
+                                random_state=0).fit(X, y)
+    encoder = model.student_preprocessor_
+    model.fit(X[:300], y[:300])  # other rows: the encoding is not fitted again
+    assert model.student_preprocessor_ is encoder

@@ -282,7 +282,7 @@ def transform_of(encoder, X):
     numbers, without scikit-learn's checks at every step); else the
     encoder's ``transform``.
     """
-    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
         encoding = array_encoding(encoder)
         if encoding is not None:
             return encoding

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples, check_array, validate_data
+from sklearn.utils.validation import _num_features, _num_samples, check_array, validate_data
 
 from .._inputs import (
     ACCEPTED_SPARSE,
@@ -109,10 +109,19 @@ class FitDataMixin:
             raise TypeError(f"X cannot be read as rows: {exc}") from None
         if n_rows != _num_samples(y):
             raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
-        self.student_preprocessor_ = encoder = clone(preprocessor)
-        if not isinstance(self.student_preprocessor, str):  # the user's own: as given
+        previous = self.__dict__.get("student_preprocessor_")
+        if (
+            isinstance(self.student_preprocessor, str) and self._continues()
+            and previous is not None and self.__dict__.get("student_encoding_") is not None
+            and getattr(previous, "n_features_in_", None) == _num_features(X)
+        ):
+            encoder = previous  # a warm start: the student goes on reading the same encoding
+            rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
+        elif not isinstance(self.student_preprocessor, str):  # the user's own: as given
+            self.student_preprocessor_ = encoder = clone(preprocessor)
             rows = preprocessed_rows(encoder.fit_transform(X, y), encoder, n_rows)
         else:  # the package's own encoding
+            self.student_preprocessor_ = encoder = clone(preprocessor)
             sample = encoder_sample(n_rows, self._seed(), kept, encoding_width(encoder))
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))

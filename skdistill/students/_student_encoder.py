@@ -97,7 +97,8 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     if sp.issparse(X):
         return Pipeline([("scale", MaxAbsScaler())])
     kinds = column_kinds(X)
-    names = list(X.columns) if hasattr(X, "columns") else list(range(len(kinds)))
+    by_name = hasattr(X, "columns") and all(isinstance(name, str) for name in X.columns)
+    names = list(X.columns) if by_name else list(range(len(kinds)))  # else by position
     numeric_columns = [name for name, kind in zip(names, kinds) if kind == "numeric"]
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
     parts = []
@@ -149,11 +150,16 @@ def missing_mask(column):
 
 def _has_missing(X, columns):
     """Whether any of ``columns`` of ``X`` holds a missing value (checked a column at a time)."""
-    values = X if hasattr(X, "columns") else np.asarray(X)
-    return any(
-        missing_mask(values[name] if hasattr(X, "columns") else values[:, name]).any()
-        for name in columns
-    )
+    if hasattr(X, "columns"):  # by name, or by position
+        return any(missing_mask(X[name] if isinstance(name, str) else _column_at(X, name)).any()
+                   for name in columns)
+    values = np.asarray(X)
+    return any(missing_mask(values[:, name]).any() for name in columns)
+
+
+def _column_at(frame, position):
+    """A pandas or polars DataFrame's column at ``position``."""
+    return frame.iloc[:, position] if hasattr(frame, "iloc") else frame.to_series(position)
 
 
 def _frame_column_kind(name, column):

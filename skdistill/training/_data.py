@@ -94,7 +94,8 @@ class RowBlocks:
         block_of = torch.bucketize(index, self.starts[1:-1].to(index.device), right=True)
         for b, block in enumerate(self.blocks):
             at = block_of == b
-            out[at] = _take(block, index[at] - int(self.starts[b]))
+            if at.any():  # an encoded block cannot encode no rows
+                out[at] = _take(block, index[at] - int(self.starts[b]))
         return out
 
 
