@@ -371,3 +371,16 @@ def test_a_warm_start_reads_the_same_fitted_encoding():
     encoder = model.student_preprocessor_
     model.fit(X[:300], y[:300])  # other rows: the encoding is not fitted again
     assert model.student_preprocessor_ is encoder
+
+
+def test_missing_values_only_in_rows_of_zero_weight_are_not_read_at_predict():
+    X, y = rows()
+    X = np.nan_to_num(X)
+    X[:10, 2] = np.nan
+    weights = np.ones(len(y))
+    weights[:10] = 0.0  # the rows with missing values do not count
+    model = DistilledClassifier(HistGradientBoostingClassifier(), max_epochs=2,
+                                random_state=0).fit(X, y, sample_weight=weights)
+    assert model.numeric_missing_.tolist() == []  # the encoding flags none
+    with pytest.raises(ValueError, match=r"NaN in column\(s\) \[2\], which held no missing"):
+        model.predict(X[:3])

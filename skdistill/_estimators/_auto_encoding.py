@@ -22,8 +22,8 @@ from ..students._student_encoder import column_kinds, make_student_encoder, miss
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_feature_kinds", "check_missing",
-    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "held_out_label_loss",
-    "numeric_missing", "transform_of",
+    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "flagged_columns",
+    "held_out_label_loss", "numeric_missing", "transform_of",
 ]
 
 AUTO = "auto"
@@ -247,6 +247,28 @@ def numeric_missing(X, kinds=None):
         at for at, kind in enumerate(column_kinds(X) if kinds is None else kinds)
         if kind == "numeric" and missing_mask(X[X.columns[at]] if frame else X[:, at]).any()
     ], dtype=np.intp)
+
+
+def flagged_columns(encoder, X):
+    """Positions of the columns of ``X`` whose missing values a fitted encoding flags.
+
+    The columns of its ``MissingIndicator`` that held a missing value in the
+    rows it was fitted on; none for an encoding without one.
+
+    Examples
+    --------
+    >>> from skdistill import make_student_encoder
+    >>> X = np.array([[1.0, np.nan, 2.0], [2.0, 3.0, np.nan], [3.0, 4.0, 5.0]])
+    >>> flagged_columns(make_student_encoder(X).fit(X), X).tolist()
+    [1, 2]
+    """
+    for name, part, selected in getattr(encoder, "transformers_", []):
+        if name == "missing":
+            flagged = [list(selected)[at] for at in part.features_]
+            if flagged and isinstance(flagged[0], str):
+                flagged = [list(X.columns).index(column) for column in flagged]
+            return np.asarray(flagged, dtype=np.intp)
+    return np.empty(0, dtype=np.intp)
 
 
 def check_missing(X, allowed, kinds=None):

@@ -23,7 +23,7 @@ from .._inputs import (
 )
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
-from ._auto_encoding import encoder_sample, encoding_width, numeric_missing, transform_of
+from ._auto_encoding import encoder_sample, encoding_width, flagged_columns, transform_of
 from ._tasks import scale_outputs
 
 __all__ = [
@@ -87,8 +87,6 @@ class FitDataMixin:
             y = check_array(
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
             )
-            if isinstance(self.student_preprocessor, str):  # "auto" (X checked as a table)
-                self.numeric_missing_ = numeric_missing(X)
             X_teacher = X
             X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor, kept)
         y = _check_y_shape(task, y, X_student.shape[0])
@@ -125,6 +123,8 @@ class FitDataMixin:
             sample = encoder_sample(n_rows, self._seed(), kept, encoding_width(encoder))
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
+        if isinstance(self.student_preprocessor, str):  # where predict may read missing values
+            self.numeric_missing_ = flagged_columns(encoder, X)
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
             if hasattr(encoder, name):
                 setattr(self, name, getattr(encoder, name))
