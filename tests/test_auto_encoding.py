@@ -384,3 +384,27 @@ def test_missing_values_only_in_rows_of_zero_weight_are_not_read_at_predict():
     assert model.numeric_missing_.tolist() == []  # the encoding flags none
     with pytest.raises(ValueError, match=r"NaN in column\(s\) \[2\], which held no missing"):
         model.predict(X[:3])
+
+
+def object_rows(n=300):
+    rng = np.random.default_rng(0)
+    X = np.empty((n, 2), dtype=object)
+    X[:, 0] = rng.normal(size=n)
+    X[:, 1] = rng.choice(["a", "b", None], size=n)
+    y = (X[:, 0].astype(float) > 0).astype(int)
+    return X, y, np.c_[1 - y, y] * 0.8 + 0.1
+
+
+def test_an_object_array_keeps_its_fitted_column_kinds_at_predict():
+    X, y, proba = object_rows()
+    clf = DistilledClassifier("precomputed", **settings()).fit(X, y, teacher_proba=proba)
+    assert clf.feature_kinds_ == {0: "numeric", 1: "categorical"}
+    only_missing = np.flatnonzero(X[:, 1] == None)[:5]  # noqa: E711 (elementwise)
+    # the categorical column holds only None in these rows: still read as categories
+    np.testing.assert_array_equal(
+        clf.predict_proba(X[only_missing]), clf.predict_proba(X)[only_missing]
+    )
+    strings = X[:5].copy()
+    strings[:, 0] = "s"
+    with pytest.raises(ValueError, match="Column 0 holds categorical values at predict time"):
+        clf.predict(strings)

@@ -169,14 +169,28 @@ def _is_documents(X):
 
 
 def feature_kinds(X):
-    """``{column: "numeric" or "categorical"}`` of a DataFrame (None for other input)."""
-    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+    """``{column: "numeric" or "categorical"}`` of a table whose columns may differ in kind.
+
+    A DataFrame's columns by name, an ``object`` array's by position; None
+    for numbers (an array of numbers or a sparse matrix: every column numeric).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> feature_kinds(np.array([[1.0, "a"]], dtype=object))
+    {0: 'numeric', 1: 'categorical'}
+    >>> feature_kinds(np.array([[1.0, 2.0]])) is None
+    True
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        return dict(zip(X.columns, column_kinds(X)))
+    if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
         return None
-    return dict(zip(X.columns, column_kinds(X)))
+    return dict(enumerate(column_kinds(X)))
 
 
 def check_feature_kinds(X, fitted):
-    """ValueError naming the columns of frame ``X`` whose kind differs from ``fitted``'s.
+    """ValueError naming the columns of a table ``X`` whose kind differs from ``fitted``'s.
 
     A string column that arrives as numbers would be read as unseen
     categories (all zeros), and numbers that arrive as strings cannot be
@@ -191,15 +205,18 @@ def check_feature_kinds(X, fitted):
     ...
     ValueError: Column 'a' holds categorical values at predict time but held numeric ...
     """
-    now = feature_kinds(X)
-    if now is None:
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        now = feature_kinds(X)
+    elif all(isinstance(name, int) for name in fitted):  # an object array's: by position
+        now = dict(enumerate(column_kinds(X)))
+    else:
         raise ValueError(
             f"The model was fitted on a DataFrame with columns {list(fitted)}; pass a "
             f"DataFrame with those columns, not a {type(X).__name__}."
         )
     changed = [
         name for name in now
-        if name in fitted and now[name] != fitted[name] and not missing_mask(X[name]).all()
+        if name in fitted and now[name] != fitted[name] and not _all_missing(X, name)
     ]  # a column of missing values only is read as either kind
     if changed:
         details = "; ".join(
@@ -210,6 +227,15 @@ def check_feature_kinds(X, fitted):
             f"{details}; pass the columns with the dtypes they had in fit (e.g. numbers as "
             "a numeric dtype, categories as strings)."
         )
+
+
+def _all_missing(X, name):
+    """Whether column ``name`` of a frame (or position of an array) holds missing values only."""
+    column = X[name] if hasattr(X, "columns") else np.asarray(X)[:, name]
+    try:
+        return bool(missing_mask(column).all())
+    except (TypeError, ValueError):  # strings in an object array: not missing
+        return False
 
 
 def checked_table(estimator, X, reset):

@@ -68,7 +68,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
-        loss, ``feature_kinds_`` a frame's column kinds, checked at predict.
+        loss, ``feature_kinds_`` the column kinds of a frame or ``object``
+        array, checked at predict.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
     solver_ : {"numpy", "torch"}
