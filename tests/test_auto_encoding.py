@@ -408,3 +408,22 @@ def test_an_object_array_keeps_its_fitted_column_kinds_at_predict():
     strings[:, 0] = "s"
     with pytest.raises(ValueError, match="Column 0 holds categorical values at predict time"):
         clf.predict(strings)
+
+
+def test_every_candidate_encoding_is_fitted_on_the_same_sample_of_the_kept_rows(monkeypatch):
+    import skdistill._estimators._auto_encoding as auto_encoding
+
+    monkeypatch.setattr(auto_encoding, "ENCODER_FIT_ROWS", 100)
+    X, y = rows()
+    weight = np.where(np.arange(len(y)) % 3 == 0, 0.0, 1.0) * np.where(y == 1, 5.0, 1.0)
+    clf = DistilledClassifier("precomputed", random_state=None)
+    training = clf.fit_teacher(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1, sample_weight=weight)
+    scalers = {}
+    for name in ("both", "scale"):
+        training.encode_with(name)
+        numeric = clf.student_preprocessor_.named_transformers_["numeric"]
+        scaler = numeric[-1].transformer_list[0][1] if name == "both" else numeric[-1]
+        scalers[name] = scaler
+    kept = weight > 0
+    assert scalers["both"].n_samples_seen_.max() == 100 < kept.sum()
+    np.testing.assert_array_equal(scalers["both"].mean_, scalers["scale"].mean_)

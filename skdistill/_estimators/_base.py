@@ -266,8 +266,11 @@ class BaseDistiller(
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        kept = None if sample_weight is None else sample_weight > 0
-        X_teacher, X_student, y = self._validate_fit_data(task, X, y, preprocessor, kept)
+        encoder_kept = None if sample_weight is None else sample_weight > 0
+        seed = self._seed()  # one draw: the encoding's sample, the split, the student
+        X_teacher, X_student, y = self._validate_fit_data(
+            task, X, y, preprocessor, encoder_kept, seed
+        )
         target, labelled = task.encode_targets(y, sample_weight)
         vars(self).update(task.fitted_attributes())
         weights, student_weights = row_weights(task, sample_weight, target, labelled)
@@ -281,7 +284,6 @@ class BaseDistiller(
             )
         teacher_score = warn_if_teacher_at_chance(task, outputs, target, labelled)
         kept = None if student_weights is None else student_weights > 0  # zero weight: absent
-        seed = self._seed()
         train_idx, valid_idx = split_rows(
             labelled, task.stratify(target), self.validation_fraction, seed, kept=kept
         )
@@ -290,6 +292,7 @@ class BaseDistiller(
             train_idx, valid_idx, seed, auto_batch_size(self.batch_size, len(train_idx)),
         )
         training.teacher_score = teacher_score
+        training.encoder_kept = encoder_kept
         return training
 
     def _record_fit_times(self, started, labelled_at, transferred_at, chunks):

@@ -56,14 +56,15 @@ class FitDataMixin:
                 "no teacher to refit, so set teacher_cv=None."
             )
 
-    def _validate_fit_data(self, task, X, y, preprocessor, kept=None):
+    def _validate_fit_data(self, task, X, y, preprocessor, kept=None, seed=None):
         """Check X and y; return (X for the teacher, float32 X for the student, y).
 
         Without a ``preprocessor`` both read the same numbers (a DataFrame is
         given to the teacher as it is). With one (a transformer, cloned and
         fitted here), the teacher reads ``X`` as the caller gave it and the
         student reads the preprocessor's output. ``kept``: a mask of the rows
-        that count (``sample_weight`` > 0), the only ones ``"auto"`` fits on.
+        that count (``sample_weight`` > 0), the only ones ``"auto"`` fits on;
+        ``seed`` draws its sample of them (None: from ``random_state``).
         """
         if preprocessor is None:
             self.__dict__.pop("student_preprocessor_", None)
@@ -88,18 +89,19 @@ class FitDataMixin:
                 y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
             )
             X_teacher = X
-            X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor, kept)
+            X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor, kept, seed)
         y = _check_y_shape(task, y, X_student.shape[0])
         return read_only_view(X_teacher), X_student, y
 
-    def _fit_preprocessor(self, X, y, preprocessor, kept=None):
+    def _fit_preprocessor(self, X, y, preprocessor, kept=None, seed=None):
         """Fit a clone of ``preprocessor`` on X; return the student's float32 rows.
 
         Sets ``student_preprocessor_`` and ``n_student_features_``. ``X`` is a
         read-only view of the caller's rows: an in-place step copies them.
         ``"auto"``'s encoding is fitted on the ``kept`` rows (a mask; None:
-        all), at most :data:`ENCODER_FIT_ROWS` of them, and read lazily when
-        large (:func:`~skdistill._inputs.encoded_rows`).
+        all), at most :data:`ENCODER_FIT_ROWS` of them drawn with ``seed``
+        (None: from ``random_state``), and read lazily when large
+        (:func:`~skdistill._inputs.encoded_rows`).
         """
         try:
             n_rows = _num_samples(X)
@@ -120,7 +122,8 @@ class FitDataMixin:
             rows = preprocessed_rows(encoder.fit_transform(X, y), encoder, n_rows)
         else:  # the package's own encoding
             self.student_preprocessor_ = encoder = clone(preprocessor)
-            sample = encoder_sample(n_rows, self._seed(), kept, encoding_width(encoder))
+            seed = self._seed() if seed is None else seed
+            sample = encoder_sample(n_rows, seed, kept, encoding_width(encoder))
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
         if isinstance(self.student_preprocessor, str):  # where predict may read missing values

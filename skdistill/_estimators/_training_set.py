@@ -60,6 +60,7 @@ class TrainingSet:
         self.batch_size = batch_size
         self.teacher_score = None
         self.encoders = {None: None}
+        self.encoder_kept = None  # the rows an encoding is fitted on (None: all)
 
     @property
     def encodings(self):
@@ -70,12 +71,13 @@ class TrainingSet:
 
         Fits that encoding on the estimator (``student_preprocessor_``,
         ``n_student_features_``, ``student_encoding_``), as ``fit`` does for
-        each candidate, and replaces :attr:`X`.
+        each candidate (on the same rows, drawn with the same seed), and
+        replaces :attr:`X`.
         """
-        estimator = self._estimator
-        kept = None if self.sample_weight is None else self.sample_weight > 0
-        self.X = estimator._fit_preprocessor(self.X_teacher, self.target, self.encoders[name], kept)
-        estimator.student_encoding_ = name
+        self.X = self._estimator._fit_preprocessor(
+            self.X_teacher, self.target, self.encoders[name], self.encoder_kept, self.seed
+        )
+        self._estimator.student_encoding_ = name
 
     @property
     def rows(self):
