@@ -59,3 +59,17 @@ def test_predicting_a_few_rows_takes_the_fast_path_with_the_same_answer():
     bad[0, 0] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
         model.predict(bad)
+
+
+def test_an_encoder_fitted_anew_in_place_is_read_anew():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    X[::7, 1] = np.nan
+    encoder = make_student_encoder(X).fit(X)
+    first = array_encoding(encoder)
+    assert array_encoding(encoder) is first  # computed once
+    moved = X * 3 + 1
+    encoder.fit(moved)
+    np.testing.assert_array_equal(array_encoding(encoder)(moved), encoder.transform(moved))
+    encoder.named_transformers_["numeric"].fit(X * 5)  # a part, in place
+    np.testing.assert_array_equal(array_encoding(encoder)(moved), encoder.transform(moved))

@@ -30,7 +30,8 @@ def array_encoding(encoder):
     """The :class:`ArrayEncoding` of a fitted ``make_student_encoder`` transformer, or None.
 
     None for any other transformer, or one with categorical columns (it
-    reads strings). Computed once per fitted encoder.
+    reads strings). Computed once per fitted encoder (again after it, or a
+    part of it, is fitted anew).
 
     Examples
     --------
@@ -42,10 +43,14 @@ def array_encoding(encoder):
     True
     """
     try:
-        return _CACHE[encoder]
+        encoding = _CACHE[encoder]
+        if encoding is None or encoding.is_current():
+            return encoding
     except (KeyError, TypeError):
         pass
     encoding = ArrayEncoding.of(encoder)
+    if encoding is None and not hasattr(encoder, "transformers_"):
+        return None  # not fitted yet: nothing to remember
     try:
         _CACHE[encoder] = encoding
     except TypeError:  # not weakly referenceable: not cached
@@ -61,11 +66,19 @@ class ArrayEncoding:
     in ``X``'s float precision.
     """
 
-    def __init__(self, columns, fill, parts, flagged):
+    def __init__(self, columns, fill, parts, flagged, read=()):
         self.columns = columns
         self.fill = fill
         self.parts = parts
         self.flagged = flagged
+        self.read = list(read)  # (fitted part, attribute, value) it was built from
+
+    def is_current(self):
+        """Whether every fitted value it was built from is still the encoder's own.
+
+        Fitting anew, the whole encoder or a part of it in place, replaces them.
+        """
+        return all(getattr(part, name, None) is value for part, name, value in self.read)
 
     @classmethod
     def of(cls, encoder):
@@ -74,6 +87,7 @@ class ArrayEncoding:
             return None
         columns = fill = parts = None
         flagged = None
+        read = [(encoder, "transformers_", encoder.transformers_)]
         for name, part, selected in encoder.transformers_:
             if name == "remainder" and (part == "drop" or len(selected) == 0):
                 continue
@@ -89,17 +103,22 @@ class ArrayEncoding:
                     (None, encode)
                 ]
                 parts = [_part(unit) for _, unit in units]
+                read += [(imputer, "statistics_", imputer.statistics_)] + [
+                    (unit, name, getattr(unit, name)) for _, unit in units
+                    for name in ("mean_", "scale_") if isinstance(unit, StandardScaler)
+                ]
                 if any(p is None for p in parts):
                     return None
             elif name == "missing" and isinstance(part, MissingIndicator):
                 if not (isinstance(part.missing_values, float) and np.isnan(part.missing_values)):
                     return None
                 flagged = np.asarray(selected, dtype=np.intp)[part.features_]
+                read.append((part, "features_", part.features_))
             else:
                 return None
         if columns is None:
             return None
-        return cls(columns, fill, parts, flagged)
+        return cls(columns, fill, parts, flagged, read)
 
     def __call__(self, X):
         values = X if len(self.columns) == X.shape[1] else np.take(X, self.columns, axis=1)
