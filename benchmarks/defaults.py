@@ -15,13 +15,19 @@ The judge of the training defaults (``batch_size="auto"``, ``lr=3e-3``; until 0.
    contenders' test accuracy and fit seconds, so that a faster default is seen not to cost
    accuracy anywhere.
 
-Run:  python benchmarks/defaults.py            (about 15 minutes on 2 cores)
+Saves the table to ``benchmarks/results/defaults.md`` (``defaults_workload.md`` with
+``--no-public``).
+
+Run:  python benchmarks/defaults.py            (about 20 minutes on 2 cores)
 """
 
 import argparse
+import os
+import platform
 import statistics
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,6 +42,7 @@ from threadpoolctl import threadpool_limits
 from skdistill import DistilledClassifier
 
 OLD_DEFAULTS = dict(batch_size=64, lr=1e-3)
+RESULTS = Path(__file__).parent / "results"
 
 
 def contenders(teacher, seed):
@@ -85,14 +92,14 @@ def public_set(load, seed):
 
 
 def summarise(title, runs):
+    """Print one data set's medians and means; return its table row."""
     names = list(runs[0])
     seconds = {n: statistics.median(r[n][0] for r in runs) for n in names}
     accuracy = {n: statistics.mean(r[n][1] for r in runs) for n in names}
     mlp = seconds["MLPClassifier(early_stopping)"]
-    print(f"{title}: " + ";  ".join(
-        f"{n} {seconds[n]:.2f} s ({seconds[n] / mlp:.1f}x) acc {accuracy[n]:.4f}" for n in names),
-        flush=True)
-    return seconds, accuracy
+    cells = [f"{seconds[n]:.2f} s ({seconds[n] / mlp:.1f}x), {accuracy[n]:.4f}" for n in names]
+    print(f"{title}: " + ";  ".join(f"{n} {c}" for n, c in zip(names, cells)), flush=True)
+    return f"| {title} | " + " | ".join(cells) + " |"
 
 
 def main():
@@ -102,16 +109,28 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    print(f"torch {torch.__version__}, 1 thread; fit seconds (median; ratio to MLPClassifier) "
-          f"and test accuracy (mean) over {args.seeds} seeds")
+    names = list(contenders("precomputed", 0))
+    lines = [
+        f"Command: python3 benchmarks/defaults.py --seeds {args.seeds}"
+        + (" --no-public" if args.no_public else ""),
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+        f"Fit seconds (median; ratio to MLPClassifier) and test accuracy (mean) over "
+        f"{args.seeds} seeds.",
+        "",
+        "| data | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
     with threadpool_limits(1):
-        summarise("5,000 x 20, 4 classes", [issue_workload(s) for s in range(args.seeds)])
-        if args.no_public:
-            return
-        from tabular_quality import DATASETS
+        lines.append(summarise("5,000 x 20, 4 classes, outputs precomputed",
+                               [issue_workload(s) for s in range(args.seeds)]))
+        if not args.no_public:
+            from tabular_quality import DATASETS
 
-        for name, load in DATASETS.items():
-            summarise(name, [public_set(load, s) for s in range(args.seeds)])
+            for name, load in DATASETS.items():
+                lines.append(summarise(name, [public_set(load, s) for s in range(args.seeds)]))
+    out = RESULTS / ("defaults_workload.md" if args.no_public else "defaults.md")
+    out.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
