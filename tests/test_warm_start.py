@@ -115,7 +115,7 @@ def test_same_optimizer_keeps_its_state_with_the_new_hyperparameters():
     [
         ({"module__hidden_layer_sizes": (5,)}, (X, Y), "module parameters"),
         ({"student_module": TabularStudent}, (X, Y), "student_module"),
-        ({}, (X[:, :3], Y), "input width"),
+        ({}, (X[:, :3], Y), "input shape"),
     ],
 )
 def test_a_warm_fit_refuses_a_student_built_otherwise(change, data, named):

@@ -12,7 +12,13 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_features, _num_samples, check_array, validate_data
+from sklearn.utils.validation import (
+    _num_features,
+    _num_samples,
+    check_array,
+    check_consistent_length,
+    validate_data,
+)
 
 from .._inputs import (
     ACCEPTED_SPARSE,
@@ -24,6 +30,7 @@ from .._inputs import (
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
 from ._auto_encoding import encoder_sample, encoding_width, flagged_columns, transform_of
+from ._shaped_input import check_shaped, is_shaped
 from ._tasks import scale_outputs
 
 __all__ = [
@@ -66,8 +73,16 @@ class FitDataMixin:
         that count (``sample_weight`` > 0), the only ones ``"auto"`` fits on;
         ``seed`` draws its sample of them (None: from ``random_state``).
         """
+        self.__dict__.pop("input_shape_", None)  # set again for images and sequences
         if preprocessor is None:
             self.__dict__.pop("student_preprocessor_", None)
+        if preprocessor is None and is_shaped(X):  # images, sequences: as they are
+            X_teacher = X_checked = check_shaped(self, X, reset=True)
+            y = _checked_y(self, task, y)
+            check_consistent_length(X_checked, y)
+            X_student = as_student_rows(X_checked)
+            self.n_student_features_ = self.n_features_in_
+        elif preprocessor is None:
             X_checked, y = validate_data(
                 self,
                 X,
@@ -81,13 +96,7 @@ class FitDataMixin:
             X_student = as_student_rows(X_checked)
             self.n_student_features_ = X_student.shape[1]
         else:
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is None."
-                )
-            y = check_array(
-                y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
-            )
+            y = _checked_y(self, task, y)
             X_teacher = X
             X_student = self._fit_preprocessor(read_only_view(X), y, preprocessor, kept, seed)
         y = _check_y_shape(task, y, X_student.shape[0])
@@ -234,3 +243,14 @@ def _check_y_shape(task, y, n_rows):
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they must match.")
     return y
+
+
+def _checked_y(estimator, task, y):
+    """``y`` checked on its own (X is checked apart): present, finite where the task needs it."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+    return check_array(
+        y, ensure_2d=False, dtype=None, ensure_all_finite=task.y_finite, input_name="y"
+    )

@@ -34,6 +34,7 @@ from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
 from ._auto_encoding import check_feature_kinds, check_missing, checked_table, transform_of
+from ._shaped_input import check_shaped, is_shaped
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 
@@ -57,6 +58,11 @@ class PredictionMixin:
         if rows is not None:
             return rows
         check_is_fitted(self)
+        own_encoding = self.__dict__.get("student_encoding_") is not None  # not the user's
+        if "input_shape_" in self.__dict__ or is_shaped(X) and (
+            own_encoding or getattr(self, "student_preprocessor_", None) is None
+        ):
+            return as_student_rows(check_shaped(self, X, reset=False))
         if getattr(self, "student_preprocessor_", None) is None:
             X = validate_data(
                 self, X, reset=False, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE
@@ -76,23 +82,24 @@ class PredictionMixin:
         return predict_lazily(self, method, X, n_columns, dtype)
 
     def _plain_rows(self, X):
-        """Fast path for the common case, or None: a finite float ndarray of the fitted width.
+        """Fast path for the common case, or None: a finite float ndarray of the fitted shape.
 
-        For a 2-d float32/float64 ndarray of the fitted width, to a model fitted
+        For a float32/float64 ndarray of the fitted width (or sample shape, for
+        images and sequences), to a model fitted
         without feature names or a preprocessor, the checks that matter (fitted,
         width, finite in float32) are done here directly, by two reductions
         that allocate nothing, and ``X`` itself is returned (each chunk is
         converted to float32 as the student reads it); anything else -- and
         any failure, for its message -- takes the full path.
         """
+        fitted_shape = self.__dict__.get("input_shape_") or (self.__dict__.get("n_features_in_"),)
         if not (
             type(X) is np.ndarray
-            and X.ndim == 2
             and X.dtype in (np.float32, np.float64)
             and X.shape[0] > 0
             and "student_" in self.__dict__
             and "feature_names_in_" not in self.__dict__
-            and X.shape[1] == self.__dict__.get("n_features_in_")
+            and X.shape[1:] == fitted_shape
         ):
             return None
         preprocessor = self.__dict__.get("student_preprocessor_")
@@ -156,7 +163,7 @@ class PredictionMixin:
         as_sparse = student_reads_sparse(module)
         step = PREDICT_CHUNK_ROWS
         if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
-            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1])))
+            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, np.prod(X.shape[1:]))))
         device = torch.device(net.device)
         out, bad = None, []
         with torch.inference_mode():

@@ -31,6 +31,7 @@ from ..training._net import (
 from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
 from ..training._solver import choose_solver, numpy_obstacle
 from ..training._stream import StreamedRows
+from ._shaped_input import sample_shape
 
 __all__ = ["AUTO_BATCH_ROWS", "StudentTrainingMixin", "auto_batch_size"]
 
@@ -127,7 +128,7 @@ class StudentTrainingMixin:
         return {
             "student_module": self.student_module,
             "module parameters": {**defaults, **self._routed_params("module")},
-            "input width": self.n_student_features_,
+            "input shape": sample_shape(self),
             "outputs": task.n_outputs,
         }
 
@@ -136,6 +137,7 @@ class StudentTrainingMixin:
         return build_student(
             self.student_module, {**self._routed_params("module"), **module_params},
             self.n_student_features_, task.n_outputs, task.name, sparse_input=sparse_input,
+            input_shape=self.__dict__.get("input_shape_"),
         )
 
     def _optimizer_for(self, parameters):
@@ -292,7 +294,7 @@ class StudentTrainingMixin:
         one-row forward latency (ms, measured here) before and after.
         """
         original = hidden_widths(net.module_)
-        before = module_figures(net.module_, self.n_student_features_)
+        before = module_figures(net.module_, sample_shape(self))
         for step in range(1, self.pruning.steps + 1):
             prune_hidden_units(net.module_, self.pruning.widths(original, step))
             net.module = net.module_
@@ -309,7 +311,7 @@ class StudentTrainingMixin:
                         UserWarning,
                     )
                     break
-        after = module_figures(net.module_, self.n_student_features_)
+        after = module_figures(net.module_, sample_shape(self))
         self.pruning_ = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
         names = ("parameters", "bytes", "latency_ms")
         for name, value_before, value_after in zip(names, before, after):

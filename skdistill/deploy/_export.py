@@ -52,7 +52,9 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     X : array-like or DataFrame, default=None
         A few rows as the model takes them, from which skl2onnx reads the input
         types (a DataFrame gives one input per column). Needed for DataFrames
-        and documents; without it, the input is float32 ``X`` of the fitted width.
+        and documents; without it, the input is float32 ``X`` of the fitted width
+        (or, for images and sequences, of the fitted sample shape, any number
+        of samples).
     int8 : bool, default=False
         Quantize the weights to int8 (onnxruntime dynamic quantization).
     options : dict, default=None
@@ -86,8 +88,11 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
 
     distiller = final_distiller(estimator)
     register_onnx_converters()
+    shape = getattr(distiller, "input_shape_", None)  # images, sequences
     if hasattr(X, "iloc"):
         sample = {"initial_types": frame_input_types(X)}
+    elif shape is not None and not isinstance(estimator, Pipeline):
+        sample = {"initial_types": [("X", FloatTensorType([None, *shape]))]}
     elif X is not None:
         sample = {"X": np.asarray(X)[:1]}
         if sample["X"].dtype.kind == "f":

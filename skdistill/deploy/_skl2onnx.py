@@ -310,7 +310,8 @@ def _student_graph(model, target_opset):
 
 
     module = copy.deepcopy(model.student_.module_).cpu().eval()
-    example = torch.zeros(2, model.n_student_features_)
+    shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
+    example = torch.zeros(2, *shape)
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
     with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.export internals

@@ -21,6 +21,7 @@ from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_sco
 from sklearn.pipeline import Pipeline
 
 from ..deploy._export import export_onnx, final_distiller, onnx_inputs
+from ..teachers._adapters import EstimatorTeacher, as_teacher, flattened
 
 __all__ = ["DistillationReport", "report"]
 
@@ -166,21 +167,24 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
         return preprocess.transform(rows) if preprocess is not None else rows
 
     student_scores = estimator.predict_proba if classifier else estimator.predict
-    teacher_scores = _teacher_scorer(teacher, classifier, teacher_input)
+    teacher_predict, teacher_proba = _teacher_methods(
+        teacher, classifier, getattr(distiller, "classes_", None), teacher_input
+    )
+    teacher_scores = teacher_proba or teacher_predict
 
     columns = ["teacher", "student"]
     rows = {}
     student_pred = estimator.predict(X_raw)
-    teacher_pred = teacher.predict(teacher_input(X_raw)) if teacher is not None else None
+    teacher_pred = teacher_predict(X_raw) if teacher is not None else None
     if classifier:
         rows["accuracy"] = {"student": accuracy_score(y, student_pred)}
         student_proba = estimator.predict_proba(X_raw)
         rows["log loss"] = {"student": log_loss(y, student_proba, labels=distiller.classes_)}
         if teacher is not None:
             rows["accuracy"]["teacher"] = accuracy_score(y, teacher_pred)
-            if hasattr(teacher, "predict_proba"):
-                proba = np.clip(teacher.predict_proba(teacher_input(X_raw)), 1e-15, 1)
-                rows["log loss"]["teacher"] = log_loss(y, proba, labels=teacher.classes_)
+            if teacher_proba is not None:
+                proba = np.clip(teacher_proba(X_raw), 1e-15, 1)
+                rows["log loss"]["teacher"] = log_loss(y, proba, labels=distiller.classes_)
             agreement = float(np.mean(student_pred == teacher_pred))
             rows["agreement with teacher"] = {"student": agreement}
     else:
@@ -239,13 +243,32 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     return DistillationReport(rows, columns, notes)
 
 
-def _teacher_scorer(teacher, classifier, transform):
-    """The teacher's predict_proba (or predict) after the pipeline's preprocessing; None if absent."""
+def _teacher_methods(teacher, classifier, classes, transform):
+    """``(predict, predict_proba or None)`` of the fitted teacher on the rows given to report.
+
+    ``transform`` is the pipeline's preprocessing. A scikit-learn teacher is
+    called directly (images and sequences flattened, as in ``fit``); a torch
+    module or skorch net through the adapter ``fit`` read it with, its
+    logits turned into probabilities. ``(None, None)`` without a teacher.
+    """
     if teacher is None:
-        return None
-    use_proba = classifier and hasattr(teacher, "predict_proba")
-    method = teacher.predict_proba if use_proba else teacher.predict
-    return lambda rows: method(transform(rows))
+        return None, None
+    adapter = as_teacher(teacher)
+    if isinstance(adapter, EstimatorTeacher):
+        proba = getattr(teacher, "predict_proba", None) if classifier else None
+        return (
+            lambda rows: teacher.predict(flattened(transform(rows))),
+            None if proba is None else lambda rows: proba(flattened(transform(rows))),
+        )
+    if not classifier:
+        return lambda rows: adapter.predictions(transform(rows))[:, 0], None
+
+    def proba(rows):
+        logits = adapter.logits(transform(rows), classes)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    return lambda rows: classes[proba(rows).argmax(axis=1)], proba
 
 
 def _take_rows(X, n):

@@ -73,9 +73,13 @@ class MLPStudent(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
-        """Return the logits of a batch (dense, or a sparse tensor)."""
+        """Return the logits of a batch (dense, or a sparse tensor).
+
+        A dense batch of more than two axes (images, sequences) is read
+        flattened: one row of ``n_features`` values per sample.
+        """
         if X.layout == torch.strided:
-            return self.layers(X)
+            return self.layers(X if X.dim() == 2 else X.flatten(1))
         first = self.layers[0]
         hidden = torch.sparse.mm(X, first.weight.t()) + first.bias
         return self.layers[1:](hidden)
@@ -88,7 +92,8 @@ def _describe(student_module):
 
 
 def build_student(
-    student_module, module_params, n_features, n_outputs, task="classifier", sparse_input=False
+    student_module, module_params, n_features, n_outputs, task="classifier", sparse_input=False,
+    input_shape=None,
 ):
     """Build the student ``nn.Module`` for data of the given shape and check its output.
 
@@ -96,9 +101,9 @@ def build_student(
     ----------
     student_module : None, nn.Module subclass or nn.Module instance
         ``None`` builds :class:`MLPStudent`. A class is instantiated with
-        ``module_params`` plus ``n_features``, ``n_outputs`` and (for a
-        classifier) ``n_classes`` when its constructor takes them. An instance is
-        deep-copied, so fitting never changes it.
+        ``module_params`` plus ``n_features``, ``n_outputs``, ``input_shape``
+        and (for a classifier) ``n_classes`` when its constructor takes them.
+        An instance is deep-copied, so fitting never changes it.
     module_params : dict
         Constructor arguments (the ``module__`` parameters, prefix removed).
     n_features, n_outputs : int
@@ -106,6 +111,9 @@ def build_student(
     sparse_input : bool, default=False
         X is sparse: a student that declares ``accepts_sparse`` is also tried
         on a sparse batch.
+    input_shape : tuple of int, default=None
+        The shape of one sample: ``(channels, height, width)`` for images,
+        ``(steps, features)`` for sequences; None for rows of ``n_features``.
 
     Returns
     -------
@@ -137,7 +145,10 @@ def build_student(
             accepted = inspect.signature(student_module).parameters
         except (TypeError, ValueError):
             accepted = {}
-        shapes = {"n_features": n_features, "n_outputs": n_outputs}
+        shapes = {
+            "n_features": n_features, "n_outputs": n_outputs,
+            "input_shape": (n_features,) if input_shape is None else tuple(input_shape),
+        }
         if task == "classifier":
             shapes["n_classes"] = n_outputs
         for name, value in shapes.items():
@@ -160,7 +171,8 @@ def build_student(
             f"The student_module {_describe(module)} has no trainable parameters; training "
             "would change nothing. Give it at least one layer with weights."
         )
-    _check_output_shape(module, torch.zeros(2, n_features), n_outputs, task)
+    sample = (n_features,) if input_shape is None else tuple(input_shape)
+    _check_output_shape(module, torch.zeros(2, *sample), n_outputs, task)
     if sparse_input and student_reads_sparse(module):
         _check_output_shape(module, torch.zeros(2, n_features).to_sparse(), n_outputs, task)
     return module

@@ -53,6 +53,7 @@ __all__ = [
     "PrecomputedTeacher",
     "SkorchTeacher",
     "as_teacher",
+    "flattened",
     "logits_from_proba",
     "teacher_logits",
 ]
@@ -105,7 +106,11 @@ class Teacher(abc.ABC):
 
 
 class EstimatorTeacher(Teacher):
-    """A scikit-learn estimator: cloned and fitted, unless it is a ``FrozenEstimator``."""
+    """A scikit-learn estimator: cloned and fitted, unless it is a ``FrozenEstimator``.
+
+    Images and sequences (X of 3 or more axes) reach it flattened, a sample per
+    row, as scikit-learn estimators take them.
+    """
 
     def __init__(self, model):
         super().__init__(model)
@@ -131,7 +136,7 @@ class EstimatorTeacher(Teacher):
             return self
         fitted = clone(self.model)
         try:
-            fitted.fit(X, y, **self._weight_params(sample_weight))
+            fitted.fit(flattened(X), y, **self._weight_params(sample_weight))
         except Exception as exc:
             exc.add_note(f"(raised while fitting the teacher {_name(self.model)})")
             if "read-only" in str(exc):
@@ -155,7 +160,7 @@ class EstimatorTeacher(Teacher):
         return {}
 
     def logits(self, X, classes):
-        model, name = self.model, _name(self.model)
+        model, name, X = self.model, _name(self.model), flattened(X)
         teacher_classes = _classes_of(model)
         if _scores_method(model) == "predict_proba":
             proba = np.asarray(model.predict_proba(X), dtype=np.float64)
@@ -167,6 +172,7 @@ class EstimatorTeacher(Teacher):
         return _align_columns(logits, teacher_classes, classes, model)
 
     def predictions(self, X):
+        X = flattened(X)
         return _check_predictions(np.asarray(self.model.predict(X), np.float64), X, self.model)
 
     def out_of_fold_logits(self, X, y, classes, cv, sample_weight=None):
@@ -191,7 +197,9 @@ class EstimatorTeacher(Teacher):
         params = self._weight_params(sample_weight)
         if params and get_config()["enable_metadata_routing"]:
             estimator.set_fit_request(sample_weight=True)
-        return cross_val_predict(estimator, X, y, cv=cv, method=method, params=params or None)
+        return cross_val_predict(
+            estimator, flattened(X), y, cv=cv, method=method, params=params or None
+        )
 
 
 class ModuleTeacher(Teacher):
@@ -229,8 +237,8 @@ class ModuleTeacher(Teacher):
         except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(
                 f"The teacher module {name} failed on a batch of shape {tuple(rows.shape)} "
-                f"({rows.dtype}): {type(exc).__name__}: {exc}. It must take float rows of the "
-                "training width and return one tensor of logits (or predictions)."
+                f"({rows.dtype}): {type(exc).__name__}: {exc}. It must take X's samples as "
+                "given to fit (float32) and return one tensor of logits (or predictions)."
             ) from exc
         if not isinstance(out, torch.Tensor):
             raise ValueError(
@@ -321,10 +329,25 @@ def _classes_of(model):
     return classes
 
 
+def flattened(X):
+    """Images or sequences (an array of 3 or more axes) as rows: ``(n, values per sample)``."""
+    if getattr(X, "ndim", 0) >= 3 and not sp.issparse(X) and not hasattr(X, "columns"):
+        return np.reshape(X, (X.shape[0], -1))
+    return X
+
+
 def _float32_chunks(X):
-    """Yield float32 ndarray chunks of ``X``'s rows; sparse rows are densified per chunk."""
+    """Yield float32 ndarray chunks of ``X``'s rows (of at most DENSE_CHUNK_ELEMENTS values).
+
+    Sparse rows are densified per chunk; a chunk is writable (a copy where
+    ``X`` is read-only), as torch reads it.
+    """
     if not sp.issparse(X):
-        yield np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float32)
+        step = max(1, DENSE_CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:]))))
+        for start in range(0, max(1, X.shape[0]), step):
+            chunk = X[start : start + step]
+            yield chunk if chunk.flags.writeable else chunk.copy()
         return
     step = max(1, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1]))
     X = sp.csr_matrix(X)

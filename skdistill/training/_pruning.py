@@ -136,8 +136,10 @@ def prune_hidden_units(module, widths):
     return module
 
 
-def module_figures(module, n_features, repeats=200):
+def module_figures(module, shape, repeats=200):
     """``(parameters, serialized bytes, median one-row forward ms)`` of a student module.
+
+    ``shape``: the shape of one sample (an int: a row of that many features).
 
     Examples
     --------
@@ -154,7 +156,8 @@ def module_figures(module, n_features, repeats=200):
     torch.save(module.state_dict(), buffer)
     parameters = sum(p.numel() for p in module.parameters())
     device = next(module.parameters()).device
-    row = torch.zeros(1, n_features, device=device)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    row = torch.zeros(1, *shape, device=device)
     was_training = module.training
     module.eval()
     with torch.inference_mode():

@@ -47,7 +47,7 @@ def numpy_forward(weights, X):
            [0.]], dtype=float32)
     """
     with np.errstate(all="ignore"):
-        inputs = [X]
+        inputs = [X if X.ndim == 2 else X.reshape(X.shape[0], -1)]  # images: flattened
         for W, b in weights[:-1]:
             hidden = inputs[-1] @ W.swapaxes(-1, -2)
             hidden += b[..., None, :]

@@ -1,0 +1,188 @@
+"""Images and sequences: X of 3 or more axes through the whole estimator contract."""
+
+import os
+import pickle
+import warnings
+
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+from conftest import predict_in_fresh_process
+from image_modules import TinyCNN, TinyGRU, trained_cnn
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+
+from skdistill import (
+    DistilledClassifier,
+    DistilledClassifierCV,
+    DistilledRegressor,
+    export_onnx,
+    report,
+    strip_teacher,
+)
+
+
+@pytest.fixture(scope="module")
+def digits_images():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    return X[:1200], y[:1200], X[1200:], y[1200:]
+
+
+@pytest.fixture(scope="module")
+def cnn_teacher(digits_images):
+    X, y, _, _ = digits_images
+    return trained_cnn(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted(digits_images, cnn_teacher):
+    X, y, _, _ = digits_images
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return DistilledClassifier(
+            cnn_teacher, student_module=TinyCNN, T=4.0, alpha=0.7, max_epochs=15,
+            random_state=0,
+        ).fit(X, y)
+
+
+def test_a_cnn_teacher_is_distilled_into_a_cnn_student_built_from_the_sample_shape(
+    digits_images, cnn_teacher, fitted
+):
+    X, y, X_test, y_test = digits_images
+    assert fitted.input_shape_ == (1, 8, 8) and fitted.n_features_in_ == 64
+    assert isinstance(fitted.student_.module_, TinyCNN)
+    assert fitted.student_.module_.head.in_features == 4 * 4 * 4  # built for (1, 8, 8)
+    assert fitted.predict_proba(X_test).shape == (len(X_test), 10)
+    with torch.no_grad():
+        teacher_accuracy = (cnn_teacher(torch.as_tensor(X_test)).argmax(1).numpy() == y_test).mean()
+    assert teacher_accuracy > 0.9
+    assert fitted.score(X_test, y_test) > 0.8
+
+
+def test_the_fitted_sample_shape_is_checked_at_predict(digits_images, fitted):
+    _, _, X_test, _ = digits_images
+    with pytest.raises(ValueError, match=r"samples of shape \(1, 7, 8\), but DistilledClassifier "
+                                         r"was fitted on samples of shape \(1, 8, 8\)"):
+        fitted.predict(X_test[:, :, :7])
+    with pytest.raises(ValueError, match=r"pass X of shape \(n_samples, 1, 8, 8\)"):
+        fitted.predict(X_test.reshape(len(X_test), -1))
+    table = DistilledClassifier(LogisticRegression(), max_epochs=2, random_state=0)
+    table.fit(X_test.reshape(len(X_test), -1), np.arange(len(X_test)) % 2)
+    with pytest.raises(ValueError, match="X has 4 axes, but DistilledClassifier was fitted on a "
+                                         "table of 64 features"):
+        table.predict(X_test)
+    with pytest.raises(ValueError, match="NaN"):
+        bad = X_test[:3].copy()
+        bad[0, 0, 0, 0] = np.nan
+        fitted.predict(bad)
+
+
+def test_the_default_student_reads_images_flattened_exactly_as_the_rows(digits_images):
+    X, y, X_test, _ = digits_images
+    proba = np.full((len(y), 10), 0.02)
+    proba[np.arange(len(y)), y] = 0.82
+    images = DistilledClassifier("precomputed", max_epochs=4, random_state=0)
+    images.fit(X, y, teacher_proba=proba)
+    rows = DistilledClassifier(
+        "precomputed", max_epochs=4, random_state=0, student_preprocessor=None
+    ).fit(X.reshape(len(X), -1), y, teacher_proba=proba)
+    assert images.solver_ == "numpy"
+    np.testing.assert_array_equal(
+        images.predict_proba(X_test), rows.predict_proba(X_test.reshape(len(X_test), -1))
+    )
+
+
+def test_a_scikit_learn_teacher_reads_each_image_as_one_row(digits_images):
+    X, y, X_test, y_test = digits_images
+    clf = DistilledClassifier(LogisticRegression(max_iter=300), max_epochs=3, random_state=0)
+    clf.fit(X, y)
+    assert clf.teacher_.n_features_in_ == 64
+    figures = report(clf, X_test, y_test, repeats=1, single_repeats=2).to_dict()
+    flat = X_test.reshape(len(X_test), -1)
+    assert figures["accuracy"]["teacher"] == pytest.approx(clf.teacher_.score(flat, y_test))
+
+
+def test_report_reads_a_module_teacher_through_its_logits(digits_images, cnn_teacher, fitted):
+    _, _, X_test, y_test = digits_images
+    figures = report(fitted, X_test, y_test, repeats=1, single_repeats=2).to_dict()
+    with torch.no_grad():
+        expected = (cnn_teacher(torch.as_tensor(X_test)).argmax(1).numpy() == y_test).mean()
+    assert figures["accuracy"]["teacher"] == pytest.approx(expected)
+    assert figures["parameters / nodes"]["student"] == sum(
+        p.numel() for p in fitted.student_.module_.parameters()
+    )
+
+
+def test_pickles_strips_and_predicts_the_same_in_a_fresh_process(digits_images, fitted, tmp_path):
+    _, _, X_test, _ = digits_images
+    expected = fitted.predict_proba(X_test)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).predict_proba(X_test),
+                                  expected)
+    np.testing.assert_array_equal(strip_teacher(fitted).predict_proba(X_test), expected)
+    here = os.path.dirname(__file__)
+    fresh = predict_in_fresh_process(
+        fitted, "predict_proba", X_test, tmp_path,
+        env={"PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])},
+    )
+    np.testing.assert_array_equal(fresh, expected)
+
+
+def test_onnx_file_takes_images_of_the_fitted_shape_in_batches_of_any_size(
+    digits_images, fitted, tmp_path
+):
+    _, _, X_test, _ = digits_images
+    path = export_onnx(fitted, tmp_path / "student.onnx")
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape[1:] == [1, 8, 8]
+    for n in (1, 7, 200):
+        labels, proba = session.run(None, {"X": X_test[:n]})
+        np.testing.assert_allclose(proba, fitted.predict_proba(X_test[:n]), atol=1e-5)
+        np.testing.assert_array_equal(labels, fitted.predict(X_test[:n]))
+
+
+def test_grid_search_and_the_cv_search_split_images_along_the_first_axis(
+    digits_images, cnn_teacher
+):
+    X, y, _, _ = digits_images
+    X, y = X[:600], y[:600]
+    base = DistilledClassifier(cnn_teacher, student_module=TinyCNN, max_epochs=3, random_state=0)
+    grid = {"T": [1.0, 4.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        searched = GridSearchCV(clone(base), grid, cv=2).fit(X, y)
+        cv = DistilledClassifierCV(clone(base), param_grid=grid, cv=2).fit(X, y)
+    assert searched.best_estimator_.input_shape_ == (1, 8, 8)
+    np.testing.assert_allclose(
+        cv.cv_results_["mean_test_score"], searched.cv_results_["mean_test_score"]
+    )
+
+
+def test_a_warm_start_continues_the_image_student(digits_images):
+    X, y, _, _ = digits_images
+    clf = DistilledClassifier(LogisticRegression(max_iter=200), student_module=TinyCNN,
+                              max_epochs=2, warm_start=True, n_iter_no_change=None,
+                              random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y).fit(X, y)
+        assert clf.n_iter_ == 4
+        with pytest.raises(ValueError, match="input shape changed"):
+            clf.fit(X[:, :, :6, :6], y)
+
+
+def test_sequences_train_a_recurrent_student_and_a_regressor(digits_images):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 12, 3)).astype(np.float32)
+    y = (X[:, -4:, 0].sum(axis=1) > 0).astype(int)
+    proba = np.c_[1 - y, y] * 0.8 + 0.1
+    clf = DistilledClassifier("precomputed", student_module=TinyGRU, max_epochs=3,
+                              random_state=0).fit(X, y, teacher_proba=proba)
+    assert clf.input_shape_ == (12, 3) and clf.predict_proba(X[:5]).shape == (5, 2)
+    target = X[:, -4:, 0].sum(axis=1)
+    reg = DistilledRegressor(Ridge(), student_module=TinyGRU, max_epochs=3, random_state=0)
+    reg.fit(X, target)
+    assert reg.teacher_.n_features_in_ == 36 and reg.predict(X[:5]).shape == (5,)
