@@ -4,6 +4,7 @@ import os
 import pickle
 import warnings
 
+import dask.array as da
 import numpy as np
 import onnxruntime
 import pytest
@@ -19,6 +20,8 @@ from skdistill import (
     DistilledClassifier,
     DistilledClassifierCV,
     DistilledRegressor,
+    Mixup,
+    Munge,
     export_onnx,
     report,
     strip_teacher,
@@ -186,3 +189,58 @@ def test_sequences_train_a_recurrent_student_and_a_regressor(digits_images):
     reg = DistilledRegressor(Ridge(), student_module=TinyGRU, max_epochs=3, random_state=0)
     reg.fit(X, target)
     assert reg.teacher_.n_features_in_ == 36 and reg.predict(X[:5]).shape == (5,)
+
+
+def test_mixup_mixes_whole_images_one_weight_per_image():
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 2, 4, 4))
+    mixed = Mixup(n_copies=2, random_state=0).generate(images)
+    assert mixed.shape == (80, 2, 4, 4)
+    # each new image is lam * a + (1 - lam) * b with one lam: its first copy of image 0
+    # lies on the segment between image 0 and some other image
+    first = mixed[0].ravel()
+    ratios = [(first - b.ravel()) / (images[0].ravel() - b.ravel()) for b in images[1:]]
+    assert any(np.allclose(r, r[0]) for r in ratios)
+    with pytest.raises(ValueError, match="images cannot be perturbed.*use Mixup"):
+        Munge().generate(images)
+
+
+@pytest.mark.parametrize("transfer", ["mixup", "fresh mixup", "array", "dask array"])
+def test_transfer_rows_of_images_are_labelled_by_the_teacher(
+    digits_images, cnn_teacher, transfer
+):
+    X, y, X_test, _ = digits_images
+    X, y = X[:400], y[:400]
+    transfer_set = {
+        "mixup": Mixup(n_copies=1, random_state=0),
+        "fresh mixup": Mixup(n_copies=1, random_state=0, fresh_each_epoch=True),
+        "array": X_test[:200],
+        "dask array": da.from_array(X_test[:200], chunks=(64, 1, 8, 8)),
+    }[transfer]
+    clf = DistilledClassifier(cnn_teacher, student_module=TinyCNN, transfer_set=transfer_set,
+                              max_epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert clf.n_iter_ == 2 and clf.predict(X_test[:3]).shape == (3,)
+    wrong = DistilledClassifier(cnn_teacher, student_module=TinyCNN, transfer_set=X_test[:50, :, 1:],
+                                max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match=r"samples of transfer_set have the shape \(1, 7, 8\)"):
+        wrong.fit(X, y)
+
+
+def test_unlabelled_images_and_dask_images_fit_and_predict(digits_images, cnn_teacher):
+    X, y, X_test, _ = digits_images
+    partly = y[:400].copy()
+    partly[::3] = -1
+    clf = DistilledClassifier(cnn_teacher, student_module=TinyCNN, unlabeled_label=-1,
+                              max_epochs=2, random_state=0).fit(X[:400], partly)
+    assert clf.n_iter_ == 2
+    on_dask = DistilledClassifier(cnn_teacher, student_module=TinyCNN, max_epochs=2,
+                                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        on_dask.fit(da.from_array(X[:400], chunks=(100, 1, 8, 8)), da.from_array(y[:400], 100))
+    assert on_dask.input_shape_ == (1, 8, 8)
+    lazy = on_dask.predict_proba(da.from_array(X_test, chunks=(100, 1, 4, 8)))
+    np.testing.assert_array_equal(lazy.compute(), on_dask.predict_proba(X_test))

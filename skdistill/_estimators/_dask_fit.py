@@ -40,7 +40,13 @@ class DaskFitMixin:
                 f"X has {len(X_parts)} partitions and y {len(y_parts)}; X and y must be "
                 "partitioned alike (one partition of y per partition of X)."
             )
-        self.n_features_in_ = int(len(X.columns) if hasattr(X, "columns") else X.shape[1])
+        self.n_features_in_ = int(
+            len(X.columns) if hasattr(X, "columns") else np.prod(X.shape[1:])
+        )
+        if getattr(X, "ndim", 2) > 2:  # images, sequences
+            self.input_shape_ = tuple(int(n) for n in X.shape[1:])
+        else:
+            self.__dict__.pop("input_shape_", None)
         columns = [str(c) for c in X.columns] if hasattr(X, "columns") else None
         if columns is not None and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)

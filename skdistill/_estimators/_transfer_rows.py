@@ -37,6 +37,7 @@ class TransferRowsMixin:
             dense_preprocessor=isinstance(self.student_preprocessor, str) and isinstance(
                 preprocessor, ColumnTransformer
             ),
+            input_shape=getattr(self, "input_shape_", None),
         )
 
     def _dask_transfer_chunks(self, task, teacher, rows, columns):

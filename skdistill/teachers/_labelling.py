@@ -51,12 +51,15 @@ class RowReader:
     dense_preprocessor : bool, default=False
         The preprocessor was fitted on dense rows: sparse rows are densified
         for it, a chunk at a time.
+    input_shape : tuple of int or None, default=None
+        The shape of one sample of images or sequences (rows must have it);
+        None for tables.
 
     In messages, ``where`` names the rows read, e.g. ``"partition 3 of X"``.
     """
 
     def __init__(self, teacher, asked, shift, scale, preprocessor, columns, n_features, n_outputs,
-                 n_student_features=None, dense_preprocessor=False):
+                 n_student_features=None, dense_preprocessor=False, input_shape=None):
         self.teacher = teacher
         self.asked = asked
         self.shift = shift
@@ -67,6 +70,7 @@ class RowReader:
         self.n_outputs = n_outputs
         self.n_student_features = n_student_features
         self.dense_preprocessor = dense_preprocessor
+        self.input_shape = None if input_shape is None else tuple(input_shape)
 
     def check(self, part, where):
         """Raise ValueError when the rows ``part`` do not have the training columns."""
@@ -78,8 +82,14 @@ class RowReader:
                     f"{list(self.columns)}. They must have the training columns, in the same "
                     "order."
                 )
-        shape = getattr(part, "shape", ())
-        if len(shape) == 2 and self.n_features is not None and shape[1] != self.n_features:
+        shape = tuple(getattr(part, "shape", ()))
+        if self.input_shape is not None:
+            if shape[1:] != self.input_shape:
+                raise ValueError(
+                    f"The samples of {where} have the shape {shape[1:]}; the model was "
+                    f"fitted on samples of shape {self.input_shape}."
+                )
+        elif len(shape) == 2 and self.n_features is not None and shape[1] != self.n_features:
             raise ValueError(
                 f"The rows of {where} have {shape[1]} columns; the model was fitted on "
                 f"{self.n_features}."
@@ -124,11 +134,13 @@ class RowReader:
         """The student's float32 rows for ``part`` (CSR only when ``dense`` is False)."""
         self.check(part, where)
         if _num_samples(part) == 0 and self.n_student_features is not None:
-            return np.empty((0, self.n_student_features), dtype=np.float32)  # a partition of none
+            shape = self.input_shape or (self.n_student_features,)
+            return np.empty((0, *shape), dtype=np.float32)  # a partition of none
         if self.preprocessor is None:
-            rows = as_student_rows(
-                check_array(part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE)
-            )
+            rows = as_student_rows(check_array(
+                part, dtype=(np.float64, np.float32), accept_sparse=ACCEPTED_SPARSE,
+                allow_nd=self.input_shape is not None,
+            ))
         else:
             if self.dense_preprocessor and sp.issparse(part):
                 part = part.toarray()

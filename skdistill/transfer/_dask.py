@@ -56,22 +56,23 @@ def _is_frame(X):
 def partitions_of(X, name="X"):
     """The partitions of a dask collection of rows, as a list of ``Delayed`` (one per partition).
 
-    A dask array is first made one block wide (its rows keep their chunks). Raises
-    ValueError for a collection that is not two-dimensional rows, or whose
-    number of columns is unknown.
+    A dask array is first made one block wide (its rows keep their chunks; the
+    samples of an array of 3 or more axes are kept whole). Raises ValueError
+    for a collection of fewer than two axes, or whose number of columns is unknown.
     """
     if _is_frame(X) and X.ndim == 2:
         return list(X.to_delayed())
     if not (is_dask_collection(X) and hasattr(X, "ndim")):
         raise TypeError(f"{name} must be a dask array or dask DataFrame; got {type(X).__name__}.")
-    if X.ndim != 2:
+    if X.ndim < 2:
         raise ValueError(f"{name} must be 2-d rows; got {X.ndim} dimension(s).")
-    if np.isnan(X.shape[1]):
+    if np.isnan(X.shape[1:]).any():
         raise ValueError(
             f"{name} has an unknown number of columns (dask chunk sizes unknown along axis 1); "
             f"call {name}.compute_chunk_sizes() first."
         )
-    return list(X.rechunk({1: -1}).to_delayed()[:, 0])
+    whole = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # images: whole samples
+    return list(whole.to_delayed().reshape(-1))
 
 
 def aligned_to(values, X, name):
@@ -197,13 +198,11 @@ def predict_lazily(model, method, X, n_columns, dtype):
     if _is_frame(X):
         return X.map_partitions(_apply, lean, method, meta, meta=meta)
     partitions_of(X)  # the same checks as at fit
-    X = X.rechunk({1: -1})
-    if n_columns is None:
-        return X.map_blocks(
-            _apply, lean, method, meta, drop_axis=1, meta=meta, chunks=(X.chunks[0],)
-        )
+    X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # whole rows (or samples)
+    dropped = list(range(1 if n_columns is None else 2, X.ndim))
+    chunks = (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
     return X.map_blocks(
-        _apply, lean, method, meta, meta=meta, chunks=(X.chunks[0], (n_columns,))
+        _apply, lean, method, meta, drop_axis=dropped, meta=meta, chunks=chunks
     )
 
 

@@ -56,9 +56,10 @@ class Table:
         self.nominal = list(nominal)
 
     @classmethod
-    def of(cls, X, name):
+    def of(cls, X, name, any_shape=False):
+        """The rows of ``X``; ``any_shape``: arrays of 3 or more axes (images) are taken too."""
         if not (hasattr(X, "columns") and hasattr(X, "iloc")):
-            return cls(_numeric_rows(X, name))
+            return cls(_numeric_rows(X, name, any_shape))
         numeric = [c for c in X.columns if _is_numeric_column(X[c])]
         nominal = [c for c in X.columns if c not in numeric]
         unsupported = [c for c in nominal if not _is_nominal_column(X[c])]
@@ -182,7 +183,8 @@ class MixupDraws:
         second = rng.randint(n, size=len(first))
         lam = rng.beta(self.concentration, self.concentration, size=len(first))
         X = table.values
-        numbers = lam[:, None] * X[first] + (1 - lam[:, None]) * X[second]
+        lam_rows = lam.reshape(-1, *[1] * (X.ndim - 1))  # one lam per row (or image)
+        numbers = lam_rows * X[first] + (1 - lam_rows) * X[second]
         source = np.where(lam >= 0.5, first, second)
         return table.rebuild(numbers, {column: source for column in table.nominal})
 
@@ -224,7 +226,7 @@ class GibbsDraws:
         return self.table.rebuild(numbers, {c: origin for c in self.table.nominal})
 
 
-def _numeric_rows(X, name):
+def _numeric_rows(X, name, any_shape=False):
     import scipy.sparse as sp
 
     if sp.issparse(X):
@@ -233,10 +235,12 @@ def _numeric_rows(X, name):
             "dense); set transfer_set=None, or use a student_preprocessor that makes the "
             "sparse features from dense or text columns."
         )
-    if np.ndim(X) != 2:
+    if np.ndim(X) != 2 and not (any_shape and np.ndim(X) > 2):
         raise ValueError(
-            f"{name} samples tabular rows; got an array of shape {np.shape(X)} (documents or a "
-            "1-d array cannot be perturbed attribute by attribute). Set transfer_set=None."
+            f"{name} samples tabular rows; got an array of shape {np.shape(X)} (documents, a "
+            "1-d array or images cannot be perturbed attribute by attribute). Set "
+            "transfer_set=None" + (", or use Mixup, which mixes images too." if np.ndim(X) > 2
+                                   else ".")
         )
     try:
         X = np.asarray(X, dtype=np.float64)

@@ -207,7 +207,8 @@ class Mixup(TransferSampler):
     random training row ``b`` and ``lam ~ Beta(concentration, concentration)``
     (Zhang et al., 2018, here on the inputs only: the teacher labels the
     mixture, so no label is mixed). Nominal DataFrame columns take ``a``'s
-    value when ``lam >= 0.5``, else ``b``'s.
+    value when ``lam >= 0.5``, else ``b``'s. Images and sequences (X of 3 or
+    more axes) are mixed whole, one ``lam`` per sample.
 
     Parameters
     ----------
@@ -239,7 +240,7 @@ class Mixup(TransferSampler):
 
     def prepare(self, X):
         self._validate_params()
-        return MixupDraws(Table.of(X, "Mixup"), self.concentration)
+        return MixupDraws(Table.of(X, "Mixup", any_shape=True), self.concentration)
 
 
 class Gibbs(TransferSampler):
