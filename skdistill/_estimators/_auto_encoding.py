@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
+from ..losses._calibrated import monitored_loss
 from ..students._array_encoding import array_encoding
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
@@ -137,14 +138,13 @@ def encoding_width(encoder):
 def held_out_label_loss(net, epochs_before=0, best_restored=True):
     """The held-out label loss of the weights a trained net keeps (inf without one).
 
-    Over the epochs of this fit (after ``epochs_before``, those a warm start
+    The loss early stopping watches (:func:`~skdistill.losses._calibrated.monitored_loss`),
+    over the epochs of this fit (after ``epochs_before``, those a warm start
     continued): the lowest where early stopping restored the best epoch's
     weights, else the last epoch's. A non-finite loss counts as inf.
     """
-    losses = [
-        epoch["valid_label_loss"] for epoch in net.history[epochs_before:]
-        if "valid_label_loss" in epoch
-    ]
+    key = monitored_loss(net.criterion_)
+    losses = [epoch[key] for epoch in net.history[epochs_before:] if key in epoch]
     losses = [loss if np.isfinite(loss) else np.inf for loss in losses]
     if not losses:
         return float("inf")

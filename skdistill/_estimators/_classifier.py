@@ -150,9 +150,10 @@ collection, default=None
         ``valid_agreement``, ``valid_loss`` and ``valid_label_loss`` each epoch
         and to stop early. None trains on every row without early stopping.
     n_iter_no_change : int or None, default=10
-        Stop when ``valid_label_loss`` (the cross-entropy against the held-out
-        labels, without the teacher term) has not improved for this many epochs
-        and restore the best epoch's weights. None trains ``max_epochs`` epochs.
+        Stop when the cross-entropy against the held-out labels (without the
+        teacher term; at ``T != 1`` after temperature scaling, logged as
+        ``valid_calibrated_loss``) has not improved for this many epochs and
+        restore the best epoch's weights; None trains ``max_epochs`` epochs.
         The teacher was fitted on the held-out rows too, so its term there
         rewards copying what it memorised; the labels judge generalisation
         (at any ``alpha``: for imitation that ignores the labels, pass None).

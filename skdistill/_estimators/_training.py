@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 
+from ..losses._calibrated import monitored_loss
 from ..students._mlp import MLPStudent, build_student, student_reads_sparse
 from ..training._callbacks import StopEarly, TrainingGuard
 from ..training._data import DistillationDataset, TensorBatchLoader
@@ -86,9 +87,10 @@ class StudentTrainingMixin:
 
     def _make_net(self, task, module, seed, has_valid):
         callbacks = [("guard", TrainingGuard()), *task.callbacks()]
+        criterion = task.criterion()
         if has_valid and self.n_iter_no_change:
             stopping = StopEarly(
-                monitor="valid_label_loss", patience=self.n_iter_no_change, load_best=True
+                monitor=monitored_loss(criterion), patience=self.n_iter_no_change, load_best=True
             )
             callbacks.append(("early_stopping", stopping))
         callbacks += [_checked_callback(c) for c in copy.deepcopy(self.callbacks or [])]
@@ -99,7 +101,7 @@ class StudentTrainingMixin:
         }
         return DistillationNet(
             module=module,
-            criterion=task.criterion(),
+            criterion=criterion,
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -276,7 +278,8 @@ class StudentTrainingMixin:
         if epochs_run < self.max_epochs:
             return  # stopped early, or interrupted
         history = net.history[-epochs_run:]
-        key = "valid_label_loss" if "valid_label_loss" in history[-1] else "train_loss"
+        key = monitored_loss(net.criterion_)
+        key = key if key in history[-1] else "train_loss"
         losses = [row[key] for row in history]
         patience = min(self.n_iter_no_change or 10, len(losses))
         if int(np.argmin(losses)) >= len(losses) - patience:

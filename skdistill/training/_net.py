@@ -12,13 +12,15 @@ import threading
 import warnings
 from collections.abc import Mapping
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator, to_tensor
+from skorch.utils import TeeGenerator, to_numpy, to_tensor
 from threadpoolctl import threadpool_limits
 
+from ..losses._calibrated import calibrated_label_loss, monitored_loss
 from ._callbacks import StoppedEarly, print_plain
 from ._numpy._closed_form import ClosedFormStep
 
@@ -165,10 +167,10 @@ class DistillationNet(NeuralNet):
         trains each batch entirely in numpy, the optimizer's update included.
         The history records the same batch losses and sizes either way.
         """
+        if not training:
+            return self._validation_epoch(iterator, prefix, step_fn, **fit_params)
         listeners = self._batch_listeners
-        if not training or iterator is None or listeners is None or _watch_training_batches(
-            listeners
-        ):
+        if iterator is None or listeners is None or _watch_training_batches(listeners):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         train_in_numpy = None
         if self._closed_form is not None and not fit_params:
@@ -189,6 +191,34 @@ class DistillationNet(NeuralNet):
                 self.history.record_batch(prefix + "_batch_size", len(batch[1]))  # rows of y
                 batch_count += 1
         self.history.record(prefix + "_batch_count", batch_count)
+
+    def _validation_epoch(self, iterator, prefix, step_fn, **fit_params):
+        """skorch's validation epoch; at T != 1 it also records ``valid_calibrated_loss``.
+
+        That is the held-out labels' cross-entropy after temperature scaling
+        (:func:`~skdistill.losses._calibrated.calibrated_label_loss`), computed
+        on the epoch's validation outputs, which :meth:`validation_step` keeps.
+        """
+        calibrates = iterator is not None and monitored_loss(self.criterion_) == (
+            "valid_calibrated_loss"
+        )
+        self._valid_outputs = [] if calibrates else None
+        try:
+            super().run_single_epoch(iterator, False, prefix, step_fn, **fit_params)
+            if calibrates and self._valid_outputs:
+                logits, target, weights = (
+                    np.concatenate(part) if part[0] is not None else None
+                    for part in zip(*self._valid_outputs)
+                )
+                loss = calibrated_label_loss(logits, target, weights)
+                earlier = [e["valid_calibrated_loss"] for e in self.history[:-1]
+                           if "valid_calibrated_loss" in e]
+                self.history.record("valid_calibrated_loss", loss)
+                self.history.record(  # as skorch's scores: for a Checkpoint's monitor
+                    "valid_calibrated_loss_best", bool(loss < min(earlier, default=np.inf))
+                )
+        finally:
+            self._valid_outputs = None
 
     def train_step(self, batch, **fit_params):
         """One training step: closed-form gradients where they apply, else skorch's step.
@@ -230,6 +260,14 @@ class DistillationNet(NeuralNet):
                 None if weights is None else to_tensor(weights, device=self.device),
             )
         self.history.record_batch("valid_label_loss", label_loss.item())
+        if getattr(self, "_valid_outputs", None) is not None:
+            self._valid_outputs.append((
+                step["y_pred"].detach().float().cpu().numpy(),
+                np.asarray(to_numpy(yi) if isinstance(yi, torch.Tensor) else yi),
+                None if weights is None else np.asarray(to_numpy(weights)
+                                                        if isinstance(weights, torch.Tensor)
+                                                        else weights),
+            ))
         return step
 
     def _closed_form_arguments(self, batch, fit_params):

@@ -7,7 +7,7 @@ the same number of operations, each on ``n_candidates`` times the numbers.
 Adam and AdamW update element by element, so a stacked update is each
 candidate's own update. Early stopping is kept per candidate exactly as
 skorch's ``EarlyStopping`` keeps it for one net (relative threshold 1e-4 on
-``valid_label_loss``, best epoch restored); a candidate that has stopped trains on
+the monitored loss, best epoch restored); a candidate that has stopped trains on
 with the others, but its best weights are fixed by then.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from ...losses._calibrated import calibrated_label_loss, monitored_loss
 from ...losses._losses import DistillationLoss
 from .._callbacks import StopEarly
 from .._data import TensorBatchLoader
@@ -95,12 +96,12 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
     with threadpool_limits(limits=1, user_api="blas"):
         epoch = _train_epochs(
-            step, criteria[0], update, batches, stopping, valid, max_epochs, batch_size
+            step, criteria, update, batches, stopping, valid, max_epochs, batch_size
         )
     stopping.epochs[stopping.running] = epoch
     final = stopping.best if stopping.patience is not None else weights
     if stopping.patience is None and valid is not None:
-        last = _validation_loss(step, criteria[0], valid, batch_size)
+        last = _validation_loss(step, criteria, valid, batch_size)
         stopping.lowest = np.where(np.isfinite(last), last, np.inf)
     with torch.no_grad():
         for candidate, own in enumerate(linears):
@@ -110,7 +111,7 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     return stopping.epochs, stopping.lowest
 
 
-def _train_epochs(step, criterion, update, batches, stopping, valid, max_epochs, batch_size):
+def _train_epochs(step, criteria, update, batches, stopping, valid, max_epochs, batch_size):
     """Train until every candidate has stopped or ``max_epochs``; return the last epoch."""
     train_in_numpy = step.numpy_trainer(update)
     weights = [tensor for layer in step.layers for tensor in layer]
@@ -125,7 +126,7 @@ def _train_epochs(step, criterion, update, batches, stopping, valid, max_epochs,
                     step(*batch)
                     update.step()
         if stopping.patience is not None:
-            losses = _validation_loss(step, criterion, valid, batch_size)
+            losses = _validation_loss(step, criteria, valid, batch_size)
             stopping.epoch_end(epoch, losses, weights)
             if not stopping.running.any():
                 break
@@ -151,19 +152,34 @@ def _stacked_step(layers, criteria):
     return ClosedFormStep(layers, loss_and_gradient)
 
 
-def _validation_loss(step, criterion, valid, batch_size):
-    """Each candidate's ``valid_label_loss`` as skorch logs it: batch losses averaged by rows."""
-    total, rows = 0.0, 0
+def _validation_loss(step, criteria, valid, batch_size):
+    """Each candidate's monitored loss as a single fit logs it.
+
+    ``valid_label_loss`` (batch losses averaged by rows), or at ``T != 1``
+    ``valid_calibrated_loss`` (on all the validation outputs at once); see
+    :func:`~skdistill.losses._calibrated.monitored_loss`.
+    """
+    total, rows, outputs, targets, weights = 0.0, 0, [], [], []
     for features, target in TensorBatchLoader(valid, batch_size):
-        outputs = step.outputs(features["X"])
+        batch_outputs = step.outputs(features["X"])
+        weight = features.get("sample_weight")
         with torch.no_grad():
             losses = [
-                criterion.label_loss(out, target, features.get("sample_weight")).item()
-                for out in outputs
+                criteria[0].label_loss(out, target, weight).item() for out in batch_outputs
             ]
         total = total + np.array(losses) * len(target)
         rows += len(target)
-    return total / rows
+        outputs.append(np.stack([out.detach().float().cpu().numpy() for out in batch_outputs]))
+        targets.append(target.cpu().numpy())
+        weights.append(None if weight is None else weight.cpu().numpy())
+    losses = total / rows
+    calibrated = [monitored_loss(c) == "valid_calibrated_loss" for c in criteria]
+    if any(calibrated):
+        logits, target = np.concatenate(outputs, axis=1), np.concatenate(targets)
+        weight = None if weights[0] is None else np.concatenate(weights)
+        for candidate in np.flatnonzero(calibrated):
+            losses[candidate] = calibrated_label_loss(logits[candidate], target, weight)
+    return losses
 
 
 class _EarlyStopping:

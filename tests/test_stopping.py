@@ -1,0 +1,81 @@
+"""Early stopping fair to every temperature: the held-out labels' loss after temperature scaling."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import GridSearchCV
+
+from skdistill import DistillationLoss, DistilledClassifier, DistilledClassifierCV
+from skdistill.losses._calibrated import calibrated_label_loss, monitored_loss
+
+
+def cross_entropy(logits, y):
+    z = logits - logits.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+def test_the_calibrated_loss_ignores_the_scale_of_the_logits_and_never_exceeds_the_raw_one():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(300, 4)) * 3
+    y = np.where(rng.random(300) < 0.7, logits.argmax(axis=1), rng.integers(0, 4, 300))
+    best = calibrated_label_loss(logits, y)
+    for scale in (0.05, 0.5, 2.0, 20.0):
+        assert calibrated_label_loss(logits * scale, y) == pytest.approx(best, abs=1e-9)
+        assert best <= cross_entropy(logits * scale, y) + 1e-12
+    grid = min(cross_entropy(logits * s, y) for s in np.linspace(0.01, 3, 3000))
+    assert best == pytest.approx(grid, abs=1e-6)  # the minimum over scales
+
+
+def test_weights_and_unlabelled_rows_count_as_in_the_label_loss():
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0], [5.0, -5.0]])
+    y = np.array([0, 1, 1, -1])  # the last row is unlabelled
+    weighted = calibrated_label_loss(logits, y, sample_weight=np.array([2.0, 1.0, 1.0, 9.0]))
+    repeated = calibrated_label_loss(logits[[0, 0, 1, 2]], y[[0, 0, 1, 2]])
+    assert weighted == pytest.approx(repeated, abs=1e-9)
+    assert np.isnan(calibrated_label_loss(np.array([[np.inf, 0.0]]), np.array([0])))
+
+
+def test_the_monitored_loss_follows_the_temperature():
+    assert monitored_loss(DistillationLoss(T=1.0)) == "valid_label_loss"
+    assert monitored_loss(DistillationLoss(T=2.0, loss="dkd")) == "valid_calibrated_loss"
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def test_at_t_above_one_the_best_calibrated_epoch_is_kept(digits):
+    X, y = digits
+    clf = DistilledClassifier(RandomForestClassifier(30, random_state=0), T=4.0, max_epochs=60,
+                              n_iter_no_change=5, student_preprocessor=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    history = clf.student_.history
+    watched = [epoch["valid_calibrated_loss"] for epoch in history]
+    best = int(np.argmin(watched))
+    assert len(history) < 60 and len(history) - 1 - best == 5  # stopped 5 epochs after its best
+    flags = [epoch["valid_calibrated_loss_best"] for epoch in history]  # for a Checkpoint
+    assert flags[0] and flags[best] and not any(flags[best + 1:])
+    one = DistilledClassifier(RandomForestClassifier(30, random_state=0), T=1.0, max_epochs=3,
+                              student_preprocessor=None, random_state=0).fit(X, y)
+    assert "valid_calibrated_loss" not in one.student_.history[-1]
+
+
+def test_side_by_side_candidates_stop_as_single_fits_at_every_temperature(digits):
+    X, y = digits
+    base = DistilledClassifier(RandomForestClassifier(30, random_state=0), max_epochs=40,
+                               student_preprocessor=None, random_state=0)
+    grid = {"T": [1.0, 4.0], "alpha": [0.5, 0.9]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = GridSearchCV(base, grid, cv=3).fit(X, y)
+        stacked = DistilledClassifierCV(base, param_grid=grid, cv=3).fit(X, y)
+    np.testing.assert_array_equal(
+        stacked.cv_results_["mean_test_score"], single.cv_results_["mean_test_score"]
+    )
