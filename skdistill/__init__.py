@@ -31,6 +31,7 @@ from .losses import (
     register_soft_loss,
 )
 from .students import (
+    ConvStudent,
     MLPStudent,
     PeriodicEmbedding,
     PiecewiseLinearEncoder,
@@ -42,6 +43,7 @@ from .transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
 
 __all__ = [
     "SOFT_LOSSES",
+    "ConvStudent",
     "DistillationLoss",
     "DistilledClassifier",
     "DistilledClassifierCV",

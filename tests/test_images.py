@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 
 from skdistill import (
+    ConvStudent,
     DistilledClassifier,
     DistilledClassifierCV,
     DistilledRegressor,
@@ -244,3 +245,17 @@ def test_unlabelled_images_and_dask_images_fit_and_predict(digits_images, cnn_te
     assert on_dask.input_shape_ == (1, 8, 8)
     lazy = on_dask.predict_proba(da.from_array(X_test, chunks=(100, 1, 4, 8)))
     np.testing.assert_array_equal(lazy.compute(), on_dask.predict_proba(X_test))
+
+
+def test_conv_student_is_built_for_the_images_and_refuses_sequences(digits_images):
+    X, y, X_test, _ = digits_images
+    proba = np.full((len(y), 10), 0.02)
+    proba[np.arange(len(y)), y] = 0.82
+    clf = DistilledClassifier("precomputed", student_module=ConvStudent, module__channels=(2,),
+                              max_epochs=2, random_state=0).fit(X, y, teacher_proba=proba)
+    assert clf.student_.module_.head.in_features == 2 * 4 * 4
+    sequences = np.zeros((20, 5, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"ConvStudent reads images of shape \(channels, height, "
+                                         r"width\); the samples have the shape \(5, 3\)"):
+        DistilledClassifier("precomputed", student_module=ConvStudent, max_epochs=1).fit(
+            sequences, np.arange(20) % 2, teacher_proba=np.full((20, 2), 0.5))
