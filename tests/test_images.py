@@ -224,8 +224,8 @@ def test_transfer_rows_of_images_are_labelled_by_the_teacher(
         warnings.simplefilter("ignore")
         clf.fit(X, y)
     assert clf.n_iter_ == 2 and clf.predict(X_test[:3]).shape == (3,)
-    wrong = DistilledClassifier(cnn_teacher, student_module=TinyCNN, transfer_set=X_test[:50, :, 1:],
-                                max_epochs=2, random_state=0)
+    wrong = DistilledClassifier(cnn_teacher, student_module=TinyCNN,
+                                transfer_set=X_test[:50, :, 1:], max_epochs=2, random_state=0)
     with pytest.raises(ValueError, match=r"samples of transfer_set have the shape \(1, 7, 8\)"):
         wrong.fit(X, y)
 
