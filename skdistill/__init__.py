@@ -23,6 +23,7 @@ from .inspection import DistillationReport, plot_history, report
 from .losses import (
     SOFT_LOSSES,
     DistillationLoss,
+    FeatureDistillation,
     RegressionDistillationLoss,
     decoupled_kd_loss,
     hard_label_loss,
@@ -50,6 +51,7 @@ __all__ = [
     "DistilledRegressor",
     "DistilledRegressorCV",
     "DistillationReport",
+    "FeatureDistillation",
     "Gibbs",
     "MLPStudent",
     "Mixup",

@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from .._inputs import frame_locked
+from ..losses._features import FeatureDistillation
 from ..teachers._adapters import PRECOMPUTED, as_teacher
 from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
@@ -75,6 +76,7 @@ class BaseDistiller(
             None, TransferSampler, "array-like", "sparse matrix", HasMethods(["__dask_graph__"])
         ],
         "pruning": [None, Pruning],
+        "feature_distillation": [None, FeatureDistillation],
         "memory": [None, str, HasMethods(["cache"])],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],

@@ -102,6 +102,11 @@ collection, default=None
         parameters, weight bytes and one-row latency before and after. Needs
         a student whose Linear layers form one ``nn.Sequential`` with
         elementwise layers between them, as :class:`MLPStudent`.
+    feature_distillation : None or FeatureDistillation, default=None
+        Also match named intermediate layers of a torch teacher: FitNets hints
+        through a learned projection, or attention transfer, weighted beside
+        the logit terms, e.g. ``FeatureDistillation([("features.3",
+        "features.3")])``; ``GridSearchCV`` searches ``feature_distillation__weight``.
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its outputs (path or ``joblib.Memory``,
         as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
@@ -280,6 +285,7 @@ collection, default=None
         teacher_cv=None,
         transfer_set=None,
         pruning=None,
+        feature_distillation=None,
         memory=None,
         class_weight=None,
         unlabeled_label=None,
@@ -306,6 +312,7 @@ collection, default=None
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
         self.pruning = pruning
+        self.feature_distillation = feature_distillation
         self.memory = memory
         self.class_weight = class_weight
         self.unlabeled_label = unlabeled_label

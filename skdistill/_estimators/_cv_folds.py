@@ -70,7 +70,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         obstacle = numpy_obstacle(
             student, training.criterion(), training.new_optimizer(student.parameters()),
             sparse_input=sp.issparse(training.X),
-        )
+        ) or model._feature_obstacle()
         if obstacle is not None:
             return obstacle
     encodings = training.encodings if training.valid_idx is not None else training.encodings[:1]

@@ -51,6 +51,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         ``predict`` of a dask collection is lazy).
     pruning : None or Pruning, default=None
         Structured pruning after training (see :class:`DistilledClassifier`).
+    feature_distillation : None or FeatureDistillation, default=None
+        Match named intermediate layers of a torch teacher (see
+        :class:`DistilledClassifier`).
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its predictions (see
         :class:`DistilledClassifier`).
@@ -114,6 +117,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         teacher_cv=None,
         transfer_set=None,
         pruning=None,
+        feature_distillation=None,
         memory=None,
         max_epochs=200,
         batch_size="auto",
@@ -136,6 +140,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         self.teacher_cv = teacher_cv
         self.transfer_set = transfer_set
         self.pruning = pruning
+        self.feature_distillation = feature_distillation
         self.memory = memory
         self.max_epochs = max_epochs
         self.batch_size = batch_size

@@ -9,6 +9,7 @@ is global, so two fits in threads of one process would draw from each other's
 stream; one at a time, each seeded fit reproduces.
 """
 
+import contextlib
 import copy
 import inspect
 import warnings
@@ -17,10 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PassthroughScoring
 from skorch.helper import predefined_split
 
 from ..losses._calibrated import monitored_loss
+from ..losses._features import FeatureMatcher
 from ..students._mlp import MLPStudent, build_student, student_reads_sparse
 from ..training._callbacks import StopEarly, TrainingGuard
 from ..training._data import DistillationDataset, TensorBatchLoader
@@ -87,6 +89,10 @@ class StudentTrainingMixin:
 
     def _make_net(self, task, module, seed, has_valid):
         callbacks = [("guard", TrainingGuard()), *task.callbacks()]
+        if self.feature_distillation is not None:  # the feature term's mean, each epoch
+            callbacks.append(
+                ("train_feature_loss", PassthroughScoring("train_feature_loss", on_train=True))
+            )
         criterion = task.criterion()
         if has_valid and self.n_iter_no_change:
             stopping = StopEarly(
@@ -249,7 +255,7 @@ class StudentTrainingMixin:
             )
             obstacle = numpy_obstacle(
                 net.module_, net.criterion_, net.optimizer_, sparse_input and as_sparse
-            )
+            ) or self._feature_obstacle()
             net.solver = self.solver_ = choose_solver(self.solver, obstacle)
             net.batch_size = auto_batch_size(self.batch_size, len(train))
             self._check_training_steps(net.module_, len(train), net.batch_size)
@@ -259,7 +265,8 @@ class StudentTrainingMixin:
             epochs_before = len(net.history)
             net.interrupted_ = False
             try:
-                net.partial_fit(train)
+                with self._feature_term(net, train):
+                    net.partial_fit(train)
                 if not net.interrupted_:  # Ctrl-C: keep what was trained, run nothing more
                     self._warn_if_not_converged(net, len(net.history) - epochs_before)
                     if self.pruning is not None:
@@ -272,6 +279,52 @@ class StudentTrainingMixin:
                 for epoch in net.history:  # keep one batch record per epoch (skorch's
                     del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
         return net
+
+    def _feature_obstacle(self):
+        """Why the numpy engine cannot train with ``feature_distillation`` (None without it)."""
+        if self.feature_distillation is None:
+            return None
+        return "feature_distillation (its term trains through autograd)"
+
+    @contextlib.contextmanager
+    def _feature_term(self, net, train):
+        """With ``feature_distillation``: the feature term in the net's loss while training.
+
+        Hooks on both networks and the hint projections (trained by the same
+        optimizer, in a parameter group of their own) live for this block only:
+        afterwards the student is a plain module again and the optimizer holds
+        its own parameters alone.
+        """
+        if self.feature_distillation is None:
+            yield
+            return
+        teacher = _teacher_module(getattr(self, "teacher_", None))
+        if self.__dict__.get("student_preprocessor_") is not None:
+            raise ValueError(
+                "feature_distillation compares the teacher's and the student's layers on the "
+                "same input, but the student reads its own encoding of X "
+                f"({type(self.student_preprocessor_).__name__}). Set "
+                "student_preprocessor=None (images and sequences are read as given)."
+            )
+        example = next(iter(TensorBatchLoader(train, 2)))[0]["X"]
+        example = example if isinstance(example, torch.Tensor) else torch.as_tensor(example)
+        matcher = FeatureMatcher(
+            self.feature_distillation, teacher.to(net.device), net.module_,
+            example.to(net.device),
+        )
+        projections = list(matcher.parameters())
+        if projections:
+            net.optimizer_.add_param_group({"params": projections})
+        vars(net)["feature_matcher"] = matcher  # skorch refuses to be given modules otherwise
+        try:
+            yield
+        finally:
+            matcher.remove()
+            vars(net).pop("feature_matcher", None)
+            if projections:
+                net.optimizer_.param_groups.pop()
+                for parameter in projections:
+                    net.optimizer_.state.pop(parameter, None)
 
     def _warn_if_not_converged(self, net, epochs_run):
         """ConvergenceWarning when max_epochs ended a fit whose monitored loss was still falling."""
@@ -320,6 +373,18 @@ class StudentTrainingMixin:
         for name, value_before, value_after in zip(names, before, after):
             self.pruning_[f"{name}_before"] = value_before
             self.pruning_[f"{name}_after"] = value_after
+
+
+def _teacher_module(teacher):
+    """The torch module of a fitted teacher (a module, or a skorch net's), else ValueError."""
+    module = getattr(teacher, "module_", teacher)
+    if not isinstance(module, torch.nn.Module):
+        what = "given as outputs" if teacher is None else f"a {type(teacher).__name__}"
+        raise ValueError(
+            "feature_distillation reads the teacher's intermediate layers, so the teacher must "
+            f"be a torch module or a fitted skorch net; it is {what}."
+        )
+    return module
 
 
 def _checked_callback(entry):

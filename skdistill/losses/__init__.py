@@ -5,8 +5,11 @@ sample_weight=None)``. :class:`DistillationLoss` mixes one of them with the
 cross-entropy on the labels; :class:`RegressionDistillationLoss` mixes two squared
 errors. :func:`register_soft_loss` adds a named soft loss that the ``loss``
 parameter of :class:`~skdistill.DistilledClassifier` then accepts.
+:class:`FeatureDistillation` adds terms on intermediate layers of a torch teacher
+(FitNets hints, attention transfer).
 """
 
+from ._features import FeatureDistillation
 from ._losses import (
     SOFT_LOSSES,
     DistillationLoss,
@@ -21,6 +24,7 @@ from ._losses import (
 __all__ = [
     "SOFT_LOSSES",
     "DistillationLoss",
+    "FeatureDistillation",
     "RegressionDistillationLoss",
     "decoupled_kd_loss",
     "hard_label_loss",

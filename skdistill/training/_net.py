@@ -295,14 +295,25 @@ class DistillationNet(NeuralNet):
         return self.module_(to_tensor(x, device=self.device), **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch."""
+        """``criterion(student_logits, teacher_logits, y[, sample_weight])`` for one batch.
+
+        With feature distillation (``feature_matcher``, set for one fit), a
+        training batch adds the feature term, logged as ``train_feature_loss``.
+        """
         teacher_logits = to_tensor(X["teacher_logits"], device=self.device)
         _check_student_output(self.module_, y_pred, teacher_logits.shape, training)
         y_true = to_tensor(y_true, device=self.device)
         if "sample_weight" in X:
             weights = to_tensor(X["sample_weight"], device=self.device)
-            return self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
-        return self.criterion_(y_pred, teacher_logits, y_true)
+            loss = self.criterion_(y_pred, teacher_logits, y_true, sample_weight=weights)
+        else:
+            loss = self.criterion_(y_pred, teacher_logits, y_true)
+        matcher = getattr(self, "feature_matcher", None)
+        if matcher is not None and training:  # feature distillation: its term, logged apart
+            features = matcher.loss(to_tensor(X["X"], device=self.device))
+            self.history.record_batch("train_feature_loss", features.item())
+            loss = loss + features
+        return loss
 
 
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
