@@ -2,16 +2,16 @@
 
 Three parts, torch on one thread for every contender:
 
-1. Digits as 8x8 images: a ConvNet teacher (widths 32, 64) trained by a hand-written loop,
+1. Digits as 8x8 images: a ConvNet teacher (widths 64, 128) trained by a hand-written loop,
    distilled through the plain call ``DistilledClassifier(teacher, student_module=ConvNet,
-   module__widths=(4, 8))`` and compared with the same student on the labels alone
+   module__widths=(8, 16))`` and compared with the same student on the labels alone
    (``alpha=0``): test accuracy, parameters, bytes of the weights, one-image latency of
    ``predict_proba`` and of the exported ONNX file, over --seeds splits.
 2. A harder task (``image_tasks.shifted_digits``: digits placed at random on 16x16 canvases,
    half turned, noise): a ConvNet teacher (32, 64, 64) and a tiny student (4, 8, 16), trained
    on the labels alone and distilled from the teacher's logits at several T, over --seeds
-   seeds: how much of the gap between the labels-only student and the teacher distillation
-   closes.
+   seeds, and with feature terms (FitNets hints, attention transfer) beside the logits: how
+   much of the gap between the labels-only student and the teacher distillation closes.
 3. Per-epoch time of the distiller's student against a hand-written torch loop doing the same
    work (same module, batches, Adam and distillation loss on precomputed teacher logits).
 
@@ -42,9 +42,16 @@ from image_tasks import (
 )
 from sklearn.model_selection import train_test_split
 
-from skdistill import DistillationLoss, DistilledClassifier, export_onnx
+from skdistill import DistillationLoss, DistilledClassifier, FeatureDistillation, export_onnx
 
 RESULTS = Path(__file__).parent / "results" / "images.md"
+BLOCKS = [(f"features.{i}", f"features.{i}") for i in (2, 5, 8)]  # after each pooling
+FEATURES = {
+    "hints on the middle block": FeatureDistillation(BLOCKS[1:2], kind="hint", weight=1.0),
+    "attention on every block": FeatureDistillation(BLOCKS, kind="attention", weight=100.0),
+}
+"""The feature terms tried beside the logits on the harder task (teacher and student share
+the block structure, so their layers pair by name)."""
 
 
 def weight_bytes(module):
@@ -74,9 +81,9 @@ def digits_part(seeds):
     for seed in range(seeds):
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.25, random_state=seed, stratify=y)
-        teacher = train_teacher(X_train, y_train, widths=(32, 64), epochs=40, seed=seed)
-        student = distil(teacher, X_train, y_train, (4, 8), seed)
-        alone = distil(teacher, X_train, y_train, (4, 8), seed, alpha=0.0)
+        teacher = train_teacher(X_train, y_train, widths=(64, 128), epochs=40, seed=seed)
+        student = distil(teacher, X_train, y_train, (8, 16), seed)
+        alone = distil(teacher, X_train, y_train, (8, 16), seed, alpha=0.0)
         runs.append((accuracy(teacher, X_test, y_test), student.score(X_test, y_test),
                      alone.score(X_test, y_test)))
     one = X_test[:1]
@@ -93,9 +100,9 @@ def digits_part(seeds):
         "",
         "| model | parameters | weight bytes | test accuracy | of the teacher | one image, ms |",
         "|---|---|---|---|---|---|",
-        f"| teacher ConvNet (32, 64) | {n_parameters(teacher):,} | {weight_bytes(teacher):,} "
+        f"| teacher ConvNet (64, 128) | {n_parameters(teacher):,} | {weight_bytes(teacher):,} "
         f"| {teacher_acc:.4f} | 100 % | {teacher_ms:.3f} (module) |",
-        f"| student ConvNet (4, 8), distilled (defaults) | {n_parameters(module):,} "
+        f"| student ConvNet (8, 16), distilled (defaults) | {n_parameters(module):,} "
         f"| {weight_bytes(module):,} | {student_acc:.4f} | {100 * student_acc / teacher_acc:.1f} % "
         f"| {api_ms:.3f} (predict_proba), {onnx_ms:.3f} (ONNX) |",
         f"| same student, labels alone (alpha=0) | {n_parameters(module):,} "
@@ -116,6 +123,9 @@ def shifted_part(seeds, temperatures):
         contenders = {"student (4, 8, 16), labels alone (alpha=0)": dict(alpha=0.0)}
         for T in temperatures:
             contenders[f"student (4, 8, 16), logits, T={T:g}, alpha=0.7"] = dict(T=T, alpha=0.7)
+        for name, features in FEATURES.items():
+            contenders[f"student (4, 8, 16), logits T=4 + {name}"] = dict(
+                T=4.0, alpha=0.7, feature_distillation=features)
         for name, params in contenders.items():
             clf = distil(teacher, X_train, y_train, (4, 8, 16), seed, **params)
             rows.setdefault(name, []).append(
@@ -185,8 +195,10 @@ def main():
         f"{platform.python_version()}, torch {torch.__version__}, one thread.",
         "",
     ]
-    for part in (digits_part(args.seeds), shifted_part(args.seeds, args.temperatures),
-                 epoch_part()):
+    parts = (lambda: digits_part(args.seeds),
+             lambda: shifted_part(args.seeds, args.temperatures), epoch_part)
+    for measure in parts:
+        part = measure()
         lines += part + [""]
         print("\n".join(part), flush=True)
     RESULTS.write_text("\n".join(lines))

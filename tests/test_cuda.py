@@ -103,3 +103,24 @@ def test_side_by_side_search_on_the_gpu_chooses_as_grid_search():
     assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
     np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
                                theirs.cv_results_["mean_test_score"], atol=0.01)
+
+
+def test_images_and_feature_distillation_on_the_gpu(tmp_path):
+    from sklearn.datasets import load_digits
+
+    from skdistill import ConvStudent, FeatureDistillation
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    torch.manual_seed(0)
+    teacher = ConvStudent((1, 8, 8), 10, channels=(16, 32)).cuda()  # untrained: shapes only
+    features = FeatureDistillation([("features.2", "features.2")], kind="hint")
+    clf = DistilledClassifier(teacher, student_module=ConvStudent, device="cuda", max_epochs=2,
+                              feature_distillation=features, random_state=0).fit(X, y)
+    assert next(clf.student_.module_.parameters()).is_cuda
+    assert clf.predict_proba(X[:5]).shape == (5, 10)
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(export_onnx(clf, tmp_path / "s.onnx"))
+    np.testing.assert_allclose(session.run(None, {"X": X[:7]})[1], clf.predict_proba(X[:7]),
+                               atol=1e-5)
