@@ -188,9 +188,8 @@ def test_ctrl_c_before_the_second_student_keeps_the_first():
 
 
 def test_the_loss_compared_is_the_kept_weights_and_nan_counts_as_infinite():
-    from skdistill._estimators._auto_encoding import held_out_label_loss
-
     from skdistill import DistillationLoss
+    from skdistill._estimators._auto_encoding import held_out_label_loss
 
     class Net:
         criterion_ = DistillationLoss(T=1.0)
@@ -433,3 +432,13 @@ def test_every_candidate_encoding_is_fitted_on_the_same_sample_of_the_kept_rows(
     kept = weight > 0
     assert scalers["both"].n_samples_seen_.max() == 100 < kept.sum()
     np.testing.assert_array_equal(scalers["both"].mean_, scalers["scale"].mean_)
+
+
+def test_a_model_fitted_on_an_object_array_checks_a_frame_by_position():
+    import pandas as pd
+
+    X, y, proba = object_rows()
+    clf = DistilledClassifier("precomputed", **settings()).fit(X, y, teacher_proba=proba)
+    frame = pd.DataFrame({"a": ["s"] * 5, "b": X[:5, 1]})  # numbers arrive as strings
+    with pytest.raises(ValueError, match="Column 0 holds categorical values"):
+        clf.predict(frame)

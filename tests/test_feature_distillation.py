@@ -118,3 +118,32 @@ def test_rows_of_a_table_and_different_map_sizes_compare():
     assert a.shape == (2, 3, 4, 4) and b.shape == (2, 5, 4, 4)
     maps = _attention(torch.rand(2, 3, 4, 4))
     np.testing.assert_allclose(maps.flatten(1).norm(dim=1).numpy(), [1.0, 1.0], rtol=1e-6)
+
+
+def test_the_teacher_is_read_where_it_is_and_never_trained(images):
+    X, y = images
+    torch.manual_seed(0)
+    teacher = ConvStudent((1, 8, 8), 10, channels=(4, 8)).double().eval()  # a float64 teacher
+    before = [p.detach().clone() for p in teacher.parameters()]
+    clf = distiller(teacher, max_epochs=2, feature_distillation=FeatureDistillation(
+        PAIRS, kind="attention"))
+    clf.fit(X, y)
+    assert all(p.dtype == torch.float64 for p in teacher.parameters())  # not moved or cast
+    assert all(torch.equal(a, b) for a, b in zip(before, teacher.parameters()))
+    assert all(p.grad is None for p in teacher.parameters())
+    assert len(clf.student_.optimizer_.param_groups) == 1
+
+
+def test_a_projection_that_cannot_be_built_leaves_no_hook():
+    from skdistill.losses._features import FeatureMatcher
+
+    teacher = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 8))
+    student = ConvStudent((1, 8, 8), 10)
+    with pytest.raises(ValueError, match="must have as many axes"):  # rows against a map
+        FeatureMatcher(FeatureDistillation([("1", "features.2")]), teacher, student,
+                       torch.zeros(2, 1, 8, 8))
+    assert all(not m._forward_hooks for m in student.modules())
+    with pytest.raises(RuntimeError):  # the teacher fails on the batch
+        FeatureMatcher(FeatureDistillation([("1", "features.2")]), teacher[1:], student,
+                       torch.zeros(2, 1, 8, 8))
+    assert all(not m._forward_hooks for m in student.modules())

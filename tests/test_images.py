@@ -259,3 +259,15 @@ def test_conv_student_is_built_for_the_images_and_refuses_sequences(digits_image
                                          r"width\); the samples have the shape \(5, 3\)"):
         DistilledClassifier("precomputed", student_module=ConvStudent, max_epochs=1).fit(
             sequences, np.arange(20) % 2, teacher_proba=np.full((20, 2), 0.5))
+
+
+def test_nested_lists_of_images_fit_as_arrays_do(digits_images):
+    X, y, _, _ = digits_images
+    X, y = X[:100], y[:100]
+    proba = np.full((len(y), 10), 0.02)
+    proba[np.arange(len(y)), y] = 0.82
+    params = dict(max_epochs=2, random_state=0)
+    listed = DistilledClassifier("precomputed", **params).fit(X.tolist(), y, teacher_proba=proba)
+    array = DistilledClassifier("precomputed", **params).fit(X, y, teacher_proba=proba)
+    assert listed.input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(listed.predict_proba(X[:5].tolist()), array.predict_proba(X[:5]))

@@ -139,3 +139,17 @@ def test_report_and_plot_take_any_pipeline_and_note_what_onnx_cannot_convert(tmp
     assert table.to_dict()["accuracy"]["student"] == pytest.approx(model.score(X, y))
     figure = plot_history(model, tmp_path / "history.png")
     assert (tmp_path / "history.png").exists() and len(figure.axes) == 2
+
+
+def test_a_teacher_with_more_classes_than_the_student_is_reported():
+    from sklearn.datasets import load_iris
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    teacher = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, y))  # three classes
+    two = y < 2
+    clf = make_fast(teacher=teacher, student_preprocessor=None).fit(X[two], y[two])
+    figures = report(clf, X[two], y[two], repeats=1, single_repeats=2).to_dict()
+    assert figures["accuracy"]["teacher"] == pytest.approx(teacher.score(X[two], y[two]))
+    assert figures["log loss"]["teacher"] > 0

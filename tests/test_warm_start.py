@@ -153,3 +153,10 @@ def test_a_warm_regressor_follows_targets_that_moved():
     np.testing.assert_allclose(model.predict(Xr), before, rtol=1e-4, atol=1e-3)
     model.set_params(max_epochs=30, lr=3e-3).fit(Xr, moved)
     assert model.score(Xr, moved) > 0.99
+
+
+def test_a_student_spec_without_a_name_of_today_is_told_as_changed():
+    clf = make_fast(max_epochs=2, warm_start=True).fit(X, Y)
+    del clf.student_.student_spec_["input shape"]  # as a model of an older version recorded it
+    with pytest.raises(ValueError, match=r"input shape: 'not recorded' then, \(68,\) now"):
+        clf.fit(X, Y)

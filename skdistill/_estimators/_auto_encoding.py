@@ -171,8 +171,9 @@ def _is_documents(X):
 def feature_kinds(X):
     """``{column: "numeric" or "categorical"}`` of a table whose columns may differ in kind.
 
-    A DataFrame's columns by name, an ``object`` array's by position; None
-    for numbers (an array of numbers or a sparse matrix: every column numeric).
+    A DataFrame's columns by name (by position where they are not all
+    strings), an ``object`` array's by position; None for numbers (an array
+    of numbers or a sparse matrix: every column numeric).
 
     Examples
     --------
@@ -183,7 +184,9 @@ def feature_kinds(X):
     True
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        return dict(zip(X.columns, column_kinds(X)))
+        if all(isinstance(name, str) for name in X.columns):
+            return dict(zip(X.columns, column_kinds(X)))
+        return dict(enumerate(column_kinds(X)))  # labels that are not names: by position
     if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
         return None
     return dict(enumerate(column_kinds(X)))
@@ -205,10 +208,10 @@ def check_feature_kinds(X, fitted):
     ...
     ValueError: Column 'a' holds categorical values at predict time but held numeric ...
     """
-    if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        now = feature_kinds(X)
-    elif all(isinstance(name, int) for name in fitted):  # an object array's: by position
+    if all(isinstance(name, int) for name in fitted):  # an object array's: by position
         now = dict(enumerate(column_kinds(X)))
+    elif hasattr(X, "columns") and hasattr(X, "dtypes"):
+        now = feature_kinds(X)
     else:
         raise ValueError(
             f"The model was fitted on a DataFrame with columns {list(fitted)}; pass a "
@@ -230,8 +233,11 @@ def check_feature_kinds(X, fitted):
 
 
 def _all_missing(X, name):
-    """Whether column ``name`` of a frame (or position of an array) holds missing values only."""
-    column = X[name] if hasattr(X, "columns") else np.asarray(X)[:, name]
+    """Whether column ``name`` of a frame (or position) holds missing values only."""
+    if hasattr(X, "columns"):  # by name, or by position where the fit's were positions
+        column = X.iloc[:, name] if isinstance(name, int) else X[name]
+    else:
+        column = np.asarray(X)[:, name]
     try:
         return bool(missing_mask(column).all())
     except (TypeError, ValueError):  # strings in an object array: not missing

@@ -23,10 +23,17 @@ def is_shaped(X):
     >>> import numpy as np
     >>> is_shaped(np.zeros((5, 1, 8, 8))), is_shaped(np.zeros((5, 64)))
     (True, False)
+    >>> is_shaped([[[0.0, 1.0]], [[2.0, 3.0]]])
+    True
     """
-    return (
-        getattr(X, "ndim", 0) >= 3 and not sp.issparse(X) and not hasattr(X, "columns")
-    )
+    if sp.issparse(X) or hasattr(X, "columns"):
+        return False
+    if isinstance(X, (list, tuple)):  # nested lists of numbers, as scikit-learn takes them
+        try:
+            return np.ndim(X) >= 3
+        except ValueError:  # ragged
+            return False
+    return getattr(X, "ndim", 0) >= 3
 
 
 def sample_shape(estimator):

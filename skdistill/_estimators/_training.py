@@ -12,6 +12,7 @@ stream; one at a time, each seeded fit reproduces.
 import contextlib
 import copy
 import inspect
+import operator
 import warnings
 
 import numpy as np
@@ -309,19 +310,21 @@ class StudentTrainingMixin:
         example = next(iter(TensorBatchLoader(train, 2)))[0]["X"]
         example = example if isinstance(example, torch.Tensor) else torch.as_tensor(example)
         matcher = FeatureMatcher(
-            self.feature_distillation, teacher.to(net.device), net.module_,
-            example.to(net.device),
+            self.feature_distillation, teacher, net.module_, example.to(net.device)
         )
-        projections = list(matcher.parameters())
-        if projections:
-            net.optimizer_.add_param_group({"params": projections})
-        vars(net)["feature_matcher"] = matcher  # skorch refuses to be given modules otherwise
+        projections = list(matcher.projections.parameters())
         try:
+            if projections:
+                net.optimizer_.add_param_group({"params": projections})
+            vars(net)["feature_matcher"] = matcher  # skorch refuses to be given modules else
             yield
         finally:
             matcher.remove()
             vars(net).pop("feature_matcher", None)
-            if projections:
+            added = net.optimizer_.param_groups[-1]["params"]
+            if projections and len(added) == len(projections) and all(
+                map(operator.is_, added, projections)
+            ):
                 net.optimizer_.param_groups.pop()
                 for parameter in projections:
                     net.optimizer_.state.pop(parameter, None)
@@ -406,10 +409,13 @@ def _check_warm_spec(fitted, now):
     """ValueError naming what changed since the student a warm start continues was built."""
     changed = [
         name for name in now
-        if not (fitted[name] is now[name] or _equal(fitted[name], now[name]))
-    ]
+        if not (fitted.get(name) is now[name] or _equal(fitted.get(name), now[name]))
+    ]  # a name the fitted spec lacks (a model of an older version) counts as changed
     if changed:
-        details = "; ".join(f"{name}: {fitted[name]!r} then, {now[name]!r} now" for name in changed)
+        details = "; ".join(
+            f"{name}: {fitted.get(name, 'not recorded')!r} then, {now[name]!r} now"
+            for name in changed
+        )
         raise ValueError(
             f"warm_start=True continues the fitted student, but its {', '.join(changed)} changed "
             f"({details}). Set warm_start=False to train a new student."

@@ -167,7 +167,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
         return preprocess.transform(rows) if preprocess is not None else rows
 
     student_scores = estimator.predict_proba if classifier else estimator.predict
-    teacher_predict, teacher_proba = _teacher_methods(
+    teacher_predict, teacher_proba, teacher_classes = _teacher_methods(
         teacher, classifier, getattr(distiller, "classes_", None), teacher_input
     )
     teacher_scores = teacher_proba or teacher_predict
@@ -184,7 +184,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
             rows["accuracy"]["teacher"] = accuracy_score(y, teacher_pred)
             if teacher_proba is not None:
                 proba = np.clip(teacher_proba(X_raw), 1e-15, 1)
-                rows["log loss"]["teacher"] = log_loss(y, proba, labels=distiller.classes_)
+                rows["log loss"]["teacher"] = log_loss(y, proba, labels=teacher_classes)
             agreement = float(np.mean(student_pred == teacher_pred))
             rows["agreement with teacher"] = {"student": agreement}
     else:
@@ -244,31 +244,33 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
 
 
 def _teacher_methods(teacher, classifier, classes, transform):
-    """``(predict, predict_proba or None)`` of the fitted teacher on the rows given to report.
+    """``(predict, predict_proba or None, the probabilities' classes)`` of the fitted teacher.
 
-    ``transform`` is the pipeline's preprocessing. A scikit-learn teacher is
-    called directly (images and sequences flattened, as in ``fit``); a torch
-    module or skorch net through the adapter ``fit`` read it with, its
-    logits turned into probabilities. ``(None, None)`` without a teacher.
+    On the rows given to report; ``transform`` is the pipeline's
+    preprocessing. A scikit-learn teacher is called directly (images and
+    sequences flattened, as in ``fit``; its probabilities in its own classes);
+    a torch module or skorch net through the adapter ``fit`` read it with, its
+    logits turned into probabilities of ``classes``. Nones without a teacher.
     """
     if teacher is None:
-        return None, None
+        return None, None, None
     adapter = as_teacher(teacher)
     if isinstance(adapter, EstimatorTeacher):
         proba = getattr(teacher, "predict_proba", None) if classifier else None
         return (
             lambda rows: teacher.predict(flattened(transform(rows))),
             None if proba is None else lambda rows: proba(flattened(transform(rows))),
+            getattr(teacher, "classes_", None),
         )
     if not classifier:
-        return lambda rows: adapter.predictions(transform(rows))[:, 0], None
+        return lambda rows: adapter.predictions(transform(rows))[:, 0], None, None
 
     def proba(rows):
         logits = adapter.logits(transform(rows), classes)
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
         return exp / exp.sum(axis=1, keepdims=True)
 
-    return lambda rows: classes[proba(rows).argmax(axis=1)], proba
+    return lambda rows: classes[proba(rows).argmax(axis=1)], proba, classes
 
 
 def _take_rows(X, n):

@@ -57,9 +57,12 @@ class FeatureDistillation(BaseEstimator):
     -----
     Needs a teacher that is a torch module (or a fitted skorch net) and a
     student that reads ``X`` as the teacher does (images and sequences, or
-    ``student_preprocessor=None``). Each training batch runs the teacher
-    once more, to read its features. The numpy engine does not apply. A warm
-    start trains a new projection.
+    ``student_preprocessor=None``). Features are read as image maps
+    ``(n, channels, height, width)``, rows ``(n, features)`` or sequences
+    ``(n, steps, features)`` (as batch-first RNNs and transformers give
+    them): a ``Conv1d`` map ``(n, channels, steps)`` must be transposed.
+    Each training batch runs the teacher once more, to read its features.
+    The numpy engine does not apply. A warm start trains a new projection.
 
     Examples
     --------
@@ -109,7 +112,7 @@ class FeatureMatcher(nn.Module):
         super().__init__()
         self.kind, self.weight = config.kind, float(config.weight)
         self.pairs = config.pairs()
-        self.teacher = teacher
+        self.__dict__["teacher"] = teacher  # read, never trained: not a submodule
         self._teacher_layers = _layers(teacher, [t for t, _ in self.pairs], "teacher")
         student_layers = _layers(student, [s for _, s in self.pairs], "student")
         self._captured = {}
@@ -117,17 +120,21 @@ class FeatureMatcher(nn.Module):
             layer.register_forward_hook(self._capture(at))
             for at, layer in enumerate(student_layers)
         ]
-        with torch.no_grad():
-            was_training = student.training
-            student.eval()
-            student(example)
-            student.train(was_training)
-            shapes = [tuple(self._captured[at].shape) for at in range(len(self.pairs))]
-            targets = [tuple(f.shape) for f in self.teacher_features(example)]
-        self.projections = nn.ModuleList(
-            _projection(s, t) if self.kind == "hint" else nn.Identity()
-            for s, t in zip(shapes, targets)
-        ).to(example.device)
+        try:
+            with torch.no_grad():
+                was_training = student.training
+                student.eval()
+                student(example)
+                student.train(was_training)
+                shapes = [tuple(self._captured[at].shape) for at in range(len(self.pairs))]
+                targets = [tuple(f.shape) for f in self.teacher_features(example)]
+            self.projections = nn.ModuleList(
+                _projection(s, t) if self.kind == "hint" else nn.Identity()
+                for s, t in zip(shapes, targets)
+            ).to(example.device)
+        except BaseException:
+            self.remove()
+            raise
         self._captured = {}
 
     def _capture(self, at):
@@ -137,7 +144,16 @@ class FeatureMatcher(nn.Module):
         return hook
 
     def teacher_features(self, X):
-        """The teacher's features at its layers for a batch (no gradient, eval mode)."""
+        """The teacher's features at its layers for a batch (no gradient, eval mode).
+
+        ``X`` is sent to the teacher's device and floating dtype (the teacher
+        stays where it is); the features come back on ``X``'s device and dtype.
+        """
+        parameter = next(self.teacher.parameters(), None)
+        inputs = X
+        if parameter is not None:
+            dtype = parameter.dtype if parameter.is_floating_point() else X.dtype
+            inputs = X.to(device=parameter.device, dtype=dtype)
         found = {}
         hooks = [
             layer.register_forward_hook(
@@ -149,12 +165,12 @@ class FeatureMatcher(nn.Module):
         self.teacher.eval()
         try:
             with torch.no_grad():
-                self.teacher(X)
+                self.teacher(inputs)
         finally:
             self.teacher.train(was_training)
             for hook in hooks:
                 hook.remove()
-        return [found[at] for at in range(len(self.pairs))]
+        return [found[at].to(device=X.device, dtype=X.dtype) for at in range(len(self.pairs))]
 
     def loss(self, X):
         """The weighted feature term of the batch ``X`` the student has just read."""

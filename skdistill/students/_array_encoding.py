@@ -44,7 +44,7 @@ def array_encoding(encoder):
     """
     try:
         encoding = _CACHE[encoder]
-        if encoding is None or encoding.is_current():
+        if encoding is None or encoding.is_current(encoder):
             return encoding
     except (KeyError, TypeError):
         pass
@@ -66,19 +66,22 @@ class ArrayEncoding:
     in ``X``'s float precision.
     """
 
-    def __init__(self, columns, fill, parts, flagged, read=()):
+    def __init__(self, columns, fill, parts, flagged, read=(), transformers=None):
         self.columns = columns
         self.fill = fill
         self.parts = parts
         self.flagged = flagged
         self.read = list(read)  # (fitted part, attribute, value) it was built from
+        self.transformers = transformers  # the encoder's fitted parts (not the encoder)
 
-    def is_current(self):
-        """Whether every fitted value it was built from is still the encoder's own.
+    def is_current(self, encoder):
+        """Whether every fitted value it was built from is still ``encoder``'s own.
 
         Fitting anew, the whole encoder or a part of it in place, replaces them.
         """
-        return all(getattr(part, name, None) is value for part, name, value in self.read)
+        return getattr(encoder, "transformers_", None) is self.transformers and all(
+            getattr(part, name, None) is value for part, name, value in self.read
+        )
 
     @classmethod
     def of(cls, encoder):
@@ -87,7 +90,7 @@ class ArrayEncoding:
             return None
         columns = fill = parts = None
         flagged = None
-        read = [(encoder, "transformers_", encoder.transformers_)]
+        read = []  # never the encoder itself: the cache is keyed by it, weakly
         for name, part, selected in encoder.transformers_:
             if name == "remainder" and (part == "drop" or len(selected) == 0):
                 continue
@@ -118,7 +121,7 @@ class ArrayEncoding:
                 return None
         if columns is None:
             return None
-        return cls(columns, fill, parts, flagged, read)
+        return cls(columns, fill, parts, flagged, read, encoder.transformers_)
 
     def __call__(self, X):
         values = X if len(self.columns) == X.shape[1] else np.take(X, self.columns, axis=1)

@@ -247,7 +247,8 @@ class DistillationNet(NeuralNet):
 
         ``valid_label_loss`` (the criterion's ``label_loss``: cross-entropy, or
         squared error, against the true labels) is what early stopping
-        watches. The mixed ``valid_loss`` would also reward imitating the
+        watches (at ``T != 1``, ``valid_calibrated_loss``, made from the same
+        outputs). The mixed ``valid_loss`` would also reward imitating the
         teacher on rows it was fitted on, where it has memorised its labels.
         """
         step = super().validation_step(batch, **fit_params)
