@@ -263,11 +263,8 @@ class DistillationNet(NeuralNet):
         self.history.record_batch("valid_label_loss", label_loss.item())
         if getattr(self, "_valid_outputs", None) is not None:
             self._valid_outputs.append((
-                step["y_pred"].detach().float().cpu().numpy(),
-                np.asarray(to_numpy(yi) if isinstance(yi, torch.Tensor) else yi),
-                None if weights is None else np.asarray(to_numpy(weights)
-                                                        if isinstance(weights, torch.Tensor)
-                                                        else weights),
+                to_numpy(step["y_pred"].detach().float()), _as_numpy(yi),
+                None if weights is None else _as_numpy(weights),
             ))
         return step
 
@@ -318,6 +315,11 @@ class DistillationNet(NeuralNet):
 
 
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _as_numpy(values):
+    """A batch's targets or weights (a tensor, on any device, or an array) as an ndarray."""
+    return to_numpy(values) if isinstance(values, torch.Tensor) else np.asarray(values)
 
 
 def _batch_listeners(callbacks):
