@@ -10,14 +10,16 @@ Three parts, torch on one thread for every contender:
 2. A harder task (``image_tasks.shifted_digits``: digits placed at random on 16x16 canvases,
    half turned, noise): a ConvNet teacher (32, 64, 64) and a tiny student (4, 8, 16), trained
    on the labels alone and distilled from the teacher's logits at several T, over --seeds
-   seeds, and with feature terms (FitNets hints, attention transfer) beside the logits: how
-   much of the gap between the labels-only student and the teacher distillation closes.
+   seeds, with feature terms (FitNets hints, attention transfer) beside the logits, and with
+   a fresh Mixup of the training images each epoch labelled by the teacher (function
+   matching): how much of the gap between the labels-only student and the teacher
+   distillation closes.
 3. Per-epoch time of the distiller's student against a hand-written torch loop doing the same
    work (same module, batches, Adam and distillation loss on precomputed teacher logits).
 
 Saves the tables to ``benchmarks/results/images.md``.
 
-Run:  python benchmarks/images.py            (about 10 minutes on 2 cores)
+Run:  python benchmarks/images.py            (about 25 minutes on 2 cores)
 """
 
 import argparse
@@ -42,7 +44,13 @@ from image_tasks import (
 )
 from sklearn.model_selection import train_test_split
 
-from skdistill import DistillationLoss, DistilledClassifier, FeatureDistillation, export_onnx
+from skdistill import (
+    DistillationLoss,
+    DistilledClassifier,
+    FeatureDistillation,
+    Mixup,
+    export_onnx,
+)
 
 RESULTS = Path(__file__).parent / "results" / "images.md"
 BLOCKS = [(f"features.{i}", f"features.{i}") for i in (2, 5, 8)]  # after each pooling
@@ -126,6 +134,8 @@ def shifted_part(seeds, temperatures):
         for name, features in FEATURES.items():
             contenders[f"student (4, 8, 16), logits T=4 + {name}"] = dict(
                 T=4.0, alpha=0.7, feature_distillation=features)
+        contenders["student (4, 8, 16), logits, alpha=0.9 + fresh Mixup each epoch"] = dict(
+            alpha=0.9, transfer_set=Mixup(n_copies=1, fresh_each_epoch=True, random_state=seed))
         for name, params in contenders.items():
             clf = distil(teacher, X_train, y_train, (4, 8, 16), seed, **params)
             rows.setdefault(name, []).append(

@@ -271,3 +271,18 @@ def test_nested_lists_of_images_fit_as_arrays_do(digits_images):
     array = DistilledClassifier("precomputed", **params).fit(X, y, teacher_proba=proba)
     assert listed.input_shape_ == (1, 8, 8)
     np.testing.assert_array_equal(listed.predict_proba(X[:5].tolist()), array.predict_proba(X[:5]))
+
+
+def test_side_by_side_candidates_read_images_flattened_as_single_fits_do(digits_images):
+    X, y, _, _ = digits_images
+    X, y = X[:600], y[:600]
+    base = DistilledClassifier(LogisticRegression(max_iter=300), max_epochs=10, random_state=0)
+    grid = {"T": [1.0, 4.0], "alpha": [0.5, 0.9]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = GridSearchCV(clone(base), grid, cv=3).fit(X, y)
+        stacked = DistilledClassifierCV(clone(base), param_grid=grid, cv=3).fit(X, y)
+    assert stacked.side_by_side_
+    np.testing.assert_array_equal(
+        stacked.cv_results_["mean_test_score"], single.cv_results_["mean_test_score"]
+    )
