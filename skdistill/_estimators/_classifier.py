@@ -217,6 +217,9 @@ collection, default=None
         Defined unless a ``student_preprocessor`` that does not report it is given.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when X has string column names.
+    input_shape_ : tuple of int
+        The shape of one sample of images or sequences (X of 3 or more axes;
+        ``n_features_in_`` is then its number of values); checked at predict.
 
     Notes
     -----

@@ -85,6 +85,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         ``sample_weight`` when given).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
+    input_shape_ : tuple of int
+        The shape of one sample of images or sequences (see :class:`DistilledClassifier`).
 
     Notes
     -----
