@@ -9,7 +9,11 @@
   2x2 max-pooling, then a linear layer on the last feature map), teacher or student by its
   widths.
 * ``train_teacher()``: a hand-written torch training loop for the teacher.
+* ``gap_table()``: the rows of a results table, with the share of the teacher's lead that
+  each student closes.
 """
+
+import statistics
 
 import numpy as np
 import torch
@@ -84,3 +88,25 @@ def train_teacher(X, y, widths=(32, 64, 64), epochs=30, batch_size=128, lr=3e-3,
 def accuracy(model, X, y):
     with torch.no_grad():
         return float((model(torch.as_tensor(X)).argmax(1).numpy() == y).mean())
+
+
+def gap_table(rows, teacher, alone):
+    """Markdown rows: name, parameters, epochs, test accuracy and the share of the gap closed.
+
+    ``rows`` maps a name to one ``(accuracy, parameters[, epochs])`` per seed; ``teacher``
+    and ``alone`` name the teacher's row and the labels-only student's. Gap closed =
+    (student - labels alone) / (teacher - labels alone), in the means over seeds.
+    """
+    def mean(name, at):
+        return statistics.mean(r[at] for r in rows[name])
+
+    top, base = mean(teacher, 0), mean(alone, 0)
+    lines = [
+        "| model | parameters | epochs (mean) | test accuracy | gap closed |",
+        "|---|---|---|---|---|",
+    ]
+    for name, results in rows.items():
+        epochs = f"{mean(name, 2):.0f}" if len(results[0]) > 2 else ""
+        closed = "" if name == teacher else f"{100 * (mean(name, 0) - base) / (top - base):.0f} %"
+        lines.append(f"| {name} | {results[0][1]:,} | {epochs} | {mean(name, 0):.4f} | {closed} |")
+    return lines

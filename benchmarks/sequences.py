@@ -15,13 +15,12 @@ Run:  python benchmarks/sequences.py            (about 5 minutes on 2 cores)
 import argparse
 import os
 import platform
-import statistics
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from image_tasks import digits_images, n_parameters
+from image_tasks import digits_images, gap_table, n_parameters
 from torch import nn
 
 from skdistill import DistilledClassifier
@@ -92,10 +91,8 @@ def main():
             clf = DistilledClassifier(teacher, student_module=GRUNet, random_state=seed, **params)
             clf.fit(X_train, y_train)
             rows.setdefault(name, []).append(
-                (clf.score(X_test, y_test), n_parameters(clf.student_.module_)))
+                (clf.score(X_test, y_test), n_parameters(clf.student_.module_), clf.n_iter_))
             print(name, seed, rows[name][-1], flush=True)
-    teacher_acc = statistics.mean(r[0] for r in rows["teacher GRU (64 units)"])
-    alone = statistics.mean(r[0] for r in rows["student GRU (6 units), labels alone (alpha=0)"])
     lines = [
         f"Command: python3 benchmarks/sequences.py --seeds {args.seeds}",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -103,14 +100,9 @@ def main():
         "Digits read row by row at a random time in 16-step noisy sequences; mean test accuracy; "
         "gap closed = (student - labels alone) / (teacher - labels alone).",
         "",
-        "| model | parameters | test accuracy | gap closed |",
-        "|---|---|---|---|",
+        *gap_table(rows, "teacher GRU (64 units)",
+                   "student GRU (6 units), labels alone (alpha=0)"),
     ]
-    for name, results in rows.items():
-        acc = statistics.mean(r[0] for r in results)
-        closed = "" if name.startswith("teacher") else \
-            f"{100 * (acc - alone) / (teacher_acc - alone):.0f} %"
-        lines.append(f"| {name} | {results[0][1]:,} | {acc:.4f} | {closed} |")
     print("\n".join(lines))
     RESULTS.write_text("\n".join(lines) + "\n")
 
