@@ -11,7 +11,13 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from skdistill import ConvStudent, DistilledClassifier, FeatureDistillation, export_onnx
+from skdistill import (
+    ConvStudent,
+    DistilledClassifier,
+    FeatureDistillation,
+    MLPStudent,
+    export_onnx,
+)
 from skdistill.losses._features import _attention, _same_size
 
 PAIRS = [("features.2", "features.2")]  # after the first block's pooling, in both
@@ -98,8 +104,8 @@ def test_what_feature_distillation_cannot_read_is_refused(images, teacher):
         DistilledClassifier(flat_teacher, max_epochs=1, feature_distillation=FeatureDistillation(
             [("0", "layers.0")])).fit(rows, y)
     with pytest.raises(ValueError, match="feature_distillation"):
-        distiller(teacher, solver="numpy", student_module=None,
-                  feature_distillation=FeatureDistillation(PAIRS)).fit(X, y)
+        distiller(teacher, solver="numpy", student_module=MLPStudent,
+                  feature_distillation=FeatureDistillation([("features.2", "layers.0")])).fit(X, y)
     with pytest.raises(ValueError, match="must list pairs of layer names"):
         distiller(teacher, feature_distillation=FeatureDistillation(["features.2"])).fit(X, y)
 

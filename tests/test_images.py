@@ -22,6 +22,7 @@ from skdistill import (
     DistilledClassifierCV,
     DistilledRegressor,
     Mixup,
+    MLPStudent,
     Munge,
     export_onnx,
     report,
@@ -85,11 +86,24 @@ def test_the_fitted_sample_shape_is_checked_at_predict(digits_images, fitted):
         fitted.predict(bad)
 
 
-def test_the_default_student_reads_images_flattened_exactly_as_the_rows(digits_images):
+def test_the_default_student_of_images_is_a_cnn_and_of_sequences_an_mlp(digits_images):
+    X, y, _, _ = digits_images
+    proba = np.full((len(y), 10), 0.02)
+    proba[np.arange(len(y)), y] = 0.82
+    images = DistilledClassifier("precomputed", max_epochs=1, random_state=0)
+    images.fit(X, y, teacher_proba=proba)
+    assert isinstance(images.student_.module_, ConvStudent) and images.solver_ == "torch"
+    sequences = DistilledClassifier("precomputed", max_epochs=1, random_state=0)
+    sequences.fit(X[:, 0], y, teacher_proba=proba)  # 8 steps of 8 numbers
+    assert isinstance(sequences.student_.module_, MLPStudent)
+
+
+def test_the_mlp_student_reads_images_flattened_exactly_as_the_rows(digits_images):
     X, y, X_test, _ = digits_images
     proba = np.full((len(y), 10), 0.02)
     proba[np.arange(len(y)), y] = 0.82
-    images = DistilledClassifier("precomputed", max_epochs=4, random_state=0)
+    images = DistilledClassifier("precomputed", student_module=MLPStudent, max_epochs=4,
+                                 random_state=0)
     images.fit(X, y, teacher_proba=proba)
     rows = DistilledClassifier(
         "precomputed", max_epochs=4, random_state=0, student_preprocessor=None
@@ -276,7 +290,8 @@ def test_nested_lists_of_images_fit_as_arrays_do(digits_images):
 def test_side_by_side_candidates_read_images_flattened_as_single_fits_do(digits_images):
     X, y, _, _ = digits_images
     X, y = X[:600], y[:600]
-    base = DistilledClassifier(LogisticRegression(max_iter=300), max_epochs=10, random_state=0)
+    base = DistilledClassifier(LogisticRegression(max_iter=300), student_module=MLPStudent,
+                               max_epochs=10, random_state=0)
     grid = {"T": [1.0, 4.0], "alpha": [0.5, 0.9]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

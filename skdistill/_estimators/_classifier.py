@@ -51,8 +51,8 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         The student; it maps float32 rows to logits. A class whose constructor
         takes ``n_features``, ``n_classes`` and/or ``n_outputs`` gets them from
         the data; its other arguments are set as ``module__<name>=value``. An
-        instance is deep-copied at fit. ``None`` is :class:`MLPStudent`, whose
-        hidden sizes are ``module__hidden_layer_sizes`` (default ``(64,)``).
+        instance is deep-copied at fit. ``None`` is :class:`MLPStudent` (hidden
+        sizes ``module__hidden_layer_sizes``), for images :class:`ConvStudent`.
         With sparse ``X`` a student receives dense float32 batches (densified
         one batch at a time) unless its class sets ``accepts_sparse = True``,
         as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``

@@ -24,7 +24,7 @@ from skorch.helper import predefined_split
 
 from ..losses._calibrated import monitored_loss
 from ..losses._features import FeatureMatcher
-from ..students._mlp import MLPStudent, build_student, student_reads_sparse
+from ..students._mlp import build_student, default_student, student_reads_sparse
 from ..training._callbacks import StopEarly, TrainingGuard
 from ..training._data import DistillationDataset, TensorBatchLoader
 from ..training._net import (
@@ -129,7 +129,9 @@ class StudentTrainingMixin:
 
     def _student_spec(self, task):
         """What the student is built from: a warm start must find it unchanged."""
-        built = MLPStudent if self.student_module is None else self.student_module
+        built = self.student_module
+        if built is None:
+            built = default_student(self.__dict__.get("input_shape_"))
         defaults = {}
         if isinstance(built, type):  # the constructor's defaults: leaving one out changes nothing
             signature = inspect.signature(built).parameters.values()

@@ -17,7 +17,9 @@ import inspect
 import torch
 from torch import nn
 
-__all__ = ["MLPStudent", "build_student", "student_reads_sparse"]
+from ._conv import ConvStudent
+
+__all__ = ["MLPStudent", "build_student", "default_student", "student_reads_sparse"]
 
 
 def student_reads_sparse(module):
@@ -85,6 +87,22 @@ class MLPStudent(nn.Module):
         return self.layers[1:](hidden)
 
 
+def default_student(input_shape=None):
+    """The student class of ``student_module=None``: ConvStudent for images, else MLPStudent.
+
+    Images are samples of shape ``(channels, height, width)``; rows and
+    sequences get the MLP (a sequence read flattened).
+
+    Examples
+    --------
+    >>> default_student((1, 8, 8)).__name__, default_student(None).__name__
+    ('ConvStudent', 'MLPStudent')
+    """
+    if input_shape is not None and len(input_shape) == 3:
+        return ConvStudent
+    return MLPStudent
+
+
 def _describe(student_module):
     if isinstance(student_module, type):
         return student_module.__name__
@@ -100,7 +118,7 @@ def build_student(
     Parameters
     ----------
     student_module : None, nn.Module subclass or nn.Module instance
-        ``None`` builds :class:`MLPStudent`. A class is instantiated with
+        ``None`` builds :func:`default_student`'s class. A class is instantiated with
         ``module_params`` plus ``n_features``, ``n_outputs``, ``input_shape``
         and (for a classifier) ``n_classes`` when its constructor takes them.
         An instance is deep-copied, so fitting never changes it.
@@ -131,7 +149,7 @@ def build_student(
     )
     """
     if student_module is None:
-        student_module = MLPStudent
+        student_module = default_student(input_shape)
     if isinstance(student_module, nn.Module):
         if module_params:
             raise ValueError(
