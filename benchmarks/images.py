@@ -12,8 +12,8 @@ Three parts, torch on one thread for every contender:
    on the labels alone and distilled from the teacher's logits at several T, over --seeds
    seeds, with feature terms (FitNets hints, attention transfer) beside the logits, and with
    a fresh Mixup of the training images each epoch labelled by the teacher (function
-   matching): how much of the gap between the labels-only student and the teacher
-   distillation closes.
+   matching), and the plain call with its default student: how much of the gap between the
+   labels-only student and the teacher distillation closes.
 3. Per-epoch time of the distiller's student against a hand-written torch loop doing the same
    work (same module, batches, Adam and distillation loss on precomputed teacher logits).
 
@@ -61,6 +61,7 @@ FEATURES = {
 }
 """The feature terms tried beside the logits on the harder task (teacher and student share
 the block structure, so their layers pair by name)."""
+PLAIN_CALL = "plain call DistilledClassifier(teacher): its default student, ConvStudent (8, 16)"
 
 
 def weight_bytes(module):
@@ -137,8 +138,12 @@ def shifted_part(seeds, temperatures):
                 T=4.0, alpha=0.7, feature_distillation=features)
         contenders["student (4, 8, 16), logits, alpha=0.9 + fresh Mixup each epoch"] = dict(
             alpha=0.9, transfer_set=Mixup(n_copies=1, fresh_each_epoch=True, random_state=seed))
+        contenders[PLAIN_CALL] = {}
         for name, params in contenders.items():
-            clf = distil(teacher, X_train, y_train, (4, 8, 16), seed, **params)
+            if name == PLAIN_CALL:
+                clf = DistilledClassifier(teacher, random_state=seed).fit(X_train, y_train)
+            else:
+                clf = distil(teacher, X_train, y_train, (4, 8, 16), seed, **params)
             rows.setdefault(name, []).append(
                 (clf.score(X_test, y_test), n_parameters(clf.student_.module_), clf.n_iter_))
             print(name, seed, rows[name][-1], flush=True)
