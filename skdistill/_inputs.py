@@ -25,6 +25,7 @@ __all__ = [
     "padded_float32",
     "preprocessed_rows",
     "frame_locked",
+    "is_shaped",
     "read_only_view",
 ]
 
@@ -48,6 +49,27 @@ rows predicted together (scikit-learn's check_methods_subset_invariance sees
 it). With every batch a whole number of tiles, each row's result is the same
 alone or among many; the padding costs a few microseconds.
 """
+
+
+def is_shaped(X):
+    """Whether ``X`` holds samples of more than one axis (an array of 3 or more axes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_shaped(np.zeros((5, 1, 8, 8))), is_shaped(np.zeros((5, 64)))
+    (True, False)
+    >>> is_shaped([[[0.0, 1.0]], [[2.0, 3.0]]])
+    True
+    """
+    if sp.issparse(X) or hasattr(X, "columns"):
+        return False
+    if isinstance(X, (list, tuple)):  # nested lists of numbers, as scikit-learn takes them
+        try:
+            return np.ndim(X) >= 3
+        except ValueError:  # ragged
+            return False
+    return getattr(X, "ndim", 0) >= 3
 
 
 def read_only_view(X):

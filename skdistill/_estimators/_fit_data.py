@@ -24,13 +24,14 @@ from .._inputs import (
     ACCEPTED_SPARSE,
     as_student_rows,
     encoded_rows,
+    is_shaped,
     preprocessed_rows,
     read_only_view,
 )
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
 from ._auto_encoding import encoder_sample, encoding_width, flagged_columns, transform_of
-from ._shaped_input import check_shaped, is_shaped
+from ._shaped_input import check_shaped
 from ._tasks import scale_outputs
 
 __all__ = [

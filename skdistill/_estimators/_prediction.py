@@ -25,6 +25,7 @@ from .._inputs import (
     as_student_rows,
     encoded_rows,
     frame_locked,
+    is_shaped,
     padded_float32,
     preprocessed_rows,
     read_only_view,
@@ -34,7 +35,7 @@ from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
 from ._auto_encoding import check_feature_kinds, check_missing, checked_table, transform_of
-from ._shaped_input import check_shaped, is_shaped
+from ._shaped_input import check_shaped
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 

@@ -9,31 +9,9 @@ sample is recorded in ``fit`` (``input_shape_``) and checked at predict time.
 """
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
-__all__ = ["check_shaped", "is_shaped", "sample_shape"]
-
-
-def is_shaped(X):
-    """Whether ``X`` holds samples of more than one axis (an array of 3 or more axes).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> is_shaped(np.zeros((5, 1, 8, 8))), is_shaped(np.zeros((5, 64)))
-    (True, False)
-    >>> is_shaped([[[0.0, 1.0]], [[2.0, 3.0]]])
-    True
-    """
-    if sp.issparse(X) or hasattr(X, "columns"):
-        return False
-    if isinstance(X, (list, tuple)):  # nested lists of numbers, as scikit-learn takes them
-        try:
-            return np.ndim(X) >= 3
-        except ValueError:  # ragged
-            return False
-    return getattr(X, "ndim", 0) >= 3
+__all__ = ["check_shaped", "sample_shape"]
 
 
 def sample_shape(estimator):

@@ -43,7 +43,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.utils.validation import has_fit_parameter
 from skorch import NeuralNet
 
-from .._inputs import DENSE_CHUNK_ELEMENTS
+from .._inputs import DENSE_CHUNK_ELEMENTS, is_shaped
 
 __all__ = [
     "PRECOMPUTED",
@@ -331,8 +331,9 @@ def _classes_of(model):
 
 def flattened(X):
     """Images or sequences (an array of 3 or more axes) as rows: ``(n, values per sample)``."""
-    if getattr(X, "ndim", 0) >= 3 and not sp.issparse(X) and not hasattr(X, "columns"):
-        return np.reshape(X, (X.shape[0], -1))
+    if is_shaped(X):
+        X = np.asarray(X)
+        return X.reshape(X.shape[0], -1)
     return X
 
 

@@ -159,6 +159,7 @@ def _validation_loss(step, criteria, valid, batch_size):
     ``valid_calibrated_loss`` (on all the validation outputs at once); see
     :func:`~skdistill.losses._calibrated.monitored_loss`.
     """
+    calibrated = [monitored_loss(c) == "valid_calibrated_loss" for c in criteria]
     total, rows, outputs, targets, weights = 0.0, 0, [], [], []
     for features, target in TensorBatchLoader(valid, batch_size):
         batch_outputs = step.outputs(features["X"])
@@ -169,11 +170,11 @@ def _validation_loss(step, criteria, valid, batch_size):
             ]
         total = total + np.array(losses) * len(target)
         rows += len(target)
-        outputs.append(np.stack([out.detach().float().cpu().numpy() for out in batch_outputs]))
-        targets.append(target.cpu().numpy())
-        weights.append(None if weight is None else weight.cpu().numpy())
+        if any(calibrated):  # kept for the calibrated loss, made from all the rows at once
+            outputs.append(np.stack([out.detach().float().cpu().numpy() for out in batch_outputs]))
+            targets.append(target.cpu().numpy())
+            weights.append(None if weight is None else weight.cpu().numpy())
     losses = total / rows
-    calibrated = [monitored_loss(c) == "valid_calibrated_loss" for c in criteria]
     if any(calibrated):
         logits, target = np.concatenate(outputs, axis=1), np.concatenate(targets)
         weight = None if weights[0] is None else np.concatenate(weights)
