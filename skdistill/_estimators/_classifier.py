@@ -112,7 +112,7 @@ collection, default=None
         as ``Pipeline`` takes). A ``GridSearchCV`` over ``T`` x ``alpha`` then
         fits the teacher once per training fold, also with ``n_jobs=2``.
         Entries are keyed by the teacher's parameters, the rows, the labels and
-        its code (see :mod:`skdistill.teachers._cache` for what is covered);
+        its code (the user guide's Reliability page lists what is covered);
         frozen and prefit teachers are never refitted, so not cached.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in both loss terms (and in the teacher's fit,
@@ -175,7 +175,7 @@ collection, default=None
         unchanged optimizer class, its state; if it fails, the model is left
         exactly as it was.
     verbose : int, default=0
-        skorch's per-epoch log when > 0.
+        Print skorch's per-epoch log when > 0.
     random_state : int, RandomState instance or None, default=None
         Seeds the student's initialisation, the validation split, the batch
         order and the transfer set: the same seed and data give identical
@@ -186,7 +186,7 @@ collection, default=None
         process runs one fit at a time (torch's random generator is global), so
         seeded fits reproduce there too; use processes for parallel fits.
     **kwargs
-        skorch-style routed parameters: ``module__*``, ``optimizer__*``,
+        Routed parameters, as skorch spells them: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
         ``loss__*``.
 
@@ -215,11 +215,20 @@ collection, default=None
         Width of the student's input.
     n_features_in_ : int
         Defined unless a ``student_preprocessor`` that does not report it is given.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string column names.
     input_shape_ : tuple of int
         The shape of one sample of images or sequences (X of 3 or more axes;
         ``n_features_in_`` is then its number of values); checked at predict.
+
+    See Also
+    --------
+    DistilledRegressor : The same for regression.
+    DistilledClassifierCV : Searches ``T``, ``alpha`` and the width side by side.
+    MLPStudent : The default student for tables.
+    ConvStudent : The default student for images.
+    report : The teacher and the student side by side.
+    export_onnx : Ship the student and its encoding as one ONNX file.
 
     Notes
     -----
@@ -246,6 +255,20 @@ collection, default=None
     ``decision_function`` of a dask collection return a lazy dask array,
     computed partition by partition by a copy of the model without its
     teacher, as dask-ml's ``ParallelPostFit`` does.
+
+    References
+    ----------
+    .. [1] G. Hinton, O. Vinyals, J. Dean. "Distilling the Knowledge in a Neural
+       Network". 2015.
+    .. [2] J. Ba, R. Caruana. "Do Deep Nets Really Need to be Deep?" NeurIPS 2014.
+    .. [3] B. Zhao, Q. Cui, R. Song, Y. Qiu, J. Liang. "Decoupled Knowledge
+       Distillation". CVPR 2022.
+    .. [4] C. Bucilua, R. Caruana, A. Niculescu-Mizil. "Model Compression". KDD 2006.
+    .. [5] Y. Gorishniy, I. Rubachev, A. Babenko. "On Embeddings for Numerical
+       Features in Tabular Deep Learning". NeurIPS 2022.
+    .. [6] R. Fakoor, J. Mueller, N. Erickson, P. Chaudhari, A. Smola. "Fast,
+       Accurate, and Simple Models for Tabular Data via Augmented Distillation".
+       NeurIPS 2020.
 
     Examples
     --------
@@ -356,6 +379,7 @@ collection, default=None
         Returns
         -------
         self : DistilledClassifier
+            The fitted estimator.
         """
         return self._fit(
             X, y, sample_weight, teacher_proba=teacher_proba, teacher_logits=teacher_logits
@@ -370,10 +394,12 @@ collection, default=None
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
+            The student's logits (their difference for two classes).
         """
         if is_dask_collection(X):
             n_columns = None if len(self.classes_) == 2 else len(self.classes_)
@@ -387,10 +413,12 @@ collection, default=None
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes), float64
+            Log-probabilities, columns in the order of ``classes_``.
         """
         if is_dask_collection(X):
             return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
@@ -403,10 +431,12 @@ collection, default=None
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
+            Probabilities, columns in the order of ``classes_``.
         """
         if is_dask_collection(X):
             return self._lazily("predict_proba", X, len(self.classes_), np.float64)
@@ -419,10 +449,12 @@ collection, default=None
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            The most probable class of each row.
         """
         if is_dask_collection(X):
             return self._lazily("predict", X, None, self.classes_.dtype)

@@ -135,12 +135,16 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            Held-out rows.
         y : array-like of shape (n_samples,)
+            Their targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the scorer.
 
         Returns
         -------
         score : float
+            Higher is better, as scikit-learn's scorers.
         """
         check_is_fitted(self)
         if self.scoring is None:
@@ -275,10 +279,12 @@ class DistilledClassifierCV(ClassifierMixin, _DistillerCV):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
@@ -289,10 +295,12 @@ class DistilledClassifierCV(ClassifierMixin, _DistillerCV):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
         """
         check_is_fitted(self)
         return self.best_estimator_.predict_log_proba(X)

@@ -57,11 +57,49 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     memory : None, str or joblib.Memory, default=None
         Cache of the fitted teacher and its predictions (see
         :class:`DistilledClassifier`).
-    max_epochs, batch_size, lr, optimizer, solver, validation_fraction, n_iter_no_change, \
-callbacks, device, warm_start, verbose, random_state, **kwargs
-        As in :class:`DistilledClassifier`. The validation split is random (not
-        stratified) and holds labelled rows only; early stopping watches
-        ``valid_label_loss``, the squared error against its targets.
+    max_epochs : int, default=200
+        Upper bound on training epochs.
+    batch_size : int or "auto", default="auto"
+        Rows per training step. ``"auto"`` takes a sixteenth of the training
+        rows, at least 32 and at most 256.
+    lr : float, default=3e-3
+        Learning rate of ``optimizer``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Its other arguments are set as ``optimizer__<name>=value``.
+    solver : {"auto", "numpy", "torch"}, default="auto"
+        The engine that trains the student (``solver_`` says which ran):
+        ``"numpy"`` computes each step of the built-in :class:`MLPStudent` in
+        closed form on the CPU, ``"torch"`` runs skorch's loop through autograd
+        for any student, ``"auto"`` takes numpy wherever it applies.
+    validation_fraction : float in (0, 1) or None, default=0.1
+        Share of labelled rows held out, at random (not stratified), to log
+        ``valid_loss`` and ``valid_label_loss`` each epoch and to stop early.
+        None trains on every row without early stopping.
+    n_iter_no_change : int or None, default=10
+        Stop when ``valid_label_loss``, the squared error against the held-out
+        targets (without the teacher term), has not improved for this many
+        epochs, and restore the best epoch's weights; None trains
+        ``max_epochs`` epochs.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Added to the net's callbacks (e.g. ``skorch.callbacks.ProgressBar()``).
+    device : str or torch.device, default="cpu"
+        Where the student trains and predicts, e.g. ``"cuda"``.
+    warm_start : bool, default=False
+        Continue training the fitted student on the next ``fit``, with the
+        current settings, instead of starting afresh; the new targets are
+        standardised anew and a built-in student's last layer rescaled so it
+        starts from the same predictions. A failed warm fit leaves the model as
+        it was.
+    verbose : int, default=0
+        Print skorch's per-epoch log when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the student's initialisation, the validation split, the batch
+        order and the transfer set (not the teacher): the same seed and data
+        give identical predictions.
+    **kwargs
+        Routed parameters, as skorch spells them: ``module__*``,
+        ``optimizer__*``, ``iterator_train__*``, ``iterator_valid__*``,
+        ``callbacks__*``.
 
     Attributes
     ----------
@@ -84,15 +122,25 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         The standardisation of the targets used in training (weighted by
         ``sample_weight`` when given).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
     input_shape_ : tuple of int
         The shape of one sample of images or sequences (see :class:`DistilledClassifier`).
+
+    See Also
+    --------
+    DistilledClassifier : The same for classification.
+    DistilledRegressorCV : Searches ``alpha`` and the student's width side by side.
+    MLPStudent : The default student.
 
     Notes
     -----
     Rows whose target is NaN are unlabelled: they contribute the teacher term
     only, the teacher is not fitted on them, and they are never held out.
     ``sample_weight`` works as in :class:`DistilledClassifier`.
+
+    References
+    ----------
+    .. [1] C. Bucilua, R. Caruana, A. Niculescu-Mizil. "Model Compression". KDD 2006.
 
     Examples
     --------
@@ -165,6 +213,8 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Training rows; with a ``student_preprocessor``, anything it and the
+            teacher accept.
         y : array-like of shape (n_samples,)
             Targets; NaN marks an unlabelled row.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -175,6 +225,7 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         Returns
         -------
         self : DistilledRegressor
+            The fitted estimator.
         """
         return self._fit(X, y, sample_weight, teacher_predictions=teacher_predictions)
 
@@ -184,10 +235,12 @@ callbacks, device, warm_start, verbose, random_state, **kwargs
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         y : ndarray of shape (n_samples,), float64
+            The student's predictions, in the targets' units.
         """
         if is_dask_collection(X):
             return self._lazily("predict", X, None, np.float64)

@@ -47,6 +47,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     Parameters
     ----------
     estimator : DistilledClassifier, DistilledRegressor or Pipeline ending with one
+        The fitted model.
     path : str or path-like
         Where to write the ``.onnx`` file.
     X : array-like or DataFrame, default=None
@@ -58,11 +59,18 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     int8 : bool, default=False
         Quantize the weights to int8 (onnxruntime dynamic quantization).
     options : dict, default=None
-        skl2onnx conversion options, e.g. ``{TfidfVectorizer: {"locale": "C"}}``.
+        Conversion options for skl2onnx, e.g. ``{TfidfVectorizer: {"locale": "C"}}``.
 
     Returns
     -------
     path : str
+        The path written.
+
+    See Also
+    --------
+    onnx_inputs : Feed new rows to the exported file.
+    strip_teacher : A small pickle for a Python service.
+    register_onnx_converters : Convert with skl2onnx yourself.
 
     Examples
     --------
@@ -171,6 +179,22 @@ def onnx_inputs(session, X):
     as float32 (missing as NaN) or int64, anything else as strings (a missing
     value as ``"nan"`` or ``"None"``, as the one-hot encoding's categories
     were written).
+
+    Parameters
+    ----------
+    session : onnxruntime.InferenceSession
+        A session of a file written by :func:`export_onnx`.
+    X : array-like or DataFrame
+        New rows, as the exported model took them.
+
+    Returns
+    -------
+    feed : dict
+        ``{input name: array}``, ready for ``session.run(None, feed)``.
+
+    See Also
+    --------
+    export_onnx : Writes the file.
 
     Examples
     --------

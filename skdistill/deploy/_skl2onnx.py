@@ -42,6 +42,10 @@ def register_onnx_converters():
 
     Idempotent; call once before ``skl2onnx.to_onnx``.
 
+    See Also
+    --------
+    export_onnx : Registers them and writes the file in one call.
+
     Examples
     --------
     >>> import numpy as np, onnxruntime, skl2onnx

@@ -24,11 +24,17 @@ def strip_teacher(model):
 
     Parameters
     ----------
-    model : fitted DistilledClassifier, DistilledRegressor or Pipeline ending with one
+    model : DistilledClassifier, DistilledRegressor or Pipeline ending with one
+        The fitted model; it is not changed.
 
     Returns
     -------
-    stripped : the same kind of object
+    stripped : object
+        A copy of the same kind that only predicts.
+
+    See Also
+    --------
+    export_onnx : The artefact to ship where onnxruntime runs.
 
     Examples
     --------

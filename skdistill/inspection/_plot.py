@@ -10,13 +10,19 @@ def plot_history(estimator, path=None):
 
     Parameters
     ----------
-    estimator : fitted DistilledClassifier, DistilledRegressor, or Pipeline ending with one
+    estimator : DistilledClassifier, DistilledRegressor or Pipeline ending with one
+        The fitted model.
     path : str or path-like, default=None
         If given, the figure is also saved there (PNG by extension).
 
     Returns
     -------
     figure : matplotlib.figure.Figure
+        Loss on the left; validation accuracy and agreement on the right.
+
+    See Also
+    --------
+    report : The teacher and the student side by side.
 
     Examples
     --------

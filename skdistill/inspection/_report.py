@@ -67,13 +67,32 @@ def model_complexity(model):
 class DistillationReport:
     """Teacher and student side by side; print it, or take ``to_dict()`` / ``to_frame()``.
 
-    Attributes
+    :func:`report` builds it; there is no need to build one yourself.
+
+    Parameters
     ----------
     rows : dict
         ``{metric: {column: value}}``; columns are ``teacher``, ``student``,
         optionally ``student ONNX`` and ``student ONNX int8``, and ``teacher / student``.
-    notes : list of str
+    columns : list of str
+        The columns, in the order printed.
+    notes : sequence of str, default=()
         What was left out and why (printed under the table).
+
+    See Also
+    --------
+    report : Measures the figures.
+
+    Examples
+    --------
+    >>> table = DistillationReport({"accuracy": {"teacher": 0.98, "student": 0.97}},
+    ...                            ["teacher", "student"])
+    >>> table.to_dict()
+    {'accuracy': {'teacher': 0.98, 'student': 0.97}}
+    >>> print(table)
+    metric    teacher  student
+    --------  -------  -------
+    accuracy     0.98     0.97
     """
 
     def __init__(self, rows, columns, notes=()):
@@ -82,11 +101,23 @@ class DistillationReport:
         self.notes = list(notes)
 
     def to_dict(self):
-        """The figures as ``{metric: {column: value}}`` (missing values are None)."""
+        """The figures as ``{metric: {column: value}}``.
+
+        Returns
+        -------
+        figures : dict
+            Missing values are None.
+        """
         return {metric: dict(values) for metric, values in self.rows.items()}
 
     def to_frame(self):
-        """The figures as a pandas DataFrame (metrics as rows)."""
+        """The figures as a pandas DataFrame.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One row per metric, one column per model.
+        """
         import pandas as pd
 
         return pd.DataFrame.from_dict(self.to_dict(), orient="index")[self.columns]
@@ -124,21 +155,33 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
 
     Parameters
     ----------
-    estimator : fitted DistilledClassifier, DistilledRegressor, or Pipeline ending with one
+    estimator : DistilledClassifier, DistilledRegressor or Pipeline ending with one
+        The fitted model.
         Preprocessing steps are applied before both models, and timed for both.
-    X, y : held-out rows and their targets
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Held-out rows, as the estimator takes them.
+    y : array-like of shape (n_samples,)
+        Their targets.
     onnx : bool, default=False
         Also export the student to ONNX (float and int8) and time it in onnxruntime.
         A model :func:`export_onnx` cannot convert gets no ONNX columns and a
         note saying why (``notes``); everything else is reported.
     batch_rows : int, default=10_000
         Rows of the batch-latency measurement (X is repeated or cut to this size).
-    repeats, single_repeats : int
-        Timed repetitions of the batch and the single-row call; medians are reported.
+    repeats : int, default=5
+        Timed repetitions of the batch call; the median is reported.
+    single_repeats : int, default=200
+        Timed repetitions of the single-row call; the median is reported.
 
     Returns
     -------
     DistillationReport
+        The figures; print it for a table.
+
+    See Also
+    --------
+    plot_history : The training history.
+    export_onnx : The ONNX file the report times.
 
     Examples
     --------

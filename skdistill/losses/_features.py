@@ -53,6 +53,11 @@ class FeatureDistillation(BaseEstimator):
         Attention maps are normalised, so their term is small: weights of
         100 to 1000 are usual there.
 
+    See Also
+    --------
+    DistilledClassifier : Takes it as ``feature_distillation``.
+    ConvStudent : A student whose blocks can be matched.
+
     Notes
     -----
     Needs a teacher that is a torch module (or a fitted skorch net) and a
@@ -63,6 +68,12 @@ class FeatureDistillation(BaseEstimator):
     them): a ``Conv1d`` map ``(n, channels, steps)`` must be transposed.
     Each training batch runs the teacher once more, to read its features.
     The numpy engine does not apply. A warm start trains a new projection.
+
+    References
+    ----------
+    .. [1] A. Romero, N. Ballas, S. E. Kahou, A. Chassang, C. Gatta, Y. Bengio. "FitNets:
+       Hints for Thin Deep Nets". ICLR 2015.
+    .. [2] S. Zagoruyko, N. Komodakis. "Paying More Attention to Attention". ICLR 2017.
 
     Examples
     --------
@@ -83,7 +94,13 @@ class FeatureDistillation(BaseEstimator):
         self.weight = weight
 
     def pairs(self):
-        """The ``(teacher layer, student layer)`` pairs, checked."""
+        """The ``(teacher layer, student layer)`` pairs, checked.
+
+        Returns
+        -------
+        pairs : list of tuple of str
+            The layer names, a ValueError if ``layers`` is malformed.
+        """
         self._validate_params()
         pairs = [tuple(pair) for pair in self.layers]
         if not pairs or any(

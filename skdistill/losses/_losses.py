@@ -52,6 +52,34 @@ def hinton_kd_loss(student_logits, teacher_logits, target, *, T, sample_weight=N
     ``reduction="batchmean"``; the ``T**2`` factor keeps the gradient size
     comparable across temperatures. ``target`` is not used.
 
+    Parameters
+    ----------
+    student_logits : torch.Tensor of shape (n_samples, n_classes)
+        The student's raw outputs.
+    teacher_logits : torch.Tensor of shape (n_samples, n_classes)
+        The teacher's logits, columns aligned with the student's.
+    target : torch.Tensor of shape (n_samples,) or None
+        Class indices, ``-1`` for rows without a label. Not used.
+    T : float
+        The softmax temperature.
+    sample_weight : torch.Tensor of shape (n_samples,), default=None
+        Row weights; the loss is their weighted mean over rows.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    See Also
+    --------
+    logit_matching_loss, decoupled_kd_loss : The other soft terms.
+    register_soft_loss : Add a soft term of your own.
+    DistillationLoss : Mixes a soft term with the hard-label term.
+
+    References
+    ----------
+    .. [1] G. Hinton, O. Vinyals, J. Dean. "Distilling the Knowledge in a Neural Network". 2015.
+
     Examples
     --------
     >>> import torch
@@ -76,6 +104,24 @@ def hard_label_loss(student_logits, target, sample_weight=None):
     The (weighted) mean is taken over the labelled rows; a batch with no
     labelled row contributes 0 (never NaN).
 
+    Parameters
+    ----------
+    student_logits : torch.Tensor of shape (n_samples, n_classes)
+        The student's raw outputs.
+    target : torch.Tensor of shape (n_samples,)
+        Class indices, ``-1`` for rows without a label.
+    sample_weight : torch.Tensor of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    See Also
+    --------
+    DistillationLoss : Mixes it with a soft term.
+
     Examples
     --------
     >>> import torch
@@ -95,6 +141,34 @@ def logit_matching_loss(student_logits, teacher_logits, target, *, T=1.0, sample
 
     The teacher's logits are centred per row first (logits from probabilities
     are only defined up to a constant per row). ``T`` and ``target`` are not used.
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor of shape (n_samples, n_classes)
+        The student's raw outputs.
+    teacher_logits : torch.Tensor of shape (n_samples, n_classes)
+        The teacher's logits, columns aligned with the student's.
+    target : torch.Tensor of shape (n_samples,) or None
+        Class indices, ``-1`` for rows without a label. Not used.
+    T : float, default=1.0
+        Not used (the logits are matched as they are).
+    sample_weight : torch.Tensor of shape (n_samples,), default=None
+        Row weights; the loss is their weighted mean over rows.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    See Also
+    --------
+    hinton_kd_loss, decoupled_kd_loss : The other soft terms.
+    register_soft_loss : Add a soft term of your own.
+    DistillationLoss : Mixes a soft term with the hard-label term.
+
+    References
+    ----------
+    .. [1] J. Ba, R. Caruana. "Do Deep Nets Really Need to be Deep?" NeurIPS 2014.
 
     Examples
     --------
@@ -124,6 +198,40 @@ def decoupled_kd_loss(
     ``[p(target), 1 - p(target)]`` of teacher and student; NCKD the KL between
     their distributions over the non-target classes. Rows without a label
     (``target == -1``) use the teacher's argmax as target.
+
+    Parameters
+    ----------
+    student_logits : torch.Tensor of shape (n_samples, n_classes)
+        The student's raw outputs.
+    teacher_logits : torch.Tensor of shape (n_samples, n_classes)
+        The teacher's logits, columns aligned with the student's.
+    target : torch.Tensor of shape (n_samples,) or None
+        Class indices, ``-1`` for rows without a label (the teacher's argmax
+        stands in for it).
+    T : float
+        The softmax temperature.
+    tckd_weight : float, default=1.0
+        Weight of the target-class term.
+    nckd_weight : float, default=8.0
+        Weight of the non-target-class term.
+    sample_weight : torch.Tensor of shape (n_samples,), default=None
+        Row weights; the loss is their weighted mean over rows.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    See Also
+    --------
+    hinton_kd_loss, logit_matching_loss : The other soft terms.
+    register_soft_loss : Add a soft term of your own.
+    DistillationLoss : Mixes a soft term with the hard-label term.
+
+    References
+    ----------
+    .. [1] B. Zhao, Q. Cui, R. Song, Y. Qiu, J. Liang. "Decoupled Knowledge
+       Distillation". CVPR 2022.
 
     Examples
     --------
@@ -183,6 +291,11 @@ def register_soft_loss(name, loss, *, replace=False):
     -------
     loss : callable
         ``loss`` itself, so that this can decorate a function.
+
+    See Also
+    --------
+    SOFT_LOSSES : The registry.
+    hinton_kd_loss : The default soft term, an example of the signature.
 
     Examples
     --------
@@ -307,6 +420,12 @@ class DistillationLoss(nn.Module):
     loss_params : dict, default=None
         Extra keyword arguments of the soft term (e.g. ``nckd_weight`` for "dkd").
 
+    See Also
+    --------
+    DistilledClassifier : Trains with this criterion.
+    hinton_kd_loss, logit_matching_loss, decoupled_kd_loss : The soft terms.
+    hard_label_loss : The hard-label term.
+
     Examples
     --------
     >>> import torch
@@ -324,7 +443,24 @@ class DistillationLoss(nn.Module):
         self.loss_params = dict(loss_params or {})
 
     def forward(self, student_logits, teacher_logits, target, sample_weight=None):
-        """Return the mixed loss of one batch (rows weighted by ``sample_weight`` if given)."""
+        """Return the mixed loss of one batch.
+
+        Parameters
+        ----------
+        student_logits : torch.Tensor of shape (n_samples, n_classes)
+            The student's raw outputs.
+        teacher_logits : torch.Tensor of shape (n_samples, n_classes)
+            The teacher's logits, columns aligned with the student's.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices, ``-1`` for rows without a label.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Row weights of both terms.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
         loss = student_logits.new_zeros(())
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
         if self.alpha > 0:
@@ -338,6 +474,20 @@ class DistillationLoss(nn.Module):
 
     def label_loss(self, student_logits, target, sample_weight=None):
         """The hard-label term alone, whatever ``alpha``: what early stopping watches.
+
+        Parameters
+        ----------
+        student_logits : torch.Tensor of shape (n_samples, n_classes)
+            The student's raw outputs.
+        target : torch.Tensor of shape (n_samples,)
+            Class indices, ``-1`` for rows without a label.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
 
         Examples
         --------
@@ -355,6 +505,16 @@ class RegressionDistillationLoss(nn.Module):
     Rows whose target is NaN (unlabelled) contribute the teacher term only;
     ``sample_weight`` weighs the rows of both terms.
 
+    Parameters
+    ----------
+    alpha : float in [0, 1], default=0.5
+        Weight of the teacher term.
+
+    See Also
+    --------
+    DistilledRegressor : Trains with this criterion.
+    DistillationLoss : The classification criterion.
+
     Examples
     --------
     >>> import torch
@@ -369,7 +529,24 @@ class RegressionDistillationLoss(nn.Module):
         self.alpha = alpha
 
     def forward(self, student_out, teacher_out, target, sample_weight=None):
-        """Return the mixed loss of one batch (rows weighted by ``sample_weight`` if given)."""
+        """Return the mixed loss of one batch.
+
+        Parameters
+        ----------
+        student_out : torch.Tensor of shape (n_samples, 1) or (n_samples,)
+            The student's predictions (standardised targets).
+        teacher_out : torch.Tensor of shape (n_samples,)
+            The teacher's predictions, standardised as the targets.
+        target : torch.Tensor of shape (n_samples,)
+            Standardised targets, NaN for rows without one.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Row weights of both terms.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
         student_out = student_out.reshape(len(target), -1)[:, 0]
         loss = student_out.new_zeros(())
         if self.alpha > 0:
@@ -383,6 +560,20 @@ class RegressionDistillationLoss(nn.Module):
         """The squared error against the labelled targets alone, whatever ``alpha``.
 
         Early stopping watches it. Rows whose target is NaN are left out.
+
+        Parameters
+        ----------
+        student_out : torch.Tensor of shape (n_samples, 1) or (n_samples,)
+            The student's predictions.
+        target : torch.Tensor of shape (n_samples,)
+            Targets, NaN for rows without one.
+        sample_weight : torch.Tensor of shape (n_samples,), default=None
+            Row weights.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
 
         Examples
         --------

@@ -23,6 +23,11 @@ class ConvStudent(nn.Module):
         Output channels of each block: ``(8, 16)`` on 8x8 images has 1,898
         parameters for 10 classes, ``(4, 8)`` 666.
 
+    See Also
+    --------
+    MLPStudent : The student for tables (and flattened images).
+    FeatureDistillation : Match its blocks to a torch teacher's layers.
+
     Examples
     --------
     >>> import torch
@@ -51,5 +56,16 @@ class ConvStudent(nn.Module):
         self.head = nn.Linear(depth * height * width, n_outputs)
 
     def forward(self, X):
-        """Return the logits of a batch of images."""
+        """Return the logits of a batch of images.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, channels, height, width)
+            A batch of images.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n_samples, n_outputs)
+            The outputs of the linear head.
+        """
         return self.head(self.features(X).flatten(1))

@@ -53,6 +53,16 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
 
+    See Also
+    --------
+    make_student_encoder : A whole table's encoding, this one included.
+    TabularStudent : Periodic embeddings, the other road of the same paper.
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, I. Rubachev, A. Babenko. "On Embeddings for Numerical Features in
+       Tabular Deep Learning". NeurIPS 2022.
+
     Examples
     --------
     >>> import numpy as np
@@ -75,7 +85,20 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Find each feature's bin edges at its quantiles on ``X``."""
+        """Find each feature's bin edges at its quantiles on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PiecewiseLinearEncoder
+            The fitted encoder.
+        """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         levels = np.linspace(0, 1, self.n_bins + 1)
         self.bin_edges_ = []
@@ -91,13 +114,35 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Return the encoding, ``(n_samples, total bins)``, in ``X``'s float precision."""
+        """Return the encoding of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric rows of the fitted width.
+
+        Returns
+        -------
+        encoded : ndarray of shape (n_samples, total bins)
+            In ``X``'s float precision.
+        """
         check_is_fitted(self)
         return self.encode_checked(validate_data(self, X, dtype=[np.float64, np.float32],
                                                  reset=False))
 
     def encode_checked(self, X):
-        """``transform`` of a float ndarray of the fitted width, without checking it."""
+        """``transform`` of a float ndarray of the fitted width, without checking it.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+            Rows already checked by the caller.
+
+        Returns
+        -------
+        encoded : ndarray of shape (n_samples, total bins)
+            In ``X``'s float precision.
+        """
         columns, *constants = self.onnx_constants()
         lower, width, low_clip, high_clip = (c.astype(X.dtype, copy=False) for c in constants)
         out = np.take(X, columns, axis=1)  # one array, computed in place: many rows are fast
@@ -107,7 +152,19 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         return np.minimum(out, high_clip, out=out)
 
     def get_feature_names_out(self, input_features=None):
-        """``<feature>_bin<t>`` for each bin of each feature."""
+        """``<feature>_bin<t>`` for each bin of each feature.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The input names; the fitted ``feature_names_in_`` (or ``x0``,
+            ``x1``, ...) when None.
+
+        Returns
+        -------
+        names : ndarray of str
+            One name per output column.
+        """
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
         return np.array(
@@ -119,11 +176,16 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def onnx_constants(self):
         """The encoding as arrays, for ``transform`` and the ONNX graph.
 
-        Returns ``(columns, lower, width, low_clip, high_clip)``, one entry per
-        output column: the output is
+        The output is
         ``min(max((X[:, columns] - lower) / width, low_clip), high_clip)``,
         with ``low_clip`` -inf on each feature's first bin and ``high_clip``
         +inf on its last.
+
+        Returns
+        -------
+        constants : tuple of ndarray
+            ``(columns, lower, width, low_clip, high_clip)``, one entry per
+            output column.
         """
         check_is_fitted(self)
         return self._constants

@@ -46,6 +46,12 @@ class MLPStudent(nn.Module):
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
 
+    See Also
+    --------
+    TabularStudent : Periodic embeddings of each feature before an MLP.
+    ConvStudent : The student for images.
+    DistilledClassifier : Builds it from the data by default.
+
     Notes
     -----
     ``accepts_sparse = True``: given a sparse batch (``torch.sparse_coo_tensor``,
@@ -79,6 +85,16 @@ class MLPStudent(nn.Module):
 
         A dense batch of more than two axes (images, sequences) is read
         flattened: one row of ``n_features`` values per sample.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features) or (n_samples, ...)
+            A dense batch, or a sparse COO tensor of rows.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n_samples, n_outputs)
+            The outputs of the last layer.
         """
         if X.layout == torch.strided:
             return self.layers(X if X.dim() == 2 else X.flatten(1))

@@ -82,6 +82,11 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
         Unfitted; ``fit_transform(X)`` gives dense float rows (sparse for a
         sparse ``X``).
 
+    See Also
+    --------
+    PiecewiseLinearEncoder : The piecewise-linear encoding of numbers.
+    DistilledClassifier : Builds it when ``student_preprocessor='auto'``.
+
     Examples
     --------
     >>> import numpy as np

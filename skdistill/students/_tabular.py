@@ -29,6 +29,7 @@ class PeriodicEmbedding(nn.Module):
     Parameters
     ----------
     n_features : int
+        Features of each row.
     n_frequencies : int, default=8
         Frequencies ``k`` per feature.
     embedding_dim : int, default=8
@@ -36,6 +37,10 @@ class PeriodicEmbedding(nn.Module):
     sigma : float, default=0.5
         Standard deviation of the initial frequencies, in cycles per unit of
         the (standardised) feature: larger values let each feature bend faster.
+
+    See Also
+    --------
+    TabularStudent : The student built on it.
 
     Examples
     --------
@@ -54,6 +59,18 @@ class PeriodicEmbedding(nn.Module):
         self.bias = nn.Parameter(torch.empty(n_features, embedding_dim).uniform_(-bound, bound))
 
     def forward(self, X):
+        """Embed each feature of a batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            A dense batch of standardised rows.
+
+        Returns
+        -------
+        embedded : torch.Tensor of shape (n_samples, n_features, embedding_dim)
+            ``ReLU(W_j [cos 2 pi c_j x_j, sin 2 pi c_j x_j] + b_j)`` per feature.
+        """
         angles = 2 * math.pi * self.frequencies * X.unsqueeze(-1)
         periodic = torch.cat([torch.cos(angles), torch.sin(angles)], dim=-1)
         return torch.relu(torch.einsum("nfk,fkd->nfd", periodic, self.weight) + self.bias)
@@ -73,11 +90,29 @@ class TabularStudent(nn.Module):
     Parameters
     ----------
     n_features : int
+        Features of each row (given by the distiller).
     n_outputs : int
+        Classes, or 1 for regression (given by the distiller).
     hidden_layer_sizes : tuple of int, default=(64,)
-    n_frequencies, embedding_dim, sigma
-        See :class:`PeriodicEmbedding`.
+        Widths of the MLP's hidden layers.
+    n_frequencies : int, default=8
+        Frequencies per feature (see :class:`PeriodicEmbedding`).
+    embedding_dim : int, default=8
+        Numbers per feature after the embedding.
+    sigma : float, default=0.5
+        Standard deviation of the initial frequencies.
     dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+
+    See Also
+    --------
+    MLPStudent : The plain MLP.
+    PiecewiseLinearEncoder : The other road to piecewise shapes, as an encoding.
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, I. Rubachev, A. Babenko. "On Embeddings for Numerical Features in
+       Tabular Deep Learning". NeurIPS 2022.
 
     Examples
     --------
@@ -97,5 +132,16 @@ class TabularStudent(nn.Module):
         self.mlp = MLPStudent(n_features * embedding_dim, n_outputs, hidden_layer_sizes, dropout)
 
     def forward(self, X):
-        """Return the logits (or predictions) of a dense batch."""
+        """Return the logits (or predictions) of a dense batch.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features)
+            A dense batch of standardised rows.
+
+        Returns
+        -------
+        out : torch.Tensor of shape (n_samples, n_outputs)
+            The outputs of the inner MLP.
+        """
         return self.mlp(self.embedding(X).flatten(1))

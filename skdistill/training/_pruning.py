@@ -50,6 +50,11 @@ class Pruning(BaseEstimator):
         network). 60 kept accuracy within 1 point on digits in
         ``benchmarks/pruning.py``; 20 did not.
 
+    See Also
+    --------
+    DistilledClassifier : Takes it as ``pruning``.
+    export_onnx : The pruned student exports as a smaller network.
+
     Examples
     --------
     >>> from skdistill import MLPStudent
@@ -71,7 +76,20 @@ class Pruning(BaseEstimator):
         self.fine_tune_epochs = fine_tune_epochs
 
     def widths(self, original, step):
-        """Hidden widths after ``step`` (1-based) of ``steps``; ValueError if one would be empty."""
+        """Hidden widths after ``step`` of ``steps``.
+
+        Parameters
+        ----------
+        original : list of int
+            The hidden widths before pruning.
+        step : int
+            The step, from 1 to ``steps``.
+
+        Returns
+        -------
+        widths : list of int
+            The widths after that step; a ValueError if one would be empty.
+        """
         self._validate_params()
         share = self.amount * step / self.steps
         widths = [round(width * (1 - share)) for width in original]

@@ -56,7 +56,36 @@ class TransferSampler(BaseEstimator, abc.ABC):
     """Base of the synthetic transfer sets: ``prepare`` the rows once, ``draw`` copies of them.
 
     Subclasses set ``n_copies``, ``random_state`` and ``fresh_each_epoch``
-    (see :class:`Munge`) and implement :meth:`prepare`.
+    (see :class:`Munge`) and implement ``prepare``; a fitted distiller then
+    accepts them as ``transfer_set``.
+
+    See Also
+    --------
+    Munge, Spunge, Mixup, Gibbs : The samplers built on it.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
+
+    Examples
+    --------
+    A sampler that adds Gaussian noise to every row:
+
+    >>> import numpy as np
+    >>> class Jitter(TransferSampler):
+    ...     def __init__(self, n_copies=1, random_state=None, fresh_each_epoch=False):
+    ...         self.n_copies = n_copies
+    ...         self.random_state = random_state
+    ...         self.fresh_each_epoch = fresh_each_epoch
+    ...
+    ...     def prepare(self, X):
+    ...         X = np.asarray(X, dtype=np.float32)
+    ...
+    ...         class Prepared:
+    ...             def draw(self, rng, n_copies):
+    ...                 rows = np.concatenate([X] * n_copies)
+    ...                 return rows + 0.1 * rng.normal(size=rows.shape).astype(np.float32)
+    ...
+    ...         return Prepared()
+    >>> Jitter(n_copies=3, random_state=0).generate(np.zeros((4, 2))).shape
+    (12, 2)
     """
 
     _parameter_constraints = {
@@ -68,9 +97,19 @@ class TransferSampler(BaseEstimator, abc.ABC):
     def generate(self, X, random_state=None):
         """Return ``n_copies * len(X)`` synthetic rows drawn from the rows of ``X``.
 
-        ``X`` is a numeric array (the result is float32) or a DataFrame (the
-        result is a DataFrame with the same columns and dtypes).
-        ``random_state`` is used when the object's own ``random_state`` is None.
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            The rows to draw from: a numeric array (images and sequences too,
+            for :class:`Mixup`) or a DataFrame.
+        random_state : int, RandomState instance or None, default=None
+            Used when the sampler's own ``random_state`` is None.
+
+        Returns
+        -------
+        rows : ndarray or DataFrame
+            Float32 rows for an array; a DataFrame with the same columns and
+            dtypes for a DataFrame.
         """
         self._validate_params()
         seed = self.random_state if self.random_state is not None else random_state
@@ -78,17 +117,44 @@ class TransferSampler(BaseEstimator, abc.ABC):
 
     @abc.abstractmethod
     def prepare(self, X):
-        """Return an object whose ``draw(rng, n_copies)`` gives what :meth:`generate` gives.
+        """Return an object whose ``draw(rng, n_copies)`` gives what ``generate`` gives.
 
         Work that does not depend on the random draws (e.g. neighbour search)
         is done here once, so fresh copies every epoch cost only the draws.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            The rows to draw from.
+
+        Returns
+        -------
+        prepared : object
+            Has ``draw(rng, n_copies)``, returning ``n_copies * len(X)`` rows.
         """
 
     def fresh_copies(self, X, reader, random_state, unlabelled_target):
-        """``n_copies`` chunks for :class:`~skdistill.training._stream.StreamedRows`, each redrawn per load.
+        """The ``n_copies`` chunks a fit streams when ``fresh_each_epoch=True``.
 
-        ``reader`` (a :class:`~skdistill.teachers._labelling.RowReader`) labels the
-        drawn rows and makes the student's rows from them.
+        Each chunk draws a new copy of the rows every time it is loaded. The
+        distiller calls this; a subclass only implements ``prepare``.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            The training rows to draw from.
+        reader : object
+            The fit's row reader: it labels the drawn rows with the teacher
+            and makes the student's rows from them.
+        random_state : int, RandomState instance or None
+            The fit's seed, used when the sampler's own ``random_state`` is None.
+        unlabelled_target : object
+            The target value the drawn rows carry (they have no label).
+
+        Returns
+        -------
+        chunks : list
+            ``n_copies`` chunks, each drawing one copy per load.
         """
         seed = self.random_state if self.random_state is not None else random_state
         base = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
@@ -123,6 +189,16 @@ class Munge(TransferSampler):
     random_state : int, RandomState instance or None, default=None
         Fixes the rows generated; when None the distiller's seed is used.
     FRESH_DOC
+
+    See Also
+    --------
+    Spunge : Swaps attributes for other rows' values, without neighbour search.
+    Gibbs : Redraws attributes from their conditionals given the others.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
+
+    References
+    ----------
+    .. [1] C. Bucilua, R. Caruana, A. Niculescu-Mizil. "Model Compression". KDD 2006.
 
     Examples
     --------
@@ -168,10 +244,22 @@ class Spunge(TransferSampler):
     Parameters
     ----------
     n_copies : int, default=5
+        Synthetic rows generated per training row.
     frac_perturb : float in (0, 1], default=0.1
+        Share of the attributes swapped in each new row (at least one), and
+        the probability that its numbers are noised.
     noise : float >= 0, default=0.1
+        Standard deviation of the noise, in units of each column's standard
+        deviation.
     random_state : int, RandomState instance or None, default=None
+        Fixes the rows generated; when None the distiller's seed is used.
     FRESH_DOC
+
+    See Also
+    --------
+    Munge : Redraws attributes around the nearest neighbour's values.
+    Mixup : Convex combinations of two rows.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
 
     Examples
     --------
@@ -213,10 +301,18 @@ class Mixup(TransferSampler):
     Parameters
     ----------
     n_copies : int, default=5
+        Synthetic rows generated per training row.
     concentration : float > 0, default=0.4
         Small values keep new rows near one of the two rows; 1 mixes uniformly.
     random_state : int, RandomState instance or None, default=None
+        Fixes the rows generated; when None the distiller's seed is used.
     FRESH_DOC
+
+    See Also
+    --------
+    Munge : Redraws attributes around the nearest neighbour's values.
+    Spunge : Swaps attributes for other rows' values.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
 
     Examples
     --------
@@ -263,6 +359,7 @@ class Gibbs(TransferSampler):
     Parameters
     ----------
     n_copies : int, default=5
+        Synthetic rows generated per training row.
     n_rounds : int, default=1
         Sweeps over the attributes per new row.
     p : float in (0, 1], default=0.5
@@ -270,7 +367,19 @@ class Gibbs(TransferSampler):
     n_neighbors : int, default=10
         Training rows the conditional of an attribute is drawn from.
     random_state : int, RandomState instance or None, default=None
+        Fixes the rows generated; when None the distiller's seed is used.
     FRESH_DOC
+
+    See Also
+    --------
+    Munge : Redraws attributes around the nearest neighbour's values.
+    Spunge : Swaps attributes for other rows' values.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
+
+    References
+    ----------
+    .. [1] R. Fakoor, J. Mueller, N. Erickson, P. Chaudhari, A. Smola. "Fast, Accurate, and
+       Simple Models for Tabular Data via Augmented Distillation". NeurIPS 2020.
 
     Examples
     --------
