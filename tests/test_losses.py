@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from skdistill import DistillationLoss, hard_label_loss, hinton_kd_loss
-from skdistill.losses._losses import resolve_soft_loss
+from skdistill.losses._soft import resolve_soft_loss
 from skdistill.teachers._adapters import teacher_logits
 
 

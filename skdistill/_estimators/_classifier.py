@@ -7,9 +7,7 @@ import torch
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..losses._losses import (
-    RegisteredLossName,
-)
+from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
 from ._base import BaseDistiller
 from ._tasks import ClassificationTask

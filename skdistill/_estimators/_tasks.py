@@ -14,12 +14,8 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ..losses._losses import (
-    DistillationLoss,
-    RegressionDistillationLoss,
-    check_loss_params,
-    takes_sample_weight,
-)
+from ..losses._losses import DistillationLoss, RegressionDistillationLoss
+from ..losses._soft import check_loss_params, takes_sample_weight
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring

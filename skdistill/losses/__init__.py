@@ -10,10 +10,9 @@ parameter of :class:`~skdistill.DistilledClassifier` then accepts.
 """
 
 from ._features import FeatureDistillation
-from ._losses import (
+from ._losses import DistillationLoss, RegressionDistillationLoss
+from ._soft import (
     SOFT_LOSSES,
-    DistillationLoss,
-    RegressionDistillationLoss,
     decoupled_kd_loss,
     hard_label_loss,
     hinton_kd_loss,

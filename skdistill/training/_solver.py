@@ -25,11 +25,8 @@ import torch
 from torch import nn
 from torch.optim import optimizer as torch_optimizer
 
-from ..losses._losses import (
-    DistillationLoss,
-    RegressionDistillationLoss,
-    hinton_kd_loss,
-)
+from ..losses._losses import DistillationLoss, RegressionDistillationLoss
+from ..losses._soft import hinton_kd_loss
 
 __all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears"]
 
