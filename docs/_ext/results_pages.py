@@ -52,6 +52,8 @@ PAGES = [
     ("stopping.md", "Early stopping at every temperature",
      "python3 benchmarks/stopping.py", ""),
     ("images.md", "Images", "python3 benchmarks/images.py", ""),
+    ("images_patient.md", "Images: function matching trained patiently",
+     "python3 benchmarks/images.py --patient 500", ""),
     ("sequences.md", "Sequences", "python3 benchmarks/sequences.py", ""),
     ("epoch_speed.txt", "Epoch speed of the two engines",
      "python3 benchmarks/epoch_speed.py", ""),
