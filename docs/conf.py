@@ -76,9 +76,11 @@ html_theme = "pydata_sphinx_theme"
 html_title = "skdistill"
 html_static_path = ["_static"]
 html_favicon = "_static/favicon.svg"
+html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    "secondary_sidebar_items": {"benchmarks/generated/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
