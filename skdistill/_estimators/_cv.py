@@ -144,7 +144,7 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : float
-            Higher is better, as scikit-learn's scorers.
+            The score; higher is better, as for every scikit-learn scorer.
         """
         check_is_fitted(self)
         if self.scoring is None:
