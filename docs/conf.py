@@ -5,7 +5,6 @@ Build it with ``python -m sphinx -W --keep-going -b html docs docs/_build/html``
 pages are rendered from ``benchmarks/results/`` at build time (``_ext/results_pages.py``).
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -86,5 +85,3 @@ html_theme_options = {
 }
 html_show_sourcelink = False
 html_context = {"default_mode": "light"}  # the theme logs an error when no mode is stored
-
-os.environ.setdefault("SKDISTILL_DOCS_BUILD", "1")
