@@ -8,7 +8,8 @@
 * ``ConvNet``: a plain convolutional classifier (conv 3x3 blocks, each followed by ReLU and
   2x2 max-pooling, then a linear layer on the last feature map), teacher or student by its
   widths.
-* ``train_teacher()``: a hand-written torch training loop for the teacher.
+* ``train_on_labels()``: a hand-written torch training loop on the labels (the teachers, and
+  a labels-only student trained on moved copies of the images).
 * ``gap_table()``: the rows of a results table, with the share of the teacher's lead that
   each student closes.
 """
@@ -19,6 +20,8 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from torch import nn
+
+from skdistill import Shift
 
 
 def digits_images():
@@ -70,14 +73,25 @@ def n_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def train_teacher(X, y, widths=(32, 64, 64), epochs=30, batch_size=128, lr=3e-3, seed=0):
-    """A ConvNet teacher trained by a hand-written loop (Adam, cross-entropy)."""
+def train_on_labels(X, y, widths=(32, 64, 64), epochs=30, batch_size=128, lr=3e-3, seed=0,
+                    max_shift=0):
+    """A ConvNet trained on the labels by a hand-written loop (Adam, cross-entropy).
+
+    ``max_shift``: each epoch also trains on a new copy of the images moved by up to that
+    many pixels (``skdistill.Shift``), with their labels.
+    """
     torch.manual_seed(seed)
     model = ConvNet(X.shape[1:], int(y.max()) + 1, widths)
     optimizer = torch.optim.Adam(model.parameters(), lr)
     inputs, labels = torch.as_tensor(X), torch.as_tensor(y)
     generator = torch.Generator().manual_seed(seed)
+    moves = Shift(max_shift=max_shift).prepare(X) if max_shift else None
+    rng = np.random.RandomState(seed)
+    if moves is not None:
+        labels = torch.cat([labels, labels])
     for _ in range(epochs):
+        if moves is not None:
+            inputs = torch.as_tensor(np.concatenate([X, moves.draw(rng, n_copies=1)]))
         for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
             optimizer.zero_grad()
             nn.functional.cross_entropy(model(inputs[batch]), labels[batch]).backward()

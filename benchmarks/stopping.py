@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from image_tasks import ConvNet, shifted_digits, train_teacher
+from image_tasks import ConvNet, shifted_digits, train_on_labels
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
@@ -57,7 +57,7 @@ def tabular_runs(load, T, seed):
 
 def image_runs(T, seed):
     X_train, X_test, y_train, y_test = shifted_digits(seed=seed)
-    teacher = train_teacher(X_train, y_train, widths=(32, 64, 64), epochs=30, seed=seed)
+    teacher = train_on_labels(X_train, y_train, widths=(32, 64, 64), epochs=30, seed=seed)
     out = {}
     for name, params in contenders(T).items():
         clf = DistilledClassifier(teacher, student_module=ConvNet, module__widths=(4, 8, 16),

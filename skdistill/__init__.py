@@ -40,7 +40,7 @@ from .students import (
     make_student_encoder,
 )
 from .training import Pruning
-from .transfer import Gibbs, Mixup, Munge, Spunge, TransferSampler
+from .transfer import Gibbs, Mixup, Munge, Shift, Spunge, TransferSampler
 
 __all__ = [
     "SOFT_LOSSES",
@@ -60,6 +60,7 @@ __all__ = [
     "PiecewiseLinearEncoder",
     "Pruning",
     "RegressionDistillationLoss",
+    "Shift",
     "Spunge",
     "TabularStudent",
     "TransferSampler",

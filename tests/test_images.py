@@ -24,6 +24,7 @@ from skdistill import (
     Mixup,
     MLPStudent,
     Munge,
+    Shift,
     export_onnx,
     report,
     strip_teacher,
@@ -220,7 +221,51 @@ def test_mixup_mixes_whole_images_one_weight_per_image():
         Munge().generate(images)
 
 
-@pytest.mark.parametrize("transfer", ["mixup", "fresh mixup", "array", "dask array"])
+def _moved(image, offsets, max_shift):
+    """``image`` moved by ``offsets`` along its last axes, emptied entries zero."""
+    k = max_shift
+    padded = np.pad(image, [(0, 0)] * (image.ndim - len(offsets)) + [(k, k)] * len(offsets))
+    cut = tuple(slice(k - o, k - o + n) for o, n in zip(offsets, image.shape[-len(offsets):]))
+    return padded[(..., *cut)]
+
+
+def test_shift_moves_each_image_by_at_most_max_shift_pixels_and_fills_zeros():
+    rng = np.random.default_rng(0)
+    images = rng.random((3, 2, 5, 6)).astype(np.float32) + 1.0  # no zero pixel of their own
+    moved = Shift(n_copies=40, max_shift=2, random_state=0).generate(images)
+    assert moved.shape == (120, 2, 5, 6) and moved.dtype == np.float32
+    seen = set()
+    for at, image in enumerate(moved):
+        source = images[at % 3]
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(image, _moved(source, (dy, dx), 2))]
+        assert len(matches) == 1, at
+        seen.add(matches[0])
+    assert len(seen) == 25  # every move from -2 to 2 along both axes is drawn
+
+
+def test_shift_moves_sequences_along_their_steps_only():
+    sequences = np.arange(2 * 6 * 3, dtype=np.float32).reshape(2, 6, 3) + 1.0
+    moved = Shift(n_copies=20, max_shift=1, random_state=0).generate(sequences)
+    for at, sequence in enumerate(moved):  # (steps, features): moved along the steps
+        steps_last = sequences[at % 2].T
+        assert any(np.array_equal(sequence.T, _moved(steps_last, (s,), 1)) for s in (-1, 0, 1))
+
+
+def test_shift_with_a_concentration_mixes_the_moved_images():
+    images = np.random.default_rng(1).random((30, 1, 4, 4)).astype(np.float32)
+    pure = Shift(n_copies=2, max_shift=1, random_state=0).generate(images)
+    mixed = Shift(n_copies=2, max_shift=1, concentration=1.0, random_state=0).generate(images)
+    assert mixed.shape == pure.shape and not np.allclose(mixed, pure)
+    assert mixed.min() >= 0.0 and mixed.max() <= images.max()
+    with pytest.raises(ValueError, match=r"got X of shape \(30, 16\), which has no axis"):
+        Shift().generate(images.reshape(30, 16))
+    with pytest.raises(ValueError, match="max_shift"):
+        Shift(max_shift=0).generate(images)
+
+
+@pytest.mark.parametrize("transfer", ["mixup", "fresh mixup", "fresh shift", "array",
+                                      "dask array"])
 def test_transfer_rows_of_images_are_labelled_by_the_teacher(
     digits_images, cnn_teacher, transfer
 ):
@@ -229,6 +274,7 @@ def test_transfer_rows_of_images_are_labelled_by_the_teacher(
     transfer_set = {
         "mixup": Mixup(n_copies=1, random_state=0),
         "fresh mixup": Mixup(n_copies=1, random_state=0, fresh_each_epoch=True),
+        "fresh shift": Shift(concentration=1.0, random_state=0, fresh_each_epoch=True),
         "array": X_test[:200],
         "dask array": da.from_array(X_test[:200], chunks=(64, 1, 8, 8)),
     }[transfer]

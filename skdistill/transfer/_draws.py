@@ -13,7 +13,7 @@ from sklearn.neighbors import NearestNeighbors
 from ..training._stream import unlabelled_targets
 
 __all__ = ["FreshCopy", "Table", "MungeDraws", "SpungeDraws", "MixupDraws", "GibbsDraws",
-           "nearest_other_row"]
+           "mix_rows", "nearest_other_row"]
 
 class FreshCopy:
     """One copy of the training rows, drawn anew and labelled at every ``load()``.
@@ -182,11 +182,15 @@ class MixupDraws:
         first = np.tile(np.arange(n), n_copies)
         second = rng.randint(n, size=len(first))
         lam = rng.beta(self.concentration, self.concentration, size=len(first))
-        X = table.values
-        lam_rows = lam.reshape(-1, *[1] * (X.ndim - 1))  # one lam per row (or image)
-        numbers = lam_rows * X[first] + (1 - lam_rows) * X[second]
+        numbers = mix_rows(table.values[first], table.values[second], lam)
         source = np.where(lam >= 0.5, first, second)
         return table.rebuild(numbers, {column: source for column in table.nominal})
+
+
+def mix_rows(first, second, lam):
+    """``lam * first + (1 - lam) * second``, one ``lam`` per row (or image, or sequence)."""
+    lam = lam.reshape(-1, *[1] * (first.ndim - 1))
+    return lam * first + (1 - lam) * second
 
 
 class GibbsDraws:

@@ -1,0 +1,139 @@
+"""Shift: images and sequences moved by a few pixels or steps, optionally mixed in pairs.
+
+The transfer set of function matching (Beyer et al., 2022): the teacher labels
+the same moved (and mixed) image the student sees, a new one every epoch.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._draws import Table, mix_rows
+from ._samplers import _FRESH_DOC, TransferSampler
+
+__all__ = ["Shift", "ShiftDraws"]
+
+
+class Shift(TransferSampler):
+    """Shifted copies of the training images (or sequences), labelled by the teacher.
+
+    Each new sample is a training sample moved by a random whole number of
+    pixels, at most ``max_shift``, along each spatial axis -- height and
+    width of images ``(n, channels, height, width)``, every axis after the
+    channels for volumes, the steps of sequences ``(n, steps, features)`` --
+    with the pixels it leaves empty set to zero (as a random crop of a
+    zero-padded image). With ``concentration`` set, each moved sample is then
+    mixed with another moved sample as :class:`Mixup` mixes them, one
+    ``lam ~ Beta(concentration, concentration)`` per sample: the crop-and-mix
+    recipe of function matching (Beyer et al., 2022). Tables have no axis to
+    shift along; use :class:`Munge`, :class:`Spunge`, :class:`Mixup` or
+    :class:`Gibbs` for them.
+
+    Trained patiently (``fresh_each_epoch=True``, ``alpha=1``, ``T=1``,
+    ``n_iter_no_change=None`` and hundreds of epochs) a student matches the
+    teacher on a new set of moved images every epoch; the image benchmark
+    measures what that buys beside a student trained on the labels of the
+    same moved images.
+
+    Parameters
+    ----------
+    n_copies : int, default=1
+        Synthetic samples generated per training sample.
+    max_shift : int >= 1, default=2
+        Largest move, in pixels (or steps), along each shifted axis; each
+        move is drawn uniformly from ``-max_shift`` to ``max_shift``.
+    concentration : float > 0 or None, default=None
+        None: the moved samples as they are. A number: each is mixed with
+        another moved sample, ``lam * a + (1 - lam) * b`` with
+        ``lam ~ Beta(concentration, concentration)``.
+    random_state : int, RandomState instance or None, default=None
+        Fixes the samples generated; when None the distiller's seed is used.
+    FRESH_DOC
+
+    See Also
+    --------
+    Mixup : Convex combinations of two samples, without moving them.
+    DistilledClassifier : Takes a sampler as ``transfer_set``.
+
+    References
+    ----------
+    .. [1] L. Beyer, X. Zhai, A. Royer, L. Markeeva, R. Anil, A. Kolesnikov. "Knowledge
+       Distillation: A Good Teacher is Patient and Consistent". CVPR 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((1, 1, 5, 5))
+    >>> image[0, 0, 2, 2] = 1.0                       # one bright pixel in the middle
+    >>> moved = Shift(n_copies=50, max_shift=1, random_state=0).generate(image)
+    >>> moved.shape
+    (50, 1, 5, 5)
+    >>> rows, cols = np.nonzero(moved[:, 0].sum(axis=0))
+    >>> sorted(set(rows.tolist())), sorted(set(cols.tolist()))   # moved by at most one pixel
+    ([1, 2, 3], [1, 2, 3])
+    """
+
+    _parameter_constraints = {
+        **TransferSampler._parameter_constraints,
+        "max_shift": [Interval(Integral, 1, None, closed="left")],
+        "concentration": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, n_copies=1, max_shift=2, concentration=None, random_state=None,
+                 fresh_each_epoch=False):
+        self.n_copies = n_copies
+        self.max_shift = max_shift
+        self.concentration = concentration
+        self.random_state = random_state
+        self.fresh_each_epoch = fresh_each_epoch
+
+    def prepare(self, X):
+        self._validate_params()
+        if np.ndim(X) < 3 or hasattr(X, "columns"):
+            raise ValueError(
+                f"Shift moves images and sequences (X of 3 or more axes); got X of shape "
+                f"{np.shape(X)}, which has no axis to shift along. Use Munge, Spunge, Mixup or "
+                "Gibbs for tables."
+            )
+        values = Table.of(X, "Shift", any_shape=True).values.astype(np.float32)
+        return ShiftDraws(values, self.max_shift, self.concentration)
+
+
+Shift.__doc__ = Shift.__doc__.replace("FRESH_DOC", _FRESH_DOC)
+
+
+class ShiftDraws:
+    """Draws of :class:`Shift`: each sample cut from a zero-padded copy at a random offset."""
+
+    def __init__(self, values, max_shift, concentration):
+        self.values, self.max_shift, self.concentration = values, max_shift, concentration
+        # sequences (n, steps, features) move along their steps; images and volumes
+        # (n, channels, *space) along every axis after the channels
+        self.axes = (1,) if values.ndim == 3 else tuple(range(2, values.ndim))
+
+    def __len__(self):
+        return len(self.values)
+
+    def draw(self, rng, n_copies):
+        values, k = self.values, self.max_shift
+        n = len(values)
+        origin = np.tile(np.arange(n), n_copies)
+        offsets = rng.randint(0, 2 * k + 1, size=(len(origin), len(self.axes)))
+        padding = [(k, k) if axis in self.axes else (0, 0) for axis in range(values.ndim)]
+        padded = np.pad(values, padding)
+        index = [origin.reshape(-1, *[1] * (values.ndim - 1))]
+        for axis in range(1, values.ndim):
+            shape = [1] * values.ndim
+            shape[axis] = values.shape[axis]
+            along = np.arange(values.shape[axis]).reshape(shape)
+            if axis in self.axes:
+                offset = offsets[:, self.axes.index(axis)]
+                along = along + offset.reshape(-1, *[1] * (values.ndim - 1))
+            index.append(along)
+        moved = padded[tuple(index)]
+        if self.concentration is None:
+            return moved
+        other = rng.randint(len(moved), size=len(moved))
+        lam = rng.beta(self.concentration, self.concentration, size=len(moved))
+        return mix_rows(moved, moved[other], lam).astype(np.float32)
