@@ -17,7 +17,7 @@ Parts, torch on one thread for every contender:
 3. With ``--patient EPOCHS`` instead: function matching on the harder task trained for a
    fixed number of epochs without early stopping, on a fresh ``Mixup`` or a fresh ``Shift``
    (moved by up to --max-shift pixels, then mixed) each epoch, beside the labels-only student
-   given the same epochs, and given the same moved images with their labels
+   given the same epochs, and given images moved the same way (not mixed) with their labels
    (``benchmarks/results/images_patient.md``; the seeds run in parallel processes).
 4. Per-epoch time of the distiller's student against a hand-written torch loop doing the same
    work (same module, batches, Adam and distillation loss on precomputed teacher logits).
@@ -205,10 +205,10 @@ def patient_part(seeds, epochs, max_shift):
 
     Beyer et al. (2022) find that a student matching its teacher on fresh augmentations
     keeps improving for many epochs; early stopping on the labels ends it long before.
-    The labels-only student gets the same number of epochs, and the same moved images
-    with their labels (a hand-written loop: the distillers train on labels only for the
-    rows given), so each comparison is fair. Seeds run in parallel processes, one torch
-    thread each.
+    The labels-only student gets the same number of epochs, and images moved the same way
+    (not mixed) with their labels, by a hand-written loop (the distillers train on labels
+    only for the rows given) on every training image (the distillers hold 10 % out).
+    Seeds run in parallel processes, one torch thread each.
     """
     rows = {}
     context = multiprocessing.get_context("spawn")
@@ -236,8 +236,8 @@ def patient_part(seeds, epochs, max_shift):
         "",
         f"Against the labels-only student trained for the same {epochs} epochs, function "
         f"matching on moved and mixed images closes {closed(matching, patient_alone):.0f} % of "
-        "the gap; against the labels-only student trained on the same moved images for as "
-        f"long, {closed(matching, shifted_alone):.0f} %.",
+        "the gap; against the labels-only student trained on images moved the same way (not "
+        f"mixed) for as long, {closed(matching, shifted_alone):.0f} %.",
     ]
 
 

@@ -247,9 +247,26 @@ def test_shift_moves_each_image_by_at_most_max_shift_pixels_and_fills_zeros():
 def test_shift_moves_sequences_along_their_steps_only():
     sequences = np.arange(2 * 6 * 3, dtype=np.float32).reshape(2, 6, 3) + 1.0
     moved = Shift(n_copies=20, max_shift=1, random_state=0).generate(sequences)
+    seen = set()
     for at, sequence in enumerate(moved):  # (steps, features): moved along the steps
         steps_last = sequences[at % 2].T
-        assert any(np.array_equal(sequence.T, _moved(steps_last, (s,), 1)) for s in (-1, 0, 1))
+        matches = [s for s in (-1, 0, 1)
+                   if np.array_equal(sequence.T, _moved(steps_last, (s,), 1))]
+        assert len(matches) == 1, at
+        seen.add(matches[0])
+    assert seen == {-1, 0, 1}
+
+
+def test_shift_moves_volumes_along_every_axis_after_the_channels():
+    volumes = np.random.default_rng(2).random((1, 2, 3, 4, 5)).astype(np.float32) + 1.0
+    moved = Shift(n_copies=60, max_shift=1, random_state=0).generate(volumes)
+    seen = set()
+    for volume in moved:
+        matches = [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1)
+                   if np.array_equal(volume, _moved(volumes[0], (a, b, c), 1))]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) > 20  # moves along all three spatial axes; the channels stay together
 
 
 def test_shift_with_a_concentration_mixes_the_moved_images():
@@ -258,10 +275,27 @@ def test_shift_with_a_concentration_mixes_the_moved_images():
     mixed = Shift(n_copies=2, max_shift=1, concentration=1.0, random_state=0).generate(images)
     assert mixed.shape == pure.shape and not np.allclose(mixed, pure)
     assert mixed.min() >= 0.0 and mixed.max() <= images.max()
+    # a mixed image is lam * (its own image, moved) + (1 - lam) * (another image, moved)
+    moves = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    for at in range(3):
+        target = mixed[at].ravel().astype(np.float64)
+        found = False
+        for a in (_moved(images[at], m, 1).ravel() for m in moves):
+            for b in (_moved(other, m, 1).ravel() for other in images for m in moves):
+                lam = np.dot(target - b, a - b) / max(np.dot(a - b, a - b), 1e-12)
+                found |= 0 <= lam <= 1 and np.allclose(lam * a + (1 - lam) * b, target,
+                                                       atol=1e-5)
+        assert found, at
     with pytest.raises(ValueError, match=r"got X of shape \(30, 16\), which has no axis"):
         Shift().generate(images.reshape(30, 16))
     with pytest.raises(ValueError, match="max_shift"):
         Shift(max_shift=0).generate(images)
+    with pytest.raises(ValueError, match=r"max_shift=4 moves samples of shape \(1, 4, 4\)"):
+        Shift(max_shift=4).generate(images)
+    with pytest.raises(TypeError, match="max_shift must be an int"):
+        Shift(max_shift=True).generate(images)
+    with pytest.raises(ValueError, match="Pass the images as numbers"):
+        Shift().generate(np.full((3, 1, 4, 4), "a"))
 
 
 @pytest.mark.parametrize("transfer", ["mixup", "fresh mixup", "fresh shift", "array",

@@ -189,7 +189,7 @@ class MixupDraws:
 
 def mix_rows(first, second, lam):
     """``lam * first + (1 - lam) * second``, one ``lam`` per row (or image, or sequence)."""
-    lam = lam.reshape(-1, *[1] * (first.ndim - 1))
+    lam = lam.astype(first.dtype, copy=False).reshape(-1, *[1] * (first.ndim - 1))
     return lam * first + (1 - lam) * second
 
 
@@ -243,15 +243,18 @@ def _numeric_rows(X, name, any_shape=False):
         raise ValueError(
             f"{name} samples tabular rows; got an array of shape {np.shape(X)} (documents, a "
             "1-d array or images cannot be perturbed attribute by attribute). Set "
-            "transfer_set=None" + (", or use Mixup, which mixes images too." if np.ndim(X) > 2
-                                   else ".")
+            "transfer_set=None"
+            + (", or use Mixup or Shift, which take images too." if np.ndim(X) > 2 else ".")
         )
     try:
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"{name} samples numeric rows or DataFrames; these rows cannot be read as numbers "
-            f"({exc}). Pass X as a DataFrame, or set transfer_set=None."
+            f"{name} samples numeric rows" + ("" if any_shape and np.ndim(X) > 2 else
+                                               " or DataFrames")
+            + f"; these rows cannot be read as numbers ({exc}). "
+            + ("Pass the images as numbers" if any_shape and np.ndim(X) > 2
+               else "Pass X as a DataFrame") + ", or set transfer_set=None."
         ) from None
     return X
 

@@ -13,7 +13,9 @@ Synthetic rows are used for training, never for validation or scoring.
 * :class:`Mixup` (Zhang et al., 2018, on inputs only): convex combinations
   of two training rows, labelled by the teacher;
 * :class:`Gibbs` (after Fakoor et al., 2020): each numeric attribute redrawn in
-  turn from an estimate of its distribution given the row's other attributes.
+  turn from an estimate of its distribution given the row's other attributes;
+* :class:`Shift` (in ``_shift``): images and sequences moved by a few pixels
+  or steps, optionally mixed in pairs.
 
 Every sampler ``prepare``s the rows once and then ``draw``s any number of
 copies, either once before training or afresh every epoch
@@ -61,7 +63,7 @@ class TransferSampler(BaseEstimator, abc.ABC):
 
     See Also
     --------
-    Munge, Spunge, Mixup, Gibbs : The samplers built on it.
+    Munge, Spunge, Mixup, Gibbs, Shift : The samplers built on it.
     DistilledClassifier : Takes a sampler as ``transfer_set``.
 
     Examples
@@ -101,7 +103,7 @@ class TransferSampler(BaseEstimator, abc.ABC):
         ----------
         X : ndarray or DataFrame of shape (n_samples, n_features)
             The rows to draw from: a numeric array (images and sequences too,
-            for :class:`Mixup`) or a DataFrame.
+            for :class:`Mixup` and :class:`Shift`) or a DataFrame.
         random_state : int, RandomState instance or None, default=None
             Used when the sampler's own ``random_state`` is None.
 

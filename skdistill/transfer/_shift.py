@@ -7,6 +7,7 @@ the same moved (and mixed) image the student sees, a new one every epoch.
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from ._draws import Table, mix_rows
@@ -23,8 +24,10 @@ class Shift(TransferSampler):
     width of images ``(n, channels, height, width)``, every axis after the
     channels for volumes, the steps of sequences ``(n, steps, features)`` --
     with the pixels it leaves empty set to zero (as a random crop of a
-    zero-padded image). With ``concentration`` set, each moved sample is then
-    mixed with another moved sample as :class:`Mixup` mixes them, one
+    zero-padded image). Three axes are read as sequences: give grayscale
+    images a channel axis (``X[:, None]``) to move them along both axes.
+    With ``concentration`` set, each moved sample is then mixed with another
+    moved sample as :class:`Mixup` mixes them, one
     ``lam ~ Beta(concentration, concentration)`` per sample: the crop-and-mix
     recipe of function matching (Beyer et al., 2022). Tables have no axis to
     shift along; use :class:`Munge`, :class:`Spunge`, :class:`Mixup` or
@@ -33,8 +36,8 @@ class Shift(TransferSampler):
     Trained patiently (``fresh_each_epoch=True``, ``alpha=1``, ``T=1``,
     ``n_iter_no_change=None`` and hundreds of epochs) a student matches the
     teacher on a new set of moved images every epoch; the image benchmark
-    measures what that buys beside a student trained on the labels of the
-    same moved images.
+    measures what that buys beside a student trained on the labels of
+    images moved the same way.
 
     Parameters
     ----------
@@ -42,7 +45,8 @@ class Shift(TransferSampler):
         Synthetic samples generated per training sample.
     max_shift : int >= 1, default=2
         Largest move, in pixels (or steps), along each shifted axis; each
-        move is drawn uniformly from ``-max_shift`` to ``max_shift``.
+        move is drawn uniformly from ``-max_shift`` to ``max_shift``. It must
+        be smaller than every shifted axis, or moved images could be blank.
     concentration : float > 0 or None, default=None
         None: the moved samples as they are. A number: each is mixed with
         another moved sample, ``lam * a + (1 - lam) * b`` with
@@ -90,14 +94,24 @@ class Shift(TransferSampler):
 
     def prepare(self, X):
         self._validate_params()
-        if np.ndim(X) < 3 or hasattr(X, "columns"):
+        if isinstance(self.max_shift, bool) or not isinstance(self.max_shift, Integral):
+            raise TypeError(f"max_shift must be an int >= 1; got {self.max_shift!r}.")
+        if not sp.issparse(X) and (np.ndim(X) < 3 or hasattr(X, "columns")):
             raise ValueError(
                 f"Shift moves images and sequences (X of 3 or more axes); got X of shape "
                 f"{np.shape(X)}, which has no axis to shift along. Use Munge, Spunge, Mixup or "
                 "Gibbs for tables."
             )
         values = Table.of(X, "Shift", any_shape=True).values.astype(np.float32)
-        return ShiftDraws(values, self.max_shift, self.concentration)
+        draws = ShiftDraws(values, self.max_shift, self.concentration)
+        sizes = [values.shape[axis] for axis in draws.axes]
+        if self.max_shift >= min(sizes):
+            raise ValueError(
+                f"max_shift={self.max_shift} moves samples of shape {values.shape[1:]} by as "
+                f"much as the length of an axis it moves along ({min(sizes)}), so some would "
+                f"come out blank; use max_shift <= {min(sizes) - 1}."
+            )
+        return draws
 
 
 Shift.__doc__ = Shift.__doc__.replace("FRESH_DOC", _FRESH_DOC)
