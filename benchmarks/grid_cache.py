@@ -14,6 +14,7 @@ import tempfile
 import time
 
 from counted_forest import CountedForest
+from results_log import ResultsLog
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -44,16 +45,18 @@ def run(folder, use_cache):
 
 
 def main():
+    log = ResultsLog("grid_cache.txt")
     with tempfile.TemporaryDirectory() as folder:
         plain = run(folder, use_cache=False)
         cached = run(folder, use_cache=True)
-    print(f"grid: {len(GRID['distilledclassifier__T']) * len(GRID['distilledclassifier__alpha'])} "
-          "candidates x 3 folds, n_jobs=2, teacher RandomForestClassifier(300), digits")
+    log(f"grid: {len(GRID['distilledclassifier__T']) * len(GRID['distilledclassifier__alpha'])} "
+        "candidates x 3 folds, n_jobs=2, teacher RandomForestClassifier(300), digits")
     for name, (seconds, fits, best, score) in (("no cache", plain), ("memory=", cached)):
-        print(f"{name:9s} teacher fits {fits:3d}   wall {seconds:7.1f} s   best {best} cv {score:.4f}")
-    print(f"teacher fits: {plain[1]} -> {cached[1]};  wall-time ratio cached / uncached: "
-          f"{cached[0] / plain[0]:.2f}x")
+        log(f"{name:9s} teacher fits {fits:3d}   wall {seconds:7.1f} s   best {best} cv {score:.4f}")
+    log(f"teacher fits: {plain[1]} -> {cached[1]};  wall-time ratio cached / uncached: "
+        f"{cached[0] / plain[0]:.2f}x")
     assert plain[2] == cached[2], "the cache must not change the result"
+    log.save()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 import torch
+from results_log import ResultsLog
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
@@ -60,6 +61,7 @@ def one_row_ms(model, row):
 def main(n_seeds=5):
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
+    log = ResultsLog("pruning.txt")
     X, y = load_digits(return_X_y=True)
     results = {name: {"accuracy": [], "fit s": []} for name in CONTENDERS}
     for seed in range(n_seeds):
@@ -71,6 +73,7 @@ def main(n_seeds=5):
             start = time.perf_counter()
             model = DistilledClassifier(
                 FrozenEstimator(teacher),
+                student_preprocessor=None,  # X is scaled above; every student reads it alike
                 batch_size=128,
                 lr=3e-3,
                 max_epochs=100,
@@ -80,8 +83,8 @@ def main(n_seeds=5):
             results[name]["fit s"].append(time.perf_counter() - start)
             results[name]["accuracy"].append(model.score(X_test, y_test))
             results[name]["model"] = model
-    print(f"digits, 200-tree forest teacher, {n_seeds} seeds, 1 torch thread")
-    print(
+    log(f"digits, 200-tree forest teacher, {n_seeds} seeds, 1 torch thread")
+    log(
         f"{'student':28s} {'accuracy':>9s} {'params':>7s} {'ONNX bytes':>11s} {'1 row ms':>9s} {'fit s':>6s}"
     )
     with tempfile.TemporaryDirectory() as folder:
@@ -89,11 +92,12 @@ def main(n_seeds=5):
             model = result["model"]
             params = sum(p.numel() for p in model.student_.module_.parameters())
             path = export_onnx(model, os.path.join(folder, "m.onnx"))
-            print(
+            log(
                 f"{name:28s} {np.mean(result['accuracy']):9.4f} {params:7,d} "
                 f"{os.path.getsize(path):11,d} {one_row_ms(model, X[:1] / 16):9.4f} "
                 f"{np.mean(result['fit s']):6.2f}"
             )
+    log.save()
 
 
 if __name__ == "__main__":

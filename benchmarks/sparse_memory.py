@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from results_log import ResultsLog
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
@@ -78,27 +79,28 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    log = ResultsLog("sparse_memory.txt")
+    log(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
 
     X, y = tfidf_like(args.rows, args.columns, args.per_row, n_classes=4)
     stored = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 1e9
     dense = args.rows * args.columns * 4 / 1e9
-    print(
+    log(
         f"X: {args.rows:,} x {args.columns:,}, {X.nnz:,} stored values "
         f"({X.nnz / (args.rows * args.columns):.3%}); CSR {stored:.2f} GB, dense float32 "
         f"would be {dense:,.0f} GB"
     )
-    print(f"peak resident memory after building X: {peak_rss_gb():.2f} GB")
+    log(f"peak resident memory after building X: {peak_rss_gb():.2f} GB")
     teacher = FrozenEstimator(LogisticRegression(max_iter=200).fit(X[:20_000], y[:20_000]))
     start = time.perf_counter()
     model = distiller(teacher, MLPStudent, seed=0).fit(X, y)
     seconds = time.perf_counter() - start
     epoch = model.student_.history[-1, "dur"]
-    print(
+    log(
         f"fit (teacher labels every row, 1 student epoch): {seconds:.1f} s, of which the epoch "
         f"{epoch:.1f} s; accuracy on 20,000 training rows {model.score(X[:20_000], y[:20_000]):.3f}"
     )
-    print(f"peak resident memory after the fit:    {peak_rss_gb():.2f} GB")
+    log(f"peak resident memory after the fit:    {peak_rss_gb():.2f} GB")
 
     subset, labels = X[: args.compare_rows], y[: args.compare_rows]
     times = {"sparse batches (accepts_sparse)": [], "densified batches": []}
@@ -106,12 +108,13 @@ def main():
         for name, module in zip(times, (MLPStudent, DensifiedMLPStudent)):
             fitted = distiller(teacher, module, seed=repeat).fit(subset, labels)
             times[name].append(fitted.student_.history[-1, "dur"])
-    print(f"\none epoch on {args.compare_rows:,} rows, median of {args.repeats}:")
+    log(f"\none epoch on {args.compare_rows:,} rows, median of {args.repeats}:")
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, value in medians.items():
-        print(f"  {name:34s} {value:8.2f} s")
+        log(f"  {name:34s} {value:8.2f} s")
     ratio = medians["densified batches"] / medians["sparse batches (accepts_sparse)"]
-    print(f"ratio densified / sparse: {ratio:.1f}x")
+    log(f"ratio densified / sparse: {ratio:.1f}x")
+    log.save()
 
 
 if __name__ == "__main__":

@@ -57,6 +57,21 @@ PAGES = [
     ("sequences.md", "Sequences", "python3 benchmarks/sequences.py", ""),
     ("epoch_speed.txt", "Epoch speed of the two engines",
      "python3 benchmarks/epoch_speed.py", ""),
+    ("speed.txt", "Training speed against skorch and a hand-written loop",
+     "python3 benchmarks/speed.py",
+     "A fit on 50,000 rows against skorch's NeuralNetClassifier and a hand-written torch loop "
+     "doing the same work, and how fit time grows with the rows."),
+    ("grid_cache.txt", "Grid search with the teacher cached",
+     "python3 benchmarks/grid_cache.py",
+     "GridSearchCV over T and alpha with and without ``memory=``: teacher fits and wall time."),
+    ("grid_speed.txt", "DistilledClassifierCV against GridSearchCV",
+     "python3 benchmarks/grid_speed.py",
+     "Candidates trained side by side in one process against GridSearchCV with two workers and "
+     "the teacher cached."),
+    ("pruning.txt", "Pruning against a narrower student",
+     "python3 benchmarks/pruning.py",
+     "A 64-unit student pruned to 16 units and fine-tuned, against a 16-unit student trained "
+     "directly."),
     ("defaults_workload.md", "Default fit against MLPClassifier",
      "python3 benchmarks/defaults.py --no-public", ""),
     ("single_row.txt", "One row through predict_proba",
@@ -66,6 +81,10 @@ PAGES = [
      "A forest compiled by skl2onnx or hummingbird against the student distilled from it."),
     ("fit_memory.txt", "Memory of a fit on millions of rows",
      "python3 benchmarks/fit_memory.py", ""),
+    ("sparse_memory.txt", "A sparse matrix too large to densify",
+     "python3 benchmarks/sparse_memory.py",
+     "Memory of a fit on a 200,000 x 100,000 TF-IDF-like matrix, and sparse against densified "
+     "batches."),
     ("dask_rows.txt", "Twenty million unlabelled rows on a dask cluster",
      "python3 benchmarks/dask_rows.py", ""),
 ]
