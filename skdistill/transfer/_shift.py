@@ -94,7 +94,7 @@ class Shift(TransferSampler):
 
     def prepare(self, X):
         self._validate_params()
-        if isinstance(self.max_shift, bool) or not isinstance(self.max_shift, Integral):
+        if isinstance(self.max_shift, bool):  # an Integral, but surely a mistake
             raise TypeError(f"max_shift must be an int >= 1; got {self.max_shift!r}.")
         if not sp.issparse(X) and (np.ndim(X) < 3 or hasattr(X, "columns")):
             raise ValueError(
