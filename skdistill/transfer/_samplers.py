@@ -314,6 +314,7 @@ class Mixup(TransferSampler):
     --------
     Munge : Redraws attributes around the nearest neighbour's values.
     Spunge : Swaps attributes for other rows' values.
+    Shift : Moves images and sequences, and can then mix them.
     DistilledClassifier : Takes a sampler as ``transfer_set``.
 
     Examples

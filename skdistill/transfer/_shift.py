@@ -121,33 +121,32 @@ class ShiftDraws:
     """Draws of :class:`Shift`: each sample cut from a zero-padded copy at a random offset."""
 
     def __init__(self, values, max_shift, concentration):
-        self.values, self.max_shift, self.concentration = values, max_shift, concentration
+        self.max_shift, self.concentration = max_shift, concentration
+        self.shape = values.shape
         # sequences (n, steps, features) move along their steps; images and volumes
         # (n, channels, *space) along every axis after the channels
         self.axes = (1,) if values.ndim == 3 else tuple(range(2, values.ndim))
+        k = max_shift
+        self.padded = np.pad(  # once, not at every draw
+            values, [(k, k) if axis in self.axes else (0, 0) for axis in range(values.ndim)])
 
     def __len__(self):
-        return len(self.values)
+        return self.shape[0]
 
     def draw(self, rng, n_copies):
-        values, k = self.values, self.max_shift
-        n = len(values)
-        origin = np.tile(np.arange(n), n_copies)
+        shape, k, ndim = self.shape, self.max_shift, len(self.shape)
+        origin = np.tile(np.arange(shape[0]), n_copies)
         offsets = rng.randint(0, 2 * k + 1, size=(len(origin), len(self.axes)))
-        padding = [(k, k) if axis in self.axes else (0, 0) for axis in range(values.ndim)]
-        padded = np.pad(values, padding)
-        index = [origin.reshape(-1, *[1] * (values.ndim - 1))]
-        for axis in range(1, values.ndim):
-            shape = [1] * values.ndim
-            shape[axis] = values.shape[axis]
-            along = np.arange(values.shape[axis]).reshape(shape)
+        index = [origin.reshape(-1, *[1] * (ndim - 1))]
+        for axis in range(1, ndim):
+            along = np.arange(shape[axis]).reshape([-1 if a == axis else 1 for a in range(ndim)])
             if axis in self.axes:
                 offset = offsets[:, self.axes.index(axis)]
-                along = along + offset.reshape(-1, *[1] * (values.ndim - 1))
+                along = along + offset.reshape(-1, *[1] * (ndim - 1))
             index.append(along)
-        moved = padded[tuple(index)]
+        moved = self.padded[tuple(index)]
         if self.concentration is None:
             return moved
         other = rng.randint(len(moved), size=len(moved))
         lam = rng.beta(self.concentration, self.concentration, size=len(moved))
-        return mix_rows(moved, moved[other], lam).astype(np.float32)
+        return mix_rows(moved, moved[other], lam)
