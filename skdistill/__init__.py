@@ -39,6 +39,7 @@ from .students import (
     TabularStudent,
     make_student_encoder,
 )
+from .teachers import user_cache_dir
 from .training import Pruning
 from .transfer import Gibbs, Mixup, Munge, Shift, Spunge, TransferSampler
 
@@ -76,6 +77,7 @@ __all__ = [
     "register_soft_loss",
     "report",
     "strip_teacher",
+    "user_cache_dir",
 ]
 
 __version__ = "0.1.0"

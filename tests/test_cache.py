@@ -183,21 +183,124 @@ def test_an_edited_function_the_teacher_is_given_is_not_served_from_the_cache(
     sys.modules.pop("myfeatures")
 
 
-def test_an_existing_folder_keeps_its_mode_and_other_files(iris, tmp_path):
+def test_an_existing_folder_keeps_its_mode_and_its_entries_are_private(iris, tmp_path):
     import os
     import stat
 
     X, y = iris
     shared = tmp_path / "shared"
-    shared.mkdir(mode=0o775)
-    os.chmod(shared, 0o775)
+    shared.mkdir(mode=0o755)
+    os.chmod(shared, 0o755)
     (tmp_path / "elsewhere").mkdir()
     (shared / ".venv").symlink_to(tmp_path / "elsewhere")  # outside the entries: not read
     make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
-    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o775
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o755
+    entries = [path for top in ("joblib", "skdistill-locks") for path in (shared / top).rglob("*")]
+    assert any(path.name == "output.pkl" for path in entries)
+    for path in entries + [shared / "joblib", shared / "skdistill-locks"]:
+        expected = 0o700 if path.is_dir() else 0o600  # readable by the owner only
+        assert stat.S_IMODE(os.stat(path).st_mode) == expected, path
     (shared / "joblib" / "planted").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(ValueError, match="holds a symlink.*refuses symlinked entries"):
         make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
+
+
+def _planted_entry(cache, iris, tmp_path):
+    """Fill ``cache`` with a teacher's entry, then plant a pickle that runs code at its place."""
+    import pickle
+
+    X, y = iris
+    make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1,
+              memory=str(cache)).fit(X, y)
+    marker = tmp_path / "planted-code-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    for entry in cache.rglob("output.pkl"):
+        entry.write_bytes(pickle.dumps(Payload()))
+    return marker
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o1777])
+def test_a_folder_others_may_write_to_is_not_used(iris, tmp_path, mode):
+    import os
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    marker = _planted_entry(cache, iris, tmp_path)
+    os.chmod(cache, mode)  # e.g. created first by someone else in the shared temporary folder
+    log = tmp_path / "log"
+    with pytest.warns(UserWarning, match=r"is not used: others may write to .*cache \(mode "
+                                         r".*without the cache.*user_cache_dir"):
+        model = make_fast(teacher=FileCountingTree(str(log)), max_epochs=1,
+                          memory=str(cache)).fit(X, y)
+    assert not marker.exists()  # the planted pickle was never loaded
+    assert count_fits(log) == 2 and model.score(X, y) > 0.5
+
+
+def test_an_entry_others_may_write_to_is_not_used(iris, tmp_path):
+    import os
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    marker = _planted_entry(cache, iris, tmp_path)
+    entry = next(cache.rglob("output.pkl"))
+    os.chmod(entry, 0o666)
+    with pytest.warns(UserWarning, match="is not used: others may write to .*output.pkl"):
+        make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1,
+                  memory=str(cache)).fit(X, y)
+    assert not marker.exists()
+
+
+def test_a_folder_owned_by_someone_else_is_not_used(iris, tmp_path, monkeypatch):
+    import os
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    marker = _planted_entry(cache, iris, tmp_path)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(cache).st_uid + 1)  # another user
+    with pytest.warns(UserWarning, match=r"is not used: .*cache is owned by user id \d+, not "
+                                         r"by you"):
+        make_fast(teacher=FileCountingTree(str(tmp_path / "log")), max_epochs=1,
+                  memory=str(cache)).fit(X, y)
+    assert not marker.exists()
+
+
+def test_an_entry_holding_something_else_is_refitted_with_a_warning(iris, tmp_path):
+    import pickle
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    log = tmp_path / "log"
+    first = make_fast(teacher=FileCountingTree(str(log)), max_epochs=1, memory=str(cache))
+    first.fit(X, y)
+    for entry in cache.rglob("output.pkl"):
+        entry.write_bytes(pickle.dumps({"not": "a teacher"}))
+    with pytest.warns(UserWarning, match="a cached teacher could not be read .*holding "
+                                         "something else.*written anew"):
+        again = make_fast(teacher=FileCountingTree(str(log)), max_epochs=1,
+                          memory=str(cache)).fit(X, y)
+    assert count_fits(log) == 2
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    make_fast(teacher=FileCountingTree(str(log)), max_epochs=1, memory=str(cache)).fit(X, y)
+    assert count_fits(log) == 2  # the entry was written anew: a hit
+
+
+def test_user_cache_dir_follows_xdg_and_is_created_private(iris, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from skdistill import user_cache_dir
+
+    X, y = iris
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache_dir() == str(tmp_path / "xdg" / "skdistill")
+    assert user_cache_dir("mine") == str(tmp_path / "xdg" / "mine")
+    (tmp_path / "xdg").mkdir()
+    make_fast(max_epochs=1, memory=user_cache_dir()).fit(X, y)
+    assert stat.S_IMODE(os.stat(user_cache_dir()).st_mode) == 0o700
 
 
 def test_unusable_memory_values_are_named(iris, tmp_path, monkeypatch):

@@ -111,7 +111,9 @@ collection, default=None
         fits the teacher once per training fold, also with ``n_jobs=2``.
         Entries are keyed by the teacher's parameters, the rows, the labels and
         its code (the user guide's Reliability page lists what is covered);
-        frozen and prefit teachers are never refitted, so not cached.
+        frozen and prefit teachers are never refitted, so not cached. Use a
+        folder only you can write to, e.g. :func:`user_cache_dir`: a folder
+        someone else owns or may write to is not used (with a warning).
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in both loss terms (and in the teacher's fit,
         multiplied into ``sample_weight``), as scikit-learn's classifiers define

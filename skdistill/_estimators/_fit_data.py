@@ -28,6 +28,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from ..teachers._adapters import Teacher
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
 from ._auto_encoding import encoder_sample, encoding_width, flagged_columns, transform_of
@@ -150,11 +151,21 @@ class FitDataMixin:
         """Set ``teacher_``; return the fitted adapter and its training targets for every row."""
         call = (task.asked, teacher, X_teacher, y, labelled, weights, self.teacher_cv)
         if teacher.refits:
-            fitted, outputs = cached_call(self.memory, fit_and_score, *call)
+            fitted, outputs = cached_call(
+                self.memory, fit_and_score, *call, valid=lambda entry: _is_fit(entry, len(y))
+            )
         else:  # frozen or prefit: nothing to fit, cross-fit or cache
             fitted, outputs = fit_and_score(*call)
         self.teacher_ = fitted.model
         return fitted, scale_outputs(outputs, task.output_scaling)
+
+
+def _is_fit(entry, n_rows):
+    """Whether a cache entry holds what :func:`fit_and_score` returns for ``n_rows`` rows."""
+    return (
+        isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], Teacher)
+        and isinstance(entry[1], np.ndarray) and entry[1].shape[:1] == (n_rows,)
+    )
 
 
 def row_weights(task, sample_weight, target, labelled):

@@ -2,8 +2,10 @@
 
 A distiller accepts a scikit-learn estimator (fitted inside ``fit``, or frozen
 with ``sklearn.frozen.FrozenEstimator``), a trained ``torch.nn.Module``, a
-fitted skorch net, or ``"precomputed"`` outputs passed to ``fit``. Nothing
-here needs to be imported by users.
+fitted skorch net, or ``"precomputed"`` outputs passed to ``fit``. Users need
+only :func:`user_cache_dir`, a per-user folder for ``memory=``.
 """
 
-__all__ = []
+from ._cache import user_cache_dir
+
+__all__ = ["user_cache_dir"]

@@ -9,11 +9,18 @@ the teacher once per fold. A lock file per entry makes parallel workers
 computing it instead of fitting the same teacher twice.
 
 Trust model: the cache holds pickles, and loading a pickle runs code. Only you
-may write to the cache folder. A folder the cache creates is private to its
-owner (mode 700, which also hides the training rows and teachers it holds from
-other users); a folder that exists keeps its mode. Symlinks among the entries
-(``joblib/`` and ``skdistill-locks/`` inside the folder) are refused, and lock
-files are never opened through a symlink; the rest of the folder is not read.
+may write to the cache folder. A folder owned by another user, or one that
+others may write to (group- or world-writable, as the shared temporary folder
+is), is not used: the fit goes on without the cache and a warning says why, as
+``ssh`` refuses a world-writable ``~/.ssh``. The same holds for every entry
+inside it. A folder the cache creates is private to its owner (mode 700); one
+that exists keeps its mode, but the entries (``joblib/`` and
+``skdistill-locks/`` inside it) are kept private: folders 700, files 600, so
+the training rows and teachers they hold are readable by you only. Symlinks
+among the entries are refused, and lock files are never opened through a
+symlink; the rest of the folder is not read. An entry that does not hold what
+the fit stores is refitted and written anew, with a warning.
+:func:`user_cache_dir` is a per-user folder to point ``memory=`` at.
 
 What a cache entry is keyed by (see :func:`code_fingerprint`): the teacher's
 parameters, the rows and labels, and the code the teacher runs -- the source of
@@ -34,6 +41,7 @@ import inspect
 import logging
 import os
 import pickle
+import stat
 import sys
 import sysconfig
 import warnings
@@ -46,7 +54,7 @@ try:  # POSIX; elsewhere the cache still works, only concurrent misses may repea
 except ImportError:  # pragma: no cover
     fcntl = None
 
-__all__ = ["cached_call"]
+__all__ = ["cached_call", "user_cache_dir"]
 
 
 @contextlib.contextmanager
@@ -161,10 +169,67 @@ ENTRY_FOLDERS = ("joblib", "skdistill-locks")
 """The folders inside ``memory`` the cache reads and writes; the rest is not read."""
 
 
+def user_cache_dir(name="skdistill"):
+    """A folder for the teacher cache that belongs to you: the user's cache directory.
+
+    ``$XDG_CACHE_HOME/<name>`` (``~/.cache/<name>`` by default) on Linux,
+    ``~/Library/Caches/<name>`` on macOS and ``%LOCALAPPDATA%\\<name>`` on
+    Windows, where pip and joblib users keep theirs. It is not created here;
+    ``memory=`` creates it private to you (mode 700) on first use. Prefer it
+    to a path in the shared temporary folder, where another user could
+    create the folder first.
+
+    Parameters
+    ----------
+    name : str, default="skdistill"
+        The folder's name inside the user's cache directory.
+
+    Returns
+    -------
+    path : str
+        An absolute path.
+
+    See Also
+    --------
+    DistilledClassifier : Takes it as ``memory=``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from skdistill import user_cache_dir
+    >>> folder = user_cache_dir()
+    >>> os.path.isabs(folder), os.path.basename(folder)
+    (True, 'skdistill')
+    """
+    if sys.platform == "win32":  # pragma: no cover
+        root = os.environ.get("LOCALAPPDATA") or os.path.expanduser(r"~\AppData\Local")
+    elif sys.platform == "darwin":  # pragma: no cover
+        root = os.path.expanduser("~/Library/Caches")
+    else:
+        root = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.abspath(os.path.join(root, name))
+
+
+class UntrustedCache(Exception):
+    """The cache folder, or an entry in it, could be written by someone else."""
+
+
+def _untrusted(path, info):
+    """Why ``path`` (its ``lstat`` is ``info``) cannot be trusted with pickles, or None."""
+    owner = getattr(os, "geteuid", None)
+    if owner is not None and info.st_uid != owner():
+        return f"{path} is owned by user id {info.st_uid}, not by you (user id {owner()})"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"others may write to {path} (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
 def _checked_location(memory, created=False):
     """The cache folder; ValueError naming memory= when unusable, PermissionError when read-only.
 
     ``created``: the folder did not exist before this call; it is made private.
+    Raises :class:`UntrustedCache` for a folder, or an entry, that someone else
+    owns or may write to.
     """
     location = os.path.abspath(str(memory.location))
     if os.path.islink(location):
@@ -174,6 +239,7 @@ def _checked_location(memory, created=False):
     os.makedirs(location, mode=0o700, exist_ok=True)
     if created:  # a new folder is private; one that existed keeps its mode
         os.chmod(location, 0o700)
+    reason = _untrusted(location, os.lstat(location))
     for entries in ENTRY_FOLDERS:
         top = os.path.join(location, entries)
         if os.path.islink(top) or (os.path.exists(top) and not os.path.isdir(top)):
@@ -182,14 +248,31 @@ def _checked_location(memory, created=False):
                 "in that folder. Remove it or choose another cache folder."
             )
         for folder, subfolders, files in os.walk(top):
-            for name in subfolders + files:
-                if os.path.islink(os.path.join(folder, name)):
+            for path in [folder] + [os.path.join(folder, name) for name in subfolders + files]:
+                if os.path.islink(path):
                     raise ValueError(
-                        f"memory={location!r} holds a symlink ({os.path.join(folder, name)}); "
-                        "the cache refuses symlinked entries. Only you should write to the "
-                        "cache folder: its pickles run code when loaded."
+                        f"memory={location!r} holds a symlink ({path}); the cache refuses "
+                        "symlinked entries. Only you should write to the cache folder: its "
+                        "pickles run code when loaded."
                     )
+                reason = reason or _untrusted(path, os.lstat(path))
+    if reason is not None:
+        raise UntrustedCache(reason)
     return location
+
+
+def _make_private(location):
+    """Folders 700 and files 600 under the entry folders: entries readable by their owner only."""
+    for entries in ENTRY_FOLDERS:
+        top = os.path.join(location, entries)
+        os.makedirs(top, mode=0o700, exist_ok=True)
+        for folder, subfolders, files in os.walk(top):
+            for path, mode in [(folder, 0o700)] + [
+                (os.path.join(folder, name), 0o600) for name in files
+            ]:
+                info = os.lstat(path)
+                if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) & 0o077:
+                    os.chmod(path, mode)
 
 
 class _UnreadableEntries(logging.Filter):
@@ -206,14 +289,18 @@ class _UnreadableEntries(logging.Filter):
         return True
 
 
-def cached_call(memory, func, *args):
+def cached_call(memory, func, *args, valid=None):
     """Return ``func(*args)``, through ``memory`` (None, a path or a joblib.Memory).
 
     Entries are keyed by ``func``'s code, the arguments and the code of the
     estimators among them (see :func:`code_fingerprint`). A new folder is made
-    private to its owner (mode 700); symlinked entries are refused; a folder
-    that cannot be written falls back to computing, with a warning, and so does
-    an entry that cannot be read (it is computed and written anew).
+    private to its owner (mode 700) and entries readable by their owner only;
+    a folder or entry that someone else owns or may write to is not used
+    (computed without the cache, with a warning); symlinked entries are
+    refused; a folder that cannot be written falls back to computing, with a
+    warning, and so does an entry that cannot be read, or whose value
+    ``valid`` (a predicate, None: any) rejects -- it is computed and written
+    anew.
 
     Examples
     --------
@@ -256,13 +343,26 @@ def cached_call(memory, func, *args):
     unreadable = _UnreadableEntries()
     try:
         location = _checked_location(memory, created)
+        _make_private(location)
         lock = os.path.join(location, "skdistill-locks", f"{key}.lock")
-        os.makedirs(os.path.dirname(lock), mode=0o700, exist_ok=True)
         if os.path.isdir(lock):
             raise ValueError(f"memory={location!r}: the lock path {lock} is a folder; remove it.")
         logging.getLogger("joblib").addFilter(unreadable)
         with _file_lock(lock):
-            result = memory.cache(_call, ignore=["func"])(func, code, *args)
+            cached = memory.cache(_call, ignore=["func"])
+            result = cached(func, code, *args)
+            rejected = valid is not None and not valid(result)
+            if rejected:  # not what this call stores: computed and written anew
+                result = cached.call(func, code, *args)[0]
+        _make_private(location)
+    except UntrustedCache as exc:
+        warnings.warn(
+            f"memory={location!r} is not used: {exc}. Its pickles would run code when loaded. "
+            "Fitting the teacher without the cache; point memory= at a folder only you can "
+            "write to, e.g. skdistill.user_cache_dir().",
+            UserWarning,
+        )
+        return func(*args)
     except PermissionError as exc:
         warnings.warn(
             f"memory={location!r} cannot be written ({exc}); fitting the teacher without the "
@@ -272,10 +372,10 @@ def cached_call(memory, func, *args):
         return func(*args)
     finally:
         logging.getLogger("joblib").removeFilter(unreadable)
-    if unreadable.seen:
+    if unreadable.seen or rejected:
         warnings.warn(
-            f"memory={location!r}: a cached teacher could not be read (a damaged entry); it was "
-            "fitted again and the entry written anew.",
+            f"memory={location!r}: a cached teacher could not be read (a damaged entry, or "
+            "one holding something else); it was fitted again and the entry written anew.",
             UserWarning,
         )
     return result
