@@ -296,18 +296,26 @@ def test_the_encoding_fits_on_a_sample_of_the_rows_that_count(monkeypatch):
     assert scaler.n_samples_seen_ == 50
 
 
-def test_missing_values_at_predict_are_read_only_where_fit_had_some():
+def _median_of(model, column):
+    """The median the fitted encoding fills column ``column`` with."""
+    return model.student_preprocessor_.named_transformers_["numeric"]["fill"].statistics_[column]
+
+
+def test_missing_values_at_predict_are_filled_with_the_fitted_median():
     X, y = rows()  # column 1 has missing values, the others none
     model = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
                                 max_epochs=2, random_state=0).fit(X, y)
-    assert model.numeric_missing_.tolist() == [1]
     assert model.__sklearn_tags__().input_tags.allow_nan
     fresh = X[:3].copy()
     fresh[:, 1] = np.nan
     assert np.isfinite(model.predict_proba(fresh)).all()
-    fresh[0, 4] = np.nan
-    with pytest.raises(ValueError, match=r"NaN in column\(s\) \[4\], which held no missing"):
-        model.predict(fresh)
+    fresh[0, 4] = np.nan  # no missing value there in fit: filled as an imputer fills it
+    filled = fresh.copy()
+    filled[0, 4] = _median_of(model, 4)
+    np.testing.assert_array_equal(model.predict_proba(fresh), model.predict_proba(filled))
+    big = np.tile(fresh, (20_000, 1))  # many rows: the same numbers, read in blocks
+    np.testing.assert_allclose(model.predict_proba(big)[:3], model.predict_proba(filled),
+                               atol=1e-6)
     with pytest.raises(ValueError, match="X has 5 features, but DistilledClassifier is expecting"):
         model.predict(X[:, :5])
 
@@ -378,7 +386,7 @@ def test_a_warm_start_reads_the_same_fitted_encoding():
     assert model.student_preprocessor_ is encoder
 
 
-def test_missing_values_only_in_rows_of_zero_weight_are_not_read_at_predict():
+def test_missing_values_only_in_rows_of_zero_weight_are_filled_at_predict():
     X, y = rows()
     X = np.nan_to_num(X)
     X[:10, 2] = np.nan
@@ -386,9 +394,11 @@ def test_missing_values_only_in_rows_of_zero_weight_are_not_read_at_predict():
     weights[:10] = 0.0  # the rows with missing values do not count
     model = DistilledClassifier(HistGradientBoostingClassifier(), max_epochs=2,
                                 random_state=0).fit(X, y, sample_weight=weights)
-    assert model.numeric_missing_.tolist() == []  # the encoding flags none
-    with pytest.raises(ValueError, match=r"NaN in column\(s\) \[2\], which held no missing"):
-        model.predict(X[:3])
+    flags = model.student_preprocessor_.named_transformers_["missing"]["flag"]
+    assert flags.features_.tolist() == []  # fitted on the rows that count: none flagged
+    filled = X[:3].copy()
+    filled[:, 2] = _median_of(model, 2)
+    np.testing.assert_array_equal(model.predict_proba(X[:3]), model.predict_proba(filled))
 
 
 def object_rows(n=300):

@@ -216,3 +216,32 @@ def test_invalid_candidates_score_nan_as_in_grid_search():
     assert ours.best_params_ == {"T": 1.0, "alpha": 0.5}
     with pytest.raises(ValueError, match="Every candidate has invalid parameters"):
         DistilledClassifierCV(_estimator(), {"T": [0.0]}).fit(X, Y)
+
+
+def test_fit_parameters_reach_a_pipeline_s_steps_by_name_as_in_grid_search():
+    weights = np.where(Y == 0, 3.0, 1.0)
+    pipeline = make_pipeline(StandardScaler(), _estimator())
+    grid = {"distilledclassifier__alpha": [0.2, 0.9]}
+    params = {"distilledclassifier__sample_weight": weights,
+              "standardscaler__sample_weight": weights}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y, **params)
+        theirs = GridSearchCV(pipeline, grid, cv=3).fit(X, Y, **params)
+        unweighted = DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y)
+    assert ours.side_by_side_
+    assert ours.best_params_ == theirs.best_params_
+    scaler = ours.best_estimator_[0]
+    np.testing.assert_allclose(scaler.mean_, np.average(X, axis=0, weights=weights))
+    assert not np.allclose(ours.cv_results_["mean_test_score"],
+                           unweighted.cv_results_["mean_test_score"])  # the weights were read
+    with pytest.raises(TypeError, match="pass distilledclassifier__sample_weight=... rather "
+                                        "than sample_weight=..."):
+        DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y, sample_weight=weights)
+
+
+def test_several_scorers_are_refused_with_the_way_to_search_them():
+    with pytest.raises(ValueError, match=r"chooses by one metric; scoring=\['accuracy', "
+                                         r"'f1_macro'\] names several.*refit="):
+        DistilledClassifierCV(_estimator(), {"alpha": [0.2]},
+                              scoring=["accuracy", "f1_macro"]).fit(X, Y)

@@ -18,13 +18,15 @@ from sklearn.utils.validation import validate_data
 
 from ..losses._calibrated import monitored_loss
 from ..students._array_encoding import array_encoding
+from ..students._column_reading import is_missing
 from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
 
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
-    "ENCODER_FIT_VALUES", "candidate_encoders", "check_feature_kinds", "check_missing",
-    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "flagged_columns",
-    "held_out_label_loss", "numeric_missing", "transform_of",
+    "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
+    "check_no_missing",
+    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "held_out_label_loss",
+    "transform_of",
 ]
 
 AUTO = "auto"
@@ -244,6 +246,62 @@ def _all_missing(X, name):
         return False
 
 
+def check_no_missing(X):
+    """ValueError naming the columns of checked rows ``X`` that hold a missing value.
+
+    For a model whose teacher cannot read missing values (so ``fit`` refuses
+    them): ``predict`` refuses them as well, as scikit-learn's estimators do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_no_missing(np.array([[1.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains NaN in column(s) [1]; ...
+    """
+    if sp.issparse(X):
+        found = np.unique(X.indices[np.isnan(X.data)]).tolist()
+    elif hasattr(X, "columns"):
+        found = [name for name in X.columns if missing_mask(X[name]).any()]
+    else:
+        values = np.asarray(X)
+        found = [at for at in range(values.shape[1]) if is_missing(values[:, at]).any()]
+    if found:
+        raise ValueError(
+            f"Input X contains NaN in column(s) {found}; this model's teacher cannot read "
+            "missing values (fit refuses them too). Impute them, or distil a teacher that reads "
+            "them (e.g. HistGradientBoostingClassifier)."
+        )
+
+
+def check_encoded_input(X, kinds, encoding):
+    """ValueError when checked rows ``X`` do not match what the fit's encoding read.
+
+    ``kinds``: each column's kind in fit (:func:`feature_kinds`; None for an
+    array of numbers or a sparse matrix), checked by
+    :func:`check_feature_kinds`; ``encoding``: the fit's (``"max-abs"`` for
+    sparse rows). A sparse matrix given to an encoding of dense rows is
+    refused with a message that says so. Missing values in numeric columns
+    are read everywhere: filled with the column's fitted median.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> check_encoded_input(sp.csr_matrix((2, 3)), None, "both")
+    Traceback (most recent call last):
+    ...
+    ValueError: The model was fitted on dense rows, but X is a sparse matrix; ...
+    """
+    if sp.issparse(X) and encoding != "max-abs":
+        raise ValueError(
+            "The model was fitted on dense rows, but X is a sparse matrix; pass it dense "
+            "(X.toarray()), as in fit, or fit on sparse rows."
+        )
+    if kinds is not None:
+        check_feature_kinds(X, kinds)
+
+
 def checked_table(estimator, X, reset):
     """``X`` checked as scikit-learn checks a table: shape, width, names; arrays converted.
 
@@ -259,73 +317,6 @@ def checked_table(estimator, X, reset):
         estimator, X, reset=reset, dtype=None, accept_sparse="csr",
         ensure_all_finite="allow-nan",
     )
-
-
-def numeric_missing(X, kinds=None):
-    """Positions of the numeric columns of a table that hold a missing value.
-
-    ``kinds``: each column's kind as in fit (None: read from ``X``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> numeric_missing(np.array([[1.0, np.nan], [2.0, 3.0]])).tolist()
-    [1]
-    """
-    if sp.issparse(X):
-        return np.flatnonzero(np.isnan(np.asarray(X.sum(axis=0)).ravel()))
-    frame = hasattr(X, "columns")
-    return np.array([
-        at for at, kind in enumerate(column_kinds(X) if kinds is None else kinds)
-        if kind == "numeric" and missing_mask(X[X.columns[at]] if frame else X[:, at]).any()
-    ], dtype=np.intp)
-
-
-def flagged_columns(encoder, X):
-    """Positions of the columns of ``X`` whose missing values a fitted encoding flags.
-
-    The columns of its ``MissingIndicator`` that held a missing value in the
-    rows it was fitted on; none for an encoding without one.
-
-    Examples
-    --------
-    >>> from skdistill import make_student_encoder
-    >>> X = np.array([[1.0, np.nan, 2.0], [2.0, 3.0, np.nan], [3.0, 4.0, 5.0]])
-    >>> flagged_columns(make_student_encoder(X).fit(X), X).tolist()
-    [1, 2]
-    """
-    for name, part, selected in getattr(encoder, "transformers_", []):
-        if name == "missing":
-            flagged = [list(selected)[at] for at in part.features_]
-            if flagged and isinstance(flagged[0], str):
-                flagged = [list(X.columns).index(column) for column in flagged]
-            return np.asarray(flagged, dtype=np.intp)
-    return np.empty(0, dtype=np.intp)
-
-
-def check_missing(X, allowed, kinds=None):
-    """ValueError naming the numeric columns of ``X`` with missing values not in ``allowed``.
-
-    Missing values are read where the fit's rows had some (filled, and
-    flagged); elsewhere the student never saw one, and a filled value would
-    pass for a measured one. ``kinds`` as in :func:`numeric_missing`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_missing(np.array([[np.nan, 1.0]]), allowed=[0])
-    >>> check_missing(np.array([[1.0, np.nan]]), allowed=[0])
-    Traceback (most recent call last):
-    ...
-    ValueError: Input X contains NaN in column(s) [1], which held no missing values in fit; ...
-    """
-    found = np.setdiff1d(numeric_missing(X, kinds), allowed)
-    if found.size:
-        names = list(X.columns[found]) if hasattr(X, "columns") else found.tolist()
-        raise ValueError(
-            f"Input X contains NaN in column(s) {names}, which held no missing values in fit; "
-            "fill them, or fit on rows that have missing values there."
-        )
 
 
 def transform_of(encoder, X):

@@ -34,6 +34,7 @@ from ._auto_encoding import AUTO, candidate_encoders, feature_kinds, held_out_la
 from ._dask_fit import DaskFitMixin
 from ._fit_data import (
     FitDataMixin,
+    labels_only_accuracy,
     row_weights,
     warn_if_teacher_at_chance,
     warn_if_teacher_far_below,
@@ -184,9 +185,11 @@ class BaseDistiller(
         its completed epochs) compete, and none is lost.
         """
         started = time.perf_counter()
-        for name in ("student_encoding_losses_", "feature_kinds_", "numeric_missing_"):
-            self.__dict__.pop(name, None)
-        X, encoders = candidate_encoders(self, X, self._continued_encoding())
+        continued = self._continued_encoding()
+        for name in ("student_encoding_losses_", "feature_kinds_"):
+            if not (continued is not None and name == "feature_kinds_"):  # a warm fit checks them
+                self.__dict__.pop(name, None)
+        X, encoders = candidate_encoders(self, X, continued)
         names = list(encoders)
         training = self._training_set(
             task, teacher, X, y, precomputed, sample_weight, encoders[names[0]]
@@ -220,7 +223,7 @@ class BaseDistiller(
         if name is not None:
             self.student_encoding_losses_ = {fit[1]: fit[0] for fit in fits}
             self.feature_kinds_ = feature_kinds(X)  # checked at predict time
-        warn_if_teacher_far_below(training.teacher_score, self.student_)
+        warn_if_teacher_far_below(training.teacher_score, self.student_, training.labels_only)
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
 
     def _train_on(self, task, training, labelled):
@@ -295,6 +298,12 @@ class BaseDistiller(
         )
         training.teacher_score = teacher_score
         training.encoder_kept = encoder_kept
+        if not teacher.refits and precomputed is None and task.asked.classes is not None:
+            # a prefit teacher may read other features than it was trained on: compare it
+            # with what the labels alone reach
+            training.labels_only = labels_only_accuracy(
+                X_student, target, train_idx, valid_idx, seed
+            )
         return training
 
     def _record_fit_times(self, started, labelled_at, transferred_at, chunks):

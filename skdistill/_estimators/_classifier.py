@@ -201,7 +201,9 @@ collection, default=None
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose (``student_encoding_losses_``: each one's loss);
-        checked at predict: ``feature_kinds_``, ``numeric_missing_`` (NaN there).
+        ``feature_kinds_`` holds the column kinds of a frame or ``object``
+        array, checked at predict and by a warm fit. A missing number is filled
+        with its column's fitted median, also in a column that had none in fit.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).

@@ -63,7 +63,9 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
         **fit_params : dict
             Passed to the estimator's ``fit`` (``sample_weight``, precomputed
-            teacher outputs), split with the rows of each fold.
+            teacher outputs), split with the rows of each fold; for a
+            Pipeline, routed by step name as ``Pipeline.fit`` routes them
+            (``distilledclassifier__sample_weight=w``).
 
         Returns
         -------
@@ -73,6 +75,12 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         candidates = self._candidates(prefix)
         y = np.asarray(y)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        if isinstance(self.scoring, (list, tuple, set, dict)):
+            raise ValueError(
+                f"{type(self).__name__} chooses by one metric; scoring={self.scoring!r} names "
+                "several. Pass one (a name or a scorer), or search with GridSearchCV(..., "
+                "scoring=[...], refit=<the metric that chooses>)."
+            )
         scorer = check_scoring(self.estimator, self.scoring)
         reason = one_by_one_reason(distiller, X)
         results = None
@@ -207,7 +215,9 @@ _SEARCH_DOC = """
         Lists of values for {searched} (any of them; prefixed by
         the last step's name, ``"<name>__"``, for a Pipeline).
     scoring : str, callable or None, default=None
-        As in ``GridSearchCV``; None uses the estimator's ``score`` ({metric}).
+        One metric, as in ``GridSearchCV``; None uses the estimator's
+        ``score`` ({metric}). Several (a list or dict) are refused: the
+        search chooses by one.
     cv : int, cross-validation generator or iterable, default=3
         As in ``GridSearchCV`` ({cv_int}).
     n_jobs : int or None, default=None

@@ -58,9 +58,10 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     estimator = clone(estimator)
     X_train, y_train = _safe_indexing(X, train), y[train]
     params = {name: _rows_of(value, train, len(y)) for name, value in fit_params.items()}
+    params, steps_params = _routed(params, prefix)
     if prefix:
         transformers, model = estimator[:-1], estimator[-1]
-        X_train = transformers.fit_transform(X_train, y_train)
+        X_train = transformers.fit_transform(X_train, y_train, **steps_params)
     else:
         transformers, model = None, estimator
     training = model.fit_teacher(X_train, y_train, **params)
@@ -81,7 +82,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         _train_candidates(model, training, groups, candidates, prefix, lowest, fitted)
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
-    weights = fit_params.get("sample_weight")
+    weights = _routed(fit_params, prefix)[0].get("sample_weight")
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):
@@ -116,6 +117,29 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
             if np.isnan(lowest[index]) or loss < lowest[index]:
                 lowest[index] = loss
                 fitted[index] = model.with_student(module.eval(), int(n_iter))
+
+
+def _routed(fit_params, prefix):
+    """``(the distiller's fit parameters, the earlier steps' ones)``, as a Pipeline routes them.
+
+    Without a Pipeline (``prefix`` empty) every parameter is the distiller's;
+    in one, ``"<last step>__name"`` is the distiller's ``name`` and
+    ``"<step>__name"`` an earlier step's; an unprefixed name is a TypeError,
+    as ``Pipeline.fit`` raises.
+    """
+    if not prefix:
+        return dict(fit_params), {}
+    unrouted = sorted(name for name in fit_params if "__" not in name)
+    if unrouted:
+        raise TypeError(
+            f"In a Pipeline, fit parameters are routed by the name of their step: pass "
+            f"{', '.join(prefix + name + '=...' for name in unrouted)} rather than "
+            f"{', '.join(name + '=...' for name in unrouted)}."
+        )
+    own = {name[len(prefix):]: value for name, value in fit_params.items()
+           if name.startswith(prefix)}
+    steps = {name: value for name, value in fit_params.items() if not name.startswith(prefix)}
+    return own, steps
 
 
 def _score(scorer, model, X, y, sample_weight):

@@ -31,12 +31,18 @@ from .._inputs import (
 from ..teachers._adapters import Teacher
 from ..teachers._cache import cached_call
 from ..teachers._outputs import fit_and_score
-from ._auto_encoding import encoder_sample, encoding_width, flagged_columns, transform_of
+from ._auto_encoding import (
+    check_encoded_input,
+    encoder_sample,
+    encoding_width,
+    transform_of,
+)
 from ._shaped_input import check_shaped
 from ._tasks import scale_outputs
 
 __all__ = [
-    "FitDataMixin", "row_weights", "warn_if_teacher_at_chance", "warn_if_teacher_far_below",
+    "FitDataMixin", "labels_only_accuracy", "row_weights", "warn_if_teacher_at_chance",
+    "warn_if_teacher_far_below",
 ]
 
 
@@ -126,7 +132,10 @@ class FitDataMixin:
             and previous is not None and self.__dict__.get("student_encoding_") is not None
             and getattr(previous, "n_features_in_", None) == _num_features(X)
         ):
-            encoder = previous  # a warm start: the student goes on reading the same encoding
+            encoder = previous  # a warm start: the student goes on reading the same encoding,
+            check_encoded_input(  # so the rows are checked as predict checks them
+                X, self.__dict__.get("feature_kinds_"), self.student_encoding_
+            )
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
         elif not isinstance(self.student_preprocessor, str):  # the user's own: as given
             self.student_preprocessor_ = encoder = clone(preprocessor)
@@ -137,8 +146,6 @@ class FitDataMixin:
             sample = encoder_sample(n_rows, seed, kept, encoding_width(encoder))
             encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
             rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
-        if isinstance(self.student_preprocessor, str):  # where predict may read missing values
-            self.numeric_missing_ = flagged_columns(encoder, X)
         for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
             if hasattr(encoder, name):
                 setattr(self, name, getattr(encoder, name))
@@ -217,26 +224,70 @@ FAR_BELOW = 0.2
 """How far (in accuracy) the teacher may fall below the student before a warning."""
 
 
-def warn_if_teacher_far_below(teacher_score, net):
-    """Warn when the teacher is far less accurate on its training rows than the student held out.
+def warn_if_teacher_far_below(teacher_score, net, labels_only=None):
+    """Warn when the teacher is far less accurate on its training rows than the labels allow.
 
-    A teacher is at its best on rows it was fitted on; a student that beats it
-    on rows it never trained on, by ``FAR_BELOW`` or more, points to a teacher
-    that reads other features than it was trained on (above chance, so the
-    first check stays silent) -- or one too weak to teach this student.
+    A teacher is at its best on rows it was fitted on. When the student, or
+    ``labels_only`` (:func:`labels_only_accuracy`: a linear model on the labels
+    alone), beats it on rows they never trained on by ``FAR_BELOW`` or more,
+    the teacher most likely reads other features than it was trained on
+    (above chance, so the first check stays silent) -- or is too weak to
+    teach this student. A student that imitates such a teacher closely
+    (a high ``alpha``) falls with it, which is why the labels-only reference
+    is there.
     """
     if teacher_score is None or teacher_score[1] != "accuracy":
         return
-    scores = [row["valid_acc"] for row in net.history if "valid_acc" in row]
-    if scores and max(scores) - teacher_score[0] >= FAR_BELOW:
+    scores = [(row["valid_acc"], "the student") for row in net.history if "valid_acc" in row]
+    if labels_only is not None:
+        scores.append((labels_only, "a linear model on the labels alone"))
+    if not scores:
+        return
+    best, whose = max(scores, key=lambda score: score[0])
+    if best - teacher_score[0] >= FAR_BELOW:
         warnings.warn(
             f"The teacher's accuracy on the training rows is {teacher_score[0]:.3g}, far below "
-            f"the student's {max(scores):.3g} on held-out rows. The teacher may read other "
+            f"the {best:.3g} {whose} reaches on held-out rows. The teacher may read other "
             "features than it was trained on (e.g. a prefit teacher behind a scaler in a "
             "Pipeline: give it the raw X and put the student's preprocessing in "
             "student_preprocessor), or be too weak to teach this student.",
             UserWarning,
         )
+
+
+LABELS_ONLY_ROWS = 2000
+"""Most training (and held-out) rows the labels-only reference reads."""
+
+
+def labels_only_accuracy(rows, target, train_idx, valid_idx, seed):
+    """Held-out accuracy of a logistic regression on the student's rows and the labels alone.
+
+    What the labels reach without the teacher, cheaply: at most
+    :data:`LABELS_ONLY_ROWS` training and held-out rows (drawn with ``seed``),
+    images and sequences flattened. None without held-out rows or with
+    fewer than two classes among the training rows.
+    """
+    if valid_idx is None or len(valid_idx) == 0:
+        return None
+    from sklearn.linear_model import LogisticRegression
+
+    draw = np.random.RandomState(seed)
+    train, valid = (
+        np.sort(draw.choice(idx, LABELS_ONLY_ROWS, replace=False))
+        if len(idx) > LABELS_ONLY_ROWS else idx
+        for idx in (train_idx[target[train_idx] >= 0], valid_idx[target[valid_idx] >= 0])
+    )
+    if len(valid) == 0 or len(np.unique(target[train])) < 2:
+        return None
+    X_train, X_valid = (_flat(rows[idx]) for idx in (train, valid))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few iterations suffice for a reference
+        model = LogisticRegression(max_iter=100).fit(X_train, target[train])
+    return float(model.score(X_valid, target[valid]))
+
+
+def _flat(rows):
+    return rows if rows.ndim == 2 else np.asarray(rows).reshape(len(rows), -1)
 
 
 def _check_y_shape(task, y, n_rows):

@@ -34,7 +34,7 @@ from ..students._array_encoding import array_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
-from ._auto_encoding import check_feature_kinds, check_missing, checked_table, transform_of
+from ._auto_encoding import check_encoded_input, check_no_missing, checked_table, transform_of
 from ._shaped_input import check_shaped
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
@@ -112,19 +112,15 @@ class PredictionMixin:
 
     def _encoded_plain_rows(self, X, preprocessor):
         """The fast path through the package's own encoding of numbers, for a call of a
-        few rows (one chunk): NaN only where fit had some, nothing infinite; else None."""
+        few rows (one chunk) with nothing infinite (NaN is filled where the teacher reads
+        it too); else None."""
         encoding = array_encoding(preprocessor)
         if encoding is None or X.shape[0] > PREDICT_CHUNK_ROWS or (
             self.__dict__.get("student_encoding_") is None
         ):
             return None
-        if not np.isfinite(X).all():
-            missing = np.isnan(X)
-            columns = np.flatnonzero(missing.any(axis=0))
-            if not missing.sum() == (~np.isfinite(X)).sum() or (
-                np.setdiff1d(columns, self.numeric_missing_).size
-            ):
-                return None  # infinite, or missing where fit had none: the full path says so
+        if np.isinf(X).any() or (np.isnan(X).any() and not self._reads_missing_values()):
+            return None  # the full path says which values
         rows = encoding(X)
         if not np.abs(rows).max() <= FLOAT32_MAX:
             return None
@@ -137,10 +133,9 @@ class PredictionMixin:
             return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
         if self.__dict__.get("student_encoding_") is not None:  # the package's own encoding
             X = checked_table(self, X, reset=False)
-            kinds = self.__dict__.get("feature_kinds_")
-            if kinds is not None:
-                check_feature_kinds(X, kinds)
-            check_missing(X, self.numeric_missing_, None if kinds is None else list(kinds.values()))
+            check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
+            if not self._reads_missing_values():
+                check_no_missing(X)
             return encoded_rows(
                 read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_,
                 transform=transform_of(preprocessor, X),

@@ -110,7 +110,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     student_encoding_ : str or None
         What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
         loss, ``feature_kinds_`` the column kinds of a frame or ``object``
-        array, checked at predict.
+        array, checked at predict and by a warm fit.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
     solver_ : {"numpy", "torch"}

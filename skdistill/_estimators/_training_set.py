@@ -42,6 +42,10 @@ class TrainingSet:
         Rows per training step (``batch_size="auto"`` resolved).
     teacher_score : (float, str) or None
         The teacher's accuracy (or R2) on the labelled rows, and its name.
+    labels_only : float or None
+        For a teacher that is not refitted, the held-out accuracy a linear
+        model reaches on the student's rows and the labels alone (None
+        otherwise).
     encodings : list
         The candidate encodings of ``student_preprocessor="auto"``, the first
         in use (``[None]`` for any other); see :meth:`encode_with`.
@@ -59,6 +63,7 @@ class TrainingSet:
         self.seed = seed
         self.batch_size = batch_size
         self.teacher_score = None
+        self.labels_only = None  # a linear model's held-out accuracy on the labels alone
         self.encoders = {None: None}
         self.encoder_kept = None  # the rows an encoding is fitted on (None: all)
 

@@ -13,11 +13,14 @@ Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
 import os
+import re
 import tempfile
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+
+from ..students._column_reading import MISSING_AS_STRING, CategoriesAsStrings, is_missing
 
 __all__ = ["export_onnx", "final_distiller", "frame_input_types", "onnx_inputs"]
 
@@ -144,9 +147,10 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
 def frame_input_types(X):
     """skl2onnx's input types for a DataFrame: one input per column, ``[None, 1]``.
 
-    Numbers (missing values allowed; an ``object`` column holding only
-    numbers too) are float32 -- a numpy integer column int64 --, anything
-    else (strings, categories, booleans, other objects) strings.
+    Numeric columns as the student's encoding reads them (missing values
+    allowed; an ``object`` column holding only numbers too) are float32 -- a
+    numpy integer column int64 --, categorical ones (strings, categories of
+    any values, booleans, other objects) strings.
     """
     from skl2onnx.common.data_types import (
         FloatTensorType,
@@ -154,19 +158,21 @@ def frame_input_types(X):
         StringTensorType,
     )
 
-    from ..students._student_encoder import holds_numbers
+    from ..students._student_encoder import column_kinds
 
     types = []
     for name in X.columns:
         dtype = X[name].dtype
-        if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            kind = Int64TensorType
-        elif getattr(dtype, "kind", "O") in "iuf" or (
-            getattr(dtype, "kind", "") == "O" and holds_numbers(X[name].to_numpy())
-        ):
-            kind = FloatTensorType
-        else:
+        try:
+            column_kind = column_kinds(X[[name]])[0]
+        except TypeError:  # dates, durations: read by a preprocessor of the user's, as strings
+            column_kind = "categorical"
+        if column_kind == "categorical":
             kind = StringTensorType
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            kind = Int64TensorType
+        else:
+            kind = FloatTensorType
         types.append((str(name), kind([None, 1])))
     return types
 
@@ -177,8 +183,7 @@ def onnx_inputs(session, X):
     One input (``X``, numbers or documents) gets ``X`` itself; a DataFrame gets
     one column per input, converted to the type the file declares: numbers
     as float32 (missing as NaN) or int64, anything else as strings (a missing
-    value as ``"nan"`` or ``"None"``, as the one-hot encoding's categories
-    were written).
+    value as ``"nan"``), as the student's encoding read them in fit.
 
     Parameters
     ----------
@@ -216,17 +221,45 @@ def onnx_inputs(session, X):
     inputs = session.get_inputs()
     names = [inp.name for inp in inputs]
     if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
-        return {inp.name: _column_as(X[inp.name], inp.type) for inp in inputs}
+        columns = _input_columns(names, X)
+        return {inp.name: _column_as(X.iloc[:, at], inp.type) for inp, at in zip(inputs, columns)}
     values = np.asarray(X)
     if values.ndim == 1:  # documents
         return {names[0]: values.reshape(-1, 1)}
     return {names[0]: values.astype(np.float32)}
 
 
+def _input_columns(names, X):
+    """The position in ``X`` of each input's column.
+
+    By name; an input skl2onnx renamed (``"my col"`` becomes ``"my_col"``)
+    is matched with the column whose name it was made from. ValueError naming
+    the inputs no column matches.
+    """
+    columns = [str(column) for column in X.columns]
+    sanitised = [re.sub(r"[^0-9A-Za-z_]", "_", column) for column in columns]
+    positions, unmatched = [], []
+    for name in names:
+        for candidates in (columns, sanitised):
+            if candidates.count(name) == 1:
+                positions.append(candidates.index(name))
+                break
+        else:
+            unmatched.append(name)
+    if unmatched:
+        raise ValueError(
+            f"The exported model takes columns {unmatched}, which X does not have (its "
+            f"columns: {columns}); pass a DataFrame with the columns the model was exported with."
+        )
+    return positions
+
+
 def _column_as(column, onnx_type):
     """A frame's column as the ``[n, 1]`` array an input of ``onnx_type`` takes."""
-    if onnx_type == "tensor(string)":
-        return np.array([str(value) for value in column.astype(object)], dtype=object)[:, None]
+    if onnx_type == "tensor(string)":  # as the encoding read them in fit: missing as "nan"
+        strings = CategoriesAsStrings().read(column, 0)
+        strings[is_missing(strings)] = MISSING_AS_STRING
+        return strings[:, None]
     dtype = {"tensor(int64)": np.int64, "tensor(double)": np.float64}.get(onnx_type, np.float32)
     if dtype is np.int64:
         return column.to_numpy(dtype=np.int64)[:, None]

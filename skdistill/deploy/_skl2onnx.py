@@ -31,14 +31,17 @@ _ALIASES = {
     "DistilledRegressor": "SkdistillDistilledRegressor",
     "PiecewiseLinearEncoder": "SkdistillPiecewiseLinearEncoder",
     "MissingIndicator": "SkdistillMissingIndicator",
+    "NumbersAsFloat": "SkdistillNumbersAsFloat",
+    "CategoriesAsStrings": "SkdistillCategoriesAsStrings",
 }
 
 
 def register_onnx_converters():
     """Register the distillers and the encoders they may read through with skl2onnx.
 
-    :class:`PiecewiseLinearEncoder`, and scikit-learn's ``MissingIndicator``
-    (which skl2onnx does not convert itself) for :func:`make_student_encoder`.
+    :class:`PiecewiseLinearEncoder`, scikit-learn's ``MissingIndicator``
+    (which skl2onnx does not convert itself) and the steps that read each
+    column as numbers or strings, for :func:`make_student_encoder`.
 
     Idempotent; call once before ``skl2onnx.to_onnx``.
 
@@ -69,6 +72,7 @@ def register_onnx_converters():
 
     from .._estimators._classifier import DistilledClassifier
     from .._estimators._regressor import DistilledRegressor
+    from ..students._column_reading import CategoriesAsStrings, NumbersAsFloat
     from ..students._encoding import PiecewiseLinearEncoder
 
     for model in (DistilledClassifier, DistilledRegressor):
@@ -89,6 +93,12 @@ def register_onnx_converters():
     )
     update_registered_converter(
         MissingIndicator, _ALIASES["MissingIndicator"], _indicator_shape, _convert_indicator
+    )
+    update_registered_converter(
+        NumbersAsFloat, _ALIASES["NumbersAsFloat"], _numbers_shape, _convert_numbers
+    )
+    update_registered_converter(
+        CategoriesAsStrings, _ALIASES["CategoriesAsStrings"], _strings_shape, _convert_strings
     )
 
 
@@ -244,6 +254,37 @@ def _convert_indicator(scope, operator, container):
                        name=scope.get_unique_operator_name("IsNaN"))
     container.add_node("Cast", [names[1]], [operator.outputs[0].full_name], to=TensorProto.FLOAT,
                        name=scope.get_unique_operator_name("Cast"))
+
+
+def _numbers_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    operator.outputs[0].type = FloatTensorType(operator.inputs[0].type.shape)
+
+
+def _convert_numbers(scope, operator, container):
+    """The columns as float32: numbers are fed as floats (missing as NaN) or integers."""
+    container.add_node("Identity", [_as_float(scope, operator, container)],
+                       [operator.outputs[0].full_name],
+                       name=scope.get_unique_operator_name("Identity"))
+
+
+def _strings_shape(operator):
+    from skl2onnx.common.data_types import StringTensorType
+
+    if not isinstance(operator.inputs[0].type, StringTensorType):
+        raise RuntimeError(
+            "The categorical columns must be fed as strings (a missing value as 'nan'), as "
+            "onnx_inputs feeds them; export with X=<a few rows of the DataFrame>."
+        )
+    operator.outputs[0].type = StringTensorType(operator.inputs[0].type.shape)
+
+
+def _convert_strings(scope, operator, container):
+    """Categories are fed as strings already (onnx_inputs writes them as the fit read them)."""
+    container.add_node("Identity", [operator.inputs[0].full_name],
+                       [operator.outputs[0].full_name],
+                       name=scope.get_unique_operator_name("Identity"))
 
 
 def _as_float(scope, operator, container):

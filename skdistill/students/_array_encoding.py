@@ -19,6 +19,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._column_reading import NumbersAsFloat
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = ["ArrayEncoding", "array_encoding"]
@@ -66,7 +67,8 @@ class ArrayEncoding:
     in ``X``'s float precision.
     """
 
-    def __init__(self, columns, fill, parts, flagged, read=(), transformers=None):
+    def __init__(self, columns, fill, parts, flagged, read=(), transformers=None, reader=None):
+        self.reader = NumbersAsFloat() if reader is None else reader  # checks the numbers' range
         self.columns = columns
         self.fill = fill
         self.parts = parts
@@ -88,7 +90,7 @@ class ArrayEncoding:
         """Read a fitted encoder's parts; None where they are not the expected ones."""
         if not isinstance(encoder, ColumnTransformer) or not hasattr(encoder, "transformers_"):
             return None
-        columns = fill = parts = None
+        columns = fill = parts = reader = None
         flagged = None
         read = []  # never the encoder itself: the cache is keyed by it, weakly
         for name, part, selected in encoder.transformers_:
@@ -96,9 +98,9 @@ class ArrayEncoding:
                 continue
             if not all(isinstance(column, (int, np.integer)) for column in selected):
                 return None  # columns by name: a DataFrame's encoding
-            if name == "numeric" and isinstance(part, Pipeline) and len(part.steps) == 2:
-                imputer, encode = part.steps[0][1], part.steps[1][1]
-                if not isinstance(imputer, SimpleImputer):
+            if name == "numeric" and isinstance(part, Pipeline) and len(part.steps) == 3:
+                reader, imputer, encode = (step for _, step in part.steps)
+                if not (isinstance(reader, NumbersAsFloat) and isinstance(imputer, SimpleImputer)):
                     return None
                 columns = np.asarray(selected, dtype=np.intp)
                 fill = np.where(np.isnan(imputer.statistics_), 0.0, imputer.statistics_)
@@ -112,19 +114,24 @@ class ArrayEncoding:
                 ]
                 if any(p is None for p in parts):
                     return None
-            elif name == "missing" and isinstance(part, MissingIndicator):
-                if not (isinstance(part.missing_values, float) and np.isnan(part.missing_values)):
+            elif name == "missing" and isinstance(part, Pipeline) and isinstance(
+                part[-1], MissingIndicator
+            ):
+                flags = part[-1]
+                if not (isinstance(flags.missing_values, float) and np.isnan(flags.missing_values)):
                     return None
-                flagged = np.asarray(selected, dtype=np.intp)[part.features_]
-                read.append((part, "features_", part.features_))
+                flagged = np.asarray(selected, dtype=np.intp)[flags.features_]
+                read.append((flags, "features_", flags.features_))
             else:
                 return None
         if columns is None:
             return None
-        return cls(columns, fill, parts, flagged, read, encoder.transformers_)
+        return cls(columns, fill, parts, flagged, read, encoder.transformers_, reader)
 
     def __call__(self, X):
+        """The encoding of a float ndarray of the fitted width (``transform``'s numbers)."""
         values = X if len(self.columns) == X.shape[1] else np.take(X, self.columns, axis=1)
+        self.reader.check_range(values)
         missing = np.isnan(values)
         filled = np.where(missing, self.fill.astype(X.dtype), values) if missing.any() else values
         outputs = [_apply(part, filled) for part in self.parts]

@@ -6,12 +6,16 @@ transformer -- made of ``ColumnTransformer``, ``SimpleImputer``,
 ``StandardScaler``, :class:`PiecewiseLinearEncoder` and ``OneHotEncoder``, so
 it pickles, clones and exports to ONNX like any of them:
 
-* numeric columns: missing values filled with the column's median (and, where
-  the rows have any, a 0/1 column for each column that had one); then standardised
+* numeric columns: read as float64 numbers (:class:`NumbersAsFloat`: ``None``
+  and ``pd.NA`` are missing); missing values filled with the column's median,
+  also in a column that had none in fit (as scikit-learn's imputers and
+  ``HistGradientBoosting`` do), and, where the fit's rows had any, a 0/1 column
+  for each column that had one; then standardised
   (``"scale"``), encoded piecewise-linearly over their quantiles
   (``"piecewise"``), or both side by side (``"both"``);
-* string, categorical and boolean columns (pandas' ``str``, ``object``,
-  ``category``, ``bool``): one-hot, a missing value being a category of its
+* string, categorical and boolean columns (pandas' ``str``, ``string``,
+  ``object``, ``category``, ``bool``, ``boolean``): read as strings
+  (:class:`CategoriesAsStrings`), then one-hot, a missing value being a category of its
   own, categories rarer than ``min_frequency`` grouped as one "infrequent"
   category, and a category first seen at predict time all zeros;
 * sparse matrices: scaled by each column's largest magnitude, staying sparse.
@@ -19,11 +23,13 @@ it pickles, clones and exports to ONNX like any of them:
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 
+from ._column_reading import CategoriesAsStrings, NumbersAsFloat
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
@@ -40,11 +46,12 @@ MIN_FREQUENCY = 10
 def column_kinds(X):
     """Each column's kind, ``"numeric"`` or ``"categorical"``, as a list.
 
-    A DataFrame's numeric (non-boolean) columns, and ``object`` columns
-    holding only numbers, are numeric; string, other ``object``, ``category``
-    and boolean columns categorical. Any other dtype
-    (dates, durations, intervals) is refused with a TypeError that names the
-    column. Every column of an array or sparse matrix is numeric, except the
+    A DataFrame's numeric (non-boolean) columns, nullable ``Int64`` and
+    ``Float64`` included, and ``object`` columns holding only numbers (and
+    missing values), are numeric; string (``str``, ``string``), other
+    ``object``, ``category``, boolean (``bool``, ``boolean``), interval and
+    period columns categorical (read as strings). Dates and durations are
+    refused with a TypeError that names the column. Every column of an array or sparse matrix is numeric, except the
     non-numbers of an ``object`` array.
 
     Examples
@@ -108,20 +115,24 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
     parts = []
     if numeric_columns:
-        parts.append(("numeric", _numeric_encoder(numeric, n_bins), numeric_columns))
+        numbers = NumbersAsFloat(columns=numeric_columns)
+        parts.append(("numeric", _numeric_encoder(numbers, numeric, n_bins), numeric_columns))
         if _has_missing(X, numeric_columns):
             flags = MissingIndicator(features="missing-only", error_on_new=False)
-            parts.append(("missing", flags, numeric_columns))
+            parts.append(("missing", Pipeline([("numbers", clone(numbers)), ("flag", flags)]),
+                          numeric_columns))
     if categorical_columns:
         one_hot = OneHotEncoder(
             handle_unknown="ignore", min_frequency=min_frequency,
             sparse_output=False, dtype=np.float32,
         )
-        parts.append(("categorical", one_hot, categorical_columns))
+        strings = CategoriesAsStrings(columns=categorical_columns)
+        parts.append(("categorical", Pipeline([("strings", strings), ("one_hot", one_hot)]),
+                      categorical_columns))
     return ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
 
 
-def _numeric_encoder(numeric, n_bins):
+def _numeric_encoder(numbers, numeric, n_bins):
     fill = SimpleImputer(strategy="median", keep_empty_features=True)
     encodings = {
         "scale": StandardScaler(),
@@ -131,7 +142,7 @@ def _numeric_encoder(numeric, n_bins):
         encode = FeatureUnion(list(encodings.items()))
     else:
         encode = encodings[numeric]
-    return Pipeline([("fill", fill), (numeric, encode)])
+    return Pipeline([("numbers", numbers), ("fill", fill), (numeric, encode)])
 
 
 def missing_mask(column):
