@@ -228,17 +228,23 @@ def preprocessed_rows(out, preprocessor, n_rows):
 def encoded_rows(X, encoder, n_rows, n_features=None, transform=None):
     """``X`` through a fitted ``encoder`` as the student's rows, stored or read lazily.
 
-    A sparse ``X``, or a dense encoding of at most
-    :data:`ENCODED_IN_MEMORY_BYTES`, is encoded and returned (CSR or float32);
-    a larger one becomes :class:`EncodedRows`, so the encoding of all rows is
-    never held at once. ``n_features``: the encoding's width, if known;
+    A sparse ``X``, or an encoding of at most :data:`ENCODED_IN_MEMORY_BYTES`
+    (dense, or sparse where the encoder outputs sparse rows), is encoded and
+    returned (CSR or float32); a larger one becomes :class:`EncodedRows`, so
+    the encoding of all rows is never held at once. ``n_features``: the encoding's width, if known;
     ``transform``: computes ``encoder.transform`` (the default) faster.
     """
     transform = encoder.transform if transform is None else transform
     if n_features is None and not sp.issparse(X):
         first = transform(_safe_indexing(X, slice(0, 1)))
         n_features = preprocessed_rows(first, encoder, 1).shape[1]
-    if sp.issparse(X) or n_rows * n_features * 4 <= ENCODED_IN_MEMORY_BYTES:
+    if sp.issparse(X):
+        return preprocessed_rows(transform(X), encoder, n_rows)
+    size = n_rows * n_features * 4  # bytes, dense
+    if size > ENCODED_IN_MEMORY_BYTES and getattr(encoder, "sparse_output_", False):
+        sample = transform(_safe_indexing(X, slice(0, 100)))  # sparse: its values and indices
+        size = n_rows * sample.nnz / sample.shape[0] * 8 if sp.issparse(sample) else size
+    if size <= ENCODED_IN_MEMORY_BYTES:
         return preprocessed_rows(transform(X), encoder, n_rows)
     return EncodedRows(X, encoder, n_features, transform=transform)
 
@@ -296,6 +302,8 @@ class EncodedRows:
             n_rows = len(index)
         raw = _safe_indexing(self.X, index)
         rows = preprocessed_rows(self.transform(raw), self.encoder, n_rows)
+        if sp.issparse(rows):  # a sparse encoding, read a dense block at a time
+            rows = rows.toarray()
         if rows.shape[1] != self.shape[1]:
             raise ValueError(
                 f"The student's encoding gave {rows.shape[1]} features for some rows and "

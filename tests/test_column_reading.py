@@ -183,3 +183,72 @@ def test_onnx_inputs_finds_columns_skl2onnx_renamed_and_names_missing_ones(tmp_p
     with pytest.raises(ValueError, match=r"takes columns \['colour_name_v2'\], which X does "
                                          r"not have \(its columns: \['my size'\]\)"):
         onnx_inputs(session, X[["my size"]])
+
+
+def wide_frame(n=9000, n_cities=300, seed=0):
+    rng = np.random.RandomState(seed)
+    city = rng.randint(0, n_cities, n)
+    X = pd.DataFrame({"size": rng.normal(size=n),
+                      "city": pd.Series([f"c{c}" for c in city], dtype="str")})
+    effect = np.random.RandomState(1).normal(size=n_cities)
+    return X, (X["size"] + effect[city] > 0).astype(int).to_numpy()
+
+
+@pytest.fixture
+def wide_at_256(monkeypatch):
+    """One-hot encodings wider than 256 columns are wide (a smaller frame shows it)."""
+    import skdistill.students._student_encoder as student_encoder
+
+    monkeypatch.setattr(student_encoder, "WIDE_ONE_HOT", 256)
+
+
+def test_a_wide_categorical_column_is_one_hot_encoded_sparsely(tmp_path, wide_at_256):
+    import onnxruntime
+
+    from skdistill import make_student_encoder
+
+    X, y = wide_frame()
+    encoder = make_student_encoder(X)
+    assert sp.issparse(encoder.fit_transform(X))  # 1 + 16 numbers and ~300 cities per row
+    narrow = X.assign(city=np.resize(["a", "b", "c"], len(X)))
+    assert not sp.issparse(make_student_encoder(narrow).fit_transform(narrow))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = DistilledClassifier("precomputed", max_epochs=3, random_state=0).fit(
+            X, y, teacher_proba=proba(y))
+    assert model.score(X, y) > 0.75  # the cities were learnt, from sparse rows
+    dense = clone_dense(model.student_preprocessor_)
+    np.testing.assert_allclose(model.student_preprocessor_.transform(X[:50]).toarray(),
+                               dense.transform(X[:50]), atol=0)
+    session = onnxruntime.InferenceSession(export_onnx(model, tmp_path / "m.onnx", X=X))
+    _, got = session.run(None, onnx_inputs(session, X[:200]))
+    np.testing.assert_allclose(got, model.predict_proba(X[:200]), atol=1e-5)
+
+
+def clone_dense(encoder):
+    """The same fitted encoding, giving dense rows."""
+    import copy
+
+    dense = copy.deepcopy(encoder)
+    dense.sparse_output_ = False
+    dense.named_transformers_["categorical"]["one_hot"].sparse_output = False
+    return dense
+
+
+def test_a_sparse_encoding_too_large_to_hold_is_read_a_dense_block_at_a_time(monkeypatch,
+                                                                            wide_at_256):
+    import skdistill._inputs as inputs
+
+    X, y = wide_frame()
+    settings = dict(max_epochs=3, random_state=0, student_preprocessor="auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        held = DistilledClassifier("precomputed", **settings).fit(X, y, teacher_proba=proba(y))
+        monkeypatch.setattr(inputs, "ENCODED_IN_MEMORY_BYTES", 10_000)  # far below the rows
+        lazy = DistilledClassifier("precomputed", **settings).fit(X, y, teacher_proba=proba(y))
+    assert held.student_preprocessor_.sparse_output_ and sp.issparse(
+        held.student_preprocessor_.transform(X[:5]))
+    assert lazy.student_encoding_ == held.student_encoding_
+    assert lazy.score(X, y) > 0.75
+    np.testing.assert_allclose(lazy.predict_proba(X[:100]), held.predict_proba(X[:100]),
+                               atol=0.05)  # the same encoding, read densely by another engine

@@ -85,6 +85,10 @@ PAGES = [
      "python3 benchmarks/sparse_memory.py",
      "Memory of a fit on a 200,000 x 100,000 TF-IDF-like matrix, and sparse against densified "
      "batches."),
+    ("wide_categories.txt", "A categorical column with thousands of categories",
+     "python3 benchmarks/wide_categories.py",
+     "A 2,000-category column one-hot encoded sparsely (the default for encodings wider than "
+     "1,000 columns) against the same encoding read densely."),
     ("dask_rows.txt", "Twenty million unlabelled rows on a dask cluster",
      "python3 benchmarks/dask_rows.py", ""),
 ]

@@ -17,7 +17,9 @@ it pickles, clones and exports to ONNX like any of them:
   ``object``, ``category``, ``bool``, ``boolean``): read as strings
   (:class:`CategoriesAsStrings`), then one-hot, a missing value being a category of its
   own, categories rarer than ``min_frequency`` grouped as one "infrequent"
-  category, and a category first seen at predict time all zeros;
+  category, and a category first seen at predict time all zeros; an encoding
+  wider than :data:`WIDE_ONE_HOT` columns (an ID or a city) gives sparse rows,
+  so the student's first layer reads only the categories present;
 * sparse matrices: scaled by each column's largest magnitude, staying sparse.
 """
 
@@ -41,6 +43,18 @@ NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
 
 MIN_FREQUENCY = 10
 """Categories seen fewer times in training are grouped as one infrequent category."""
+
+WIDE_ONE_HOT = 1000
+"""One-hot encodings wider than this are sparse: the rows are stored as a sparse matrix
+where that saves most of their values (:data:`SPARSE_DENSITY`), and the student's
+first layer multiplies them sparsely. Sparse rows train on the torch engine (the numpy
+engine reads dense rows): on 30,000 rows and 2,000 categories that fit took 0.4 times as
+long as the dense one and predict_proba 0.09 times, but on 400 categories the fit took 3
+times as long (``benchmarks/wide_categories.py``)."""
+
+SPARSE_DENSITY = 0.3
+"""A wide one-hot encoding's rows are sparse where fewer than this share of values are
+non-zero (``ColumnTransformer``'s ``sparse_threshold``)."""
 
 
 def column_kinds(X):
@@ -87,7 +101,7 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     -------
     encoder : ColumnTransformer or Pipeline
         Unfitted; ``fit_transform(X)`` gives dense float rows (sparse for a
-        sparse ``X``).
+        sparse ``X``, and where wide one-hot columns make most values zero).
 
     See Also
     --------
@@ -121,15 +135,34 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
             flags = MissingIndicator(features="missing-only", error_on_new=False)
             parts.append(("missing", Pipeline([("numbers", clone(numbers)), ("flag", flags)]),
                           numeric_columns))
+    wide = False
     if categorical_columns:
+        strings = CategoriesAsStrings(columns=categorical_columns)
+        wide = _one_hot_width(strings, X, categorical_columns, min_frequency) > WIDE_ONE_HOT
         one_hot = OneHotEncoder(
             handle_unknown="ignore", min_frequency=min_frequency,
-            sparse_output=False, dtype=np.float32,
+            sparse_output=wide, dtype=np.float32,
         )
-        strings = CategoriesAsStrings(columns=categorical_columns)
         parts.append(("categorical", Pipeline([("strings", strings), ("one_hot", one_hot)]),
                       categorical_columns))
-    return ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
+    return ColumnTransformer(parts, sparse_threshold=SPARSE_DENSITY if wide else 0.0,
+                             verbose_feature_names_out=False)
+
+
+def _one_hot_width(strings, X, columns, min_frequency):
+    """How many one-hot columns the categorical ``columns`` of ``X`` will give, about."""
+    width = 0
+    for at, name in enumerate(columns):
+        if hasattr(X, "columns"):
+            column = X[name] if isinstance(name, str) else _column_at(X, name)
+        else:
+            column = np.asarray(X)[:, name]
+        values = strings.read(column, at)
+        kept = values[values == values]  # NaN (missing) is not equal to itself
+        _, counts = np.unique(kept.astype(str), return_counts=True)
+        frequent = int((counts >= min_frequency).sum())
+        width += frequent + int(frequent < len(counts)) + int(len(kept) < len(values))
+    return width
 
 
 def _numeric_encoder(numbers, numeric, n_bins):
