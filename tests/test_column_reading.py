@@ -252,3 +252,47 @@ def test_a_sparse_encoding_too_large_to_hold_is_read_a_dense_block_at_a_time(mon
     assert lazy.score(X, y) > 0.75
     np.testing.assert_allclose(lazy.predict_proba(X[:100]), held.predict_proba(X[:100]),
                                atol=0.05)  # the same encoding, read densely by another engine
+
+
+COLUMN_KINDS = {
+    "float with NaN": lambda rng, n: np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),
+    "nullable Int64": lambda rng, n: pd.array(
+        np.where(rng.rand(n) < 0.1, None, rng.randint(0, 5, n)).tolist(), dtype="Int64"),
+    "object numbers with None": lambda rng, n: pd.Series(
+        np.where(rng.rand(n) < 0.1, None, rng.normal(size=n)).tolist(), dtype=object),
+    "large uint64": lambda rng, n: np.uint64(2**63) + rng.randint(0, 1000, n).astype(np.uint64),
+    "str": lambda rng, n: pd.Series(rng.choice(["a", "b", "c"], n), dtype="str"),
+    "string with NA": lambda rng, n: pd.Series(
+        np.where(rng.rand(n) < 0.1, None, rng.choice(["a", "b"], n)).tolist(), dtype="string"),
+    "category of ints": lambda rng, n: pd.Categorical(rng.choice([1, 2, None], n)),
+    "category of bools": lambda rng, n: pd.Categorical(rng.choice([True, False, None], n)),
+    "nullable boolean": lambda rng, n: pd.array(rng.choice([True, False, None], n).tolist(),
+                                                dtype="boolean"),
+    "object mixed": lambda rng, n: pd.Series(rng.choice(["x", 1, 2.5, None], n).tolist(),
+                                             dtype=object),
+}
+
+
+@pytest.mark.slow
+def test_frames_of_every_column_kind_fit_and_predict_their_rows_row_by_row():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.sampled_from(sorted(COLUMN_KINDS)), min_size=1, max_size=4),
+           st.integers(0, 1000))
+    def check(kinds, seed):
+        rng = np.random.RandomState(seed)
+        n = 120
+        X = pd.DataFrame({f"{kind} {at}": COLUMN_KINDS[kind](rng, n)
+                          for at, kind in enumerate(kinds)})
+        model = fitted(X)
+        whole = model.predict_proba(X)
+        assert np.isfinite(whole).all()
+        rows = rng.permutation(n)[:7]
+        np.testing.assert_allclose(model.predict_proba(X.iloc[rows]), whole[rows], atol=1e-6)
+        np.testing.assert_allclose(model.predict_proba(X.iloc[rows[:1]]), whole[rows[:1]],
+                                   atol=1e-6)
+
+    check()

@@ -197,9 +197,10 @@ def feature_kinds(X):
 def check_feature_kinds(X, fitted):
     """ValueError naming the columns of a table ``X`` whose kind differs from ``fitted``'s.
 
-    A string column that arrives as numbers would be read as unseen
-    categories (all zeros), and numbers that arrive as strings cannot be
-    scaled: either is refused. Missing or extra columns are left to the
+    A string column that arrives as numbers (a numeric dtype) would be read as
+    unseen categories (all zeros), and numbers that arrive as strings cannot
+    be scaled: either is refused. An ``object`` column of categories that
+    holds only numbers in these rows is read as categories. Missing or extra columns are left to the
     encoder, whose message names them.
 
     Examples
@@ -222,7 +223,8 @@ def check_feature_kinds(X, fitted):
     changed = [
         name for name in now
         if name in fitted and now[name] != fitted[name] and not _all_missing(X, name)
-    ]  # a column of missing values only is read as either kind
+        and not (fitted[name] == "categorical" and _holds_objects(X, name))
+    ]  # a column of missing values only is read as either kind, and objects as categories
     if changed:
         details = "; ".join(
             f"Column {name!r} holds {now[name]} values at predict time but held "
@@ -232,6 +234,15 @@ def check_feature_kinds(X, fitted):
             f"{details}; pass the columns with the dtypes they had in fit (e.g. numbers as "
             "a numeric dtype, categories as strings)."
         )
+
+
+def _holds_objects(X, name):
+    """Whether column ``name`` of a frame (or position) has dtype ``object``: values read as
+    they are, so numbers in a column of categories are categories (their ``str``)."""
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        column = X.iloc[:, name] if isinstance(name, int) else X[name]
+        return getattr(column.dtype, "kind", None) == "O" and str(column.dtype) == "object"
+    return np.asarray(X).dtype.kind == "O"
 
 
 def _all_missing(X, name):

@@ -224,7 +224,9 @@ class CategoriesAsStrings(_ColumnReader):
             missing = column.is_null().to_numpy()
             values = column.to_numpy()
         else:
-            values = column.to_numpy(dtype=object) if hasattr(column, "isna") else column
+            # astype(object) keeps each value's type (to_numpy would make a category of
+            # integers with a missing value floats: "1.0", where rows without one give "1")
+            values = column.astype(object).to_numpy() if hasattr(column, "isna") else column
             missing = is_missing(values)
         strings = np.asarray(values, dtype=object).astype(str).astype(object)
         strings[missing] = np.nan
