@@ -231,8 +231,9 @@ def encoded_rows(X, encoder, n_rows, n_features=None, transform=None):
     A sparse ``X``, or an encoding of at most :data:`ENCODED_IN_MEMORY_BYTES`
     (dense, or sparse where the encoder outputs sparse rows), is encoded and
     returned (CSR or float32); a larger one becomes :class:`EncodedRows`, so
-    the encoding of all rows is never held at once. ``n_features``: the encoding's width, if known;
-    ``transform``: computes ``encoder.transform`` (the default) faster.
+    the encoding of all rows is never held at once. ``n_features``: the
+    encoding's width, if known; ``transform``: computes ``encoder.transform``
+    (the default) faster.
     """
     transform = encoder.transform if transform is None else transform
     if n_features is None and not sp.issparse(X):
