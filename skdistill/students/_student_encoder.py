@@ -65,8 +65,8 @@ def column_kinds(X):
     missing values), are numeric; string (``str``, ``string``), other
     ``object``, ``category``, boolean (``bool``, ``boolean``), interval and
     period columns categorical (read as strings). Dates and durations are
-    refused with a TypeError that names the column. Every column of an array or sparse matrix is numeric, except the
-    non-numbers of an ``object`` array.
+    refused with a TypeError that names the column. Every column of an array
+    or sparse matrix is numeric, except the non-numbers of an ``object`` array.
 
     Examples
     --------
