@@ -18,15 +18,14 @@ from sklearn.utils.validation import validate_data
 
 from ..losses._calibrated import monitored_loss
 from ..students._array_encoding import array_encoding
-from ..students._column_reading import is_missing
-from ..students._student_encoder import column_kinds, make_student_encoder, missing_mask
+from ..students._column_reading import missing_mask
+from ..students._student_encoder import column_kinds, make_student_encoder
 
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
-    "check_no_missing",
-    "checked_table", "encoder_sample", "encoding_width", "feature_kinds", "held_out_label_loss",
-    "transform_of",
+    "check_no_missing", "checked_table", "encoder_sample", "encoding_width", "feature_kinds",
+    "held_out_label_loss", "transform_of",
 ]
 
 AUTO = "auto"
@@ -200,8 +199,8 @@ def check_feature_kinds(X, fitted):
     A string column that arrives as numbers (a numeric dtype) would be read as
     unseen categories (all zeros), and numbers that arrive as strings cannot
     be scaled: either is refused. An ``object`` column of categories that
-    holds only numbers in these rows is read as categories. Missing or extra columns are left to the
-    encoder, whose message names them.
+    holds only numbers in these rows is read as categories. Missing or extra
+    columns are left to the encoder, whose message names them.
 
     Examples
     --------
@@ -241,7 +240,7 @@ def _holds_objects(X, name):
     they are, so numbers in a column of categories are categories (their ``str``)."""
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         column = X.iloc[:, name] if isinstance(name, int) else X[name]
-        return getattr(column.dtype, "kind", None) == "O" and str(column.dtype) == "object"
+        return str(column.dtype) == "object"
     return np.asarray(X).dtype.kind == "O"
 
 
@@ -277,7 +276,7 @@ def check_no_missing(X):
         found = [name for name in X.columns if missing_mask(X[name]).any()]
     else:
         values = np.asarray(X)
-        found = [at for at in range(values.shape[1]) if is_missing(values[:, at]).any()]
+        found = [at for at in range(values.shape[1]) if missing_mask(values[:, at]).any()]
     if found:
         raise ValueError(
             f"Input X contains NaN in column(s) {found}; this model's teacher cannot read "

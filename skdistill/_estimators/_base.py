@@ -186,9 +186,9 @@ class BaseDistiller(
         """
         started = time.perf_counter()
         continued = self._continued_encoding()
-        for name in ("student_encoding_losses_", "feature_kinds_"):
-            if not (continued is not None and name == "feature_kinds_"):  # a warm fit checks them
-                self.__dict__.pop(name, None)
+        self.__dict__.pop("student_encoding_losses_", None)
+        if continued is None:  # a warm fit checks the rows against the kinds it keeps
+            self.__dict__.pop("feature_kinds_", None)
         X, encoders = candidate_encoders(self, X, continued)
         names = list(encoders)
         training = self._training_set(

@@ -57,14 +57,17 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     started = time.perf_counter()
     estimator = clone(estimator)
     X_train, y_train = _safe_indexing(X, train), y[train]
-    params = {name: _rows_of(value, train, len(y)) for name, value in fit_params.items()}
-    params, steps_params = _routed(params, prefix)
+    own, steps = _routed(fit_params, prefix)
+    own_params, steps_params = (
+        {name: _rows_of(value, train, len(y)) for name, value in routed.items()}
+        for routed in (own, steps)
+    )
     if prefix:
         transformers, model = estimator[:-1], estimator[-1]
         X_train = transformers.fit_transform(X_train, y_train, **steps_params)
     else:
         transformers, model = None, estimator
-    training = model.fit_teacher(X_train, y_train, **params)
+    training = model.fit_teacher(X_train, y_train, **own_params)
     groups = _by_width(candidates, prefix)
     for hidden in groups:  # what the numpy engine cannot train: say so before any training
         student = training.new_student(**_width(hidden))
@@ -82,7 +85,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         _train_candidates(model, training, groups, candidates, prefix, lowest, fitted)
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
-    weights = _routed(fit_params, prefix)[0].get("sample_weight")
+    weights = own.get("sample_weight")
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):

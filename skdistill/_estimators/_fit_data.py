@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import (
     _num_features,
@@ -269,8 +270,6 @@ def labels_only_accuracy(rows, target, train_idx, valid_idx, seed):
     """
     if valid_idx is None or len(valid_idx) == 0:
         return None
-    from sklearn.linear_model import LogisticRegression
-
     draw = np.random.RandomState(seed)
     train, valid = (
         np.sort(draw.choice(idx, LABELS_ONLY_ROWS, replace=False))

@@ -119,8 +119,8 @@ class PredictionMixin:
             self.__dict__.get("student_encoding_") is None
         ):
             return None
-        if np.isinf(X).any() or (np.isnan(X).any() and not self._reads_missing_values()):
-            return None  # the full path says which values
+        if not np.isfinite(X).all() and (np.isinf(X).any() or not self._reads_missing_values()):
+            return None  # infinite, or missing where the teacher reads none: the full path says so
         rows = encoding(X)
         if not np.abs(rows).max() <= FLOAT32_MAX:
             return None

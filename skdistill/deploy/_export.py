@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..students._column_reading import MISSING_AS_STRING, CategoriesAsStrings, is_missing
+from ..students._column_reading import MISSING_AS_STRING, CategoriesAsStrings, missing_mask
 
 __all__ = ["export_onnx", "final_distiller", "frame_input_types", "onnx_inputs"]
 
@@ -258,7 +258,7 @@ def _column_as(column, onnx_type):
     """A frame's column as the ``[n, 1]`` array an input of ``onnx_type`` takes."""
     if onnx_type == "tensor(string)":  # as the encoding read them in fit: missing as "nan"
         strings = CategoriesAsStrings().read(column, 0)
-        strings[is_missing(strings)] = MISSING_AS_STRING
+        strings[missing_mask(strings)] = MISSING_AS_STRING
         return strings[:, None]
     dtype = {"tensor(int64)": np.int64, "tensor(double)": np.float64}.get(onnx_type, np.float32)
     if dtype is np.int64:

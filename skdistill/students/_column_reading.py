@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CategoriesAsStrings", "NumbersAsFloat", "is_missing"]
+__all__ = ["CategoriesAsStrings", "NumbersAsFloat", "missing_mask"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -27,17 +27,26 @@ MISSING_AS_STRING = "nan"
 """The string a missing category is in the exported ONNX file (``str(np.nan)``)."""
 
 
-def is_missing(values):
-    """Which values of a 1-d array (any dtype) are missing: None, NaN, ``pd.NA``, ``NaT``.
+def missing_mask(column):
+    """Which values of one column are missing: None, NaN, ``pd.NA``, a polars null.
+
+    ``column``: a pandas or polars Series, or a 1-d array of any dtype.
 
     Examples
     --------
     >>> import numpy as np
-    >>> is_missing(np.array(["a", None, np.nan, 1], dtype=object)).tolist()
+    >>> missing_mask(np.array(["a", None, np.nan, 1], dtype=object)).tolist()
     [False, True, True, False]
     """
-    values = np.asarray(values)
-    if values.dtype.kind in "f":
+    if hasattr(column, "isna"):  # pandas: NaN, None and pd.NA
+        return column.isna().to_numpy()
+    if hasattr(column, "is_null"):  # polars: null, and NaN in a float column
+        missing = column.is_null()
+        if column.dtype.is_float():
+            missing = missing | column.is_nan()
+        return missing.to_numpy()
+    values = np.asarray(column)
+    if values.dtype.kind == "f":
         return np.isnan(values)
     if values.dtype.kind != "O":
         return np.zeros(len(values), dtype=bool)
@@ -173,8 +182,7 @@ class NumbersAsFloat(_ColumnReader):
         ``values`` holds the columns from position ``first`` on.
         """
         magnitude = np.abs(values)
-        with np.errstate(invalid="ignore"):
-            too_large = ~(np.nan_to_num(magnitude, nan=0.0) <= FLOAT32_MAX)
+        too_large = magnitude > FLOAT32_MAX  # inf too; NaN (missing) is not
         if too_large.any():
             at = int(np.flatnonzero(too_large.any(axis=0))[0])
             raise ValueError(
@@ -227,7 +235,7 @@ class CategoriesAsStrings(_ColumnReader):
             # astype(object) keeps each value's type (to_numpy would make a category of
             # integers with a missing value floats: "1.0", where rows without one give "1")
             values = column.astype(object).to_numpy() if hasattr(column, "isna") else column
-            missing = is_missing(values)
+            missing = missing_mask(values)
         strings = np.asarray(values, dtype=object).astype(str).astype(object)
         strings[missing] = np.nan
         return strings

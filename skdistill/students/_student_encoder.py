@@ -31,11 +31,11 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 
-from ._column_reading import CategoriesAsStrings, NumbersAsFloat
+from ._column_reading import CategoriesAsStrings, NumbersAsFloat, missing_mask
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
-    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder", "missing_mask",
+    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder",
 ]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
@@ -158,7 +158,7 @@ def _one_hot_width(strings, X, columns, min_frequency):
         else:
             column = np.asarray(X)[:, name]
         values = strings.read(column, at)
-        kept = values[values == values]  # NaN (missing) is not equal to itself
+        kept = values[~missing_mask(values)]
         _, counts = np.unique(kept.astype(str), return_counts=True)
         frequent = int((counts >= min_frequency).sum())
         width += frequent + int(frequent < len(counts)) + int(len(kept) < len(values))
@@ -176,25 +176,6 @@ def _numeric_encoder(numbers, numeric, n_bins):
     else:
         encode = encodings[numeric]
     return Pipeline([("numbers", numbers), ("fill", fill), (numeric, encode)])
-
-
-def missing_mask(column):
-    """Which values of one column are missing: a pandas or polars Series, or numbers.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> missing_mask(np.array([1.0, np.nan])).tolist()
-    [False, True]
-    """
-    if hasattr(column, "isna"):  # pandas: NaN, None and pd.NA
-        return column.isna().to_numpy()
-    if hasattr(column, "is_null"):  # polars: null, and NaN in a float column
-        missing = column.is_null()
-        if column.dtype.is_float():
-            missing = missing | column.is_nan()
-        return missing.to_numpy()
-    return np.isnan(np.asarray(column, dtype=np.float64))
 
 
 def _has_missing(X, columns):
