@@ -73,7 +73,7 @@ def is_shaped(X):
 
 
 def read_only_view(X):
-    """X as a teacher or a transformer may see it: nothing can write into the caller's data through it.
+    """X as a teacher or transformer may see it: nothing can write into the caller's data.
 
     Arrays and CSR/CSC matrices become read-only views (no copy); a DataFrame a
     shallow copy (pandas' copy-on-write copies a column only if it is written).

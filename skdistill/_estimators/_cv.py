@@ -347,12 +347,6 @@ class DistilledRegressorCV(RegressorMixin, _DistillerCV):
     score = _DistillerCV.score  # not RegressorMixin's R2: the search's scoring
 
 
-
-
-
-
-
-
 def _valid_candidates(estimator, candidates):
     """Indices of the candidates whose parameters pass validation.
 
@@ -389,14 +383,6 @@ def _with_failures(per_fold, valid, n_candidates):
             full[valid] = part
         expanded.append(arrays)
     return expanded
-
-
-
-
-
-
-
-
 
 
 def _results(candidates, per_fold):

@@ -53,7 +53,7 @@ class PrefixedParamsMixin:
         """Return the ``prefix__*`` parameters with the prefix removed."""
         head = prefix + "__"
         return {
-            name[len(head) :]: value
+            name[len(head):]: value
             for name, value in self._extra_params.items()
             if name.startswith(head)
         }
@@ -79,7 +79,6 @@ class PrefixedParamsMixin:
 def _suggest(name, known, prefixes=ROUTED_PREFIXES):
     for prefix in prefixes:
         if name.startswith(prefix + "_") and not name.startswith(prefix + "__"):
-            return prefix + "__" + name[len(prefix) :].lstrip("_")
+            return prefix + "__" + name[len(prefix):].lstrip("_")
     close = difflib.get_close_matches(name, known, n=1)
     return close[0] if close else None
-

@@ -164,7 +164,7 @@ class PredictionMixin:
         out, bad = None, []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
-                rows = X[start : start + step]
+                rows = X[start:start + step]
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, device, as_sparse)
                 else:  # a fresh float32 copy: the result must not depend on X's alignment
@@ -177,7 +177,7 @@ class PredictionMixin:
                 values = (raw if transform is None else transform(raw)).cpu().numpy()
                 if out is None:
                     out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
-                out[start : start + len(values)] = values
+                out[start:start + len(values)] = values
         if bad:
             bad = np.concatenate(bad)
             largest = abs(X[bad]).max()

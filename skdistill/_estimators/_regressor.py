@@ -1,4 +1,4 @@
-"""DistilledRegressor: a small PyTorch student fitted to a mix of targets and a teacher's predictions."""
+"""DistilledRegressor: a small PyTorch student fitted to targets and a teacher's predictions."""
 
 import numpy as np
 import torch

@@ -98,7 +98,7 @@ def _stratified_draw(classes, n_valid, rng):
     held_out = []
     for rows, count, first, size in zip(members, counts, n_train_per_class, n_valid_per_class):
         shuffled = rows.take(rng.permutation(count), mode="clip")
-        held_out.append(shuffled[first : first + size])
+        held_out.append(shuffled[first:first + size])
     return np.concatenate(held_out)
 
 

@@ -353,7 +353,6 @@ def _student_graph(model, target_opset):
     import copy
     import warnings
 
-
     module = copy.deepcopy(model.student_.module_).cpu().eval()
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
     example = torch.zeros(2, *shape)

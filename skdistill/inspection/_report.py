@@ -32,7 +32,7 @@ def _median_seconds(fn, repeats):
 
 
 def model_complexity(model):
-    """``(count, unit)``: tree nodes of a tree model, else learned parameters; (None, "") if unknown.
+    """``(count, unit)``: a tree model's nodes, else learned parameters; (None, "") if unknown.
 
     Examples
     --------
@@ -128,7 +128,8 @@ class DistillationReport:
             table.append([metric, *(_format(values.get(c)) for c in self.columns)])
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         lines = [
-            "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            "  ".join(cell.rjust(w) if i else cell.ljust(w)
+                      for i, (cell, w) in enumerate(zip(row, widths)))
             for row in table
         ]
         lines.insert(1, "  ".join("-" * w for w in widths))

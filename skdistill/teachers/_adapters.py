@@ -347,13 +347,13 @@ def _float32_chunks(X):
         X = np.asarray(X, dtype=np.float32)
         step = max(1, DENSE_CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:]))))
         for start in range(0, max(1, X.shape[0]), step):
-            chunk = X[start : start + step]
+            chunk = X[start:start + step]
             yield chunk if chunk.flags.writeable else chunk.copy()
         return
     step = max(1, DENSE_CHUNK_ELEMENTS // max(1, X.shape[1]))
     X = sp.csr_matrix(X)
     for start in range(0, max(1, X.shape[0]), step):
-        yield X[start : start + step].toarray().astype(np.float32, copy=False)
+        yield X[start:start + step].toarray().astype(np.float32, copy=False)
 
 
 def _binary_as_two_columns(scores):

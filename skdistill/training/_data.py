@@ -172,7 +172,10 @@ class DistillationDataset(Dataset):
         with warnings.catch_warnings():  # torch warns of read-only arrays; nothing writes them
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             as_tensor = torch.from_numpy
-            rows = lambda block: block if isinstance(block, EncodedRows) else as_tensor(block)  # noqa: E731
+
+            def rows(block):
+                return block if isinstance(block, EncodedRows) else as_tensor(block)
+
             if isinstance(X, list):
                 X = RowBlocks([rows(block) for block in X])
             elif not sp.issparse(X):
@@ -259,7 +262,7 @@ class DistillationDataset(Dataset):
             order = torch.randperm(n, generator=generator).to(self.device)
         block = max(1, _GATHERED_ROWS // batch_size) * batch_size
         for first in range(0, stop, block):
-            rows = self.gathered(order[first : min(first + block, stop)])
+            rows = self.gathered(order[first:min(first + block, stop)])
             for start in range(0, len(rows), batch_size):
                 yield rows.batch(slice(start, start + batch_size))
 

@@ -33,8 +33,6 @@ __all__ = [
 ]
 
 
-
-
 def is_dask_collection(X):
     """True for a dask array, DataFrame or Series (anything with a dask graph).
 

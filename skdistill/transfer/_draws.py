@@ -15,6 +15,7 @@ from ..training._stream import unlabelled_targets
 __all__ = ["FreshCopy", "Table", "MungeDraws", "SpungeDraws", "MixupDraws", "GibbsDraws",
            "mix_rows", "nearest_other_row"]
 
+
 class FreshCopy:
     """One copy of the training rows, drawn anew and labelled at every ``load()``.
 
@@ -250,14 +251,13 @@ def _numeric_rows(X, name, any_shape=False):
         X = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"{name} samples numeric rows" + ("" if any_shape and np.ndim(X) > 2 else
-                                               " or DataFrames")
+            f"{name} samples numeric rows"
+            + ("" if any_shape and np.ndim(X) > 2 else " or DataFrames")
             + f"; these rows cannot be read as numbers ({exc}). "
             + ("Pass the images as numbers" if any_shape and np.ndim(X) > 2
                else "Pass X as a DataFrame") + ", or set transfer_set=None."
         ) from None
     return X
-
 
 
 def nearest_other_row(X):

@@ -164,7 +164,7 @@ def _pieces(flat, like):
     """``flat`` cut back into arrays shaped as ``like``."""
     start = 0
     for array in like:
-        yield flat[start : start + array.size].reshape(array.shape)
+        yield flat[start:start + array.size].reshape(array.shape)
         start += array.size
 
 
