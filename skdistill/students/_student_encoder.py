@@ -48,9 +48,9 @@ WIDE_ONE_HOT = 1000
 """One-hot encodings wider than this are sparse: the rows are stored as a sparse matrix
 where that saves most of their values (:data:`SPARSE_DENSITY`), and the student's
 first layer multiplies them sparsely. Sparse rows train on the torch engine (the numpy
-engine reads dense rows): on 30,000 rows and 2,000 categories that fit took 0.4 times as
-long as the dense one and predict_proba 0.09 times, but on 400 categories the fit took 3
-times as long (``benchmarks/wide_categories.py``)."""
+engine reads dense rows), which pays on wide encodings (``benchmarks/wide_categories.py``:
+2,000 categories) but not on narrower ones, where the dense fit is faster
+(``--rows 12000 --cities 400``)."""
 
 SPARSE_DENSITY = 0.3
 """A wide one-hot encoding's rows are sparse where fewer than this share of values are
