@@ -62,3 +62,22 @@ def test_strip_teacher_regressor_and_unfitted():
         strip_teacher(DistilledClassifier(LogisticRegression()))
     with pytest.raises(TypeError, match="ending with one"):
         strip_teacher(LogisticRegression())
+
+
+def test_a_stripped_model_fills_missing_values_as_the_full_one_does():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = rng_data(n=400)
+    X[::7, 1] = np.nan
+    full = make_fast(HistGradientBoostingClassifier(max_iter=20), max_epochs=2).fit(X, y)
+    lean = strip_teacher(full)
+    assert full.fills_missing_ and lean.fills_missing_ and lean.teacher is None
+    rows = X[:40].copy()
+    rows[:, 0] = np.nan
+    for few_or_many in (rows, np.tile(rows, (600, 1))):  # the fast path and the full one
+        np.testing.assert_array_equal(lean.predict_proba(few_or_many),
+                                      full.predict_proba(few_or_many))
+    refusing = make_fast(LogisticRegression(), max_epochs=2).fit(np.nan_to_num(X), y)
+    assert not strip_teacher(refusing).fills_missing_
+    with pytest.raises(ValueError, match=r"contains NaN in column\(s\) \[0, 1\]; this model's"):
+        strip_teacher(refusing).predict_proba(rows)

@@ -278,6 +278,7 @@ class BaseDistiller(
         )
         target, labelled = task.encode_targets(y, sample_weight)
         vars(self).update(task.fitted_attributes())
+        self.fills_missing_ = self._reads_missing_values()  # the teacher may go: kept here
         weights, student_weights = row_weights(task, sample_weight, target, labelled)
         if precomputed is not None:
             self.teacher_ = None

@@ -119,12 +119,16 @@ class PredictionMixin:
             self.__dict__.get("student_encoding_") is None
         ):
             return None
-        if not np.isfinite(X).all() and (np.isinf(X).any() or not self._reads_missing_values()):
+        if not np.isfinite(X).all() and (np.isinf(X).any() or not self._fills_missing()):
             return None  # infinite, or missing where the teacher reads none: the full path says so
         rows = encoding(X)
         if not np.abs(rows).max() <= FLOAT32_MAX:
             return None
         return rows
+
+    def _fills_missing(self):
+        """Whether the fit read missing numbers, so predict fills them (else refuses them)."""
+        return self.__dict__.get("fills_missing_", False)
 
     def _student_rows(self, X):
         """X (in the caller's space) as the student's float32 rows."""
@@ -134,7 +138,7 @@ class PredictionMixin:
         if self.__dict__.get("student_encoding_") is not None:  # the package's own encoding
             X = checked_table(self, X, reset=False)
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
-            if not self._reads_missing_values():
+            if not self._fills_missing():
                 check_no_missing(X)
             return encoded_rows(
                 read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_,

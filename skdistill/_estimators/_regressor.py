@@ -111,6 +111,11 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         What ``"auto"`` chose; ``student_encoding_losses_`` holds each one's
         loss, ``feature_kinds_`` the column kinds of a frame or ``object``
         array, checked at predict and by a warm fit.
+    fills_missing_ : bool
+        Whether predict fills a missing number with its column's fitted median
+        (also in a column that had none in fit): True where fit read missing
+        values (the ``"auto"`` encoding and a teacher that reads them); else
+        predict refuses them, as fit does. Kept by :func:`~skdistill.strip_teacher`.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
     solver_ : {"numpy", "torch"}
