@@ -39,7 +39,7 @@ from .students import (
     TabularStudent,
     make_student_encoder,
 )
-from .teachers import user_cache_dir
+from .teachers import IntegerLabels, user_cache_dir
 from .training import Pruning
 from .transfer import Gibbs, Mixup, Munge, Shift, Spunge, TransferSampler
 
@@ -54,6 +54,7 @@ __all__ = [
     "DistillationReport",
     "FeatureDistillation",
     "Gibbs",
+    "IntegerLabels",
     "MLPStudent",
     "Mixup",
     "Munge",

@@ -37,13 +37,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn import get_config
-from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils.validation import has_fit_parameter
 from skorch import NeuralNet
 
 from .._inputs import DENSE_CHUNK_ELEMENTS, is_shaped
+from ._other_libraries import IntegerLabels, fresh_copy, needs_class_codes
 
 __all__ = [
     "PRECOMPUTED",
@@ -134,7 +134,7 @@ class EstimatorTeacher(Teacher):
     def fit(self, X, y, sample_weight=None):
         if not self.refits:
             return self
-        fitted = clone(self.model)
+        fitted = self._fresh_model(y)
         try:
             fitted.fit(flattened(X), y, **self._weight_params(sample_weight))
         except Exception as exc:
@@ -144,8 +144,22 @@ class EstimatorTeacher(Teacher):
                     "The teacher is given a read-only view of X, so that fitting never changes "
                     "the caller's data; a teacher that writes into its input must copy it first."
                 )
+            strings = _string_columns(X)
+            if strings:
+                exc.add_note(
+                    f"X's columns {strings} hold strings. LightGBM, XGBoost (with "
+                    "enable_categorical=True) and HistGradientBoosting (categorical_features="
+                    "'from_dtype') read pandas categories instead: X.astype({name: 'category'}). "
+                    "CatBoost reads the strings named in cat_features, a missing one written as "
+                    "a string: X.fillna({name: 'missing'}). The student reads any of these."
+                )
             raise
         return EstimatorTeacher(fitted)
+
+    def _fresh_model(self, y):
+        """An unfitted copy of the teacher to fit on labels ``y`` (wrapped where it reads codes)."""
+        fresh = fresh_copy(self.model)
+        return IntegerLabels(fresh) if needs_class_codes(fresh, y) else fresh
 
     def _weight_params(self, sample_weight):
         if sample_weight is None:
@@ -193,7 +207,7 @@ class EstimatorTeacher(Teacher):
         return np.asarray(pred, dtype=np.float64).reshape(len(y), 1)
 
     def _cross_val_predict(self, X, y, cv, method, sample_weight):
-        estimator = clone(self.model)
+        estimator = self._fresh_model(y)
         params = self._weight_params(sample_weight)
         if params and get_config()["enable_metadata_routing"]:
             estimator.set_fit_request(sample_weight=True)
@@ -313,6 +327,14 @@ def as_teacher(teacher):
 
 
 # ----------------------------------------------------------------- helpers
+def _string_columns(X):
+    """The names of a DataFrame's string (or object) columns; [] for anything else."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return []
+    return [name for name, dtype in dtypes.items() if str(dtype) in ("object", "str", "string")]
+
+
 def _scores_method(model):
     for method in ("predict_proba", "decision_function"):
         if hasattr(model, method):
@@ -404,10 +426,16 @@ def _align_columns(logits, teacher_classes, classes, teacher):
         else:
             columns.append(hits[0])
     if missing:
+        codes = np.arange(len(teacher_classes))
+        hint = (
+            " It was fitted on the class codes 0, 1, ...: pass y as the same codes, or fit "
+            "it on the labels wrapped in skdistill.IntegerLabels."
+            if np.array_equal(teacher_classes, codes) and len(classes) == len(codes) else ""
+        )
         raise ValueError(
             f"The teacher {_name(teacher)} does not know the label(s) {missing} that appear "
             f"in y; its classes_ are {teacher_classes.tolist()}. Refit the teacher on data "
-            "holding every label, or drop those rows."
+            f"holding every label, or drop those rows.{hint}"
         )
     return logits[:, columns]
 

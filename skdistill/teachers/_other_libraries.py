@@ -1,0 +1,205 @@
+"""Teachers from libraries that bend scikit-learn's conventions, fitted as if they did not.
+
+* XGBoost's classifiers read only the class codes 0, 1, ..., n - 1 as ``y``:
+  :class:`IntegerLabels` fits such a classifier on the codes of the labels and
+  reads and returns the labels themselves, so the fitted teacher scores and
+  predicts on the caller's labels. A distiller wraps the teachers that need it
+  (:func:`needs_class_codes`) when it fits them.
+* CatBoost's constructor copies its ``cat_features`` list, which
+  ``sklearn.base.clone`` refuses: :func:`fresh_copy` copies such a model.
+"""
+
+import copy
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone, is_classifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+__all__ = ["IntegerLabels", "fresh_copy", "needs_class_codes"]
+
+CODES_ONLY_MODULES = ("xgboost",)
+"""Libraries whose classifiers refuse labels other than 0, 1, ..., n_classes - 1."""
+
+
+def fresh_copy(model):
+    """An unfitted copy of ``model`` with the same parameters, as ``sklearn.base.clone`` makes.
+
+    A constructor that copies a list parameter (CatBoost's ``cat_features``)
+    fails ``clone``'s identity check; such a model is rebuilt with its list
+    parameters as tuples, which ``clone`` then copies as it should.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> fresh_copy(LogisticRegression(C=2.0)).get_params()["C"]
+    2.0
+    """
+    try:
+        return clone(model)
+    except RuntimeError as exc:
+        if "Cannot clone object" not in str(exc):
+            raise
+        params = {
+            name: tuple(value) if isinstance(value, list) else copy.deepcopy(value)
+            for name, value in model.get_params(deep=False).items()
+        }
+        rebuilt = type(model)(**params)
+        try:
+            return clone(rebuilt)
+        except RuntimeError:
+            raise TypeError(
+                f"The teacher {type(model).__name__} cannot be copied with fresh parameters "
+                f"({exc}). Fit it yourself and pass sklearn.frozen.FrozenEstimator(teacher)."
+            ) from exc
+
+
+def _final_step(model):
+    return model.steps[-1][1] if isinstance(model, Pipeline) else model
+
+
+def needs_class_codes(model, y):
+    """Whether ``model`` (or a Pipeline's last step) reads only class codes and ``y`` holds others.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> needs_class_codes(LogisticRegression(), np.array(["a", "b"]))
+    False
+    """
+    final = _final_step(model)
+    if type(final).__module__.split(".")[0] not in CODES_ONLY_MODULES or not is_classifier(final):
+        return False
+    classes = np.unique(y)
+    return not (classes.dtype.kind in "iu" and np.array_equal(classes, np.arange(len(classes))))
+
+
+def _estimator_has(method):
+    return lambda self: hasattr(self.estimator, method)
+
+
+class IntegerLabels(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """A classifier fitted on the class codes 0, 1, ..., n - 1 that speaks the labels themselves.
+
+    XGBoost's classifiers read only the codes ``0, 1, ..., n_classes - 1`` as
+    ``y``. Wrapped, such a classifier is fitted on ``y``'s codes (the
+    positions of its labels in the sorted ``classes_``); ``predict`` returns
+    labels, and ``predict_proba`` and ``decision_function`` columns follow
+    ``classes_``. A distiller wraps an XGBoost classifier (alone or ending a
+    Pipeline) in it when ``y`` holds other labels, so its ``teacher_`` scores
+    on the caller's labels; wrap a teacher yourself where it needs the same.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Fitted on the codes; cloned, not changed.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted copy, whose own ``classes_`` are the codes.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted; code ``k`` stands for ``classes_[k]``.
+
+    See Also
+    --------
+    DistilledClassifier : Wraps the teachers that need it when it fits them.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> names = load_iris().target_names[y]
+    >>> teacher = IntegerLabels(DecisionTreeClassifier(max_depth=2)).fit(X, names)
+    >>> teacher.predict(X[:2]).tolist(), teacher.estimator_.classes_.tolist()
+    (['setosa', 'setosa'], [0, 1, 2])
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y, **fit_params):
+        """Fit a copy of the estimator on the codes of ``y``'s labels.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows, as the estimator reads them.
+        y : array-like of shape (n_samples,)
+            Labels of any kind scikit-learn classifiers take.
+        **fit_params : dict
+            Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
+
+        Returns
+        -------
+        self : IntegerLabels
+            Fitted.
+        """
+        y = column_or_1d(y, warn=True)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        self.estimator_ = fresh_copy(self.estimator).fit(X, codes, **fit_params)
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
+        return self
+
+    def predict(self, X):
+        """The labels the estimator predicts for ``X``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows, as the estimator reads them.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Entries of ``classes_``.
+        """
+        check_is_fitted(self)
+        codes = np.asarray(self.estimator_.predict(X)).astype(np.intp).ravel()
+        return self.classes_[codes]
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities, a column per entry of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows, as the estimator reads them.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows summing to 1.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The estimator's decision function, its columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows, as the estimator reads them.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for two classes (the score of ``classes_[1]``).
+        """
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags = copy.deepcopy(inner.input_tags)
+        return tags

@@ -1,0 +1,162 @@
+"""XGBoost, LightGBM and CatBoost teachers on a raw frame, and the wrappers that make them fit.
+
+The library tests skip when the library is not installed (the ``teachers`` extra
+installs all three).
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import load_iris
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from skdistill import DistilledClassifier, IntegerLabels
+from skdistill.teachers._other_libraries import fresh_copy, needs_class_codes
+
+pd = pytest.importorskip("pandas")
+
+FAST = dict(max_epochs=3, module__hidden_layer_sizes=(16,), random_state=0)
+
+
+def survey(n=600, seed=0):
+    """A frame as surveys come: a string column with missing values, a category, numbers
+    with missing values; string labels in three classes."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "income": rng.lognormal(10, 0.6, n),
+        "age": rng.integers(18, 80, n).astype(float),
+        "region": rng.choice(["north", "south", "east", "west"], n),
+        "plan": pd.Categorical(rng.choice(["basic", "plus", "pro"], n)),
+    })
+    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    frame.loc[rng.random(n) < 0.05, "region"] = None
+    score = (frame["age"] - 45) / 15 + frame["region"].map({"north": 1.0, "south": -1.0}).fillna(0)
+    y = np.select([score < -0.5, score < 0.5], ["low", "mid"], "high")
+    return frame, y
+
+
+# ------------------------------------------------------------- IntegerLabels
+def test_integer_labels_fits_codes_and_speaks_labels():
+    X, y = load_iris(return_X_y=True)
+    names = load_iris().target_names[y]
+    weights = np.where(y == 0, 0.0, 1.0)
+    teacher = IntegerLabels(DecisionTreeClassifier(max_depth=2, random_state=0))
+    teacher.fit(X, names, sample_weight=weights)
+    assert teacher.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert teacher.estimator_.classes_.tolist() == [0, 1, 2]
+    plain = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(teacher.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_array_equal(teacher.predict(X), load_iris().target_names[plain.predict(X)])
+    assert teacher.score(X, names) == plain.score(X, y)
+    assert teacher.n_features_in_ == 4
+    assert hasattr(IntegerLabels(LogisticRegression()), "decision_function")
+    assert not hasattr(IntegerLabels(DecisionTreeClassifier()), "decision_function")
+    assert clone(teacher).get_params()["estimator"].max_depth == 2
+
+
+def test_integer_labels_passes_on_the_estimators_input_tags():
+    from sklearn.utils import get_tags
+
+    assert get_tags(IntegerLabels(HistGradientBoostingClassifier())).input_tags.allow_nan
+    assert not get_tags(IntegerLabels(LogisticRegression())).input_tags.allow_nan
+
+
+class CopiesItsList(ClassifierMixin, BaseEstimator):
+    """Stores a copy of a list parameter (other values as given), as CatBoost's constructor does."""
+
+    def __init__(self, names=None):
+        self.names = list(names) if isinstance(names, list) else names
+
+
+class ChangesItsParameter(ClassifierMixin, BaseEstimator):
+    def __init__(self, scale=1.0):
+        self.scale = float(scale) * 2
+
+
+def test_fresh_copy_rebuilds_a_model_whose_constructor_copies_a_list():
+    with pytest.raises(RuntimeError, match="Cannot clone object"):
+        clone(CopiesItsList(["a", "b"]))
+    copied = fresh_copy(CopiesItsList(["a", "b"]))
+    assert copied.names == ("a", "b") and type(copied) is CopiesItsList
+    refused = r"ChangesItsParameter cannot be copied with fresh parameters.*FrozenEstimator"
+    with pytest.raises(TypeError, match=refused):
+        fresh_copy(ChangesItsParameter(1.0))
+
+
+def test_a_teacher_fit_on_string_columns_says_how_teachers_read_them():
+    X, y = survey()
+    with pytest.raises(ValueError) as caught:
+        DistilledClassifier(HistGradientBoostingClassifier(categorical_features="from_dtype"),
+                            **FAST).fit(X, y)
+    notes = " ".join(caught.value.__notes__)
+    assert "X's columns ['region'] hold strings" in notes
+    assert "X.astype({name: 'category'})" in notes and "X.fillna({name: 'missing'})" in notes
+    model = DistilledClassifier(HistGradientBoostingClassifier(categorical_features="from_dtype"),
+                                **FAST).fit(X.astype({"region": "category"}), y)
+    assert model.feature_kinds_ == {"income": "numeric", "age": "numeric",
+                                    "region": "categorical", "plan": "categorical"}
+    # the student reads the strings as the categories it was fitted on
+    np.testing.assert_array_equal(model.predict_proba(X),
+                                  model.predict_proba(X.astype({"region": "category"})))
+
+
+# ---------------------------------------------------------------- XGBoost
+def test_xgboost_reads_string_labels_through_their_codes():
+    xgboost = pytest.importorskip("xgboost")
+    X, y = survey()
+    X = X.astype({"region": "category"})
+    teacher = xgboost.XGBClassifier(n_estimators=30, max_depth=3, enable_categorical=True)
+    assert needs_class_codes(teacher, y) and needs_class_codes(make_pipeline(teacher), y)
+    assert not needs_class_codes(teacher, np.array([0, 1, 2, 1]))
+    assert not needs_class_codes(xgboost.XGBRegressor(), y)
+    model = DistilledClassifier(teacher, teacher_cv=3, **FAST).fit(X, y)
+    assert isinstance(model.teacher_, IntegerLabels)
+    assert model.teacher_.classes_.tolist() == model.classes_.tolist() == ["high", "low", "mid"]
+    codes = np.searchsorted(model.classes_, y)
+    assert model.teacher_.score(X, y) == model.teacher_.estimator_.score(X, codes) > 0.8
+    assert model.fills_missing_ and set(model.predict(X)) <= {"high", "low", "mid"}
+
+
+def test_a_prefit_xgboost_on_codes_is_told_to_be_given_the_codes():
+    xgboost = pytest.importorskip("xgboost")
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = survey()
+    X = X.astype({"region": "category"})
+    codes = np.searchsorted(np.unique(y), y)
+    fitted = xgboost.XGBClassifier(n_estimators=5, enable_categorical=True).fit(X, codes)
+    with pytest.raises(ValueError, match=r"classes_ are \[0, 1, 2\].*fitted on the class codes"):
+        DistilledClassifier(FrozenEstimator(fitted), **FAST).fit(X, y)
+    model = DistilledClassifier(FrozenEstimator(fitted), **FAST).fit(X, codes)
+    assert model.classes_.tolist() == [0, 1, 2]
+
+
+# --------------------------------------------------------------- LightGBM
+def test_lightgbm_reads_categories_and_missing_values():
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = survey()
+    teacher = lightgbm.LGBMClassifier(n_estimators=30, verbose=-1)
+    with pytest.raises(ValueError, match="pandas dtypes must be int, float or bool") as caught:
+        DistilledClassifier(teacher, **FAST).fit(X, y)
+    assert "X's columns ['region'] hold strings" in caught.value.__notes__[1]
+    model = DistilledClassifier(teacher, **FAST).fit(X.astype({"region": "category"}), y)
+    assert model.fills_missing_ and type(model.teacher_) is lightgbm.LGBMClassifier
+    assert model.teacher_.score(X.astype({"region": "category"}), y) > 0.8
+
+
+# --------------------------------------------------------------- CatBoost
+def test_catboost_with_cat_features_fits_without_freezing():
+    catboost = pytest.importorskip("catboost")
+    X, y = survey()
+    X = X.fillna({"region": "missing"})
+    teacher = catboost.CatBoostClassifier(iterations=30, verbose=0, thread_count=1,
+                                          cat_features=["region", "plan"], random_seed=0,
+                                          allow_writing_files=False)
+    model = DistilledClassifier(teacher, teacher_cv=2, **FAST).fit(X, y)
+    assert model.teacher_.get_params()["cat_features"] == ("region", "plan")
+    assert teacher.get_params()["cat_features"] == ["region", "plan"]  # the caller's unchanged
+    assert model.teacher_.score(X, y) > 0.8
+    assert model.feature_kinds_["region"] == "categorical"
