@@ -1,8 +1,8 @@
 """The order of the gallery's examples: the quickstart first, the cluster last."""
 
 ORDER = [
-    "distill_digits.py", "student_size.py", "real_data_mixed.py", "real_data_text.py",
-    "regression.py", "tuning.py", "deploy_onnx.py", "unlabelled_dask.py",
+    "distill_digits.py", "student_size.py", "real_data_mixed.py", "gradient_boosting_teachers.py",
+    "real_data_text.py", "regression.py", "tuning.py", "deploy_onnx.py", "unlabelled_dask.py",
     "distill_images.py", "dask_grid_search.py",
 ]
 

@@ -47,6 +47,10 @@ PAGES = [
      "Scaled, piecewise-linear or both, and the choice ``student_preprocessor='auto'`` makes."),
     ("frame_students.md", "A raw DataFrame with strings and missing values",
      "python3 benchmarks/frame_students.py", ""),
+    ("gradient_boosting_teachers.md", "XGBoost, LightGBM and CatBoost teachers",
+     "python3 benchmarks/gradient_boosting_teachers.py",
+     "Each gradient-boosting library at its defaults, reading a raw frame natively, as the "
+     "teacher of the plain call, against the same student on the labels alone."),
     ("regression_encoding.md", "Regression students",
      "python3 benchmarks/regression_encoding.py", ""),
     ("stopping.md", "Early stopping at every temperature",

@@ -1,0 +1,46 @@
+"""The documentation's copyable snippets run as they are.
+
+A page marks a Python block that a reader can paste and run with the MyST comment line
+``% runs as it is`` right above it. The marked blocks of a page run in order in one
+namespace, as a reader pasting them one after another would run them.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+MARK = "% runs as it is"
+BLOCK = re.compile(r"^" + re.escape(MARK) + r"\n```python\n(.*?)^```$", re.M | re.S)
+
+
+def runnable_blocks(text):
+    """The code of every Python block right after a ``% runs as it is`` line."""
+    return BLOCK.findall(text)
+
+
+PAGES = sorted(path for path in DOCS.rglob("*.md")
+               if "_build" not in path.parts and MARK in path.read_text(encoding="utf-8"))
+
+
+def test_marked_blocks_are_found_and_nothing_else():
+    text = (f"{MARK}\n```python\nx = 1\n```\n\n```python\nnot run\n```\n"
+            f"{MARK}\n```python\ny = 2\n```\n")
+    assert runnable_blocks(text) == ["x = 1\n", "y = 2\n"]
+    assert DOCS / "user_guide" / "teachers.md" in PAGES
+    for page in PAGES:  # a mark stands right above a Python block, or it is a typo
+        text = page.read_text(encoding="utf-8")
+        assert text.count(MARK) == len(runnable_blocks(text)), page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(DOCS)))
+def test_the_marked_blocks_of_a_page_run(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # whatever a snippet writes stays out of the checkout
+    namespace = {"__name__": "__snippet__"}
+    for number, code in enumerate(runnable_blocks(page.read_text(encoding="utf-8")), 1):
+        try:
+            exec(compile(code, f"{page.name}, block {number}", "exec"), namespace)
+        except ModuleNotFoundError as exc:  # an optional library (e.g. the teachers extra)
+            pytest.skip(f"{page.name}, block {number} needs {exc.name}")
