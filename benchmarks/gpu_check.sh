@@ -16,3 +16,5 @@ python3 -c "import torch, sklearn, skorch, onnxruntime; print('torch', torch.__v
 python3 -m pytest tests/test_cuda.py -v -p no:cacheprovider 2>&1 | tee "$OUT/cuda_tests.log"
 python3 benchmarks/speed.py --device cuda --rows 1000000 --batch-size 1024 --epochs 2 \
     --repeats 3 --scaling "" 2>&1 | tee "$OUT/speed_gpu.log"
+cp benchmarks/results/speed_gpu.txt "$OUT/"   # with its command, GPU and versions: publish it
+                                              # by committing it to benchmarks/results/

@@ -9,6 +9,8 @@ import platform
 import sys
 from pathlib import Path
 
+import sklearn
+import skorch
 import torch
 
 RESULTS = Path(__file__).parent / "results"
@@ -28,8 +30,10 @@ class ResultsLog:
     def save(self):
         command = " ".join(["python3", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
         threads = torch.get_num_threads()
-        machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, torch {torch.__version__}, "
+        gpu = f"{torch.cuda.get_device_name()}, " if torch.cuda.is_available() else ""
+        machine = (f"{gpu}{platform.machine()}, {os.cpu_count()} cores, Python "
+                   f"{platform.python_version()}, torch {torch.__version__}, scikit-learn "
+                   f"{sklearn.__version__}, skorch {skorch.__version__}, "
                    f"{threads} torch thread{'s' if threads != 1 else ''}.")
         header = [f"Command: {command}", f"Machine: {machine}", ""]
         self.path.write_text("\n".join(header + self.lines) + "\n")

@@ -127,7 +127,7 @@ def main():
     parser.add_argument("--scaling", default="10000,100000,1000000",
                         help="comma-separated row counts for the growth table ('' to skip)")
     args = parser.parse_args()
-    log = ResultsLog("speed.txt")
+    log = ResultsLog("speed.txt" if args.device == "cpu" else "speed_gpu.txt")
     log(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
         f"batch {args.batch_size}, {args.epochs} epochs, median of {args.repeats}")
 

@@ -153,3 +153,14 @@ def test_a_projection_that_cannot_be_built_leaves_no_hook():
         FeatureMatcher(FeatureDistillation([("1", "features.2")]), teacher[1:], student,
                        torch.zeros(2, 1, 8, 8))
     assert all(not m._forward_hooks for m in student.modules())
+
+
+def test_a_hint_stage_then_a_warm_start_without_it(images, teacher):
+    X, y = images
+    clf = distiller(teacher, alpha=0.0, n_iter_no_change=None,
+                    feature_distillation=FeatureDistillation(PAIRS, weight=100.0)).fit(X, y)
+    assert clf.n_iter_ == 3 and "train_feature_loss" in clf.student_.history[-1]
+    first_layer = clf.student_.module_.features[0].weight.detach().clone()
+    clf.set_params(feature_distillation=None, alpha=0.9, warm_start=True).fit(X, y)
+    assert clf.n_iter_ == 6 and "train_feature_loss" not in clf.student_.history[-1]
+    assert not torch.equal(first_layer, clf.student_.module_.features[0].weight)

@@ -66,8 +66,17 @@ class FeatureDistillation(BaseEstimator):
     ``(n, channels, height, width)``, rows ``(n, features)`` or sequences
     ``(n, steps, features)`` (as batch-first RNNs and transformers give
     them): a ``Conv1d`` map ``(n, channels, steps)`` must be transposed.
-    Each training batch runs the teacher once more, to read its features.
-    The numpy engine does not apply. A warm start trains a new projection.
+    Each training batch runs the teacher once more, to read its features, so
+    an epoch costs several logit-only epochs. The numpy engine does not
+    apply. A warm start trains a new projection.
+
+    Conventions that differ from torchdistill's: ``alpha`` (the distiller's)
+    weighs the teacher's term, not the labels'; the hint is a mean, not a sum,
+    of squared errors; the projection is a plain learned 1x1 convolution (no
+    batch normalisation or ReLU); the hint trains with the logits from the
+    first epoch (a warm start without ``feature_distillation`` gives a second
+    stage); one ``weight`` serves every pair; attention follows the authors'
+    code (torchdistill's ``mode="code"``).
 
     References
     ----------

@@ -150,8 +150,9 @@ class EstimatorTeacher(Teacher):
                     f"X's columns {strings} hold strings. LightGBM, XGBoost (with "
                     "enable_categorical=True) and HistGradientBoosting (categorical_features="
                     "'from_dtype') read pandas categories instead: X.astype({name: 'category'}). "
-                    "CatBoost reads the strings named in cat_features, a missing one written as "
-                    "a string: X.fillna({name: 'missing'}). The student reads any of these."
+                    "CatBoost reads the string and category columns named in cat_features, a "
+                    "missing string written as one: X.fillna({name: 'missing'}). The student "
+                    "reads any of these."
                 )
             raise
         return EstimatorTeacher(fitted)
