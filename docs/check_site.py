@@ -4,7 +4,8 @@ Serves the built HTML on a local port, loads the home page, an API page and a ga
 in Debian's ``chromium`` (through Playwright, which drives the installed browser: nothing is
 downloaded), saves a full-page screenshot of each, and exits non-zero on a console error, an
 uncaught page error, a request that failed or returned an HTTP error, or an image that did
-not load.
+not load. Then it runs the searches readers make in the site's own search box and fails when
+the page that answers one is not among its first three results (:data:`SEARCHES`).
 
 Usage: python docs/check_site.py docs/_build/html [--screenshots DIR] [--browser PATH]
 """
@@ -25,6 +26,19 @@ PAGES = {
     "gallery": "auto_examples/student_size.html",
     "benchmark": "benchmarks/generated/quality.html",
 }
+
+SEARCHES = {
+    "XGBoost": ["user_guide/teachers.html", "auto_examples/gradient_boosting_teachers.html"],
+    "LightGBM": ["user_guide/teachers.html", "auto_examples/gradient_boosting_teachers.html"],
+    "CatBoost": ["user_guide/teachers.html", "auto_examples/gradient_boosting_teachers.html"],
+    "GPU": ["user_guide/scale.html"],
+    "DataFrame": ["user_guide/data.html"],
+    "ONNX": ["user_guide/deployment.html", "generated/skdistill.export_onnx.html"],
+    "tune": ["user_guide/tuning.html"],
+    "unlabelled": ["user_guide/transfer.html"],
+    "images": ["user_guide/images.html"],
+}
+"""What readers search for, and the pages that answer it (one must be in the first three)."""
 
 BROKEN_IMAGES = """() => Array.from(document.images)
     .filter(image => !image.complete || image.naturalWidth === 0)
@@ -66,6 +80,30 @@ def check_page(browser, url, screenshot):
     return problems
 
 
+def first_results(browser, base, query, n=3):
+    """The site paths of the first ``n`` results of the site's search for ``query``."""
+    page = browser.new_page()
+    page.goto(f"{base}/search.html?q={query}", wait_until="networkidle")
+    page.wait_for_function("() => document.querySelector('.search-summary') !== null",
+                           timeout=30_000)
+    links = page.eval_on_selector_all("ul.search > li > a",
+                                      "links => links.map(link => link.getAttribute('href'))")
+    page.close()
+    return [link.split("#")[0].split("?")[0].lstrip("./") for link in links[:n]]
+
+
+def check_searches(browser, base):
+    """The problems of :data:`SEARCHES`: a query whose answer is not in its first three."""
+    problems = []
+    for query, answers in SEARCHES.items():
+        found = first_results(browser, base, query)
+        status = "ok" if set(found) & set(answers) else "missing"
+        print(f"search {query!r:13s} {status}: {found}")
+        if status != "ok":
+            problems.append(f"search {query!r}: none of {answers} in the first three {found}")
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description="Check the built site in headless Chromium.")
     parser.add_argument("site", type=Path, help="the built HTML folder")
@@ -93,6 +131,10 @@ def main():
             for problem in problems:
                 print(f"    {problem}")
             failures += len(problems)
+        search_problems = check_searches(browser, base)
+        for problem in search_problems:
+            print(f"    {problem}")
+        failures += len(search_problems)
         browser.close()
     server.shutdown()
     sys.exit(1 if failures else 0)
