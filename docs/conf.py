@@ -69,6 +69,7 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "doc_module": ("skdistill",),
     "backreferences_dir": "generated/backreferences",
+    "reset_modules": ("matplotlib", "seaborn", "gallery_threads.one_thread"),
 }
 
 html_theme = "pydata_sphinx_theme"
