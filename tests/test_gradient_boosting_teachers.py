@@ -160,3 +160,17 @@ def test_catboost_with_cat_features_fits_without_freezing():
     assert teacher.get_params()["cat_features"] == ["region", "plan"]  # the caller's unchanged
     assert model.teacher_.score(X, y) > 0.8
     assert model.feature_kinds_["region"] == "categorical"
+
+
+def test_xgboost_cross_fitted_with_weights_under_metadata_routing():
+    xgboost = pytest.importorskip("xgboost")
+    import sklearn
+
+    X, y = survey()
+    X = X.astype({"region": "category"})
+    weights = np.where(y == "high", 2.0, 1.0)
+    teacher = xgboost.XGBClassifier(n_estimators=10, enable_categorical=True)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = DistilledClassifier(teacher, teacher_cv=2, **FAST).set_fit_request(
+            sample_weight=True).fit(X, y, sample_weight=weights)
+    assert isinstance(model.teacher_, IntegerLabels) and model.n_iter_ == 3

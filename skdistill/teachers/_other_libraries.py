@@ -122,7 +122,7 @@ class IntegerLabels(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def __init__(self, estimator):
         self.estimator = estimator
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit a copy of the estimator on the codes of ``y``'s labels.
 
         Parameters
@@ -131,8 +131,10 @@ class IntegerLabels(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             The rows, as the estimator reads them.
         y : array-like of shape (n_samples,)
             Labels of any kind scikit-learn classifiers take.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the estimator's ``fit`` when given.
         **fit_params : dict
-            Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
+            Passed to the estimator's ``fit``.
 
         Returns
         -------
@@ -141,6 +143,8 @@ class IntegerLabels(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         y = column_or_1d(y, warn=True)
         self.classes_, codes = np.unique(y, return_inverse=True)
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
         self.estimator_ = fresh_copy(self.estimator).fit(X, codes, **fit_params)
         for name in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, name):
