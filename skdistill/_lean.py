@@ -8,7 +8,12 @@ import copy
 
 from skorch.history import History
 
-__all__ = ["lean_distiller"]
+__all__ = ["EPOCH_FIGURES", "lean_distiller"]
+
+EPOCH_FIGURES = ("epoch", "train_loss", "valid_loss", "valid_label_loss", "valid_calibrated_loss",
+                 "valid_acc", "valid_agreement")
+"""What a lean copy keeps of each epoch's history: the figures ``loss_curve_``,
+``validation_scores_`` and :func:`skdistill.plot_history` read, a few hundred bytes an epoch."""
 
 
 def lean_distiller(distiller):
@@ -29,7 +34,8 @@ def lean_distiller(distiller):
 
 
 def _lean_net(net):
-    """A copy of the skorch net with the module and nothing of its training."""
+    """A copy of the skorch net with the module and its per-epoch figures (``EPOCH_FIGURES``),
+    nothing else of its training (no per-batch entries, optimizer state or callbacks)."""
     lean = copy.copy(net)
     lean.__dict__ = dict(vars(net))
     module = copy.deepcopy(net.module_).cpu().eval()
@@ -37,6 +43,8 @@ def _lean_net(net):
     lean.criterion = lean.criterion_ = copy.deepcopy(net.criterion_).cpu()
     lean.optimizer_ = net.optimizer(module.parameters(), lr=net.lr)  # empty state
     lean.callbacks = lean.callbacks_ = []
-    lean.history = History()
+    lean.history = History(
+        [{key: epoch[key] for key in EPOCH_FIGURES if key in epoch} for epoch in net.history]
+    )
     lean.device = "cpu"
     return lean

@@ -42,8 +42,9 @@ def test_strip_teacher_on_a_pipeline_predicts_the_same_in_a_fresh_process(tmp_pa
     ).fit(X, y)
     lean = strip_teacher(full)
     distiller = lean.steps[-1][1]
-    assert distiller.teacher is None and distiller.teacher_ is None
-    assert full.steps[-1][1].teacher_ is not None  # the original keeps its teacher
+    assert distiller.teacher_ is None and full.steps[-1][1].teacher_ is not None
+    # the fitted forest in the parameter (fit refits it anyway) is kept unfitted: 100 trees' params
+    assert not hasattr(distiller.teacher, "estimators_") and distiller.teacher.n_estimators == 100
     np.testing.assert_array_equal(lean.predict_proba(X), full.predict_proba(X))
     size = len(pickle.dumps(lean))
     assert size < 2 * weight_bytes(full) + 8_000, size
@@ -71,7 +72,7 @@ def test_a_stripped_model_fills_missing_values_as_the_full_one_does():
     X[::7, 1] = np.nan
     full = make_fast(HistGradientBoostingClassifier(max_iter=20), max_epochs=2).fit(X, y)
     lean = strip_teacher(full)
-    assert full.fills_missing_ and lean.fills_missing_ and lean.teacher is None
+    assert full.fills_missing_ and lean.fills_missing_ and lean.teacher_ is None
     rows = X[:40].copy()
     rows[:, 0] = np.nan
     for few_or_many in (rows, np.tile(rows, (600, 1))):  # the fast path and the full one
@@ -81,3 +82,22 @@ def test_a_stripped_model_fills_missing_values_as_the_full_one_does():
     assert not strip_teacher(refusing).fills_missing_
     with pytest.raises(ValueError, match=r"contains NaN in column\(s\) \[0, 1\]; this model's"):
         strip_teacher(refusing).predict_proba(rows)
+
+
+def test_a_stripped_model_keeps_its_epochs_and_refits_from_a_clone():
+    from sklearn.base import clone
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = rng_data(n=300)
+    full = make_fast(LogisticRegression(), max_epochs=4, n_iter_no_change=None).fit(X, y)
+    lean = strip_teacher(full)
+    assert lean.n_iter_ == len(lean.student_.history) == 4
+    assert lean.loss_curve_ == full.loss_curve_ and len(lean.loss_curve_) == 4
+    assert lean.validation_scores_ == full.validation_scores_
+    assert all("batches" not in epoch for epoch in lean.student_.history)
+    again = clone(lean).fit(X, y)  # the teacher parameter is LogisticRegression(), unfitted
+    np.testing.assert_array_equal(again.predict_proba(X), full.predict_proba(X))
+    frozen = make_fast(FrozenEstimator(LogisticRegression().fit(X, y)), max_epochs=2).fit(X, y)
+    assert strip_teacher(frozen).teacher is None  # a frozen teacher is its weights: not kept
+    assert strip_teacher(make_fast("precomputed", max_epochs=2).fit(
+        X, y, teacher_proba=full.teacher_.predict_proba(X))).teacher == "precomputed"

@@ -21,7 +21,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._inputs import frame_locked
 from ..losses._features import FeatureDistillation
@@ -173,6 +173,13 @@ class BaseDistiller(
 
     def __sklearn_is_fitted__(self):
         return "student_" in vars(self)
+
+    @property
+    def loss_curve_(self):
+        """The student's training loss of each epoch, over warm starts too (``train_loss``)."""
+        check_is_fitted(self)
+        return [float(epoch["train_loss"]) for epoch in self.student_.history
+                if "train_loss" in epoch]
 
     def _fit_in_memory(self, task, teacher, X, y, precomputed, sample_weight):
         """Fit the teacher once, then a student per candidate encoding; keep the best.

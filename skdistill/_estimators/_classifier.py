@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
@@ -211,6 +212,13 @@ collection, default=None
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    loss_curve_ : list of float
+        The training loss of each of those epochs, as ``MLPClassifier``'s
+        (read from ``student_.history``, which holds every per-epoch figure).
+    validation_scores_ : list of float or None
+        The accuracy on the held-out rows after each epoch, as
+        ``MLPClassifier``'s; None where nothing is held out
+        (``validation_fraction=None``).
     solver_ : {"numpy", "torch"}
         The engine that trained the student in the last fit (see ``solver``).
     fit_times_ : dict
@@ -430,6 +438,14 @@ collection, default=None
             return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
         rows = self._validate_predict_data(X)
         return self._student_output(rows, transform=lambda logits: torch.log_softmax(logits, 1))
+
+    @property
+    def validation_scores_(self):
+        """The held-out accuracy after each epoch (``valid_acc``); None with nothing held out."""
+        check_is_fitted(self)
+        scores = [float(epoch["valid_acc"]) for epoch in self.student_.history
+                  if "valid_acc" in epoch]
+        return scores or None
 
     def predict_proba(self, X):
         """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.

@@ -118,6 +118,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         predict refuses them, as fit does. Kept by :func:`~skdistill.strip_teacher`.
     n_iter_ : int
         Epochs the student has been trained for (summed over warm starts).
+    loss_curve_ : list of float
+        The training loss of each of those epochs, as ``MLPRegressor``'s
+        (read from ``student_.history``, which holds every per-epoch figure).
     solver_ : {"numpy", "torch"}
         The engine that trained the student in the last fit.
     fit_times_ : dict

@@ -5,6 +5,8 @@ import copy
 from sklearn.pipeline import Pipeline
 
 from .._lean import lean_distiller
+from ..teachers._adapters import PRECOMPUTED, as_teacher
+from ..teachers._other_libraries import fresh_copy
 from ._export import final_distiller
 
 __all__ = ["strip_teacher"]
@@ -13,14 +15,18 @@ __all__ = ["strip_teacher"]
 def strip_teacher(model):
     """Return a copy of a fitted distiller (or of a Pipeline ending in one) fit only to predict.
 
-    The copy holds no teacher (neither ``teacher_`` nor a fitted model in the
-    ``teacher`` parameter, which becomes None), no training history, optimizer
-    state or callbacks (early stopping keeps a copy of the best weights), no
-    transfer set and no cache: only the student network, its input
-    preprocessing and what prediction reads (``classes_``, target scaling,
-    feature names). It predicts exactly as the original; its pickle is about the
-    size of the student's weights plus a few kilobytes. It cannot be fitted
-    again (there is no teacher): keep the full model for that.
+    The copy holds no fitted teacher (``teacher_`` is None), no per-batch
+    history, optimizer state or callbacks (early stopping keeps a copy of the
+    best weights), no transfer set and no cache: only the student network, its
+    input preprocessing, what prediction reads (``classes_``, target scaling,
+    feature names) and the per-epoch history (``n_iter_``, ``loss_curve_``).
+    It predicts exactly as the original; its pickle is about the size of the
+    student's weights plus a few kilobytes. Its ``teacher`` parameter is an
+    unfitted copy of a scikit-learn teacher that ``fit`` refits anyway (or
+    ``"precomputed"``), so ``clone(stripped).fit(X, y)`` trains a new model
+    as the original's parameters say (without its transfer set, callbacks or
+    cache); a frozen teacher, a torch module or a skorch net is not kept
+    (``teacher=None``): keep the full model to fit with those again.
 
     Parameters
     ----------
@@ -48,12 +54,27 @@ def strip_teacher(model):
     >>> lean = strip_teacher(full)
     >>> bool((lean.predict_proba(X) == full.predict_proba(X)).all()), lean.teacher_ is None
     (True, True)
-    >>> len(pickle.dumps(lean)) < len(pickle.dumps(full)) / 10
+    >>> len(pickle.dumps(lean)) < len(pickle.dumps(full)) / 5
     True
     """
     distiller = final_distiller(model)
     lean = lean_distiller(distiller)
+    lean.teacher = _refittable_teacher(distiller.teacher)
     if not isinstance(model, Pipeline):
         return lean
     steps = [(name, copy.deepcopy(step)) for name, step in model.steps[:-1]]
     return Pipeline([*steps, (model.steps[-1][0], lean)], memory=None)
+
+
+def _refittable_teacher(teacher):
+    """The ``teacher`` parameter a stripped copy keeps: what ``fit`` would refit, unfitted.
+
+    A scikit-learn teacher that ``fit`` clones and refits is kept as an unfitted
+    copy with the same parameters, ``"precomputed"`` as it is; a frozen teacher,
+    a torch module or a skorch net *is* its fitted weights, so it is not kept.
+    """
+    if isinstance(teacher, str) and teacher == PRECOMPUTED:
+        return teacher
+    if teacher is None or isinstance(teacher, str) or not as_teacher(teacher).refits:
+        return None
+    return fresh_copy(teacher)
