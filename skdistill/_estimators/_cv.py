@@ -19,11 +19,14 @@ import warnings
 
 import numpy as np
 from scipy.stats import rankdata
+from numbers import Integral
+
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
     RegressorMixin,
+    _fit_context,
     clone,
     is_classifier,
 )
@@ -31,6 +34,8 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags, indexable
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
@@ -46,6 +51,13 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
 
     _distiller = None
     _searched = ()
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "param_grid": [dict, list],
+        "scoring": [None, str, callable, list, tuple, set, dict],
+        "cv": ["cv_object"],
+        "n_jobs": [None, Integral],
+    }
 
     def __init__(self, estimator, param_grid, *, scoring=None, cv=3, n_jobs=None):
         self.estimator = estimator
@@ -54,6 +66,7 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         self.cv = cv
         self.n_jobs = n_jobs
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated in its fit
     def fit(self, X, y, **fit_params):
         """Score every candidate by cross-validation, then refit the best on all rows.
 
@@ -73,6 +86,11 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         """
         distiller, prefix = self._final_distiller()
         candidates = self._candidates(prefix)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        X, y = indexable(X, y)
         y = np.asarray(y)
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         if isinstance(self.scoring, (list, tuple, set, dict)):
@@ -117,11 +135,17 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         best = clone(self.estimator).set_params(**self.best_params_)
         self.best_estimator_ = best.fit(X, y, **fit_params)
         self.refit_time_ = time.perf_counter() - started
-        if hasattr(self.best_estimator_, "classes_"):
+        if is_classifier(self):
             self.classes_ = self.best_estimator_.classes_
-        if hasattr(self.best_estimator_, "n_features_in_"):
-            self.n_features_in_ = self.best_estimator_.n_features_in_
+        self.n_features_in_ = self.best_estimator_.n_features_in_
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags = get_tags(self.estimator).input_tags  # what the estimator reads
+        return tags
 
     def predict(self, X):
         """Predictions of ``best_estimator_``.
@@ -298,6 +322,22 @@ class DistilledClassifierCV(ClassifierMixin, _DistillerCV):
         """
         check_is_fitted(self)
         return self.best_estimator_.predict_proba(X)
+
+    def decision_function(self, X):
+        """The decision function of ``best_estimator_`` (its logits).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to score, as ``fit`` took them.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            As :meth:`DistilledClassifier.decision_function` gives them.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.decision_function(X)
 
     def predict_log_proba(self, X):
         """Log class probabilities from ``best_estimator_``.
