@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 GRID = {"T": [1.0, 2.0, 4.0], "alpha": [0.3, 0.9]}  # 6 candidates
 
 
+@pytest.mark.slow  # over 5 s
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_grid_search_fits_the_teacher_once_per_fold(iris, tmp_path, n_jobs):
     X, y = iris

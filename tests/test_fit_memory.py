@@ -23,6 +23,7 @@ from skdistill.training._data import DistillationDataset
 BENCHMARK = Path(__file__).parents[1] / "benchmarks" / "fit_memory.py"
 
 
+@pytest.mark.slow  # over 5 s
 @pytest.mark.parametrize(("dtype", "fit_budget"), [("float32", 0.6), ("float64", 1.0)])
 def test_a_fit_costs_less_memory_than_a_copy_of_the_data(dtype, fit_budget):
     out = subprocess.run(

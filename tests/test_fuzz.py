@@ -165,6 +165,7 @@ def fit_outcomes():
         assert share >= MIN_FITTED_SHARE, f"only {share:.0%} of the drawn cases fitted"
 
 
+@pytest.mark.slow  # over 5 s
 @fuzz(FIT_CASES)
 @given(data=datasets())
 def test_fit_works_or_fails_clearly(fit_outcomes, data):

@@ -11,6 +11,7 @@ Derandomized, so CI runs the same sequences every time.
 import warnings
 
 import numpy as np
+import pytest
 import torch
 from conftest import RaiseAt, make_fast, rng_data
 from hypothesis import HealthCheck, given, settings
@@ -89,6 +90,7 @@ def complete(clf):
     )
 
 
+@pytest.mark.slow  # over 5 s
 @settings(
     max_examples=SEQUENCES,
     deadline=None,

@@ -35,6 +35,7 @@ def data():
 
 
 # ------------------------------------------------------------ which engine runs
+@pytest.mark.slow  # over 5 s
 def test_auto_takes_numpy_for_the_built_in_student_and_torch_elsewhere(data):
     X, y = data
     assert make_fast().fit(X, y).solver_ == "numpy"

@@ -67,6 +67,7 @@ def test_at_t_above_one_the_best_calibrated_epoch_is_kept(digits):
     assert "valid_calibrated_loss" not in one.student_.history[-1]
 
 
+@pytest.mark.slow  # over 5 s
 def test_side_by_side_candidates_stop_as_single_fits_at_every_temperature(digits):
     X, y = digits
     base = DistilledClassifier(RandomForestClassifier(30, random_state=0), max_epochs=40,
