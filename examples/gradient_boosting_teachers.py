@@ -8,7 +8,7 @@ with missing values, and string labels. Each library reads it its own way -- XGB
 LightGBM read strings as pandas categories, CatBoost reads the strings themselves (a missing
 one written as a string) -- and the student reads any of these forms with its ``"auto"``
 encoding. XGBoost reads only class codes as labels: the distiller fits it on the codes of the
-labels inside :class:`~skdistill.IntegerLabels`, so ``teacher_`` still speaks the labels.
+labels inside :class:`~skdistill.IntegerLabels`, so ``teacher_`` speaks the labels.
 
 The script prints the test accuracy of each teacher, of its distilled student and of the same
 student trained on the labels alone (``alpha=0``), and plots them: distillation pays only

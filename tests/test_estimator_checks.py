@@ -20,6 +20,7 @@ from skdistill import (
     DistilledClassifierCV,
     DistilledRegressor,
     DistilledRegressorCV,
+    IntegerLabels,
 )
 
 FAST = dict(max_epochs=20, lr=0.01, random_state=0, module__hidden_layer_sizes=(16,))
@@ -57,4 +58,9 @@ FOLD_KINDS = (
 @parametrize_with_checks(SEARCHES, expected_failed_checks=lambda search: {
     "check_dtype_object": FOLD_KINDS})
 def test_sklearn_compatible_search(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([IntegerLabels(LogisticRegression())])
+def test_sklearn_compatible_integer_labels(estimator, check):
     check(estimator)

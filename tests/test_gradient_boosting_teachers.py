@@ -174,3 +174,33 @@ def test_xgboost_cross_fitted_with_weights_under_metadata_routing():
         model = DistilledClassifier(teacher, teacher_cv=2, **FAST).set_fit_request(
             sample_weight=True).fit(X, y, sample_weight=weights)
     assert isinstance(model.teacher_, IntegerLabels) and model.n_iter_ == 3
+    codes = np.searchsorted(np.unique(y), y)
+    weighted = xgboost.XGBClassifier(n_estimators=10, enable_categorical=True).fit(
+        X, codes, sample_weight=weights)
+    np.testing.assert_allclose(model.teacher_.predict_proba(X), weighted.predict_proba(X),
+                               rtol=1e-6)  # the weights reached the teacher
+
+
+def test_subclasses_are_wrapped_and_folds_always_are():
+    xgboost = pytest.importorskip("xgboost")
+
+    class MyBooster(xgboost.XGBClassifier):
+        pass
+
+    labels, codes = np.array(["a", "b"]), np.array([0, 1])
+    assert needs_class_codes(MyBooster(), labels) and not needs_class_codes(MyBooster(), codes)
+    assert needs_class_codes(MyBooster(), None)  # a fold of codes may miss one
+    assert not needs_class_codes(LogisticRegression(), None)
+
+
+def test_integer_labels_refuses_weights_its_estimator_cannot_take():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(TypeError, match="KNeighborsClassifier.fit does not take sample_weight"):
+        IntegerLabels(KNeighborsClassifier()).fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        IntegerLabels(LogisticRegression()).fit(X, X[:, 0])  # continuous y
+    with pytest.warns(UserWarning, match="does not take sample_weight"):  # the distiller warns
+        DistilledClassifier(IntegerLabels(KNeighborsClassifier()), **FAST).fit(
+            X, y, sample_weight=np.ones(len(y)))

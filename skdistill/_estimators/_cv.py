@@ -137,7 +137,8 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         self.refit_time_ = time.perf_counter() - started
         if is_classifier(self):
             self.classes_ = self.best_estimator_.classes_
-        self.n_features_in_ = self.best_estimator_.n_features_in_
+        if hasattr(self.best_estimator_, "n_features_in_"):  # a Pipeline may not say
+            self.n_features_in_ = self.best_estimator_.n_features_in_
         if hasattr(self.best_estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
         return self

@@ -57,6 +57,7 @@ class DaskFitMixin:
         for name in ("student_encoding_losses_", "feature_kinds_"):
             self.__dict__.pop(name, None)
         self.n_student_features_, self.student_encoding_ = self.n_features_in_, None
+        self.fills_missing_ = False  # rows read as given: nothing is filled
         encode = task.dask_target_encoder(y)
         vars(self).update(task.fitted_attributes())
         self.teacher_ = None if precomputed is not None else teacher.model

@@ -128,8 +128,9 @@ class EstimatorTeacher(Teacher):
             raise TypeError(f"The teacher {name} has no predict method.")
 
     def takes_sample_weight(self):
-        """True when the teacher's ``fit`` accepts ``sample_weight``."""
-        return has_fit_parameter(self.model, "sample_weight")
+        """True when the teacher's ``fit`` accepts ``sample_weight`` (through IntegerLabels too)."""
+        model = self.model.estimator if isinstance(self.model, IntegerLabels) else self.model
+        return has_fit_parameter(model, "sample_weight")
 
     def fit(self, X, y, sample_weight=None):
         if not self.refits:
@@ -157,10 +158,11 @@ class EstimatorTeacher(Teacher):
             raise
         return EstimatorTeacher(fitted)
 
-    def _fresh_model(self, y):
-        """An unfitted copy of the teacher to fit on labels ``y`` (wrapped where it reads codes)."""
+    def _fresh_model(self, y, folds=False):
+        """An unfitted copy of the teacher to fit on labels ``y`` (wrapped where it reads codes;
+        with ``folds``, wherever it reads codes, as a fold may miss a class)."""
         fresh = fresh_copy(self.model)
-        return IntegerLabels(fresh) if needs_class_codes(fresh, y) else fresh
+        return IntegerLabels(fresh) if needs_class_codes(fresh, None if folds else y) else fresh
 
     def _weight_params(self, sample_weight):
         if sample_weight is None:
@@ -208,7 +210,7 @@ class EstimatorTeacher(Teacher):
         return np.asarray(pred, dtype=np.float64).reshape(len(y), 1)
 
     def _cross_val_predict(self, X, y, cv, method, sample_weight):
-        estimator = self._fresh_model(y)
+        estimator = self._fresh_model(y, folds=True)
         params = self._weight_params(sample_weight)
         if params and get_config()["enable_metadata_routing"]:
             estimator.set_fit_request(sample_weight=True)

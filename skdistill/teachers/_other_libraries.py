@@ -16,7 +16,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, has_fit_parameter
 
 __all__ = ["IntegerLabels", "fresh_copy", "needs_class_codes"]
 
@@ -52,7 +53,9 @@ def fresh_copy(model):
         except RuntimeError:
             raise TypeError(
                 f"The teacher {type(model).__name__} cannot be copied with fresh parameters "
-                f"({exc}). Fit it yourself and pass sklearn.frozen.FrozenEstimator(teacher)."
+                f"({exc}). Give its list parameters as tuples (e.g. CatBoost's cat_features "
+                "inside a Pipeline), or fit it yourself and pass "
+                "sklearn.frozen.FrozenEstimator(teacher)."
             ) from exc
 
 
@@ -63,6 +66,8 @@ def _final_step(model):
 def needs_class_codes(model, y):
     """Whether ``model`` (or a Pipeline's last step) reads only class codes and ``y`` holds others.
 
+    With ``y=None``, whether it reads only class codes.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,8 +76,11 @@ def needs_class_codes(model, y):
     False
     """
     final = _final_step(model)
-    if type(final).__module__.split(".")[0] not in CODES_ONLY_MODULES or not is_classifier(final):
+    library = {cls.__module__.split(".")[0] for cls in type(final).__mro__}  # subclasses too
+    if not library & set(CODES_ONLY_MODULES) or not is_classifier(final):
         return False
+    if y is None:  # any labels: cross-fitting folds may each miss a class
+        return True
     classes = np.unique(y)
     return not (classes.dtype.kind in "iu" and np.array_equal(classes, np.arange(len(classes))))
 
@@ -142,8 +150,13 @@ class IntegerLabels(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Fitted.
         """
         y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if sample_weight is not None:
+            if not has_fit_parameter(self.estimator, "sample_weight"):
+                raise TypeError(
+                    f"{type(self.estimator).__name__}.fit does not take sample_weight."
+                )
             fit_params["sample_weight"] = sample_weight
         self.estimator_ = fresh_copy(self.estimator).fit(X, codes, **fit_params)
         for name in ("n_features_in_", "feature_names_in_"):
