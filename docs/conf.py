@@ -43,6 +43,9 @@ nitpick_ignore_regex = [
     ("py:.*", r"(array-like|sparse matrix|ndarray|DataFrame|callable|optional|default|of|or"
               r"|shape|str|int|float|bool|dict|list|tuple|None|object|path-like|iterable)"),
 ]
+# numpydoc links an attribute that is an inherited property (``loss_curve_``) to a page of its
+# own, which autosummary does not make: its Attributes entry is its documentation.
+nitpick_ignore = [("py:obj", "loss_curve_")]
 
 autosummary_generate = True
 autodoc_default_options = {"inherited-members": False}
