@@ -36,6 +36,32 @@ def test_marked_blocks_are_found_and_nothing_else():
         assert len(MARK_LINE.findall(text)) == len(runnable_blocks(text)), page
 
 
+def _teachers_page(ns):
+    labels = {"renews", "churns"}
+    for name, rows in (("xgboost_student", "as_categories"), ("lightgbm_student", "as_categories"),
+                       ("catboost_student", "with_strings")):
+        model = ns[name]
+        assert set(model.classes_) == labels and model.score(ns[rows], ns["y"]) > 0.7, name
+    assert type(ns["xgboost_student"].teacher_).__name__ == "IntegerLabels"
+    assert set(ns["xgboost_student"].predict(ns["frame"].iloc[:3])) <= labels
+
+
+def _getting_started(ns):
+    assert ns["model"].score(ns["X_test"], ns["y_test"]) > 0.85
+
+
+def _deployment(ns):
+    import numpy as np
+
+    probabilities = ns["session"].run(None, {"X": ns["X_new"].astype("float32")})[1]
+    np.testing.assert_allclose(probabilities, ns["model"].predict_proba(ns["X_new"]), atol=1e-5)
+
+
+OUTCOMES = {"teachers.md": _teachers_page, "getting_started.md": _getting_started,
+            "deployment.md": _deployment}
+"""What each page's snippets must have produced, checked after they ran."""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(DOCS)))
 def test_the_marked_blocks_of_a_page_run(page, tmp_path, monkeypatch):
@@ -46,3 +72,4 @@ def test_the_marked_blocks_of_a_page_run(page, tmp_path, monkeypatch):
             exec(compile(code, f"{page.name}, block {number}", "exec"), namespace)
         except ModuleNotFoundError as exc:  # an optional library (e.g. the teachers extra)
             pytest.skip(f"{page.name}, block {number} needs {exc.name}")
+    OUTCOMES[page.name](namespace)  # a page with marked blocks says what they must produce
