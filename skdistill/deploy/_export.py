@@ -149,7 +149,7 @@ def frame_input_types(X):
 
     Numeric columns as the student's encoding reads them (missing values
     allowed; an ``object`` column holding only numbers too) are float32 -- a
-    numpy integer column int64 --, categorical ones (strings, categories of
+    numpy signed integer column int64 --, categorical ones (strings, categories of
     any values, booleans, other objects) strings.
     """
     from skl2onnx.common.data_types import (
@@ -169,8 +169,8 @@ def frame_input_types(X):
             column_kind = "categorical"
         if column_kind == "categorical":
             kind = StringTensorType
-        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            kind = Int64TensorType
+        elif isinstance(dtype, np.dtype) and dtype.kind == "i":
+            kind = Int64TensorType  # uint64 beyond 2**63 would wrap: fed as floats
         else:
             kind = FloatTensorType
         types.append((str(name), kind([None, 1])))
