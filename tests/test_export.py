@@ -87,3 +87,82 @@ def test_what_cannot_be_exported_is_a_clear_error(tmp_path):
 
     with pytest.raises(NotFittedError):
         export_onnx(DistilledClassifier(LogisticRegression()), tmp_path / "x.onnx")
+
+
+def _frame_model(frame, y):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return DistilledClassifier("precomputed", max_epochs=5, random_state=0).fit(
+            frame, y, teacher_proba=np.where(np.eye(2)[y] > 0, 0.8, 0.2))
+
+
+def _frame_session(model, frame, tmp_path):
+    return onnxruntime.InferenceSession(export_onnx(model, tmp_path / "m.onnx", X=frame))
+
+
+def test_rare_categories_grouped_as_infrequent_export_the_same(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    cities = np.array([f"city {i}" for i in range(150)])
+    n = 600
+    frame = pd.DataFrame({
+        "income": rng.normal(size=n),
+        "city": cities[np.minimum((rng.pareto(1.0, n) * 3).astype(int), 149)],
+        "region": rng.choice(["north", "south", None], n),
+    })
+    y = ((frame["income"] > 0) ^ frame["city"].isin(cities[:3])).astype(int).to_numpy()
+    model = _frame_model(frame, y)
+    one_hot = model.student_preprocessor_.named_transformers_["categorical"]["one_hot"]
+    assert one_hot.infrequent_categories_[0] is not None  # the rare cities are grouped
+    fresh = frame.sample(50, random_state=1).reset_index(drop=True)
+    fresh.loc[:9, "city"] = "a city never seen"  # no column at all, as predict_proba
+    fresh.loc[10:14, "region"] = None
+    session = _frame_session(model, frame, tmp_path)
+    _, got = session.run(None, onnx_inputs(session, fresh))
+    np.testing.assert_allclose(got, model.predict_proba(fresh), atol=1e-5)
+
+
+def test_an_infrequent_if_exist_encoder_of_yours_exports_unknowns_as_infrequent(tmp_path):
+    import skl2onnx
+    from skl2onnx.common.data_types import StringTensorType
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skdistill import register_onnx_converters
+
+    rng = np.random.RandomState(0)
+    X = rng.choice(["a", "b", "c", "d"], size=(300, 2), p=[0.5, 0.4, 0.07, 0.03]).astype(object)
+    encoder = OneHotEncoder(min_frequency=25, handle_unknown="infrequent_if_exist",
+                            sparse_output=False, dtype=np.float32).fit(X)
+    register_onnx_converters()
+    onx = skl2onnx.to_onnx(encoder, initial_types=[("X", StringTensorType([None, 2]))])
+    fresh = np.array([["a", "zz"], ["c", "b"], ["zz", "d"]], dtype=object)
+    session = onnxruntime.InferenceSession(onx.SerializeToString())
+    np.testing.assert_array_equal(session.run(None, {"X": fresh})[0], encoder.transform(fresh))
+
+
+def test_polars_frames_and_integer_column_names_export_and_feed(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    n = 200
+    values = {0: rng.normal(size=n), 1: rng.choice(["a", "b"], n)}
+    y = ((values[0] > 0) ^ (values[1] == "a")).astype(int)
+    frame = pd.DataFrame(values)  # column names 0 and 1: skl2onnx names the inputs _0, _1
+    model = _frame_model(frame, y)
+    session = _frame_session(model, frame, tmp_path)
+    _, got = session.run(None, onnx_inputs(session, frame))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
+
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"size": values[0], "colour": values[1]})
+    model = _frame_model(frame, y)
+    session = _frame_session(model, frame, tmp_path)
+    _, got = session.run(None, onnx_inputs(session, frame))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)

@@ -55,7 +55,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
         Where to write the ``.onnx`` file.
     X : array-like or DataFrame, default=None
         A few rows as the model takes them, from which skl2onnx reads the input
-        types (a DataFrame gives one input per column). Needed for DataFrames
+        types (a pandas or polars DataFrame gives one input per column). Needed for DataFrames
         and documents; without it, the input is float32 ``X`` of the fitted width
         (or, for images and sequences, of the fitted sample shape, any number
         of samples).
@@ -100,6 +100,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     distiller = final_distiller(estimator)
     register_onnx_converters()
     shape = getattr(distiller, "input_shape_", None)  # images, sequences
+    X = _as_pandas(X)
     if hasattr(X, "iloc"):
         sample = {"initial_types": frame_input_types(X)}
     elif shape is not None and not isinstance(estimator, Pipeline):
@@ -180,10 +181,11 @@ def frame_input_types(X):
 def onnx_inputs(session, X):
     """The feed for an onnxruntime ``session`` of an exported model: ``{input name: rows}``.
 
-    One input (``X``, numbers or documents) gets ``X`` itself; a DataFrame gets
-    one column per input, converted to the type the file declares: numbers
-    as float32 (missing as NaN) or int64, anything else as strings (a missing
-    value as ``"nan"``), as the student's encoding read them in fit.
+    One input (``X``, numbers or documents) gets ``X`` itself; a DataFrame
+    (pandas, or polars, read through ``to_pandas``) gets one column per input,
+    converted to the type the file declares: numbers as float32 (missing as
+    NaN) or int64, anything else as strings (a missing value as ``"nan"``), as
+    the student's encoding read them in fit.
 
     Parameters
     ----------
@@ -220,6 +222,7 @@ def onnx_inputs(session, X):
     """
     inputs = session.get_inputs()
     names = [inp.name for inp in inputs]
+    X = _as_pandas(X)
     if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
         columns = _input_columns(names, X)
         return {inp.name: _column_as(X.iloc[:, at], inp.type) for inp, at in zip(inputs, columns)}
@@ -229,15 +232,22 @@ def onnx_inputs(session, X):
     return {names[0]: values.astype(np.float32)}
 
 
+def _as_pandas(X):
+    """A polars (or pyarrow) frame as a pandas one; anything else as it is."""
+    if hasattr(X, "to_pandas") and hasattr(X, "columns") and not hasattr(X, "iloc"):
+        return X.to_pandas()
+    return X
+
+
 def _input_columns(names, X):
     """The position in ``X`` of each input's column.
 
-    By name; an input skl2onnx renamed (``"my col"`` becomes ``"my_col"``)
-    is matched with the column whose name it was made from. ValueError naming
-    the inputs no column matches.
+    By name; an input skl2onnx renamed (``"my col"`` becomes ``"my_col"``,
+    ``0`` becomes ``"_0"``) is matched with the column whose name it was made
+    from. ValueError naming the inputs no column matches.
     """
     columns = [str(column) for column in X.columns]
-    sanitised = [re.sub(r"[^0-9A-Za-z_]", "_", column) for column in columns]
+    sanitised = [_onnx_name(column) for column in columns]
     positions, unmatched = [], []
     for name in names:
         for candidates in (columns, sanitised):
@@ -252,6 +262,12 @@ def _input_columns(names, X):
             f"columns: {columns}); pass a DataFrame with the columns the model was exported with."
         )
     return positions
+
+
+def _onnx_name(column):
+    """The input name skl2onnx makes of a column name (its ``_generate_unique_name``)."""
+    name = re.sub(r"[^\w+]", "_", column)
+    return "_" + name if re.match("^[0-9]", name) else name
 
 
 def _column_as(column, onnx_type):

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from sklearn.base import is_classifier, is_regressor
 
+from ._onnx_graph import constant as _constant
+
 __all__ = ["quiet_loggers", "register_onnx_converters"]
 
 _ALIASES = {
@@ -40,8 +42,11 @@ def register_onnx_converters():
     """Register the distillers and the encoders they may read through with skl2onnx.
 
     :class:`PiecewiseLinearEncoder`, scikit-learn's ``MissingIndicator``
-    (which skl2onnx does not convert itself) and the steps that read each
-    column as numbers or strings, for :func:`make_student_encoder`.
+    (which skl2onnx does not convert itself), the steps that read each
+    column as numbers or strings, for :func:`make_student_encoder`, and
+    ``OneHotEncoder`` where it groups rare categories as infrequent (which
+    skl2onnx refuses for columns fed as one input; other encoders go to
+    skl2onnx's own converter).
 
     Idempotent; call once before ``skl2onnx.to_onnx``.
 
@@ -69,11 +74,13 @@ def register_onnx_converters():
     """
     from skl2onnx import update_registered_converter
     from sklearn.impute import MissingIndicator
+    from sklearn.preprocessing import OneHotEncoder
 
     from .._estimators._classifier import DistilledClassifier
     from .._estimators._regressor import DistilledRegressor
     from ..students._column_reading import CategoriesAsStrings, NumbersAsFloat
     from ..students._encoding import PiecewiseLinearEncoder
+    from ._one_hot import convert_one_hot, one_hot_shape
 
     for model in (DistilledClassifier, DistilledRegressor):
         update_registered_converter(
@@ -100,6 +107,9 @@ def register_onnx_converters():
     update_registered_converter(
         CategoriesAsStrings, _ALIASES["CategoriesAsStrings"], _strings_shape, _convert_strings
     )
+    # skl2onnx's own converter, extended to rare categories grouped as infrequent
+    update_registered_converter(OneHotEncoder, "SklearnOneHotEncoder", one_hot_shape,
+                                convert_one_hot)
 
 
 def _parse(scope, model, inputs, custom_parsers=None):
@@ -304,15 +314,6 @@ def _as_float(scope, operator, container):
         name=scope.get_unique_operator_name("Cast"),
     )
     return cast
-
-
-def _constant(scope, container, prefix, values):
-    from onnx import numpy_helper
-
-    name = scope.get_unique_variable_name(prefix)
-    tensor = numpy_helper.from_array(values, name)
-    container.add_initializer(name, tensor.data_type, list(values.shape), values.ravel().tolist())
-    return name
 
 
 def _add_student(scope, container, model, features):
