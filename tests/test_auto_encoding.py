@@ -189,7 +189,7 @@ def test_ctrl_c_before_the_second_student_keeps_the_first():
 
 def test_the_loss_compared_is_the_kept_weights_and_nan_counts_as_infinite():
     from skdistill import DistillationLoss
-    from skdistill._estimators._auto_encoding import held_out_label_loss
+    from skdistill.training._early_stopping import kept_held_out_loss as held_out_label_loss
 
     class Net:
         criterion_ = DistillationLoss(T=1.0)

@@ -9,7 +9,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
 from skdistill import DistillationLoss, DistilledClassifier, DistilledClassifierCV
-from skdistill.losses._calibrated import calibrated_label_loss, monitored_loss
+from skdistill.losses._calibrated import calibrated_label_loss
+from skdistill.training._early_stopping import monitored_loss
 
 
 def cross_entropy(logits, y):

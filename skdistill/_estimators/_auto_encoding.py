@@ -16,7 +16,6 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
-from ..losses._calibrated import monitored_loss
 from ..students._array_encoding import array_encoding
 from ..students._column_reading import missing_mask
 from ..students._student_encoder import column_kinds, make_student_encoder
@@ -25,7 +24,7 @@ __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoder_sample", "encoding_width", "feature_kinds",
-    "held_out_label_loss", "transform_of",
+    "transform_of",
 ]
 
 AUTO = "auto"
@@ -134,22 +133,6 @@ def encoding_width(encoder):
         per_column = sum(getattr(unit, "n_bins", 1) for unit in units)
         width += per_column * len(columns)
     return max(width, 1)
-
-
-def held_out_label_loss(net, epochs_before=0, best_restored=True):
-    """The held-out label loss of the weights a trained net keeps (inf without one).
-
-    The loss early stopping watches (:func:`~skdistill.losses._calibrated.monitored_loss`),
-    over the epochs of this fit (after ``epochs_before``, those a warm start
-    continued): the lowest where early stopping restored the best epoch's
-    weights, else the last epoch's. A non-finite loss counts as inf.
-    """
-    key = monitored_loss(net.criterion_)
-    losses = [epoch[key] for epoch in net.history[epochs_before:] if key in epoch]
-    losses = [loss if np.isfinite(loss) else np.inf for loss in losses]
-    if not losses:
-        return float("inf")
-    return float(min(losses) if best_restored else losses[-1])
 
 
 def _is_table(X):

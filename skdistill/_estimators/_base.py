@@ -26,11 +26,12 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from .._inputs import frame_locked
 from ..losses._features import FeatureDistillation
 from ..teachers._adapters import PRECOMPUTED, as_teacher
+from ..training._early_stopping import kept_held_out_loss
 from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
-from ._auto_encoding import AUTO, candidate_encoders, feature_kinds, held_out_label_loss
+from ._auto_encoding import AUTO, candidate_encoders, feature_kinds
 from ._dask_fit import DaskFitMixin
 from ._fit_data import (
     FitDataMixin,
@@ -219,7 +220,7 @@ class BaseDistiller(
                               "completed an epoch; choosing among those trained.", UserWarning)
                 break
             best_restored = bool(self.n_iter_no_change) and self.pruning is None
-            loss = held_out_label_loss(net, epochs_before, best_restored and not net.interrupted_)
+            loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
             fits.append((loss, name, net, self._fitted_state(), chunks))
             transfer_seconds += seconds
             if net.interrupted_:

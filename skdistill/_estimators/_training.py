@@ -22,10 +22,14 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback, PassthroughScoring
 from skorch.helper import predefined_split
 
-from ..losses._calibrated import monitored_loss
 from ..losses._features import FeatureMatcher
 from ..students._mlp import build_student, default_student, student_reads_sparse
-from ..training._callbacks import StopEarly, TrainingGuard
+from ..training._callbacks import TrainingGuard
+from ..training._early_stopping import (
+    early_stopping_callback,
+    monitored_loss,
+    still_improving,
+)
 from ..training._data import DistillationDataset, TensorBatchLoader
 from ..training._net import (
     STUDENT_TRAINING,
@@ -96,10 +100,9 @@ class StudentTrainingMixin:
             )
         criterion = task.criterion()
         if has_valid and self.n_iter_no_change:
-            stopping = StopEarly(
-                monitor=monitored_loss(criterion), patience=self.n_iter_no_change, load_best=True
+            callbacks.append(
+                ("early_stopping", early_stopping_callback(criterion, self.n_iter_no_change))
             )
-            callbacks.append(("early_stopping", stopping))
         callbacks += [_checked_callback(c) for c in copy.deepcopy(self.callbacks or [])]
         routed = {
             f"{prefix}__{name}": value
@@ -339,8 +342,7 @@ class StudentTrainingMixin:
         key = monitored_loss(net.criterion_)
         key = key if key in history[-1] else "train_loss"
         losses = [row[key] for row in history]
-        patience = min(self.n_iter_no_change or 10, len(losses))
-        if int(np.argmin(losses)) >= len(losses) - patience:
+        if still_improving(losses, self.n_iter_no_change or 10):
             warnings.warn(
                 f"max_epochs={self.max_epochs} ended the fit while {key} was still improving "
                 f"(best in epoch {int(np.argmin(losses)) + 1} of {len(losses)}). Raise "

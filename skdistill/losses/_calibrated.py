@@ -11,27 +11,10 @@ stopping rule at every temperature.
 
 import numpy as np
 
-__all__ = ["calibrated_label_loss", "monitored_loss"]
+__all__ = ["calibrated_label_loss"]
 
 NEWTON_STEPS = 30
 """Most Newton steps on the scale (the loss is convex in it; a few usually suffice)."""
-
-
-def monitored_loss(criterion):
-    """The history key early stopping watches for ``criterion``.
-
-    ``"valid_calibrated_loss"`` for a classifier's loss at ``T != 1``, else
-    ``"valid_label_loss"``.
-
-    Examples
-    --------
-    >>> from skdistill import DistillationLoss
-    >>> monitored_loss(DistillationLoss(T=1.0)), monitored_loss(DistillationLoss(T=4.0))
-    ('valid_label_loss', 'valid_calibrated_loss')
-    """
-    T = getattr(criterion, "T", None)
-    classifies = hasattr(criterion, "label_loss") and T is not None
-    return "valid_calibrated_loss" if classifies and float(T) != 1.0 else "valid_label_loss"
 
 
 def calibrated_label_loss(logits, target, sample_weight=None):

@@ -4,9 +4,9 @@ import math
 import re
 import sys
 
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
-__all__ = ["AgreementScoring", "StopEarly", "StoppedEarly", "TrainingGuard", "print_plain"]
+__all__ = ["AgreementScoring", "TrainingGuard", "print_plain"]
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -96,24 +96,3 @@ def print_plain(text):
     """
     isatty = getattr(sys.stdout, "isatty", None)
     print(text if isatty is not None and isatty() else _ANSI_CODE.sub("", text))
-
-
-class StoppedEarly(KeyboardInterrupt):
-    """Raised by :class:`StopEarly`: skorch ends training on any KeyboardInterrupt."""
-
-
-class StopEarly(EarlyStopping):
-    """skorch's EarlyStopping, stopping with :class:`StoppedEarly`.
-
-    skorch stops a fit by raising KeyboardInterrupt, as Ctrl-C does; a distinct
-    subclass lets the net tell the two apart wherever the interrupt arrives
-    (Ctrl-C inside another callback's ``on_epoch_end`` included).
-    """
-
-    def on_epoch_end(self, net, **kwargs):
-        try:
-            super().on_epoch_end(net, **kwargs)
-        except StoppedEarly:
-            raise
-        except KeyboardInterrupt:
-            raise StoppedEarly() from None

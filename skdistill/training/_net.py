@@ -20,8 +20,9 @@ from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_numpy, to_tensor
 from threadpoolctl import threadpool_limits
 
-from ..losses._calibrated import calibrated_label_loss, monitored_loss
-from ._callbacks import StoppedEarly, print_plain
+from ..losses._calibrated import calibrated_label_loss
+from ._callbacks import print_plain
+from ._early_stopping import StoppedEarly, monitored_loss
 from ._numpy._closed_form import ClosedFormStep
 
 __all__ = ["STUDENT_TRAINING", "DistillationNet", "InterruptedBeforeFirstEpoch"]

@@ -6,9 +6,9 @@ their weights on a leading axis turns one step of each into one step of all:
 the same number of operations, each on ``n_candidates`` times the numbers.
 Adam and AdamW update element by element, so a stacked update is each
 candidate's own update. Early stopping is kept per candidate exactly as
-skorch's ``EarlyStopping`` keeps it for one net (relative threshold 1e-4 on
-the monitored loss, best epoch restored); a candidate that has stopped trains on
-with the others, but its best weights are fixed by then.
+one net keeps it (:class:`~skdistill.training._early_stopping.StackedEarlyStopping`);
+a candidate that has stopped trains on with the others, but its best weights
+are fixed by then.
 """
 
 import contextlib
@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from ...losses._calibrated import calibrated_label_loss, monitored_loss
+from ...losses._calibrated import calibrated_label_loss
 from ...losses._losses import DistillationLoss
-from .._callbacks import StopEarly
 from .._data import TensorBatchLoader
+from .._early_stopping import StackedEarlyStopping, monitored_loss
 from ._closed_form import (
     ClosedFormStep,
     plain_relu_linears,
@@ -31,9 +31,6 @@ from ._step import (
 )
 
 __all__ = ["train_side_by_side"]
-
-EARLY_STOPPING_THRESHOLD = StopEarly().threshold
-"""The single fit's early stopping threshold: a relative improvement below it is a miss."""
 
 
 def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_size, optimizer,
@@ -93,7 +90,7 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     update = optimizer(weights)
     step = _stacked_step(layers, criteria)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
-    stopping = _EarlyStopping(len(modules), patience if valid is not None else None, weights)
+    stopping = StackedEarlyStopping(len(modules), patience if valid is not None else None, weights)
     with threadpool_limits(limits=1, user_api="blas"):
         epoch = _train_epochs(
             step, criteria, update, batches, stopping, valid, max_epochs, batch_size
@@ -157,7 +154,7 @@ def _validation_loss(step, criteria, valid, batch_size):
 
     ``valid_label_loss`` (batch losses averaged by rows), or at ``T != 1``
     ``valid_calibrated_loss`` (on all the validation outputs at once); see
-    :func:`~skdistill.losses._calibrated.monitored_loss`.
+    :func:`~skdistill.training._early_stopping.monitored_loss`.
     """
     calibrated = [monitored_loss(c) == "valid_calibrated_loss" for c in criteria]
     total, rows, outputs, targets, weights = 0.0, 0, [], [], []
@@ -181,31 +178,3 @@ def _validation_loss(step, criteria, valid, batch_size):
         for candidate in np.flatnonzero(calibrated):
             losses[candidate] = calibrated_label_loss(logits[candidate], target, weight)
     return losses
-
-
-class _EarlyStopping:
-    """skorch's ``EarlyStopping(load_best=True)`` kept for each candidate of a stacked model."""
-
-    def __init__(self, n_candidates, patience, weights):
-        self.patience = patience
-        self.threshold = np.full(n_candidates, np.inf)
-        self.misses = np.zeros(n_candidates, dtype=int)
-        self.running = np.ones(n_candidates, dtype=bool)
-        self.epochs = np.zeros(n_candidates, dtype=int)
-        self.best = [tensor.detach().clone() for tensor in weights]
-        self.lowest = np.full(n_candidates, np.inf)  # over the epochs each one ran
-
-    def epoch_end(self, epoch, losses, weights):
-        finite = np.where(np.isfinite(losses), losses, np.inf)
-        self.lowest[self.running] = np.minimum(self.lowest, finite)[self.running]
-        improved = self.running & (losses < self.threshold)
-        if improved.any():
-            index = torch.as_tensor(np.flatnonzero(improved), device=weights[0].device)
-            for best, current in zip(self.best, weights):
-                best[index] = current.detach()[index]
-        self.threshold[improved] = losses[improved] * (1 - EARLY_STOPPING_THRESHOLD)
-        self.misses[improved] = 0
-        self.misses[self.running & ~improved] += 1
-        stopped = self.running & (self.misses >= self.patience)
-        self.epochs[stopped] = epoch
-        self.running &= ~stopped

@@ -8,9 +8,10 @@ This module computes the same forward pass, loss and gradients as
 memory (no copies of the weights), for one student or a stack of
 candidates, and returns the gradients as arrays: the step hands them to the
 net's torch optimizer as ``.grad``, or, where nothing reads them, straight to
-:class:`~skdistill.training._numpy._adam.NumpyAdam`. The formulas are those of
-:func:`~skdistill.training._numpy._closed_form.distillation_loss_and_gradient` and
-:func:`~skdistill.training._numpy._closed_form.regression_loss_and_gradient` (tested equal).
+:class:`~skdistill.training._numpy._adam.NumpyAdam`. The losses are those of
+:class:`~skdistill.DistillationLoss` (``"hinton"``) and
+:class:`~skdistill.RegressionDistillationLoss`, their gradients written out by hand
+(tested equal to torch's autograd of them).
 """
 
 import numpy as np
@@ -140,8 +141,7 @@ def numpy_distillation_loss_and_gradient(logits, teacher_logits, target, *, T, a
 
     ``target`` holds class indices, -1 for an unlabelled row. ``logits`` may carry
     a leading candidate axis, ``(n_candidates, n, k)``, with ``T`` and ``alpha``
-    arrays shaped ``(n_candidates, 1, 1)``, as in
-    :func:`~skdistill.training._numpy._closed_form.distillation_loss_and_gradient`.
+    arrays shaped ``(n_candidates, 1, 1)``: one loss per candidate.
 
     Returns
     -------

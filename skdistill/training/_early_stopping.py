@@ -1,0 +1,132 @@
+"""Early stopping, for every engine: which loss is watched, when to stop, which weights stay.
+
+A fit with held-out rows and ``n_iter_no_change`` watches the held-out label
+loss (:func:`monitored_loss`: the cross-entropy against the labels, after
+temperature scaling at ``T != 1``), stops once it has not improved by a
+relative :data:`THRESHOLD` for ``n_iter_no_change`` epochs, and restores the
+best epoch's weights. One student keeps that rule through skorch's
+``EarlyStopping`` (:func:`early_stopping_callback`), side-by-side candidates
+through :class:`StackedEarlyStopping`, each candidate exactly as one student.
+The loss a fit's choice compares (:func:`kept_held_out_loss`) is that of the
+weights it keeps; :func:`still_improving` tells when ``max_epochs`` ended a
+fit early stopping would have continued.
+"""
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping
+
+__all__ = [
+    "THRESHOLD", "StackedEarlyStopping", "StopEarly", "StoppedEarly", "early_stopping_callback",
+    "kept_held_out_loss", "monitored_loss", "still_improving",
+]
+
+THRESHOLD = 1e-4
+"""An epoch improves on the best when its loss is lower by more than this share of it
+(skorch's ``EarlyStopping`` default, relative)."""
+
+
+def monitored_loss(criterion):
+    """The history key early stopping watches for ``criterion``.
+
+    ``"valid_calibrated_loss"`` for a classifier's loss at ``T != 1``, else
+    ``"valid_label_loss"``.
+
+    Examples
+    --------
+    >>> from skdistill import DistillationLoss
+    >>> monitored_loss(DistillationLoss(T=1.0)), monitored_loss(DistillationLoss(T=4.0))
+    ('valid_label_loss', 'valid_calibrated_loss')
+    """
+    T = getattr(criterion, "T", None)
+    classifies = hasattr(criterion, "label_loss") and T is not None
+    return "valid_calibrated_loss" if classifies and float(T) != 1.0 else "valid_label_loss"
+
+
+class StoppedEarly(KeyboardInterrupt):
+    """Raised by :class:`StopEarly`: skorch ends training on any KeyboardInterrupt."""
+
+
+class StopEarly(EarlyStopping):
+    """skorch's EarlyStopping, stopping with :class:`StoppedEarly`.
+
+    skorch stops a fit by raising KeyboardInterrupt, as Ctrl-C does; a distinct
+    subclass lets the net tell the two apart wherever the interrupt arrives
+    (Ctrl-C inside another callback's ``on_epoch_end`` included).
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except StoppedEarly:
+            raise
+        except KeyboardInterrupt:
+            raise StoppedEarly() from None
+
+
+def early_stopping_callback(criterion, patience):
+    """The callback that stops one student trained under ``criterion`` (best weights restored)."""
+    return StopEarly(monitor=monitored_loss(criterion), patience=patience, threshold=THRESHOLD,
+                     load_best=True)
+
+
+def kept_held_out_loss(net, epochs_before=0, best_restored=True):
+    """The held-out label loss of the weights a trained net keeps (inf without one).
+
+    The loss early stopping watches, over the epochs of this fit (after
+    ``epochs_before``, those a warm start continued): the lowest where early
+    stopping restored the best epoch's weights, else the last epoch's. A
+    non-finite loss counts as inf.
+    """
+    key = monitored_loss(net.criterion_)
+    losses = [epoch[key] for epoch in net.history[epochs_before:] if key in epoch]
+    losses = [loss if np.isfinite(loss) else np.inf for loss in losses]
+    if not losses:
+        return float("inf")
+    return float(min(losses) if best_restored else losses[-1])
+
+
+def still_improving(losses, patience):
+    """Whether a fit's per-epoch ``losses`` reached their lowest in the last ``patience`` epochs.
+
+    Examples
+    --------
+    >>> still_improving([0.5, 0.4, 0.3], patience=2), still_improving([0.3, 0.4, 0.5], 2)
+    (True, False)
+    """
+    patience = min(patience, len(losses))
+    return int(np.argmin(losses)) >= len(losses) - patience
+
+
+class StackedEarlyStopping:
+    """:func:`early_stopping_callback`'s rule kept for each candidate of a stacked model.
+
+    ``weights`` are the stacked tensors (candidates on the leading axis);
+    ``epoch_end`` takes each candidate's monitored loss, copies an improved
+    candidate's weights into ``best`` and stops one that has missed
+    ``patience`` epochs in a row (``running``; ``epochs``: when it stopped).
+    """
+
+    def __init__(self, n_candidates, patience, weights):
+        self.patience = patience
+        self.threshold = np.full(n_candidates, np.inf)
+        self.misses = np.zeros(n_candidates, dtype=int)
+        self.running = np.ones(n_candidates, dtype=bool)
+        self.epochs = np.zeros(n_candidates, dtype=int)
+        self.best = [tensor.detach().clone() for tensor in weights]
+        self.lowest = np.full(n_candidates, np.inf)  # over the epochs each one ran
+
+    def epoch_end(self, epoch, losses, weights):
+        finite = np.where(np.isfinite(losses), losses, np.inf)
+        self.lowest[self.running] = np.minimum(self.lowest, finite)[self.running]
+        improved = self.running & (losses < self.threshold)
+        if improved.any():
+            index = torch.as_tensor(np.flatnonzero(improved), device=weights[0].device)
+            for best, current in zip(self.best, weights):
+                best[index] = current.detach()[index]
+        self.threshold[improved] = losses[improved] * (1 - THRESHOLD)
+        self.misses[improved] = 0
+        self.misses[self.running & ~improved] += 1
+        stopped = self.running & (self.misses >= self.patience)
+        self.epochs[stopped] = epoch
+        self.running &= ~stopped
