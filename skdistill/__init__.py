@@ -18,6 +18,7 @@ are also importable from here:
 from ._estimators._classifier import DistilledClassifier
 from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV
 from ._estimators._regressor import DistilledRegressor
+from ._estimators._training_set import TrainingSet
 from .deploy import export_onnx, onnx_inputs, register_onnx_converters, strip_teacher
 from .inspection import DistillationReport, plot_history, report
 from .losses import (
@@ -65,6 +66,7 @@ __all__ = [
     "Shift",
     "Spunge",
     "TabularStudent",
+    "TrainingSet",
     "TransferSampler",
     "decoupled_kd_loss",
     "export_onnx",

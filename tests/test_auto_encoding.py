@@ -436,7 +436,7 @@ def test_every_candidate_encoding_is_fitted_on_the_same_sample_of_the_kept_rows(
     scalers = {}
     for name in ("both", "scale"):
         training.encode_with(name)
-        numeric = clf.student_preprocessor_.named_transformers_["numeric"]
+        numeric = training.encoder.named_transformers_["numeric"]
         scaler = numeric[-1].transformer_list[0][1] if name == "both" else numeric[-1]
         scalers[name] = scaler
     kept = weight > 0

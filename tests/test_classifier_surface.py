@@ -100,3 +100,33 @@ def test_batch_size_must_be_a_positive_int_or_auto(iris):
     X, y = iris
     with pytest.raises(ValueError, match=r"'batch_size' parameter .* among {'auto'}. Got 'big'"):
         make_fast(batch_size="big").fit(X, y)
+
+
+def test_fit_teacher_leaves_the_estimator_as_it_was_and_its_training_set_makes_models():
+    import torch
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import NotFittedError
+
+    from skdistill import DistilledClassifier, TrainingSet
+
+    X, y = load_iris(return_X_y=True)
+    proba = np.eye(3)[y] * 0.8 + 0.2 / 3
+    clf = DistilledClassifier("precomputed", max_epochs=3, random_state=0)
+    training = clf.fit_teacher(X, y, teacher_proba=proba)
+    assert isinstance(training, TrainingSet)
+    assert not [name for name in vars(clf) if name.endswith("_")]  # nothing fitted on it
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    fitted = DistilledClassifier("precomputed", max_epochs=3, random_state=0).fit(
+        X, y, teacher_proba=proba)
+    before = fitted.predict_proba(X)
+    fitted.fit_teacher(X[::2], y[::2], teacher_proba=proba[::2])
+    np.testing.assert_array_equal(fitted.predict_proba(X), before)
+    student = training.new_student()
+    with torch.no_grad():
+        for parameter in student.parameters():
+            parameter.zero_()
+    model = training.with_student(student.eval(), n_iter=7)
+    assert model is not clf and model.n_iter_ == 7
+    np.testing.assert_allclose(model.predict_proba(X), 1 / 3)  # zero weights: uniform
+    assert list(model.classes_) == [0, 1, 2]

@@ -116,11 +116,12 @@ class BaseDistiller(
 
         The seam for search strategies that train many students on one
         teacher (:class:`~skdistill.DistilledClassifierCV` trains its
-        candidates through it): the estimator gets the fitted attributes that
-        describe the data and the teacher (``teacher_``, ``n_features_in_``,
-        ``classes_`` or the target scaling, ``student_preprocessor_``), and
-        returns the rows, split and seed a ``fit`` would train its student on.
-        Put a student trained on them in place with :meth:`with_student`.
+        candidates through it). This estimator is left as it is: the checks,
+        the teacher and the encoding are fitted on a copy of it, which the
+        returned :class:`~skdistill.TrainingSet` holds with the rows, split
+        and seed a ``fit`` would train its student on.
+        :meth:`TrainingSet.with_student <skdistill.TrainingSet.with_student>`
+        turns a student trained on them into a fitted estimator.
 
         Parameters
         ----------
@@ -133,7 +134,17 @@ class BaseDistiller(
         Returns
         -------
         training_set : TrainingSet
-            See :class:`skdistill._estimators._training_set.TrainingSet`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdistill import DistilledClassifier
+        >>> X = np.random.RandomState(0).normal(size=(60, 3))
+        >>> y = (X[:, 0] > 0).astype(int)
+        >>> clf = DistilledClassifier("precomputed", random_state=0)
+        >>> training = clf.fit_teacher(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+        >>> len(training.train_idx), len(training.valid_idx), hasattr(clf, "teacher_")
+        (54, 6, False)
         """
         self._validate_params()
         self._check_extra_params()
@@ -145,25 +156,27 @@ class BaseDistiller(
         self._check_precomputed_usage(task, precomputed)
         if is_dask_collection(X) or is_dask_collection(y):
             raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
-        self._restore_fitted_state({})  # a fresh fit: nothing of an earlier one stays
-        X, encoders = candidate_encoders(self, X)
-        self.student_encoding_ = next(iter(encoders))  # the first: nothing to choose on here
-        if self.student_encoding_ is not None:
-            self.feature_kinds_ = feature_kinds(X)
+        model = copy.copy(self)  # fitted from scratch; this estimator stays as it is
+        model._restore_fitted_state({})
+        X, encoders = candidate_encoders(model, X)
+        model.student_encoding_ = next(iter(encoders))  # the first: nothing to choose on here
+        if model.student_encoding_ is not None:
+            model.feature_kinds_ = feature_kinds(X)
         with frame_locked(X):
-            training = self._training_set(
-                task, teacher, X, y, precomputed, sample_weight, encoders[self.student_encoding_]
+            training = model._training_set(
+                task, teacher, X, y, precomputed, sample_weight, encoders[model.student_encoding_]
             )
         training.encoders = encoders
         return training
 
     def with_student(self, module, n_iter=0):
-        """A copy of this estimator, its teacher fitted, whose student is ``module`` as it is.
+        """A copy of this fitted estimator whose student is ``module`` as it is.
 
-        ``module`` is a student trained elsewhere on a :meth:`fit_teacher`
-        training set (its weights are used, not copied); the copy predicts,
-        scores, exports and pickles like a fitted estimator. ``n_iter_`` is
-        set to ``n_iter``.
+        ``module`` (its weights are used, not copied) reads the rows this
+        estimator's student reads; the copy predicts, scores, exports and
+        pickles like a fitted estimator, with ``n_iter_`` set to ``n_iter``.
+        For a student trained on a :meth:`fit_teacher` training set, use
+        :meth:`TrainingSet.with_student <skdistill.TrainingSet.with_student>`.
         """
         task = self._task_class.for_estimator(self, fitted=True)
         model = copy.copy(self)

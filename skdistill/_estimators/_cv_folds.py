@@ -119,7 +119,7 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
         for index, module, n_iter, loss in zip(members, students, epochs, losses):
             if np.isnan(lowest[index]) or loss < lowest[index]:
                 lowest[index] = loss
-                fitted[index] = model.with_student(module.eval(), int(n_iter))
+                fitted[index] = training.with_student(module.eval(), int(n_iter))
 
 
 def _routed(fit_params, prefix):

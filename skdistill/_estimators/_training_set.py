@@ -2,8 +2,9 @@
 
 :meth:`~skdistill.DistilledClassifier.fit_teacher` returns a :class:`TrainingSet`:
 the checked rows, the teacher's training targets, the validation split and the
-seed of one fit, and factories for the student, its optimizer and its
-criterion exactly as ``fit`` would build them. It is the seam that
+seed of one fit, factories for the student, its optimizer and its criterion
+exactly as ``fit`` would build them, and :meth:`TrainingSet.with_student`, which
+makes a student trained on them a fitted estimator. It is the seam that
 :class:`~skdistill.DistilledClassifierCV` trains its candidates through, and
 that any other search strategy can use.
 """
@@ -18,7 +19,27 @@ __all__ = ["TrainingSet"]
 class TrainingSet:
     """One fit's student rows, split and seed, and the parts ``fit`` would train on them.
 
-    Returned by ``fit_teacher``; not built directly.
+    Returned by :meth:`~skdistill.DistilledClassifier.fit_teacher` (of either
+    distiller); not built directly. It holds a copy of the estimator with the
+    teacher and the encoding fitted, from which :meth:`with_student` makes
+    fitted estimators.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier or DistilledRegressor
+        The copy whose teacher and encoding are fitted.
+    task : object
+        The fit's task (how targets are encoded, the criterion).
+    teacher : object
+        The fitted teacher's adapter.
+    X_teacher : array-like
+        The rows as the teacher reads them (for transfer sets).
+    rows : tuple
+        ``(X, teacher_outputs, target, sample_weight)``, as the attributes below.
+    train_idx, valid_idx : ndarray or None
+        As the attributes below.
+    seed, batch_size : int
+        As the attributes below.
 
     Attributes
     ----------
@@ -49,6 +70,25 @@ class TrainingSet:
     encodings : list
         The candidate encodings of ``student_preprocessor="auto"``, the first
         in use (``[None]`` for any other); see :meth:`encode_with`.
+    encoder : transformer or None
+        The fitted encoding :attr:`X` was read through (None: as given).
+
+    See Also
+    --------
+    DistilledClassifierCV : Trains its candidates side by side on a training set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill import DistilledClassifier
+    >>> X = np.random.RandomState(0).normal(size=(80, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> training = DistilledClassifier("precomputed", max_epochs=5, random_state=0).fit_teacher(
+    ...     X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    >>> student = training.new_student()  # train it any way you like, then:
+    >>> model = training.with_student(student.eval())
+    >>> model.predict_proba(X[:2]).shape
+    (2, 2)
     """
 
     def __init__(self, estimator, task, teacher, X_teacher, rows, train_idx, valid_idx, seed,
@@ -74,15 +114,24 @@ class TrainingSet:
     def encode_with(self, name):
         """Read the student's rows through the candidate encoding ``name`` instead.
 
-        Fits that encoding on the estimator (``student_preprocessor_``,
-        ``n_student_features_``, ``student_encoding_``), as ``fit`` does for
-        each candidate (on the same rows, drawn with the same seed), and
-        replaces :attr:`X`.
+        Fits that encoding as ``fit`` does for each candidate (on the same
+        rows, drawn with the same seed) and replaces :attr:`X` and
+        :attr:`encoder`; students made by :meth:`with_student` afterwards read
+        rows through it.
+
+        Parameters
+        ----------
+        name : str
+            One of :attr:`encodings`.
         """
         self.X = self._estimator._fit_preprocessor(
             self.X_teacher, self.target, self.encoders[name], self.encoder_kept, self.seed
         )
         self._estimator.student_encoding_ = name
+
+    @property
+    def encoder(self):
+        return getattr(self._estimator, "student_preprocessor_", None)
 
     @property
     def rows(self):
@@ -92,7 +141,15 @@ class TrainingSet:
     def new_student(self, **module_params):
         """A new student module, initialised as ``fit`` initialises it (from ``seed``).
 
-        ``module_params`` override the estimator's ``module__*`` parameters.
+        Parameters
+        ----------
+        **module_params : dict
+            Override the estimator's ``module__*`` parameters.
+
+        Returns
+        -------
+        module : torch.nn.Module
+            On the estimator's device.
         """
         estimator = self._estimator
         device = estimator._check_device()
@@ -103,9 +160,53 @@ class TrainingSet:
             return estimator._build_module(self.task, module_params).to(device)
 
     def new_optimizer(self, parameters):
-        """The estimator's optimizer (its ``lr`` and ``optimizer__*``) over ``parameters``."""
+        """The estimator's optimizer (its ``lr`` and ``optimizer__*``) over ``parameters``.
+
+        Parameters
+        ----------
+        parameters : iterable of torch.Tensor
+            The weights it updates.
+
+        Returns
+        -------
+        optimizer : torch.optim.Optimizer
+            A new optimizer, as the estimator's ``fit`` builds it.
+        """
         return self._estimator._optimizer_for(parameters)
 
     def criterion(self, **settings):
-        """The training criterion; ``settings`` (``T``, ``alpha``) override the estimator's."""
+        """The training criterion ``fit`` would use.
+
+        Parameters
+        ----------
+        **settings : dict
+            ``T``, ``alpha``: override the estimator's.
+
+        Returns
+        -------
+        criterion : DistillationLoss or RegressionDistillationLoss
+            A new criterion, the task's loss with these settings.
+        """
         return self.task.criterion(**settings)
+
+    def with_student(self, module, n_iter=0):
+        """A fitted estimator whose student is ``module``, trained on these rows, as it is.
+
+        The student joins the teacher and the encoding fitted here; the
+        estimator predicts, scores, exports and pickles like one ``fit``
+        returns. Each call returns a new estimator.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            Built by :meth:`new_student` (or of the same shape) and trained;
+            its weights are used, not copied.
+        n_iter : int, default=0
+            The estimator's ``n_iter_``: epochs the student trained.
+
+        Returns
+        -------
+        estimator : DistilledClassifier or DistilledRegressor
+            A new fitted estimator of the kind that made this training set.
+        """
+        return self._estimator.with_student(module, n_iter)
