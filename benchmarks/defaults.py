@@ -7,11 +7,12 @@ at ``lr=1e-3``. Two parts, every contender on one thread (torch and BLAS), fits 
    (``make_classification``), the teacher's outputs precomputed (out-of-fold probabilities of a
    gradient-boosting teacher, so its fit is excluded), 1,250 test rows, --seeds seeds. Fit
    seconds (median) and test accuracy (mean) of the distilled student with default settings
-   (``student_preprocessor="auto"``: a student per candidate encoding), of the same reading
+   (``student_preprocessor="auto"``: a student per candidate encoding; ``alpha="auto"``: and a
+   labels-only twin of the kept one), of the same at a fixed ``alpha=0.5``, of the same reading
    the rows as given (``student_preprocessor=None``), with batches of 64 at ``lr=1e-3`` (rows
    as given), and of ``MLPClassifier(early_stopping=True)``.
 2. The public sets of ``tabular_quality.py`` (needs the ``bench`` extra), a frozen
-   ``HistGradientBoostingClassifier`` teacher, standardised features: the same four
+   ``HistGradientBoostingClassifier`` teacher, standardised features: the same five
    contenders' test accuracy and fit seconds, so that a faster default is seen not to cost
    accuracy anywhere.
 
@@ -49,6 +50,9 @@ def contenders(teacher, seed):
     """name -> (unfitted model, extra fit arguments builder)."""
     return {
         "distilled, defaults": DistilledClassifier(teacher, random_state=seed),
+        "distilled, defaults at alpha=0.5": DistilledClassifier(
+            teacher, random_state=seed, alpha=0.5
+        ),
         "distilled, rows as given": DistilledClassifier(
             teacher, random_state=seed, student_preprocessor=None
         ),

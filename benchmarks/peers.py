@@ -118,9 +118,9 @@ def one_split(load, seed, python, seconds, saved=None):
                 "name": str(peer["student_name"]),
             },
         }
-        for name, alpha in (("skdistill", 0.5), ("skdistill, labels only", 0.0)):
+        for name, params in (("skdistill", {}), ("skdistill, labels only", {"alpha": 0.0})):
             started = time.perf_counter()
-            model = DistilledClassifier("precomputed", alpha=alpha, random_state=seed).fit(
+            model = DistilledClassifier("precomputed", random_state=seed, **params).fit(
                 X_train, y_train, teacher_proba=peer["teacher_train"])
             fit_seconds = time.perf_counter() - started
             size, one, many = onnx_figures(model, X_test, folder)

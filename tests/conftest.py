@@ -22,8 +22,12 @@ def iris():
 
 
 def make_fast(teacher=None, **params):
-    """A DistilledClassifier that trains in well under a second on iris."""
-    defaults = dict(max_epochs=30, lr=0.02, random_state=0)
+    """A DistilledClassifier that trains in well under a second on iris.
+
+    At ``alpha=0.5``: one student per encoding, where the default ``"auto"`` trains a
+    labels-only twin too (tests/test_auto_alpha.py).
+    """
+    defaults = dict(max_epochs=30, lr=0.02, random_state=0, alpha=0.5)
     if params.get("student_module") is None:
         defaults["module__hidden_layer_sizes"] = (16,)
     defaults.update(params)

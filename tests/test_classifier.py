@@ -248,7 +248,7 @@ def test_skorch_knobs_reach_the_net(iris, fast):
         n_iter_no_change=None,
         callbacks=[("record", Record())],
         student_preprocessor=None,  # one student: "auto" would train one per encoding
-    ).fit(X, y)
+    ).fit(X, y)  # (fast() fixes alpha=0.5: no labels-only twin either)
     group = seen["optimizer"].param_groups[0]
     assert isinstance(seen["optimizer"], torch.optim.SGD)
     assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.05, 0.9, 1e-3)

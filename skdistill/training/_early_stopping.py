@@ -18,7 +18,7 @@ from skorch.callbacks import EarlyStopping
 
 __all__ = [
     "THRESHOLD", "StackedEarlyStopping", "StopEarly", "StoppedEarly", "early_stopping_callback",
-    "kept_held_out_loss", "monitored_loss", "still_improving",
+    "kept_epoch", "kept_held_out_loss", "monitored_loss", "still_improving",
 ]
 
 THRESHOLD = 1e-4
@@ -70,20 +70,35 @@ def early_stopping_callback(criterion, patience):
                      load_best=True)
 
 
+def kept_epoch(net, epochs_before=0, best_restored=True):
+    """The history row of the epoch whose weights a trained net keeps (None: none held out).
+
+    Among the epochs of this fit (after ``epochs_before``, those a warm start
+    continued) that logged the watched loss: the one of lowest loss (the
+    first of equals; a non-finite loss counts as inf) where early stopping
+    restored the best epoch's weights, else the last.
+    """
+    key = monitored_loss(net.criterion_)
+    epochs = [epoch for epoch in net.history[epochs_before:] if key in epoch]
+    if not epochs:
+        return None
+    if not best_restored:
+        return epochs[-1]
+    losses = [_finite_or_inf(epoch[key]) for epoch in epochs]
+    return epochs[losses.index(min(losses))]
+
+
 def kept_held_out_loss(net, epochs_before=0, best_restored=True):
     """The held-out label loss of the weights a trained net keeps (inf without one).
 
-    The loss early stopping watches, over the epochs of this fit (after
-    ``epochs_before``, those a warm start continued): the lowest where early
-    stopping restored the best epoch's weights, else the last epoch's. A
-    non-finite loss counts as inf.
+    The watched loss of :func:`kept_epoch`; a non-finite loss counts as inf.
     """
-    key = monitored_loss(net.criterion_)
-    losses = [epoch[key] for epoch in net.history[epochs_before:] if key in epoch]
-    losses = [loss if np.isfinite(loss) else np.inf for loss in losses]
-    if not losses:
-        return float("inf")
-    return float(min(losses) if best_restored else losses[-1])
+    epoch = kept_epoch(net, epochs_before, best_restored)
+    return float("inf") if epoch is None else _finite_or_inf(epoch[monitored_loss(net.criterion_)])
+
+
+def _finite_or_inf(loss):
+    return float(loss) if np.isfinite(loss) else float("inf")
 
 
 def still_improving(losses, patience):
