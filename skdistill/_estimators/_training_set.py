@@ -1,6 +1,6 @@
 """The rows a student trains on, with what a search needs to train students of its own.
 
-:meth:`~skdistill.DistilledClassifier.fit_teacher` returns a :class:`TrainingSet`:
+``fit_teacher`` returns a :class:`TrainingSet`:
 the checked rows, the teacher's training targets, the validation split and the
 seed of one fit, factories for the student, its optimizer and its criterion
 exactly as ``fit`` would build them, and :meth:`TrainingSet.with_student`, which
@@ -19,7 +19,7 @@ __all__ = ["TrainingSet"]
 class TrainingSet:
     """One fit's student rows, split and seed, and the parts ``fit`` would train on them.
 
-    Returned by :meth:`~skdistill.DistilledClassifier.fit_teacher` (of either
+    Returned by ``fit_teacher`` (of either
     distiller); not built directly. It holds a copy of the estimator with the
     teacher and the encoding fitted, from which :meth:`with_student` makes
     fitted estimators.
@@ -71,7 +71,7 @@ class TrainingSet:
         The candidate encodings of ``student_preprocessor="auto"``, the first
         in use (``[None]`` for any other); see :meth:`encode_with`.
     encoder : transformer or None
-        The fitted encoding :attr:`X` was read through (None: as given).
+        The fitted encoding ``X`` was read through (None: as given).
 
     See Also
     --------
@@ -115,14 +115,14 @@ class TrainingSet:
         """Read the student's rows through the candidate encoding ``name`` instead.
 
         Fits that encoding as ``fit`` does for each candidate (on the same
-        rows, drawn with the same seed) and replaces :attr:`X` and
-        :attr:`encoder`; students made by :meth:`with_student` afterwards read
+        rows, drawn with the same seed) and replaces ``X`` and
+        ``encoder``; students made by :meth:`with_student` afterwards read
         rows through it.
 
         Parameters
         ----------
         name : str
-            One of :attr:`encodings`.
+            One of ``encodings``.
         """
         self.X = self._estimator._fit_preprocessor(
             self.X_teacher, self.target, self.encoders[name], self.encoder_kept, self.seed
