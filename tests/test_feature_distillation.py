@@ -65,6 +65,7 @@ def test_the_feature_term_trains_and_leaves_a_plain_student(images, teacher, kin
     clf.fit(X, y)
     losses = [epoch["train_feature_loss"] for epoch in clf.student_.history]
     assert losses[-1] < losses[0] and clf.solver_ == "torch"
+    assert clf.alpha_ == 0.5 and not hasattr(clf, "alpha_scores_")  # no labels-only twin
     module = clf.student_.module_
     assert all(not m._forward_hooks for m in module.modules())  # hooks removed
     assert len(clf.student_.optimizer_.param_groups) == 1  # the projection's group dropped

@@ -259,9 +259,13 @@ class BaseDistiller(
         self._record_fit_times(started, labelled_at, labelled_at + transfer_seconds, chunks)
 
     def _chooses_alpha(self, training, continued):
-        """Whether this fit also trains its student on the labels alone (``alpha="auto"``)."""
+        """Whether this fit also trains its student on the labels alone (``alpha="auto"``).
+
+        Not with feature distillation: its terms would still teach the twin.
+        """
         auto = isinstance(self.alpha, str) and self.alpha == AUTO_ALPHA
-        return auto and training.valid_idx is not None and not continued
+        return (auto and training.valid_idx is not None and not continued
+                and self.feature_distillation is None)
 
     def _labels_only_student(self, task, training, labelled, encoded):
         """Train the kept student's twin on the labels alone; keep it if it does better.

@@ -81,8 +81,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         (``benchmarks/default_alpha.py``) it lost at most about half a point
         to the labels-only student where a fixed 0.5 lost over a point, and
         gained more on average. A warm start keeps the alpha chosen; a dask
-        fit and :class:`DistilledClassifierCV`'s folds (where the grid sets
-        no alpha) train at 0.5.
+        fit, a fit with ``feature_distillation`` (whose terms would still
+        teach the twin) and :class:`DistilledClassifierCV`'s folds (where the
+        grid sets no alpha) train at 0.5.
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
         The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
         row-centred teacher logits), or decoupled KD (weights
