@@ -52,6 +52,14 @@ def test_without_held_out_rows_or_with_a_fixed_alpha_nothing_is_chosen():
     assert unsplit.alpha_ == 0.5 and not hasattr(unsplit, "alpha_scores_")
     fixed = fitted(0.3, wrong, max_epochs=5)
     assert fixed.alpha_ == 0.3 and not hasattr(fixed, "alpha_scores_")
+    X, y = data()
+    y = np.where(np.arange(len(y)) % 5 == 0, -1, y)  # rows only the teacher speaks about
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        semi = DistilledClassifier("precomputed", unlabeled_label=-1,
+                                   **{**SETTINGS, "max_epochs": 5})
+        semi.fit(X, y, teacher_proba=np.eye(2)[np.abs(y)] * 0.9 + 0.05)
+    assert semi.alpha_ == 0.5 and not hasattr(semi, "alpha_scores_")
 
 
 def test_a_warm_start_continues_with_the_alpha_chosen():
@@ -71,3 +79,35 @@ def test_alpha_takes_a_number_in_the_unit_interval_or_auto():
     X, y = data()
     with pytest.raises(InvalidParameterError, match="'alpha' parameter.*'auto'"):
         DistilledClassifier("precomputed", alpha="automatic").fit(X, y, teacher_proba=np.eye(2)[y])
+
+
+def test_the_cv_search_scores_and_refits_auto_at_the_same_alpha():
+    from skdistill import DistilledClassifierCV
+
+    X, y = data()
+    wrong = np.eye(2)[1 - y] * 0.9 + 0.05
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = DistilledClassifierCV(
+            DistilledClassifier("precomputed", **{**SETTINGS, "max_epochs": 5}),
+            {"T": [1.0, 2.0]}, cv=2,
+        ).fit(X, y, teacher_proba=wrong)
+    assert search.side_by_side_ and search.best_estimator_.alpha_ == 0.5  # as scored
+    with pytest.warns(UserWarning, match="alpha='auto' chooses inside each fit"):
+        search = DistilledClassifierCV(
+            DistilledClassifier("precomputed", **{**SETTINGS, "max_epochs": 5}),
+            {"alpha": ["auto", 0.5]}, cv=2,
+        ).fit(X, y, teacher_proba=wrong)
+    assert not search.side_by_side_ and search.best_params_["alpha"] in ("auto", 0.5)
+
+
+def test_a_student_put_in_place_reports_its_own_alpha_and_no_fit_figures():
+    X, y = data()
+    right = np.eye(2)[y] * 0.9 + 0.05
+    model = fitted("auto", right)
+    training = DistilledClassifier("precomputed", alpha=0.3, **SETTINGS).fit_teacher(
+        X, y, teacher_proba=right)
+    placed = training.with_student(training.new_student().eval())
+    assert placed.alpha_ == 0.3 and not hasattr(placed, "fit_times_")
+    swapped = model.with_student(model.student_.module_)
+    assert swapped.alpha_ == 0.5 and not hasattr(swapped, "alpha_scores_")

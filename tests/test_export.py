@@ -143,6 +143,18 @@ def test_an_infrequent_if_exist_encoder_of_yours_exports_unknowns_as_infrequent(
     fresh = np.array([["a", "zz"], ["c", "b"], ["zz", "d"]], dtype=object)
     session = onnxruntime.InferenceSession(onx.SerializeToString())
     np.testing.assert_array_equal(session.run(None, {"X": fresh})[0], encoder.transform(fresh))
+    # beside a converter that needs the newer ai.onnx.ml operators, the file still loads
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OrdinalEncoder
+
+    both = ColumnTransformer([
+        ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), [0]),
+        ("one_hot", OneHotEncoder(min_frequency=25, handle_unknown="ignore",
+                                  sparse_output=False), [1]),
+    ]).fit(X)
+    onx = skl2onnx.to_onnx(both, initial_types=[("X", StringTensorType([None, 2]))])
+    session = onnxruntime.InferenceSession(onx.SerializeToString())
+    np.testing.assert_array_equal(session.run(None, {"X": fresh})[0], both.transform(fresh))
 
 
 def test_polars_frames_and_integer_column_names_export_and_feed(tmp_path):

@@ -186,6 +186,9 @@ class BaseDistiller(
         net = self._initialize(self._make_net(task, module, seed=0, has_valid=False))
         net.solver = model.solver_ = "numpy" if net.solver == "numpy" else self.solver
         model.student_, model.n_iter_ = net, n_iter
+        model.alpha_ = net.criterion_.alpha
+        for name in ("alpha_scores_", "student_encoding_losses_", "fit_times_", "pruning_"):
+            model.__dict__.pop(name, None)  # figures of a fit this student did not come from
         return model
 
     def __sklearn_is_fitted__(self):
@@ -261,11 +264,14 @@ class BaseDistiller(
     def _chooses_alpha(self, training, continued):
         """Whether this fit also trains its student on the labels alone (``alpha="auto"``).
 
-        Not with feature distillation: its terms would still teach the twin.
+        Not with feature distillation (its terms would still teach the twin), a
+        transfer set or unlabelled rows (rows the student learns from through
+        the teacher alone).
         """
         auto = isinstance(self.alpha, str) and self.alpha == AUTO_ALPHA
+        teacher_only_rows = self.transfer_set is not None or bool(np.any(training.target < 0))
         return (auto and training.valid_idx is not None and not continued
-                and self.feature_distillation is None)
+                and self.feature_distillation is None and not teacher_only_rows)
 
     def _labels_only_student(self, task, training, labelled, encoded):
         """Train the kept student's twin on the labels alone; keep it if it does better.
@@ -273,22 +279,24 @@ class BaseDistiller(
         The same encoding (refitted as it was if another was ``encoded`` last),
         split and seed, ``alpha=0``; kept where its held-out accuracy at its kept
         epoch is higher than the distilled student's (``alpha_scores_`` holds
-        both). Ctrl-C keeps the distilled student.
+        both). Ctrl-C keeps the distilled student (with a warning).
         """
         restored = bool(self.n_iter_no_change) and self.pruning is None
         distilled = held_out_accuracy(self.student_, best_restored=restored)
         kept = self._fitted_state()
-        del self.student_  # a fresh student, not a warm start of the distilled one
-        if self.student_encoding_ != encoded:
-            training.encode_with(self.student_encoding_)
         labels_task = copy.copy(task)
         labels_task.criterion_params = {**task.criterion_params, "alpha": LABELS_ONLY_ALPHA}
         try:
+            del self.student_  # a fresh student, not a warm start of the distilled one
+            if self.student_encoding_ != encoded:
+                training.encode_with(self.student_encoding_)
             net, _, _ = self._train_on(labels_task, training, labelled)
         except KeyboardInterrupt:
             net = None
         if net is None or net.interrupted_:  # Ctrl-C: the distilled student stays
             self._restore_fitted_state(kept)
+            warnings.warn("Interrupted while training the labels-only student of "
+                          "alpha='auto'; keeping the distilled one (alpha_=0.5).", UserWarning)
             return
         labels_only = held_out_accuracy(net, best_restored=restored)
         scores = {self.alpha_: distilled, LABELS_ONLY_ALPHA: labels_only}

@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ._auto_alpha import AUTO_ALPHA, DISTILLED_ALPHA
 from ._classifier import DistilledClassifier
 from ._cv_folds import fold_scores, one_by_one_reason
 from ._regressor import DistilledRegressor
@@ -101,6 +102,8 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
             )
         scorer = check_scoring(self.estimator, self.scoring)
         reason = one_by_one_reason(distiller, X)
+        if any(_chooses_alpha(candidate.get(prefix + "alpha")) for candidate in candidates):
+            reason = "alpha='auto' chooses inside each fit"
         results = None
         if reason is None:
             valid = _valid_candidates(self.estimator, candidates)
@@ -133,6 +136,9 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         self.best_score_ = float(results["mean_test_score"][self.best_index_])
         started = time.perf_counter()
         best = clone(self.estimator).set_params(**self.best_params_)
+        if self.side_by_side_ and _chooses_alpha(getattr(distiller, "alpha", None)) and (
+                prefix + "alpha" not in self.best_params_):
+            best.set_params(**{prefix + "alpha": DISTILLED_ALPHA})  # as its folds were scored
         self.best_estimator_ = best.fit(X, y, **fit_params)
         self.refit_time_ = time.perf_counter() - started
         if is_classifier(self):
@@ -235,7 +241,11 @@ _SEARCH_DOC = """
     estimator : {distiller} or Pipeline ending in one
         The settings every candidate shares (teacher, epochs, early stopping,
         ``random_state``...). In a Pipeline, the steps before the distiller are
-        fitted on each fold's training rows, as ``GridSearchCV`` fits them.
+        fitted on each fold's training rows, as ``GridSearchCV`` fits them. A
+        classifier's default ``alpha="auto"`` is read as 0.5 by candidates
+        trained side by side and by the refit when the grid sets no alpha
+        (search ``"alpha": [0.0, 0.5]`` to choose by cross-validation); an
+        ``"auto"`` in the grid sends the search through ``GridSearchCV``.
     param_grid : dict
         Lists of values for {searched} (any of them; prefixed by
         the last step's name, ``"<name>__"``, for a Pipeline).
@@ -386,6 +396,10 @@ class DistilledRegressorCV(RegressorMixin, _DistillerCV):
     _distiller = DistilledRegressor
     _searched = ("alpha", "module__hidden_layer_sizes")
     score = _DistillerCV.score  # not RegressorMixin's R2: the search's scoring
+
+
+def _chooses_alpha(alpha):
+    return isinstance(alpha, str) and alpha == AUTO_ALPHA
 
 
 def _valid_candidates(estimator, candidates):

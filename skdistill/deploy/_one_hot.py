@@ -100,19 +100,12 @@ def convert_one_hot(scope, operator, container):
         flat = constant(scope, container, "flat", np.array([-1], dtype=np.int64))
         container.add_node("Reshape", [names["column"], flat], [names["strings"]],
                            name=scope.get_unique_operator_name("Reshape"))
-        # LabelEncoder (its first version, which every runtime has) gives each string's
-        # place among the keys, len(keys) for any other; Gather makes it a position
-        found = scope.get_unique_variable_name("found")
         container.add_node(
-            "LabelEncoder", [names["strings"]], [found], op_domain="ai.onnx.ml", op_version=1,
-            name=scope.get_unique_operator_name("LabelEncoder"),
-            classes_strings=list(positions), default_int64=len(positions),
+            "LabelEncoder", [names["strings"]], [names["position"]], op_domain="ai.onnx.ml",
+            op_version=2, name=scope.get_unique_operator_name("LabelEncoder"),
+            keys_strings=list(positions), values_int64s=list(positions.values()),
+            default_int64=_unknown_position(encoder, column, width),
         )
-        targets = np.array([*positions.values(), _unknown_position(encoder, column, width)],
-                           dtype=np.int64)
-        container.add_node("Gather", [constant(scope, container, "targets", targets), found],
-                           [names["position"]], axis=0,
-                           name=scope.get_unique_operator_name("Gather"))
         tall = constant(scope, container, "tall", np.array([-1, 1], dtype=np.int64))
         container.add_node("Reshape", [names["position"], tall], [names["positions"]],
                            name=scope.get_unique_operator_name("Reshape"))
