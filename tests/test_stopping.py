@@ -81,3 +81,18 @@ def test_side_by_side_candidates_stop_as_single_fits_at_every_temperature(digits
     np.testing.assert_array_equal(
         stacked.cv_results_["mean_test_score"], single.cv_results_["mean_test_score"]
     )
+
+
+@pytest.mark.parametrize("solver", ["numpy", "torch"])
+def test_the_kept_epoch_is_the_one_early_stopping_restored(solver):
+    from sklearn.datasets import load_breast_cancer
+
+    from skdistill.training._early_stopping import kept_epoch
+
+    X, y = load_breast_cancer(return_X_y=True)
+    for seed in range(3):
+        clf = DistilledClassifier("precomputed", alpha=0.5, student_preprocessor=None, lr=0.03,
+                                  solver=solver, random_state=seed)
+        clf.fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+        stopping = dict(clf.student_.callbacks_)["early_stopping"]
+        assert kept_epoch(clf.student_)["epoch"] == stopping.best_epoch_ < clf.n_iter_

@@ -74,9 +74,19 @@ def kept_epoch(net, epochs_before=0, best_restored=True):
     """The history row of the epoch whose weights a trained net keeps (None: none held out).
 
     Among the epochs of this fit (after ``epochs_before``, those a warm start
-    continued) that logged the watched loss: the one of lowest loss (the
-    first of equals; a non-finite loss counts as inf) where early stopping
-    restored the best epoch's weights, else the last.
+    continued) that logged the watched loss: where early stopping restored
+    the best epoch's weights, the last epoch that improved on the best by
+    more than :data:`THRESHOLD` (the one whose weights it restored; a
+    non-finite loss never improves), else the last.
+
+    Examples
+    --------
+    >>> from skdistill import DistillationLoss
+    >>> class Net:
+    ...     criterion_ = DistillationLoss()
+    ...     history = [{"valid_label_loss": loss} for loss in (0.5, 0.3, 0.29999, 0.4)]
+    >>> kept_epoch(Net())["valid_label_loss"], kept_epoch(Net(), best_restored=False)
+    (0.3, {'valid_label_loss': 0.4})
     """
     key = monitored_loss(net.criterion_)
     epochs = [epoch for epoch in net.history[epochs_before:] if key in epoch]
@@ -84,8 +94,12 @@ def kept_epoch(net, epochs_before=0, best_restored=True):
         return None
     if not best_restored:
         return epochs[-1]
-    losses = [_finite_or_inf(epoch[key]) for epoch in epochs]
-    return epochs[losses.index(min(losses))]
+    kept, threshold = epochs[0], np.inf
+    for epoch in epochs:
+        loss = _finite_or_inf(epoch[key])
+        if loss < threshold:
+            kept, threshold = epoch, loss * (1 - THRESHOLD)
+    return kept
 
 
 def kept_held_out_loss(net, epochs_before=0, best_restored=True):
