@@ -67,7 +67,9 @@ OUTCOMES = {"teachers.md": _teachers_page, "getting_started.md": _getting_starte
 def test_the_marked_blocks_of_a_page_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # whatever a snippet writes stays out of the checkout
     namespace = {"__name__": "__snippet__"}
-    for number, code in enumerate(runnable_blocks(page.read_text(encoding="utf-8")), 1):
+    blocks = runnable_blocks(page.read_text(encoding="utf-8"))
+    assert blocks, f"{page.name} is listed but has no block after a '% runs as it is' line"
+    for number, code in enumerate(blocks, 1):
         try:
             exec(compile(code, f"{page.name}, block {number}", "exec"), namespace)
         except ModuleNotFoundError as exc:  # an optional library (e.g. the teachers extra)

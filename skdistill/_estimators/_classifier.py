@@ -71,20 +71,16 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         already smooth; higher temperatures mostly flatten them.
     alpha : float in [0, 1] or "auto", default="auto"
         Weight of the teacher term (see above). ``"auto"``: 0.5, and where
-        rows are held out (``validation_fraction``) the same student is also
-        trained on the labels alone (``alpha=0``: same encoding, split and
-        seed); the one with the higher held-out accuracy (unweighted) at the
-        epoch it keeps is kept (a tie keeps 0.5). ``alpha_`` says which,
-        ``alpha_scores_`` both accuracies. It costs a second student and
-        guards against a teacher that knows less than the student learns
-        from the labels: over 32 set-and-teacher pairs and 10 seeds
-        (``benchmarks/default_alpha.py``) it lost at most 0.38 points on
-        average to the labels-only student where a fixed 0.5 lost up to
-        0.82, for about the same mean gain. A warm start continues at the
-        fitted ``alpha_``; a dask fit, a fit with a ``transfer_set``,
-        unlabelled rows or ``feature_distillation`` (which teach the student
-        apart from ``alpha``) and :class:`DistilledClassifierCV`'s side-by-side
-        candidates (where the grid sets no alpha) train at 0.5.
+        rows are held out the same student also on the labels alone (same
+        encoding, split, seed); the higher unweighted held-out accuracy wins,
+        a tie keeps 0.5 (``alpha_``, ``alpha_scores_``). A second student,
+        against a teacher that knows less than the labels teach: over 32
+        set-and-teacher pairs x 10 seeds (``benchmarks/default_alpha.py``) it
+        lost at most 0.38 points to the labels-only student, a fixed 0.5 up
+        to 0.82, for about the same mean gain. Warm starts continue at
+        ``alpha_``; dask fits, a ``transfer_set``, unlabelled rows,
+        ``feature_distillation`` and the side-by-side candidates of
+        :class:`DistilledClassifierCV` (grid without alpha) use 0.5.
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
         The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
         row-centred teacher logits), or decoupled KD (weights
