@@ -18,7 +18,7 @@ are also importable from here:
 from ._estimators._classifier import DistilledClassifier
 from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV
 from ._estimators._regressor import DistilledRegressor
-from ._estimators._training_set import TrainingSet
+from .stages._training_set import TrainingSet
 from .deploy import export_onnx, onnx_inputs, register_onnx_converters, strip_teacher
 from .inspection import DistillationReport, plot_history, report
 from .losses import (

@@ -277,7 +277,7 @@ def test_a_large_encoding_is_read_in_blocks_and_gives_the_same_model(monkeypatch
 
 
 def test_the_encoding_fits_on_a_sample_of_the_rows_that_count(monkeypatch):
-    import skdistill._estimators._auto_encoding as auto_encoding
+    import skdistill.stages._encoding as auto_encoding
 
     X, y = rows()
     weights = np.ones(len(y))
@@ -426,7 +426,7 @@ def test_an_object_array_keeps_its_fitted_column_kinds_at_predict():
 
 
 def test_every_candidate_encoding_is_fitted_on_the_same_sample_of_the_kept_rows(monkeypatch):
-    import skdistill._estimators._auto_encoding as auto_encoding
+    import skdistill.stages._encoding as auto_encoding
 
     monkeypatch.setattr(auto_encoding, "ENCODER_FIT_ROWS", 100)
     X, y = rows()

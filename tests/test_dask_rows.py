@@ -18,6 +18,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from skdistill import DistilledClassifier, DistilledRegressor
+from skdistill.stages._transfer import dask_transfer_chunks
 from skdistill.teachers._adapters import as_teacher
 from skdistill.training._stream import StreamedRows
 
@@ -126,12 +127,18 @@ def test_stream_without_generator_keeps_the_order():
 
 
 # ------------------------------------------------- dask rows: the teacher's outputs
+def transfer_chunks(model, teacher, rows):
+    """The chunks a fitted model's transfer stage streams for dask ``rows``."""
+    fitted = {k: v for k, v in vars(model).items() if k.endswith("_") and not k.startswith("_")}
+    task = model._task_class.for_estimator(model, fitted)
+    return dask_transfer_chunks(model, task, fitted, teacher, rows)
+
+
 def test_dask_transfer_set_is_labelled_by_the_teacher(data):
     X, y, U, teacher = data
     U_dask = da.from_array(U, chunks=200)
     model = fast(FrozenEstimator(teacher), transfer_set=U_dask).fit(X, y)
-    task = model._task_class.for_estimator(model, fitted=True)
-    chunks = model._dask_transfer_chunks(task, as_teacher(FrozenEstimator(teacher)), U_dask, None)
+    chunks = transfer_chunks(model, as_teacher(FrozenEstimator(teacher)), U_dask)
     assert [c.n_rows for c in chunks] == [200, 200, 200, 200, 100]
     rows, logits, target, weights = chunks[1].load()
     np.testing.assert_array_equal(rows, U[200:400])
@@ -204,8 +211,7 @@ def test_dask_X_and_y_with_a_torch_teacher_give_its_logits(data):
         module.bias.copy_(torch.from_numpy(teacher.intercept_).float())
     model = fast(module, max_epochs=8).fit(da.from_array(X, chunks=300), da.from_array(y, 300))
     assert model.teacher_ is module
-    task = model._task_class.for_estimator(model, fitted=True)
-    chunk = model._dask_transfer_chunks(task, as_teacher(module), da.from_array(X[:50], 50), None)[0]
+    chunk = transfer_chunks(model, as_teacher(module), da.from_array(X[:50], 50))[0]
     with torch.no_grad():
         expected = module(torch.from_numpy(X[:50])).numpy()
     np.testing.assert_allclose(chunk.load()[1], expected, rtol=1e-5, atol=1e-6)
@@ -218,8 +224,7 @@ def test_regressor_streams_a_dask_transfer_set():
     unlabelled = da.random.RandomState(0).normal(size=(2000, 4), chunks=500)
     model = DistilledRegressor(teacher, transfer_set=unlabelled, max_epochs=3,
                                student_preprocessor=None, random_state=0).fit(X, y)
-    task = model._task_class.for_estimator(model, fitted=True)
-    chunk = model._dask_transfer_chunks(task, as_teacher(model.teacher_), unlabelled, None)[0]
+    chunk = transfer_chunks(model, as_teacher(model.teacher_), unlabelled)[0]
     rows, outputs, target, _ = chunk.load()
     expected = (model.teacher_.predict(rows) - model.target_mean_) / model.target_scale_
     np.testing.assert_allclose(outputs[:, 0], expected, rtol=1e-4, atol=1e-5)

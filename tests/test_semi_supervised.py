@@ -5,7 +5,7 @@ import pytest
 from conftest import make_fast
 from sklearn.linear_model import LogisticRegression
 
-from skdistill._estimators._split import split_rows
+from skdistill.stages._split import split_rows
 
 
 class CountingLR(LogisticRegression):

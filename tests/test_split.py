@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from skdistill._estimators._split import split_rows
-from skdistill._estimators._targets import class_codes
+from skdistill.stages._split import split_rows
+from skdistill.stages._targets import class_codes
 
 
 def reference(labelled, stratify, fraction, seed):

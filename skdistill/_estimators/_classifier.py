@@ -10,9 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
-from ._auto_alpha import AUTO_ALPHA
+from ..stages._alpha import AUTO_ALPHA
 from ._base import BaseDistiller
-from ._tasks import ClassificationTask
+from ..stages._tasks import ClassificationTask
 
 __all__ = ["DistilledClassifier"]
 

@@ -39,9 +39,9 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._auto_alpha import AUTO_ALPHA, DISTILLED_ALPHA
+from ..stages._alpha import AUTO_ALPHA, DISTILLED_ALPHA
 from ._classifier import DistilledClassifier
-from ._cv_folds import fold_scores, one_by_one_reason
+from ..stages._search_folds import fold_scores, one_by_one_reason
 from ._regressor import DistilledRegressor
 
 __all__ = ["DistilledClassifierCV", "DistilledRegressorCV"]

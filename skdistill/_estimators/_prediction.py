@@ -34,8 +34,8 @@ from ..students._array_encoding import array_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
-from ._auto_encoding import check_encoded_input, check_no_missing, checked_table, transform_of
-from ._shaped_input import check_shaped
+from ..stages._encoding import check_encoded_input, check_no_missing, checked_table, transform_of
+from ..stages._shaped_input import check_shaped
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
 

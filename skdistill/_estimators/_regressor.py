@@ -6,7 +6,7 @@ from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
 from ..transfer._dask import is_dask_collection
 from ._base import BaseDistiller
-from ._tasks import RegressionTask
+from ..stages._tasks import RegressionTask
 
 __all__ = ["DistilledRegressor"]
 

@@ -1,4 +1,4 @@
-"""``student_preprocessor="auto"``: the student's encoding of a table, chosen by the fit.
+"""``student_preprocessor="auto"``: the student's candidate encodings of a table, and checks.
 
 A table (an array, a sparse matrix or a DataFrame) is encoded by
 :func:`~skdistill.make_student_encoder`. Its numeric columns are read either
@@ -19,6 +19,7 @@ from sklearn.utils.validation import validate_data
 from ..students._array_encoding import array_encoding
 from ..students._column_reading import missing_mask
 from ..students._student_encoder import column_kinds, make_student_encoder
+from ._blank import blank_copy
 
 __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
@@ -50,8 +51,7 @@ def candidate_encoders(estimator, X, continued=None):
     ``estimator.student_preprocessor`` other than ``"auto"`` gives ``{None:
     it}``, and so do input that is not a table and a student given as a built
     module (read as given), except documents: a ValueError that says what to
-    pass instead. A table is checked (:func:`checked_table`, which records its
-    width and column names on ``estimator``); a sparse matrix has one
+    pass instead. A table is checked (:func:`checked_table`); a sparse matrix has one
     encoding, ``"max-abs"``; a student class that sets ``encodes_numbers =
     True`` (:class:`~skdistill.TabularStudent`) one, ``"scale"``.
     ``continued`` (the encoding a warm start continues) is the only candidate
@@ -81,7 +81,7 @@ def candidate_encoders(estimator, X, continued=None):
     student = estimator.student_module
     if isinstance(student, torch.nn.Module):  # built for the rows as given
         return X, {None: None}
-    X = checked_table(estimator, X, reset=True)
+    X = checked_table(blank_copy(estimator), X, reset=True)  # the width is the encoder's
     if sp.issparse(X):
         return X, {"max-abs": make_student_encoder(X)}
     names = CANDIDATE_ENCODINGS

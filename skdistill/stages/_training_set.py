@@ -9,25 +9,38 @@ makes a student trained on them a fitted estimator. It is the seam that
 that any other search strategy can use.
 """
 
+import numpy as np
 import torch
+from sklearn.utils.validation import _check_sample_weight
 
 from ..training._net import STUDENT_TRAINING
+from ._data import checked_data, student_rows
+from ._encoding import feature_kinds
+from ._split import fit_seed, split_rows
+from ._student import auto_batch_size, build_module, check_device, optimizer_for
+from ._tasks import scale_outputs
+from ._teacher import (
+    labels_only_accuracy,
+    row_weights,
+    teacher_outputs,
+    warn_if_teacher_at_chance,
+)
 
-__all__ = ["TrainingSet"]
+__all__ = ["TrainingSet", "training_set"]
 
 
 class TrainingSet:
     """One fit's student rows, split and seed, and the parts ``fit`` would train on them.
 
     Returned by ``fit_teacher`` (of either
-    distiller); not built directly. It holds a copy of the estimator with the
-    teacher and the encoding fitted, from which :meth:`with_student` makes
-    fitted estimators.
+    distiller); not built directly. It holds the fitted attributes of the
+    teacher and the encoding (``fitted``), with which :meth:`with_student`
+    makes fitted estimators.
 
     Parameters
     ----------
-    estimator : DistilledClassifier or DistilledRegressor
-        The copy whose teacher and encoding are fitted.
+    params : DistilledClassifier or DistilledRegressor
+        The estimator whose parameters the fit reads (it is not changed).
     task : object
         The fit's task (how targets are encoded, the criterion).
     teacher : object
@@ -40,6 +53,8 @@ class TrainingSet:
         As the attributes below.
     seed, batch_size : int
         As the attributes below.
+    fitted : dict
+        As the attribute below.
 
     Attributes
     ----------
@@ -72,6 +87,10 @@ class TrainingSet:
         in use (``[None]`` for any other); see :meth:`encode_with`.
     encoder : transformer or None
         The fitted encoding ``X`` was read through (None: as given).
+    fitted : dict
+        The fitted attributes that describe the data, the targets and the
+        teacher (``n_features_in_``, ``classes_``, ``teacher_``, ...), as a
+        fitted estimator holds them.
 
     See Also
     --------
@@ -91,9 +110,9 @@ class TrainingSet:
     (2, 2)
     """
 
-    def __init__(self, estimator, task, teacher, X_teacher, rows, train_idx, valid_idx, seed,
-                 batch_size):
-        self._estimator = estimator
+    def __init__(self, params, task, teacher, X_teacher, rows, train_idx, valid_idx, seed,
+                 batch_size, fitted):
+        self._params = params
         self.task = task
         self.teacher = teacher
         self.X_teacher = X_teacher
@@ -102,10 +121,12 @@ class TrainingSet:
         self.valid_idx = valid_idx
         self.seed = seed
         self.batch_size = batch_size
+        self.fitted = fitted
         self.teacher_score = None
         self.labels_only = None  # a linear model's held-out accuracy on the labels alone
         self.encoders = {None: None}
         self.encoder_kept = None  # the rows an encoding is fitted on (None: all)
+        self.previous = {}  # the fitted attributes a warm start continues
 
     @property
     def encodings(self):
@@ -124,14 +145,15 @@ class TrainingSet:
         name : str
             One of ``encodings``.
         """
-        self.X = self._estimator._fit_preprocessor(
-            self.X_teacher, self.target, self.encoders[name], self.encoder_kept, self.seed
+        self.X, data = student_rows(
+            self._params, self.X_teacher, self.target, self.encoders[name], self.encoder_kept,
+            self.seed, self.previous,
         )
-        self._estimator.student_encoding_ = name
+        self.fitted = {**self.fitted, **data, "student_encoding_": name}
 
     @property
     def encoder(self):
-        return getattr(self._estimator, "student_preprocessor_", None)
+        return self.fitted.get("student_preprocessor_")
 
     @property
     def rows(self):
@@ -151,13 +173,12 @@ class TrainingSet:
         module : torch.nn.Module
             On the estimator's device.
         """
-        estimator = self._estimator
-        device = estimator._check_device()
+        device = check_device(self._params)
         with STUDENT_TRAINING, torch.random.fork_rng(
             devices=[device] if device.type == "cuda" else []
         ):
             torch.manual_seed(self.seed)
-            return estimator._build_module(self.task, module_params).to(device)
+            return build_module(self._params, self.task, self.fitted, module_params).to(device)
 
     def new_optimizer(self, parameters):
         """The estimator's optimizer (its ``lr`` and ``optimizer__*``) over ``parameters``.
@@ -172,7 +193,7 @@ class TrainingSet:
         optimizer : torch.optim.Optimizer
             A new optimizer, as the estimator's ``fit`` builds it.
         """
-        return self._estimator._optimizer_for(parameters)
+        return optimizer_for(self._params, parameters)
 
     def criterion(self, **settings):
         """The training criterion ``fit`` would use.
@@ -209,4 +230,61 @@ class TrainingSet:
         estimator : DistilledClassifier or DistilledRegressor
             A new fitted estimator of the kind that made this training set.
         """
-        return self._estimator.with_student(module, n_iter)
+        return self._params._fitted_with(self.fitted, module, n_iter)
+
+
+def training_set(params, task, teacher, X, y, precomputed, sample_weight, encoders, previous):
+    """Check the data, fit the teacher and return the student's labelled rows, split and seed.
+
+    The data and teacher stages of a fit: the rows are read through the
+    first of the candidate ``encoders`` (``{name: transformer}``; ``{None:
+    None}``: as given). Returns a :class:`TrainingSet` whose ``fitted`` holds
+    the fitted attributes that describe the data, the targets and the
+    teacher; no student is trained. ``previous``: the fitted attributes a
+    warm start continues (empty: none).
+    """
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+    encoder_kept = None if sample_weight is None else sample_weight > 0
+    seed = fit_seed(params.random_state)  # one draw: the encoding's sample, the split, the student
+    name = next(iter(encoders))
+    X_teacher, X_student, y, data = checked_data(
+        params, task, X, y, encoders[name], encoder_kept, seed, previous
+    )
+    target, labelled = task.encode_targets(y, sample_weight)
+    fitted = {
+        **data, **task.fitted_attributes(), "student_encoding_": name,
+        "fills_missing_": params._reads_missing_values(),  # the teacher may go: kept here
+    }
+    if name is not None:
+        fitted["feature_kinds_"] = feature_kinds(X)  # checked at predict time
+    weights, student_weights = row_weights(task, sample_weight, target, labelled)
+    if precomputed is not None:
+        fitted["teacher_"] = None
+        given = task.precomputed_outputs(precomputed, len(y))
+        outputs = scale_outputs(given, task.output_scaling)
+    else:
+        teacher, outputs = teacher_outputs(params, task, teacher, X_teacher, y, labelled, weights)
+        fitted["teacher_"] = teacher.model
+    teacher_score = warn_if_teacher_at_chance(task, outputs, target, labelled)
+    kept = None if student_weights is None else student_weights > 0  # zero weight: absent
+    train_idx, valid_idx = split_rows(
+        labelled, task.stratify(target), params.validation_fraction, seed, kept=kept
+    )
+    training = TrainingSet(
+        params, task, teacher, X_teacher, (X_student, outputs, target, student_weights),
+        train_idx, valid_idx, seed, auto_batch_size(params.batch_size, len(train_idx)), fitted,
+    )
+    training.teacher_score = teacher_score
+    training.encoder_kept = encoder_kept
+    training.encoders = encoders
+    training.previous = previous
+    if not teacher.refits and precomputed is None and task.asked.classes is not None:
+        # a prefit teacher may read other features than it was trained on: compare it
+        # with what the labels alone reach
+        training.labels_only = labels_only_accuracy(
+            X_student, target, train_idx, valid_idx, seed
+        )
+    return training

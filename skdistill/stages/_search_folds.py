@@ -24,6 +24,7 @@ from ..training._data import DistillationDataset
 from ..training._numpy._candidates import train_side_by_side
 from ..training._solver import numpy_obstacle
 from ..transfer._dask import is_dask_collection
+from ._student import feature_obstacle
 
 __all__ = ["fold_scores", "one_by_one_reason"]
 
@@ -74,7 +75,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         obstacle = numpy_obstacle(
             student, training.criterion(), training.new_optimizer(student.parameters()),
             sparse_input=sp.issparse(training.X),
-        ) or model._feature_obstacle()
+        ) or feature_obstacle(model)
         if obstacle is not None:
             return obstacle
     encodings = training.encodings if training.valid_idx is not None else training.encodings[:1]

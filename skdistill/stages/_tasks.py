@@ -19,7 +19,7 @@ from ..losses._soft import check_loss_params, takes_sample_weight
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring
-from ._auto_alpha import resolved_alpha
+from ._alpha import resolved_alpha
 from ._targets import LabelCodes, Standardise, class_codes, labelled_rows
 
 __all__ = [
@@ -64,27 +64,31 @@ class ClassificationTask:
         self.classes = None
 
     @classmethod
-    def for_estimator(cls, estimator, fitted=None):
+    def for_estimator(cls, estimator, previous=None):
         """The task of one fit of ``estimator`` (a :class:`~skdistill.DistilledClassifier`).
 
-        ``fitted``: keep the estimator's fitted ``classes_`` -- None: on a warm start only.
+        ``previous``: the fitted attributes of the student it continues (a
+        warm start), whose ``classes_`` and chosen ``alpha_`` it keeps.
         """
-        warm = (estimator.warm_start if fitted is None else fitted) and hasattr(
-            estimator, "classes_"
-        )
+        previous = previous or {}
         task = cls(
             estimator.unlabeled_label,
             estimator.class_weight,
             {
                 "T": estimator.T,
-                "alpha": resolved_alpha(estimator, continued=warm),
+                "alpha": resolved_alpha(estimator.alpha, previous),
                 "loss": estimator.loss,
                 "loss_params": estimator._routed_params("loss"),
             },
-            estimator.classes_ if warm else None,
+            previous.get("classes_"),
         )
         task.classes = task.fitted_classes
         return task
+
+    @property
+    def alpha(self):
+        """The teacher term's weight this task trains with."""
+        return self.criterion_params["alpha"]
 
     # ---------------------------------------------------------------- targets
     def encode_targets(self, y, sample_weight=None):
@@ -250,16 +254,17 @@ class RegressionTask:
         self.output_scaling = fitted_scaling  # until encode_targets standardises this fit's targets
 
     @classmethod
-    def for_estimator(cls, estimator, fitted=None):
+    def for_estimator(cls, estimator, previous=None):
         """The task of one fit of ``estimator`` (a :class:`~skdistill.DistilledRegressor`).
 
-        ``fitted``: keep the fitted target scaling -- None: on a warm start only.
+        ``previous``: the fitted attributes of the student it continues (a
+        warm start), whose target scaling it carries over.
         """
-        warm = (estimator.warm_start if fitted is None else fitted) and hasattr(
-            estimator, "target_mean_"
-        )
-        fitted = (estimator.target_mean_, estimator.target_scale_) if warm else None
-        return cls(estimator.alpha, fitted)
+        previous = previous or {}
+        fitted = None
+        if "target_mean_" in previous:
+            fitted = (previous["target_mean_"], previous["target_scale_"])
+        return cls(resolved_alpha(estimator.alpha, previous), fitted)
 
     # ---------------------------------------------------------------- targets
     def encode_targets(self, y, sample_weight=None):

@@ -14,19 +14,20 @@ from sklearn.utils.validation import check_array
 __all__ = ["check_shaped", "sample_shape"]
 
 
-def sample_shape(estimator):
-    """The shape of one sample the fitted student reads: ``input_shape_``, or ``(width,)``.
+def sample_shape(fitted):
+    """The shape of one sample the student reads: ``input_shape_``, or ``(width,)``.
+
+    ``fitted``: the fitted attributes that describe the data (a dict).
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> sample_shape(SimpleNamespace(n_student_features_=64))
+    >>> sample_shape({"n_student_features_": 64})
     (64,)
-    >>> sample_shape(SimpleNamespace(n_student_features_=64, input_shape_=(1, 8, 8)))
+    >>> sample_shape({"n_student_features_": 64, "input_shape_": (1, 8, 8)})
     (1, 8, 8)
     """
-    shape = getattr(estimator, "input_shape_", None)
-    return tuple(shape) if shape is not None else (int(estimator.n_student_features_),)
+    shape = fitted.get("input_shape_")
+    return tuple(shape) if shape is not None else (int(fitted["n_student_features_"]),)
 
 
 def check_shaped(estimator, X, reset):

@@ -1,0 +1,80 @@
+"""The encoding stage of a fit: a student per candidate encoding, the best one kept.
+
+With ``student_preprocessor="auto"`` a table's numeric columns are read
+standardised and piecewise-linear side by side (``"both"``) or standardised
+only (``"scale"``) (:func:`~skdistill.stages._encoding.candidate_encodings`).
+:func:`choose_encoding` trains a student on each, on the same teacher outputs,
+split and seed, and keeps the one whose kept weights have the lower label
+loss on the held-out (early-stopping) rows. On eight public sets that choice
+gained +1.06 points of accuracy on average over the hard-label student behind
+a ``StandardScaler``, more than either encoding alone
+(``benchmarks/student_encoding.py``).
+"""
+
+import warnings
+from dataclasses import dataclass
+
+from ..training._early_stopping import kept_held_out_loss
+
+__all__ = ["EncodingChoice", "choose_encoding"]
+
+
+@dataclass
+class EncodingChoice:
+    """What :func:`choose_encoding` returns.
+
+    Attributes
+    ----------
+    fitted : dict
+        The fitted attributes of the kept student (its encoding among them).
+    chunks : list
+        The rows streamed to the kept student (fresh synthetic copies).
+    transfer_seconds : float
+        Seconds spent labelling the transfer set, over every candidate.
+    complete : bool
+        False where Ctrl-C ended the choice.
+    """
+
+    fitted: dict
+    chunks: list
+    transfer_seconds: float
+    complete: bool
+
+
+def choose_encoding(params, training, train, epochs_before=0):
+    """Train a student per candidate encoding of ``training``; keep the best.
+
+    ``train(training)`` trains one student on the rows as ``training`` reads
+    them now and returns ``(fitted attributes, chunks, transfer seconds)``.
+    Without held-out rows there is nothing to choose on: the first encoding
+    trains alone. Ctrl-C ends the choice: the students trained so far (the
+    interrupted one with its completed epochs) compete, and none is lost.
+    ``epochs_before``: the epochs of the student a warm start continues.
+    """
+    names = training.encodings if training.valid_idx is not None else training.encodings[:1]
+    best_restored = bool(params.n_iter_no_change) and params.pruning is None
+    fits, transfer_seconds, complete = [], 0.0, True
+    for name in names:
+        try:
+            if fits:  # the next encoding of the same rows
+                training.encode_with(name)
+            fitted, chunks, seconds = train(training)
+        except KeyboardInterrupt:
+            if not fits:
+                raise
+            warnings.warn(f"Interrupted before the {name!r} encoding's student had "
+                          "completed an epoch; choosing among those trained.", UserWarning)
+            complete = False
+            break
+        net = fitted["student_"]
+        loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
+        fits.append((loss, fitted, chunks))
+        transfer_seconds += seconds
+        if net.interrupted_:
+            complete = False
+            break
+    _, fitted, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
+    if fitted["student_encoding_"] is not None:
+        losses = {fit[1]["student_encoding_"]: fit[0] for fit in fits}
+        fitted = {**fitted, "student_encoding_losses_": losses}
+    return EncodingChoice(fitted, chunks, transfer_seconds, complete)

@@ -1,0 +1,84 @@
+"""The order of a fit on rows in memory, stage by stage.
+
+Each stage is a function that takes values and returns values: the candidate
+encodings (:mod:`._encoding`), the checked data, the teacher's outputs and
+the split (:mod:`._training_set`), a student per encoding, the best kept
+(:mod:`._encoding_choice`), the labels-only twin of ``alpha="auto"``
+(:mod:`._alpha`). :func:`fit_in_memory` returns the fitted attributes; the
+estimator assigns them in one place. A fit on dask collections has its own
+order (:mod:`._dask`).
+"""
+
+import time
+
+import numpy as np
+
+from ._alpha import chooses_alpha, labels_only_twin
+from ._encoding import candidate_encoders
+from ._encoding_choice import choose_encoding
+from ._student import train_student
+from ._teacher import warn_if_teacher_far_below
+from ._times import fit_times
+from ._training_set import training_set
+from ._transfer import with_transfer_set
+
+__all__ = ["fit_in_memory"]
+
+
+def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previous):
+    """Fit the teacher once, then the student; return the fitted attributes.
+
+    ``params``: the distiller, whose parameters are read (it is not changed);
+    ``task``: the task of this fit; ``teacher``: the teacher's adapter;
+    ``precomputed``: the teacher outputs given to fit (or None);
+    ``previous``: the fitted attributes a warm start continues (empty: none).
+    """
+    started = time.perf_counter()
+    X, encoders = candidate_encoders(params, X, previous.get("student_encoding_"))
+    training = training_set(
+        params, task, teacher, X, y, precomputed, sample_weight, encoders, previous
+    )
+    labelled_at = time.perf_counter()
+    continued = previous.get("student_")
+    labelled = {}  # the transfer rows, labelled once for every student of this fit
+
+    def train(task, training, continued=None):
+        return _trained_on(params, task, training, labelled, continued)
+
+    choice = choose_encoding(
+        params, training, lambda training: train(task, training, continued),
+        epochs_before=0 if continued is None else len(continued.history),
+    )
+    fitted = {**choice.fitted, "alpha_": task.alpha}
+    if choice.complete and chooses_alpha(params, training, previous):
+        fitted = labels_only_twin(
+            params, task, training, fitted, lambda task, training: train(task, training)[0]
+        )
+    warn_if_teacher_far_below(training.teacher_score, fitted["student_"], training.labels_only)
+    fitted["fit_times_"] = fit_times(
+        started, labelled_at, labelled_at + choice.transfer_seconds, choice.chunks
+    )
+    return fitted
+
+
+def _trained_on(params, task, training, labelled, continued):
+    """Add the transfer set to a training set's rows and train a student on them.
+
+    ``labelled`` carries the transfer rows the teacher has labelled from one
+    student to the next; ``continued``: the net a warm start continues.
+    Returns ``(fitted attributes, streamed chunks, seconds spent on the
+    transfer set)``.
+    """
+    started = time.perf_counter()
+    rows, chunks = with_transfer_set(
+        params, task, training.fitted, training.teacher, training.X_teacher, training.rows,
+        training.train_idx, training.seed, labelled,
+    )
+    n_rows = len(training.target)
+    train_idx = np.concatenate([training.train_idx, np.arange(n_rows, len(rows[2]))])
+    seconds = time.perf_counter() - started
+    trained = train_student(
+        params, task, training.fitted, rows, train_idx, training.valid_idx, training.seed,
+        chunks=chunks, previous=continued,
+    )
+    return {**training.fitted, **trained}, chunks, seconds
