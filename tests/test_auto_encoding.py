@@ -188,11 +188,11 @@ def test_ctrl_c_before_the_second_student_keeps_the_first():
 
 
 def test_the_loss_compared_is_the_kept_weights_and_nan_counts_as_infinite():
-    from skdistill import DistillationLoss
+    from skdistill.losses._settings import LossSettings
     from skdistill.training._early_stopping import kept_held_out_loss as held_out_label_loss
 
     class Net:
-        criterion_ = DistillationLoss(T=1.0)
+        loss_settings = LossSettings("classifier", alpha=0.5, T=1.0)
         history = [{"valid_label_loss": 0.5}, {"valid_label_loss": 0.2},
                    {"valid_label_loss": 0.4}]
 
@@ -201,7 +201,7 @@ def test_the_loss_compared_is_the_kept_weights_and_nan_counts_as_infinite():
     assert held_out_label_loss(Net(), epochs_before=2) == 0.4  # a warm start's own epochs
     Net.history = [{"valid_label_loss": float("nan")}]
     assert held_out_label_loss(Net()) == float("inf")
-    Net.criterion_ = DistillationLoss(T=4.0)  # the loss early stopping watched at T = 4
+    Net.loss_settings = LossSettings("classifier", alpha=0.5, T=4.0)  # the loss early stopping watched at T = 4
     Net.history = [{"valid_label_loss": 0.3, "valid_calibrated_loss": 0.25}]
     assert held_out_label_loss(Net()) == 0.25
 

@@ -12,6 +12,7 @@ from skdistill import (
     MLPStudent,
     RegressionDistillationLoss,
 )
+from skdistill.losses._settings import LossSettings
 from skdistill.training._numpy._closed_form import ClosedFormStep
 from skdistill.training._numpy._step import (
     numpy_distillation_loss_and_gradient,
@@ -93,7 +94,8 @@ def test_step_sets_the_gradients_autograd_would(hidden):
     expected = [p.grad.clone() for p in student.parameters()]
     for p in student.parameters():
         p.grad = None
-    loss, outputs = ClosedFormStep.for_net(student, criterion)(X, teacher, target)
+    settings = LossSettings("classifier", alpha=0.4, T=2.0)
+    loss, outputs = ClosedFormStep.for_net(student, settings)(X, teacher, target)
     torch.testing.assert_close(outputs, student(X).detach())
     torch.testing.assert_close(loss, criterion(outputs, teacher, target))
     for got, want in zip([p.grad for p in student.parameters()], expected):

@@ -12,7 +12,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import (
-    DistillationLoss,
     DistilledClassifier,
     DistilledClassifierCV,
     DistilledRegressor,
@@ -21,6 +20,7 @@ from skdistill import (
     TabularStudent,
 )
 from skdistill.training._data import DistillationDataset
+from skdistill.losses._settings import LossSettings
 from skdistill.training._numpy._candidates import train_side_by_side
 
 X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
@@ -86,9 +86,10 @@ def test_side_by_side_students_equal_students_trained_alone():
         groups = [list(range(len(settings)))] if together else [[i] for i in range(len(settings))]
         epochs, losses = [], []
         for group in groups:
-            criteria = [DistillationLoss(T=settings[i][0], alpha=settings[i][1]) for i in group]
+            losses_of = [LossSettings("classifier", settings[i][1], T=settings[i][0])
+                         for i in group]
             stopped, lowest = train_side_by_side(
-                [students[i] for i in group], criteria, train, valid, max_epochs=30, batch_size=16,
+                [students[i] for i in group], losses_of, train, valid, max_epochs=30, batch_size=16,
                 optimizer=lambda params: torch.optim.Adam(params, lr=0.01), seed=3, patience=3,
             )
             epochs += list(stopped)

@@ -128,7 +128,8 @@ def test_numpy_loss_of_stacked_candidates_equals_autograd():
 
 
 def test_side_by_side_candidates_train_in_numpy(monkeypatch):
-    from skdistill import DistillationLoss, MLPStudent
+    from skdistill import MLPStudent
+    from skdistill.losses._settings import LossSettings
     from skdistill.training._data import DistillationDataset
     from skdistill.training._numpy._candidates import train_side_by_side
 
@@ -140,8 +141,8 @@ def test_side_by_side_candidates_train_in_numpy(monkeypatch):
                                torch.randn(40, 2, generator=generator),
                                torch.randint(0, 2, (40,), generator=generator))
     students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
-    criteria = [DistillationLoss(T=1.0, alpha=0.5), DistillationLoss(T=4.0, alpha=0.9)]
-    train_side_by_side(students, criteria, data, None, max_epochs=2,
+    settings = [LossSettings("classifier", 0.5), LossSettings("classifier", 0.9, T=4.0)]
+    train_side_by_side(students, settings, data, None, max_epochs=2,
                        batch_size=16, optimizer=torch.optim.Adam, seed=0, patience=None)
     assert len(steps) == 2 * 3  # 40 rows in batches of 16, two epochs
 
@@ -149,15 +150,16 @@ def test_side_by_side_candidates_train_in_numpy(monkeypatch):
 def test_numpy_steps_and_torch_steps_share_one_optimizer_state():
     import copy
 
-    from skdistill import DistillationLoss, MLPStudent
+    from skdistill import MLPStudent
+    from skdistill.losses._settings import LossSettings
     from skdistill.training._numpy._closed_form import ClosedFormStep
 
     torch.manual_seed(0)
     mixed, reference = MLPStudent(3, 2, (4,)), None
     reference = copy.deepcopy(mixed)
-    criterion = DistillationLoss(T=2.0, alpha=0.5)
+    settings = LossSettings("classifier", alpha=0.5, T=2.0)
     optimizers = [torch.optim.Adam(m.parameters(), lr=0.05) for m in (mixed, reference)]
-    steps = [ClosedFormStep.for_net(m, criterion) for m in (mixed, reference)]
+    steps = [ClosedFormStep.for_net(m, settings) for m in (mixed, reference)]
     generator = torch.Generator().manual_seed(1)
     batches = [(torch.randn(8, 3, generator=generator), torch.randn(8, 2, generator=generator),
                 torch.randint(0, 2, (8,), generator=generator), None) for _ in range(5)]

@@ -12,14 +12,8 @@ from sklearn.datasets import load_iris, make_regression
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
-from skdistill import (
-    DistillationLoss,
-    DistilledClassifier,
-    DistilledRegressor,
-    MLPStudent,
-    Pruning,
-    RegressionDistillationLoss,
-)
+from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, Pruning
+from skdistill.losses._settings import LossSettings
 from skdistill.training._solver import choose_solver, numpy_obstacle
 
 
@@ -65,10 +59,10 @@ def test_an_invalid_solver_is_refused_at_fit(data):
 
 
 def test_the_obstacles_name_what_the_numpy_engine_cannot_train():
-    hinton = DistillationLoss(T=2.0, alpha=0.5)
+    hinton = LossSettings("classifier", alpha=0.5, T=2.0)
 
-    def obstacle(module, criterion=hinton, sparse=False):
-        return numpy_obstacle(module, criterion, torch.optim.Adam(module.parameters()), sparse)
+    def obstacle(module, settings=hinton, sparse=False):
+        return numpy_obstacle(module, settings, torch.optim.Adam(module.parameters()), sparse)
 
     class Subclass(MLPStudent):
         pass
@@ -80,7 +74,8 @@ def test_the_obstacles_name_what_the_numpy_engine_cannot_train():
     tanh = MLPStudent(3, 2, (4,))
     tanh.layers[1] = torch.nn.Tanh()
     assert obstacle(MLPStudent(3, 2, (4,))) is None
-    assert obstacle(MLPStudent(3, 1, (4,)), RegressionDistillationLoss(alpha=0.5)) is None
+    assert obstacle(MLPStudent(3, 1, (4,)), LossSettings("regressor", alpha=0.5)) is None
+    assert "decoupled_kd_loss" in obstacle(MLPStudent(3, 2, (4,)), hinton.replace(loss="dkd"))
     assert "hooks" in obstacle(hooked)
     for module in [MLPStudent(3, 2, (4,), dropout=0.2), Subclass(3, 2, (4,)), frozen, tanh,
                    torch.nn.Linear(3, 2)]:

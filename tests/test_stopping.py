@@ -8,8 +8,9 @@ from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
-from skdistill import DistillationLoss, DistilledClassifier, DistilledClassifierCV
+from skdistill import DistilledClassifier, DistilledClassifierCV
 from skdistill.losses._calibrated import calibrated_label_loss
+from skdistill.losses._settings import LossSettings
 from skdistill.training._early_stopping import monitored_loss
 
 
@@ -40,8 +41,10 @@ def test_weights_and_unlabelled_rows_count_as_in_the_label_loss():
 
 
 def test_the_monitored_loss_follows_the_temperature():
-    assert monitored_loss(DistillationLoss(T=1.0)) == "valid_label_loss"
-    assert monitored_loss(DistillationLoss(T=2.0, loss="dkd")) == "valid_calibrated_loss"
+    assert monitored_loss(LossSettings("classifier", 0.5, T=1.0)) == "valid_label_loss"
+    calibrated = LossSettings("classifier", 0.5, T=2.0, loss="dkd")
+    assert monitored_loss(calibrated) == "valid_calibrated_loss"
+    assert monitored_loss(LossSettings("regressor", 0.5, T=2.0)) == "valid_label_loss"
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ Like ``LogisticRegressionCV`` next to ``GridSearchCV``: the same choice as
 the teacher is fitted once (:meth:`~skdistill.DistilledClassifier.fit_teacher`),
 and every candidate of one width trains side by side with the others as one
 stacked model (:mod:`skdistill.training._numpy._candidates`), on the rows,
-seed, batches and early stopping a single fit would use (:mod:`._cv_folds`). Where that cannot
-apply -- the numpy engine cannot train the student
+seed, batches and early stopping a single fit would use
+(:mod:`skdistill.stages._search_folds`). Where that cannot apply -- the numpy
+engine cannot train the student
 (:func:`~skdistill.training._solver.numpy_obstacle`), or a transfer set,
 pruning, warm start, callbacks, routed iterator settings, an optimizer other
 than Adam or AdamW, or dask rows -- the candidates are fitted one by one

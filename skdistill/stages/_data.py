@@ -126,8 +126,9 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
     Pipeline reports them, the preprocessor's ``n_features_in_`` and
     ``feature_names_in_``. ``X`` is a read-only view of the caller's rows:
     an in-place step copies them. ``"auto"``'s encoding is fitted on the
-    ``kept`` rows (a mask; None: all), at most :data:`ENCODER_FIT_ROWS` of
-    them drawn with ``seed``, and read lazily when large
+    ``kept`` rows (a mask; None: all), at most
+    :data:`~skdistill.stages._encoding.ENCODER_FIT_ROWS` of them drawn with
+    ``seed``, and read lazily when large
     (:func:`~skdistill._inputs.encoded_rows`); a warm start (``previous``:
     the fitted attributes it continues) reads the encoding it continues.
     """

@@ -73,7 +73,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     for hidden in groups:  # what the numpy engine cannot train: say so before any training
         student = training.new_student(**_width(hidden))
         obstacle = numpy_obstacle(
-            student, training.criterion(), training.new_optimizer(student.parameters()),
+            student, training.task.loss_settings, training.new_optimizer(student.parameters()),
             sparse_input=sp.issparse(training.X),
         ) or feature_obstacle(model)
         if obstacle is not None:
@@ -109,10 +109,13 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
     train_rows = rows.subset(training.train_idx)
     valid_rows = None if training.valid_idx is None else rows.subset(training.valid_idx)
     for hidden, members in groups.items():
-        criteria = [training.criterion(**_settings(candidates[i], prefix)) for i in members]
+        settings = [
+            training.task.loss_settings.replace(**_settings(candidates[i], prefix))
+            for i in members
+        ]
         students = [training.new_student(**_width(hidden)) for _ in members]
         epochs, losses = train_side_by_side(
-            students, criteria, train_rows, valid_rows,
+            students, settings, train_rows, valid_rows,
             max_epochs=model.max_epochs, batch_size=training.batch_size,
             optimizer=training.new_optimizer, seed=training.seed,
             patience=model.n_iter_no_change,

@@ -98,11 +98,10 @@ def make_net(params, task, module, seed, has_valid):
         callbacks.append(
             ("train_feature_loss", PassthroughScoring("train_feature_loss", on_train=True))
         )
-    criterion = task.criterion()
     if has_valid and params.n_iter_no_change:
-        callbacks.append(
-            ("early_stopping", early_stopping_callback(criterion, params.n_iter_no_change))
-        )
+        callbacks.append(("early_stopping", early_stopping_callback(
+            task.loss_settings, params.n_iter_no_change
+        )))
     callbacks += [_checked_callback(c) for c in copy.deepcopy(params.callbacks or [])]
     routed = {
         f"{prefix}__{name}": value
@@ -111,7 +110,8 @@ def make_net(params, task, module, seed, has_valid):
     }
     return DistillationNet(
         module=module,
-        criterion=criterion,
+        criterion=task.criterion(),
+        loss_settings=task.loss_settings,
         optimizer=params.optimizer,
         lr=params.lr,
         max_epochs=params.max_epochs,
@@ -273,7 +273,7 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
             rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse
         )
         obstacle = numpy_obstacle(
-            net.module_, net.criterion_, net.optimizer_, sparse_input and as_sparse
+            net.module_, task.loss_settings, net.optimizer_, sparse_input and as_sparse
         ) or feature_obstacle(params)
         solver = net.solver = choose_solver(params.solver, obstacle)
         net.batch_size = auto_batch_size(params.batch_size, len(train))
@@ -356,7 +356,7 @@ def _warn_if_not_converged(params, net, epochs_run):
     if epochs_run < params.max_epochs:
         return  # stopped early, or interrupted
     history = net.history[-epochs_run:]
-    key = monitored_loss(net.criterion_)
+    key = monitored_loss(net.loss_settings)
     key = key if key in history[-1] else "train_loss"
     losses = [row[key] for row in history]
     if still_improving(losses, params.n_iter_no_change or 10):

@@ -9,13 +9,15 @@ the fitted attributes it sets (``classes_``; ``target_mean_`` and
 asks which one it runs.
 """
 
+import copy
+
 import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ..losses._losses import DistillationLoss, RegressionDistillationLoss
-from ..losses._soft import check_loss_params, takes_sample_weight
+from ..losses._settings import CLASSIFIER, REGRESSOR, LossSettings
+from ..losses._soft import takes_sample_weight
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring
@@ -28,7 +30,29 @@ __all__ = [
 ]
 
 
-class ClassificationTask:
+class _Task:
+    """What both tasks share: the loss settings, and the criterion made of them."""
+
+    loss_settings = None
+    """The :class:`~skdistill.losses._settings.LossSettings` this task trains with."""
+
+    @property
+    def alpha(self):
+        """The teacher term's weight this task trains with."""
+        return self.loss_settings.alpha
+
+    def criterion(self, **settings):
+        """A new training criterion; ``settings`` (``T``, ``alpha``) override the task's."""
+        return self.loss_settings.replace(**settings).criterion()
+
+    def with_alpha(self, alpha):
+        """A copy of this task that trains with ``alpha``."""
+        task = copy.copy(self)
+        task.loss_settings = self.loss_settings.replace(alpha=alpha)
+        return task
+
+
+class ClassificationTask(_Task):
     """Classification: labels become class indices; the teacher speaks in logits.
 
     Parameters
@@ -36,15 +60,15 @@ class ClassificationTask:
     unlabeled_label : label or None
         The label that marks a row without one.
     class_weight : None, "balanced" or dict
-    criterion_params : dict
-        ``T``, ``alpha``, ``loss`` and ``loss_params`` of :class:`DistillationLoss`.
+    loss_settings : LossSettings
+        ``T``, ``alpha``, ``loss`` and ``loss_params`` of the criterion.
     fitted_classes : ndarray or None
         The classes of the student a warm start continues (None: a cold fit).
 
     Examples
     --------
     >>> import numpy as np
-    >>> task = ClassificationTask(None, None, {"T": 1.0, "alpha": 0.5, "loss": "hinton"})
+    >>> task = ClassificationTask(None, None, LossSettings("classifier", alpha=0.5))
     >>> target, labelled = task.encode_targets(np.array(["b", "a", "b"]))
     >>> target, task.fitted_attributes()
     (array([1, 0, 1]), {'classes_': array(['a', 'b'], dtype='<U1')})
@@ -56,10 +80,10 @@ class ClassificationTask:
     precomputed_names = "teacher_proba=... or teacher_logits=..."
     multioutput_wrapper = "MultiOutputClassifier"
 
-    def __init__(self, unlabeled_label, class_weight, criterion_params, fitted_classes=None):
+    def __init__(self, unlabeled_label, class_weight, loss_settings, fitted_classes=None):
         self.unlabeled_label = unlabeled_label
         self.class_weight = class_weight
-        self.criterion_params = criterion_params
+        self.loss_settings = loss_settings
         self.fitted_classes = fitted_classes
         self.classes = None
 
@@ -74,21 +98,14 @@ class ClassificationTask:
         task = cls(
             estimator.unlabeled_label,
             estimator.class_weight,
-            {
-                "T": estimator.T,
-                "alpha": resolved_alpha(estimator.alpha, previous),
-                "loss": estimator.loss,
-                "loss_params": estimator._routed_params("loss"),
-            },
+            LossSettings(
+                CLASSIFIER, resolved_alpha(estimator.alpha, previous), T=estimator.T,
+                loss=estimator.loss, loss_params=estimator._routed_params("loss"),
+            ),
             previous.get("classes_"),
         )
         task.classes = task.fitted_classes
         return task
-
-    @property
-    def alpha(self):
-        """The teacher term's weight this task trains with."""
-        return self.criterion_params["alpha"]
 
     # ---------------------------------------------------------------- targets
     def encode_targets(self, y, sample_weight=None):
@@ -201,7 +218,7 @@ class ClassificationTask:
 
     def check_weighted_loss(self):
         """Refuse weighted rows for a soft loss that takes no ``sample_weight``."""
-        loss = self.criterion_params["loss"]
+        loss = self.loss_settings.loss
         if not takes_sample_weight(loss):
             raise ValueError(
                 f"loss={loss!r} does not accept a sample_weight keyword, so weighted rows "
@@ -210,11 +227,6 @@ class ClassificationTask:
             )
 
     # --------------------------------------------------------------- training
-    def criterion(self, **settings):
-        """The criterion, a :class:`~skdistill.losses.DistillationLoss`; ``settings`` override."""
-        params = {**self.criterion_params, **settings}
-        check_loss_params(params["loss"], params.get("loss_params", {}))
-        return DistillationLoss(**params)
 
     @staticmethod
     def callbacks():
@@ -222,7 +234,7 @@ class ClassificationTask:
         return [("agreement", AgreementScoring())]
 
 
-class RegressionTask:
+class RegressionTask(_Task):
     """Regression: targets standardised for training; the teacher speaks in the targets' units.
 
     Parameters
@@ -249,7 +261,7 @@ class RegressionTask:
     multioutput_wrapper = "MultiOutputRegressor"
 
     def __init__(self, alpha, fitted_scaling=None):
-        self.alpha = alpha
+        self.loss_settings = LossSettings(REGRESSOR, alpha)
         self.fitted_scaling = fitted_scaling
         self.output_scaling = fitted_scaling  # until encode_targets standardises this fit's targets
 
@@ -369,10 +381,6 @@ class RegressionTask:
         """The squared errors take weights."""
 
     # --------------------------------------------------------------- training
-    def criterion(self, alpha=None):
-        """The training criterion, :class:`~skdistill.losses.RegressionDistillationLoss`."""
-        return RegressionDistillationLoss(alpha=self.alpha if alpha is None else alpha)
-
     @staticmethod
     def callbacks():
         """No callbacks of the task's own."""

@@ -26,21 +26,22 @@ THRESHOLD = 1e-4
 (skorch's ``EarlyStopping`` default, relative)."""
 
 
-def monitored_loss(criterion):
-    """The history key early stopping watches for ``criterion``.
+def monitored_loss(loss_settings):
+    """The history key early stopping watches for a student trained with ``loss_settings``.
 
-    ``"valid_calibrated_loss"`` for a classifier's loss at ``T != 1``, else
+    ``"valid_calibrated_loss"`` (the held-out labels' cross-entropy after
+    temperature scaling) for a classifier at ``T != 1``, else
     ``"valid_label_loss"``.
 
     Examples
     --------
-    >>> from skdistill import DistillationLoss
-    >>> monitored_loss(DistillationLoss(T=1.0)), monitored_loss(DistillationLoss(T=4.0))
+    >>> from skdistill.losses._settings import LossSettings
+    >>> monitored_loss(LossSettings("classifier", 0.5)), monitored_loss(
+    ...     LossSettings("classifier", 0.5, T=4.0))
     ('valid_label_loss', 'valid_calibrated_loss')
     """
-    T = getattr(criterion, "T", None)
-    classifies = hasattr(criterion, "label_loss") and T is not None
-    return "valid_calibrated_loss" if classifies and float(T) != 1.0 else "valid_label_loss"
+    calibrates = loss_settings.classifies and float(loss_settings.T) != 1.0
+    return "valid_calibrated_loss" if calibrates else "valid_label_loss"
 
 
 class StoppedEarly(KeyboardInterrupt):
@@ -64,10 +65,10 @@ class StopEarly(EarlyStopping):
             raise StoppedEarly() from None
 
 
-def early_stopping_callback(criterion, patience):
-    """The callback that stops one student trained under ``criterion`` (best weights restored)."""
-    return StopEarly(monitor=monitored_loss(criterion), patience=patience, threshold=THRESHOLD,
-                     load_best=True)
+def early_stopping_callback(loss_settings, patience):
+    """The callback that stops a student trained with ``loss_settings``; best weights restored."""
+    return StopEarly(monitor=monitored_loss(loss_settings), patience=patience,
+                     threshold=THRESHOLD, load_best=True)
 
 
 def kept_epoch(net, epochs_before=0, best_restored=True):
@@ -81,14 +82,14 @@ def kept_epoch(net, epochs_before=0, best_restored=True):
 
     Examples
     --------
-    >>> from skdistill import DistillationLoss
+    >>> from skdistill.losses._settings import LossSettings
     >>> class Net:
-    ...     criterion_ = DistillationLoss()
+    ...     loss_settings = LossSettings("classifier", alpha=0.5)
     ...     history = [{"valid_label_loss": loss} for loss in (0.5, 0.3, 0.29999, 0.4)]
     >>> kept_epoch(Net())["valid_label_loss"], kept_epoch(Net(), best_restored=False)
     (0.3, {'valid_label_loss': 0.4})
     """
-    key = monitored_loss(net.criterion_)
+    key = monitored_loss(net.loss_settings)
     epochs = [epoch for epoch in net.history[epochs_before:] if key in epoch]
     if not epochs:
         return None
@@ -108,7 +109,9 @@ def kept_held_out_loss(net, epochs_before=0, best_restored=True):
     The watched loss of :func:`kept_epoch`; a non-finite loss counts as inf.
     """
     epoch = kept_epoch(net, epochs_before, best_restored)
-    return float("inf") if epoch is None else _finite_or_inf(epoch[monitored_loss(net.criterion_)])
+    if epoch is None:
+        return float("inf")
+    return _finite_or_inf(epoch[monitored_loss(net.loss_settings)])
 
 
 def _finite_or_inf(loss):

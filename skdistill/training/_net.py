@@ -67,8 +67,9 @@ class DistillationNet(NeuralNet):
     _batch_listeners = None
     """Per-batch hook name -> the callbacks that implement it, during a fit; see ``notify``."""
 
-    def __init__(self, module, criterion, *, solver="torch", **kwargs):
+    def __init__(self, module, criterion, *, loss_settings, solver="torch", **kwargs):
         super().__init__(module, criterion, **kwargs)
+        self.loss_settings = loss_settings
         self.solver = solver
 
     def notify(self, method_name, **cb_kwargs):
@@ -126,7 +127,7 @@ class DistillationNet(NeuralNet):
         by default they spin beside torch's own threads on the same cores.
         """
         numpy_engine = self.solver == "numpy"
-        self._closed_form = ClosedFormStep.for_net(self.module_, self.criterion_) if (
+        self._closed_form = ClosedFormStep.for_net(self.module_, self.loss_settings) if (
             numpy_engine
         ) else None
         self._batch_listeners = _batch_listeners(self.callbacks_)
@@ -200,7 +201,7 @@ class DistillationNet(NeuralNet):
         (:func:`~skdistill.losses._calibrated.calibrated_label_loss`), computed
         on the epoch's validation outputs, which :meth:`validation_step` keeps.
         """
-        calibrates = iterator is not None and monitored_loss(self.criterion_) == (
+        calibrates = iterator is not None and monitored_loss(self.loss_settings) == (
             "valid_calibrated_loss"
         )
         self._valid_outputs = [] if calibrates else None

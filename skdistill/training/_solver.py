@@ -25,7 +25,6 @@ import torch
 from torch import nn
 from torch.optim import optimizer as torch_optimizer
 
-from ..losses._losses import DistillationLoss, RegressionDistillationLoss
 from ..losses._soft import hinton_kd_loss
 
 __all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears"]
@@ -79,15 +78,15 @@ def plain_relu_linears(module):
     return linears
 
 
-def numpy_obstacle(module, criterion, optimizer, sparse_input):
-    """Why the numpy engine cannot train ``module`` on ``criterion`` (a phrase), or None.
+def numpy_obstacle(module, loss_settings, optimizer, sparse_input):
+    """Why the numpy engine cannot train ``module`` with ``loss_settings`` (a phrase), or None.
 
     Parameters
     ----------
     module : torch.nn.Module
         The initialised student.
-    criterion : torch.nn.Module
-        The training criterion.
+    loss_settings : LossSettings
+        The training loss.
     optimizer : torch.optim.Optimizer
         The initialised optimizer.
     sparse_input : bool
@@ -96,12 +95,14 @@ def numpy_obstacle(module, criterion, optimizer, sparse_input):
     Examples
     --------
     >>> import torch
-    >>> from skdistill import DistillationLoss, MLPStudent
+    >>> from skdistill import MLPStudent
+    >>> from skdistill.losses._settings import LossSettings
     >>> student = MLPStudent(4, 3, (8,))
     >>> adam = torch.optim.Adam(student.parameters())
-    >>> numpy_obstacle(student, DistillationLoss(), adam, sparse_input=False) is None
+    >>> hinton = LossSettings("classifier", alpha=0.5)
+    >>> numpy_obstacle(student, hinton, adam, sparse_input=False) is None
     True
-    >>> numpy_obstacle(student, DistillationLoss(loss="dkd"), adam, sparse_input=False)
+    >>> numpy_obstacle(student, hinton.replace(loss="dkd"), adam, sparse_input=False)
     "the soft loss 'decoupled_kd_loss' (numpy gradients exist for 'hinton' only)"
     """
     parameters = list(module.parameters())
@@ -111,12 +112,10 @@ def numpy_obstacle(module, criterion, optimizer, sparse_input):
         return "sparse rows (the numpy engine reads dense rows)"
     if any(p.dtype not in (torch.float32, torch.float64) for p in parameters):
         return "parameters that are not float32 or float64"
-    if type(criterion) is DistillationLoss:
-        if criterion.soft_loss is not hinton_kd_loss:
-            name = getattr(criterion.soft_loss, "__name__", repr(criterion.soft_loss))
-            return f"the soft loss {name!r} (numpy gradients exist for 'hinton' only)"
-    elif type(criterion) is not RegressionDistillationLoss:
-        return f"the criterion {type(criterion).__name__}"
+    soft_loss = loss_settings.soft_loss
+    if loss_settings.classifies and soft_loss is not hinton_kd_loss:
+        name = getattr(soft_loss, "__name__", repr(soft_loss))
+        return f"the soft loss {name!r} (numpy gradients exist for 'hinton' only)"
     if plain_relu_linears(module) is None:
         return (
             f"the student {type(module).__name__} (the numpy engine trains a plain MLPStudent: "

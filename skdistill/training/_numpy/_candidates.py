@@ -18,7 +18,6 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from ...losses._calibrated import calibrated_label_loss
-from ...losses._losses import DistillationLoss
 from .._data import TensorBatchLoader
 from .._early_stopping import StackedEarlyStopping, monitored_loss
 from ._closed_form import (
@@ -33,17 +32,17 @@ from ._step import (
 __all__ = ["train_side_by_side"]
 
 
-def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_size, optimizer,
-                       seed, patience):
+def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batch_size,
+                       optimizer, seed, patience):
     """Train plain ReLU MLP students of one shape as one stacked model.
 
     Parameters
     ----------
     modules : list of MLPStudent
         The candidates' initial students, all of one shape; trained in place.
-    criteria : list of DistillationLoss or list of RegressionDistillationLoss
-        Each candidate's criterion (the ``"hinton"`` loss; its own ``T`` and
-        ``alpha``), all of one class.
+    loss_settings : list of LossSettings
+        Each candidate's loss (the ``"hinton"`` loss; its own ``T`` and
+        ``alpha``), all of one task.
     train, valid : DistillationDataset or Subset of one; valid may be None
     max_epochs, batch_size : int
     optimizer : callable
@@ -66,14 +65,15 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     Examples
     --------
     >>> import torch
-    >>> from skdistill import DistillationLoss, MLPStudent
+    >>> from skdistill import MLPStudent
+    >>> from skdistill.losses._settings import LossSettings
     >>> from skdistill.training._data import DistillationDataset
     >>> labels = torch.randint(0, 2, (40,))
     >>> data = DistillationDataset(torch.randn(40, 3), torch.randn(40, 2), labels)
     >>> students = [MLPStudent(3, 2, (4,)) for _ in range(2)]
-    >>> criteria = [DistillationLoss(T=1.0, alpha=0.5), DistillationLoss(T=4.0, alpha=0.9)]
+    >>> settings = [LossSettings("classifier", 0.5), LossSettings("classifier", 0.9, T=4.0)]
     >>> epochs, losses = train_side_by_side(
-    ...     students, criteria, data, None, max_epochs=2, batch_size=16,
+    ...     students, settings, data, None, max_epochs=2, batch_size=16,
     ...     optimizer=torch.optim.Adam, seed=0, patience=None)
     >>> epochs, losses
     (array([2, 2]), array([inf, inf]))
@@ -88,17 +88,17 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     ]
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
-    step = _stacked_step(layers, criteria)
+    step = _stacked_step(layers, loss_settings)
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = StackedEarlyStopping(len(modules), patience if valid is not None else None, weights)
     with threadpool_limits(limits=1, user_api="blas"):
         epoch = _train_epochs(
-            step, criteria, update, batches, stopping, valid, max_epochs, batch_size
+            step, loss_settings, update, batches, stopping, valid, max_epochs, batch_size
         )
     stopping.epochs[stopping.running] = epoch
     final = stopping.best if stopping.patience is not None else weights
     if stopping.patience is None and valid is not None:
-        last = _validation_loss(step, criteria, valid, batch_size)
+        last = _validation_loss(step, loss_settings, valid, batch_size)
         stopping.lowest = np.where(np.isfinite(last), last, np.inf)
     with torch.no_grad():
         for candidate, own in enumerate(linears):
@@ -108,7 +108,8 @@ def train_side_by_side(modules, criteria, train, valid, *, max_epochs, batch_siz
     return stopping.epochs, stopping.lowest
 
 
-def _train_epochs(step, criteria, update, batches, stopping, valid, max_epochs, batch_size):
+def _train_epochs(step, loss_settings, update, batches, stopping, valid, max_epochs,
+                  batch_size):
     """Train until every candidate has stopped or ``max_epochs``; return the last epoch."""
     train_in_numpy = step.numpy_trainer(update)
     weights = [tensor for layer in step.layers for tensor in layer]
@@ -123,25 +124,25 @@ def _train_epochs(step, criteria, update, batches, stopping, valid, max_epochs, 
                     step(*batch)
                     update.step()
         if stopping.patience is not None:
-            losses = _validation_loss(step, criteria, valid, batch_size)
+            losses = _validation_loss(step, loss_settings, valid, batch_size)
             stopping.epoch_end(epoch, losses, weights)
             if not stopping.running.any():
                 break
     return epoch
 
 
-def _stacked_step(layers, criteria):
-    """The numpy step of stacked layers, each candidate under its own criterion's settings."""
+def _stacked_step(layers, loss_settings):
+    """The numpy step of stacked layers, each candidate with its own ``T`` and ``alpha``."""
 
-    def stacked(name):
-        values = [float(getattr(criterion, name)) for criterion in criteria]
+    def stacked(values):
         return np.asarray(values, dtype=np.float32).reshape(-1, 1, 1)
 
-    if isinstance(criteria[0], DistillationLoss):
-        engine, settings = numpy_distillation_loss_and_gradient, {"T": stacked("T")}
+    if loss_settings[0].classifies:
+        engine = numpy_distillation_loss_and_gradient
+        settings = {"T": stacked([float(each.T) for each in loss_settings])}
     else:
         engine, settings = numpy_regression_loss_and_gradient, {}
-    settings["alpha"] = stacked("alpha")
+    settings["alpha"] = stacked([float(each.alpha) for each in loss_settings])
 
     def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
         return engine(outputs, teacher_outputs, target, sample_weight=sample_weight, **settings)
@@ -149,21 +150,22 @@ def _stacked_step(layers, criteria):
     return ClosedFormStep(layers, loss_and_gradient)
 
 
-def _validation_loss(step, criteria, valid, batch_size):
+def _validation_loss(step, loss_settings, valid, batch_size):
     """Each candidate's monitored loss as a single fit logs it.
 
     ``valid_label_loss`` (batch losses averaged by rows), or at ``T != 1``
     ``valid_calibrated_loss`` (on all the validation outputs at once); see
     :func:`~skdistill.training._early_stopping.monitored_loss`.
     """
-    calibrated = [monitored_loss(c) == "valid_calibrated_loss" for c in criteria]
+    calibrated = [monitored_loss(each) == "valid_calibrated_loss" for each in loss_settings]
+    label_loss = loss_settings[0].criterion().label_loss
     total, rows, outputs, targets, weights = 0.0, 0, [], [], []
     for features, target in TensorBatchLoader(valid, batch_size):
         batch_outputs = step.outputs(features["X"])
         weight = features.get("sample_weight")
         with torch.no_grad():
             losses = [
-                criteria[0].label_loss(out, target, weight).item() for out in batch_outputs
+                label_loss(out, target, weight).item() for out in batch_outputs
             ]
         total = total + np.array(losses) * len(target)
         rows += len(target)

@@ -15,7 +15,6 @@ Where it applies is decided in one place,
 
 import torch
 
-from ...losses._losses import DistillationLoss
 from .._solver import plain_relu_linears
 from ._adam import NumpyAdam
 from ._step import (
@@ -48,9 +47,10 @@ class ClosedFormStep:
     Examples
     --------
     >>> import torch
-    >>> from skdistill import DistillationLoss, MLPStudent
+    >>> from skdistill import MLPStudent
+    >>> from skdistill.losses._settings import LossSettings
     >>> student = MLPStudent(n_features=3, n_outputs=2, hidden_layer_sizes=(4,))
-    >>> step = ClosedFormStep.for_net(student, DistillationLoss(T=2.0, alpha=0.5))
+    >>> step = ClosedFormStep.for_net(student, LossSettings("classifier", alpha=0.5, T=2.0))
     >>> loss, logits = step(torch.ones(5, 3), torch.zeros(5, 2), torch.tensor([0, 1, 1, 0, -1]))
     >>> logits.shape, student.layers[0].weight.grad.shape
     (torch.Size([5, 2]), torch.Size([4, 3]))
@@ -61,15 +61,16 @@ class ClosedFormStep:
         self.loss_and_gradient = loss_and_gradient
 
     @classmethod
-    def for_net(cls, module, criterion):
-        """The step for ``module`` trained on ``criterion`` (where ``numpy_obstacle`` is None)."""
+    def for_net(cls, module, loss_settings):
+        """The step for ``module`` trained with ``loss_settings`` (where ``numpy_obstacle`` is
+        None)."""
         linears = plain_relu_linears(module)
         layers = [(linear.weight, linear.bias) for linear in linears]
-        if type(criterion) is DistillationLoss:
-            settings = dict(T=float(criterion.T), alpha=float(criterion.alpha))
+        if loss_settings.classifies:
+            settings = dict(T=float(loss_settings.T), alpha=float(loss_settings.alpha))
             engine = numpy_distillation_loss_and_gradient
         else:
-            settings = dict(alpha=float(criterion.alpha))
+            settings = dict(alpha=float(loss_settings.alpha))
             engine = numpy_regression_loss_and_gradient
 
         def loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
