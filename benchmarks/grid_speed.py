@@ -1,7 +1,7 @@
-"""Many candidates at once: DistilledClassifierCV against GridSearchCV(n_jobs=2, memory=).
+"""Many candidates at once: DistillerGridSearchCV against GridSearchCV(n_jobs=2, memory=).
 
 A T x alpha x width grid (3 x 4 x 2 = 24 candidates) on 5,000 rows x 20 features, 4 classes,
-3 folds, a gradient-boosting teacher. ``DistilledClassifierCV`` fits the teacher once per fold
+3 folds, a gradient-boosting teacher. ``DistillerGridSearchCV`` fits the teacher once per fold
 and trains each width's 12 candidates side by side as one stacked model, in one process on one
 thread; ``GridSearchCV`` fits candidate by candidate on 2 worker processes (one torch thread
 each), with the teacher cached per fold by ``memory=``. Both refit the best candidate on all
@@ -27,18 +27,18 @@ from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
-from skdistill import DistilledClassifier, DistilledClassifierCV  # noqa: E402
+from skdistill import DistilledClassifier, DistillerGridSearchCV  # noqa: E402
 
 GRID = {"T": [1.0, 2.0, 4.0], "alpha": [0.3, 0.5, 0.7, 0.9],
         "module__hidden_layer_sizes": [(32,), (64,)]}
 
 
 def compare(log, X, y, estimator):
-    """Time DistilledClassifierCV and GridSearchCV on the same grid; log both and the ratio."""
+    """Time DistillerGridSearchCV and GridSearchCV on the same grid; log both and the ratio."""
     start = time.perf_counter()
-    side_by_side = DistilledClassifierCV(estimator, GRID, cv=3).fit(X, y)
+    side_by_side = DistillerGridSearchCV(estimator, GRID, cv=3).fit(X, y)
     ours = time.perf_counter() - start
-    log(f"DistilledClassifierCV (1 process, 1 thread)   {ours:6.1f} s  "
+    log(f"DistillerGridSearchCV (1 process, 1 thread)   {ours:6.1f} s  "
         f"best {side_by_side.best_params_}  cv {side_by_side.best_score_:.4f}")
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
@@ -49,7 +49,7 @@ def compare(log, X, y, estimator):
     same = side_by_side.best_params_ == search.best_params_
     largest = np.max(np.abs(side_by_side.cv_results_["mean_test_score"]
                             - search.cv_results_["mean_test_score"]))
-    log(f"wall-time ratio DistilledClassifierCV / GridSearchCV: {ours / theirs:.2f}x;  "
+    log(f"wall-time ratio DistillerGridSearchCV / GridSearchCV: {ours / theirs:.2f}x;  "
         f"same choice: {same};  largest difference in a mean cv score: {largest:.4f}")
 
 

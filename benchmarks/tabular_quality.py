@@ -29,7 +29,7 @@ at most 100 epochs, early stopping):
   (weight 0.7) and ``ple hard`` (0.3), a soft-voting ``VotingClassifier`` of the two frozen
   models; its fit seconds include fitting ``ple hard``;
 * ``ple cv``         -- the same student, alpha chosen among 0, 0.5 and 0.9 by
-  ``DistilledClassifierCV`` (3 folds of the training rows, the teacher refitted on each,
+  ``DistillerGridSearchCV`` (3 folds of the training rows, the teacher refitted on each,
   the best refit on all of them).
 
 Reports test accuracy, retention (student / teacher), fit seconds split into
@@ -87,7 +87,7 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from skdistill import (
     DistilledClassifier,
-    DistilledClassifierCV,
+    DistillerGridSearchCV,
     Gibbs,
     Mixup,
     Munge,
@@ -253,7 +253,7 @@ def run_cell(dataset, seed, teacher_name, recipes):
                 # the teacher refitted on each fold's training rows: the fitted one has seen
                 # the validation rows, which biases the choice towards imitating it
                 model.set_params(teacher=TEACHERS[teacher_name](seed))
-            model = DistilledClassifierCV(model, grid, cv=3)
+            model = DistillerGridSearchCV(model, grid, cv=3)
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
         predicted = model.predict(X_select)

@@ -1,10 +1,10 @@
 """
-Tuning T and alpha: GridSearchCV and DistilledClassifierCV
+Tuning T and alpha: GridSearchCV and DistillerGridSearchCV
 ==========================================================
 
 ``GridSearchCV`` tunes a distiller like any estimator; with ``memory=`` the teacher is
 fitted once per fold instead of once per candidate and fold.
-:class:`~skdistill.DistilledClassifierCV` goes further: per fold it fits the teacher once
+:class:`~skdistill.DistillerGridSearchCV` goes further: per fold it fits the teacher once
 and trains every candidate side by side as one stacked model, then refits the best. Both
 make the same choice, with the same cross-validation scores.
 
@@ -23,7 +23,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skdistill import DistilledClassifier, DistilledClassifierCV
+from skdistill import DistilledClassifier, DistillerGridSearchCV
 
 X, y = make_classification(n_samples=1000, n_features=20, n_informative=8, n_classes=4,
                            n_clusters_per_class=2, flip_y=0.05, random_state=0)
@@ -35,7 +35,7 @@ grid = {"T": [1.0, 4.0], "alpha": [0.0, 0.5, 0.9]}
 model = DistilledClassifier(HistGradientBoostingClassifier(random_state=0),
                             module__hidden_layer_sizes=(32,), random_state=0)
 start = time.perf_counter()
-side_by_side = DistilledClassifierCV(model, grid, cv=3).fit(X_train, y_train)
+side_by_side = DistillerGridSearchCV(model, grid, cv=3).fit(X_train, y_train)
 side_by_side_seconds = time.perf_counter() - start
 
 # %%
@@ -45,7 +45,7 @@ with tempfile.TemporaryDirectory() as cache:
     search = GridSearchCV(model.set_params(memory=cache), grid, cv=3).fit(X_train, y_train)
     grid_seconds = time.perf_counter() - start
 
-for name, fitted, seconds in [("DistilledClassifierCV", side_by_side, side_by_side_seconds),
+for name, fitted, seconds in [("DistillerGridSearchCV", side_by_side, side_by_side_seconds),
                               ("GridSearchCV, memory=", search, grid_seconds)]:
     print(f"{name:22s} {seconds:5.1f} s  best {fitted.best_params_}  "
           f"cv {fitted.best_score_:.4f}  test {fitted.score(X_test, y_test):.4f}")

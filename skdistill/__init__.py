@@ -16,7 +16,7 @@ are also importable from here:
 """
 
 from ._estimators._classifier import DistilledClassifier
-from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV
+from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV, DistillerGridSearchCV
 from ._estimators._regressor import DistilledRegressor
 from .stages._training_set import TrainingSet
 from .deploy import export_onnx, onnx_inputs, register_onnx_converters, strip_teacher
@@ -52,6 +52,7 @@ __all__ = [
     "DistilledClassifierCV",
     "DistilledRegressor",
     "DistilledRegressorCV",
+    "DistillerGridSearchCV",
     "DistillationReport",
     "FeatureDistillation",
     "Gibbs",

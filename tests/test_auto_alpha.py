@@ -82,19 +82,19 @@ def test_alpha_takes_a_number_in_the_unit_interval_or_auto():
 
 
 def test_the_cv_search_scores_and_refits_auto_at_the_same_alpha():
-    from skdistill import DistilledClassifierCV
+    from skdistill import DistillerGridSearchCV
 
     X, y = data()
     wrong = np.eye(2)[1 - y] * 0.9 + 0.05
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        search = DistilledClassifierCV(
+        search = DistillerGridSearchCV(
             DistilledClassifier("precomputed", **{**SETTINGS, "max_epochs": 5}),
             {"T": [1.0, 2.0]}, cv=2,
         ).fit(X, y, teacher_proba=wrong)
     assert search.side_by_side_ and search.best_estimator_.alpha_ == 0.5  # as scored
     with pytest.warns(UserWarning, match="alpha='auto' chooses inside each fit"):
-        search = DistilledClassifierCV(
+        search = DistillerGridSearchCV(
             DistilledClassifier("precomputed", **{**SETTINGS, "max_epochs": 5}),
             {"alpha": ["auto", 0.5]}, cv=2,
         ).fit(X, y, teacher_proba=wrong)

@@ -131,7 +131,7 @@ def test_a_stray_missing_number_is_filled_with_the_median_at_predict_and_in_onnx
 def test_a_stray_missing_value_in_a_validation_fold_does_not_sink_a_search():
     from sklearn.model_selection import GridSearchCV
 
-    from skdistill import DistilledClassifierCV
+    from skdistill import DistillerGridSearchCV
 
     X = frame(colour=np.resize(["a", "b", "c"], N))
     X.loc[5, "size"] = np.nan  # one missing value: in one fold's held-out rows only
@@ -142,7 +142,7 @@ def test_a_stray_missing_value_in_a_validation_fold_does_not_sink_a_search():
         search = GridSearchCV(base, {"alpha": [0.2, 0.8]}, cv=3, error_score="raise")
         search.fit(X, y, teacher_proba=proba(y))
         assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-        cv = DistilledClassifierCV(base, {"alpha": [0.2, 0.8]}, cv=3)
+        cv = DistillerGridSearchCV(base, {"alpha": [0.2, 0.8]}, cv=3)
         cv.fit(X, y, teacher_proba=proba(y))
     assert np.isfinite(cv.cv_results_["mean_test_score"]).all()
 

@@ -92,13 +92,13 @@ def test_side_by_side_search_on_the_gpu_chooses_as_grid_search():
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
 
-    from skdistill import DistilledClassifierCV
+    from skdistill import DistillerGridSearchCV
 
     X, y = make_classification(600, 8, n_informative=5, n_classes=3, random_state=2)
     estimator = DistilledClassifier(LogisticRegression(max_iter=500), device="cuda",
                                     max_epochs=10, random_state=0)
     grid = {"T": [1.0, 3.0], "alpha": [0.2, 0.9]}
-    ours = DistilledClassifierCV(estimator, grid).fit(X, y)
+    ours = DistillerGridSearchCV(estimator, grid).fit(X, y)
     theirs = GridSearchCV(estimator, grid, cv=3).fit(X, y)
     assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
     np.testing.assert_allclose(ours.cv_results_["mean_test_score"],

@@ -1,10 +1,11 @@
-"""DistilledClassifierCV chooses what GridSearchCV chooses, training candidates side by side."""
+"""DistillerGridSearchCV chooses what GridSearchCV chooses, training candidates side by side."""
 
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from sklearn.base import is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
@@ -13,14 +14,13 @@ from sklearn.preprocessing import StandardScaler
 
 from skdistill import (
     DistilledClassifier,
-    DistilledClassifierCV,
     DistilledRegressor,
-    DistilledRegressorCV,
+    DistillerGridSearchCV,
     MLPStudent,
     TabularStudent,
 )
-from skdistill.training._data import DistillationDataset
 from skdistill.losses._settings import LossSettings
+from skdistill.training._data import DistillationDataset
 from skdistill.training._numpy._candidates import train_side_by_side
 
 X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
@@ -36,7 +36,7 @@ def _estimator(**params):
 def _both(estimator, grid):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = DistilledClassifierCV(estimator, grid, cv=3).fit(X, Y)
+        ours = DistillerGridSearchCV(estimator, grid, cv=3).fit(X, Y)
         theirs = GridSearchCV(estimator, grid, cv=3).fit(X, Y)
     return ours, theirs
 
@@ -117,7 +117,36 @@ def test_side_by_side_students_equal_students_trained_alone():
 )
 def test_bad_search_settings_are_named(estimator, grid, error, match):
     with pytest.raises(error, match=match):
-        DistilledClassifierCV(estimator, grid).fit(X, Y)
+        DistillerGridSearchCV(estimator, grid).fit(X, Y)
+
+
+def test_one_search_is_a_classifier_or_a_regressor_as_its_estimator_is():
+    regressor = DistillerGridSearchCV(DistilledRegressor(Ridge(), max_epochs=3), {"alpha": [0.5]})
+    classifier = DistillerGridSearchCV(_estimator(), {"alpha": [0.5]})
+    assert is_regressor(regressor) and not is_classifier(regressor)
+    assert is_classifier(classifier) and hasattr(classifier, "predict_proba")
+    assert not hasattr(regressor, "predict_proba") and not hasattr(regressor, "decision_function")
+    with pytest.raises(ValueError, match=r"also names \['T'\]"):  # a regressor has no T
+        DistillerGridSearchCV(regressor.estimator, {"T": [1.0]}).fit(X, Y.astype(float))
+
+
+@pytest.mark.parametrize("old, estimator, other", [
+    ("DistilledClassifierCV", _estimator(), DistilledRegressor(Ridge())),
+    ("DistilledRegressorCV", DistilledRegressor(Ridge(), max_epochs=5, random_state=0),
+     _estimator()),
+])
+def test_the_earlier_names_warn_and_search_as_before(old, estimator, other):
+    import skdistill
+
+    y = Y if is_classifier(estimator) else Y.astype(float)
+    with pytest.warns(FutureWarning, match=f"{old} is renamed DistillerGridSearchCV"):
+        search = getattr(skdistill, old)(estimator, {"alpha": [0.0, 0.5]}, cv=2).fit(X, y)
+    renamed = DistillerGridSearchCV(estimator, {"alpha": [0.0, 0.5]}, cv=2).fit(X, y)
+    np.testing.assert_array_equal(search.cv_results_["mean_test_score"],
+                                  renamed.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(search.predict(X), renamed.predict(X))
+    with pytest.warns(FutureWarning), pytest.raises(TypeError, match="needs a Distilled"):
+        getattr(skdistill, old)(other, {"alpha": [0.5]}).fit(X, y)
 
 
 def test_the_estimators_own_width_is_kept_when_the_grid_does_not_search_it():
@@ -144,7 +173,7 @@ def test_scoring_sample_weight_and_two_jobs_reach_every_candidate():
     grid = {"alpha": [0.0, 0.9], "module__hidden_layer_sizes": [(4,), (12,)]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = DistilledClassifierCV(_estimator(), grid, scoring="neg_log_loss", n_jobs=2).fit(
+        ours = DistillerGridSearchCV(_estimator(), grid, scoring="neg_log_loss", n_jobs=2).fit(
             X, Y, sample_weight=weights
         )
         theirs = GridSearchCV(_estimator(), grid, scoring="neg_log_loss", cv=3).fit(
@@ -176,7 +205,7 @@ def test_regressor_cv_chooses_what_grid_search_chooses():
     Xr, yr = make_friedman1(n_samples=240, random_state=0)
     estimator = DistilledRegressor(Ridge(), max_epochs=15, random_state=0)
     grid = {"alpha": [0.0, 0.5, 1.0], "module__hidden_layer_sizes": [(4,), (16,)]}
-    ours = DistilledRegressorCV(estimator, grid).fit(Xr, yr)
+    ours = DistillerGridSearchCV(estimator, grid).fit(Xr, yr)
     theirs = GridSearchCV(estimator, grid, cv=3).fit(Xr, yr)
     assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
     for split in range(3):
@@ -191,11 +220,11 @@ def test_one_by_one_fits_say_why_once():
     estimator = _estimator(loss="dkd")
     expected = "cannot train these candidates side by side .*decoupled_kd"
     with pytest.warns(UserWarning, match=expected) as seen:
-        search = DistilledClassifierCV(estimator, {"alpha": [0.0, 0.9]}).fit(X, Y)
+        search = DistillerGridSearchCV(estimator, {"alpha": [0.0, 0.9]}).fit(X, Y)
     assert not search.side_by_side_
     assert sum("side by side" in str(w.message) for w in seen) == 1
     with pytest.warns(UserWarning, match=r"side by side \(solver='torch'\)"):
-        DistilledClassifierCV(_estimator(solver="torch"), {"alpha": [0.5]}).fit(X, Y)
+        DistillerGridSearchCV(_estimator(solver="torch"), {"alpha": [0.5]}).fit(X, Y)
 
 
 def test_invalid_candidates_score_nan_as_in_grid_search():
@@ -203,7 +232,7 @@ def test_invalid_candidates_score_nan_as_in_grid_search():
 
     grid = {"T": [0.0, 1.0, float("nan")], "alpha": [0.5, float("nan")]}
     with pytest.warns(FitFailedWarning, match="5 of 6 candidates have invalid parameters"):
-        ours = DistilledClassifierCV(_estimator(), grid).fit(X, Y)
+        ours = DistillerGridSearchCV(_estimator(), grid).fit(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = GridSearchCV(_estimator(), grid, cv=3).fit(X, Y)
@@ -216,7 +245,7 @@ def test_invalid_candidates_score_nan_as_in_grid_search():
     )
     assert ours.best_params_ == {"T": 1.0, "alpha": 0.5}
     with pytest.raises(ValueError, match="Every candidate has invalid parameters"):
-        DistilledClassifierCV(_estimator(), {"T": [0.0]}).fit(X, Y)
+        DistillerGridSearchCV(_estimator(), {"T": [0.0]}).fit(X, Y)
 
 
 def test_fit_parameters_reach_a_pipeline_s_steps_by_name_as_in_grid_search():
@@ -227,9 +256,9 @@ def test_fit_parameters_reach_a_pipeline_s_steps_by_name_as_in_grid_search():
               "standardscaler__sample_weight": weights}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ours = DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y, **params)
+        ours = DistillerGridSearchCV(pipeline, grid, cv=3).fit(X, Y, **params)
         theirs = GridSearchCV(pipeline, grid, cv=3).fit(X, Y, **params)
-        unweighted = DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y)
+        unweighted = DistillerGridSearchCV(pipeline, grid, cv=3).fit(X, Y)
     assert ours.side_by_side_
     assert ours.best_params_ == theirs.best_params_
     scaler = ours.best_estimator_[0]
@@ -238,11 +267,11 @@ def test_fit_parameters_reach_a_pipeline_s_steps_by_name_as_in_grid_search():
                            unweighted.cv_results_["mean_test_score"])  # the weights were read
     with pytest.raises(TypeError, match="pass distilledclassifier__sample_weight=... rather "
                                         "than sample_weight=..."):
-        DistilledClassifierCV(pipeline, grid, cv=3).fit(X, Y, sample_weight=weights)
+        DistillerGridSearchCV(pipeline, grid, cv=3).fit(X, Y, sample_weight=weights)
 
 
 def test_several_scorers_are_refused_with_the_way_to_search_them():
     with pytest.raises(ValueError, match=r"chooses by one metric; scoring=\['accuracy', "
                                          r"'f1_macro'\] names several.*refit="):
-        DistilledClassifierCV(_estimator(), {"alpha": [0.2]},
+        DistillerGridSearchCV(_estimator(), {"alpha": [0.2]},
                               scoring=["accuracy", "f1_macro"]).fit(X, Y)

@@ -119,11 +119,11 @@ def test_pipeline_with_the_encoder_round_trips_through_onnx():
 
 
 def test_candidates_train_side_by_side_and_the_student_prunes_with_the_encoder():
-    from skdistill import DistilledClassifier, DistilledClassifierCV, Pruning
+    from skdistill import DistilledClassifier, DistillerGridSearchCV, Pruning
 
     X, y = rng_data(n=150, d=4)
     encoded = dict(student_preprocessor=PiecewiseLinearEncoder(n_bins=4), max_epochs=5)
-    search = DistilledClassifierCV(
+    search = DistillerGridSearchCV(
         DistilledClassifier(LogisticRegression(), random_state=0, **encoded),
         {"alpha": [0.0, 0.5]}, cv=3,
     ).fit(X, y)

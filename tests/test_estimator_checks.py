@@ -7,8 +7,8 @@ batches in the two cases, so its weights differ by training noise; the
 equivalence that holds -- zero weights as dropped rows, integer weights as
 repeated rows within that noise -- is tested in tests/test_weights.py.
 
-The two searches (``DistilledClassifierCV``, ``DistilledRegressorCV``) pass the
-same checks but ``check_dtype_object``, whose reason is written beside it.
+The search (``DistillerGridSearchCV``, over a classifier and over a regressor)
+passes the same checks but ``check_dtype_object``, whose reason is written beside it.
 """
 
 import pytest
@@ -17,18 +17,17 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import (
     DistilledClassifier,
-    DistilledClassifierCV,
     DistilledRegressor,
-    DistilledRegressorCV,
+    DistillerGridSearchCV,
     IntegerLabels,
 )
 
 FAST = dict(max_epochs=20, lr=0.01, random_state=0, module__hidden_layer_sizes=(16,))
 ESTIMATORS = [DistilledClassifier(LogisticRegression(), **FAST), DistilledRegressor(Ridge(), **FAST)]
 SEARCHES = [
-    DistilledClassifierCV(DistilledClassifier(LogisticRegression(), **FAST),
+    DistillerGridSearchCV(DistilledClassifier(LogisticRegression(), **FAST),
                           {"alpha": [0.0, 0.5]}, cv=2),
-    DistilledRegressorCV(DistilledRegressor(Ridge(), **FAST), {"alpha": [0.0, 0.5]}, cv=2),
+    DistillerGridSearchCV(DistilledRegressor(Ridge(), **FAST), {"alpha": [0.0, 0.5]}, cv=2),
 ]
 
 

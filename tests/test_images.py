@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from skdistill import (
     ConvStudent,
     DistilledClassifier,
-    DistilledClassifierCV,
+    DistillerGridSearchCV,
     DistilledRegressor,
     Mixup,
     MLPStudent,
@@ -173,7 +173,7 @@ def test_grid_search_and_the_cv_search_split_images_along_the_first_axis(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         searched = GridSearchCV(clone(base), grid, cv=2).fit(X, y)
-        cv = DistilledClassifierCV(clone(base), param_grid=grid, cv=2).fit(X, y)
+        cv = DistillerGridSearchCV(clone(base), param_grid=grid, cv=2).fit(X, y)
     assert searched.best_estimator_.input_shape_ == (1, 8, 8)
     np.testing.assert_allclose(
         cv.cv_results_["mean_test_score"], searched.cv_results_["mean_test_score"]
@@ -376,7 +376,7 @@ def test_side_by_side_candidates_read_images_flattened_as_single_fits_do(digits_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         single = GridSearchCV(clone(base), grid, cv=3).fit(X, y)
-        stacked = DistilledClassifierCV(clone(base), param_grid=grid, cv=3).fit(X, y)
+        stacked = DistillerGridSearchCV(clone(base), param_grid=grid, cv=3).fit(X, y)
     assert stacked.side_by_side_
     np.testing.assert_array_equal(
         stacked.cv_results_["mean_test_score"], single.cv_results_["mean_test_score"]

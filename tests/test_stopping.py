@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 
-from skdistill import DistilledClassifier, DistilledClassifierCV
+from skdistill import DistilledClassifier, DistillerGridSearchCV
 from skdistill.losses._calibrated import calibrated_label_loss
 from skdistill.losses._settings import LossSettings
 from skdistill.training._early_stopping import monitored_loss
@@ -80,7 +80,7 @@ def test_side_by_side_candidates_stop_as_single_fits_at_every_temperature(digits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         single = GridSearchCV(base, grid, cv=3).fit(X, y)
-        stacked = DistilledClassifierCV(base, param_grid=grid, cv=3).fit(X, y)
+        stacked = DistillerGridSearchCV(base, param_grid=grid, cv=3).fit(X, y)
     np.testing.assert_array_equal(
         stacked.cv_results_["mean_test_score"], single.cv_results_["mean_test_score"]
     )

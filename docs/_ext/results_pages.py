@@ -72,7 +72,7 @@ PAGES = [
     ("grid_cache.txt", "Grid search with the teacher cached",
      "python3 benchmarks/grid_cache.py",
      "GridSearchCV over T and alpha with and without ``memory=``: teacher fits and wall time."),
-    ("grid_speed.txt", "DistilledClassifierCV against GridSearchCV",
+    ("grid_speed.txt", "DistillerGridSearchCV against GridSearchCV",
      "python3 benchmarks/grid_speed.py",
      "Candidates trained side by side in one process against GridSearchCV with two workers and "
      "the teacher cached."),

@@ -110,7 +110,7 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
         """Check the data and fit the teacher as ``fit`` does; train no student.
 
         The seam for search strategies that train many students on one
-        teacher (:class:`~skdistill.DistilledClassifierCV` trains its
+        teacher (:class:`~skdistill.DistillerGridSearchCV` trains its
         candidates through it). This estimator is left as it is: the checks,
         the teacher and the encoding are fitted on a copy of it, which the
         returned :class:`~skdistill.TrainingSet` holds with the rows, split

@@ -80,7 +80,7 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         to 0.82, for about the same mean gain. Warm starts continue at
         ``alpha_``; dask fits, a ``transfer_set``, unlabelled rows,
         ``feature_distillation`` and the side-by-side candidates of
-        :class:`DistilledClassifierCV` (grid without alpha) use 0.5.
+        :class:`DistillerGridSearchCV` (grid without alpha) use 0.5.
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
         The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
         row-centred teacher logits), or decoupled KD (weights
@@ -252,7 +252,7 @@ collection, default=None
     See Also
     --------
     DistilledRegressor : The same for regression.
-    DistilledClassifierCV : Searches ``T``, ``alpha`` and the width side by side.
+    DistillerGridSearchCV : Searches ``T``, ``alpha`` and the width side by side.
     MLPStudent : The default student for tables.
     ConvStudent : The default student for images.
     report : The teacher and the student side by side.

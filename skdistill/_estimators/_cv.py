@@ -1,8 +1,10 @@
-"""Distillers whose T, alpha and student width are chosen by cross-validation.
+"""A grid search over a distiller's T, alpha and student width, found faster.
 
-Like ``LogisticRegressionCV`` next to ``GridSearchCV``: the same choice as
-``GridSearchCV(estimator, param_grid, scoring=scoring, cv=cv)`` over a grid of
-``T``, ``alpha`` and ``module__hidden_layer_sizes``, found faster. Per fold
+:class:`DistillerGridSearchCV` makes the choice
+``GridSearchCV(estimator, param_grid, scoring=scoring, cv=cv)`` makes over a
+grid of ``T``, ``alpha`` and ``module__hidden_layer_sizes``, and is used as
+``GridSearchCV`` is: one search for every distiller, a classifier or a
+regressor as its estimator is. Per fold
 the teacher is fitted once (:meth:`~skdistill.DistilledClassifier.fit_teacher`),
 and every candidate of one width trains side by side with the others as one
 stacked model (:mod:`skdistill.training._numpy._candidates`), on the rows,
@@ -22,37 +24,116 @@ import numpy as np
 from scipy.stats import rankdata
 from numbers import Integral
 
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    _fit_context,
-    clone,
-    is_classifier,
-)
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import get_tags, indexable
+from sklearn.utils import deprecated, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ..stages._alpha import AUTO_ALPHA, DISTILLED_ALPHA
-from ._classifier import DistilledClassifier
 from ..stages._search_folds import fold_scores, one_by_one_reason
+from ._base import BaseDistiller
+from ._classifier import DistilledClassifier
 from ._regressor import DistilledRegressor
 
-__all__ = ["DistilledClassifierCV", "DistilledRegressorCV"]
+__all__ = ["DistilledClassifierCV", "DistilledRegressorCV", "DistillerGridSearchCV"]
+
+SEARCHED = ("T", "alpha", "module__hidden_layer_sizes")
+"""The parameters searched side by side (a regressor has no ``T``)."""
 
 
-class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
-    """What both searches share; see :class:`DistilledClassifierCV`."""
+def _estimator_has(method):
+    """Whether the search's estimator (and so its best estimator) has ``method``."""
+    return lambda search: hasattr(search.estimator, method)
 
-    _distiller = None
-    _searched = ()
+
+class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Grid search over a distiller's ``T``, ``alpha`` and width, candidates side by side.
+
+    Gives the choice ``GridSearchCV(estimator, param_grid, scoring=scoring,
+    cv=cv)`` gives (ties go to the first candidate), then refits the best
+    candidate on all rows. The teacher is fitted once per fold, and the
+    candidates of one width train side by side as one stacked model, in
+    numpy. Where they cannot (see the module's notes), they are fitted one by
+    one through ``GridSearchCV`` and a ``UserWarning`` says why. Like
+    ``GridSearchCV`` it is a classifier or a regressor as its estimator is,
+    and has the prediction methods its estimator has.
+
+    Parameters
+    ----------
+    estimator : DistilledClassifier, DistilledRegressor or Pipeline ending in one
+        The settings every candidate shares (teacher, epochs, early stopping,
+        ``random_state``...). In a Pipeline, the steps before the distiller are
+        fitted on each fold's training rows, as ``GridSearchCV`` fits them. A
+        classifier's default ``alpha="auto"`` is read as 0.5 by candidates
+        trained side by side and by the refit when the grid sets no alpha
+        (search ``"alpha": [0.0, 0.5]`` to choose by cross-validation); an
+        ``"auto"`` in the grid sends the search through ``GridSearchCV``.
+    param_grid : dict
+        Lists of values for any of ``"T"`` (a classifier's), ``"alpha"`` and
+        ``"module__hidden_layer_sizes"`` (prefixed by the last step's name,
+        ``"<name>__"``, for a Pipeline).
+    scoring : str, callable or None, default=None
+        One metric, as in ``GridSearchCV``; None uses the estimator's
+        ``score`` (accuracy, or R2). Several (a list or dict) are refused: the
+        search chooses by one.
+    cv : int, cross-validation generator or iterable, default=3
+        As in ``GridSearchCV`` (an int is a ``StratifiedKFold`` for a
+        classifier, a ``KFold`` for a regressor).
+    n_jobs : int or None, default=None
+        Folds trained in parallel (joblib processes); the one-by-one fallback
+        passes it to ``GridSearchCV``.
+
+    Attributes
+    ----------
+    best_params_ : dict
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+    best_index_ : int
+    best_estimator_ : estimator
+        The best candidate refitted on all rows; ``predict`` and friends use it.
+    cv_results_ : dict of arrays
+        The keys of ``GridSearchCV``'s: ``mean_fit_time``, ``std_fit_time``,
+        ``mean_score_time``, ``std_score_time``, ``param_<name>``, ``params``,
+        ``split<i>_test_score``, ``mean_test_score``, ``std_test_score`` and
+        ``rank_test_score``. Side by side, a candidate's fit time is its
+        share of its stack's training time (the teacher's fit included).
+    refit_time_ : float
+        Seconds spent refitting the best candidate on all rows.
+    n_splits_ : int
+    side_by_side_ : bool
+        True when the candidates trained side by side; False when they were
+        fitted one by one through ``GridSearchCV``.
+    classes_ : ndarray of shape (n_classes,)
+        For a classifier, as the best estimator has them.
+    n_features_in_ : int
+        As the best estimator has it.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : Any grid, one fit per candidate and fold.
+    DistilledClassifier.fit_teacher : The seam the search trains its candidates through.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdistill import DistilledClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = DistillerGridSearchCV(
+    ...     DistilledClassifier(LogisticRegression(max_iter=500), max_epochs=20, random_state=0),
+    ...     {"T": [1.0, 3.0], "alpha": [0.3, 0.9]},
+    ... ).fit(X, y)
+    >>> search.side_by_side_, sorted(search.best_params_), search.predict_proba(X).shape
+    (True, ['T', 'alpha'], (150, 3))
+    """
+
+    _distiller = BaseDistiller
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"])],
         "param_grid": [dict, list],
@@ -75,7 +156,9 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The training rows, as the estimator's ``fit`` takes them.
         y : array-like of shape (n_samples,)
+            Their labels (or targets).
         **fit_params : dict
             Passed to the estimator's ``fit`` (``sample_weight``, precomputed
             teacher outputs), split with the rows of each fold; for a
@@ -85,6 +168,7 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The fitted search.
         """
         distiller, prefix = self._final_distiller()
         candidates = self._candidates(prefix)
@@ -152,7 +236,12 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags = get_tags(self.estimator).input_tags  # what the estimator reads
+        estimator = get_tags(self.estimator)
+        tags.estimator_type = estimator.estimator_type  # a classifier or a regressor, as it is
+        tags.input_tags = estimator.input_tags  # what the estimator reads
+        tags.target_tags = estimator.target_tags
+        tags.classifier_tags = estimator.classifier_tags
+        tags.regressor_tags = estimator.regressor_tags
         return tags
 
     def predict(self, X):
@@ -161,10 +250,12 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
+            Classes, or predicted targets.
         """
         check_is_fitted(self)
         return self.best_estimator_.predict(X)
@@ -201,15 +292,72 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
             name, estimator = estimator.steps[-1]
             prefix = f"{name}__"
         if not isinstance(estimator, self._distiller):
+            wanted = (
+                "DistilledClassifier or DistilledRegressor" if self._distiller is BaseDistiller
+                else self._distiller.__name__
+            )
             raise TypeError(
-                f"{type(self).__name__} needs a {self._distiller.__name__} (or a Pipeline ending "
-                f"in one) as estimator; got {type(self.estimator).__name__}. Use GridSearchCV "
-                "for other estimators."
+                f"{type(self).__name__} needs a {wanted} (or a Pipeline ending in one) as "
+                f"estimator; got {type(self.estimator).__name__}. Use GridSearchCV for other "
+                "estimators."
             )
         return estimator, prefix
 
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """The decision function of ``best_estimator_`` (its logits).
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to score, as ``fit`` took them.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            As :meth:`DistilledClassifier.decision_function` gives them.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.decision_function(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities from ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
+            The rows to predict, as ``fit`` took them.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict_log_proba(X)
+
     def _candidates(self, prefix):
-        searched = [prefix + name for name in self._searched]
+        distiller, _ = self._final_distiller()
+        own = SEARCHED if is_classifier(distiller) else SEARCHED[1:]
+        searched = [prefix + name for name in own]
         if not isinstance(self.param_grid, dict) or not self.param_grid:
             raise ValueError(
                 f"param_grid must be a non-empty dict of lists over {searched}; got "
@@ -229,174 +377,80 @@ class _DistillerCV(MetaEstimatorMixin, BaseEstimator):
         return list(ParameterGrid(self.param_grid))
 
 
-_SEARCH_DOC = """
-    Gives the choice ``GridSearchCV(estimator, param_grid, scoring=scoring,
-    cv=cv)`` gives (ties go to the first candidate), then refits the best
-    candidate on all rows. The teacher is fitted once per fold, and the
-    candidates of one width train side by side as one stacked model, in
-    numpy. Where they cannot (see the module's notes), they are fitted one by
-    one through ``GridSearchCV`` and a ``UserWarning`` says why.
+_RENAMED = (
+    "{old} is renamed DistillerGridSearchCV (one search for every distiller, as GridSearchCV "
+    "is one for every estimator), with the same parameters; {old} will be removed in 0.2."
+)
+
+
+@deprecated(_RENAMED.format(old="DistilledClassifierCV"))
+class DistilledClassifierCV(DistillerGridSearchCV):
+    """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledClassifier`.
 
     Parameters
     ----------
-    estimator : {distiller} or Pipeline ending in one
-        The settings every candidate shares (teacher, epochs, early stopping,
-        ``random_state``...). In a Pipeline, the steps before the distiller are
-        fitted on each fold's training rows, as ``GridSearchCV`` fits them. A
-        classifier's default ``alpha="auto"`` is read as 0.5 by candidates
-        trained side by side and by the refit when the grid sets no alpha
-        (search ``"alpha": [0.0, 0.5]`` to choose by cross-validation); an
-        ``"auto"`` in the grid sends the search through ``GridSearchCV``.
+    estimator : DistilledClassifier or Pipeline ending in one
+        The settings every candidate shares.
     param_grid : dict
-        Lists of values for {searched} (any of them; prefixed by
-        the last step's name, ``"<name>__"``, for a Pipeline).
+        Lists of values for the searched parameters.
     scoring : str, callable or None, default=None
-        One metric, as in ``GridSearchCV``; None uses the estimator's
-        ``score`` ({metric}). Several (a list or dict) are refused: the
-        search chooses by one.
+        One metric, as in ``GridSearchCV``.
     cv : int, cross-validation generator or iterable, default=3
-        As in ``GridSearchCV`` ({cv_int}).
+        As in ``GridSearchCV``.
     n_jobs : int or None, default=None
-        Folds trained in parallel (joblib processes); the one-by-one fallback
-        passes it to ``GridSearchCV``.
+        Folds trained in parallel.
 
-    Attributes
-    ----------
-    best_params_ : dict
-    best_score_ : float
-        Mean cross-validated score of the best candidate.
-    best_index_ : int
-    best_estimator_ : estimator
-        The best candidate refitted on all rows; ``predict`` and friends use it.
-    cv_results_ : dict of arrays
-        The keys of ``GridSearchCV``'s: ``mean_fit_time``, ``std_fit_time``,
-        ``mean_score_time``, ``std_score_time``, ``param_<name>``, ``params``,
-        ``split<i>_test_score``, ``mean_test_score``, ``std_test_score`` and
-        ``rank_test_score``. Side by side, a candidate's fit time is its
-        share of its stack's training time (the teacher's fit included).
-    refit_time_ : float
-        Seconds spent refitting the best candidate on all rows.
-    n_splits_ : int
-    side_by_side_ : bool
-        True when the candidates trained side by side; False when they were
-        fitted one by one through ``GridSearchCV``.{extra}
-    n_features_in_ : int
-        As the best estimator has it.
-"""
-
-
-class DistilledClassifierCV(ClassifierMixin, _DistillerCV):
-    __doc__ = (
-        "A :class:`DistilledClassifier` with ``T``, ``alpha`` and width chosen by "
-        "cross-validation.\n"
-        + _SEARCH_DOC.format(
-            distiller="DistilledClassifier",
-            searched='``"T"``, ``"alpha"`` and ``"module__hidden_layer_sizes"``',
-            metric="accuracy", cv_int="an int is a ``StratifiedKFold``",
-            extra="\n    classes_ : ndarray of shape (n_classes,)",
-        )
-        + '''
     See Also
     --------
-    DistilledRegressorCV : The same search for a regressor.
-    sklearn.model_selection.GridSearchCV : Any grid, one fit per candidate and fold.
+    DistillerGridSearchCV : The same search under its new name.
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X, y = load_iris(return_X_y=True)
-    >>> search = DistilledClassifierCV(
-    ...     DistilledClassifier(LogisticRegression(max_iter=500), max_epochs=20, random_state=0),
-    ...     {"T": [1.0, 3.0], "alpha": [0.3, 0.9]},
-    ... ).fit(X, y)
-    >>> search.side_by_side_, sorted(search.best_params_)
-    (True, ['T', 'alpha'])
-    '''
-    )
+    >>> import warnings
+    >>> from skdistill import DistilledClassifier, DistilledClassifierCV
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     search = DistilledClassifierCV(DistilledClassifier("precomputed"), {"alpha": [0.5]})
+    >>> caught[0].category.__name__
+    'FutureWarning'
+    """
 
     _distiller = DistilledClassifier
-    _searched = ("T", "alpha", "module__hidden_layer_sizes")
-    score = _DistillerCV.score  # not ClassifierMixin's accuracy: the search's scoring
-
-    def predict_proba(self, X):
-        """Class probabilities from ``best_estimator_``.
-
-        Parameters
-        ----------
-        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            The rows to predict, as ``fit`` took them.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.predict_proba(X)
-
-    def decision_function(self, X):
-        """The decision function of ``best_estimator_`` (its logits).
-
-        Parameters
-        ----------
-        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            The rows to score, as ``fit`` took them.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As :meth:`DistilledClassifier.decision_function` gives them.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.decision_function(X)
-
-    def predict_log_proba(self, X):
-        """Log class probabilities from ``best_estimator_``.
-
-        Parameters
-        ----------
-        X : array-like, sparse matrix or DataFrame of shape (n_samples, n_features)
-            The rows to predict, as ``fit`` took them.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.best_estimator_.predict_log_proba(X)
 
 
-class DistilledRegressorCV(RegressorMixin, _DistillerCV):
-    __doc__ = (
-        "A :class:`DistilledRegressor` with ``alpha`` and width chosen by cross-validation.\n"
-        + _SEARCH_DOC.format(
-            distiller="DistilledRegressor",
-            searched='``"alpha"`` and ``"module__hidden_layer_sizes"``',
-            metric="R2", cv_int="an int is a ``KFold``", extra="",
-        )
-        + '''
+@deprecated(_RENAMED.format(old="DistilledRegressorCV"))
+class DistilledRegressorCV(DistillerGridSearchCV):
+    """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledRegressor`.
+
+    Parameters
+    ----------
+    estimator : DistilledRegressor or Pipeline ending in one
+        The settings every candidate shares.
+    param_grid : dict
+        Lists of values for the searched parameters.
+    scoring : str, callable or None, default=None
+        One metric, as in ``GridSearchCV``.
+    cv : int, cross-validation generator or iterable, default=3
+        As in ``GridSearchCV``.
+    n_jobs : int or None, default=None
+        Folds trained in parallel.
+
     See Also
     --------
-    DistilledClassifierCV : The same search for a classifier.
+    DistillerGridSearchCV : The same search under its new name.
 
     Examples
     --------
-    >>> from sklearn.datasets import make_friedman1
-    >>> from sklearn.linear_model import Ridge
-    >>> X, y = make_friedman1(n_samples=200, random_state=0)
-    >>> search = DistilledRegressorCV(
-    ...     DistilledRegressor(Ridge(), max_epochs=20, random_state=0), {"alpha": [0.0, 0.8]},
-    ... ).fit(X, y)
-    >>> search.side_by_side_, search.best_params_["alpha"] in (0.0, 0.8)
-    (True, True)
-    '''
-    )
+    >>> import warnings
+    >>> from skdistill import DistilledRegressor, DistilledRegressorCV
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     search = DistilledRegressorCV(DistilledRegressor("precomputed"), {"alpha": [0.5]})
+    >>> caught[0].category.__name__
+    'FutureWarning'
+    """
 
     _distiller = DistilledRegressor
-    _searched = ("alpha", "module__hidden_layer_sizes")
-    score = _DistillerCV.score  # not RegressorMixin's R2: the search's scoring
 
 
 def _chooses_alpha(alpha):

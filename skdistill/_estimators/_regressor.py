@@ -139,7 +139,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     See Also
     --------
     DistilledClassifier : The same for classification.
-    DistilledRegressorCV : Searches ``alpha`` and the student's width side by side.
+    DistillerGridSearchCV : Searches ``alpha`` and the student's width side by side.
     MLPStudent : The default student.
 
     Notes

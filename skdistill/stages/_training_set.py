@@ -5,7 +5,7 @@ the checked rows, the teacher's training targets, the validation split and the
 seed of one fit, factories for the student, its optimizer and its criterion
 exactly as ``fit`` would build them, and :meth:`TrainingSet.with_student`, which
 makes a student trained on them a fitted estimator. It is the seam that
-:class:`~skdistill.DistilledClassifierCV` trains its candidates through, and
+:class:`~skdistill.DistillerGridSearchCV` trains its candidates through, and
 that any other search strategy can use.
 """
 
@@ -94,7 +94,7 @@ class TrainingSet:
 
     See Also
     --------
-    DistilledClassifierCV : Trains its candidates side by side on a training set.
+    DistillerGridSearchCV : Trains its candidates side by side on a training set.
 
     Examples
     --------
