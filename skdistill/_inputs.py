@@ -113,9 +113,11 @@ def frame_locked(X):
     A shallow copy protects a frame from pandas-level writes only: scikit-learn
     turns the read-only array it gets from a frame back into a writeable one
     when the memory under it is writeable, so a transformer with ``copy=False``
-    would write into the caller's frame. Marking that memory read-only for the
-    duration makes such a transformer copy instead, at no cost when it does not
-    write. Anything but a pandas DataFrame passes through unchanged.
+    would write into the caller's frame. Marking that memory -- and the views of
+    it pandas already holds (its blocks, which without copy-on-write, before
+    pandas 3, hand out writeable views) -- read-only for the duration makes such
+    a transformer copy instead, at no cost when it does not write. Anything but
+    a pandas DataFrame passes through unchanged.
 
     Examples
     --------
@@ -127,7 +129,7 @@ def frame_locked(X):
     >>> X["a"].tolist()
     [1.0, 2.0, 3.0]
     """
-    owners = []
+    locked = []  # every writeable array under the frame's columns, the owner of the memory first
     if type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns"):
         for j in range(X.shape[1]):
             column = X.iloc[:, j]
@@ -136,15 +138,23 @@ def frame_locked(X):
             owner = column.to_numpy()
             while isinstance(owner.base, np.ndarray):
                 owner = owner.base
-            if owner.flags.writeable and all(owner is not seen for seen in owners):
-                owners.append(owner)
-    for owner in owners:
-        owner.flags.writeable = False
+            _lock_once(owner, locked)
+        for block in getattr(getattr(X, "_mgr", None), "blocks", ()):  # views made before keep
+            values = getattr(block, "values", None)  # their own flag: pandas' blocks too
+            if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+                _lock_once(values, locked)
     try:
         yield X
     finally:
-        for owner in owners:
-            owner.flags.writeable = True
+        for array in locked:  # the owner first: a view may be made writeable only after it
+            array.flags.writeable = True
+
+
+def _lock_once(array, locked):
+    """Make ``array`` read-only (listing it in ``locked``) unless it already is."""
+    if array.flags.writeable and all(array is not seen for seen in locked):
+        array.flags.writeable = False
+        locked.append(array)
 
 
 def padded_float32(rows, multiple):

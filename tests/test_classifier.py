@@ -16,7 +16,6 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from skdistill import MLPStudent
-from skdistill.stages._split import fit_seed, split_rows
 
 
 def test_fit_predict_proba_score(iris, fast):
@@ -50,8 +49,8 @@ def test_agreement_is_student_argmax_equal_to_teacher_argmax(iris, fast):
     X, y = iris
     clf = fast(max_epochs=3, validation_fraction=0.5, n_iter_no_change=None, random_state=3)
     clf.fit(X, y)
-    # Recompute on the validation rows: same split as the net used.
-    _, valid_idx = split_rows(np.ones(len(X), dtype=bool), y, 0.5, fit_seed(clf.random_state))
+    # Recompute on the validation rows: fit_teacher returns the split the net used.
+    valid_idx = clf.fit_teacher(X, y).valid_idx
     student = clf.predict(X[valid_idx])
     teacher = clf.teacher_.predict(X[valid_idx])
     assert clf.student_.history[-1, "valid_agreement"] == pytest.approx(np.mean(student == teacher))

@@ -5,7 +5,6 @@ import pytest
 from conftest import make_fast
 from sklearn.linear_model import LogisticRegression
 
-from skdistill.stages._split import split_rows
 
 
 class CountingLR(LogisticRegression):
@@ -48,7 +47,7 @@ def test_unlabelled_rows_are_never_held_out(iris):
     y_partial[[0, 1, 2, 60, 61, 62]] = [0, 0, 0, 1, 1, 1]
     clf = make_fast(unlabeled_label=-1, validation_fraction=0.2)
     labelled = y_partial != -1
-    _, valid = split_rows(labelled, y_partial, clf.validation_fraction, 0)
+    valid = clf.fit_teacher(X, y_partial).valid_idx  # the rows the fit holds out
     assert labelled[valid].all() and len(valid) == int(np.ceil(0.2 * labelled.sum()))
     clf.fit(X, y_partial)
     assert clf.student_.history[-1, "valid_batch_count"] == 1

@@ -247,6 +247,10 @@ def training_set(params, task, teacher, X, y, precomputed, sample_weight, encode
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        if not (sample_weight > 0).any():  # before an encoding is fitted on the weighted rows
+            raise ValueError(
+                "sample_weight is zero for every row; at least one non-zero weight is needed."
+            )
     encoder_kept = None if sample_weight is None else sample_weight > 0
     seed = fit_seed(params.random_state)  # one draw: the encoding's sample, the split, the student
     name = next(iter(encoders))
