@@ -111,10 +111,10 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
 
         The seam for search strategies that train many students on one
         teacher (:class:`~skdistill.DistillerGridSearchCV` trains its
-        candidates through it). This estimator is left as it is: the checks,
-        the teacher and the encoding are fitted on a copy of it, which the
-        returned :class:`~skdistill.TrainingSet` holds with the rows, split
-        and seed a ``fit`` would train its student on.
+        candidates through it). This estimator is left as it is: the fitted
+        teacher and encoding go to the returned
+        :class:`~skdistill.TrainingSet`, with the rows, split and seed a
+        ``fit`` would train its student on.
         :meth:`TrainingSet.with_student <skdistill.TrainingSet.with_student>`
         turns a student trained on them into a fitted estimator.
 

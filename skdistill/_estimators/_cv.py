@@ -117,7 +117,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
     See Also
     --------
     sklearn.model_selection.GridSearchCV : Any grid, one fit per candidate and fold.
-    DistilledClassifier.fit_teacher : The seam the search trains its candidates through.
+    TrainingSet : What the search trains its candidates on (``fit_teacher``).
 
     Examples
     --------
