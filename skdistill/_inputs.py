@@ -8,6 +8,7 @@ rows -- a dense array, or CSR when ``X`` is sparse -- made from the checked
 """
 
 import contextlib
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -146,8 +147,15 @@ def frame_locked(X):
     try:
         yield X
     finally:
-        for array in locked:  # the owner first: a view may be made writeable only after it
-            array.flags.writeable = True
+        _unlock(locked)
+
+
+_STILL_LOCKED = []
+"""Views whose memory another ``frame_locked`` still held when theirs ended (frames sharing
+memory, e.g. ``X`` and a transfer set sliced from one array): made writeable again once it
+ends too."""
+
+_UNLOCKING = threading.Lock()
 
 
 def _lock_once(array, locked):
@@ -155,6 +163,19 @@ def _lock_once(array, locked):
     if array.flags.writeable and all(array is not seen for seen in locked):
         array.flags.writeable = False
         locked.append(array)
+
+
+def _unlock(locked):
+    """Make ``locked`` writeable again, the owners of memory first (numpy refuses a view while
+    its base is read-only); a view whose base is still locked waits in :data:`_STILL_LOCKED`."""
+    with _UNLOCKING:
+        waiting = list(locked) + _STILL_LOCKED
+        _STILL_LOCKED.clear()
+        for array in waiting:
+            try:
+                array.flags.writeable = True
+            except ValueError:  # its base is held by an enclosing or concurrent lock
+                _STILL_LOCKED.append(array)
 
 
 def padded_float32(rows, multiple):

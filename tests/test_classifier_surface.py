@@ -122,11 +122,13 @@ def test_fit_teacher_leaves_the_estimator_as_it_was_and_its_training_set_makes_m
     before = fitted.predict_proba(X)
     fitted.fit_teacher(X[::2], y[::2], teacher_proba=proba[::2])
     np.testing.assert_array_equal(fitted.predict_proba(X), before)
+    clf.set_params(module__hidden_layer_sizes=(5,), max_epochs=9)  # after fit_teacher: not seen
+    assert training.new_student().layers[0].out_features != 5
     student = training.new_student()
     with torch.no_grad():
         for parameter in student.parameters():
             parameter.zero_()
     model = training.with_student(student.eval(), n_iter=7)
-    assert model is not clf and model.n_iter_ == 7
+    assert model is not clf and model.n_iter_ == 7 and model.max_epochs == 3
     np.testing.assert_allclose(model.predict_proba(X), 1 / 3)  # zero weights: uniform
     assert list(model.classes_) == [0, 1, 2]

@@ -41,6 +41,7 @@ def _both(estimator, grid):
     return ours, theirs
 
 
+@pytest.mark.slow  # several seconds: CI's full run has it
 def test_side_by_side_scores_every_split_as_grid_search_does():
     ours, theirs = _both(_estimator(), GRID)
     assert ours.side_by_side_ and ours.n_splits_ == 3
@@ -58,6 +59,7 @@ def test_side_by_side_scores_every_split_as_grid_search_does():
     assert ours.score(X, Y) == theirs.score(X, Y)
 
 
+@pytest.mark.slow  # several seconds: CI's full run has it
 def test_settings_the_stacked_model_cannot_take_go_through_grid_search():
     estimator = _estimator(student_module=TabularStudent, module__hidden_layer_sizes=(8,))
     ours, theirs = _both(estimator, {"alpha": [0.0, 0.9]})
@@ -168,6 +170,7 @@ def test_cv_results_have_grid_search_keys_and_candidate_params():
     assert (ours.cv_results_["mean_fit_time"] > 0).all() and ours.refit_time_ > 0
 
 
+@pytest.mark.slow  # several seconds: CI's full run has it
 def test_scoring_sample_weight_and_two_jobs_reach_every_candidate():
     weights = np.random.RandomState(0).uniform(0.2, 3.0, len(Y))
     grid = {"alpha": [0.0, 0.9], "module__hidden_layer_sizes": [(4,), (12,)]}
@@ -216,6 +219,7 @@ def test_regressor_cv_chooses_what_grid_search_chooses():
     np.testing.assert_allclose(ours.predict(Xr), theirs.predict(Xr), rtol=1e-5)
 
 
+@pytest.mark.slow  # several seconds: CI's full run has it
 def test_one_by_one_fits_say_why_once():
     estimator = _estimator(loss="dkd")
     expected = "cannot train these candidates side by side .*decoupled_kd"

@@ -289,3 +289,18 @@ def test_a_prefit_teacher_above_chance_but_far_below_the_student_is_named():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="The teacher's accuracy")
         right.fit(X, y)
+
+
+def test_frames_sharing_memory_are_locked_and_released_in_any_order():
+    from skdistill._inputs import frame_locked
+
+    memory = np.random.RandomState(0).normal(size=(100, 3))
+    first, second = pd.DataFrame(memory[:60], copy=False), pd.DataFrame(memory[60:], copy=False)
+    original = memory.copy()
+    with frame_locked(first), frame_locked(second):  # as fit locks X, then the transfer set
+        for frame in (first, second):
+            scaled = StandardScaler(copy=False).fit_transform(frame.copy(deep=False))
+            assert not np.shares_memory(scaled, memory)
+    np.testing.assert_array_equal(memory, original)
+    first.iloc[0, 0], second.iloc[0, 0] = 5.0, 7.0  # both writeable again afterwards
+    assert memory.flags.writeable and (first.iloc[0, 0], second.iloc[0, 0]) == (5.0, 7.0)

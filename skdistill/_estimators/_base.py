@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._inputs import frame_locked
 from ..losses._features import FeatureDistillation
-from ..stages._blank import fitted_attributes
+from ..stages._blank import blank_copy, fitted_attributes
 from ..stages._dask import fit_dask
 from ..stages._data import check_precomputed_usage
 from ..stages._encoding import AUTO, candidate_encoders
@@ -147,9 +147,12 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
         task, teacher, precomputed = self._fit_setup(fit_params, previous={})
         if is_dask_collection(X) or is_dask_collection(y):
             raise ValueError("fit_teacher takes rows in memory; fit reads dask collections.")
-        X, encoders = candidate_encoders(self, X)
+        params = blank_copy(self)  # the parameters as they are now, whatever set_params does next
+        X, encoders = candidate_encoders(params, X)
         with frame_locked(X):
-            return training_set(self, task, teacher, X, y, precomputed, sample_weight, encoders, {})
+            return training_set(
+                params, task, teacher, X, y, precomputed, sample_weight, encoders, previous={}
+            )
 
     def with_student(self, module, n_iter=0):
         """A copy of this fitted estimator whose student is ``module`` as it is.

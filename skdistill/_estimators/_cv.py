@@ -24,7 +24,15 @@ import numpy as np
 from scipy.stats import rankdata
 from numbers import Integral
 
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
@@ -384,7 +392,7 @@ _RENAMED = (
 
 
 @deprecated(_RENAMED.format(old="DistilledClassifierCV"))
-class DistilledClassifierCV(DistillerGridSearchCV):
+class DistilledClassifierCV(ClassifierMixin, DistillerGridSearchCV):
     """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledClassifier`.
 
     Parameters
@@ -416,10 +424,11 @@ class DistilledClassifierCV(DistillerGridSearchCV):
     """
 
     _distiller = DistilledClassifier
+    score = DistillerGridSearchCV.score  # the search's scoring, not ClassifierMixin's accuracy
 
 
 @deprecated(_RENAMED.format(old="DistilledRegressorCV"))
-class DistilledRegressorCV(DistillerGridSearchCV):
+class DistilledRegressorCV(RegressorMixin, DistillerGridSearchCV):
     """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledRegressor`.
 
     Parameters
@@ -451,6 +460,7 @@ class DistilledRegressorCV(DistillerGridSearchCV):
     """
 
     _distiller = DistilledRegressor
+    score = DistillerGridSearchCV.score  # the search's scoring, not RegressorMixin's R2
 
 
 def _chooses_alpha(alpha):

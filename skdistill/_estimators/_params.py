@@ -43,7 +43,7 @@ class PrefixedParamsMixin:
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``, ``loss__*``) are
         accepted as new names."""
         routed = {name: value for name, value in params.items() if _is_routed(name)}
-        self._extra_params.update(routed)
+        self._extra_params = {**self._extra_params, **routed}  # a new dict: copies keep theirs
         rest = {name: value for name, value in params.items() if name not in routed}
         if rest:
             super().set_params(**rest)

@@ -24,7 +24,6 @@ from ..transfer._dask import (
     vector_partitions,
 )
 from ..transfer._samplers import TransferSampler
-from ._alpha import resolved_alpha
 from ._student import train_student
 from ._times import fit_times
 from ._split import fit_seed
@@ -52,7 +51,7 @@ def fit_dask(params, task, teacher, X, y, precomputed, sample_weight, previous):
     fitted = {
         **data, **task.fitted_attributes(), "student_encoding_": None, "fills_missing_": False,
         "teacher_": None if precomputed is not None else teacher.model,
-        "alpha_": resolved_alpha(params.alpha, previous),  # one student: no choice
+        "alpha_": task.alpha,  # one student: no choice
     }
     reader_data = {**data, "teacher_": fitted["teacher_"]}
     kind, given = _given_partitions(precomputed, X, len(X_parts))

@@ -149,7 +149,9 @@ class TrainingSet:
             self._params, self.X_teacher, self.target, self.encoders[name], self.encoder_kept,
             self.seed, self.previous,
         )
-        self.fitted = {**self.fitted, **data, "student_encoding_": name}
+        earlier = ("n_features_in_", "feature_names_in_")  # the new encoder's, if it has them
+        kept = {k: v for k, v in self.fitted.items() if k not in earlier}
+        self.fitted = {**kept, **data, "student_encoding_": name}
 
     @property
     def encoder(self):
