@@ -11,7 +11,7 @@ from skorch.history import History
 __all__ = ["EPOCH_FIGURES", "lean_distiller"]
 
 EPOCH_FIGURES = ("epoch", "train_loss", "valid_loss", "valid_label_loss", "valid_calibrated_loss",
-                 "valid_acc", "valid_agreement")
+                 "valid_acc", "valid_r2", "valid_agreement")
 """What a lean copy keeps of each epoch's history: the figures ``loss_curve_``,
 ``validation_scores_`` and :func:`skdistill.plot_history` read, about a hundred bytes an epoch."""
 

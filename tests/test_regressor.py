@@ -122,3 +122,20 @@ def test_targets_of_extreme_scale_fit_as_their_unit_scaled_twin(scale):
     assert np.isfinite(predictions).all()
     np.testing.assert_allclose(predictions / scale, reference.predict(X), rtol=1e-5, atol=1e-4)
     assert scaled.target_scale_ == pytest.approx(reference.target_scale_ * scale, rel=1e-9)
+
+
+def test_validation_scores_are_the_held_out_r2_of_each_epoch():
+    from sklearn.metrics import r2_score
+
+    from skdistill import strip_teacher
+
+    X, y = make_regression(300, 5, noise=10.0, random_state=0)
+    model = DistilledRegressor(Ridge(), max_epochs=6, n_iter_no_change=None, random_state=0,
+                               student_preprocessor=None).fit(X, y)
+    held_out = model.fit_teacher(X, y).valid_idx
+    assert len(model.validation_scores_) == model.n_iter_ == 6
+    assert model.validation_scores_[-1] == pytest.approx(
+        r2_score(y[held_out], model.predict(X[held_out])), abs=1e-6)
+    assert strip_teacher(model).validation_scores_ == model.validation_scores_
+    unvalidated = DistilledRegressor(Ridge(), max_epochs=2, validation_fraction=None).fit(X, y)
+    assert unvalidated.validation_scores_ is None

@@ -193,6 +193,15 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
         return [float(epoch["train_loss"]) for epoch in self.student_.history
                 if "train_loss" in epoch]
 
+    @property
+    def validation_scores_(self):
+        """The held-out score after each epoch (accuracy, or R2 for a regressor); None with
+        nothing held out."""
+        check_is_fitted(self)
+        key = self._validation_score
+        scores = [float(epoch[key]) for epoch in self.student_.history if key in epoch]
+        return scores or None
+
     def _continues(self):
         """True when this fit continues training the fitted student (warm start)."""
         return self.warm_start and "student_" in vars(self)

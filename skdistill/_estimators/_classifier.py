@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
@@ -318,6 +317,7 @@ collection, default=None
     """
 
     _task_class = ClassificationTask
+    _validation_score = "valid_acc"
 
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
@@ -453,14 +453,6 @@ collection, default=None
             return self._lazily("predict_log_proba", X, len(self.classes_), np.float64)
         rows = self._validate_predict_data(X)
         return self._student_output(rows, transform=lambda logits: torch.log_softmax(logits, 1))
-
-    @property
-    def validation_scores_(self):
-        """The held-out accuracy after each epoch (``valid_acc``); None with nothing held out."""
-        check_is_fitted(self)
-        scores = [float(epoch["valid_acc"]) for epoch in self.student_.history
-                  if "valid_acc" in epoch]
-        return scores or None
 
     def predict_proba(self, X):
         """Class probabilities of the student; columns follow ``classes_``, rows sum to 1.

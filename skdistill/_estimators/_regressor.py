@@ -121,6 +121,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     loss_curve_ : list of float
         The training loss of each of those epochs, as ``MLPRegressor``'s
         (read from ``student_.history``, which holds every per-epoch figure).
+    validation_scores_ : list of float or None
+        The R2 on the held-out rows after each epoch, as ``MLPRegressor``'s;
+        None where nothing is held out (``validation_fraction=None``).
     alpha_ : float
         The teacher's weight the student trained with (``alpha``).
     solver_ : {"numpy", "torch"}
@@ -165,6 +168,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     """
 
     _task_class = RegressionTask
+    _validation_score = "valid_r2"
     _routed_prefixes = ("module", "optimizer", "iterator_train", "iterator_valid", "callbacks")
 
     def __init__(

@@ -20,7 +20,7 @@ from ..losses._settings import CLASSIFIER, REGRESSOR, LossSettings
 from ..losses._soft import takes_sample_weight
 from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
-from ..training._callbacks import AgreementScoring
+from ..training._callbacks import AgreementScoring, R2Scoring
 from ._alpha import resolved_alpha
 from ._targets import LabelCodes, Standardise, class_codes, labelled_rows
 
@@ -383,8 +383,8 @@ class RegressionTask(_Task):
     # --------------------------------------------------------------- training
     @staticmethod
     def callbacks():
-        """No callbacks of the task's own."""
-        return []
+        """The task's own callbacks: the student's R2 on the held-out rows."""
+        return [("r2", R2Scoring())]
 
 
 def _final_linear(module):

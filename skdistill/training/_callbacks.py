@@ -6,7 +6,7 @@ import sys
 
 from skorch.callbacks import Callback
 
-__all__ = ["AgreementScoring", "TrainingGuard", "print_plain"]
+__all__ = ["AgreementScoring", "R2Scoring", "TrainingGuard", "print_plain"]
 
 _ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -42,6 +42,54 @@ class AgreementScoring(Callback):
             net.history.record("valid_acc", float(self._correct) / self._rows)
         # the sums may be tensors on the training device: keep none in a fitted (pickled) model
         self._agree = self._correct = self._rows = 0
+
+
+class R2Scoring(Callback):
+    """Log per epoch a regression student's R2 on the held-out rows (``valid_r2``).
+
+    The coefficient of determination of the validation batches skorch already
+    ran (no extra forward pass), over the rows with a target; R2 does not
+    depend on the targets' standardisation. Absent without a validation split
+    or with fewer than two distinct held-out targets.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from types import SimpleNamespace
+    >>> net = SimpleNamespace(history=SimpleNamespace(record=lambda key, value: print(key, value)))
+    >>> scoring = R2Scoring()
+    >>> scoring.on_epoch_begin(net)
+    >>> target = torch.tensor([0.0, 1.0, 2.0, float("nan")])
+    >>> scoring.on_batch_end(net, ({}, target), y_pred=torch.tensor([[0.0], [1.0], [1.0], [5.0]]))
+    >>> scoring.on_epoch_end(net)  # 1 - 1 / 2
+    valid_r2 0.5
+    """
+
+    reads_training_batches = False
+    """Its ``on_batch_end`` ignores training batches: a training epoch may skip it."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._sums = [0.0, 0.0, 0.0, 0]  # squared errors, targets, squared targets, rows
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training:
+            return
+        _, target = batch
+        labelled = ~target.isnan()
+        predicted = y_pred.reshape(len(target), -1)[:, 0][labelled].double()
+        target = target[labelled].double()
+        sums = self._sums
+        sums[0] += float(((predicted - target) ** 2).sum())
+        sums[1] += float(target.sum())
+        sums[2] += float((target ** 2).sum())
+        sums[3] += int(labelled.sum())
+
+    def on_epoch_end(self, net, **kwargs):
+        errors, total, squares, rows = self._sums
+        spread = squares - total * total / rows if rows else 0.0
+        if rows and spread > 0:
+            net.history.record("valid_r2", 1.0 - errors / spread)
+        self._sums = [0.0, 0.0, 0.0, 0]
 
 
 class TrainingGuard(Callback):
