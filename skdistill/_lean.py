@@ -8,6 +8,8 @@ import copy
 
 from skorch.history import History
 
+from .teachers._adapters import PRECOMPUTED
+
 __all__ = ["EPOCH_FIGURES", "lean_distiller"]
 
 EPOCH_FIGURES = ("epoch", "train_loss", "valid_loss", "valid_label_loss", "valid_calibrated_loss",
@@ -24,7 +26,8 @@ def lean_distiller(distiller):
         for name, value in vars(distiller).items()
         if name not in ("teacher", "teacher_", "student_", "transfer_set", "memory", "callbacks")
     }
-    lean.teacher = None
+    lean.teacher = PRECOMPUTED  # fitted again, it takes the teacher's outputs as fit arguments
+    lean.teacher_cv = None  # the teacher's setting, which outputs given to fit cannot take
     lean.teacher_ = None
     lean.transfer_set = None
     lean.memory = None

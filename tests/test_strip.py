@@ -42,7 +42,7 @@ def test_strip_teacher_on_a_pipeline_predicts_the_same_in_a_fresh_process(tmp_pa
     ).fit(X, y)
     lean = strip_teacher(full)
     distiller = lean.steps[-1][1]
-    assert distiller.teacher is None and distiller.teacher_ is None
+    assert distiller.teacher == "precomputed" and distiller.teacher_ is None
     assert full.steps[-1][1].teacher_ is not None  # the original keeps its teacher
     np.testing.assert_array_equal(lean.predict_proba(X), full.predict_proba(X))
     size = len(pickle.dumps(lean))
@@ -71,7 +71,7 @@ def test_a_stripped_model_fills_missing_values_as_the_full_one_does():
     X[::7, 1] = np.nan
     full = make_fast(HistGradientBoostingClassifier(max_iter=20), max_epochs=2).fit(X, y)
     lean = strip_teacher(full)
-    assert full.fills_missing_ and lean.fills_missing_ and lean.teacher is None
+    assert full.fills_missing_ and lean.fills_missing_ and lean.teacher == "precomputed"
     rows = X[:40].copy()
     rows[:, 0] = np.nan
     for few_or_many in (rows, np.tile(rows, (600, 1))):  # the fast path and the full one
@@ -83,7 +83,7 @@ def test_a_stripped_model_fills_missing_values_as_the_full_one_does():
         strip_teacher(refusing).predict_proba(rows)
 
 
-def test_a_stripped_model_keeps_its_epochs_and_says_it_cannot_be_fitted():
+def test_a_stripped_model_keeps_its_epochs_and_refits_on_given_teacher_outputs():
     from sklearn.base import clone
 
     X, y = rng_data(n=300)
@@ -93,7 +93,13 @@ def test_a_stripped_model_keeps_its_epochs_and_says_it_cannot_be_fitted():
     assert lean.loss_curve_ == full.loss_curve_ and len(lean.loss_curve_) == 4
     assert lean.validation_scores_ == full.validation_scores_
     assert all("batches" not in epoch for epoch in lean.student_.history)
-    for refit in (clone(lean), lean.set_params(warm_start=True)):
-        with pytest.raises(TypeError, match="The 'teacher' parameter .* Got None instead"):
+    for refit in (clone(lean), clone(lean).set_params(warm_start=True)):
+        with pytest.raises(ValueError, match="teacher='precomputed' needs the teacher's outputs"):
             refit.fit(X, y)
     np.testing.assert_array_equal(lean.predict_proba(X), full.predict_proba(X))  # unchanged
+    proba = full.teacher_.predict_proba(X)
+    again = clone(lean).fit(X, y, teacher_proba=proba)
+    given = clone(full).set_params(teacher="precomputed").fit(X, y, teacher_proba=proba)
+    np.testing.assert_array_equal(again.predict_proba(X), given.predict_proba(X))
+    continued = lean.set_params(warm_start=True).fit(X, y, teacher_proba=proba)
+    assert continued.n_iter_ == 8  # four more epochs on the stripped student's four

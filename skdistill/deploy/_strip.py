@@ -14,16 +14,18 @@ def strip_teacher(model):
     """Return a copy of a fitted distiller (or of a Pipeline ending in one) fit only to predict.
 
     The copy holds no teacher (neither ``teacher_`` nor the ``teacher``
-    parameter, which becomes None, so unpickling it never needs the teacher's
-    library), no per-batch history, optimizer state or callbacks (early
+    parameter, which becomes ``"precomputed"``, so unpickling it never needs
+    the teacher's library), no per-batch history, optimizer state or callbacks (early
     stopping keeps a copy of the best weights), no transfer set and no cache:
     only the student network, its input preprocessing, what prediction reads
     (``classes_``, target scaling, feature names) and the per-epoch figures of
     its history (so ``n_iter_``, ``loss_curve_`` and ``plot_history`` agree with
     the original). It predicts exactly as the original; its pickle is about the
     size of the student's weights plus a few kilobytes and about a hundred
-    bytes per epoch. It cannot be fitted again (``fit`` refuses
-    ``teacher=None``): keep the full model for that.
+    bytes per epoch. ``clone(stripped).fit`` trains it again on teacher
+    outputs given to ``fit`` (``teacher_proba=...``; without them ``fit``
+    says so), as any ``"precomputed"`` distiller; keep the full model to
+    refit its teacher too.
 
     Parameters
     ----------
