@@ -22,7 +22,7 @@ from ..losses._features import FeatureDistillation
 from ..stages._blank import blank_copy, fitted_attributes
 from ..stages._dask import fit_dask
 from ..stages._data import check_precomputed_usage
-from ..stages._encoding import AUTO, candidate_encoders
+from ..stages._encoding import AUTO, candidate_encoders, is_auto
 from ..stages._fit import fit_in_memory
 from ..stages._student import initialized, make_net
 from ..stages._training_set import training_set
@@ -214,7 +214,7 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
 
     def _reads_missing_values(self):
         """Whether fit takes NaN: the "auto" encoding reads it, and so must the teacher."""
-        if not (isinstance(self.student_preprocessor, str) and self.student_preprocessor == AUTO):
+        if not is_auto(self.student_preprocessor):
             return False
         if isinstance(self.teacher, str):  # precomputed: the teacher reads nothing
             return True

@@ -391,13 +391,11 @@ _RENAMED = (
 )
 
 
-@deprecated(_RENAMED.format(old="DistilledClassifierCV"))
-class DistilledClassifierCV(ClassifierMixin, DistillerGridSearchCV):
-    """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledClassifier`.
+_DEPRECATED_DOC = """Deprecated: :class:`DistillerGridSearchCV` over a :class:`{distiller}`.
 
     Parameters
     ----------
-    estimator : DistilledClassifier or Pipeline ending in one
+    estimator : {distiller} or Pipeline ending in one
         The settings every candidate shares.
     param_grid : dict
         Lists of values for the searched parameters.
@@ -415,50 +413,25 @@ class DistilledClassifierCV(ClassifierMixin, DistillerGridSearchCV):
     Examples
     --------
     >>> import warnings
-    >>> from skdistill import DistilledClassifier, DistilledClassifierCV
+    >>> from skdistill import {distiller}, {old}
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     search = DistilledClassifierCV(DistilledClassifier("precomputed"), {"alpha": [0.5]})
+    ...     search = {old}({distiller}("precomputed"), {{"alpha": [0.5]}})
     >>> caught[0].category.__name__
     'FutureWarning'
     """
 
+
+@deprecated(_RENAMED.format(old="DistilledClassifierCV"))
+class DistilledClassifierCV(ClassifierMixin, DistillerGridSearchCV):
+    __doc__ = _DEPRECATED_DOC.format(distiller="DistilledClassifier", old="DistilledClassifierCV")
     _distiller = DistilledClassifier
     score = DistillerGridSearchCV.score  # the search's scoring, not ClassifierMixin's accuracy
 
 
 @deprecated(_RENAMED.format(old="DistilledRegressorCV"))
 class DistilledRegressorCV(RegressorMixin, DistillerGridSearchCV):
-    """Deprecated: :class:`DistillerGridSearchCV` over a :class:`DistilledRegressor`.
-
-    Parameters
-    ----------
-    estimator : DistilledRegressor or Pipeline ending in one
-        The settings every candidate shares.
-    param_grid : dict
-        Lists of values for the searched parameters.
-    scoring : str, callable or None, default=None
-        One metric, as in ``GridSearchCV``.
-    cv : int, cross-validation generator or iterable, default=3
-        As in ``GridSearchCV``.
-    n_jobs : int or None, default=None
-        Folds trained in parallel.
-
-    See Also
-    --------
-    DistillerGridSearchCV : The same search under its new name.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skdistill import DistilledRegressor, DistilledRegressorCV
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     search = DistilledRegressorCV(DistilledRegressor("precomputed"), {"alpha": [0.5]})
-    >>> caught[0].category.__name__
-    'FutureWarning'
-    """
-
+    __doc__ = _DEPRECATED_DOC.format(distiller="DistilledRegressor", old="DistilledRegressorCV")
     _distiller = DistilledRegressor
     score = DistillerGridSearchCV.score  # the search's scoring, not RegressorMixin's R2
 

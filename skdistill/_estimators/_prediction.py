@@ -34,7 +34,13 @@ from ..students._array_encoding import array_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
-from ..stages._encoding import check_encoded_input, check_no_missing, checked_table, transform_of
+from ..stages._encoding import (
+    check_encoded_input,
+    check_no_missing,
+    checked_table,
+    reads_own_encoding,
+    transform_of,
+)
 from ..stages._shaped_input import check_shaped
 
 __all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
@@ -59,9 +65,8 @@ class PredictionMixin:
         if rows is not None:
             return rows
         check_is_fitted(self)
-        own_encoding = self.__dict__.get("student_encoding_") is not None  # not the user's
         if "input_shape_" in self.__dict__ or is_shaped(X) and (
-            own_encoding or getattr(self, "student_preprocessor_", None) is None
+            reads_own_encoding(vars(self)) or getattr(self, "student_preprocessor_", None) is None
         ):
             return as_student_rows(check_shaped(self, X, reset=False))
         if getattr(self, "student_preprocessor_", None) is None:
@@ -115,9 +120,8 @@ class PredictionMixin:
         few rows (one chunk) with nothing infinite (NaN is filled where the teacher reads
         it too); else None."""
         encoding = array_encoding(preprocessor)
-        if encoding is None or X.shape[0] > PREDICT_CHUNK_ROWS or (
-            self.__dict__.get("student_encoding_") is None
-        ):
+        too_many = X.shape[0] > PREDICT_CHUNK_ROWS
+        if encoding is None or too_many or not reads_own_encoding(vars(self)):
             return None
         if not np.isfinite(X).all() and (np.isinf(X).any() or not self._fills_missing()):
             return None  # infinite, or missing where the teacher reads none: the full path says so
@@ -135,7 +139,7 @@ class PredictionMixin:
         preprocessor = getattr(self, "student_preprocessor_", None)
         if preprocessor is None:
             return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
-        if self.__dict__.get("student_encoding_") is not None:  # the package's own encoding
+        if reads_own_encoding(vars(self)):
             X = checked_table(self, X, reset=False)
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
             if not self._fills_missing():

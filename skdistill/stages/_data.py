@@ -34,6 +34,8 @@ from .._inputs import (
 from ._blank import blank_copy
 from ._encoding import (
     check_encoded_input,
+    is_auto,
+    reads_own_encoding,
     encoder_sample,
     encoding_width,
     transform_of,
@@ -140,8 +142,8 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
         raise ValueError(f"X has {n_rows} rows but y has {_num_samples(y)}; they must match.")
     fitted = previous.get("student_preprocessor_")
     if (
-        isinstance(params.student_preprocessor, str) and fitted is not None
-        and previous.get("student_encoding_") is not None
+        is_auto(params.student_preprocessor) and fitted is not None
+        and reads_own_encoding(previous)
         and getattr(fitted, "n_features_in_", None) == _num_features(X)
     ):
         encoder = fitted  # a warm start: the student goes on reading the same encoding,

@@ -25,7 +25,7 @@ __all__ = [
     "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoder_sample", "encoding_width", "feature_kinds",
-    "transform_of",
+    "is_auto", "reads_own_encoding", "transform_of",
 ]
 
 AUTO = "auto"
@@ -43,6 +43,17 @@ scikit-learn ``ColumnTransformer`` encodes its rows too), but never fewer than
 :data:`ENCODER_FIT_MIN_ROWS`."""
 
 ENCODER_FIT_MIN_ROWS = 10_000
+
+
+def is_auto(student_preprocessor):
+    """Whether ``student_preprocessor`` asks for the package's own encoding (``"auto"``)."""
+    return isinstance(student_preprocessor, str) and student_preprocessor == AUTO
+
+
+def reads_own_encoding(fitted):
+    """Whether a fitted model (its fitted attributes, a dict) reads rows through the package's
+    own encoding, chosen by ``"auto"`` -- not a user's transformer, and not as given."""
+    return fitted.get("student_encoding_") is not None
 
 
 def candidate_encoders(estimator, X, continued=None):
@@ -68,7 +79,7 @@ def candidate_encoders(estimator, X, continued=None):
     {None: None}
     """
     chosen = estimator.student_preprocessor
-    if not (isinstance(chosen, str) and chosen == AUTO):
+    if not is_auto(chosen):
         return X, {None: chosen}
     if not _is_table(X):
         if _is_documents(X):

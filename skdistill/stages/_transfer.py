@@ -20,6 +20,7 @@ from ..transfer._dask import (
     student_partitions,
 )
 from ..transfer._samplers import TransferSampler
+from ._encoding import is_auto
 
 __all__ = ["dask_transfer_chunks", "row_reader", "with_transfer_set"]
 
@@ -32,7 +33,7 @@ def row_reader(params, task, data, teacher):
         None if columns is None else [str(c) for c in columns],
         data.get("n_features_in_"), task.n_outputs, data.get("n_student_features_"),
         # "auto"'s encoding of dense rows (a sparse X's is a Pipeline): it reads them dense
-        dense_preprocessor=isinstance(params.student_preprocessor, str) and isinstance(
+        dense_preprocessor=is_auto(params.student_preprocessor) and isinstance(
             data.get("student_preprocessor_"), ColumnTransformer
         ),
         input_shape=data.get("input_shape_"),
