@@ -45,7 +45,7 @@ nitpick_ignore_regex = [
 ]
 # numpydoc links an attribute that is an inherited property (``loss_curve_``) to a page of its
 # own, which autosummary does not make: its Attributes entry is its documentation.
-nitpick_ignore = [("py:obj", "loss_curve_")]
+nitpick_ignore = [("py:obj", "loss_curve_"), ("py:obj", "validation_scores_")]
 
 autosummary_generate = True
 autodoc_default_options = {"inherited-members": False}
