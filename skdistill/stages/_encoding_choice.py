@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..training._early_stopping import kept_held_out_loss
 
-__all__ = ["EncodingChoice", "choose_encoding"]
+__all__ = ["EncodingChoice", "choose_encoding", "each_encoding"]
 
 
 @dataclass
@@ -41,6 +41,22 @@ class EncodingChoice:
     complete: bool
 
 
+def each_encoding(training):
+    """Read ``training``'s rows through each candidate encoding in turn; yield its name.
+
+    The first is read as ``training`` already reads it. Without held-out rows
+    there is nothing to choose on: the first is the only one. A fit trains a
+    student on each (:func:`choose_encoding`), a fold of the search its
+    candidates (:mod:`._search_folds`); both keep, per student, the encoding
+    of the lower held-out loss, the earlier on a tie.
+    """
+    names = training.encodings if training.valid_idx is not None else training.encodings[:1]
+    for position, name in enumerate(names):
+        if position:
+            training.encode_with(name)
+        yield name
+
+
 def choose_encoding(params, training, train, epochs_before=0):
     """Train a student per candidate encoding of ``training``; keep the best.
 
@@ -51,28 +67,25 @@ def choose_encoding(params, training, train, epochs_before=0):
     interrupted one with its completed epochs) compete, and none is lost.
     ``epochs_before``: the epochs of the student a warm start continues.
     """
-    names = training.encodings if training.valid_idx is not None else training.encodings[:1]
     best_restored = bool(params.n_iter_no_change) and params.pruning is None
     fits, transfer_seconds, complete = [], 0.0, True
-    for name in names:
-        try:
-            if fits:  # the next encoding of the same rows
-                training.encode_with(name)
+    try:
+        for _ in each_encoding(training):
             fitted, chunks, seconds = train(training)
-        except KeyboardInterrupt:
-            if not fits:
-                raise
-            warnings.warn(f"Interrupted before the {name!r} encoding's student had "
-                          "completed an epoch; choosing among those trained.", UserWarning)
-            complete = False
-            break
-        net = fitted["student_"]
-        loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
-        fits.append((loss, fitted, chunks))
-        transfer_seconds += seconds
-        if net.interrupted_:
-            complete = False
-            break
+            net = fitted["student_"]
+            loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
+            fits.append((loss, fitted, chunks))
+            transfer_seconds += seconds
+            if net.interrupted_:
+                complete = False
+                break
+    except KeyboardInterrupt:
+        if not fits:
+            raise
+        name = training.encodings[len(fits)]
+        warnings.warn(f"Interrupted before the {name!r} encoding's student had "
+                      "completed an epoch; choosing among those trained.", UserWarning)
+        complete = False
     _, fitted, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
     if fitted["student_encoding_"] is not None:
         losses = {fit[1]["student_encoding_"]: fit[0] for fit in fits}

@@ -24,6 +24,7 @@ from ..training._data import DistillationDataset
 from ..training._numpy._candidates import train_side_by_side
 from ..training._solver import numpy_obstacle
 from ..transfer._dask import is_dask_collection
+from ._encoding_choice import each_encoding
 from ._student import feature_obstacle
 
 __all__ = ["fold_scores", "one_by_one_reason"]
@@ -78,11 +79,8 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         ) or feature_obstacle(model)
         if obstacle is not None:
             return obstacle
-    encodings = training.encodings if training.valid_idx is not None else training.encodings[:1]
     lowest, fitted = np.full(len(candidates), np.nan), [None] * len(candidates)
-    for name in encodings:  # "auto": each candidate keeps its encoding of lower held-out loss
-        if name != training.encodings[0]:
-            training.encode_with(name)
+    for _ in each_encoding(training):  # "auto": each candidate keeps its encoding of lower loss
         _train_candidates(model, training, groups, candidates, prefix, lowest, fitted)
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
