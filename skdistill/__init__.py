@@ -16,7 +16,8 @@ are also importable from here:
 """
 
 from ._estimators._classifier import DistilledClassifier
-from ._estimators._cv import DistilledClassifierCV, DistilledRegressorCV, DistillerGridSearchCV
+from ._estimators._cv import DistillerGridSearchCV
+from ._estimators._cv_deprecated import DistilledClassifierCV, DistilledRegressorCV
 from ._estimators._regressor import DistilledRegressor
 from .stages._training_set import TrainingSet
 from .deploy import export_onnx, onnx_inputs, register_onnx_converters, strip_teacher

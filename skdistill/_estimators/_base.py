@@ -22,7 +22,8 @@ from ..losses._features import FeatureDistillation
 from ..stages._blank import blank_copy, fitted_attributes
 from ..stages._dask import fit_dask
 from ..stages._data import check_precomputed_usage
-from ..stages._encoding import AUTO, candidate_encoders, is_auto
+from ..stages._auto import AUTO, is_auto
+from ..stages._encoding import candidate_encoders
 from ..stages._fit import fit_in_memory
 from ..stages._student import initialized, make_net
 from ..stages._training_set import training_set

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
-from ..stages._alpha import AUTO_ALPHA
+from ..stages._auto import AUTO
 from ._base import BaseDistiller
 from ..stages._tasks import ClassificationTask
 
@@ -322,7 +322,7 @@ collection, default=None
     _parameter_constraints = {
         **BaseDistiller._parameter_constraints,
         "T": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({AUTO_ALPHA})],
+        "alpha": [Interval(Real, 0, 1, closed="both"), StrOptions({AUTO})],
         "loss": [RegisteredLossName(), callable],
         "class_weight": [None, StrOptions({"balanced"}), dict],
         "unlabeled_label": "no_validation",

@@ -24,32 +24,23 @@ import numpy as np
 from scipy.stats import rankdata
 from numbers import Integral
 
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    _fit_context,
-    clone,
-    is_classifier,
-)
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import deprecated, get_tags, indexable
+from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..stages._alpha import AUTO_ALPHA, DISTILLED_ALPHA
+from ..stages._alpha import DISTILLED_ALPHA
+from ..stages._auto import is_auto
 from ..stages._search_folds import fold_scores, one_by_one_reason
 from ._base import BaseDistiller
-from ._classifier import DistilledClassifier
-from ._regressor import DistilledRegressor
 
-__all__ = ["DistilledClassifierCV", "DistilledRegressorCV", "DistillerGridSearchCV"]
+__all__ = ["DistillerGridSearchCV"]
 
 SEARCHED = ("T", "alpha", "module__hidden_layer_sizes")
 """The parameters searched side by side (a regressor has no ``T``)."""
@@ -195,7 +186,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         scorer = check_scoring(self.estimator, self.scoring)
         reason = one_by_one_reason(distiller, X)
-        if any(_chooses_alpha(candidate.get(prefix + "alpha")) for candidate in candidates):
+        if any(is_auto(candidate.get(prefix + "alpha")) for candidate in candidates):
             reason = "alpha='auto' chooses inside each fit"
         results = None
         if reason is None:
@@ -229,7 +220,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.best_score_ = float(results["mean_test_score"][self.best_index_])
         started = time.perf_counter()
         best = clone(self.estimator).set_params(**self.best_params_)
-        if self.side_by_side_ and _chooses_alpha(getattr(distiller, "alpha", None)) and (
+        if self.side_by_side_ and is_auto(getattr(distiller, "alpha", None)) and (
                 prefix + "alpha" not in self.best_params_):
             best.set_params(**{prefix + "alpha": DISTILLED_ALPHA})  # as its folds were scored
         self.best_estimator_ = best.fit(X, y, **fit_params)
@@ -383,61 +374,6 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
                     f"param_grid[{name!r}] must be a non-empty list of values; got {values!r}."
                 )
         return list(ParameterGrid(self.param_grid))
-
-
-_RENAMED = (
-    "{old} is renamed DistillerGridSearchCV (one search for every distiller, as GridSearchCV "
-    "is one for every estimator), with the same parameters; {old} will be removed in 0.2."
-)
-
-
-_DEPRECATED_DOC = """Deprecated: :class:`DistillerGridSearchCV` over a :class:`{distiller}`.
-
-    Parameters
-    ----------
-    estimator : {distiller} or Pipeline ending in one
-        The settings every candidate shares.
-    param_grid : dict
-        Lists of values for the searched parameters.
-    scoring : str, callable or None, default=None
-        One metric, as in ``GridSearchCV``.
-    cv : int, cross-validation generator or iterable, default=3
-        As in ``GridSearchCV``.
-    n_jobs : int or None, default=None
-        Folds trained in parallel.
-
-    See Also
-    --------
-    DistillerGridSearchCV : The same search under its new name.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skdistill import {distiller}, {old}
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     search = {old}({distiller}("precomputed"), {{"alpha": [0.5]}})
-    >>> caught[0].category.__name__
-    'FutureWarning'
-    """
-
-
-@deprecated(_RENAMED.format(old="DistilledClassifierCV"))
-class DistilledClassifierCV(ClassifierMixin, DistillerGridSearchCV):
-    __doc__ = _DEPRECATED_DOC.format(distiller="DistilledClassifier", old="DistilledClassifierCV")
-    _distiller = DistilledClassifier
-    score = DistillerGridSearchCV.score  # the search's scoring, not ClassifierMixin's accuracy
-
-
-@deprecated(_RENAMED.format(old="DistilledRegressorCV"))
-class DistilledRegressorCV(RegressorMixin, DistillerGridSearchCV):
-    __doc__ = _DEPRECATED_DOC.format(distiller="DistilledRegressor", old="DistilledRegressorCV")
-    _distiller = DistilledRegressor
-    score = DistillerGridSearchCV.score  # the search's scoring, not RegressorMixin's R2
-
-
-def _chooses_alpha(alpha):
-    return isinstance(alpha, str) and alpha == AUTO_ALPHA
 
 
 def _valid_candidates(estimator, candidates):

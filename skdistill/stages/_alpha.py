@@ -22,21 +22,15 @@ import warnings
 import numpy as np
 
 from ..training._early_stopping import kept_epoch
+from ._auto import is_auto
 
-__all__ = ["AUTO_ALPHA", "DISTILLED_ALPHA", "LABELS_ONLY_ALPHA", "chooses_alpha",
+__all__ = ["DISTILLED_ALPHA", "LABELS_ONLY_ALPHA", "chooses_alpha",
            "held_out_accuracy", "labels_only_twin", "resolved_alpha"]
-
-AUTO_ALPHA = "auto"
 
 DISTILLED_ALPHA = 0.5
 """The teacher's weight of the distilled student ``"auto"`` trains first."""
 
 LABELS_ONLY_ALPHA = 0.0
-
-
-def is_auto(alpha):
-    """Whether ``alpha`` is ``"auto"``."""
-    return isinstance(alpha, str) and alpha == AUTO_ALPHA
 
 
 def resolved_alpha(alpha, previous=None):

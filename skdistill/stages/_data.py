@@ -31,10 +31,10 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from ._auto import is_auto
 from ._blank import blank_copy
 from ._encoding import (
     check_encoded_input,
-    is_auto,
     reads_own_encoding,
     encoder_sample,
     encoding_width,

@@ -19,16 +19,16 @@ from sklearn.utils.validation import validate_data
 from ..students._array_encoding import array_encoding
 from ..students._column_reading import missing_mask
 from ..students._student_encoder import column_kinds, make_student_encoder
+from ._auto import is_auto
 from ._blank import blank_copy
 
 __all__ = [
-    "AUTO", "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
+    "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoder_sample", "encoding_width", "feature_kinds",
-    "is_auto", "reads_own_encoding", "transform_of",
+    "reads_own_encoding", "transform_of",
 ]
 
-AUTO = "auto"
 
 CANDIDATE_ENCODINGS = ("both", "scale")
 """The numeric encodings a fit chooses between; the first when there is nothing to choose on."""
@@ -43,11 +43,6 @@ scikit-learn ``ColumnTransformer`` encodes its rows too), but never fewer than
 :data:`ENCODER_FIT_MIN_ROWS`."""
 
 ENCODER_FIT_MIN_ROWS = 10_000
-
-
-def is_auto(student_preprocessor):
-    """Whether ``student_preprocessor`` asks for the package's own encoding (``"auto"``)."""
-    return isinstance(student_preprocessor, str) and student_preprocessor == AUTO
 
 
 def reads_own_encoding(fitted):

@@ -20,7 +20,7 @@ from ..transfer._dask import (
     student_partitions,
 )
 from ..transfer._samplers import TransferSampler
-from ._encoding import is_auto
+from ._auto import is_auto
 
 __all__ = ["dask_transfer_chunks", "row_reader", "with_transfer_set"]
 

@@ -78,14 +78,14 @@ class R2Scoring(Callback):
         labelled = ~target.isnan()
         predicted = y_pred.reshape(len(target), -1)[:, 0][labelled].double()
         target = target[labelled].double()
-        sums = self._sums
-        sums[0] += float(((predicted - target) ** 2).sum())
-        sums[1] += float(target.sum())
-        sums[2] += float((target ** 2).sum())
-        sums[3] += int(labelled.sum())
+        sums = self._sums  # tensors on the training device: read once, at the epoch's end
+        sums[0] = sums[0] + ((predicted - target) ** 2).sum()
+        sums[1] = sums[1] + target.sum()
+        sums[2] = sums[2] + (target ** 2).sum()
+        sums[3] = sums[3] + labelled.sum()
 
     def on_epoch_end(self, net, **kwargs):
-        errors, total, squares, rows = self._sums
+        errors, total, squares, rows = (float(value) for value in self._sums)
         spread = squares - total * total / rows if rows else 0.0
         if rows and spread > 0:
             net.history.record("valid_r2", 1.0 - errors / spread)
