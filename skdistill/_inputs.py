@@ -256,17 +256,16 @@ def preprocessed_rows(out, preprocessor, n_rows):
     return as_student_rows(out)
 
 
-def encoded_rows(X, encoder, n_rows, n_features=None, transform=None):
+def encoded_rows(X, encoder, n_rows, n_features=None):
     """``X`` through a fitted ``encoder`` as the student's rows, stored or read lazily.
 
     A sparse ``X``, or an encoding of at most :data:`ENCODED_IN_MEMORY_BYTES`
     (dense, or sparse where the encoder outputs sparse rows), is encoded and
     returned (CSR or float32); a larger one becomes :class:`EncodedRows`, so
     the encoding of all rows is never held at once. ``n_features``: the
-    encoding's width, if known; ``transform``: computes ``encoder.transform``
-    (the default) faster.
+    encoding's width, if known.
     """
-    transform = encoder.transform if transform is None else transform
+    transform = encoder.transform
     if n_features is None and not sp.issparse(X):
         first = transform(_safe_indexing(X, slice(0, 1)))
         n_features = preprocessed_rows(first, encoder, 1).shape[1]
@@ -278,7 +277,7 @@ def encoded_rows(X, encoder, n_rows, n_features=None, transform=None):
         size = n_rows * sample.nnz / sample.shape[0] * 8 if sp.issparse(sample) else size
     if size <= ENCODED_IN_MEMORY_BYTES:
         return preprocessed_rows(transform(X), encoder, n_rows)
-    return EncodedRows(X, encoder, n_features, transform=transform)
+    return EncodedRows(X, encoder, n_features)
 
 
 class EncodedRows:
@@ -297,8 +296,6 @@ class EncodedRows:
     n_features : int
     device : str or torch.device, default="cpu"
         Where a reader should put the blocks (they are made on the CPU).
-    transform : callable, default=None
-        Computes ``encoder.transform`` (the default), e.g. faster.
 
     Examples
     --------
@@ -313,18 +310,17 @@ class EncodedRows:
     [[1.5, 1.5], [-1.5, -1.5]]
     """
 
-    def __init__(self, X, encoder, n_features, device="cpu", transform=None):
+    def __init__(self, X, encoder, n_features, device="cpu"):
         self.X = X
         self.encoder = encoder
         self.shape = (X.shape[0], n_features)
         self.device = device
-        self.transform = encoder.transform if transform is None else transform
 
     def __len__(self):
         return self.shape[0]
 
     def to(self, device):
-        return EncodedRows(self.X, self.encoder, self.shape[1], device, self.transform)
+        return EncodedRows(self.X, self.encoder, self.shape[1], device)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -333,7 +329,7 @@ class EncodedRows:
             index = np.asarray(index.cpu() if hasattr(index, "cpu") else index)
             n_rows = len(index)
         raw = _safe_indexing(self.X, index)
-        rows = preprocessed_rows(self.transform(raw), self.encoder, n_rows)
+        rows = preprocessed_rows(self.encoder.transform(raw), self.encoder, n_rows)
         if sp.issparse(rows):  # a sparse encoding, read a dense block at a time
             rows = rows.toarray()
         if rows.shape[1] != self.shape[1]:

@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import torch
 import pytest
 import scipy.sparse as sp
 from conftest import RaiseAt
@@ -12,6 +13,8 @@ from skorch.callbacks import Callback
 from test_student_encoder import mixed_frame
 
 from skdistill import DistilledClassifier, DistilledRegressor, make_student_encoder
+from skdistill.stages import _encoding as encoding_stage
+from skdistill.training._data import EncodedOnDevice
 
 
 class CountingTeacher(HistGradientBoostingClassifier):
@@ -32,7 +35,9 @@ def settings(**extra):
     return dict(max_epochs=15, random_state=0, **extra)
 
 
-def test_the_student_with_the_lower_held_out_loss_is_kept_and_the_teacher_fits_once():
+def test_the_student_with_the_lower_held_out_loss_is_kept_and_the_teacher_fits_once(
+    monkeypatch,
+):
     X, y = rows()
     CountingTeacher.fits = 0
     auto = DistilledClassifier(CountingTeacher(), student_preprocessor="auto", **settings())
@@ -42,11 +47,10 @@ def test_the_student_with_the_lower_held_out_loss_is_kept_and_the_teacher_fits_o
     assert set(losses) == {"both", "scale"}
     assert auto.student_encoding_ == min(losses, key=losses.get)
     # the kept student is exactly the one a fit with that encoding alone gives
-    alone = DistilledClassifier(
-        CountingTeacher(),
-        student_preprocessor=make_student_encoder(X, numeric=auto.student_encoding_),
-        **settings(),
-    ).fit(X, y)
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (auto.student_encoding_,))
+    alone = DistilledClassifier(CountingTeacher(), student_preprocessor="auto", **settings())
+    alone.fit(X, y)
+    assert list(alone.student_encoding_losses_) == [auto.student_encoding_]
     np.testing.assert_array_equal(auto.predict_proba(X), alone.predict_proba(X))
     assert auto.n_student_features_ == alone.n_student_features_
     assert auto.n_iter_ == len(auto.student_.history)
@@ -258,22 +262,38 @@ def test_the_teacher_labels_a_transfer_set_once_for_both_encodings():
     assert CountingRowsTeacher.rows_labelled == 300 + 2 * n_train
 
 
-def test_a_large_encoding_is_read_in_blocks_and_gives_the_same_model(monkeypatch):
-    import skdistill._inputs as inputs
-
+def test_a_large_encoding_is_computed_a_batch_at_a_time_and_gives_the_same_model(monkeypatch):
     X, y = rows()
+    X32 = X.astype(np.float32)
     stored = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
-                                 **settings()).fit(X, y)
-    monkeypatch.setattr(inputs, "ENCODED_IN_MEMORY_BYTES", 1024)  # every encoding "large"
+                                 **settings()).fit(X32, y)
+    monkeypatch.setattr(encoding_stage, "ENCODED_IN_MEMORY_BYTES", 1024)  # every one "large"
     lazy = DistilledClassifier(HistGradientBoostingClassifier(), student_preprocessor="auto",
-                               **settings()).fit(X, y)
-    rows_read = inputs.encoded_rows(X, lazy.student_preprocessor_, len(X))
-    assert isinstance(rows_read, inputs.EncodedRows)
-    assert rows_read.shape == (len(X), lazy.n_student_features_)
-    encoded = lazy.student_preprocessor_.transform(X[5:7]).astype(np.float32)
-    np.testing.assert_array_equal(rows_read[5:7], encoded)
+                               **settings())
+    training = lazy.fit_teacher(X32, y)
+    read = training.rows[0]  # the caller's rows, encoded batch by batch: no encoded copy
+    assert isinstance(read, EncodedOnDevice) and np.shares_memory(read.raw.numpy(), X32)
+    assert read.shape == (len(X), training.fitted["n_student_features_"])
+    encoder = training.fitted["student_preprocessor_"]
+    np.testing.assert_allclose(read[5:7].numpy(), encoder.transform(X32[5:7]), atol=1e-5)
+    lazy.fit(X32, y)
     assert lazy.student_encoding_losses_ == stored.student_encoding_losses_
     np.testing.assert_array_equal(lazy.predict_proba(X), stored.predict_proba(X))
+
+
+def test_float64_rows_encoded_a_batch_at_a_time_are_read_as_float32_once(monkeypatch):
+    X, y = rows()
+    monkeypatch.setattr(encoding_stage, "ENCODED_IN_MEMORY_BYTES", 1024)
+    training = DistilledClassifier("precomputed", **settings()).fit_teacher(
+        X, y, teacher_proba=np.eye(2)[y])
+    read = training.rows[0]
+    assert read.raw.dtype == torch.float32 and not np.shares_memory(read.raw.numpy(), X)
+    np.testing.assert_array_equal(read.raw.numpy(), X.astype(np.float32))
+    too_large = X.copy()
+    too_large[3, 4] = 1e300
+    with pytest.raises(ValueError, match="Column 4 holds values too large"):
+        DistilledClassifier("precomputed", **settings()).fit(
+            too_large, y, teacher_proba=np.eye(2)[y])
 
 
 def test_the_encoding_fits_on_a_sample_of_the_rows_that_count(monkeypatch):

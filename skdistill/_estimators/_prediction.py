@@ -30,7 +30,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
-from ..students._array_encoding import array_encoding
+from ..students._encoding_module import encodable_numbers, numeric_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
@@ -39,11 +39,10 @@ from ..stages._encoding import (
     check_no_missing,
     checked_table,
     reads_own_encoding,
-    transform_of,
 )
 from ..stages._shaped_input import check_shaped
 
-__all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin"]
+__all__ = ["PREDICT_CHUNK_ROWS", "PredictionMixin", "RowsToEncode"]
 
 PREDICT_CHUNK_ROWS = 16384
 """Most rows per forward pass at prediction time (bounds the memory of one call).
@@ -53,6 +52,16 @@ much larger ones are not, and a call's peak memory grows with them
 (``benchmarks/fit_memory.py`` measures it)."""
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class RowsToEncode:
+    """Float rows as the caller gave them, and the torch encoding the student reads them
+    through: each chunk is encoded on the student's device just before its forward pass."""
+
+    def __init__(self, rows, encoding):
+        self.rows = rows
+        self.encoding = encoding
+        self.shape = (rows.shape[0], encoding.n_features_out)
 
 
 class PredictionMixin:
@@ -116,19 +125,19 @@ class PredictionMixin:
         return X
 
     def _encoded_plain_rows(self, X, preprocessor):
-        """The fast path through the package's own encoding of numbers, for a call of a
-        few rows (one chunk) with nothing infinite (NaN is filled where the teacher reads
-        it too); else None."""
-        encoding = array_encoding(preprocessor)
-        too_many = X.shape[0] > PREDICT_CHUNK_ROWS
-        if encoding is None or too_many or not reads_own_encoding(vars(self)):
+        """The fast path through the package's own encoding of numbers, with nothing infinite
+        or beyond float32 (NaN is filled where the teacher reads it too); else None."""
+        encoding = numeric_encoding(preprocessor)
+        if encoding is None or not reads_own_encoding(vars(self)):
             return None
-        if not np.isfinite(X).all() and (np.isinf(X).any() or not self._fills_missing()):
-            return None  # infinite, or missing where the teacher reads none: the full path says so
-        rows = encoding(X)
-        if not np.abs(rows).max() <= FLOAT32_MAX:
+        if not np.isfinite(X).all():
+            if np.isinf(X).any() or not self._fills_missing():
+                return None  # infinite, or missing where the teacher reads none: the full path
+            if X.dtype == np.float64 and not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
+                return None  # says which column
+        elif X.dtype == np.float64 and not (-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX):
             return None
-        return rows
+        return RowsToEncode(X, encoding)
 
     def _fills_missing(self):
         """Whether the fit read missing numbers, so predict fills them (else refuses them)."""
@@ -144,9 +153,11 @@ class PredictionMixin:
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
             if not self._fills_missing():
                 check_no_missing(X)
+            encoding, numbers = encodable_numbers(preprocessor, X)
+            if encoding is not None:
+                return RowsToEncode(numbers, encoding)
             return encoded_rows(
-                read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_,
-                transform=transform_of(preprocessor, X),
+                read_only_view(X), preprocessor, _num_samples(X), self.n_student_features_
             )
         with frame_locked(X):  # never the caller's rows in place
             out = preprocessor.transform(read_only_view(X))
@@ -169,6 +180,9 @@ class PredictionMixin:
         if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
             step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, np.prod(X.shape[1:]))))
         device = torch.device(net.device)
+        encoding = None
+        if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
+            X, encoding = X.rows, X.encoding.on(device)
         out, bad = None, []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
@@ -178,6 +192,7 @@ class PredictionMixin:
                 else:  # a fresh float32 copy: the result must not depend on X's alignment
                     chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
                     chunk = chunk if device.type == "cpu" else chunk.to(device)
+                    chunk = chunk if encoding is None else encoding(chunk)
                 raw = module(chunk)[: rows.shape[0]].double()
                 finite = torch.isfinite(raw.reshape(len(raw), -1)).all(dim=1)
                 if not finite.all():

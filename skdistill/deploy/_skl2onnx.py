@@ -121,14 +121,15 @@ def _parse(scope, model, inputs, custom_parsers=None):
         StringTensorType,
     )
 
-    if getattr(model, "student_preprocessor_", None) is not None:
+    preprocessor = getattr(model, "student_preprocessor_", None)
+    if preprocessor is not None and _student_encoding(model) is None:  # else the student's own
         width = getattr(model, "n_features_in_", None)
         shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]
         if width is not None and (len(shape) != 2 or shape[1] is None):
             # an earlier pipeline step's output, not shaped yet: a ColumnTransformer
             # picks its columns now
             inputs[0].type = type(inputs[0].type)([None, width])
-        inputs = _parse_sklearn(scope, model.student_preprocessor_, inputs, custom_parsers)
+        inputs = _parse_sklearn(scope, preprocessor, inputs, custom_parsers)
     operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
     operator.inputs = list(inputs)
     if is_classifier(model):
@@ -349,6 +350,16 @@ def _add_student(scope, container, model, features):
     return renamed(graph.output[0].name)
 
 
+def _student_encoding(model):
+    """The torch encoding of numbers the student reads its rows through, or None."""
+    from ..stages._encoding import reads_own_encoding
+    from ..students._encoding_module import numeric_encoding
+
+    if not reads_own_encoding(vars(model)):
+        return None
+    return numeric_encoding(model.student_preprocessor_)
+
+
 def _student_graph(model, target_opset):
     """The student module exported by torch.onnx, checked to be one plain graph."""
     import copy
@@ -356,6 +367,10 @@ def _student_graph(model, target_opset):
 
     module = copy.deepcopy(model.student_.module_).cpu().eval()
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
+    encoding = _student_encoding(model)
+    if encoding is not None:  # its first nodes: the same computation as predict's
+        module = torch.nn.Sequential(copy.deepcopy(encoding).cpu(), module)
+        shape = (encoding.n_features_in,)
     example = torch.zeros(2, *shape)
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
     with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
@@ -366,7 +381,7 @@ def _student_graph(model, target_opset):
             dynamo=True,
             input_names=["X"],
             output_names=["logits"],
-            dynamic_shapes={"X": {0: torch.export.Dim("batch", min=1)}},
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),  # whatever its argument's name
             opset_version=max(opset, 18),
             verbose=False,
         )

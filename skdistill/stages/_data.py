@@ -26,7 +26,6 @@ from sklearn.utils.validation import (
 from .._inputs import (
     ACCEPTED_SPARSE,
     as_student_rows,
-    encoded_rows,
     is_shaped,
     preprocessed_rows,
     read_only_view,
@@ -35,10 +34,10 @@ from ._auto import is_auto
 from ._blank import blank_copy
 from ._encoding import (
     check_encoded_input,
-    reads_own_encoding,
+    encoded_student_rows,
     encoder_sample,
     encoding_width,
-    transform_of,
+    reads_own_encoding,
 )
 from ._shaped_input import check_shaped
 
@@ -131,7 +130,7 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
     ``kept`` rows (a mask; None: all), at most
     :data:`~skdistill.stages._encoding.ENCODER_FIT_ROWS` of them drawn with
     ``seed``, and read lazily when large
-    (:func:`~skdistill._inputs.encoded_rows`); a warm start (``previous``:
+    (:func:`~skdistill.stages._encoding.encoded_student_rows`); a warm start (``previous``:
     the fitted attributes it continues) reads the encoding it continues.
     """
     try:
@@ -150,7 +149,7 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
         check_encoded_input(  # so the rows are checked as predict checks them
             X, previous.get("feature_kinds_"), previous["student_encoding_"]
         )
-        rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
+        rows = encoded_student_rows(encoder, X, n_rows)
     elif not isinstance(params.student_preprocessor, str):  # the user's own: as given
         encoder = clone(preprocessor)
         rows = preprocessed_rows(encoder.fit_transform(X, y), encoder, n_rows)
@@ -158,7 +157,7 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
         encoder = clone(preprocessor)
         sample = encoder_sample(n_rows, seed, kept, encoding_width(encoder))
         encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
-        rows = encoded_rows(X, encoder, n_rows, transform=transform_of(encoder, X))
+        rows = encoded_student_rows(encoder, X, n_rows)
     data = {"student_preprocessor_": encoder, "n_student_features_": rows.shape[1]}
     for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them
         if hasattr(encoder, name):

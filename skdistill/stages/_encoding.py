@@ -16,17 +16,19 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
-from ..students._array_encoding import array_encoding
+from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import missing_mask
+from ..students._encoding_module import CHECKED_ROWS, encodable_numbers, encode_in_chunks
 from ..students._student_encoder import column_kinds, make_student_encoder
+from ..training._data import EncodedOnDevice
 from ._auto import is_auto
 from ._blank import blank_copy
 
 __all__ = [
     "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
-    "check_no_missing", "checked_table", "encoder_sample", "encoding_width", "feature_kinds",
-    "reads_own_encoding", "transform_of",
+    "check_no_missing", "checked_table", "encoded_student_rows", "encoder_sample",
+    "encoding_width", "feature_kinds", "reads_own_encoding",
 ]
 
 
@@ -318,16 +320,28 @@ def checked_table(estimator, X, reset):
     )
 
 
-def transform_of(encoder, X):
-    """The fastest way to compute ``encoder.transform`` on rows like ``X``.
+def encoded_student_rows(encoder, X, n_rows):
+    """The student's rows of ``X`` read through a fitted ``encoder``: stored, or encoded lazily.
 
-    A float array through the package's own encoding of numbers:
-    :func:`~skdistill.students._array_encoding.array_encoding` (the same
-    numbers, without scikit-learn's checks at every step); else the
-    encoder's ``transform``.
+    A float array read through the package's own encoding of numbers is
+    encoded by torch (:func:`~skdistill.students._encoding_module.numeric_encoding`):
+    once, into a float32 copy, when that copy holds at most
+    :data:`~skdistill._inputs.ENCODED_IN_MEMORY_BYTES`; else the student reads
+    the rows as given (float32) through
+    :class:`~skdistill.training._data.EncodedOnDevice`, each batch encoded on
+    the training device, and no encoded copy of the rows is made. Other
+    rows and encoders go through :func:`~skdistill._inputs.encoded_rows`.
     """
-    if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
-        encoding = array_encoding(encoder)
-        if encoding is not None:
-            return encoding
-    return encoder.transform
+    encoding, X_numbers = encodable_numbers(encoder, X)
+    if encoding is None:
+        return encoded_rows(X, encoder, n_rows)
+    X = X_numbers
+    if n_rows * encoding.n_features_out * 4 <= ENCODED_IN_MEMORY_BYTES:
+        return encode_in_chunks(encoding, X)
+    if X.dtype == np.float32 and X.flags.c_contiguous:
+        raw = read_only_view(X)  # the caller's rows, never written
+    else:  # converted a chunk at a time: no temporary as large as X
+        raw = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, n_rows, CHECKED_ROWS):
+            raw[start:start + CHECKED_ROWS] = X[start:start + CHECKED_ROWS]
+    return EncodedOnDevice(raw, encoding, encoding.n_features_out)

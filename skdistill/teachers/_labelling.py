@@ -20,6 +20,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from ..students._encoding_module import encodable_numbers, encode_in_chunks
 
 __all__ = ["LABEL_CHUNK_ROWS", "RowReader"]
 
@@ -144,8 +145,12 @@ class RowReader:
         else:
             if self.dense_preprocessor and sp.issparse(part):
                 part = part.toarray()
-            out = self.preprocessor.transform(read_only_view(part))
-            rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
+            encoding, numbers = encodable_numbers(self.preprocessor, part)
+            if encoding is not None:  # as the student's training rows are encoded
+                rows = encode_in_chunks(encoding, numbers)
+            else:
+                out = self.preprocessor.transform(read_only_view(part))
+                rows = preprocessed_rows(out, self.preprocessor, _num_samples(part))
         return rows.toarray() if dense and sp.issparse(rows) else rows
 
     def label_in_chunks(self, rows, where, targets=None):

@@ -11,6 +11,7 @@ them and handed to the student in the format it reads (see :func:`sparse_batch`)
 so the whole matrix is never densified.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -20,7 +21,9 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from .._inputs import EncodedRows
 
-__all__ = ["DistillationDataset", "RowBlocks", "TensorBatchLoader", "sparse_batch"]
+__all__ = [
+    "DistillationDataset", "EncodedOnDevice", "RowBlocks", "TensorBatchLoader", "sparse_batch",
+]
 
 
 def sparse_batch(rows, device, as_sparse):
@@ -99,6 +102,55 @@ class RowBlocks:
         return out
 
 
+class EncodedOnDevice:
+    """Raw rows read through a torch encoding a batch at a time, where the rows are.
+
+    The rows stay as given (a float32 tensor); indexing with a slice or a
+    LongTensor of row positions gathers those rows and returns their
+    encoding, computed by ``encoding`` (a torch module without parameters,
+    e.g. :class:`~skdistill.students._encoding_module.NumericEncoding`) on the
+    rows' device. ``to(device)`` moves the rows and the encoding once, so on a
+    GPU the encoding of every batch is computed there.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rows = EncodedOnDevice(torch.arange(6.0).reshape(3, 2), torch.nn.Identity(), 2)
+    >>> rows.shape, rows[torch.tensor([2, 0])].tolist()
+    ((3, 2), [[4.0, 5.0], [0.0, 1.0]])
+    """
+
+    def __init__(self, raw, encoding, n_features):
+        if isinstance(raw, np.ndarray):
+            with warnings.catch_warnings():  # read-only rows: the encoding never writes them
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                raw = torch.from_numpy(raw)
+        self.raw = raw
+        self.encoding = encoding
+        self.shape = (raw.shape[0], n_features)
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def device(self):
+        return self.raw.device
+
+    def to(self, device):
+        if torch.device(device) == self.raw.device:
+            return self
+        encoding = copy.deepcopy(self.encoding).to(device)  # the module moves in place
+        return EncodedOnDevice(self.raw.to(device), encoding, self.shape[1])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            raw = self.raw[index]
+        else:
+            raw = torch.index_select(self.raw, 0, torch.as_tensor(index).to(self.raw.device))
+        with torch.no_grad():
+            return self.encoding(raw)
+
+
 def _take(rows, index):
     """``rows[index]`` for a slice or a LongTensor of row indices (None stays None).
 
@@ -110,6 +162,8 @@ def _take(rows, index):
         return None
     if isinstance(rows, EncodedRows):
         return torch.from_numpy(rows[index]).to(rows.device)
+    if isinstance(rows, EncodedOnDevice):
+        return rows[index]
     if isinstance(index, slice) or not torch.is_tensor(rows):
         return rows[index]
     return torch.index_select(rows, 0, index.to(rows.device))
@@ -128,9 +182,11 @@ class DistillationDataset(Dataset):
 
     Parameters
     ----------
-    X : tensor of shape (n_samples, n_features), float32, RowBlocks, EncodedRows or CSR matrix
+    X : tensor of shape (n_samples, n_features), float32, RowBlocks, EncodedRows, \
+EncodedOnDevice or CSR matrix
         Sparse rows stay on the CPU and are cut into batches there; EncodedRows
-        are encoded a block at a time.
+        are encoded a block at a time, EncodedOnDevice a batch at a time on the
+        training device.
     teacher_logits : tensor of shape (n_samples, n_outputs), float32
     y : tensor of shape (n_samples,)
         Class indices (``-1`` for unlabelled rows) or regression targets.
@@ -174,7 +230,8 @@ class DistillationDataset(Dataset):
             as_tensor = torch.from_numpy
 
             def rows(block):
-                return block if isinstance(block, EncodedRows) else as_tensor(block)
+                lazy = isinstance(block, (EncodedRows, EncodedOnDevice))
+                return block if lazy else as_tensor(block)
 
             if isinstance(X, list):
                 X = RowBlocks([rows(block) for block in X])

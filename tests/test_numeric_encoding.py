@@ -1,4 +1,4 @@
-"""The package's own encoding of numbers, computed without scikit-learn's per-step checks."""
+"""The package's own encoding of numbers as a torch module: the encoder's numbers, on any device."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, make_student_encoder
-from skdistill.students._array_encoding import array_encoding
+from skdistill.students._encoding_module import encode_in_chunks, numeric_encoding
 
 
 def awkward_rows(dtype, n=400, seed=0):
@@ -27,16 +27,23 @@ def test_the_same_numbers_as_the_encoders_transform(numeric, dtype):
     encoder = make_student_encoder(X, numeric=numeric).fit(X)
     fresh = awkward_rows(dtype, n=50, seed=1) * 3  # beyond the fitted range too
     fresh[::3, 3] = 1.0
-    fast = array_encoding(encoder)(fresh)
-    assert fast.dtype == dtype
-    np.testing.assert_array_equal(fast, encoder.transform(fresh))
-    assert array_encoding(encoder) is array_encoding(encoder)  # read once per encoder
+    encoding = numeric_encoding(encoder)
+    assert not list(encoding.parameters())  # fixed buffers: nothing an optimizer changes
+    computed = encode_in_chunks(encoding, fresh)
+    assert computed.dtype == np.float32
+    # computed in float32 from float32 rows: the encoder's numbers to float32's precision
+    expected = encoder.transform(fresh.astype(np.float32).astype(np.float64))
+    np.testing.assert_allclose(computed, expected, rtol=1e-6, atol=1e-6)
+    assert numeric_encoding(encoder) is encoding  # read once per encoder
+    copied = encoding.on("meta")
+    assert copied.centre.device.type == "meta" and encoding.centre.device.type == "cpu"
+    assert encoding.on("meta") is copied and encoding.on("cpu") is encoding
 
 
 def test_other_encoders_have_none():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]})
-    assert array_encoding(make_student_encoder(frame).fit(frame)) is None
-    assert array_encoding(StandardScaler().fit(np.ones((3, 2)))) is None
+    assert numeric_encoding(make_student_encoder(frame).fit(frame)) is None
+    assert numeric_encoding(StandardScaler().fit(np.ones((3, 2)))) is None
 
 
 def test_predicting_a_few_rows_takes_the_fast_path_with_the_same_answer():
@@ -68,10 +75,12 @@ def test_an_encoder_fitted_anew_in_place_is_read_anew():
     X = rng.normal(size=(200, 5))
     X[::7, 1] = np.nan
     encoder = make_student_encoder(X).fit(X)
-    first = array_encoding(encoder)
-    assert array_encoding(encoder) is first  # computed once
+    first = numeric_encoding(encoder)
+    assert numeric_encoding(encoder) is first  # computed once
     moved = X * 3 + 1
     encoder.fit(moved)
-    np.testing.assert_array_equal(array_encoding(encoder)(moved), encoder.transform(moved))
+    np.testing.assert_allclose(encode_in_chunks(numeric_encoding(encoder), moved),
+                               encoder.transform(moved), rtol=1e-5, atol=1e-5)
     encoder.named_transformers_["numeric"].fit(X * 5)  # a part, in place
-    np.testing.assert_array_equal(array_encoding(encoder)(moved), encoder.transform(moved))
+    np.testing.assert_allclose(encode_in_chunks(numeric_encoding(encoder), moved),
+                               encoder.transform(moved), rtol=1e-5, atol=1e-5)
