@@ -1,32 +1,42 @@
 """Prediction latency and artefact size of a distilled student, side by side.
 
-A 32-unit student distilled on digits (64 features, 10 classes) from a
-200-tree random forest. Prints the pickle of the full model, of
-``strip_teacher(model)`` and the student's weight bytes, then times
-``predict_proba`` on one row and on 10,000 rows against calling the raw torch
-module (``student_.module_``, in ``torch.inference_mode``) on the same rows
-already encoded (the default ``student_preprocessor="auto"`` encodes them inside
-``predict_proba``), and prints medians and the ratios (goals: one row at most 3x,
-10,000 rows at most 1.2x). Threads are pinned to one for every contender.
+A 32-unit student distilled on digits (64 features, 10 classes) from a 200-tree random
+forest, once per candidate encoding of ``student_preprocessor="auto"`` (``"scale"``:
+standardised; ``"both"``: standardised and piecewise-linear, 16 bins), each fitted alone.
+Prints the pickle of the full model, of ``strip_teacher(model)`` and the student's weight
+bytes; then, on one row and on 10,000 rows (medians, one thread for every contender):
+
+* ``predict_proba`` against calling the raw torch module (``student_.module_``, in
+  ``torch.inference_mode``) on the same rows already encoded (``predict_proba`` encodes them
+  itself, with the torch encoding the student carries); goals: one row at most 3x, 10,000 rows
+  at most 1.2x;
+* the file ``export_onnx`` writes (the encoding is its first nodes) against the network alone
+  exported to ONNX and fed the encoded rows, both run by onnxruntime; goal: at most 2x on
+  10,000 rows.
+
 Saves what it prints to ``benchmarks/results/single_row.txt``.
 
 Run:  python benchmarks/single_row.py
 """
 
+import io
 import os
 import pickle
 import platform
 import statistics
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 import torch
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 
-from skdistill import DistilledClassifier, strip_teacher
+import skdistill.stages._encoding as encoding_stage
+from skdistill import DistilledClassifier, export_onnx, strip_teacher
 
 RESULTS = Path(__file__).parent / "results" / "single_row.txt"
 
@@ -42,11 +52,44 @@ def median_seconds(fn, repeats, inner):
     return statistics.median(times)
 
 
+def session(model_bytes):
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def fitted(encoding, X, y):
+    """The model with ``encoding`` as the only candidate of ``"auto"``."""
+    candidates = encoding_stage.CANDIDATE_ENCODINGS
+    encoding_stage.CANDIDATE_ENCODINGS = (encoding,)
+    try:
+        return DistilledClassifier(
+            RandomForestClassifier(200, random_state=0), module__hidden_layer_sizes=(32,),
+            random_state=0,
+        ).fit(X, y)
+    finally:
+        encoding_stage.CANDIDATE_ENCODINGS = candidates
+
+
+def network_alone(module, width):
+    """The student's network (no encoding) as an onnxruntime session reading encoded rows."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(
+            module, (torch.zeros(2, width),), dynamo=True, input_names=["X"],
+            dynamic_shapes=({0: torch.export.Dim("batch", min=1)},), verbose=False,
+        )
+    buffer.write(program.model_proto.SerializeToString())
+    return session(buffer.getvalue())
+
+
 def main():
     lines = [
         "Command: python3 benchmarks/single_row.py",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.",
+        f"{platform.python_version()}, torch {torch.__version__}, onnxruntime "
+        f"{onnxruntime.__version__}, one thread for every contender.",
     ]
 
     def say(line):
@@ -57,37 +100,43 @@ def main():
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    model = DistilledClassifier(
-        RandomForestClassifier(200, random_state=0),
-        module__hidden_layer_sizes=(32,),
-        random_state=0,
-    ).fit(X, y)
-    weights = sum(p.numel() * p.element_size() for p in model.student_.module_.parameters())
-    say(
-        f"pickle: full model {len(pickle.dumps(model)):,} bytes, strip_teacher(model) "
-        f"{len(pickle.dumps(strip_teacher(model))):,} bytes, student weights {weights:,} bytes"
-    )
-    module = model.student_.module_.eval()
     rng = np.random.RandomState(0)
-    width = model.n_student_features_
-    say(f"torch {torch.__version__}, 1 thread; student reads {model.student_encoding_!r}: "
-          f"64 features -> {width} -> 32 -> 10")
-    for label, rows, repeats, inner in (("1 row", 1, 15, 2000), ("10,000 rows", 10_000, 15, 5)):
-        batch = X[rng.randint(0, len(X), rows)]
-        encoded = model.student_preprocessor_.transform(batch)
-        as_tensor = torch.as_tensor(encoded, dtype=torch.float32)
+    for encoding in ("scale", "both"):
+        model = fitted(encoding, X, y)
+        module = model.student_.module_.eval()
+        weights = sum(p.numel() * p.element_size() for p in module.parameters())
+        width = model.n_student_features_
+        say("")
+        say(f"student reads {encoding!r}: 64 features -> {width} -> 32 -> 10; pickle: full "
+            f"model {len(pickle.dumps(model)):,} bytes, strip_teacher(model) "
+            f"{len(pickle.dumps(strip_teacher(model))):,} bytes, student weights "
+            f"{weights:,} bytes")
+        with tempfile.TemporaryDirectory() as folder:
+            path = export_onnx(model, os.path.join(folder, "student.onnx"))
+            whole = session(Path(path).read_bytes())
+        alone = network_alone(module, width)
+        for label, n_rows, repeats, inner in (
+            ("1 row", 1, 15, 2000), ("10,000 rows", 10_000, 15, 5)
+        ):
+            batch = X[rng.randint(0, len(X), n_rows)]
+            encoded = model.student_preprocessor_.transform(batch).astype(np.float32)
+            as_tensor = torch.as_tensor(encoded)
 
-        def raw():
-            with torch.inference_mode():
-                return torch.softmax(module(as_tensor), dim=1).numpy()
+            def raw():
+                with torch.inference_mode():
+                    return torch.softmax(module(as_tensor), dim=1).numpy()
 
-        np.testing.assert_allclose(model.predict_proba(batch), raw(), atol=1e-6)
-        t_raw = median_seconds(raw, repeats, inner)
-        t_est = median_seconds(lambda: model.predict_proba(batch), repeats, inner)
-        say(
-            f"{label:12s} raw module {t_raw * 1e6:9.1f} us   predict_proba {t_est * 1e6:9.1f} us   "
-            f"ratio {t_est / t_raw:.2f}x"
-        )
+            np.testing.assert_allclose(model.predict_proba(batch), raw(), atol=1e-5)
+            feed = {"X": batch.astype(np.float32)}
+            np.testing.assert_allclose(whole.run(None, feed)[1], raw(), atol=1e-5)
+            t_raw = median_seconds(raw, repeats, inner)
+            t_est = median_seconds(lambda: model.predict_proba(batch), repeats, inner)
+            t_alone = median_seconds(lambda: alone.run(None, {"X": encoded}), repeats, inner)
+            t_whole = median_seconds(lambda: whole.run(None, feed), repeats, inner)
+            say(f"  {label:12s} raw module {t_raw * 1e6:9.1f} us   predict_proba "
+                f"{t_est * 1e6:9.1f} us   ratio {t_est / t_raw:.2f}x")
+            say(f"  {label:12s} ONNX network alone {t_alone * 1e6:9.1f} us   exported file "
+                f"{t_whole * 1e6:9.1f} us   ratio {t_whole / t_alone:.2f}x")
     RESULTS.write_text("\n".join(lines) + "\n")
 
 

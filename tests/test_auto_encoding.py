@@ -472,3 +472,37 @@ def test_a_model_fitted_on_an_object_array_checks_a_frame_by_position():
     frame = pd.DataFrame({"a": ["s"] * 5, "b": X[:5, 1]})  # numbers arrive as strings
     with pytest.raises(ValueError, match="Column 0 holds categorical values"):
         clf.predict(frame)
+
+
+def test_a_candidate_that_cannot_catch_the_first_stops_early_and_the_choice_stands(monkeypatch):
+    import skdistill.stages._encoding_choice as choice_stage
+    import skdistill.stages._fit as fit_stage
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(1500, 4))
+    y = ((X[:, 0] > 0.3) ^ (X[:, 1] > -0.5) ^ (X[:, 2] > 1.2)).astype(int)  # steps: bins win
+    trained = []
+
+    def spied(*args, **kwargs):
+        out = trained_on(*args, **kwargs)
+        trained.append(out[0]["student_"])
+        return out
+
+    trained_on = fit_stage._trained_on
+    monkeypatch.setattr(fit_stage, "_trained_on", spied)
+    raced = DistilledClassifier(HistGradientBoostingClassifier(), alpha=0.5, random_state=0)
+    raced.fit(X, y)
+    leader, challenger = trained
+    assert raced.student_encoding_ == "both" and raced.student_ is leader
+    monkeypatch.setattr(choice_stage, "RACE", False)
+    trained.clear()
+    full = DistilledClassifier(HistGradientBoostingClassifier(), alpha=0.5, random_state=0)
+    full.fit(X, y)
+    assert full.student_encoding_ == "both"
+    np.testing.assert_array_equal(raced.predict_proba(X), full.predict_proba(X))
+    # the loser ran part of its course; its loss is that of the weights it kept by then
+    assert len(challenger.history) < len(trained[1].history)
+    assert raced.student_encoding_losses_["both"] == full.student_encoding_losses_["both"]
+    assert raced.student_encoding_losses_["scale"] >= full.student_encoding_losses_["scale"]
+    assert "race" in dict(challenger.callbacks_)
+    assert "race" not in dict(raced.student_.callbacks_)  # the kept one runs on its own

@@ -124,3 +124,22 @@ def test_images_and_feature_distillation_on_the_gpu(tmp_path):
     session = onnxruntime.InferenceSession(export_onnx(clf, tmp_path / "s.onnx"))
     np.testing.assert_allclose(session.run(None, {"X": X[:7]})[1], clf.predict_proba(X[:7]),
                                atol=1e-5)
+
+
+def test_many_rows_are_encoded_a_batch_at_a_time_on_the_gpu(monkeypatch):
+    import skdistill.stages._encoding as encoding_stage
+    from skdistill.training._data import EncodedOnDevice
+
+    X, y = make_classification(3000, 20, n_informative=10, n_classes=3, random_state=0)
+    X = X.astype(np.float32)
+    X[::13, 3] = np.nan
+    stored = DistilledClassifier(RandomForestClassifier(50, random_state=0), device="cuda",
+                                 max_epochs=5, random_state=0).fit(X, y)
+    monkeypatch.setattr(encoding_stage, "ENCODED_IN_MEMORY_BYTES", 1024)  # every one "large"
+    lazy = DistilledClassifier(RandomForestClassifier(50, random_state=0), device="cuda",
+                               max_epochs=5, random_state=0)
+    training = lazy.fit_teacher(X, y)
+    assert isinstance(training.rows[0], EncodedOnDevice)
+    assert training.rows[0].to("cuda").raw.is_cuda  # the rows move once; batches encode there
+    lazy.fit(X, y)
+    np.testing.assert_allclose(lazy.predict_proba(X), stored.predict_proba(X), atol=1e-5)

@@ -180,17 +180,24 @@ def test_polars_frames_and_integer_column_names_export_and_feed(tmp_path):
     np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
 
 
-def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(tmp_path):
+@pytest.mark.parametrize("encoding", ["both", "scale"])
+def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
+    encoding, tmp_path, monkeypatch,
+):
+    import skdistill.stages._encoding as encoding_stage
+
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
     X, y = make_classification(400, 6, n_informative=4, random_state=0)
     X[::9, 2] = np.nan  # flagged in fit
     model = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=5,
                                 random_state=0).fit(X, y)
-    assert model.student_encoding_ in ("both", "scale")
+    assert model.student_encoding_ == encoding
     path = export_onnx(model, tmp_path / "m.onnx")
     ops = [node.op_type for node in onnx.load(path).graph.node]
     # the encoding as torch computes it (fill, gather, affine, clip, flags), not the
     # scikit-learn encoder's converters (Imputer, Scaler, one node set per step)
-    assert {"IsNaN", "Where", "Gather"} <= set(ops) and "Imputer" not in ops
+    assert {"IsNaN", "Where", "Sub", "Div"} <= set(ops) and "Imputer" not in ops
+    assert ("Max" in ops) == (encoding == "both")  # the bins' clip
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate

@@ -62,9 +62,15 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         ``"auto"``: :func:`~skdistill.make_student_encoder` for a table (frames
         with strings and missing values too; fitted on at most 100,000 rows),
         numeric columns read ``"both"`` or ``"scale"``, whichever student has
-        the lower held-out label loss (``student_encoding_``); dask rows and
-        arrays of other shapes are read as given. ``None``: as given. A
-        transformer (cloned): yours, e.g. ``TfidfVectorizer()`` for documents.
+        the lower held-out label loss (``student_encoding_``; the ``"scale"``
+        student races the first and stops once, at its recent pace, it could
+        not catch it); dask rows and arrays of other shapes are read as given.
+        An array of numbers is encoded by torch, on the student's device and
+        in the exported ONNX graph (many rows a batch at a time, never as a
+        whole encoded copy), in float32: shift a column whose values differ
+        only past the seventh significant digit (e.g. timestamps in seconds).
+        ``None``: as given. A transformer (cloned): yours, e.g.
+        ``TfidfVectorizer()`` for documents.
     T : float > 0, default=1.0
         Softmax temperature of the teacher term. Tree-ensemble probabilities are
         already smooth; higher temperatures mostly flatten them.
@@ -209,7 +215,8 @@ collection, default=None
     student_preprocessor_ : transformer
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
-        What ``"auto"`` chose (``student_encoding_losses_``: each one's loss);
+        What ``"auto"`` chose (``student_encoding_losses_``: each one's loss,
+        of the weights it kept when it stopped);
         ``feature_kinds_`` holds the column kinds of a frame or ``object``
         array, checked at predict and by a warm fit.
     fills_missing_ : bool

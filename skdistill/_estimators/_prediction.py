@@ -8,6 +8,8 @@ a small network's forward pass on one row. Outputs are computed in chunks of
 the output.
 """
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -178,7 +180,7 @@ class PredictionMixin:
         as_sparse = student_reads_sparse(module)
         step = PREDICT_CHUNK_ROWS
         if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
-            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, np.prod(X.shape[1:]))))
+            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, math.prod(X.shape[1:]))))
         device = torch.device(net.device)
         encoding = None
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
@@ -194,10 +196,10 @@ class PredictionMixin:
                     chunk = chunk if device.type == "cpu" else chunk.to(device)
                     chunk = chunk if encoding is None else encoding(chunk)
                 raw = module(chunk)[: rows.shape[0]].double()
-                finite = torch.isfinite(raw.reshape(len(raw), -1)).all(dim=1)
-                if not finite.all():
-                    bad.append(start + np.flatnonzero(~finite.cpu().numpy()))
                 values = (raw if transform is None else transform(raw)).cpu().numpy()
+                if not np.isfinite(values).all():  # a row-wise transform keeps what is not
+                    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+                    bad.append(start + np.flatnonzero(~finite))
                 if out is None:
                     out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
                 out[start:start + len(values)] = values

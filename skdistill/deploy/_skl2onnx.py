@@ -369,7 +369,9 @@ def _student_graph(model, target_opset):
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
     encoding = _student_encoding(model)
     if encoding is not None:  # its first nodes: the same computation as predict's
-        module = torch.nn.Sequential(copy.deepcopy(encoding).cpu(), module)
+        encoding = copy.deepcopy(encoding).cpu()
+        encoding.columns_first = True
+        module = torch.nn.Sequential(encoding, module)
         shape = (encoding.n_features_in,)
     example = torch.zeros(2, *shape)
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18

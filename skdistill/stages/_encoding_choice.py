@@ -14,9 +14,13 @@ a ``StandardScaler``, more than either encoding alone
 import warnings
 from dataclasses import dataclass
 
-from ..training._early_stopping import kept_held_out_loss
+from ..training._early_stopping import StopWhenBehind, kept_held_out_loss, monitored_loss
 
-__all__ = ["EncodingChoice", "choose_encoding", "each_encoding"]
+__all__ = ["RACE", "EncodingChoice", "choose_encoding", "each_encoding"]
+
+RACE = True
+"""Whether later candidates race the first (see :func:`choose_encoding`); False trains each its
+whole course (``benchmarks/encoding_choice.py`` compares the two)."""
 
 
 @dataclass
@@ -60,18 +64,27 @@ def each_encoding(training):
 def choose_encoding(params, training, train, epochs_before=0):
     """Train a student per candidate encoding of ``training``; keep the best.
 
-    ``train(training)`` trains one student on the rows as ``training`` reads
-    them now and returns ``(fitted attributes, chunks, transfer seconds)``.
-    Without held-out rows there is nothing to choose on: the first encoding
-    trains alone. Ctrl-C ends the choice: the students trained so far (the
+    ``train(training, race)`` trains one student on the rows as ``training``
+    reads them now (``race``: a callback that stops it early, or None) and
+    returns ``(fitted attributes, chunks, transfer seconds)``. Without held-out
+    rows there is nothing to choose on: the first encoding trains alone.
+
+    The candidates race: with early stopping (and no pruning), a later
+    candidate stops once, at the pace its held-out loss fell over the last
+    ``n_iter_no_change`` epochs, it would need more epochs than it has trained
+    to reach the first student's kept loss
+    (:class:`~skdistill.training._early_stopping.StopWhenBehind`), so a clear
+    loser costs part of a student rather than a whole one; one that keeps
+    catching up trains its whole course, and the lower held-out loss of the
+    weights each keeps decides. Ctrl-C ends the choice: the students trained so far (the
     interrupted one with its completed epochs) compete, and none is lost.
     ``epochs_before``: the epochs of the student a warm start continues.
     """
     best_restored = bool(params.n_iter_no_change) and params.pruning is None
-    fits, transfer_seconds, complete = [], 0.0, True
+    fits, transfer_seconds, complete, race = [], 0.0, True, None
     try:
         for _ in each_encoding(training):
-            fitted, chunks, seconds = train(training)
+            fitted, chunks, seconds = train(training, race)
             net = fitted["student_"]
             loss = kept_held_out_loss(net, epochs_before, best_restored and not net.interrupted_)
             fits.append((loss, fitted, chunks))
@@ -79,6 +92,9 @@ def choose_encoding(params, training, train, epochs_before=0):
             if net.interrupted_:
                 complete = False
                 break
+            if race is None and best_restored and RACE:
+                key = monitored_loss(net.loss_settings)
+                race = StopWhenBehind(loss, params.n_iter_no_change, key)
     except KeyboardInterrupt:
         if not fits:
             raise
@@ -87,7 +103,19 @@ def choose_encoding(params, training, train, epochs_before=0):
                       "completed an epoch; choosing among those trained.", UserWarning)
         complete = False
     _, fitted, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
+    _leave_the_race(fitted["student_"])
     if fitted["student_encoding_"] is not None:
         losses = {fit[1]["student_encoding_"]: fit[0] for fit in fits}
         fitted = {**fitted, "student_encoding_losses_": losses}
     return EncodingChoice(fitted, chunks, transfer_seconds, complete)
+
+
+def _leave_the_race(net):
+    """Drop the race's callback from the kept student: it holds another student's losses, and
+    a warm start of the kept one runs on its own."""
+    net.callbacks = [each for each in net.callbacks if not _is_race(each)]
+    net.callbacks_ = [each for each in net.callbacks_ if not _is_race(each)]
+
+
+def _is_race(callback):
+    return isinstance(callback, tuple) and callback[0] == "race"

@@ -42,11 +42,11 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
     continued = previous.get("student_")
     labelled = {}  # the transfer rows, labelled once for every student of this fit
 
-    def train(task, training, continued=None):
-        return _trained_on(params, task, training, labelled, continued)
+    def train(task, training, continued=None, race=None):
+        return _trained_on(params, task, training, labelled, continued, race)
 
     choice = choose_encoding(
-        params, training, lambda training: train(task, training, continued),
+        params, training, lambda training, race: train(task, training, continued, race),
         epochs_before=0 if continued is None else len(continued.history),
     )
     fitted = {**choice.fitted, "alpha_": task.alpha}
@@ -61,11 +61,12 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
     return fitted
 
 
-def _trained_on(params, task, training, labelled, continued):
+def _trained_on(params, task, training, labelled, continued, race):
     """Add the transfer set to a training set's rows and train a student on them.
 
     ``labelled`` carries the transfer rows the teacher has labelled from one
-    student to the next; ``continued``: the net a warm start continues.
+    student to the next; ``continued``: the net a warm start continues;
+    ``race``: the callback that stops a candidate trailing another (or None).
     Returns ``(fitted attributes, streamed chunks, seconds spent on the
     transfer set)``.
     """
@@ -79,6 +80,6 @@ def _trained_on(params, task, training, labelled, continued):
     seconds = time.perf_counter() - started
     trained = train_student(
         params, task, training.fitted, rows, train_idx, training.valid_idx, training.seed,
-        chunks=chunks, previous=continued,
+        chunks=chunks, previous=continued, race=race,
     )
     return {**training.fitted, **trained}, chunks, seconds

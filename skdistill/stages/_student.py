@@ -91,8 +91,12 @@ def check_device(params):
     return device
 
 
-def make_net(params, task, module, seed, has_valid):
-    """The skorch net that trains ``module`` as the distiller's parameters say (not initialised)."""
+def make_net(params, task, module, seed, has_valid, race=None):
+    """The skorch net that trains ``module`` as the distiller's parameters say (not initialised).
+
+    ``race``: a callback that stops the student once it trails another
+    (:class:`~skdistill.training._early_stopping.StopWhenBehind`), or None.
+    """
     callbacks = [("guard", TrainingGuard()), *task.callbacks()]
     if params.feature_distillation is not None:  # the feature term's mean, each epoch
         callbacks.append(
@@ -102,6 +106,8 @@ def make_net(params, task, module, seed, has_valid):
         callbacks.append(("early_stopping", early_stopping_callback(
             task.loss_settings, params.n_iter_no_change
         )))
+    if race is not None:
+        callbacks.append(("race", race))
     callbacks += [_checked_callback(c) for c in copy.deepcopy(params.callbacks or [])]
     routed = {
         f"{prefix}__{name}": value
@@ -200,7 +206,7 @@ def initialized(params, net):
         raise ValueError(f"The student's skorch net cannot be set up: {exc}") from exc
 
 
-def _student_net(params, task, data, seed, has_valid, sparse_input, previous):
+def _student_net(params, task, data, seed, has_valid, sparse_input, previous, race):
     """A new net holding a new student, or -- with ``previous`` -- a copy of the fitted one.
 
     A warm start (``previous``: the fitted net it continues) takes the current
@@ -213,13 +219,13 @@ def _student_net(params, task, data, seed, has_valid, sparse_input, previous):
     spec = student_spec(params, task, data)
     if previous is None:
         module = build_module(params, task, data, {}, sparse_input)
-        net = initialized(params, make_net(params, task, module, seed, has_valid))
+        net = initialized(params, make_net(params, task, module, seed, has_valid, race))
         net.student_spec_ = spec
         return net
     _check_warm_spec(getattr(previous, "student_spec_", spec), spec)
     module = copy.deepcopy(previous.module_)
     task.continue_student(module)
-    net = initialized(params, make_net(params, task, module, seed, has_valid))
+    net = initialized(params, make_net(params, task, module, seed, has_valid, race))
     net.student_spec_ = spec
     net.history = copy.deepcopy(previous.history)
     if type(net.optimizer_) is type(previous.optimizer_):
@@ -250,7 +256,7 @@ def _check_training_steps(params, module, n_train, batch_size):
 
 
 def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(),
-                  valid_chunks=(), previous=None):
+                  valid_chunks=(), previous=None, race=None):
     """Train a student net (or, on a warm start, continue ``previous``); its fitted attributes.
 
     ``data``: the fitted attributes that describe the rows (and ``teacher_``,
@@ -258,8 +264,8 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
     outputs, target, weights)`` (or None), of which ``train_idx`` train and
     ``valid_idx`` validate. ``chunks`` and ``valid_chunks`` are streamed (see
     :class:`StreamedRows`); the training chunks are mixed with the in-memory
-    training rows. Returns ``{"student_": net, "solver_": ...}`` and, with
-    ``pruning``, ``"pruning_"``.
+    training rows. ``race``: see :func:`make_net`. Returns ``{"student_":
+    net, "solver_": ...}`` and, with ``pruning``, ``"pruning_"``.
     """
     device = check_device(params)
     forked = [device] if device.type == "cuda" else []
@@ -267,7 +273,7 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
     has_valid = valid_idx is not None or bool(valid_chunks)
     with STUDENT_TRAINING, torch.random.fork_rng(devices=forked):
         torch.manual_seed(seed)
-        net = _student_net(params, task, data, seed, has_valid, sparse_input, previous)
+        net = _student_net(params, task, data, seed, has_valid, sparse_input, previous, race)
         as_sparse = student_reads_sparse(net.module_)
         train, valid = _datasets(
             rows, train_idx, valid_idx, chunks, valid_chunks, device, as_sparse
