@@ -12,16 +12,19 @@ allocate once is not counted. Reported per contender:
   ``X`` as the caller holds it;
 * **rows/s**: rows times epochs over the whole fit's wall time, setup included;
 * **setup** (DistilledClassifier): the fit's wall time less its epochs' median duration times
-  the number of epochs -- what it costs before (and around) the training steps, for
-  ``"auto"`` the other candidate's student and the encoding too -- per million rows;
+  the number of epochs -- what it costs before (and around) the kept student's training
+  steps: the labels-only twin, for ``"auto"`` the other candidate's student and the encoding
+  too -- per million rows;
 * **predict_proba**: the peak memory of ``predict_proba`` over all the rows, above what the
   process held before and the returned probabilities, as a multiple of the data (0 where the
   output reused memory freed during the call).
 
 Contenders: ``DistilledClassifier`` reading the rows as given (``student_preprocessor=None``)
 on float32 rows and on float64 rows; ``DistilledClassifier`` with its default
-``student_preprocessor="auto"`` on float32 rows (two students, one per candidate encoding,
-the encoding fitted on 100,000 rows and read in blocks as the students train); and
+``student_preprocessor="auto"`` on float32 rows (a student per candidate encoding, the second
+racing the first; the encoding fitted on at most 100,000 rows and computed by torch a batch at
+a time as the students train, with no encoded copy of the rows); each with its default
+``alpha="auto"``, which trains the kept student's labels-only twin as well; and
 ``MLPClassifier`` (adam, same width, batch and learning rate, no early stopping) on float32
 rows.
 
