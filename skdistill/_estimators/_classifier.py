@@ -65,10 +65,12 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         the lower held-out label loss (``student_encoding_``; the ``"scale"``
         student races the first and stops once, at its recent pace, it could
         not catch it); dask rows and arrays of other shapes are read as given.
-        An array of numbers is encoded by torch, on the student's device and
-        in the exported ONNX graph (many rows a batch at a time, never as a
-        whole encoded copy), in float32: shift a column whose values differ
-        only past the seventh significant digit (e.g. timestamps in seconds).
+        The encoding runs in torch on the student's device (a frame read once
+        into numbers and category codes; many rows encoded a batch at a time,
+        never as a whole encoded copy; an array's encoding is also the first
+        nodes of the exported ONNX graph), in float32: shift a column whose
+        values differ only past the seventh significant digit (timestamps in
+        seconds).
         ``None``: as given. A transformer (cloned): yours, e.g.
         ``TfidfVectorizer()`` for documents.
     T : float > 0, default=1.0

@@ -32,7 +32,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
-from ..students._encoding_module import encodable_numbers, numeric_encoding
+from ..students._encoding_module import encodable_rows, numeric_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily
@@ -155,7 +155,7 @@ class PredictionMixin:
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
             if not self._fills_missing():
                 check_no_missing(X)
-            encoding, numbers = encodable_numbers(preprocessor, X)
+            encoding, numbers = encodable_rows(preprocessor, X)
             if encoding is not None:
                 return RowsToEncode(numbers, encoding)
             return encoded_rows(

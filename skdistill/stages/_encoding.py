@@ -18,7 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import missing_mask
-from ..students._encoding_module import CHECKED_ROWS, encodable_numbers, encode_in_chunks
+from ..students._encoding_module import CHECKED_ROWS, encodable_rows, encode_in_chunks
 from ..students._student_encoder import column_kinds, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
@@ -323,19 +323,21 @@ def checked_table(estimator, X, reset):
 def encoded_student_rows(encoder, X, n_rows):
     """The student's rows of ``X`` read through a fitted ``encoder``: stored, or encoded lazily.
 
-    A float array read through the package's own encoding of numbers is
-    encoded by torch (:func:`~skdistill.students._encoding_module.numeric_encoding`):
-    once, into a float32 copy, when that copy holds at most
+    Rows the package's own encoding reads -- an array of numbers, or a table
+    with (dense) one-hot categories, read once into numbers and category codes
+    -- are encoded by torch
+    (:func:`~skdistill.students._encoding_module.encodable_rows`): once, into a
+    float32 copy, when that copy holds at most
     :data:`~skdistill._inputs.ENCODED_IN_MEMORY_BYTES`; else the student reads
-    the rows as given (float32) through
+    the rows as given (float32; a table as its numbers and codes) through
     :class:`~skdistill.training._data.EncodedOnDevice`, each batch encoded on
     the training device, and no encoded copy of the rows is made. Other
     rows and encoders go through :func:`~skdistill._inputs.encoded_rows`.
     """
-    encoding, X_numbers = encodable_numbers(encoder, X)
+    encoding, read = encodable_rows(encoder, X)
     if encoding is None:
         return encoded_rows(X, encoder, n_rows)
-    X = X_numbers
+    X = read
     if n_rows * encoding.n_features_out * 4 <= ENCODED_IN_MEMORY_BYTES:
         return encode_in_chunks(encoding, X)
     if X.dtype == np.float32 and X.flags.c_contiguous:

@@ -20,7 +20,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
-from ..students._encoding_module import encodable_numbers, encode_in_chunks
+from ..students._encoding_module import encodable_rows, encode_in_chunks
 
 __all__ = ["LABEL_CHUNK_ROWS", "RowReader"]
 
@@ -145,7 +145,7 @@ class RowReader:
         else:
             if self.dense_preprocessor and sp.issparse(part):
                 part = part.toarray()
-            encoding, numbers = encodable_numbers(self.preprocessor, part)
+            encoding, numbers = encodable_rows(self.preprocessor, part)
             if encoding is not None:  # as the student's training rows are encoded
                 rows = encode_in_chunks(encoding, numbers)
             else:

@@ -1,4 +1,4 @@
-"""The package's own encoding of numbers as a torch module: the encoder's numbers, on any device."""
+"""The package's own encoding as a torch module: the encoder's numbers, for arrays and frames."""
 
 import numpy as np
 import pandas as pd
@@ -84,3 +84,32 @@ def test_an_encoder_fitted_anew_in_place_is_read_anew():
     encoder.named_transformers_["numeric"].fit(X * 5)  # a part, in place
     np.testing.assert_allclose(encode_in_chunks(numeric_encoding(encoder), moved),
                                encoder.transform(moved), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_rows", [3, 300])  # categories looked up one by one, and at once
+def test_a_frames_encoding_read_as_numbers_and_codes_is_the_encoders_transform(n_rows):
+    from skdistill.students._encoding_module import encodable_rows
+
+    rng = np.random.RandomState(0)
+    n = 600
+    frame = pd.DataFrame({
+        "size": rng.normal(size=n),
+        "gaps": np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),  # flagged
+        "city": rng.choice(["a", "b", "c"] + [f"rare{i}" for i in range(30)], n),  # infrequent
+        "flag": pd.array(rng.choice([True, False, None], n), dtype="boolean"),
+        "kind": pd.Categorical(rng.choice([1, 2, 3], n)),
+        "note": rng.choice(["x", None, "y"], n),
+    })
+    encoder = make_student_encoder(frame).fit(frame)
+    fresh = frame.sample(n_rows, random_state=1).copy()
+    fresh.iloc[0, 2] = "never seen"  # all zeros, as OneHotEncoder(handle_unknown="ignore")
+    fresh.iloc[-1, 5] = None
+    encoding, read = encodable_rows(encoder, fresh)
+    assert type(encoding).__name__ == "TableEncoding" and read.shape == (n_rows, 6)
+    np.testing.assert_allclose(encode_in_chunks(encoding, read), encoder.transform(fresh),
+                               rtol=1e-6, atol=1e-6)
+    as_objects = frame.to_numpy(dtype=object)  # the same encoding of an object array
+    encoder = make_student_encoder(as_objects).fit(as_objects)
+    encoding, read = encodable_rows(encoder, as_objects[:n_rows])
+    np.testing.assert_allclose(encode_in_chunks(encoding, read),
+                               encoder.transform(as_objects[:n_rows]), rtol=1e-6, atol=1e-6)

@@ -1,0 +1,170 @@
+"""The package's encoding of a table with categories, as codes read once and a torch module.
+
+A DataFrame's (or ``object`` array's) columns are read once into one float32
+matrix (:class:`TableReader`): the numbers as they are (NaN where missing), each
+categorical column as the small integer code of its one-hot column (-1 for a
+category the fit never saw, which ``OneHotEncoder(handle_unknown="ignore")``
+encodes as all zeros; rare ones share the code of their infrequent column).
+:class:`TableEncoding` computes from that matrix what the fitted
+``make_student_encoder`` transformer's ``transform`` computes: the numbers'
+encoding (:class:`~skdistill.students._encoding_module.NumericEncoding`), then
+the one-hot columns (:class:`OneHotCodes`), on the student's device.
+"""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils import _safe_indexing
+
+from ._column_reading import missing_mask
+
+__all__ = ["MovesOnce", "OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes"]
+
+
+class MovesOnce:
+    """``on(device)`` for a module of buffers: itself on its own device, else a copy made once."""
+
+    def on(self, device):
+        device = torch.device(device)
+        if next(self.buffers()).device == device:
+            return self
+        copies = self.__dict__.setdefault("_copies", {})
+        if device not in copies:
+            copies[device] = copy.deepcopy(self).to(device)
+        return copies[device]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_copies", None)  # copies on other devices are made again where needed
+        return state
+
+
+class OneHotCodes(torch.nn.Module):
+    """One-hot columns of integer codes (stored as floats): code ``k`` of column ``j`` sets
+    output ``offsets[j] + k``; a negative code sets none.
+
+    Examples
+    --------
+    >>> import torch
+    >>> encode = OneHotCodes([0, 2], 5)
+    >>> encode(torch.tensor([[1.0, 2.0], [-1.0, 0.0]])).tolist()
+    [[0.0, 1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, offsets, n_features_out):
+        super().__init__()
+        self.register_buffer("offsets", torch.as_tensor(np.asarray(offsets, np.int64)))
+        self.n_features_out = int(n_features_out)
+
+    def forward(self, codes):
+        known = codes >= 0
+        index = torch.where(known, codes.long() + self.offsets, self.offsets)
+        out = torch.zeros(codes.shape[0], self.n_features_out, dtype=codes.dtype,
+                          device=codes.device)
+        return out.scatter_(1, index, known.to(codes.dtype))  # an unknown one writes a 0
+
+
+class TableEncoding(MovesOnce, torch.nn.Module):
+    """The encoding of the matrix :class:`TableReader` reads: numbers, then category codes.
+
+    ``numbers``: the encoding of the first ``n_numbers`` columns (None without
+    numeric columns); ``categories``: the :class:`OneHotCodes` of the others
+    (None without categorical columns).
+    """
+
+    def __init__(self, numbers, n_numbers, categories):
+        super().__init__()
+        self.numbers = numbers
+        self.categories = categories
+        self.n_numbers = n_numbers
+        self.n_features_out = sum(
+            part.n_features_out for part in (numbers, categories) if part is not None
+        )
+
+    def forward(self, x):
+        parts = []
+        if self.numbers is not None:
+            parts.append(self.numbers(x[:, :self.n_numbers]))
+        if self.categories is not None:
+            parts.append(self.categories(x[:, self.n_numbers:]))
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+
+
+class TableReader:
+    """A table's columns read once as the float32 matrix :class:`TableEncoding` reads.
+
+    ``numeric`` and ``categorical``: the columns (names, or positions of an
+    ``object`` array) and the fitted readers (``NumbersAsFloat``,
+    ``CategoriesAsStrings``) the scikit-learn encoder reads them with;
+    ``lookups``: per categorical column, ``(known strings as a pandas Index,
+    {string: code} in that order, the code of a missing value)``.
+    """
+
+    def __init__(self, numeric, numbers, categorical, strings, lookups):
+        self.numeric = list(numeric)
+        self.numbers = numbers
+        self.categorical = list(categorical)
+        self.strings = strings
+        self.lookups = lookups
+
+    def __call__(self, X):
+        n_rows = X.shape[0]
+        out = np.empty((n_rows, len(self.numeric) + len(self.categorical)), dtype=np.float32)
+        for at, name in enumerate(self.numeric):
+            out[:, at] = self.numbers.read(_column(X, name), at)  # names a column beyond float32
+        for at, name in enumerate(self.categorical):
+            values = self.strings.read(_column(X, name), at)
+            known, codes, missing_code = self.lookups[at]
+            missing = missing_mask(values)
+            if len(values) <= _LOOKED_UP_ONE_BY_ONE:  # a few rows: a dict beats an Index
+                code = np.array([codes.get(value, -1) for value in values], dtype=np.float32)
+            else:
+                position = known.get_indexer(values.astype(str))  # -1: never seen in fit
+                code = np.where(position >= 0, np.asarray(list(codes.values()))[position], -1)
+            out[:, len(self.numeric) + at] = np.where(missing, missing_code, code)
+        return out
+
+
+_LOOKED_UP_ONE_BY_ONE = 64
+"""Up to this many rows, categories are looked up in a dict, one by one."""
+
+
+def _column(X, name):
+    if isinstance(X, np.ndarray):
+        return X[:, name]
+    if hasattr(X, "iloc"):  # pandas: by name, or by position where the fit's were positions
+        return X[name] if isinstance(name, str) else X.iloc[:, name]
+    return _safe_indexing(X, name, axis=1)
+
+
+def one_hot_codes(one_hot):
+    """``(offsets, lookups, n_outputs)`` of a fitted dense ``OneHotEncoder`` of strings.
+
+    Each category's code is read from the encoder itself -- its one-hot row,
+    so rare categories grouped as infrequent share one code, as in ``transform``.
+    """
+    categories = one_hot.categories_
+    firsts = [column[0] for column in categories]
+    offsets, lookups, start = [], [], 0
+    for j, column in enumerate(categories):
+        rows = np.array([firsts] * len(column), dtype=object)
+        rows[:, j] = column
+        encoded = np.asarray(one_hot.transform(rows))
+        width = _block_width(one_hot, j)
+        block = encoded[:, start:start + width]
+        codes = np.where(block.any(axis=1), block.argmax(axis=1), -1)
+        missing = missing_mask(column)
+        missing_code = int(codes[missing][0]) if missing.any() else -1
+        known = pd.Index(column[~missing].astype(str))
+        offsets.append(start)
+        lookups.append((known, dict(zip(known, codes[~missing].tolist())), missing_code))
+        start += width
+    return offsets, lookups, start
+
+
+def _block_width(one_hot, j):
+    """How many output columns input column ``j`` of a fitted ``OneHotEncoder`` gives."""
+    names = one_hot.get_feature_names_out([f"x{i}" for i in range(len(one_hot.categories_))])
+    return sum(name.split("_", 1)[0] == f"x{j}" for name in names)
