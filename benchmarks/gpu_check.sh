@@ -18,3 +18,5 @@ python3 benchmarks/speed.py --device cuda --rows 1000000 --batch-size 1024 --epo
     --repeats 3 --scaling "" 2>&1 | tee "$OUT/speed_gpu.log"
 cp benchmarks/results/speed_gpu.txt "$OUT/"   # with its command, GPU and versions: publish it
                                               # by committing it to benchmarks/results/
+python3 benchmarks/speed.py --device cuda --rows 1000000 --batch-size 8192 --epochs 2 \
+    --repeats 3 --scaling "" 2>&1 | tee "$OUT/speed_gpu_8192.log"   # the large-batch rows
