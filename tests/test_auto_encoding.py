@@ -12,7 +12,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from skorch.callbacks import Callback
 from test_student_encoder import mixed_frame
 
-from skdistill import DistilledClassifier, DistilledRegressor, make_student_encoder
+from skdistill import DistilledClassifier, DistilledRegressor
 from skdistill.stages import _encoding as encoding_stage
 from skdistill.training._data import EncodedOnDevice
 
@@ -506,3 +506,48 @@ def test_a_candidate_that_cannot_catch_the_first_stops_early_and_the_choice_stan
     assert raced.student_encoding_losses_["scale"] >= full.student_encoding_losses_["scale"]
     assert "race" in dict(challenger.callbacks_)
     assert "race" not in dict(raced.student_.callbacks_)  # the kept one runs on its own
+
+
+def test_a_candidate_that_wins_the_race_keeps_no_trace_of_it():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(800, 8, random_state=3)
+    model = DistilledClassifier(HistGradientBoostingClassifier(max_iter=30), alpha=0.5,
+                                random_state=2).fit(X, y)
+    assert model.student_encoding_ == "scale"  # the second candidate, which raced the first
+    assert "race" not in dict(model.student_.callbacks_)
+    assert all(not (isinstance(c, tuple) and c[0] == "race") for c in model.student_.callbacks)
+
+
+def test_a_categorical_column_missing_in_every_fitted_row_reads_as_in_fit():
+    import pandas as pd
+
+    from skdistill.students._encoding_module import encodable_rows, encode_in_chunks
+
+    X, y = rows(n=300)
+    frame = pd.DataFrame(np.nan_to_num(X), columns=list("abcdef"))
+    frame["kind"] = pd.Categorical([None] * len(frame), categories=["p", "q"])
+    model = DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+        frame, y, teacher_proba=np.eye(2)[y])
+    fresh = pd.concat([frame] * 2, ignore_index=True)  # more rows than are looked up one by one
+    fresh["kind"] = pd.Categorical(["p", None] * len(frame), categories=["p", "q"])
+    encoder = model.student_preprocessor_
+    encoding, read = encodable_rows(encoder, fresh)  # "p" never seen: no column; missing: one
+    np.testing.assert_allclose(encode_in_chunks(encoding, read), encoder.transform(fresh),
+                               atol=1e-6)
+    assert model.predict_proba(fresh).shape == (len(fresh), 2)
+
+
+def test_a_column_float32_reads_too_coarsely_is_named_in_a_warning():
+    X, y = rows(n=300)
+    X = np.nan_to_num(X)
+    X[:, 4] = 1.7e9 + 60 * X[:, 4]  # timestamps in seconds: a minute's spread
+    with pytest.warns(UserWarning, match=r"Column\(s\) \[4\] have values far from zero"):
+        DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+            X, y, teacher_proba=np.eye(2)[y])
+    X[:, 4] -= 1.7e9  # shifted: nothing to say
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+            X, y, teacher_proba=np.eye(2)[y])
+    assert not [w for w in caught if "far from zero" in str(w.message)]

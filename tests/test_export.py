@@ -202,3 +202,21 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate
     np.testing.assert_allclose(_run(path, fresh), model.predict_proba(fresh), atol=1e-5)
+
+
+def test_a_frame_of_numbers_labelled_by_integers_exports_one_input_per_column(tmp_path):
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from skdistill import onnx_inputs
+
+    X, y = make_classification(300, 4, random_state=0)
+    X[::7, 1] = np.nan  # flagged: the columns must be joined before the encoding reads them
+    frame = pd.DataFrame(X)  # labels 0..3, read by position
+    model = DistilledClassifier(HistGradientBoostingClassifier(max_iter=20), max_epochs=3,
+                                random_state=0).fit(frame, y)
+    path = export_onnx(model, tmp_path / "m.onnx", X=frame)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert len(session.get_inputs()) == 4
+    proba = session.run(["probabilities"], onnx_inputs(session, frame))[0]
+    np.testing.assert_allclose(proba, model.predict_proba(frame), atol=1e-5)

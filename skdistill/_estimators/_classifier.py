@@ -68,9 +68,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         The encoding runs in torch on the student's device (a frame read once
         into numbers and category codes; many rows encoded a batch at a time,
         never as a whole encoded copy; an array's encoding is also the first
-        nodes of the exported ONNX graph), in float32: shift a column whose
-        values differ only past the seventh significant digit (timestamps in
-        seconds).
+        nodes of the exported ONNX graph), in float32: fit warns of a column
+        whose values differ only past the seventh significant digit
+        (timestamps in seconds); shift it first.
         ``None``: as given. A transformer (cloned): yours, e.g.
         ``TfidfVectorizer()`` for documents.
     T : float > 0, default=1.0

@@ -196,16 +196,16 @@ class PredictionMixin:
                     chunk = chunk if device.type == "cpu" else chunk.to(device)
                     chunk = chunk if encoding is None else encoding(chunk)
                 raw = module(chunk)[: rows.shape[0]].double()
+                if not torch.isfinite(raw).all():  # which rows: only when some are not
+                    finite = torch.isfinite(raw.reshape(len(raw), -1)).all(dim=1)
+                    bad.append(start + np.flatnonzero(~finite.cpu().numpy()))
                 values = (raw if transform is None else transform(raw)).cpu().numpy()
-                if not np.isfinite(values).all():  # a row-wise transform keeps what is not
-                    finite = np.isfinite(values.reshape(len(values), -1)).all(axis=1)
-                    bad.append(start + np.flatnonzero(~finite))
                 if out is None:
                     out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
                 out[start:start + len(values)] = values
         if bad:
             bad = np.concatenate(bad)
-            largest = abs(X[bad]).max()
+            largest = np.nanmax(np.abs(X[bad]), initial=0.0)
             raise ValueError(
                 f"The student's outputs are not finite for {len(bad)} of {len(out)} rows "
                 f"(first: row {bad[0]}); their features lie far outside the range it was "

@@ -122,7 +122,10 @@ def _parse(scope, model, inputs, custom_parsers=None):
     )
 
     preprocessor = getattr(model, "student_preprocessor_", None)
-    if preprocessor is not None and _student_encoding(model) is None:  # else the student's own
+    # the student's own torch encoding reads one input of the fitted width (not a frame's
+    # columns, one input each: those go through the encoder's converters)
+    encoding = _student_encoding(model) if len(inputs) == 1 else None
+    if preprocessor is not None and encoding is None:
         width = getattr(model, "n_features_in_", None)
         shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]
         if width is not None and (len(shape) != 2 or shape[1] is None):
@@ -132,6 +135,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
         inputs = _parse_sklearn(scope, preprocessor, inputs, custom_parsers)
     operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
     operator.inputs = list(inputs)
+    operator.student_encoding = encoding
     if is_classifier(model):
         label_type = StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
         operator.outputs.append(scope.declare_local_variable("label", label_type()))
@@ -158,7 +162,7 @@ def _convert(scope, operator, container):
 
     model = operator.raw_operator
     features = _as_float(scope, operator, container)
-    logits = _add_student(scope, container, model, features)
+    logits = _add_student(scope, container, model, features, operator.student_encoding)
     if is_regressor(model):
         scale = _constant(scope, container, "scale", np.array([model.target_scale_], np.float32))
         mean = _constant(scope, container, "mean", np.array([model.target_mean_], np.float32))
@@ -317,11 +321,14 @@ def _as_float(scope, operator, container):
     return cast
 
 
-def _add_student(scope, container, model, features):
-    """Copy the student's torch-exported graph into the container; return its output's name."""
+def _add_student(scope, container, model, features, encoding):
+    """Copy the student's torch-exported graph into the container; return its output's name.
+
+    ``encoding``: the student's torch encoding, its graph's first nodes (None: the features
+    are encoded already)."""
     from onnx import helper, numpy_helper
 
-    graph = _student_graph(model, container.target_opset)
+    graph = _student_graph(model, container.target_opset, encoding)
     rename = {graph.input[0].name: features}
 
     def renamed(name):
@@ -360,14 +367,13 @@ def _student_encoding(model):
     return numeric_encoding(model.student_preprocessor_)
 
 
-def _student_graph(model, target_opset):
+def _student_graph(model, target_opset, encoding):
     """The student module exported by torch.onnx, checked to be one plain graph."""
     import copy
     import warnings
 
     module = copy.deepcopy(model.student_.module_).cpu().eval()
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
-    encoding = _student_encoding(model)
     if encoding is not None:  # its first nodes: the same computation as predict's
         encoding = copy.deepcopy(encoding).cpu()
         encoding.columns_first = True

@@ -11,6 +11,8 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 (``benchmarks/student_encoding.py``).
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -18,7 +20,12 @@ from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import missing_mask
-from ..students._encoding_module import CHECKED_ROWS, encodable_rows, encode_in_chunks
+from ..students._encoding_module import (
+    CHECKED_ROWS,
+    encodable_rows,
+    encode_in_chunks,
+    imprecise_columns,
+)
 from ..students._student_encoder import column_kinds, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
@@ -337,6 +344,14 @@ def encoded_student_rows(encoder, X, n_rows):
     encoding, read = encodable_rows(encoder, X)
     if encoding is None:
         return encoded_rows(X, encoder, n_rows)
+    far = imprecise_columns(encoder)
+    if far:
+        warnings.warn(
+            f"Column(s) {far} have values far from zero relative to their spread (e.g. "
+            "timestamps in seconds); the student reads numbers in float32 (about 7 significant "
+            "digits), so their small differences are lost. Shift them (subtract a fixed "
+            "value) before fitting.", UserWarning,
+        )
     X = read
     if n_rows * encoding.n_features_out * 4 <= ENCODED_IN_MEMORY_BYTES:
         return encode_in_chunks(encoding, X)

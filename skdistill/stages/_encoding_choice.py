@@ -103,19 +103,21 @@ def choose_encoding(params, training, train, epochs_before=0):
                       "completed an epoch; choosing among those trained.", UserWarning)
         complete = False
     _, fitted, chunks = min(fits, key=lambda fit: fit[0])  # a tie: the first
-    _leave_the_race(fitted["student_"])
+    _leave_the_race(fitted["student_"], race)
     if fitted["student_encoding_"] is not None:
         losses = {fit[1]["student_encoding_"]: fit[0] for fit in fits}
         fitted = {**fitted, "student_encoding_losses_": losses}
     return EncodingChoice(fitted, chunks, transfer_seconds, complete)
 
 
-def _leave_the_race(net):
-    """Drop the race's callback from the kept student: it holds another student's losses, and
+def _leave_the_race(net, race):
+    """Drop the race's callback from the kept student: it holds another student's loss, and
     a warm start of the kept one runs on its own."""
-    net.callbacks = [each for each in net.callbacks if not _is_race(each)]
-    net.callbacks_ = [each for each in net.callbacks_ if not _is_race(each)]
+    if race is None:
+        return
 
+    def is_race(callback):
+        return isinstance(callback, tuple) and callback[1] is race
 
-def _is_race(callback):
-    return isinstance(callback, tuple) and callback[0] == "race"
+    net.callbacks = [each for each in net.callbacks if not is_race(each)]
+    net.callbacks_ = [each for each in net.callbacks_ if not is_race(each)]

@@ -40,7 +40,8 @@ from ._encoding import PiecewiseLinearEncoder
 from ._table_encoding import MovesOnce, OneHotCodes, TableEncoding, TableReader, one_hot_codes
 
 __all__ = [
-    "CHECKED_ROWS", "NumericEncoding", "encodable_rows", "encode_in_chunks",
+    "CHECKED_ROWS", "FLOAT32_OFFSET", "NumericEncoding", "encodable_rows", "encode_in_chunks",
+    "imprecise_columns",
     "numeric_encoding",
 ]
 
@@ -216,9 +217,8 @@ def encodable_rows(encoder, X):
         return None, None
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    if X.dtype == np.float64:
-        for start in range(0, X.shape[0], CHECKED_ROWS):
-            constants.numbers.check_range(X[start:start + CHECKED_ROWS])
+    for start in range(0, X.shape[0], CHECKED_ROWS):  # beyond float32, or infinite
+        constants.numbers.check_range(X[start:start + CHECKED_ROWS])
     return constants.encoding, X
 
 
@@ -324,6 +324,38 @@ def _numeric_part(part, selected, read):
         for name in ("mean_", "scale_", "bin_edges_") if hasattr(unit, name)
     ]
     return reader, np.where(np.isnan(statistics), 0.0, statistics), units
+
+
+FLOAT32_OFFSET = 1e5
+"""A numeric column whose mean lies more than this many standard deviations from zero loses
+resolution when read in float32 (about 7 significant digits): fit warns of it."""
+
+
+def imprecise_columns(encoder):
+    """The numeric columns of the package's fitted encoding that float32 reads too coarsely.
+
+    Those whose mean is over :data:`FLOAT32_OFFSET` standard deviations from
+    zero (timestamps in seconds, identifiers near a large base), by name or
+    position; empty for any other encoder.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdistill import make_student_encoder
+    >>> X = np.c_[np.arange(10.0), 1.7e9 + np.arange(10.0)]
+    >>> imprecise_columns(make_student_encoder(X).fit(X))
+    [1]
+    """
+    if not isinstance(encoder, ColumnTransformer) or not hasattr(encoder, "transformers_"):
+        return []
+    for name, part, selected in encoder.transformers_:
+        if name == "numeric" and isinstance(part, Pipeline):
+            encode = part.steps[-1][1]
+            for unit in (u for _, u in getattr(encode, "transformer_list", [(None, encode)])):
+                if isinstance(unit, StandardScaler) and unit.with_mean and unit.with_std:
+                    far = np.abs(unit.mean_) > FLOAT32_OFFSET * unit.scale_
+                    return [column for column, is_far in zip(selected, far) if is_far]
+    return []
 
 
 def _flagged(part, selected, read):

@@ -20,7 +20,9 @@ from sklearn.utils import _safe_indexing
 
 from ._column_reading import missing_mask
 
-__all__ = ["MovesOnce", "OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes"]
+__all__ = [
+    "MovesOnce", "OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes", "same_device",
+]
 
 
 class MovesOnce:
@@ -28,7 +30,7 @@ class MovesOnce:
 
     def on(self, device):
         device = torch.device(device)
-        if next(self.buffers()).device == device:
+        if same_device(next(self.buffers()).device, device):
             return self
         copies = self.__dict__.setdefault("_copies", {})
         if device not in copies:
@@ -36,9 +38,18 @@ class MovesOnce:
         return copies[device]
 
     def __getstate__(self):
-        state = dict(self.__dict__)
+        state = dict(super().__getstate__())
         state.pop("_copies", None)  # copies on other devices are made again where needed
         return state
+
+
+def same_device(where, device):
+    """Whether a tensor ``where`` it is sits on ``device`` ("cuda" is the current GPU)."""
+    if where.type != device.type:
+        return False
+    if device.index is None:
+        return where.type == "cpu" or where.index == torch.cuda.current_device()
+    return where.index == device.index
 
 
 class OneHotCodes(torch.nn.Module):
@@ -99,7 +110,8 @@ class TableReader:
     ``object`` array) and the fitted readers (``NumbersAsFloat``,
     ``CategoriesAsStrings``) the scikit-learn encoder reads them with;
     ``lookups``: per categorical column, ``(known strings as a pandas Index,
-    {string: code} in that order, the code of a missing value)``.
+    {string: code}, the codes in the Index's order followed by -1, the code of
+    a missing value)``.
     """
 
     def __init__(self, numeric, numbers, categorical, strings, lookups):
@@ -116,13 +128,12 @@ class TableReader:
             out[:, at] = self.numbers.read(_column(X, name), at)  # names a column beyond float32
         for at, name in enumerate(self.categorical):
             values = self.strings.read(_column(X, name), at)
-            known, codes, missing_code = self.lookups[at]
+            known, by_string, codes, missing_code = self.lookups[at]
             missing = missing_mask(values)
             if len(values) <= _LOOKED_UP_ONE_BY_ONE:  # a few rows: a dict beats an Index
-                code = np.array([codes.get(value, -1) for value in values], dtype=np.float32)
-            else:
-                position = known.get_indexer(values.astype(str))  # -1: never seen in fit
-                code = np.where(position >= 0, np.asarray(list(codes.values()))[position], -1)
+                code = np.array([by_string.get(value, -1) for value in values], dtype=np.float32)
+            else:  # position -1 (never seen in fit) reads the -1 at the end of codes
+                code = codes[known.get_indexer(values.astype(str))]
             out[:, len(self.numeric) + at] = np.where(missing, missing_code, code)
         return out
 
@@ -158,8 +169,9 @@ def one_hot_codes(one_hot):
         missing = missing_mask(column)
         missing_code = int(codes[missing][0]) if missing.any() else -1
         known = pd.Index(column[~missing].astype(str))
+        by_string = dict(zip(known, codes[~missing].tolist()))
         offsets.append(start)
-        lookups.append((known, dict(zip(known, codes[~missing].tolist())), missing_code))
+        lookups.append((known, by_string, np.r_[codes[~missing], -1], missing_code))
         start += width
     return offsets, lookups, start
 

@@ -11,7 +11,6 @@ them and handed to the student in the format it reads (see :func:`sparse_batch`)
 so the whole matrix is never densified.
 """
 
-import copy
 import warnings
 
 import numpy as np
@@ -107,8 +106,9 @@ class EncodedOnDevice:
 
     The rows stay as given (a float32 tensor); indexing with a slice or a
     LongTensor of row positions gathers those rows and returns their
-    encoding, computed by ``encoding`` (a torch module without parameters,
-    e.g. :class:`~skdistill.students._encoding_module.NumericEncoding`) on the
+    encoding, computed by ``encoding`` (a torch module without parameters
+    that gives itself on a device by ``on(device)``, e.g.
+    :class:`~skdistill.students._encoding_module.NumericEncoding`) on the
     rows' device. ``to(device)`` moves the rows and the encoding once, so on a
     GPU the encoding of every batch is computed there.
 
@@ -137,10 +137,10 @@ class EncodedOnDevice:
         return self.raw.device
 
     def to(self, device):
-        if torch.device(device) == self.raw.device:
+        device = torch.device(device)
+        if self.raw.device.type == device.type and device.index in (None, self.raw.device.index):
             return self
-        encoding = copy.deepcopy(self.encoding).to(device)  # the module moves in place
-        return EncodedOnDevice(self.raw.to(device), encoding, self.shape[1])
+        return EncodedOnDevice(self.raw.to(device), self.encoding.on(device), self.shape[1])
 
     def __getitem__(self, index):
         if isinstance(index, slice):
