@@ -104,6 +104,8 @@ def test_a_frames_encoding_read_as_numbers_and_codes_is_the_encoders_transform(n
     fresh = frame.sample(n_rows, random_state=1).copy()
     fresh.iloc[0, 2] = "never seen"  # all zeros, as OneHotEncoder(handle_unknown="ignore")
     fresh.iloc[-1, 5] = None
+    kinds = rng.choice([1, 2, 3, 4, None], n_rows)  # another order, an unseen 4, a missing one
+    fresh["kind"] = pd.Categorical(kinds, categories=[3, 1, 4, 2])
     encoding, read = encodable_rows(encoder, fresh)
     assert type(encoding).__name__ == "TableEncoding" and read.shape == (n_rows, 6)
     np.testing.assert_allclose(encode_in_chunks(encoding, read), encoder.transform(fresh),

@@ -120,26 +120,52 @@ class TableReader:
         self.categorical = list(categorical)
         self.strings = strings
         self.lookups = lookups
+        self._by_category = {}  # (column, CategoricalDtype) -> code of each category, missing
 
     def __call__(self, X):
         n_rows = X.shape[0]
         out = np.empty((n_rows, len(self.numeric) + len(self.categorical)), dtype=np.float32)
-        for at, name in enumerate(self.numeric):
-            out[:, at] = self.numbers.read(_column(X, name), at)  # names a column beyond float32
+        if self.numeric:
+            out[:, :len(self.numeric)] = self._numbers(X)
         for at, name in enumerate(self.categorical):
-            values = self.strings.read(_column(X, name), at)
-            known, by_string, codes, missing_code = self.lookups[at]
-            missing = missing_mask(values)
-            if len(values) <= _LOOKED_UP_ONE_BY_ONE:  # a few rows: a dict beats an Index
-                code = np.array([by_string.get(value, -1) for value in values], dtype=np.float32)
-            else:  # position -1 (never seen in fit) reads the -1 at the end of codes
-                code = codes[known.get_indexer(values.astype(str))]
-            out[:, len(self.numeric) + at] = np.where(missing, missing_code, code)
+            out[:, len(self.numeric) + at] = self._codes(_column(X, name), at)
         return out
+
+    def _numbers(self, X):
+        """The numeric columns as float64 (ValueError naming one beyond float32's range)."""
+        return np.column_stack([
+            self.numbers.read(_column(X, name), at) for at, name in enumerate(self.numeric)
+        ])
+
+    def _codes(self, column, at):
+        """One categorical column's codes, as floats."""
+        known, by_string, codes, missing_code = self.lookups[at]
+        dtype = getattr(column, "dtype", None)
+        if isinstance(dtype, pd.CategoricalDtype):  # each category looked up once per dtype,
+            key = (at, dtype)  # then indexed by the column's own codes
+            by_category = self._by_category.get(key)
+            if by_category is None:
+                if len(self._by_category) >= _DTYPES_KEPT:
+                    self._by_category.clear()
+                strings = np.asarray(dtype.categories, dtype=object).astype(str)
+                by_category = self._by_category[key] = np.array(
+                    [by_string.get(value, -1) for value in strings] + [missing_code]
+                )
+            return by_category[column.cat.codes.to_numpy()]  # -1 (missing): the last entry
+        values = self.strings.read(column, at)
+        missing = missing_mask(values)
+        if len(values) <= _LOOKED_UP_ONE_BY_ONE:  # a few rows: a dict beats an Index
+            code = np.array([by_string.get(value, -1) for value in values], dtype=np.float32)
+        else:  # position -1 (never seen in fit) reads the -1 at the end of codes
+            code = codes[known.get_indexer(values.astype(str))]
+        return np.where(missing, missing_code, code)
 
 
 _LOOKED_UP_ONE_BY_ONE = 64
 """Up to this many rows, categories are looked up in a dict, one by one."""
+
+_DTYPES_KEPT = 64
+"""Category dtypes whose codes a reader keeps (forgotten all at once beyond that)."""
 
 
 def _column(X, name):
