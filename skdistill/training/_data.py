@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from .._inputs import EncodedRows
+from ..students._table_encoding import same_device
 
 __all__ = [
     "DistillationDataset", "EncodedOnDevice", "RowBlocks", "TensorBatchLoader", "sparse_batch",
@@ -137,8 +138,7 @@ class EncodedOnDevice:
         return self.raw.device
 
     def to(self, device):
-        device = torch.device(device)
-        if self.raw.device.type == device.type and device.index in (None, self.raw.device.index):
+        if same_device(self.raw.device, torch.device(device)):
             return self
         return EncodedOnDevice(self.raw.to(device), self.encoding.on(device), self.shape[1])
 
