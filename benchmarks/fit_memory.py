@@ -13,8 +13,8 @@ allocate once is not counted. Reported per contender:
 * **rows/s**: rows times epochs over the whole fit's wall time, setup included;
 * **setup** (DistilledClassifier): the fit's wall time less its epochs' median duration times
   the number of epochs -- what it costs before (and around) the kept student's training
-  steps: the labels-only twin, for ``"auto"`` the other candidate's student and the encoding
-  too -- per million rows;
+  steps: the students that choose alpha and, for ``"auto"``, the encoding (on a sample), and
+  the encoding itself -- per million rows;
 * **predict_proba**: the peak memory of ``predict_proba`` over all the rows, above what the
   process held before and the returned probabilities, as a multiple of the data (0 where the
   output reused memory freed during the call).
@@ -24,7 +24,9 @@ on float32 rows and on float64 rows; ``DistilledClassifier`` with its default
 ``student_preprocessor="auto"`` on float32 rows (a student per candidate encoding, the second
 racing the first; the encoding fitted on at most 100,000 rows and computed by torch a batch at
 a time as the students train, with no encoded copy of the rows); each with its default
-``alpha="auto"``, which trains the kept student's labels-only twin as well; and
+``alpha="auto"``, which trains the kept student's labels-only twin as well -- on these many rows
+the students that make both choices train on a sample of 100,000 rows, and only the kept one on
+every row; and
 ``MLPClassifier`` (adam, same width, batch and learning rate, no early stopping) on float32
 rows.
 

@@ -65,6 +65,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         the lower held-out label loss (``student_encoding_``; the ``"scale"``
         student races the first and stops once, at its recent pace, it could
         not catch it); dask rows and arrays of other shapes are read as given.
+        On more than 100,000 training rows (and no ``transfer_set``) the
+        candidates' students train on a random 100,000 of them (and the same
+        share of the held-out rows), and the kept encoding's student then on
+        every row.
         The encoding runs in torch on the student's device (a frame read once
         into numbers and category codes; many rows encoded a batch at a time,
         never as a whole encoded copy; an array's encoding is also the first
@@ -85,7 +89,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         set-and-teacher pairs x 10 seeds (``benchmarks/default_alpha.py``) it
         lost at most 0.38 points to the labels-only student, a fixed 0.5 up
         to 0.82, for about the same mean gain. Warm starts continue at
-        ``alpha_``; dask fits, a ``transfer_set``, unlabelled rows,
+        ``alpha_``. On more than 100,000 training rows both students train on
+        a random 100,000 of them (the encoding is chosen on the same sample),
+        and the kept alpha's student then on every row. Dask fits, a
+        ``transfer_set``, unlabelled rows,
         ``feature_distillation`` and the side-by-side candidates of
         :class:`DistillerGridSearchCV` (grid without alpha) use 0.5.
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"

@@ -4,7 +4,8 @@ Each stage is a function that takes values and returns values: the candidate
 encodings (:mod:`._encoding`), the checked data, the teacher's outputs and
 the split (:mod:`._training_set`), a student per encoding, the best kept
 (:mod:`._encoding_choice`), the labels-only twin of ``alpha="auto"``
-(:mod:`._alpha`). :func:`fit_in_memory` returns the fitted attributes; the
+(:mod:`._alpha`) -- both on a sample of many rows, then the kept student on
+all of them (:mod:`._decision_rows`). :func:`fit_in_memory` returns the fitted attributes; the
 estimator assigns them in one place. A fit on dask collections has its own
 order (:mod:`._dask`).
 """
@@ -14,6 +15,7 @@ import time
 import numpy as np
 
 from ._alpha import chooses_alpha, labels_only_twin
+from ._decision_rows import decision_rows, on_rows
 from ._encoding import candidate_encoders
 from ._encoding_choice import choose_encoding
 from ._student import train_student
@@ -45,20 +47,35 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
     def train(task, training, continued=None, race=None):
         return _trained_on(params, task, training, labelled, continued, race)
 
-    choice = choose_encoding(
-        params, training, lambda training, race: train(task, training, continued, race),
-        epochs_before=0 if continued is None else len(continued.history),
-    )
-    fitted = {**choice.fitted, "alpha_": task.alpha}
-    if choice.complete and chooses_alpha(params, training, previous):
-        fitted = labels_only_twin(
-            params, task, training, fitted, lambda task, training: train(task, training)[0]
+    twin = chooses_alpha(params, training, previous)
+    sample = decision_rows(params, training, len(training.encodings) > 1 or twin, continued)
+    with on_rows(training, sample):
+        choice = choose_encoding(
+            params, training, lambda training, race: train(task, training, continued, race),
+            epochs_before=0 if continued is None else len(continued.history),
         )
+        fitted = {**choice.fitted, "alpha_": task.alpha}
+        if choice.complete and twin:
+            fitted = labels_only_twin(
+                params, task, training, fitted, lambda task, training: train(task, training)[0]
+            )
+    if sample is not None and choice.complete and (not twin or "alpha_scores_" in fitted):
+        fitted = _kept_on_every_row(task, training, fitted, train)
     warn_if_teacher_far_below(training.teacher_score, fitted["student_"], training.labels_only)
     fitted["fit_times_"] = fit_times(
         started, labelled_at, labelled_at + choice.transfer_seconds, choice.chunks
     )
     return fitted
+
+
+def _kept_on_every_row(task, training, chosen, train):
+    """Train the student the choices made on a sample kept (its encoding, its alpha) on every
+    row; its fitted attributes, with what the choices measured."""
+    if training.fitted.get("student_encoding_") != chosen["student_encoding_"]:
+        training.encode_with(chosen["student_encoding_"])
+    fitted = train(task.with_alpha(chosen["alpha_"]), training)[0]
+    measured = ("alpha_", "alpha_scores_", "student_encoding_losses_")
+    return {**fitted, **{name: chosen[name] for name in measured if name in chosen}}
 
 
 def _trained_on(params, task, training, labelled, continued, race):
