@@ -319,11 +319,21 @@ def checked_table(estimator, X, reset):
     infinities.
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        if reset or not _named_as_in_fit(estimator, X):  # the same names: nothing to check
+            validate_data(estimator, X, reset=reset, skip_check_array=True)
         return X
     return validate_data(
         estimator, X, reset=reset, dtype=None, accept_sparse="csr",
         ensure_all_finite="allow-nan",
+    )
+
+
+def _named_as_in_fit(estimator, frame):
+    """Whether ``frame``'s columns are the fitted ``feature_names_in_``, in order."""
+    names = estimator.__dict__.get("feature_names_in_")
+    columns = frame.columns
+    return names is not None and len(columns) == len(names) and bool(
+        (np.asarray(columns, dtype=object) == names).all()
     )
 
 

@@ -75,7 +75,10 @@ def column_kinds(X):
     ['numeric', 'categorical', 'categorical']
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        return [_frame_column_kind(name, X[name]) for name in X.columns]
+        return [  # the dtypes read at once; a column itself only where its values decide
+            _frame_column_kind(name, dtype, lambda at=at: _column_at(X, at))
+            for at, (name, dtype) in enumerate(zip(X.columns, X.dtypes))
+        ]
     if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
         return ["numeric"] * X.shape[1]
     return ["numeric" if holds_numbers(column) else "categorical" for column in np.asarray(X).T]
@@ -192,19 +195,19 @@ def _column_at(frame, position):
     return frame.iloc[:, position] if hasattr(frame, "iloc") else frame.to_series(position)
 
 
-def _frame_column_kind(name, column):
-    dtype = column.dtype
+def _frame_column_kind(name, dtype, column):
+    """The kind of a frame's column ``name`` of ``dtype``; ``column()`` gives the column."""
     kind = getattr(dtype, "kind", "O")  # pandas' str, category and boolean: "O" or "b"
     if kind == "b" or str(dtype) == "category":
         return "categorical"
-    if kind == "O" and holds_numbers(column.to_numpy()):
+    if kind == "O" and holds_numbers(column().to_numpy()):
         return "numeric"
     if kind in "OSU":
         return "categorical"
     if kind in "iuf":
         return "numeric"
     raise TypeError(
-        f"Column {name!r} has dtype {column.dtype}, which the student cannot read as numbers "
+        f"Column {name!r} has dtype {dtype}, which the student cannot read as numbers "
         "or categories. Convert it (e.g. a date to days since a fixed day) or pass a "
         "student_preprocessor that encodes it."
     )

@@ -151,7 +151,7 @@ class TableReader:
                 by_category = self._by_category[key] = np.array(
                     [by_string.get(value, -1) for value in strings] + [missing_code]
                 )
-            return by_category[column.cat.codes.to_numpy()]  # -1 (missing): the last entry
+            return by_category[column.array.codes]  # -1 (missing): the last entry
         values = self.strings.read(column, at)
         missing = missing_mask(values)
         if len(values) <= _LOOKED_UP_ONE_BY_ONE:  # a few rows: a dict beats an Index
