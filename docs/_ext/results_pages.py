@@ -48,10 +48,11 @@ PAGES = [
     ("encoding_choice.md", "What choosing the encoding costs",
      "python3 benchmarks/encoding_choice.py",
      "The race between candidate encodings against training every one fully."),
-    ("student_width.md", "How wide a student",
+    ("student_width.md", "How large a student",
      "python3 benchmarks/student_width.py",
-     "The default student of 64 hidden units against 256, each beside its labels-only twin, "
-     "on the public tabular sets, panel data split by row and by person."),
+     "The default student of 64 hidden units against 256 and against two layers of 128, each "
+     "beside its labels-only twin, on the public tabular sets, panel data split by row and by "
+     "person."),
     ("frame_students.md", "A raw DataFrame with strings and missing values",
      "python3 benchmarks/frame_students.py", ""),
     ("peers.md", "Against AutoGluon's distillation",
