@@ -7,7 +7,8 @@ few thousand rows that costs a few seconds; on millions it would cost whole
 fits. Above :data:`DECISION_ROWS` training rows the options' students train
 on a random :data:`DECISION_ROWS` of them and are judged on the same share of
 the held-out rows; then one student, with the kept encoding and alpha, trains
-on every row.
+on every row. Ctrl-C during the choices ends the fit with a student
+trained so far on the sample.
 """
 
 from contextlib import contextmanager
