@@ -141,7 +141,8 @@ def main():
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv-autogluon")
     parser.add_argument("--outputs", type=Path, default=None,
                         help="folder keeping AutoGluon's outputs per table and seed: a later "
-                             "run reads them instead of fitting AutoGluon again")
+                             "run reads them instead of fitting AutoGluon again (files written "
+                             "before its network was reported lack it: delete them)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     python = autogluon_python(args.venv)

@@ -65,6 +65,7 @@ def test_alpha_is_chosen_on_a_sample_and_the_kept_one_trains_on_every_row(
 def test_the_encoding_is_chosen_on_the_sample_too(calls):
     auto = fitted(0.5, always_right, student_preprocessor="auto")
     chosen = auto.student_encoding_
+    assert chosen == "both"  # the first candidate: the rows are read through it once more
     assert [call[:2] for call in calls[:-1]] == [(SAMPLE, 33)] * 2
     assert [call[3] for call in calls[:-1]] == ["both", "scale"]
     assert calls[-1] == (1080, 120, 0.5, chosen)
@@ -79,3 +80,23 @@ def test_nothing_to_choose_or_few_rows_train_one_student_on_every_row(calls, mon
     fitted("auto", always_right)
     assert calls == [(1080, 120, 0.5, None), (1200, 0, 0.5, None),
                      (1080, 120, 0.5, None), (1080, 120, 0.0, None)]
+
+
+def test_ctrl_c_before_the_student_on_every_row_keeps_the_choices_student(calls, monkeypatch):
+    recording = _fit.train_student
+
+    def interrupted_on_every_row(params, task, data, rows, train_idx, *args, **kwargs):
+        if len(train_idx) > SAMPLE:
+            raise KeyboardInterrupt("fit interrupted before its first epoch completed")
+        return recording(params, task, data, rows, train_idx, *args, **kwargs)
+
+    monkeypatch.setattr(_fit, "train_student", interrupted_on_every_row)
+    X, y = make_classification(1200, 8, n_informative=5, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        auto = DistilledClassifier("precomputed", student_preprocessor=None, max_epochs=30,
+                                   random_state=0).fit(X, y, teacher_proba=always_wrong(y))
+    assert any("trained on a sample of the rows" in str(w.message) for w in caught)
+    assert [call[:3] for call in calls] == [(SAMPLE, 33, 0.5), (SAMPLE, 33, 0.0)]
+    assert auto.alpha_ == 0.0 and set(auto.alpha_scores_) == {0.0, 0.5}
+    assert auto.score(X, y) > 0.7  # the sample's labels-only student, not the wrong teacher

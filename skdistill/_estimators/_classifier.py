@@ -225,7 +225,8 @@ collection, default=None
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose (``student_encoding_losses_``: each one's loss,
-        of the weights it kept when it stopped);
+        of the weights it kept when it stopped; above 100,000 training rows,
+        of the students trained on the sample, on its held-out rows);
         ``feature_kinds_`` holds the column kinds of a frame or ``object``
         array, checked at predict and by a warm fit.
     fills_missing_ : bool
@@ -247,7 +248,8 @@ collection, default=None
         The teacher's weight the kept student trained with (see ``alpha``).
     alpha_scores_ : dict
         With ``alpha="auto"`` and held-out rows: the held-out accuracy of the
-        distilled (0.5) and the labels-only (0.0) student, by alpha.
+        distilled (0.5) and the labels-only (0.0) student, by alpha (above
+        100,000 training rows, of the two students trained on the sample).
     solver_ : {"numpy", "torch"}
         The engine that trained the student in the last fit (see ``solver``).
     fit_times_ : dict

@@ -11,6 +11,7 @@ order (:mod:`._dask`).
 """
 
 import time
+import warnings
 
 import numpy as np
 
@@ -71,9 +72,15 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
 def _kept_on_every_row(task, training, chosen, train):
     """Train the student the choices made on a sample kept (its encoding, its alpha) on every
     row; its fitted attributes, with what the choices measured."""
-    if training.fitted.get("student_encoding_") != chosen["student_encoding_"]:
-        training.encode_with(chosen["student_encoding_"])
-    fitted = train(task.with_alpha(chosen["alpha_"]), training)[0]
+    try:
+        if training.fitted.get("student_encoding_") != chosen["student_encoding_"]:
+            training.encode_with(chosen["student_encoding_"])
+        fitted = train(task.with_alpha(chosen["alpha_"]), training)[0]
+    except KeyboardInterrupt:  # before its first epoch: the student of the choices stays
+        warnings.warn("Interrupted before the student on every row had completed an epoch; "
+                      "keeping the one the choices trained on a sample of the rows.",
+                      UserWarning)
+        return chosen
     measured = ("alpha_", "alpha_scores_", "student_encoding_losses_")
     return {**fitted, **{name: chosen[name] for name in measured if name in chosen}}
 
