@@ -65,10 +65,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         the lower held-out label loss (``student_encoding_``; the ``"scale"``
         student races the first and stops once, at its recent pace, it could
         not catch it); dask rows and arrays of other shapes are read as given.
-        On more than 100,000 training rows (and no ``transfer_set``) the
-        candidates' students train on a random 100,000 of them (and the same
-        share of the held-out rows), and the kept encoding's student then on
-        every row.
+        Above 100,000 training rows (no ``transfer_set``) this choice and
+        ``alpha``'s are made (and scored) by students of a random 100,000 rows
+        and held-out rows in proportion; only the kept one trains on all.
         The encoding runs in torch on the student's device (a frame read once
         into numbers and category codes; many rows encoded a batch at a time,
         never as a whole encoded copy; an array's encoding is also the first
@@ -89,12 +88,10 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
         set-and-teacher pairs x 10 seeds (``benchmarks/default_alpha.py``) it
         lost at most 0.38 points to the labels-only student, a fixed 0.5 up
         to 0.82, for about the same mean gain. Warm starts continue at
-        ``alpha_``. On more than 100,000 training rows both students train on
-        a random 100,000 of them (the encoding is chosen on the same sample),
-        and the kept alpha's student then on every row. Dask fits, a
-        ``transfer_set``, unlabelled rows,
-        ``feature_distillation`` and the side-by-side candidates of
-        :class:`DistillerGridSearchCV` (grid without alpha) use 0.5.
+        ``alpha_``; many rows: see ``student_preprocessor``; dask fits, a
+        ``transfer_set``, unlabelled rows, ``feature_distillation`` and the
+        side-by-side candidates of :class:`DistillerGridSearchCV` (grid
+        without alpha) use 0.5.
     loss : {"hinton", "logit_matching", "dkd"} or callable, default="hinton"
         The teacher term: Hinton KD, Ba & Caruana logit matching (MSE to the
         row-centred teacher logits), or decoupled KD (weights
@@ -225,8 +222,7 @@ collection, default=None
         The fitted encoding (absent with ``student_preprocessor=None``).
     student_encoding_ : str or None
         What ``"auto"`` chose (``student_encoding_losses_``: each one's loss,
-        of the weights it kept when it stopped; above 100,000 training rows,
-        of the students trained on the sample, on its held-out rows);
+        of the weights it kept when it stopped; on many rows, a sample's);
         ``feature_kinds_`` holds the column kinds of a frame or ``object``
         array, checked at predict and by a warm fit.
     fills_missing_ : bool
@@ -248,8 +244,8 @@ collection, default=None
         The teacher's weight the kept student trained with (see ``alpha``).
     alpha_scores_ : dict
         With ``alpha="auto"`` and held-out rows: the held-out accuracy of the
-        distilled (0.5) and the labels-only (0.0) student, by alpha (above
-        100,000 training rows, of the two students trained on the sample).
+        distilled (0.5) and the labels-only (0.0) student, by alpha (on many
+        rows, of a sample's students: see ``student_preprocessor``).
     solver_ : {"numpy", "torch"}
         The engine that trained the student in the last fit (see ``solver``).
     fit_times_ : dict
