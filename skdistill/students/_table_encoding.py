@@ -184,12 +184,13 @@ def one_hot_codes(one_hot):
     """
     categories = one_hot.categories_
     firsts = [column[0] for column in categories]
+    widths = _block_widths(one_hot)
     offsets, lookups, start = [], [], 0
     for j, column in enumerate(categories):
         rows = np.array([firsts] * len(column), dtype=object)
         rows[:, j] = column
         encoded = np.asarray(one_hot.transform(rows))
-        width = _block_width(one_hot, j)
+        width = widths[j]
         block = encoded[:, start:start + width]
         codes = np.where(block.any(axis=1), block.argmax(axis=1), -1)
         missing = missing_mask(column)
@@ -202,7 +203,9 @@ def one_hot_codes(one_hot):
     return offsets, lookups, start
 
 
-def _block_width(one_hot, j):
-    """How many output columns input column ``j`` of a fitted ``OneHotEncoder`` gives."""
-    names = one_hot.get_feature_names_out([f"x{i}" for i in range(len(one_hot.categories_))])
-    return sum(name.split("_", 1)[0] == f"x{j}" for name in names)
+def _block_widths(one_hot):
+    """How many output columns each input column of a fitted ``OneHotEncoder`` gives."""
+    n_inputs = len(one_hot.categories_)
+    names = one_hot.get_feature_names_out([f"x{i}" for i in range(n_inputs)])
+    inputs = [name.split("_", 1)[0] for name in names]
+    return [inputs.count(f"x{j}") for j in range(n_inputs)]
