@@ -21,7 +21,7 @@ from skdistill import (
 )
 from skdistill.losses._settings import LossSettings
 from skdistill.training._data import DistillationDataset
-from skdistill.training._numpy._candidates import train_side_by_side
+from skdistill.training._candidates import train_side_by_side
 
 X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
 GRID = {"T": [1.0, 3.0], "alpha": [0.2, 0.9], "module__hidden_layer_sizes": [(4,), (16,)]}
@@ -70,7 +70,8 @@ def test_settings_the_stacked_model_cannot_take_go_through_grid_search():
     assert ours.best_params_ == theirs.best_params_
 
 
-def test_side_by_side_students_equal_students_trained_alone():
+def _trained_side_by_side(together, solver):
+    """Three candidates trained as one stack or each alone; their students, epochs and losses."""
     generator = torch.Generator().manual_seed(0)
     rows = DistillationDataset(
         torch.randn(64, 5, generator=generator), torch.randn(64, 3, generator=generator),
@@ -78,34 +79,46 @@ def test_side_by_side_students_equal_students_trained_alone():
     )
     train, valid = (torch.utils.data.Subset(rows, range(a, b)) for a, b in ((0, 48), (48, 64)))
     settings = [(1.0, 0.5), (4.0, 0.9), (2.0, 0.0)]
+    torch.manual_seed(0)
+    start = MLPStudent(5, 3, (6,))
+    students = [MLPStudent(5, 3, (6,)) for _ in settings]
+    for student in students:
+        student.load_state_dict(start.state_dict())
+    groups = [list(range(len(settings)))] if together else [[i] for i in range(len(settings))]
+    epochs, losses = [], []
+    for group in groups:
+        losses_of = [LossSettings("classifier", settings[i][1], T=settings[i][0]) for i in group]
+        stopped, lowest = train_side_by_side(
+            [students[i] for i in group], losses_of, train, valid, max_epochs=30, batch_size=16,
+            optimizer=lambda params: torch.optim.Adam(params, lr=0.01), seed=3, patience=3,
+            solver=solver,
+        )
+        epochs += list(stopped)
+        losses += list(lowest)
+    return students, epochs, losses
 
-    def trained(together):
-        torch.manual_seed(0)
-        start = MLPStudent(5, 3, (6,))
-        students = [MLPStudent(5, 3, (6,)) for _ in settings]
-        for student in students:
-            student.load_state_dict(start.state_dict())
-        groups = [list(range(len(settings)))] if together else [[i] for i in range(len(settings))]
-        epochs, losses = [], []
-        for group in groups:
-            losses_of = [LossSettings("classifier", settings[i][1], T=settings[i][0])
-                         for i in group]
-            stopped, lowest = train_side_by_side(
-                [students[i] for i in group], losses_of, train, valid, max_epochs=30, batch_size=16,
-                optimizer=lambda params: torch.optim.Adam(params, lr=0.01), seed=3, patience=3,
-            )
-            epochs += list(stopped)
-            losses += list(lowest)
-        return students, epochs, losses
 
-    (together, epochs_together, losses_together) = trained(True)
-    alone, epochs_alone, losses_alone = trained(False)
+@pytest.mark.parametrize("solver", ["numpy", "torch"])
+def test_side_by_side_students_equal_students_trained_alone(solver):
+    together, epochs_together, losses_together = _trained_side_by_side(True, solver)
+    alone, epochs_alone, losses_alone = _trained_side_by_side(False, solver)
     assert epochs_together == epochs_alone and min(epochs_alone) < 30  # some stopped early
     np.testing.assert_allclose(losses_together, losses_alone, rtol=1e-6)
     assert np.isfinite(losses_alone).all()
-    for one, other in zip(together, alone):  # the same numbers, in numpy on the CPU
+    exact = solver == "numpy"  # the same numbers in numpy; torch's batched matmul may round apart
+    for one, other in zip(together, alone):
         for a, b in zip(one.parameters(), other.parameters()):
-            torch.testing.assert_close(a, b, rtol=0, atol=0)
+            torch.testing.assert_close(a, b, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6)
+
+
+def test_both_engines_train_the_same_stacked_candidates():
+    by_numpy, epochs_numpy, losses_numpy = _trained_side_by_side(True, "numpy")
+    by_torch, epochs_torch, losses_torch = _trained_side_by_side(True, "torch")
+    assert epochs_numpy == epochs_torch
+    np.testing.assert_allclose(losses_numpy, losses_torch, rtol=1e-5)
+    for one, other in zip(by_numpy, by_torch):
+        for a, b in zip(one.parameters(), other.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -204,9 +217,10 @@ def test_a_pipeline_ending_in_a_distiller_is_searched_side_by_side():
         )
 
 
-def test_regressor_cv_chooses_what_grid_search_chooses():
+@pytest.mark.parametrize("solver", ["auto", "torch"])
+def test_regressor_cv_chooses_what_grid_search_chooses(solver):
     Xr, yr = make_friedman1(n_samples=240, random_state=0)
-    estimator = DistilledRegressor(Ridge(), max_epochs=15, random_state=0)
+    estimator = DistilledRegressor(Ridge(), max_epochs=15, random_state=0, solver=solver)
     grid = {"alpha": [0.0, 0.5, 1.0], "module__hidden_layer_sizes": [(4,), (16,)]}
     ours = DistillerGridSearchCV(estimator, grid).fit(Xr, yr)
     theirs = GridSearchCV(estimator, grid, cv=3).fit(Xr, yr)
@@ -221,14 +235,35 @@ def test_regressor_cv_chooses_what_grid_search_chooses():
 
 @pytest.mark.slow  # several seconds: CI's full run has it
 def test_one_by_one_fits_say_why_once():
-    estimator = _estimator(loss="dkd")
-    expected = "cannot train these candidates side by side .*decoupled_kd"
+    estimator = _estimator(optimizer=torch.optim.SGD)
+    expected = "cannot train these candidates side by side .*not Adam or AdamW"
     with pytest.warns(UserWarning, match=expected) as seen:
         search = DistillerGridSearchCV(estimator, {"alpha": [0.0, 0.9]}).fit(X, Y)
     assert not search.side_by_side_
     assert sum("side by side" in str(w.message) for w in seen) == 1
-    with pytest.warns(UserWarning, match=r"side by side \(solver='torch'\)"):
-        DistillerGridSearchCV(_estimator(solver="torch"), {"alpha": [0.5]}).fit(X, Y)
+
+
+@pytest.mark.slow  # several seconds: CI's full run has it
+@pytest.mark.parametrize("setting", [{"solver": "torch"}, {"loss": "dkd"}])
+def test_candidates_the_torch_engine_trains_go_side_by_side_as_grid_search(setting):
+    """solver="torch", or a loss the numpy engine has no gradient of: the stacked candidates
+    train through autograd, and score as GridSearchCV's separate torch fits do."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ours = DistillerGridSearchCV(_estimator(**setting), GRID, cv=3).fit(X, Y)
+        theirs = GridSearchCV(_estimator(**setting), GRID, cv=3).fit(X, Y)
+    assert not any("side by side" in str(warning.message) for warning in seen)
+    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
+    for split in range(3):
+        np.testing.assert_allclose(
+            ours.cv_results_[f"split{split}_test_score"],
+            theirs.cv_results_[f"split{split}_test_score"], atol=1e-9,
+        )
+
+
+def test_solver_numpy_where_it_cannot_train_is_the_single_fit_s_error():
+    with pytest.raises(ValueError, match="solver='numpy' cannot train this student: the soft"):
+        DistillerGridSearchCV(_estimator(solver="numpy", loss="dkd"), {"alpha": [0.5]}).fit(X, Y)
 
 
 def test_invalid_candidates_score_nan_as_in_grid_search():

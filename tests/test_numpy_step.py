@@ -131,7 +131,7 @@ def test_side_by_side_candidates_train_in_numpy(monkeypatch):
     from skdistill import MLPStudent
     from skdistill.losses._settings import LossSettings
     from skdistill.training._data import DistillationDataset
-    from skdistill.training._numpy._candidates import train_side_by_side
+    from skdistill.training._candidates import train_side_by_side
 
     steps = []
     numpy_step = NumpyAdam.step

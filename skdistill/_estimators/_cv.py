@@ -7,14 +7,17 @@ grid of ``T``, ``alpha`` and ``module__hidden_layer_sizes``, and is used as
 regressor as its estimator is. Per fold
 the teacher is fitted once (:meth:`~skdistill.DistilledClassifier.fit_teacher`),
 and every candidate of one width trains side by side with the others as one
-stacked model (:mod:`skdistill.training._numpy._candidates`), on the rows,
-seed, batches and early stopping a single fit would use
-(:mod:`skdistill.stages._search_folds`). Where that cannot apply -- the numpy
-engine cannot train the student
-(:func:`~skdistill.training._solver.numpy_obstacle`), or a transfer set,
-pruning, warm start, callbacks, routed iterator settings, an optimizer other
-than Adam or AdamW, or dask rows -- the candidates are fitted one by one
-through ``GridSearchCV``, with a warning that says why.
+stacked model (:mod:`skdistill.training._candidates`), on the rows,
+seed, batches and early stopping a single fit would use, by the engine it
+would use -- numpy, or torch on a GPU, with ``solver="torch"`` or a loss the
+numpy engine has no gradient of (:mod:`skdistill.stages._search_folds`).
+Where that cannot apply -- a student other than a plain
+:class:`~skdistill.MLPStudent`
+(:func:`~skdistill.training._solver.stacking_obstacle`), sparse rows,
+feature distillation, a transfer set, pruning, warm start, callbacks, routed
+iterator settings, an optimizer other than Adam or AdamW, or dask rows -- the
+candidates are fitted one by one through ``GridSearchCV``, with a warning
+that says why.
 """
 
 import time
@@ -57,8 +60,9 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
     Gives the choice ``GridSearchCV(estimator, param_grid, scoring=scoring,
     cv=cv)`` gives (ties go to the first candidate), then refits the best
     candidate on all rows. The teacher is fitted once per fold, and the
-    candidates of one width train side by side as one stacked model, in
-    numpy. Where they cannot (see the module's notes), they are fitted one by
+    candidates of one width train side by side as one stacked model (in
+    numpy, or through torch where a single fit would train through torch: on
+    a GPU, ``solver="torch"``, a loss other than ``"hinton"``). Where they cannot (see the module's notes), they are fitted one by
     one through ``GridSearchCV`` and a ``UserWarning`` says why. Like
     ``GridSearchCV`` it is a classifier or a regressor as its estimator is,
     and has the prediction methods its estimator has.

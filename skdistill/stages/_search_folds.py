@@ -3,10 +3,12 @@
 :func:`fold_scores` fits the teacher once on the fold's training rows
 (:meth:`~skdistill.DistilledClassifier.fit_teacher`), trains the candidates
 of each student width as one stacked model
-(:func:`~skdistill.training._numpy._candidates.train_side_by_side`) on the
-rows, seed, batches and early stopping a single fit would use, and scores each
-on the fold's test rows. :func:`one_by_one_reason` says why a search cannot
-train side by side, before any fit.
+(:func:`~skdistill.training._candidates.train_side_by_side`) on the
+rows, seed, batches and early stopping a single fit would use, by the engine
+a single fit would use (numpy, or torch: on a GPU, or for a loss the numpy
+engine has no gradient of), and scores each on the fold's test rows.
+:func:`one_by_one_reason` says why a search cannot train side by side, before
+any fit.
 """
 
 import time
@@ -21,8 +23,8 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 
 from ..training._data import DistillationDataset
-from ..training._numpy._candidates import train_side_by_side
-from ..training._solver import numpy_obstacle
+from ..training._candidates import train_side_by_side
+from ..training._solver import choose_solver, numpy_obstacle, stacking_obstacle
 from ..transfer._dask import is_dask_collection
 from ._encoding_choice import each_encoding
 from ._student import feature_obstacle
@@ -34,7 +36,6 @@ def one_by_one_reason(model, X):
     """Why the candidates cannot train side by side, known before any fit (a phrase), or None."""
     routed = model.get_params(deep=False)
     checks = {
-        "solver='torch'": model.solver == "torch",
         "a transfer set": model.transfer_set is not None,
         "pruning": model.pruning is not None,
         "warm_start": model.warm_start,
@@ -70,18 +71,21 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     else:
         transformers, model = None, estimator
     training = model.fit_teacher(X_train, y_train, **own_params)
-    groups = _by_width(candidates, prefix)
-    for hidden in groups:  # what the numpy engine cannot train: say so before any training
+    groups, solvers = _by_width(candidates, prefix), set()
+    for hidden in groups:  # what cannot train side by side: say so before any training
         student = training.new_student(**_width(hidden))
-        obstacle = numpy_obstacle(
-            student, training.task.loss_settings, training.new_optimizer(student.parameters()),
-            sparse_input=sp.issparse(training.X),
-        ) or feature_obstacle(model)
+        sparse_input = sp.issparse(training.X)
+        obstacle = stacking_obstacle(student, sparse_input) or feature_obstacle(model)
         if obstacle is not None:
             return obstacle
+        solvers.add(choose_solver(model.solver, numpy_obstacle(
+            student, training.task.loss_settings, training.new_optimizer(student.parameters()),
+            sparse_input,
+        )))
+    solver = "torch" if "torch" in solvers else "numpy"  # one engine for the whole grid
     lowest, fitted = np.full(len(candidates), np.nan), [None] * len(candidates)
     for _ in each_encoding(training):  # "auto": each candidate keeps its encoding of lower loss
-        _train_candidates(model, training, groups, candidates, prefix, lowest, fitted)
+        _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, solver)
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
     weights = own.get("sample_weight")
@@ -96,8 +100,8 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     return scores, fit_times, score_times
 
 
-def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted):
-    """Train every candidate on ``training``'s rows, width by width, side by side.
+def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, solver):
+    """Train every candidate on ``training``'s rows, width by width, side by side, by ``solver``.
 
     A candidate's fitted model goes to ``fitted`` where its held-out label
     loss is lower than the one in ``lowest`` (NaN: none yet; a tie keeps the
@@ -116,7 +120,7 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
             students, settings, train_rows, valid_rows,
             max_epochs=model.max_epochs, batch_size=training.batch_size,
             optimizer=training.new_optimizer, seed=training.seed,
-            patience=model.n_iter_no_change,
+            patience=model.n_iter_no_change, solver=solver,
         )
         for index, module, n_iter, loss in zip(members, students, epochs, losses):
             if np.isnan(lowest[index]) or loss < lowest[index]:

@@ -27,7 +27,8 @@ from torch.optim import optimizer as torch_optimizer
 
 from ..losses._soft import hinton_kd_loss
 
-__all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears"]
+__all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears",
+           "stacking_obstacle"]
 
 SOLVERS = ("auto", "numpy", "torch")
 """The values of the ``solver`` parameter."""
@@ -125,6 +126,33 @@ def numpy_obstacle(module, loss_settings, optimizer, sparse_input):
         return "hooks registered on the student (the numpy engine does not call forward)"
     if isinstance(optimizer, torch.optim.LBFGS):
         return "LBFGS, which steps through a loss closure"
+    return None
+
+
+def stacking_obstacle(module, sparse_input):
+    """Why candidates shaped as ``module`` cannot train side by side as one stacked model, or None.
+
+    Either engine stacks a plain :class:`~skdistill.MLPStudent` (see
+    :mod:`skdistill.training._candidates`) and, like the numpy engine, skips
+    its ``forward``; the stacked step reads dense rows.
+
+    Examples
+    --------
+    >>> from skdistill import MLPStudent, TabularStudent
+    >>> stacking_obstacle(MLPStudent(4, 3, (8,)), sparse_input=False) is None
+    True
+    >>> stacking_obstacle(TabularStudent(4, 3, (8,)), sparse_input=False).split(" (")[0]
+    'the student TabularStudent'
+    """
+    if sparse_input:
+        return "sparse rows (the stacked candidates read dense rows)"
+    if plain_relu_linears(module) is None:
+        return (
+            f"the student {type(module).__name__} (side by side stacks a plain MLPStudent: "
+            "Linear and ReLU layers, no dropout, every parameter trained)"
+        )
+    if module_hooked(module):
+        return "hooks registered on the student (the stacked candidates do not call forward)"
     return None
 
 

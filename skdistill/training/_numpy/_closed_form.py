@@ -33,7 +33,7 @@ class ClosedFormStep:
     Build it with :meth:`for_net`. The layers' weights may also carry a leading
     candidate axis (``(n_candidates, out, in)``, biases ``(n_candidates, out)``):
     then one call steps that many MLPs of one shape on the same batch, each
-    with its own loss settings (see :mod:`._candidates`).
+    with its own loss settings (see :mod:`skdistill.training._candidates`).
 
     Parameters
     ----------

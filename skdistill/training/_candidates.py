@@ -9,6 +9,11 @@ candidate's own update. Early stopping is kept per candidate exactly as
 one net keeps it (:class:`~skdistill.training._early_stopping.StackedEarlyStopping`);
 a candidate that has stopped trains on with the others, but its best weights
 are fixed by then.
+
+Two engines step the stack, as they train one student
+(:mod:`skdistill.training._solver`): ``"numpy"``, the closed-form gradients of
+the ``"hinton"`` loss on the CPU; ``"torch"``, autograd of each candidate's own
+criterion (any loss) on the weights' device, a GPU included.
 """
 
 import contextlib
@@ -17,23 +22,21 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from ...losses._calibrated import calibrated_label_loss
-from .._data import TensorBatchLoader
-from .._early_stopping import StackedEarlyStopping, monitored_loss
-from ._closed_form import (
-    ClosedFormStep,
-    plain_relu_linears,
-)
-from ._step import (
+from ..losses._calibrated import calibrated_label_loss
+from ._data import TensorBatchLoader
+from ._early_stopping import StackedEarlyStopping, monitored_loss
+from ._numpy._closed_form import ClosedFormStep
+from ._numpy._step import (
     numpy_distillation_loss_and_gradient,
     numpy_regression_loss_and_gradient,
 )
+from ._solver import plain_relu_linears
 
 __all__ = ["train_side_by_side"]
 
 
 def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batch_size,
-                       optimizer, seed, patience):
+                       optimizer, seed, patience, solver="numpy"):
     """Train plain ReLU MLP students of one shape as one stacked model.
 
     Parameters
@@ -41,8 +44,8 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
     modules : list of MLPStudent
         The candidates' initial students, all of one shape; trained in place.
     loss_settings : list of LossSettings
-        Each candidate's loss (the ``"hinton"`` loss; its own ``T`` and
-        ``alpha``), all of one task.
+        Each candidate's loss (its own ``T`` and ``alpha``; the ``"hinton"``
+        loss for ``solver="numpy"``), all of one task.
     train, valid : DistillationDataset or Subset of one; valid may be None
     max_epochs, batch_size : int
     optimizer : callable
@@ -52,6 +55,11 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
         Seed of the batch order, as the single fit's ``iterator_train__seed``.
     patience : int or None
         Early stopping patience on the validation rows' hard-label loss; None trains ``max_epochs``.
+    solver : {"numpy", "torch"}, default="numpy"
+        The engine of the steps: ``"numpy"`` (CPU, the ``"hinton"`` loss; see
+        :func:`~skdistill.training._solver.numpy_obstacle`) or ``"torch"``
+        (autograd of each candidate's criterion, on the students' device; the
+        rows must be there too).
 
     Returns
     -------
@@ -88,7 +96,11 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
     ]
     weights = [tensor for pair in layers for tensor in pair]
     update = optimizer(weights)
-    step = _stacked_step(layers, loss_settings)
+    if solver == "numpy":
+        step = _stacked_step(layers, loss_settings)
+    else:
+        device = layers[0][0].device
+        step = AutogradStackedStep(layers, [each.criterion().to(device) for each in loss_settings])
     batches = TensorBatchLoader(train, batch_size, shuffle=True, seed=seed)
     stopping = StackedEarlyStopping(len(modules), patience if valid is not None else None, weights)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -148,6 +160,66 @@ def _stacked_step(layers, loss_settings):
         return engine(outputs, teacher_outputs, target, sample_weight=sample_weight, **settings)
 
     return ClosedFormStep(layers, loss_and_gradient)
+
+
+class AutogradStackedStep:
+    """One step of stacked ReLU MLP candidates through torch's autograd, each with its criterion.
+
+    The torch engine's counterpart of the numpy engine's stacked
+    :class:`~skdistill.training._numpy._closed_form.ClosedFormStep`, with the
+    same interface: ``layers`` (the stacked ``(weight, bias)`` tensors,
+    candidates first), ``step(X, teacher_outputs, target, sample_weight)``
+    (sets every weight's ``.grad``; returns the candidates' losses and outputs),
+    ``outputs(X)`` and ``numpy_trainer`` (None: the optimizer steps in torch).
+    It runs where the weights are, a GPU included, and takes any criterion.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.losses._settings import LossSettings
+    >>> def zeros(*shape):
+    ...     return torch.zeros(*shape, requires_grad=True)
+    >>> layers = [(zeros(2, 4, 3), zeros(2, 4)), (zeros(2, 2, 4), zeros(2, 2))]
+    >>> criteria = [LossSettings("classifier", alpha, T=2.0).criterion() for alpha in (0.0, 1.0)]
+    >>> step = AutogradStackedStep(layers, criteria)
+    >>> labels = torch.zeros(5, dtype=torch.long)
+    >>> losses, outputs = step(torch.ones(5, 3), torch.zeros(5, 2), labels)
+    >>> losses.shape, outputs.shape, layers[1][1].grad.shape
+    (torch.Size([2]), torch.Size([2, 5, 2]), torch.Size([2, 2]))
+    """
+
+    def __init__(self, layers, criteria):
+        self.layers = layers
+        self.criteria = criteria
+
+    def _forward(self, X):
+        hidden = X if X.dim() == 2 else X.reshape(X.shape[0], -1)  # images: flattened
+        for depth, (weight, bias) in enumerate(self.layers):
+            if depth:
+                hidden = torch.relu(hidden)
+            hidden = torch.matmul(hidden, weight.transpose(-1, -2)) + bias[:, None, :]
+        return hidden
+
+    def outputs(self, X):
+        """Each candidate's outputs for a batch's rows, ``(n_candidates, n_rows, n_outputs)``."""
+        with torch.no_grad():
+            return self._forward(X)
+
+    def __call__(self, X, teacher_outputs, target, sample_weight=None):
+        for layer in self.layers:
+            for weight in layer:
+                weight.grad = None
+        outputs = self._forward(X)
+        losses = torch.stack([
+            criterion(out, teacher_outputs, target, sample_weight)
+            for criterion, out in zip(self.criteria, outputs)
+        ])
+        losses.sum().backward()  # the candidates share no weight: each gets its own gradient
+        return losses.detach(), outputs.detach()
+
+    def numpy_trainer(self, optimizer):
+        """None: the optimizer's update runs in torch."""
+        return None
 
 
 def _validation_loss(step, loss_settings, valid, batch_size):
