@@ -40,6 +40,21 @@ def test_the_same_numbers_as_the_encoders_transform(numeric, dtype):
     assert encoding.on("meta") is copied and encoding.on("cpu") is encoding
 
 
+@pytest.mark.parametrize("numeric", ["both", "scale"])
+def test_rows_known_finite_are_encoded_alike_without_the_fill(numeric):
+    import torch
+
+    X = awkward_rows(np.float32)
+    encoding = numeric_encoding(make_student_encoder(X, numeric=numeric).fit(X))
+    assert len(encoding.flagged)  # the missing flags of finite rows are zeros
+    rows = torch.from_numpy(np.nan_to_num(awkward_rows(np.float32, n=40, seed=2), nan=1.5))
+    given = rows.clone()
+    with torch.inference_mode():
+        filled, unfilled = encoding(rows), encoding(rows, finite=True)
+    torch.testing.assert_close(unfilled, filled, rtol=0, atol=0)
+    torch.testing.assert_close(rows, given, rtol=0, atol=0)  # the caller's rows stay as given
+
+
 def test_other_encoders_have_none():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]})
     assert numeric_encoding(make_student_encoder(frame).fit(frame)) is None

@@ -62,8 +62,9 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
     candidate on all rows. The teacher is fitted once per fold, and the
     candidates of one width train side by side as one stacked model (in
     numpy, or through torch where a single fit would train through torch: on
-    a GPU, ``solver="torch"``, a loss other than ``"hinton"``). Where they cannot (see the module's notes), they are fitted one by
-    one through ``GridSearchCV`` and a ``UserWarning`` says why. Like
+    a GPU, ``solver="torch"``, a loss other than ``"hinton"``). Where they
+    cannot (see the module's notes), they are fitted one by one through
+    ``GridSearchCV`` and a ``UserWarning`` says why. Like
     ``GridSearchCV`` it is a classifier or a regressor as its estimator is,
     and has the prediction methods its estimator has.
 

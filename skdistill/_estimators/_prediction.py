@@ -8,6 +8,7 @@ a small network's forward pass on one row. Outputs are computed in chunks of
 the output.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -58,12 +59,19 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 class RowsToEncode:
     """Float rows as the caller gave them, and the torch encoding the student reads them
-    through: each chunk is encoded on the student's device just before its forward pass."""
+    through: each chunk is encoded on the student's device just before its forward pass.
+    ``finite``: the rows are known to hold no missing value (nothing to fill)."""
 
-    def __init__(self, rows, encoding):
+    def __init__(self, rows, encoding, finite=False):
         self.rows = rows
         self.encoding = encoding
+        self.finite = finite
         self.shape = (rows.shape[0], encoding.n_features_out)
+
+    def encoder_on(self, device):
+        """The encoding of a chunk of these rows (a float32 tensor on ``device``)."""
+        encoding = self.encoding.on(device)
+        return functools.partial(encoding, finite=True) if self.finite else encoding
 
 
 class PredictionMixin:
@@ -132,14 +140,15 @@ class PredictionMixin:
         encoding = numeric_encoding(preprocessor)
         if encoding is None or not reads_own_encoding(vars(self)):
             return None
-        if not np.isfinite(X).all():
+        finite = bool(np.isfinite(X).all())
+        if not finite:
             if np.isinf(X).any() or not self._fills_missing():
                 return None  # infinite, or missing where the teacher reads none: the full path
             if X.dtype == np.float64 and not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
                 return None  # says which column
         elif X.dtype == np.float64 and not (-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX):
             return None
-        return RowsToEncode(X, encoding)
+        return RowsToEncode(X, encoding, finite)
 
     def _fills_missing(self):
         """Whether the fit read missing numbers, so predict fills them (else refuses them)."""
@@ -182,25 +191,27 @@ class PredictionMixin:
         if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
             step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, math.prod(X.shape[1:]))))
         device = torch.device(net.device)
-        encoding = None
+        on_cpu, encode = device.type == "cpu", None
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
-            X, encoding = X.rows, X.encoding.on(device)
+            X, encode = X.rows, X.encoder_on(device)
         out, bad = None, []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
                 rows = X[start:start + step]
+                n_rows = rows.shape[0]
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, device, as_sparse)
                 else:  # a fresh float32 copy: the result must not depend on X's alignment
                     chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
-                    chunk = chunk if device.type == "cpu" else chunk.to(device)
-                    chunk = chunk if encoding is None else encoding(chunk)
-                raw = module(chunk)[: rows.shape[0]].double().cpu()
-                logits = raw.numpy()  # checked by numpy: a few microseconds less than torch
+                    chunk = chunk if on_cpu else chunk.to(device)
+                    chunk = chunk if encode is None else encode(chunk)
+                raw = module(chunk).double()  # the padding rows too: sliced off in numpy
+                raw = raw if on_cpu else raw.cpu()
+                logits = raw.numpy()[:n_rows]  # checked by numpy: faster than torch here
                 if not np.isfinite(logits).all():  # which rows: only when some are not
                     finite = np.isfinite(logits.reshape(len(logits), -1)).all(axis=1)
                     bad.append(start + np.flatnonzero(~finite))
-                values = logits if transform is None else transform(raw).numpy()
+                values = logits if transform is None else transform(raw).numpy()[:n_rows]
                 if out is None:
                     out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
                 out[start:start + len(values)] = values

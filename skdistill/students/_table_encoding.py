@@ -11,7 +11,6 @@ encoding (:class:`~skdistill.students._encoding_module.NumericEncoding`), then
 the one-hot columns (:class:`OneHotCodes`), on the student's device.
 """
 
-import copy
 
 import numpy as np
 import pandas as pd
@@ -19,37 +18,9 @@ import torch
 from sklearn.utils import _safe_indexing
 
 from ._column_reading import missing_mask
+from ._devices import MovesOnce
 
-__all__ = [
-    "MovesOnce", "OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes", "same_device",
-]
-
-
-class MovesOnce:
-    """``on(device)`` for a module of buffers: itself on its own device, else a copy made once."""
-
-    def on(self, device):
-        device = torch.device(device)
-        if same_device(next(self.buffers()).device, device):
-            return self
-        copies = self.__dict__.setdefault("_copies", {})
-        if device not in copies:
-            copies[device] = copy.deepcopy(self).to(device)
-        return copies[device]
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_copies", None)  # copies on other devices are made again where needed
-        return state
-
-
-def same_device(where, device):
-    """Whether a tensor ``where`` it is sits on ``device`` ("cuda" is the current GPU)."""
-    if where.type != device.type:
-        return False
-    if device.index is None:
-        return where.type == "cpu" or where.index == torch.cuda.current_device()
-    return where.index == device.index
+__all__ = ["OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes"]
 
 
 class OneHotCodes(torch.nn.Module):

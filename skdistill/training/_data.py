@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from .._inputs import EncodedRows
-from ..students._table_encoding import same_device
+from ..students._devices import same_device
 
 __all__ = [
     "DistillationDataset", "EncodedOnDevice", "RowBlocks", "TensorBatchLoader", "sparse_batch",
