@@ -21,7 +21,7 @@ from skdistill import (
 )
 from skdistill.losses._settings import LossSettings
 from skdistill.training._data import DistillationDataset
-from skdistill.training._candidates import train_side_by_side
+from skdistill.training._candidates import AutogradStackedStep, train_side_by_side
 
 X, Y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
 GRID = {"T": [1.0, 3.0], "alpha": [0.2, 0.9], "module__hidden_layer_sizes": [(4,), (16,)]}
@@ -31,6 +31,14 @@ def _estimator(**params):
     return DistilledClassifier(
         LogisticRegression(max_iter=500), max_epochs=15, random_state=0, **params
     )
+
+
+def _count_autograd_steps(monkeypatch):
+    """A list that gains an item per step of the torch engine's stacked candidates."""
+    steps, step = [], AutogradStackedStep.__call__
+    monkeypatch.setattr(AutogradStackedStep, "__call__",
+                        lambda self, *batch: steps.append(1) or step(self, *batch))
+    return steps
 
 
 def _both(estimator, grid):
@@ -218,11 +226,13 @@ def test_a_pipeline_ending_in_a_distiller_is_searched_side_by_side():
 
 
 @pytest.mark.parametrize("solver", ["auto", "torch"])
-def test_regressor_cv_chooses_what_grid_search_chooses(solver):
+def test_regressor_cv_chooses_what_grid_search_chooses(solver, monkeypatch):
     Xr, yr = make_friedman1(n_samples=240, random_state=0)
     estimator = DistilledRegressor(Ridge(), max_epochs=15, random_state=0, solver=solver)
     grid = {"alpha": [0.0, 0.5, 1.0], "module__hidden_layer_sizes": [(4,), (16,)]}
+    steps = _count_autograd_steps(monkeypatch)
     ours = DistillerGridSearchCV(estimator, grid).fit(Xr, yr)
+    assert bool(steps) == (solver == "torch")  # on the CPU, "auto" stacks in numpy
     theirs = GridSearchCV(estimator, grid, cv=3).fit(Xr, yr)
     assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
     for split in range(3):
@@ -245,15 +255,16 @@ def test_one_by_one_fits_say_why_once():
 
 @pytest.mark.slow  # several seconds: CI's full run has it
 @pytest.mark.parametrize("setting", [{"solver": "torch"}, {"loss": "dkd"}])
-def test_candidates_the_torch_engine_trains_go_side_by_side_as_grid_search(setting):
+def test_candidates_the_torch_engine_trains_go_side_by_side_as_grid_search(setting, monkeypatch):
     """solver="torch", or a loss the numpy engine has no gradient of: the stacked candidates
     train through autograd, and score as GridSearchCV's separate torch fits do."""
+    steps = _count_autograd_steps(monkeypatch)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         ours = DistillerGridSearchCV(_estimator(**setting), GRID, cv=3).fit(X, Y)
         theirs = GridSearchCV(_estimator(**setting), GRID, cv=3).fit(X, Y)
     assert not any("side by side" in str(warning.message) for warning in seen)
-    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_
+    assert ours.side_by_side_ and ours.best_params_ == theirs.best_params_ and steps
     for split in range(3):
         np.testing.assert_allclose(
             ours.cv_results_[f"split{split}_test_score"],

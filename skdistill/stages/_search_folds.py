@@ -5,8 +5,9 @@
 of each student width as one stacked model
 (:func:`~skdistill.training._candidates.train_side_by_side`) on the
 rows, seed, batches and early stopping a single fit would use, by the engine
-a single fit would use (numpy, or torch: on a GPU, or for a loss the numpy
-engine has no gradient of), and scores each on the fold's test rows.
+a single fit would use (numpy, or torch: on a GPU, with ``solver="torch"``, or
+for a loss the numpy engine has no gradient of), and scores each on the fold's
+test rows.
 :func:`one_by_one_reason` says why a search cannot train side by side, before
 any fit.
 """
@@ -75,13 +76,13 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     for hidden in groups:  # what cannot train side by side: say so before any training
         student = training.new_student(**_width(hidden))
         sparse_input = sp.issparse(training.X)
+        solvers.add(choose_solver(model.solver, numpy_obstacle(  # solver="numpy": its error
+            student, training.task.loss_settings, training.new_optimizer(student.parameters()),
+            sparse_input,
+        ) or feature_obstacle(model)))
         obstacle = stacking_obstacle(student, sparse_input) or feature_obstacle(model)
         if obstacle is not None:
             return obstacle
-        solvers.add(choose_solver(model.solver, numpy_obstacle(
-            student, training.task.loss_settings, training.new_optimizer(student.parameters()),
-            sparse_input,
-        )))
     solver = "torch" if "torch" in solvers else "numpy"  # one engine for the whole grid
     lowest, fitted = np.full(len(candidates), np.nan), [None] * len(candidates)
     for _ in each_encoding(training):  # "auto": each candidate keeps its encoding of lower loss

@@ -19,8 +19,8 @@ class MovesOnce:
 
     def on(self, device):
         device = torch.device(device)
-        own = self._buffers  # a module's own buffers first: reading them is cheaper
-        first = next(iter(own.values())) if own else next(self.buffers())
+        own = [tensor for tensor in self._buffers.values() if tensor is not None]
+        first = own[0] if own else next(self.buffers())  # its own buffers first: cheaper
         if same_device(first.device, device):
             return self
         copies = self.__dict__.setdefault("_copies", {})
