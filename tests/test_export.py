@@ -204,6 +204,27 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     np.testing.assert_allclose(_run(path, fresh), model.predict_proba(fresh), atol=1e-5)
 
 
+@pytest.mark.parametrize("encoding", ["both", "scale"])
+def test_without_missing_flags_the_file_fills_missing_values_with_an_imputer(
+    encoding, tmp_path, monkeypatch,
+):
+    import skdistill.stages._encoding as encoding_stage
+
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
+    X, y = make_classification(400, 6, n_informative=4, random_state=1)
+    model = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=5,
+                                random_state=0).fit(X, y)
+    assert model.fills_missing_  # the forest reads missing values: predict fills them
+    path = export_onnx(model, tmp_path / "m.onnx")
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert ops[0] == "Imputer" and "Where" not in ops and "IsNaN" not in ops
+    fresh = X[:40].copy()
+    fresh[::3, 1] = np.nan  # each column's fitted median, as predict_proba fills it
+    fresh[1, 4] = np.nan
+    fresh[2] = fresh[2] * 40
+    np.testing.assert_allclose(_run(path, fresh), model.predict_proba(fresh), atol=1e-5)
+
+
 def test_a_frame_of_numbers_labelled_by_integers_exports_one_input_per_column(tmp_path):
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier

@@ -139,30 +139,38 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         ``finite=True``: the caller has checked that ``x`` holds no NaN, so
         nothing is filled (the same numbers, two operations fewer).
         """
+        if self.columns_first and not self._in_order:
+            return self._columns_first(x, finite)
         missing = None if finite else torch.isnan(x)
         out = x if finite else torch.where(missing, self.fill, x)
-        if self.columns_first and not self._in_order:
-            out = self._columns_first(out)
-        else:
-            if not self._in_order:  # every column once, in order (standardised only): no gather
-                out = torch.index_select(out, 1, self.gather)
-            out = out.sub(self.centre) if out is x else out.sub_(self.centre)  # never x in place
-            out = out.div_(self.width)
-            if self._clipped:
-                out = out.clamp_(self.low, self.high)
+        if not self._in_order:  # every column once, in order (standardised only): no gather
+            out = torch.index_select(out, 1, self.gather)
+        out = out.sub(self.centre) if out is x else out.sub_(self.centre)  # never x in place
+        out = out.div_(self.width)
+        if self._clipped:
+            out = out.clamp_(self.low, self.high)
         if len(self.flagged):
             flags = (out.new_zeros((len(out), len(self.flagged))) if finite
                      else torch.index_select(missing, 1, self.flagged).to(out.dtype))
             out = torch.cat([out, flags], dim=1)
         return out
 
-    def _columns_first(self, filled):
-        """The same numbers computed on the rows' transpose: onnxruntime gathers rows many times
-        faster than columns (torch the other way round)."""
-        out = torch.index_select(filled.t(), 0, self.gather)
+    def _columns_first(self, x, finite):
+        """The same numbers computed on the rows' transpose, one column per row: onnxruntime
+        fills, gathers and scales rows many times faster than columns (torch the other way
+        round), and folds the last transpose into the student's first layer."""
+        columns = x.t()
+        missing = None if finite else torch.isnan(columns)
+        out = columns if finite else torch.where(missing, self.fill[:, None], columns)
+        if not self._in_order:
+            out = torch.index_select(out, 0, self.gather)
         out = (out - self.centre[:, None]) / self.width[:, None]
         if self._clipped:
             out = torch.minimum(torch.maximum(out, self.low[:, None]), self.high[:, None])
+        if len(self.flagged):
+            flags = (out.new_zeros((len(self.flagged), out.shape[1])) if finite
+                     else torch.index_select(missing, 0, self.flagged).to(out.dtype))
+            out = torch.cat([out, flags], dim=0)
         return out.t()
 
     def extra_repr(self):
