@@ -119,6 +119,42 @@ def test_side_by_side_students_equal_students_trained_alone(solver):
             torch.testing.assert_close(a, b, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6)
 
 
+@pytest.mark.parametrize("solver", ["numpy", "torch"])
+def test_a_diverging_candidate_stops_and_the_others_train_as_alone(solver):
+    import copy
+
+    generator = torch.Generator().manual_seed(0)
+    rows = DistillationDataset(
+        torch.randn(64, 5, generator=generator), torch.randn(64, 3, generator=generator),
+        torch.randint(0, 3, (64,), generator=generator),
+    )
+    train, valid = (torch.utils.data.Subset(rows, range(a, b)) for a, b in ((0, 48), (48, 64)))
+    torch.manual_seed(0)
+    students = [MLPStudent(5, 3, (6,)) for _ in range(2)]
+    alone = copy.deepcopy(students[0])
+    with torch.no_grad():
+        students[1].layers[0].weight.fill_(3e38)  # its outputs overflow: its loss is not finite
+    settings = [LossSettings("classifier", 0.5)] * 2
+    common = dict(max_epochs=30, batch_size=16, seed=3, patience=3, solver=solver,
+                  optimizer=lambda params: torch.optim.Adam(params, lr=0.01))
+    epochs, losses = train_side_by_side(students, settings, train, valid, **common)
+    assert epochs[1] == 1 and np.isnan(losses[1])  # stopped where a single fit's guard stops
+    epochs_alone, losses_alone = train_side_by_side([alone], settings[:1], train, valid, **common)
+    assert epochs[0] == epochs_alone[0] and np.isfinite(losses[0])
+    np.testing.assert_allclose(losses[0], losses_alone[0], rtol=1e-6)
+    for a, b in zip(students[0].parameters(), alone.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_candidates_that_diverge_score_nan_with_a_warning_as_failed_fits():
+    from sklearn.exceptions import FitFailedWarning
+
+    estimator = _estimator(lr=1e30)  # every step overflows
+    with pytest.warns(FitFailedWarning, match="2 of 2 candidates diverged in training"):
+        with pytest.raises(ValueError, match="Training diverged in epoch 1"):  # the refit
+            DistillerGridSearchCV(estimator, {"alpha": [0.0, 0.9]}).fit(X, Y)
+
+
 def test_both_engines_train_the_same_stacked_candidates():
     by_numpy, epochs_numpy, losses_numpy = _trained_side_by_side(True, "numpy")
     by_torch, epochs_torch, losses_torch = _trained_side_by_side(True, "torch")

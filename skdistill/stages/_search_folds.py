@@ -13,12 +13,14 @@ any fit.
 """
 
 import time
+import warnings
 from collections import defaultdict
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
@@ -85,14 +87,28 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
             return obstacle
     solver = "torch" if "torch" in solvers else "numpy"  # one engine for the whole grid
     lowest, fitted = np.full(len(candidates), np.nan), [None] * len(candidates)
+    diverged = np.zeros(len(candidates), dtype=bool)
     for _ in each_encoding(training):  # "auto": each candidate keeps its encoding of lower loss
-        _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, solver)
+        _train_candidates(
+            model, training, groups, candidates, prefix, lowest, fitted, diverged, solver
+        )
+    if diverged.any():
+        warnings.warn(
+            f"{diverged.sum()} of {len(candidates)} candidates diverged in training on this "
+            "fold and score NaN, as GridSearchCV scores a fit that fails: "
+            f"{[candidates[i] for i in np.flatnonzero(diverged)]}. Lower the learning rate "
+            f"(lr={model.lr:g}) or standardise the features.",
+            FitFailedWarning,
+        )
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
     weights = own.get("sample_weight")
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):
+        if diverged[index]:  # nothing to score
+            scores[index], score_times[index] = np.nan, 0.0
+            continue
         if transformers is not None:
             candidate = Pipeline([*transformers.steps, (estimator.steps[-1][0], candidate)])
         started = time.perf_counter()
@@ -101,12 +117,14 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     return scores, fit_times, score_times
 
 
-def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, solver):
+def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, diverged,
+                      solver):
     """Train every candidate on ``training``'s rows, width by width, side by side, by ``solver``.
 
     A candidate's fitted model goes to ``fitted`` where its held-out label
     loss is lower than the one in ``lowest`` (NaN: none yet; a tie keeps the
-    earlier), as ``fit`` chooses among its encodings.
+    earlier), as ``fit`` chooses among its encodings; one that diverges is
+    marked in ``diverged`` (a single fit would fail).
     """
     rows = DistillationDataset.from_arrays(*training.rows).to(torch.device(model.device))
     train_rows = rows.subset(training.train_idx)
@@ -124,7 +142,9 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
             patience=model.n_iter_no_change, solver=solver,
         )
         for index, module, n_iter, loss in zip(members, students, epochs, losses):
-            if np.isnan(lowest[index]) or loss < lowest[index]:
+            if np.isnan(loss):
+                diverged[index] = True
+            elif np.isnan(lowest[index]) or loss < lowest[index]:
                 lowest[index] = loss
                 fitted[index] = training.with_student(module.eval(), int(n_iter))
 

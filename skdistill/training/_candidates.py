@@ -68,7 +68,9 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
     held_out_losses : ndarray of float
         Each candidate's held-out label loss as a single fit would compare it:
         the lowest of its epochs with early stopping, else the last epoch's
-        (inf without validation rows).
+        (inf without validation rows); NaN for a candidate that diverged (its
+        weights or held-out loss stopped being finite: it stopped there, where
+        a single fit stops with an error).
 
     Examples
     --------
@@ -112,6 +114,7 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
     if stopping.patience is None and valid is not None:
         last = _validation_loss(step, loss_settings, valid, batch_size)
         stopping.lowest = np.where(np.isfinite(last), last, np.inf)
+    stopping.lowest[stopping.diverged] = np.nan
     with torch.no_grad():
         for candidate, own in enumerate(linears):
             for depth, linear in enumerate(own):
@@ -135,12 +138,22 @@ def _train_epochs(step, loss_settings, update, batches, stopping, valid, max_epo
                 else:  # the step sets the gradients: no zero_grad needed
                     step(*batch)
                     update.step()
+        finite = _finite_candidates(weights)
         if stopping.patience is not None:
             losses = _validation_loss(step, loss_settings, valid, batch_size)
+            stopping.stop_diverged(epoch, finite & np.isfinite(losses))
             stopping.epoch_end(epoch, losses, weights)
-            if not stopping.running.any():
-                break
+        else:
+            stopping.stop_diverged(epoch, finite)
+        if not stopping.running.any():
+            break
     return epoch
+
+
+def _finite_candidates(weights):
+    """Per candidate, whether every one of its stacked weights is finite."""
+    finite = [torch.isfinite(tensor.detach()).flatten(1).all(dim=1) for tensor in weights]
+    return torch.stack(finite).all(dim=0).cpu().numpy()
 
 
 def _stacked_step(layers, loss_settings):

@@ -186,6 +186,8 @@ class StackedEarlyStopping:
     ``epoch_end`` takes each candidate's monitored loss, copies an improved
     candidate's weights into ``best`` and stops one that has missed
     ``patience`` epochs in a row (``running``; ``epochs``: when it stopped).
+    ``stop_diverged`` stops a candidate whose weights or held-out loss are no
+    longer finite (``diverged``), where a single fit's guard stops with an error.
     """
 
     def __init__(self, n_candidates, patience, weights):
@@ -196,6 +198,14 @@ class StackedEarlyStopping:
         self.epochs = np.zeros(n_candidates, dtype=int)
         self.best = [tensor.detach().clone() for tensor in weights]
         self.lowest = np.full(n_candidates, np.inf)  # over the epochs each one ran
+        self.diverged = np.zeros(n_candidates, dtype=bool)
+
+    def stop_diverged(self, epoch, finite):
+        """Stop the running candidates that are not ``finite`` (a boolean per candidate)."""
+        diverged = self.running & ~finite
+        self.diverged |= diverged
+        self.epochs[diverged] = epoch
+        self.running &= ~diverged
 
     def epoch_end(self, epoch, losses, weights):
         finite = np.where(np.isfinite(losses), losses, np.inf)
