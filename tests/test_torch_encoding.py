@@ -55,6 +55,28 @@ def test_rows_known_finite_are_encoded_alike_without_the_fill(numeric):
     torch.testing.assert_close(rows, given, rtol=0, atol=0)  # the caller's rows stay as given
 
 
+@pytest.mark.parametrize("numeric", ["both", "scale"])
+def test_the_division_folded_into_the_next_layer_gives_the_same_outputs(numeric):
+    import copy
+
+    import torch
+
+    X = awkward_rows(np.float32)
+    encoding = numeric_encoding(make_student_encoder(X, numeric=numeric).fit(X))
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(encoding.n_features_out, 5)
+    folded, folded_layer = copy.deepcopy(encoding), copy.deepcopy(layer)
+    assert folded.fold_division_into(folded_layer) and not folded.divides
+    rows = torch.from_numpy(awkward_rows(np.float32, n=60, seed=3) * 3)  # beyond the bins too
+    with torch.no_grad():
+        expected, got = layer(encoding(rows)), folded_layer(folded(rows))
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert encoding.divides  # the original is untouched
+    broken = copy.deepcopy(encoding)
+    broken.width[0] = 0.0
+    assert not broken.fold_division_into(copy.deepcopy(layer)) and broken.divides
+
+
 def test_other_encoders_have_none():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]})
     assert numeric_encoding(make_student_encoder(frame).fit(frame)) is None

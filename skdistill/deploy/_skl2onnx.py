@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from sklearn.base import is_classifier, is_regressor
 
+from ..training._solver import plain_relu_linears
 from ._onnx_graph import constant as _constant
 
 __all__ = ["quiet_loggers", "register_onnx_converters"]
@@ -405,6 +406,9 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
     if encoding is not None:  # its first nodes: the same computation as predict's
         encoding = copy.deepcopy(encoding).cpu()
         encoding.columns_first = True
+        linears = plain_relu_linears(module)
+        if linears is not None:  # its first layer divides by the widths: one pass fewer
+            encoding.fold_division_into(linears[0])
         shape = (encoding.n_features_in,)
         module = torch.nn.Sequential(_FilledRows(encoding) if rows_filled else encoding, module)
     example = torch.zeros(2, *shape)

@@ -100,6 +100,7 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         self._clipped = bool(np.isfinite(low).any() or np.isfinite(high).any())
         self._in_order = np.array_equal(gather, np.arange(len(fill)))
         self.columns_first = False  # True in the graph export_onnx writes (same numbers)
+        self.divides = True  # False once the division is folded into the next layer
 
     @classmethod
     def of(cls, columns, fill, parts, flagged):
@@ -146,7 +147,8 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         if not self._in_order:  # every column once, in order (standardised only): no gather
             out = torch.index_select(out, 1, self.gather)
         out = out.sub(self.centre) if out is x else out.sub_(self.centre)  # never x in place
-        out = out.div_(self.width)
+        if self.divides:
+            out = out.div_(self.width)
         if self._clipped:
             out = out.clamp_(self.low, self.high)
         if len(self.flagged):
@@ -164,7 +166,9 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         out = columns if finite else torch.where(missing, self.fill[:, None], columns)
         if not self._in_order:
             out = torch.index_select(out, 0, self.gather)
-        out = (out - self.centre[:, None]) / self.width[:, None]
+        out = out - self.centre[:, None]
+        if self.divides:
+            out = out / self.width[:, None]
         if self._clipped:
             out = torch.minimum(torch.maximum(out, self.low[:, None]), self.high[:, None])
         if len(self.flagged):
@@ -172,6 +176,26 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
                      else torch.index_select(missing, 0, self.flagged).to(out.dtype))
             out = torch.cat([out, flags], dim=0)
         return out.t()
+
+    def fold_division_into(self, linear):
+        """Leave out the division by each output column's width, dividing the weights of
+        ``linear`` (the layer that reads this encoding) by it instead; in place, on copies
+        made for an exported graph.
+
+        ``min(max((x - c) / w, lo), hi) @ W.T`` equals ``min(max(x - c, lo * w), hi * w) @
+        (W / w).T`` for a positive ``w``: the same outputs to float rounding, one pass fewer
+        over the encoded rows. Returns False (and changes nothing) where a width is not a
+        positive finite number.
+        """
+        width = self.width
+        if not (torch.isfinite(width).all() and (width > 0).all()):
+            return False
+        with torch.no_grad():
+            linear.weight[:, : len(width)] /= width
+            self.low.mul_(width)  # -inf, 0, 1 and inf bounds scale with the column
+            self.high.mul_(width)
+        self.divides = False
+        return True
 
     def extra_repr(self):
         return f"in_features={self.n_features_in}, out_features={self.n_features_out}"
