@@ -67,6 +67,24 @@ def test_int8_export_is_smaller_and_close(fitted_pipeline, tmp_path):
     assert np.mean(quantized.argmax(1) == _run(float_path, X_new).argmax(1)) > 0.95
 
 
+@pytest.mark.parametrize("encoding", ["both", "scale"])
+def test_int8_export_of_unscaled_columns_agrees_with_the_float_file(
+    encoding, tmp_path, monkeypatch,
+):
+    import skdistill.stages._encoding as encoding_stage
+    from sklearn.datasets import load_breast_cancer
+
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
+    X, y = load_breast_cancer(return_X_y=True)  # columns from 1e-3 to 1e3: no scaler before
+    model = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=20,
+                                random_state=0).fit(X, y)
+    float_path = export_onnx(model, tmp_path / "f.onnx")
+    int8_path = export_onnx(model, tmp_path / "q.onnx", int8=True)
+    assert "Div" not in {node.op_type for node in onnx.load(float_path).graph.node}  # folded
+    agreement = np.mean(_run(int8_path, X).argmax(1) == _run(float_path, X).argmax(1))
+    assert agreement > 0.95
+
+
 def test_regressor_export(tmp_path):
     X, y = make_friedman1(300, random_state=0)
     reg = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(X, y * 10 + 3)

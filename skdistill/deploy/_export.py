@@ -12,6 +12,7 @@ classifier, ``variable`` (shape ``(n, 1)``) for a regressor. An int8 variant
 Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
+import contextlib
 import os
 import re
 import tempfile
@@ -95,7 +96,7 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     from skl2onnx.common.data_types import FloatTensorType
     from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 
-    from ._skl2onnx import quiet_loggers, register_onnx_converters
+    from ._skl2onnx import for_quantization, quiet_loggers, register_onnx_converters
 
     distiller = final_distiller(estimator)
     register_onnx_converters()
@@ -119,7 +120,9 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
             )
         sample = {"initial_types": [("X", FloatTensorType([None, width]))]}
     try:
-        with quiet_loggers("torch.onnx", "root", "skl2onnx"):
+        with quiet_loggers("torch.onnx", "root", "skl2onnx"), (
+            for_quantization() if int8 else contextlib.nullcontext()
+        ):
             model = skl2onnx.to_onnx(estimator, options=options, **sample)
     except (MissingShapeCalculator, MissingConverter, RuntimeError) as exc:
         raise ValueError(

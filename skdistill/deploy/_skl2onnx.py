@@ -18,6 +18,7 @@ Needs the ``export`` extra (onnx, onnxscript, skl2onnx).
 """
 
 import contextlib
+import contextvars
 import logging
 
 import numpy as np
@@ -407,8 +408,8 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
         encoding = copy.deepcopy(encoding).cpu()
         encoding.columns_first = True
         linears = plain_relu_linears(module)
-        if linears is not None:  # its first layer divides by the widths: one pass fewer
-            encoding.fold_division_into(linears[0])
+        if linears is not None and not _QUANTIZED.get():  # one pass fewer; but quantized,
+            encoding.fold_division_into(linears[0])  # unscaled inputs would lose small columns
         shape = (encoding.n_features_in,)
         module = torch.nn.Sequential(_FilledRows(encoding) if rows_filled else encoding, module)
     example = torch.zeros(2, *shape)
@@ -433,6 +434,21 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
             "torch.onnx.export on student_.module_ directly."
         )
     return proto.graph
+
+
+_QUANTIZED = contextvars.ContextVar("quantized", default=False)
+
+
+@contextlib.contextmanager
+def for_quantization():
+    """While converting a model whose file will be quantized to int8: the student's first
+    layer reads the encoding's scaled columns (its division is not folded into the weights),
+    whose common range int8 keeps."""
+    token = _QUANTIZED.set(True)
+    try:
+        yield
+    finally:
+        _QUANTIZED.reset(token)
 
 
 @contextlib.contextmanager
