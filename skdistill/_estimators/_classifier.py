@@ -280,22 +280,13 @@ collection, default=None
     absent. With metadata routing on, request it with
     ``set_fit_request(sample_weight=True)``.
 
-    **Dask collections.** With a dask ``transfer_set`` the teacher's outputs
-    are computed on the workers and persisted there; each epoch the partitions
-    are fetched one at a time (one ahead, in a background thread), in a random
-    order, and shuffled with the training rows through a buffer, so the client
-    holds a few partitions. The student's rows of a partition are recomputed
-    from its graph at each epoch: persist the collection first when it is
-    expensive to read. ``X`` and ``y`` may themselves be dask collections,
-    partitioned alike, when the teacher needs no fitting (``FrozenEstimator``,
-    torch module, fitted skorch net, or ``teacher="precomputed"`` with
-    ``teacher_proba``/``teacher_logits`` as a dask array): whole partitions
-    (``validation_fraction`` of them) are held out for validation, and
-    ``sample_weight``, ``class_weight`` and ``student_preprocessor`` are
-    refused. ``predict``, ``predict_proba``, ``predict_log_proba`` and
-    ``decision_function`` of a dask collection return a lazy dask array,
-    computed partition by partition by a copy of the model without its
-    teacher, as dask-ml's ``ParallelPostFit`` does.
+    **Dask collections.** A dask ``transfer_set`` is labelled on the workers
+    and streamed to the student a partition at a time. ``X`` and ``y`` may be
+    dask collections too when the teacher needs no fitting (whole partitions
+    are held out for validation; ``sample_weight``, ``class_weight`` and
+    ``student_preprocessor`` are refused), and prediction of a dask collection
+    returns a lazy dask array, as dask-ml's ``ParallelPostFit`` does. The user
+    guide's page "Scale: many rows, dask clusters, GPUs" says how each works.
 
     References
     ----------
