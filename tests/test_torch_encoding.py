@@ -83,6 +83,53 @@ def test_other_encoders_have_none():
     assert numeric_encoding(StandardScaler().fit(np.ones((3, 2)))) is None
 
 
+@pytest.mark.parametrize("numeric", ["both", "scale", "piecewise"])
+@pytest.mark.parametrize("finite", [False, True])
+def test_numpys_forward_pass_gives_torchs_bits(numeric, finite):
+    import copy
+
+    import torch
+
+    X = awkward_rows(np.float32)
+    encoding = numeric_encoding(make_student_encoder(X, numeric=numeric).fit(X))
+    rows = awkward_rows(np.float32, n=40, seed=4) * 3  # beyond the bins too
+    rows = np.nan_to_num(rows, nan=-0.7) if finite else rows
+    given = rows.copy()
+    folded = copy.deepcopy(encoding)
+    folded.fold_division_into(torch.nn.Linear(encoding.n_features_out, 2))
+    for each in (encoding, folded):
+        with torch.inference_mode():
+            expected = each(torch.from_numpy(rows), finite=finite).numpy()
+        got = each.numpy_forward(rows, finite=finite)
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(rows, given)  # the caller's rows stay as given
+    moved = copy.deepcopy(encoding).to(torch.float64).to(torch.float32)  # buffers replaced
+    np.testing.assert_array_equal(moved.numpy_forward(rows, finite=finite),
+                                  encoding.numpy_forward(rows, finite=finite))
+
+
+@pytest.mark.parametrize("numeric", ["both", "scale"])
+def test_a_row_predicted_alone_is_the_row_predicted_among_many(numeric):
+    from skdistill.stages import _encoding as encoding_stage
+
+    X = np.nan_to_num(awkward_rows(np.float64), nan=0.0)
+    X[::7, 1] = np.nan
+    y = (X[:, 0] + X[:, 5] > 1).astype(int)
+    candidates = encoding_stage.CANDIDATE_ENCODINGS
+    encoding_stage.CANDIDATE_ENCODINGS = (numeric,)
+    try:
+        model = DistilledClassifier(HistGradientBoostingClassifier(max_iter=20), max_epochs=3,
+                                    random_state=0).fit(X, y)
+    finally:
+        encoding_stage.CANDIDATE_ENCODINGS = candidates
+    assert model.student_encoding_ == numeric
+    together = model.predict_proba(X)  # chunks of many rows: encoded by torch
+    for i in (0, 7, 13, 399):  # one row (row 7 has a missing value): encoded by numpy
+        np.testing.assert_array_equal(model.predict_proba(X[i:i + 1]), together[i:i + 1])
+    np.testing.assert_array_equal(model.predict_proba(X[5:21]), together[5:21])
+
+
 def test_predicting_a_few_rows_takes_the_fast_path_with_the_same_answer():
     X = np.nan_to_num(awkward_rows(np.float64), nan=0.0)
     X[::7, 1] = np.nan

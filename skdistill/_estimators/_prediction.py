@@ -8,7 +8,6 @@ a small network's forward pass on one row. Outputs are computed in chunks of
 the output.
 """
 
-import functools
 import math
 
 import numpy as np
@@ -54,6 +53,12 @@ Chunks of a few megabytes are reused by the allocator from one to the next;
 much larger ones are not, and a call's peak memory grows with them
 (``benchmarks/fit_memory.py`` measures it)."""
 
+CACHED_CHUNK_ELEMENTS = 2**20
+"""On the CPU, rows read through the student's encoding are encoded and passed on at most this
+many encoded values at a time (4 MB in float32): a chunk then stays in the processor's cache
+from the encoding's passes to the first layer, which on wide encodings is faster than larger
+chunks (``benchmarks/single_row.py``)."""
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -68,10 +73,28 @@ class RowsToEncode:
         self.finite = finite
         self.shape = (rows.shape[0], encoding.n_features_out)
 
-    def encoder_on(self, device):
-        """The encoding of a chunk of these rows (a float32 tensor on ``device``)."""
+    def chunk(self, rows, device):
+        """``rows`` (some of these) as the student reads them: a fresh float32 tensor on
+        ``device``, encoded, with zero rows added up to a multiple of :data:`ROW_TILE` (after the
+        encoding, which computes the real rows only).
+
+        At most :data:`ROW_TILE` rows on the CPU are encoded by numpy where
+        the encoding has a numpy forward pass (the same bits, at a fraction
+        of torch's cost per call); others by the encoding's torch forward
+        pass, on ``device``.
+        """
+        rows = np.array(rows, dtype=np.float32, order="C")  # a fresh copy: never X in place
+        numpy_forward = getattr(self.encoding, "numpy_forward", None)
+        if device.type == "cpu" and len(rows) <= ROW_TILE and numpy_forward is not None:
+            out = np.zeros((ROW_TILE, self.shape[1]), np.float32)
+            out[:len(rows)] = numpy_forward(rows, finite=self.finite)
+            return torch.from_numpy(out)
         encoding = self.encoding.on(device)
-        return functools.partial(encoding, finite=True) if self.finite else encoding
+        chunk = torch.from_numpy(rows)
+        chunk = chunk if device.type == "cpu" else chunk.to(device)
+        encoded = encoding.forward(chunk, finite=True) if self.finite else encoding.forward(chunk)
+        missing = -len(encoded) % ROW_TILE
+        return torch.nn.functional.pad(encoded, (0, 0, 0, missing)) if missing else encoded
 
 
 class PredictionMixin:
@@ -140,14 +163,12 @@ class PredictionMixin:
         encoding = numeric_encoding(preprocessor)
         if encoding is None or not reads_own_encoding(vars(self)):
             return None
-        finite = bool(np.isfinite(X).all())
+        finite = bool(-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX)  # False for NaN too
         if not finite:
-            if np.isinf(X).any() or not self._fills_missing():
+            if not self._fills_missing() or np.isinf(X).any():
                 return None  # infinite, or missing where the teacher reads none: the full path
-            if X.dtype == np.float64 and not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
-                return None  # says which column
-        elif X.dtype == np.float64 and not (-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX):
-            return None
+            if not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
+                return None  # beyond float32: the full path says which column
         return RowsToEncode(X, encoding, finite)
 
     def _fills_missing(self):
@@ -186,14 +207,16 @@ class PredictionMixin:
         module = net.module_
         if module.training:
             module.eval()
-        as_sparse = student_reads_sparse(module)
-        step = PREDICT_CHUNK_ROWS
-        if not (sp.issparse(X) and as_sparse):  # dense chunks: at most DENSE_CHUNK_ELEMENTS
-            step = max(1, min(step, DENSE_CHUNK_ELEMENTS // max(1, math.prod(X.shape[1:]))))
         device = torch.device(net.device)
         on_cpu, encode = device.type == "cpu", None
+        as_sparse = student_reads_sparse(module)
+        step = PREDICT_CHUNK_ROWS
+        if not (sp.issparse(X) and as_sparse):  # dense chunks: at most so many values
+            values = CACHED_CHUNK_ELEMENTS if (
+                on_cpu and isinstance(X, RowsToEncode)) else DENSE_CHUNK_ELEMENTS
+            step = max(1, min(step, values // max(1, math.prod(X.shape[1:]))))
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
-            X, encode = X.rows, X.encoder_on(device)
+            X, encode = X.rows, X.chunk
         out, bad = None, []
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
@@ -201,10 +224,11 @@ class PredictionMixin:
                 n_rows = rows.shape[0]
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, device, as_sparse)
+                elif encode is not None:
+                    chunk = encode(rows, device)
                 else:  # a fresh float32 copy: the result must not depend on X's alignment
                     chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
                     chunk = chunk if on_cpu else chunk.to(device)
-                    chunk = chunk if encode is None else encode(chunk)
                 raw = module(chunk).double()  # the padding rows too: sliced off in numpy
                 raw = raw if on_cpu else raw.cpu()
                 logits = raw.numpy()[:n_rows]  # checked by numpy: faster than torch here
@@ -212,9 +236,12 @@ class PredictionMixin:
                     finite = np.isfinite(logits.reshape(len(logits), -1)).all(axis=1)
                     bad.append(start + np.flatnonzero(~finite))
                 values = logits if transform is None else transform(raw).numpy()[:n_rows]
+                if n_rows == X.shape[0]:  # one chunk: its outputs are the result
+                    out = values
+                    continue
                 if out is None:
                     out = np.empty((X.shape[0], *values.shape[1:]), dtype=np.float64)
-                out[start:start + len(values)] = values
+                out[start:start + n_rows] = values
         if bad:
             bad = np.concatenate(bad)
             largest = np.nanmax(np.abs(X[bad]), initial=0.0)
