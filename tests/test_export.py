@@ -212,15 +212,56 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     assert model.student_encoding_ == encoding
     path = export_onnx(model, tmp_path / "m.onnx")
     ops = [node.op_type for node in onnx.load(path).graph.node]
-    # the encoding as torch computes it (fill, gather, affine, clip, flags), not the
-    # scikit-learn encoder's converters (Imputer, Scaler, one node set per step); its division
-    # by the columns' widths is folded into the student's first layer
+    # the encoding as torch computes it (fill, gather, affine, flags), not the scikit-learn
+    # encoder's converters (Imputer, Scaler, one node set per step); its division by the
+    # columns' widths is folded into the student's first layer, and clipped bins are read as
+    # hinges (one Relu more than the student's own)
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
-    assert ("Max" in ops) == (encoding == "both")  # the bins' clip
+    assert "Max" not in ops and "Min" not in ops
+    assert ops.count("Relu") == 1 + (encoding == "both")
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate
     np.testing.assert_allclose(_run(path, fresh), model.predict_proba(fresh), atol=1e-5)
+
+
+@pytest.mark.parametrize("rows_filled", [False, True])
+def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
+    import copy
+
+    import torch
+
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.deploy._hinges import hinged_student
+    from skdistill.students._encoding_module import numeric_encoding
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5)) * [1, 50, 1, 1, 1] + [0, 1e3, 0, 0, 0]
+    X[:, 2] = rng.randint(0, 3, 300)  # three values: few bins
+    X[:, 3] = 7.0  # constant: one bin
+    X[::6, 4] = np.nan  # flagged
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(0)
+    student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(16, 8)).eval()
+    hinged = hinged_student(encoding, student, rows_filled)
+    rows = np.vstack([X[:40], X[40:60] * 5 - 3])  # within the bins, and far beyond them
+    rows = np.nan_to_num(rows, nan=0.25) if rows_filled else rows
+    rows = torch.tensor(rows, dtype=torch.float32)
+    with torch.no_grad():  # filled rows: every missing flag reads 0
+        expected = student(encoding(rows, finite=rows_filled))
+        got = hinged(rows)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)  # to float32 rounding
+    n_hinges = len(hinged[0].knots)
+    assert n_hinges == encoding.n_features_out - 5 - 5 - encoding.n_flags  # an edge less a column
+
+    scale_only = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
+    plain = MLPStudent(scale_only.n_features_out, 3)
+    assert hinged_student(scale_only, plain) is None  # no bin: nothing to gain
+    assert hinged_student(encoding, torch.nn.Sequential(torch.nn.Linear(
+        encoding.n_features_out, 3))) is None  # not a plain MLPStudent
+    broken = copy.deepcopy(encoding)
+    broken.low[-3] = -1.0  # not a clip the piecewise-linear encoder makes
+    assert hinged_student(broken, student) is None
 
 
 @pytest.mark.parametrize("encoding", ["both", "scale"])

@@ -26,6 +26,7 @@ import torch
 from sklearn.base import is_classifier, is_regressor
 
 from ..training._solver import plain_relu_linears
+from ._hinges import hinged_student
 from ._onnx_graph import constant as _constant
 
 __all__ = ["quiet_loggers", "register_onnx_converters"]
@@ -406,12 +407,18 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
     if encoding is not None:  # its first nodes: the same computation as predict's
         encoding = copy.deepcopy(encoding).cpu()
-        encoding.columns_first = True
-        linears = plain_relu_linears(module)
-        if linears is not None and not _QUANTIZED.get():  # one pass fewer; but quantized,
-            encoding.fold_division_into(linears[0])  # unscaled inputs would lose small columns
         shape = (encoding.n_features_in,)
-        module = torch.nn.Sequential(_FilledRows(encoding) if rows_filled else encoding, module)
+        quantized = _QUANTIZED.get()  # quantized, unscaled inputs would lose small columns
+        hinged = None if quantized else hinged_student(encoding, module, rows_filled)
+        if hinged is not None:  # bins as hinges: fewer, narrower passes
+            module = hinged
+        else:
+            encoding.columns_first = True
+            linears = plain_relu_linears(module)
+            if linears is not None and not quantized:  # one pass fewer
+                encoding.fold_division_into(linears[0])
+            module = torch.nn.Sequential(
+                _FilledRows(encoding) if rows_filled else encoding, module)
     example = torch.zeros(2, *shape)
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
     with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
