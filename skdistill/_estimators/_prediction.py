@@ -214,7 +214,8 @@ class PredictionMixin:
         if not (sp.issparse(X) and as_sparse):  # dense chunks: at most so many values
             values = CACHED_CHUNK_ELEMENTS if (
                 on_cpu and isinstance(X, RowsToEncode)) else DENSE_CHUNK_ELEMENTS
-            step = max(1, min(step, values // max(1, math.prod(X.shape[1:]))))
+            step = min(step, values // max(1, math.prod(X.shape[1:])))
+            step = max(ROW_TILE, step - step % ROW_TILE)  # only the last chunk is padded
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
             X, encode = X.rows, X.chunk
         out, bad = None, []
