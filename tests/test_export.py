@@ -214,11 +214,11 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     ops = [node.op_type for node in onnx.load(path).graph.node]
     # the encoding as torch computes it (fill, gather, affine, flags), not the scikit-learn
     # encoder's converters (Imputer, Scaler, one node set per step); its division by the
-    # columns' widths is folded into the student's first layer, and clipped bins are read as
-    # hinges (one Relu more than the student's own)
+    # columns' widths is folded into the student's first layer, and bins are read as hinges
+    # (one Relu more than the student's own), but for the narrow one at the filled median
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
-    assert "Max" not in ops and "Min" not in ops
     assert ops.count("Relu") == 1 + (encoding == "both")
+    assert ("Max" in ops) == ("Min" in ops) == (encoding == "both")
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate
@@ -252,6 +252,7 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
         got = hinged(rows)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)  # to float32 rounding
     n_hinges = len(hinged[0].knots)
+    assert hinged[0].bin_columns.tolist() == [4]  # the filled median's spike: a narrow bin
     assert n_hinges == encoding.n_features_out - 5 - 5 - encoding.n_flags  # an edge less a column
 
     scale_only = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
@@ -262,6 +263,30 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
     broken = copy.deepcopy(encoding)
     broken.low[-3] = -1.0  # not a clip the piecewise-linear encoder makes
     assert hinged_student(broken, student) is None
+
+
+def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, monkeypatch):
+    import skdistill.stages._encoding as encoding_stage
+    from skdistill.deploy._hinges import hinged_student
+    from skdistill.students._encoding_module import numeric_encoding
+
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", ("both",))
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.exponential(size=2000) ** 4, rng.lognormal(0, 2, 2000), rng.normal(size=2000)]
+    X[::5, 2] = np.nan  # filled with the median: a spike of equal values, a narrow bin
+    y = (np.log1p(X[:, 0]) + np.log(X[:, 1]) + np.nan_to_num(X[:, 2]) > 1).astype(int)
+    model = DistilledClassifier(RandomForestClassifier(50, random_state=0), max_epochs=20,
+                                random_state=0).fit(X, y)
+    # bins down to a millionth of their column's span: as hinges they would cancel in float32
+    # (the whole first layer as hinges differed from predict_proba by 8e-4 on these rows)
+    hinged = hinged_student(numeric_encoding(model.student_preprocessor_), model.student_.module_)
+    kept = hinged[0].bin_columns.tolist()
+    assert 0 in kept and 1 in kept and 2 in kept and len(hinged[0].knots) > 10
+    path = export_onnx(model, tmp_path / "m.onnx")
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 2  # narrow bins, and hinges
+    for rows in (X, X * 5):
+        np.testing.assert_allclose(_run(path, rows), model.predict_proba(rows), atol=1e-5)
 
 
 @pytest.mark.parametrize("encoding", ["both", "scale"])

@@ -104,9 +104,15 @@ def test_numpys_forward_pass_gives_torchs_bits(numeric, finite):
         assert got.dtype == np.float32 and got.shape == expected.shape
         np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(rows, given)  # the caller's rows stay as given
-    moved = copy.deepcopy(encoding).to(torch.float64).to(torch.float32)  # buffers replaced
-    np.testing.assert_array_equal(moved.numpy_forward(rows, finite=finite),
-                                  encoding.numpy_forward(rows, finite=finite))
+    moved = copy.deepcopy(encoding)
+    before = moved.numpy_forward(rows, finite=finite)
+    moved.to(torch.float64).to(torch.float32)  # buffers replaced: read anew
+    np.testing.assert_array_equal(moved.numpy_forward(rows, finite=finite), before)
+    moved.centre = moved.centre + 1.0  # a buffer assigned: read anew
+    with torch.inference_mode():
+        expected = moved(torch.from_numpy(rows), finite=finite).numpy()
+    np.testing.assert_array_equal(moved.numpy_forward(rows, finite=finite), expected)
+    assert not np.array_equal(expected, before)
 
 
 @pytest.mark.parametrize("numeric", ["both", "scale"])

@@ -54,10 +54,10 @@ much larger ones are not, and a call's peak memory grows with them
 (``benchmarks/fit_memory.py`` measures it)."""
 
 CACHED_CHUNK_ELEMENTS = 2**20
-"""On the CPU, rows read through the student's encoding are encoded and passed on at most this
-many encoded values at a time (4 MB in float32): a chunk then stays in the processor's cache
-from the encoding's passes to the first layer, which on wide encodings is faster than larger
-chunks (``benchmarks/single_row.py``)."""
+"""On the CPU, rows read through the student's encoding are encoded and passed on about this
+many encoded values at a time (4 MB in float32; at least 16 rows): a chunk then stays in the
+processor's cache from the encoding's passes to the first layer, which on wide encodings is
+faster than larger chunks (``benchmarks/single_row.py``)."""
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -12,7 +12,11 @@ equals a layer on each column's own value and on one hinge per inner edge::
 with ``L``, ``D`` and ``c`` regrouped from ``W`` and ``b`` once, at export (in float64, then
 float32). The exported graph then computes three passes over the hinges (gather, subtract,
 relu) instead of four over the wider encoding (gather, subtract, max, min), and its product
-reads one column fewer per feature. The same function, to float32 rounding.
+reads one column fewer per feature. The same function, to float32 rounding -- but a bin much
+narrower than its column's span (a spike of equal values, such as missing values filled with
+the median, or a heavy tail) would make two large hinges that cancel in float32: such bins
+stay clipped columns of their own (:data:`NARROW`), and a rewrite that still loses precision
+on rows at and between the bin edges is not made.
 """
 
 import numpy as np
@@ -24,7 +28,8 @@ __all__ = ["HingeFirstLayer", "hinged_student"]
 
 
 class HingeFirstLayer(torch.nn.Module):
-    """``W @ encoding(x) + b`` computed from ``x`` through lines and hinges (see the module).
+    """``W @ encoding(x) + b`` computed from ``x`` through lines, hinges and narrow bins (see
+    the module).
 
     Parameters
     ----------
@@ -39,6 +44,10 @@ class HingeFirstLayer(torch.nn.Module):
         The input column and the edge ``t`` of each hinge.
     hinge_weight : tensor of shape (n_outputs, n_hinges)
         ``D``.
+    bin_columns, bin_lower, bin_low, bin_high : tensors of shape (n_bins,)
+        The bins kept clipped: ``min(max(x - lower, low), high)`` of their input column
+        (the division by their width is in their weights).
+    bin_weight : tensor of shape (n_outputs, n_bins)
     flagged : tensor of shape (n_flags,)
         The input columns whose missing values add a 0/1 input, after the columns.
     rows_filled : bool
@@ -47,12 +56,15 @@ class HingeFirstLayer(torch.nn.Module):
     """
 
     def __init__(self, fill, centre, line_weight, bias, hinge_columns, knots, hinge_weight,
-                 flagged, rows_filled=False):
+                 bin_columns, bin_lower, bin_low, bin_high, bin_weight, flagged,
+                 rows_filled=False):
         super().__init__()
         for name, value in (("fill", fill), ("centre", centre), ("line_weight", line_weight),
                             ("bias", bias), ("hinge_columns", hinge_columns),
                             ("knots", knots[:, None]), ("hinge_weight", hinge_weight),
-                            ("flagged", flagged)):
+                            ("bin_columns", bin_columns), ("bin_lower", bin_lower[:, None]),
+                            ("bin_low", bin_low[:, None]), ("bin_high", bin_high[:, None]),
+                            ("bin_weight", bin_weight), ("flagged", flagged)):
             self.register_buffer(name, value)
         self.rows_filled = rows_filled
 
@@ -67,9 +79,15 @@ class HingeFirstLayer(torch.nn.Module):
         lines = lines if flags is None else torch.cat([lines, flags], dim=1)
         # on the rows' transpose: onnxruntime gathers rows many times faster than columns,
         # and the product then reads the hinges as they lie
-        hinges = torch.relu(torch.index_select(x.t(), 0, self.hinge_columns) - self.knots)
-        return (torch.nn.functional.linear(lines, self.line_weight, self.bias)
-                + torch.matmul(self.hinge_weight, hinges).t())
+        columns = x.t()
+        hinges = torch.relu(torch.index_select(columns, 0, self.hinge_columns) - self.knots)
+        out = (torch.nn.functional.linear(lines, self.line_weight, self.bias)
+               + torch.matmul(self.hinge_weight, hinges).t())
+        if len(self.bin_columns):
+            bins = torch.index_select(columns, 0, self.bin_columns) - self.bin_lower
+            bins = torch.minimum(torch.maximum(bins, self.bin_low), self.bin_high)
+            out = out + torch.matmul(self.bin_weight, bins).t()
+        return out
 
 
 def hinged_student(encoding, module, rows_filled=False):
@@ -79,9 +97,11 @@ def hinged_student(encoding, module, rows_filled=False):
     :class:`~skdistill.students._encoding_module.NumericEncoding`; ``module``:
     a plain ReLU :class:`~skdistill.MLPStudent` reading its output. None where
     there is nothing to gain or the rewrite does not apply: no bins, another
-    student, or an encoding whose columns are not standardised values and runs
+    student, an encoding whose columns are not standardised values and runs
     of bins (each column's bins in order, clipped as the piecewise-linear
-    encoder clips them) with positive finite widths.
+    encoder clips them) with positive finite widths, or bins so much narrower
+    than their column's span that the hinges would lose float32 precision
+    (checked on rows at and beyond the bin edges).
 
     Examples
     --------
@@ -104,21 +124,31 @@ def hinged_student(encoding, module, rows_filled=False):
         return None
     as_tensor = lambda values, dtype=torch.float32: torch.as_tensor(  # noqa: E731
         np.ascontiguousarray(values), dtype=dtype)
-    centre, line_weight, bias, columns, knots, hinge_weight = regrouped
+    centre, line_weight, bias, hinges, bins = regrouped
     flagged = encoding.flagged.clone()
     if rows_filled:  # no missing value reaches it: every flag reads 0, as encoding(x, finite=True)
         line_weight, flagged = line_weight[:, :encoding.n_features_in], flagged[:0]
     first = HingeFirstLayer(
         encoding.fill.clone(), as_tensor(centre), as_tensor(line_weight), as_tensor(bias),
-        as_tensor(columns, torch.int64), as_tensor(knots), as_tensor(hinge_weight),
+        as_tensor(hinges[0], torch.int64), *(as_tensor(part) for part in hinges[1:]),
+        as_tensor(bins[0], torch.int64), *(as_tensor(part) for part in bins[1:]),
         flagged, rows_filled,
     )
+    if not _as_precise(first, encoding, linears[0]):
+        return None
     return torch.nn.Sequential(first, *list(module.layers)[1:])
 
 
+NARROW = 64
+"""A bin narrower than this share of its column's span stays a clipped column: as hinges its
+weight over its width would enter two large terms that cancel in float32."""
+
+
 def _regrouped(encoding, linear):
-    """``(m, L, c, hinge columns, knots, D)`` of a first layer on ``encoding``, in float64; None
-    where its columns are not standardised values and runs of bins, or hold no bin."""
+    """``(m, L, c, hinges, bins)`` of a first layer on ``encoding``, in float64: ``hinges`` as
+    ``(columns, knots, D)``, the narrow ``bins`` kept clipped as ``(columns, lower, low, high,
+    weight)``. None where its columns are not standardised values and runs of bins, or where
+    no hinge would be made."""
     gather = encoding.gather.numpy()
     centre, width, low, high = (getattr(encoding, name).double().numpy()
                                 for name in ("centre", "width", "low", "high"))
@@ -132,7 +162,7 @@ def _regrouped(encoding, linear):
     for k in range(n_columns)[::-1]:
         reference[gather[k]] = centre[k]
     line = np.zeros((weight.shape[0], n_features))
-    columns, knots, hinges = [], [], []
+    hinges, narrow = {}, []  # hinges: the output column whose lower edge is the knot -> D
 
     def add_line(k):  # W_k (x - c_k) / w_k = W_k / w_k (x - m) + W_k (m - c_k) / w_k
         per_unit = weight[:, k] / width[k]
@@ -148,16 +178,30 @@ def _regrouped(encoding, linear):
         last = _last_bin(gather, low, high, k)
         if last is None:
             return None
-        add_line(k)  # the first bin: its line, less the hinge at the next edge
-        for i in range(k + 1, last + 1):  # the hinge at bin i's lower edge
-            columns.append(gather[k])
-            knots.append(centre[i])
-            hinges.append(weight[:, i] / width[i] - weight[:, i - 1] / width[i - 1])
+        span = centre[last] + width[last] - centre[k]
+        for i in range(k, last + 1):
+            if width[i] * NARROW < span:
+                narrow.append(i)
+                continue
+            per_unit = weight[:, i] / width[i]
+            if i == k:  # the first bin: its line, less the hinge at its upper edge
+                add_line(i)
+            else:  # the hinge at its lower edge
+                hinges[i] = hinges.get(i, 0.0) + per_unit
+            if i < last:  # less the hinge at its upper edge, the next bin's lower edge
+                hinges[i + 1] = hinges.get(i + 1, 0.0) - per_unit
         k = last + 1
     if not hinges:
         return None
+    knots = np.array(sorted(hinges), dtype=np.intp)
+    narrow = np.array(narrow, dtype=np.intp)
     line = np.hstack([line, weight[:, n_columns:]])  # the missing flags read as they are
-    return reference, line, bias, np.array(columns), np.array(knots), np.array(hinges).T
+    return (
+        reference, line, bias,
+        (gather[knots], centre[knots], np.array([hinges[i] for i in knots]).T),
+        (gather[narrow], centre[narrow], low[narrow] * width[narrow],
+         high[narrow] * width[narrow], weight[:, narrow] / width[narrow]),
+    )
 
 
 def _last_bin(gather, low, high, first):
@@ -171,3 +215,47 @@ def _last_bin(gather, low, high, first):
     if k < len(gather) and gather[k] == gather[first] and low[k] == 0 and high[k] == np.inf:
         return k
     return None
+
+
+def _as_precise(first, encoding, linear):
+    """Whether ``first`` computes ``linear(encoding(x))`` nearly as precisely as that does in
+    float32, on rows at every bin edge, half-way between edges and a little beyond the outer
+    ones (errors against float64, at most :data:`PRECISION_LOST` times larger).
+
+    Hinges cancel where bins are much narrower than their column's span (heavy tails): a
+    narrow bin's weight over its width is large, and the hinges around it differ by it.
+    There the clipped bins keep their precision and the rewrite is not made.
+    """
+    import copy
+
+    probe = torch.as_tensor(_probe_rows(encoding), dtype=torch.float64)
+    with torch.no_grad():
+        exact = copy.deepcopy(linear).double()(copy.deepcopy(encoding).double()(probe))
+        rows = probe.float()
+        clipped = (linear(encoding(rows)).double() - exact).abs().max()
+        hinged = (first(rows).double() - exact).abs().max()
+    floor = 1e-7 * (1 + exact.abs().max())
+    return bool(hinged <= PRECISION_LOST * clipped + floor)
+
+
+PRECISION_LOST = 8
+"""How many times the clipped bins' float32 error the hinges may make (see
+:func:`_as_precise`): about 2-3 times on bins of evenly spread values, 25 times and more on
+heavy-tailed columns, whose float32 outputs then differ from ``predict_proba`` beyond 1e-4."""
+
+
+def _probe_rows(encoding):
+    """Rows at each column's bin edges, half-way between them and a sixteenth of its span
+    beyond the outer ones (a column's values repeated to the longest column's count)."""
+    values = []
+    for column in range(encoding.n_features_in):
+        at = encoding.gather.numpy() == column
+        edges = np.unique(np.r_[encoding.centre.numpy()[at],
+                                (encoding.centre + encoding.width).numpy()[at]])
+        if not len(edges):
+            edges = np.zeros(1)
+        span = max(float(edges[-1] - edges[0]), 1.0)
+        values.append(np.r_[edges, (edges[1:] + edges[:-1]) / 2,
+                            edges[0] - span / 16, edges[-1] + span / 16])
+    n_rows = max(len(each) for each in values)
+    return np.column_stack([np.resize(each, n_rows) for each in values])

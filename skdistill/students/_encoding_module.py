@@ -182,18 +182,16 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         return out
 
     def _arrays(self):
-        """The buffers as numpy arrays sharing their memory (in-place changes show), read once
-        per placement of the module (``.to()`` drops them) and never pickled."""
-        arrays = self.__dict__.get("_numpy")
-        if arrays is None:
-            arrays = self.__dict__["_numpy"] = {
-                name: tensor.numpy() for name, tensor in self._buffers.items()
-            }
-        return arrays
-
-    def _apply(self, fn, *args, **kwargs):
-        self.__dict__.pop("_numpy", None)
-        return super()._apply(fn, *args, **kwargs)
+        """The buffers as numpy arrays sharing their memory (in-place changes show), read anew
+        whenever a buffer is replaced (``.to()``, assignment); never pickled."""
+        buffers = tuple(self._buffers.values())
+        cached = self.__dict__.get("_numpy")
+        if cached is None or len(cached[0]) != len(buffers) or any(
+            old is not new for old, new in zip(cached[0], buffers)
+        ):
+            arrays = {name: tensor.numpy() for name, tensor in self._buffers.items()}
+            cached = self.__dict__["_numpy"] = (buffers, arrays)
+        return cached[1]
 
     def __getstate__(self):
         state = dict(super().__getstate__())
