@@ -254,7 +254,7 @@ def _probe_rows(encoding):
                                 (encoding.centre + encoding.width).numpy()[at]])
         if not len(edges):
             edges = np.zeros(1)
-        span = max(float(edges[-1] - edges[0]), 1.0)
+        span = float(edges[-1] - edges[0]) or 1.0
         values.append(np.r_[edges, (edges[1:] + edges[:-1]) / 2,
                             edges[0] - span / 16, edges[-1] + span / 16])
     n_rows = max(len(each) for each in values)
