@@ -14,9 +14,9 @@ float32). The exported graph then computes three passes over the hinges (gather,
 relu) instead of four over the wider encoding (gather, subtract, max, min), and its product
 reads one column fewer per feature. The same function, to float32 rounding -- but a bin much
 narrower than its column's span (a spike of equal values, such as missing values filled with
-the median, or a heavy tail) would make two large hinges that cancel in float32: such bins
-stay clipped columns of their own (:data:`NARROW`), and a rewrite that still loses precision
-on rows at and between the bin edges is not made.
+the median, or a heavy tail) makes two large hinges that cancel in float32. The rewrite is
+checked on rows at and between the bin edges; where it loses precision, such bins stay clipped
+columns of their own (:data:`NARROW`), and where it still does, it is not made.
 """
 
 import numpy as np
@@ -120,7 +120,19 @@ def hinged_student(encoding, module, rows_filled=False):
     linears = plain_relu_linears(module)
     if linears is None or not encoding.divides:
         return None
-    regrouped = _regrouped(encoding, linears[0])
+    for narrow in (np.inf, NARROW):  # every bin as hinges; else the narrow ones kept clipped
+        first = _hinged_first_layer(encoding, linears[0], narrow, rows_filled)
+        if first is None:
+            return None
+        if _as_precise(first, encoding, linears[0]):
+            return torch.nn.Sequential(first, *list(module.layers)[1:])
+    return None
+
+
+def _hinged_first_layer(encoding, linear, narrow, rows_filled):
+    """The :class:`HingeFirstLayer` of ``linear`` on ``encoding``, bins narrower than a
+    ``narrow``-th of their column's span kept clipped; None where it does not apply."""
+    regrouped = _regrouped(encoding, linear, narrow)
     if regrouped is None:
         return None
     as_tensor = lambda values, dtype=torch.float32: torch.as_tensor(  # noqa: E731
@@ -129,27 +141,25 @@ def hinged_student(encoding, module, rows_filled=False):
     flagged = encoding.flagged.clone()
     if rows_filled:  # no missing value reaches it: every flag reads 0, as encoding(x, finite=True)
         line_weight, flagged = line_weight[:, :encoding.n_features_in], flagged[:0]
-    first = HingeFirstLayer(
+    return HingeFirstLayer(
         encoding.fill.clone(), as_tensor(centre), as_tensor(line_weight), as_tensor(bias),
         as_tensor(hinges[0], torch.int64), *(as_tensor(part) for part in hinges[1:]),
         as_tensor(bins[0], torch.int64), *(as_tensor(part) for part in bins[1:]),
         flagged, rows_filled,
     )
-    if not _as_precise(first, encoding, linears[0]):
-        return None
-    return torch.nn.Sequential(first, *list(module.layers)[1:])
 
 
 NARROW = 64
-"""A bin narrower than this share of its column's span stays a clipped column: as hinges its
-weight over its width would enter two large terms that cancel in float32."""
+"""Where every bin as hinges loses precision, a bin narrower than this share of its column's
+span stays a clipped column: as hinges its weight over its width enters two large terms that
+cancel in float32."""
 
 
-def _regrouped(encoding, linear):
+def _regrouped(encoding, linear, narrow=np.inf):
     """``(m, L, c, hinges, bins)`` of a first layer on ``encoding``, in float64: ``hinges`` as
-    ``(columns, knots, D)``, the narrow ``bins`` kept clipped as ``(columns, lower, low, high,
-    weight)``. None where its columns are not standardised values and runs of bins, or where
-    no hinge would be made."""
+    ``(columns, knots, D)``, the bins narrower than a ``narrow``-th of their column's span
+    kept clipped as ``(columns, lower, low, high, weight)``. None where its columns are not
+    standardised values and runs of bins, or where no hinge would be made."""
     gather = encoding.gather.numpy()
     centre, width, low, high = (getattr(encoding, name).double().numpy()
                                 for name in ("centre", "width", "low", "high"))
@@ -163,7 +173,7 @@ def _regrouped(encoding, linear):
     for k in range(n_columns)[::-1]:
         reference[gather[k]] = centre[k]
     line = np.zeros((weight.shape[0], n_features))
-    hinges, narrow = {}, []  # hinges: the output column whose lower edge is the knot -> D
+    hinges, kept = {}, []  # hinges: the output column whose lower edge is the knot -> D
 
     def add_line(k):  # W_k (x - c_k) / w_k = W_k / w_k (x - m) + W_k (m - c_k) / w_k
         per_unit = weight[:, k] / width[k]
@@ -181,8 +191,8 @@ def _regrouped(encoding, linear):
             return None
         span = centre[last] + width[last] - centre[k]
         for i in range(k, last + 1):
-            if width[i] * NARROW < span:
-                narrow.append(i)
+            if width[i] * narrow < span:
+                kept.append(i)
                 continue
             per_unit = weight[:, i] / width[i]
             if i == k:  # the first bin: its line, less the hinge at its upper edge
@@ -195,13 +205,13 @@ def _regrouped(encoding, linear):
     if not hinges:
         return None
     knots = np.array(sorted(hinges), dtype=np.intp)
-    narrow = np.array(narrow, dtype=np.intp)
+    kept = np.array(kept, dtype=np.intp)
     line = np.hstack([line, weight[:, n_columns:]])  # the missing flags read as they are
     return (
         reference, line, bias,
         (gather[knots], centre[knots], np.array([hinges[i] for i in knots]).T),
-        (gather[narrow], centre[narrow], low[narrow] * width[narrow],
-         high[narrow] * width[narrow], weight[:, narrow] / width[narrow]),
+        (gather[kept], centre[kept], low[kept] * width[kept], high[kept] * width[kept],
+         weight[:, kept] / width[kept]),
     )
 
 
