@@ -265,6 +265,33 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
     assert hinged_student(broken, student) is None
 
 
+@pytest.mark.parametrize("seed", [3, 9])
+def test_hinges_that_lose_precision_on_ordinary_rows_keep_their_narrow_bins_clipped(seed):
+    import torch
+
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.deploy._hinges import hinged_student
+    from skdistill.students._encoding_module import numeric_encoding
+
+    rng = np.random.RandomState(seed)
+    X = np.c_[rng.normal(size=2000), rng.standard_cauchy(2000),
+              rng.exponential(size=2000) ** 3, rng.lognormal(0, 3, 2000)]
+    X[::3, 3] = np.nan
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(seed)
+    student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(32,)).eval()
+    hinged = hinged_student(encoding, student)
+    # with every bin as hinges, outputs of a few units were off by 3e-3 on these rows, while far
+    # rows (large outputs, large errors either way) hid it from a check of the largest errors
+    assert len(hinged[0].bin_columns) > 0
+    for rows in (X, X * 10):
+        rows = torch.tensor(rows, dtype=torch.float32)
+        with torch.no_grad():
+            expected = student(encoding(rows))
+            error = (hinged(rows) - expected).abs()
+        assert bool((error <= 1e-5 * (1 + expected.abs())).all())
+
+
 def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, monkeypatch):
     import skdistill.stages._encoding as encoding_stage
     from skdistill.deploy._hinges import hinged_student
