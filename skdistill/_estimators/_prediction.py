@@ -167,7 +167,7 @@ class PredictionMixin:
         if not finite:
             if not self._fills_missing() or np.isinf(X).any():
                 return None  # infinite, or missing where the teacher reads none: the full path
-            if not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
+            if X.dtype == np.float64 and not np.nanmax(np.abs(X), initial=0.0) <= FLOAT32_MAX:
                 return None  # beyond float32: the full path says which column
         return RowsToEncode(X, encoding, finite)
 
