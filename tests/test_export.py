@@ -145,6 +145,37 @@ def test_rare_categories_grouped_as_infrequent_export_the_same(tmp_path):
     np.testing.assert_allclose(got, model.predict_proba(fresh), atol=1e-5)
 
 
+def test_a_tables_file_looks_its_categories_up_as_codes_inside_the_students_graph(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    n = 400
+    frame = pd.DataFrame({
+        "size": np.where(rng.rand(n) < 0.1, np.nan, rng.normal(size=n)),
+        "colour": rng.choice(["red", "green", "blue"], n),  # never missing in fit
+        "shape": pd.Categorical(rng.choice(["round", "square", None], n)),
+    })
+    y = ((frame["size"] > 0) ^ (frame["colour"] == "red")).astype(int).to_numpy()
+    fresh = frame.sample(60, random_state=1).reset_index(drop=True)
+    fresh.loc[:9, "colour"] = None  # missing, unseen in fit: no one-hot column, as predict_proba
+    fresh.loc[10:19, "colour"] = "purple"  # unknown
+    fresh.loc[20:29, "size"] = np.nan
+    for columns in (["size", "colour", "shape"], ["colour", "shape"]):  # the second: codes alone
+        model = _frame_model(frame[columns], y)
+        path = export_onnx(model, tmp_path / "m.onnx", X=frame[columns])
+        ops = [node.op_type for node in onnx.load(path).graph.node]
+        assert ops.count("LabelEncoder") == 2 and "OneHotEncoder" not in ops
+        session = onnxruntime.InferenceSession(path)
+        feed = onnx_inputs(session, fresh[columns])
+        assert feed["colour"].dtype == "<U6"  # short strings: fixed width, read faster
+        _, got = session.run(None, feed)
+        np.testing.assert_allclose(got, model.predict_proba(fresh[columns]), atol=1e-5)
+    long = fresh.assign(colour=fresh["colour"].where(fresh["colour"] != "red", "r" * 65))
+    assert onnx_inputs(session, long[columns])["colour"].dtype == object
+
+
 def test_an_infrequent_if_exist_encoder_of_yours_exports_unknowns_as_infrequent(tmp_path):
     import skl2onnx
     from skl2onnx.common.data_types import StringTensorType
@@ -256,8 +287,12 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
     assert n_hinges == encoding.n_features_out - 5 - 5 - encoding.n_flags  # an edge less a column
 
     scale_only = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
-    plain = MLPStudent(scale_only.n_features_out, 3)
-    assert hinged_student(scale_only, plain) is None  # no bin: nothing to gain
+    plain = MLPStudent(scale_only.n_features_out, 3).eval()
+    lines = hinged_student(scale_only, plain)  # no bin: lines (and flags) alone
+    assert len(lines[0].knots) == 0 and len(lines[0].bin_columns) == 0
+    with torch.no_grad():
+        torch.testing.assert_close(lines(rows), plain(scale_only(rows, finite=rows_filled)),
+                                   rtol=1e-5, atol=1e-5)
     assert hinged_student(encoding, torch.nn.Sequential(torch.nn.Linear(
         encoding.n_features_out, 3))) is None  # not a plain MLPStudent
     broken = copy.deepcopy(encoding)

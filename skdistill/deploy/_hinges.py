@@ -25,12 +25,17 @@ import torch
 
 from ..training._solver import plain_relu_linears
 
-__all__ = ["HingeFirstLayer", "hinged_student"]
+__all__ = ["FilledRows", "HingeFirstLayer", "hinged_student", "summed"]
 
 
 class HingeFirstLayer(torch.nn.Module):
     """``W @ encoding(x) + b`` computed from ``x`` through lines, hinges and narrow bins (see
     the module).
+
+    Its inputs (:meth:`terms`) are computed on the rows' transpose, one input per row:
+    onnxruntime gathers rows many times faster than columns, and a student that stays
+    transposed (:class:`~skdistill.deploy._columns_first.ColumnsFirstStudent`) transposes only
+    its outputs.
 
     Parameters
     ----------
@@ -60,45 +65,75 @@ class HingeFirstLayer(torch.nn.Module):
                  bin_columns, bin_lower, bin_low, bin_high, bin_weight, flagged,
                  rows_filled=False):
         super().__init__()
-        for name, value in (("fill", fill), ("centre", centre), ("line_weight", line_weight),
-                            ("bias", bias), ("hinge_columns", hinge_columns),
-                            ("knots", knots[:, None]), ("hinge_weight", hinge_weight),
+        for name, value in (("fill", fill[:, None]), ("centre", centre[:, None]),
+                            ("line_weight", line_weight), ("bias", bias),
+                            ("hinge_columns", hinge_columns), ("knots", knots[:, None]),
+                            ("hinge_weight", hinge_weight),
                             ("bin_columns", bin_columns), ("bin_lower", bin_lower[:, None]),
                             ("bin_low", bin_low[:, None]), ("bin_high", bin_high[:, None]),
                             ("bin_weight", bin_weight), ("flagged", flagged)):
             self.register_buffer(name, value)
         self.rows_filled = rows_filled
 
-    def forward(self, x):
-        flags = None
-        if not self.rows_filled:
-            missing = torch.isnan(x)
-            x = torch.where(missing, self.fill, x)
-            if len(self.flagged):
-                flags = torch.index_select(missing, 1, self.flagged).to(x.dtype)
-        lines = x - self.centre
-        lines = lines if flags is None else torch.cat([lines, flags], dim=1)
-        # on the rows' transpose: onnxruntime gathers rows many times faster than columns,
-        # and the product then reads the hinges as they lie
+    def terms(self, x):
+        """``[(weights, inputs), ...]`` whose products ``weights @ inputs`` sum to the layer's
+        output less its bias, transposed: the lines and flags, the hinges, the clipped bins,
+        each input a row (shape ``(n, len(x))``). Separate products rather than one on their
+        concatenation: a wide encoding's inputs are not copied once more."""
         columns = x.t()
-        hinges = torch.relu(torch.index_select(columns, 0, self.hinge_columns) - self.knots)
-        out = (torch.nn.functional.linear(lines, self.line_weight, self.bias)
-               + torch.matmul(self.hinge_weight, hinges).t())
+        if self.rows_filled:
+            lines = columns - self.centre
+        else:
+            missing = torch.isnan(columns)
+            columns = torch.where(missing, self.fill, columns)
+            lines = columns - self.centre
+            if len(self.flagged):
+                flags = torch.index_select(missing, 0, self.flagged).to(columns.dtype)
+                lines = torch.cat([lines, flags])
+        terms = [(self.line_weight, lines)]
+        if len(self.knots):
+            hinges = torch.index_select(columns, 0, self.hinge_columns) - self.knots
+            terms.append((self.hinge_weight, torch.relu(hinges)))
         if len(self.bin_columns):
             bins = torch.index_select(columns, 0, self.bin_columns) - self.bin_lower
             bins = torch.minimum(torch.maximum(bins, self.bin_low), self.bin_high)
-            out = out + torch.matmul(self.bin_weight, bins).t()
-        return out
+            terms.append((self.bin_weight, bins))
+        return terms
+
+    def forward(self, x):
+        return summed(self.terms(x), self.bias).t()
+
+
+def summed(terms, bias):
+    """``sum(weights @ inputs) + bias[:, None]`` over ``terms`` (see
+    :meth:`HingeFirstLayer.terms`)."""
+    out = bias[:, None]
+    for weight, inputs in terms:  # each a Gemm in the file, adding to the sum as it goes
+        out = torch.addmm(out, weight, inputs)
+    return out
+
+
+class FilledRows(torch.nn.Module):
+    """The encoding of rows whose missing values are filled already (by the file's Imputer)."""
+
+    def __init__(self, encoding):
+        super().__init__()
+        self.encoding = encoding
+
+    def forward(self, x):
+        return self.encoding(x, finite=True)
 
 
 def hinged_student(encoding, module, rows_filled=False):
     """``module`` reading rows through ``encoding``, its first layer on hinges; or None.
 
+    A ``Sequential``: the :class:`HingeFirstLayer`, then ``module``'s later layers.
+
     ``encoding``: the student's
     :class:`~skdistill.students._encoding_module.NumericEncoding`; ``module``:
-    a plain ReLU :class:`~skdistill.MLPStudent` reading its output. None where
-    there is nothing to gain or the rewrite does not apply: no bins, another
-    student, an encoding whose columns are not standardised values and runs
+    a plain ReLU :class:`~skdistill.MLPStudent` reading its output (an encoding
+    without bins gives lines alone). None where the rewrite does not apply:
+    another student, an encoding whose columns are not standardised values and runs
     of bins (each column's bins in order, clipped as the piecewise-linear
     encoder clips them) with positive finite widths, or bins so much narrower
     than their column's span that the hinges would lose float32 precision
@@ -204,14 +239,13 @@ def _regrouped(encoding, linear, narrow=np.inf):
             if i < last:  # less the hinge at its upper edge, the next bin's lower edge
                 hinges[i + 1] = hinges.get(i + 1, 0.0) - per_unit
         k = last + 1
-    if not hinges:
-        return None
     knots = np.array(sorted(hinges), dtype=np.intp)
     kept = np.array(kept, dtype=np.intp)
     line = np.hstack([line, weight[:, n_columns:]])  # the missing flags read as they are
     return (
         reference, line, bias,
-        (gather[knots], centre[knots], np.array([hinges[i] for i in knots]).T),
+        (gather[knots], centre[knots],
+         np.array([hinges[i] for i in knots]).reshape(len(knots), len(bias)).T),
         (gather[kept], centre[kept], low[kept] * width[kept], high[kept] * width[kept],
          weight[:, kept] / width[kept]),
     )

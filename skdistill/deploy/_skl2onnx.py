@@ -26,7 +26,11 @@ import torch
 from sklearn.base import is_classifier, is_regressor
 
 from ..training._solver import plain_relu_linears
-from ._hinges import hinged_student
+from ..students._column_reading import MISSING_AS_STRING
+from ..students._encoding_module import table_encoding
+from ._frame_student import frame_columns
+from ._columns_first import columns_first_student
+from ._hinges import FilledRows
 from ._onnx_graph import constant as _constant
 
 __all__ = ["quiet_loggers", "register_onnx_converters"]
@@ -128,7 +132,9 @@ def _parse(scope, model, inputs, custom_parsers=None):
     # the student's own torch encoding reads one input of the fitted width (not a frame's
     # columns, one input each: those go through the encoder's converters)
     encoding = _student_encoding(model) if len(inputs) == 1 else None
-    if preprocessor is not None and encoding is None:
+    # a table's columns read by the student's own graph (not for int8: see for_quantization)
+    columns = None if encoding is not None or _QUANTIZED.get() else frame_columns(model, inputs)
+    if preprocessor is not None and encoding is None and columns is None:
         width = getattr(model, "n_features_in_", None)
         shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]
         if width is not None and (len(shape) != 2 or shape[1] is None):
@@ -139,6 +145,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
     operator = scope.declare_local_operator(_ALIASES[type(model).__name__], model)
     operator.inputs = list(inputs)
     operator.student_encoding = encoding
+    operator.frame_columns = columns
     if is_classifier(model):
         label_type = StringTensorType if model.classes_.dtype.kind in "OUS" else Int64TensorType
         operator.outputs.append(scope.declare_local_variable("label", label_type()))
@@ -164,8 +171,11 @@ def _convert(scope, operator, container):
     from onnx import TensorProto
 
     model = operator.raw_operator
-    features = _as_float(scope, operator, container)
-    logits = _add_student(scope, container, model, features, operator.student_encoding)
+    if operator.frame_columns is not None:
+        logits = _add_frame_student(scope, operator, container)
+    else:
+        features = _as_float(scope, operator, container)
+        logits = _add_student(scope, container, model, features, operator.student_encoding)
     if is_regressor(model):
         scale = _constant(scope, container, "scale", np.array([model.target_scale_], np.float32))
         mean = _constant(scope, container, "mean", np.array([model.target_mean_], np.float32))
@@ -312,12 +322,13 @@ def _convert_strings(scope, operator, container):
                        name=scope.get_unique_operator_name("Identity"))
 
 
-def _as_float(scope, operator, container):
-    """The input variable as float32 (a preprocessor may output doubles)."""
+def _as_float(scope, operator, container, variable=None):
+    """The input variable (default: the first) as float32 (a preprocessor may output doubles,
+    a frame's column integers)."""
     from onnx import TensorProto
     from skl2onnx.common.data_types import FloatTensorType
 
-    variable = operator.inputs[0]
+    variable = operator.inputs[0] if variable is None else variable
     if isinstance(variable.type, FloatTensorType):
         return variable.full_name
     cast = scope.get_unique_variable_name("features")
@@ -336,13 +347,74 @@ def _add_student(scope, container, model, features, encoding):
 
     ``encoding``: the student's torch encoding, its graph's first nodes (None: the features
     are encoded already)."""
-    from onnx import helper, numpy_helper
-
     fill_first = encoding is not None and not len(encoding.flagged)
     if fill_first:  # onnxruntime's Imputer fills a few times faster than IsNaN and Where
         features = _filled(scope, container, features, encoding.fill.numpy())
     graph = _student_graph(model, container.target_opset, encoding, rows_filled=fill_first)
-    rename = {graph.input[0].name: features}
+    return _copied(scope, container, graph, [features])
+
+
+def _add_frame_student(scope, operator, container):
+    """Add the student of a table's columns (:mod:`._frame_student`): the numeric inputs side
+    by side as float32, the categorical ones as codes; return its output's name."""
+    model, columns = operator.raw_operator, operator.frame_columns
+    inputs, examples = [], []
+    if columns.numbers:
+        numbers = _concatenated(scope, container, [
+            _as_float(scope, operator, container, operator.inputs[at]) for at in columns.numbers
+        ])
+        if columns.rows_filled:
+            encoding, _ = table_encoding(model.student_preprocessor_)
+            numbers = _filled(scope, container, numbers, encoding.numbers.fill.cpu().numpy())
+        inputs.append(numbers)
+        examples.append(torch.zeros(2, len(columns.numbers)))
+    codes = []
+    for at, (strings, values) in zip(columns.strings, columns.lookups):
+        code = scope.get_unique_variable_name("code")
+        container.add_node(
+            "LabelEncoder", [operator.inputs[at].full_name], [code], op_domain="ai.onnx.ml",
+            op_version=2, keys_strings=strings or [MISSING_AS_STRING],
+            values_int64s=values or [-1], default_int64=-1,
+            name=scope.get_unique_operator_name("LabelEncoder"),
+        )
+        codes.append(code)
+    student = columns.student
+    if codes:
+        inputs.append(_concatenated(scope, container, codes))
+        examples.append(torch.zeros(2, len(codes), dtype=torch.int64))
+        if not columns.numbers:
+            student = _CodesOnly(student)
+    graph = _exported_graph(student, examples, container.target_opset)
+    return _copied(scope, container, graph, inputs)
+
+
+class _CodesOnly(torch.nn.Module):
+    """The student of a table without numeric columns, taking the codes alone."""
+
+    def __init__(self, student):
+        super().__init__()
+        self.student = student
+
+    def forward(self, codes):
+        return self.student(codes=codes)
+
+
+def _concatenated(scope, container, names):
+    """The ``[n, 1]`` inputs ``names`` side by side (the one name where there is one)."""
+    if len(names) == 1:
+        return names[0]
+    out = scope.get_unique_variable_name("columns")
+    container.add_node("Concat", names, [out], axis=1,
+                       name=scope.get_unique_operator_name("Concat"))
+    return out
+
+
+def _copied(scope, container, graph, inputs):
+    """Copy an exported ``graph`` into the container, reading ``inputs`` (names, in its inputs'
+    order); return its output's name."""
+    from onnx import helper, numpy_helper
+
+    rename = dict(zip((each.name for each in graph.input), inputs))
 
     def renamed(name):
         if not name:
@@ -391,24 +463,12 @@ def _filled(scope, container, features, fill):
     return filled
 
 
-class _FilledRows(torch.nn.Module):
-    """The encoding of rows whose missing values are filled already (by the file's Imputer)."""
-
-    def __init__(self, encoding):
-        super().__init__()
-        self.encoding = encoding
-
-    def forward(self, x):
-        return self.encoding(x, finite=True)
-
-
 def _student_graph(model, target_opset, encoding, rows_filled=False):
     """The student module exported by torch.onnx, checked to be one plain graph.
 
     ``encoding``: its first stage (None: none); ``rows_filled``: the graph reads rows whose
     missing values are filled already, so the encoding's fill is left out."""
     import copy
-    import warnings
 
     module = copy.deepcopy(model.student_.module_).cpu().eval()
     shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
@@ -416,27 +476,35 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
         encoding = copy.deepcopy(encoding).cpu()
         shape = (encoding.n_features_in,)
         quantized = _QUANTIZED.get()  # quantized, unscaled inputs would lose small columns
-        hinged = None if quantized else hinged_student(encoding, module, rows_filled)
-        if hinged is not None:  # bins as hinges: fewer, narrower passes
-            module = hinged
+        transposed = None if quantized else columns_first_student(encoding, module, rows_filled)
+        if transposed is not None:  # lines and hinges, on the rows' transpose
+            module = transposed
         else:
             encoding.columns_first = True
             linears = plain_relu_linears(module)
             if linears is not None and not quantized:  # one pass fewer
                 encoding.fold_division_into(linears[0])
             module = torch.nn.Sequential(
-                _FilledRows(encoding) if rows_filled else encoding, module)
-    example = torch.zeros(2, *shape)
+                FilledRows(encoding) if rows_filled else encoding, module)
+    return _exported_graph(module, [torch.zeros(2, *shape)], target_opset)
+
+
+def _exported_graph(module, examples, target_opset):
+    """``module`` exported by torch.onnx (its inputs shaped as ``examples``, any number of
+    rows), checked to be one plain graph."""
+    import warnings
+
     opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
+    batch = torch.export.Dim("batch", min=1)
     with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.export internals
         program = torch.onnx.export(
             module,
-            (example,),
+            tuple(examples),
             dynamo=True,
-            input_names=["X"],
+            input_names=[f"X{at}" for at in range(len(examples))],
             output_names=["logits"],
-            dynamic_shapes=({0: torch.export.Dim("batch", min=1)},),  # whatever its argument's name
+            dynamic_shapes=tuple({0: batch} for _ in examples),  # whatever the arguments' names
             opset_version=max(opset, 18),
             verbose=False,
         )

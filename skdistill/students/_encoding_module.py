@@ -42,8 +42,7 @@ from ._table_encoding import OneHotCodes, TableEncoding, TableReader, one_hot_co
 
 __all__ = [
     "CHECKED_ROWS", "FLOAT32_OFFSET", "NumericEncoding", "encodable_rows", "encode_in_chunks",
-    "imprecise_columns",
-    "numeric_encoding",
+    "imprecise_columns", "numeric_encoding", "table_encoding",
 ]
 
 _CACHE = weakref.WeakKeyDictionary()
@@ -264,6 +263,18 @@ def numeric_encoding(encoder):
     """
     constants = _constants(encoder)
     return None if constants is None or constants.table else constants.encoding
+
+
+def table_encoding(encoder):
+    """``(TableEncoding, TableReader)`` of the package's fitted encoding of a table, or None.
+
+    None for any other encoder: an array of numbers' (:func:`numeric_encoding`),
+    a user's transformer, None.
+    """
+    constants = _constants(encoder)
+    if constants is None or constants.table is None:
+        return None
+    return constants.encoding, constants.table
 
 
 def encodable_rows(encoder, X):
