@@ -62,8 +62,11 @@ class ColumnsFirstStudent(torch.nn.Module):
 def columns_first_student(encoding, module, rows_filled=False):
     """``module`` reading rows through ``encoding`` as a :class:`ColumnsFirstStudent`; or None.
 
-    None where ``module`` is not a plain ReLU :class:`~skdistill.MLPStudent`
-    or its first layer cannot be read through lines and hinges as precisely
+    None where ``module`` is not a plain ReLU :class:`~skdistill.MLPStudent`,
+    the encoding has no piecewise-linear bins (standardised columns read as
+    fast in the rows' own layout, the division folded into the first layer:
+    10,000 digits rows in 1.4x the network alone against 1.6-1.9x), or its first
+    layer cannot be read through lines and hinges as precisely
     (:func:`~skdistill.deploy._hinges.hinged_student`).
 
     Examples
@@ -81,7 +84,10 @@ def columns_first_student(encoding, module, rows_filled=False):
     True
     """
     linears = plain_relu_linears(module)
-    hinged = None if linears is None else hinged_student(encoding, module, rows_filled)
+    has_bins = bool(torch.isfinite(encoding.low).any() or torch.isfinite(encoding.high).any())
+    if linears is None or not has_bins:
+        return None
+    hinged = hinged_student(encoding, module, rows_filled)
     if hinged is None:
         return None
     return ColumnsFirstStudent(hinged[0], hinged[0].bias, linears[1:])

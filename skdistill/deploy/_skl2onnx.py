@@ -129,10 +129,10 @@ def _parse(scope, model, inputs, custom_parsers=None):
     )
 
     preprocessor = getattr(model, "student_preprocessor_", None)
-    # the student's own torch encoding reads one input of the fitted width (not a frame's
-    # columns, one input each: those go through the encoder's converters)
+    # the student's own encoding of numbers reads one input of the fitted width; its encoding
+    # of a table, one input per column (not for int8: see for_quantization); anything else
+    # goes through the fitted encoder's converters
     encoding = _student_encoding(model) if len(inputs) == 1 else None
-    # a table's columns read by the student's own graph (not for int8: see for_quantization)
     columns = None if encoding is not None or _QUANTIZED.get() else frame_columns(model, inputs)
     if preprocessor is not None and encoding is None and columns is None:
         width = getattr(model, "n_features_in_", None)
