@@ -78,7 +78,7 @@ def onnx_figures(model, X_test, folder):
     many = rows[np.random.default_rng(0).integers(0, len(rows), 10_000)]
     return (Path(path).stat().st_size,
             median_seconds(lambda: session.run(None, {"X": rows[:1]}), 200),
-            median_seconds(lambda: session.run(None, {"X": many}), 5))
+            median_seconds(lambda: session.run(None, {"X": many}), 31))  # a few ms each
 
 
 def autogluon_outputs(python, seconds, X_train, y_train, X_test, saved=None):

@@ -246,9 +246,15 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     # the encoding as torch computes it (fill, gather, affine, flags), not the scikit-learn
     # encoder's converters (Imputer, Scaler, one node set per step); its division by the
     # columns' widths is folded into the student's first layer, and bins are read as hinges
-    # (one Relu more than the student's own), but for the narrow one at the filled median
+    # (a Relu for each run of hinges, beside the student's own), but for the narrow one at the
+    # filled median
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
-    assert ops.count("Relu") == 1 + (encoding == "both")
+    from skdistill.deploy._hinges import hinged_student
+    from skdistill.students._encoding_module import numeric_encoding
+
+    groups = hinged_student(numeric_encoding(model.student_preprocessor_),
+                            model.student_.module_)[0].hinges
+    assert ops.count("Relu") == 1 + len(groups) and bool(groups) == (encoding == "both")
     assert ("Max" in ops) == ("Min" in ops) == (encoding == "both")
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
@@ -282,14 +288,14 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
         expected = student(encoding(rows, finite=rows_filled))
         got = hinged(rows)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)  # to float32 rounding
-    n_hinges = len(hinged[0].knots)
+    n_hinges = hinged[0].n_hinges
     assert hinged[0].bin_columns.tolist() == []  # every bin as hinges: precise enough here
     assert n_hinges == encoding.n_features_out - 5 - 5 - encoding.n_flags  # an edge less a column
 
     scale_only = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
     plain = MLPStudent(scale_only.n_features_out, 3).eval()
     lines = hinged_student(scale_only, plain)  # no bin: lines (and flags) alone
-    assert len(lines[0].knots) == 0 and len(lines[0].bin_columns) == 0
+    assert lines[0].n_hinges == 0 and len(lines[0].bin_columns) == 0
     with torch.no_grad():
         torch.testing.assert_close(lines(rows), plain(scale_only(rows, finite=rows_filled)),
                                    rtol=1e-5, atol=1e-5)
@@ -298,6 +304,25 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
     broken = copy.deepcopy(encoding)
     broken.low[-3] = -1.0  # not a clip the piecewise-linear encoder makes
     assert hinged_student(broken, student) is None
+
+
+def test_many_hinges_are_computed_in_runs_that_give_the_students_outputs():
+    import torch
+
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.deploy._hinges import GROUP_HINGES, hinged_student
+    from skdistill.students._encoding_module import numeric_encoding
+
+    X = np.random.RandomState(0).normal(size=(500, 20))  # 16 bins each: 300 hinges
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(0)
+    student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(16,)).eval()
+    hinged = hinged_student(encoding, student)
+    runs = [len(group.knots) for group in hinged[0].hinges]
+    assert runs == [100, 100, 100] and max(runs) <= GROUP_HINGES
+    rows = torch.tensor(np.vstack([X[:50], X[50:60] * 4]), dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(hinged(rows), student(encoding(rows)), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("seed", [3, 9])
@@ -343,10 +368,11 @@ def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, mon
     # (the whole first layer as hinges differed from predict_proba by 8e-4 on these rows)
     hinged = hinged_student(numeric_encoding(model.student_preprocessor_), model.student_.module_)
     kept = hinged[0].bin_columns.tolist()
-    assert 0 in kept and 1 in kept and 2 in kept and len(hinged[0].knots) > 10
+    assert 0 in kept and 1 in kept and 2 in kept and hinged[0].n_hinges > 10
     path = export_onnx(model, tmp_path / "m.onnx")
     ops = [node.op_type for node in onnx.load(path).graph.node]
-    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 2  # narrow bins, and hinges
+    # narrow bins, and hinges: a Relu for each run of them
+    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 1 + len(hinged[0].hinges)
     for rows in (X, X * 5):
         np.testing.assert_allclose(_run(path, rows), model.predict_proba(rows), atol=1e-5)
 

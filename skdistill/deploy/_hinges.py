@@ -11,10 +11,11 @@ equals a layer on each column's own value and on one hinge per inner edge::
 
 with ``L``, ``D`` and ``c`` regrouped from ``W`` and ``b`` once, at export (in float64, then
 float32). The exported graph then computes three passes over the hinges (gather, subtract,
-relu) instead of four over the wider encoding (gather, subtract, max, min), and its product
-reads one column fewer per feature. The same function, to float32 rounding -- but a bin much
-narrower than its column's span (a spike of equal values, such as missing values filled with
-the median, or a heavy tail) makes two large hinges that cancel in float32. The rewrite is
+relu) instead of four over the wider encoding (gather, subtract, max, min), in runs that stay
+in the processor's cache, and its product reads one column fewer per feature. The same
+function, to float32 rounding -- but a bin much narrower than its column's span (a spike of
+equal values, such as missing values filled with the median, or a heavy tail) makes two large
+hinges that cancel in float32. The rewrite is
 checked on rows at, between and beyond the bin edges (:data:`TOLERANCE`); where it loses
 precision, such bins stay clipped columns of their own (:data:`NARROW`), and where it still
 does, it is not made.
@@ -25,7 +26,7 @@ import torch
 
 from ..training._solver import plain_relu_linears
 
-__all__ = ["FilledRows", "HingeFirstLayer", "hinged_student", "summed"]
+__all__ = ["FilledRows", "HingeFirstLayer", "HingeGroup", "hinged_student", "summed"]
 
 
 class HingeFirstLayer(torch.nn.Module):
@@ -59,6 +60,12 @@ class HingeFirstLayer(torch.nn.Module):
     rows_filled : bool
         The rows reach it with their missing values filled already: nothing to fill, and no
         flag (``flagged`` is empty).
+
+    Attributes
+    ----------
+    hinges : torch.nn.ModuleList of HingeGroup
+        The hinges, in runs of at most :data:`GROUP_HINGES`.
+    n_hinges : int
     """
 
     def __init__(self, fill, centre, line_weight, bias, hinge_columns, knots, hinge_weight,
@@ -67,19 +74,18 @@ class HingeFirstLayer(torch.nn.Module):
         super().__init__()
         for name, value in (("fill", fill[:, None]), ("centre", centre[:, None]),
                             ("line_weight", line_weight), ("bias", bias),
-                            ("hinge_columns", hinge_columns), ("knots", knots[:, None]),
-                            ("hinge_weight", hinge_weight),
                             ("bin_columns", bin_columns), ("bin_lower", bin_lower[:, None]),
                             ("bin_low", bin_low[:, None]), ("bin_high", bin_high[:, None]),
                             ("bin_weight", bin_weight), ("flagged", flagged)):
             self.register_buffer(name, value)
         self.rows_filled = rows_filled
+        self.hinges = torch.nn.ModuleList(_hinge_groups(hinge_columns, knots, hinge_weight))
+        self.n_hinges = len(knots)
 
     def terms(self, x):
         """``[(weights, inputs), ...]`` whose products ``weights @ inputs`` sum to the layer's
         output less its bias, transposed: the lines and flags, the hinges, the clipped bins,
-        each input a row (shape ``(n, len(x))``). Separate products rather than one on their
-        concatenation: a wide encoding's inputs are not copied once more."""
+        each input a row (shape ``(n, len(x))``); :func:`summed` adds them up."""
         columns = x.t()
         if self.rows_filled:
             lines = columns - self.centre
@@ -91,9 +97,7 @@ class HingeFirstLayer(torch.nn.Module):
                 flags = torch.index_select(missing, 0, self.flagged).to(columns.dtype)
                 lines = torch.cat([lines, flags])
         terms = [(self.line_weight, lines)]
-        if len(self.knots):
-            hinges = torch.index_select(columns, 0, self.hinge_columns) - self.knots
-            terms.append((self.hinge_weight, torch.relu(hinges)))
+        terms.extend((group.weight, group(columns)) for group in self.hinges)
         if len(self.bin_columns):
             bins = torch.index_select(columns, 0, self.bin_columns) - self.bin_lower
             bins = torch.minimum(torch.maximum(bins, self.bin_low), self.bin_high)
@@ -104,11 +108,60 @@ class HingeFirstLayer(torch.nn.Module):
         return summed(self.terms(x), self.bias).t()
 
 
+class HingeGroup(torch.nn.Module):
+    """A run of hinges: ``relu(x[columns] - knots)`` on the rows' transpose, one per row.
+
+    Parameters
+    ----------
+    columns, knots : tensors of shape (n_hinges,)
+        The input column and the edge of each hinge.
+    weight : tensor of shape (n_outputs, n_hinges)
+        Their weights.
+    """
+
+    def __init__(self, columns, knots, weight):
+        super().__init__()
+        self.register_buffer("columns", columns)
+        self.register_buffer("knots", knots[:, None])
+        self.register_buffer("weight", weight)
+
+    def forward(self, columns):
+        """The hinges of the rows' transpose ``columns``, one per row."""
+        return torch.relu(torch.index_select(columns, 0, self.columns) - self.knots)
+
+
+def _hinge_groups(columns, knots, weight):
+    """The hinges as :class:`HingeGroup` runs of at most :data:`GROUP_HINGES`, about equal."""
+    n_groups = -(-len(knots) // GROUP_HINGES)
+    bounds = np.linspace(0, len(knots), n_groups + 1).round().astype(int)
+    return [HingeGroup(columns[start:stop].clone(), knots[start:stop].clone(),
+                       weight[:, start:stop].contiguous())
+            for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+GROUP_HINGES = 128
+"""Hinges computed and read by one product at most: their rows then stay in the processor's
+cache from the subtraction to the product. On 10,000 rows, the exported file of a digits
+student (396 hinges) took 1.3x the network alone's time in runs of at most 128 against 1.9x
+in one; diamonds' (110 hinges, one run) and VietNamI's (61) 10-15 % less than before the
+student was computed on the rows' transpose."""
+
+
 def summed(terms, bias):
     """``sum(weights @ inputs) + bias[:, None]`` over ``terms`` (see
-    :meth:`HingeFirstLayer.terms`)."""
+    :meth:`HingeFirstLayer.terms`).
+
+    Each product adds to the sum as it goes (a ``Gemm`` in the file); where the terms have
+    fewer inputs in all than the outputs they would add to one by one (a few columns, many
+    outputs), one product reads them side by side instead (10,000 rows of a mixed frame:
+    about 1.0 ms for the first layer against 1.8).
+    """
+    width = sum(inputs.shape[0] for _, inputs in terms)
+    if len(terms) > 1 and width <= (len(terms) - 1) * len(bias):
+        terms = [(torch.cat([weight for weight, _ in terms], dim=1),
+                  torch.cat([inputs for _, inputs in terms]))]
     out = bias[:, None]
-    for weight, inputs in terms:  # each a Gemm in the file, adding to the sum as it goes
+    for weight, inputs in terms:
         out = torch.addmm(out, weight, inputs)
     return out
 
