@@ -75,12 +75,14 @@ def columns_first_student(encoding, module, rows_filled=False):
     >>> from skdistill import MLPStudent, make_student_encoder
     >>> from skdistill.students._encoding_module import numeric_encoding
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
-    >>> encoding = numeric_encoding(make_student_encoder(X).fit(X))
-    >>> _ = torch.manual_seed(0)
-    >>> student = MLPStudent(encoding.n_features_out, 2, hidden_layer_sizes=(8, 4)).eval()
-    >>> exported = columns_first_student(encoding, student)
+    >>> scaled = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
+    >>> columns_first_student(scaled, MLPStudent(3, 2)) is None  # no bins: the rows' layout
+    True
+    >>> both = numeric_encoding(make_student_encoder(X).fit(X))
+    >>> student = MLPStudent(both.n_features_out, 2, hidden_layer_sizes=(8, 4)).eval()
     >>> rows = torch.tensor(X[:5] * 3, dtype=torch.float32)
-    >>> bool(torch.allclose(exported(rows), student(encoding(rows)), atol=1e-5))
+    >>> exported = columns_first_student(both, student)
+    >>> bool(torch.allclose(exported(rows), student(both(rows)), atol=1e-5))
     True
     """
     linears = plain_relu_linears(module)

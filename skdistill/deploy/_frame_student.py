@@ -13,6 +13,7 @@ the scikit-learn encoder's converters.
 """
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from ._hinges import hinged_student
 __all__ = ["FrameColumns", "frame_columns"]
 
 
+@dataclass
 class FrameColumns:
     """How the exported graph reads a table's columns.
 
@@ -45,12 +47,11 @@ class FrameColumns:
         (int64, side by side), on the CPU.
     """
 
-    def __init__(self, numbers, strings, lookups, rows_filled, student):
-        self.numbers = numbers
-        self.strings = strings
-        self.lookups = lookups
-        self.rows_filled = rows_filled
-        self.student = student
+    numbers: list
+    strings: list
+    lookups: list
+    rows_filled: bool
+    student: ColumnsFirstStudent
 
 
 def frame_columns(model, inputs):
