@@ -147,6 +147,7 @@ def test_rare_categories_grouped_as_infrequent_export_the_same(tmp_path):
 
 def test_a_tables_file_looks_its_categories_up_as_codes_inside_the_students_graph(tmp_path):
     import pandas as pd
+    import torch
 
     from skdistill import onnx_inputs
 
@@ -164,7 +165,11 @@ def test_a_tables_file_looks_its_categories_up_as_codes_inside_the_students_grap
     fresh.loc[20:29, "size"] = np.nan
     for columns in (["size", "colour", "shape"], ["colour", "shape"]):  # the second: codes alone
         model = _frame_model(frame[columns], y)
+        torch.manual_seed(0)
         path = export_onnx(model, tmp_path / "m.onnx", X=frame[columns])
+        drawn = torch.rand(1)
+        torch.manual_seed(0)
+        assert torch.rand(1) == drawn  # the export draws nothing from the caller's random state
         ops = [node.op_type for node in onnx.load(path).graph.node]
         assert ops.count("LabelEncoder") == 2 and "OneHotEncoder" not in ops
         session = onnxruntime.InferenceSession(path)
@@ -172,8 +177,35 @@ def test_a_tables_file_looks_its_categories_up_as_codes_inside_the_students_grap
         assert feed["colour"].dtype == "<U6"  # short strings: fixed width, read faster
         _, got = session.run(None, feed)
         np.testing.assert_allclose(got, model.predict_proba(fresh[columns]), atol=1e-5)
-    long = fresh.assign(colour=fresh["colour"].where(fresh["colour"] != "red", "r" * 65))
+    long = fresh.assign(colour=fresh["colour"].where(fresh["colour"] != "red", "r" * 17))
     assert onnx_inputs(session, long[columns])["colour"].dtype == object
+
+
+def test_a_category_spelled_nan_reads_as_missing_in_the_file_and_int8_keeps_the_encoders(
+    tmp_path,
+):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    n = 300
+    frame = pd.DataFrame({"size": rng.normal(size=n),
+                          "word": rng.choice(["nan", "none", "null"], n)})  # no missing value
+    y = ((frame["size"] > 0) ^ (frame["word"] == "nan")).astype(int).to_numpy()
+    model = _frame_model(frame, y)
+    fresh = frame.iloc[:20].copy()
+    fresh.loc[:9, "word"] = None  # missing, never seen in fit: no one-hot column
+    path = export_onnx(model, tmp_path / "m.onnx", X=frame)
+    session = onnxruntime.InferenceSession(path)
+    _, got = session.run(None, onnx_inputs(session, fresh))
+    np.testing.assert_allclose(got[:10], model.predict_proba(fresh)[:10], atol=1e-5)
+    path = export_onnx(model, tmp_path / "m8.onnx", X=frame, int8=True)
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert "LabelEncoder" not in ops and "OneHotEncoder" in ops  # the encoders' converters
+    session = onnxruntime.InferenceSession(path)
+    _, got = session.run(None, onnx_inputs(session, frame))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=0.05)
 
 
 def test_an_infrequent_if_exist_encoder_of_yours_exports_unknowns_as_infrequent(tmp_path):
@@ -218,6 +250,7 @@ def test_polars_frames_and_integer_column_names_export_and_feed(tmp_path):
     frame = pd.DataFrame(values)  # column names 0 and 1: skl2onnx names the inputs _0, _1
     model = _frame_model(frame, y)
     session = _frame_session(model, frame, tmp_path)
+    assert "LabelEncoder" in [node.op_type for node in onnx.load(tmp_path / "m.onnx").graph.node]
     _, got = session.run(None, onnx_inputs(session, frame))
     np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
 
@@ -253,7 +286,7 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     from skdistill.students._encoding_module import numeric_encoding
 
     groups = hinged_student(numeric_encoding(model.student_preprocessor_),
-                            model.student_.module_)[0].hinges
+                            model.student_.module_)[0].hinge_runs
     assert ops.count("Relu") == 1 + len(groups) and bool(groups) == (encoding == "both")
     assert ("Max" in ops) == ("Min" in ops) == (encoding == "both")
     fresh = X[:50].copy()
@@ -310,7 +343,7 @@ def test_many_hinges_are_computed_in_runs_that_give_the_students_outputs():
     import torch
 
     from skdistill import MLPStudent, make_student_encoder
-    from skdistill.deploy._hinges import GROUP_HINGES, hinged_student
+    from skdistill.deploy._hinges import RUN_HINGES, hinged_student
     from skdistill.students._encoding_module import numeric_encoding
 
     X = np.random.RandomState(0).normal(size=(500, 20))  # 16 bins each: 300 hinges
@@ -318,8 +351,8 @@ def test_many_hinges_are_computed_in_runs_that_give_the_students_outputs():
     torch.manual_seed(0)
     student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(16,)).eval()
     hinged = hinged_student(encoding, student)
-    runs = [len(group.knots) for group in hinged[0].hinges]
-    assert runs == [100, 100, 100] and max(runs) <= GROUP_HINGES
+    runs = [len(group.knots) for group in hinged[0].hinge_runs]
+    assert runs == [100, 100, 100] and max(runs) <= RUN_HINGES
     rows = torch.tensor(np.vstack([X[:50], X[50:60] * 4]), dtype=torch.float32)
     with torch.no_grad():
         torch.testing.assert_close(hinged(rows), student(encoding(rows)), rtol=1e-5, atol=1e-5)
@@ -372,7 +405,7 @@ def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, mon
     path = export_onnx(model, tmp_path / "m.onnx")
     ops = [node.op_type for node in onnx.load(path).graph.node]
     # narrow bins, and hinges: a Relu for each run of them
-    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 1 + len(hinged[0].hinges)
+    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 1 + len(hinged[0].hinge_runs)
     for rows in (X, X * 5):
         np.testing.assert_allclose(_run(path, rows), model.predict_proba(rows), atol=1e-5)
 

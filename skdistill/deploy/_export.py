@@ -273,10 +273,11 @@ def _onnx_name(column):
     return "_" + name if re.match("^[0-9]", name) else name
 
 
-FIXED_WIDTH = 64
+FIXED_WIDTH = 16
 """Categorical columns whose strings are all at most this long are fed as a fixed-width numpy
-string array (4 bytes a character a row), which onnxruntime reads about a third faster than an
-array of ``str`` objects; longer ones stay objects."""
+string array, which onnxruntime reads faster than an array of ``str`` objects (0.1-0.6 ms
+less for 30,000 short strings); at 4 bytes a character, at most 64 bytes a row. Longer ones
+stay objects."""
 
 
 def _column_as(column, onnx_type):

@@ -104,9 +104,8 @@ def _lookups(encoding, reader):
     the fit never saw, for any other string). The file is fed a missing value as ``"nan"``."""
     lookups = []
     for _, by_string, _, missing_code in reader.lookups:
-        by_string = dict(by_string)
-        if missing_code >= 0:
-            by_string[MISSING_AS_STRING] = missing_code
+        by_string = dict(by_string)  # a category spelled "nan" reads as a missing value
+        by_string[MISSING_AS_STRING] = missing_code
         known = [(value, code) for value, code in by_string.items() if code >= 0]
         lookups.append(([value for value, _ in known], [code for _, code in known]))
     return lookups
@@ -123,7 +122,8 @@ def _student(encoding, module, rows_filled):
     if encoding.numbers is not None:
         n_numbers = encoding.numbers.n_features_out
         proxy = copy.deepcopy(module)  # the student where every category is unknown
-        proxy.layers[0] = torch.nn.Linear(n_numbers, weight.shape[0])
+        # uninitialised (its weights are copied in): the caller's random state is not drawn on
+        proxy.layers[0] = torch.nn.utils.skip_init(torch.nn.Linear, n_numbers, weight.shape[0])
         with torch.no_grad():
             proxy.layers[0].weight.copy_(weight[:, :n_numbers])
             proxy.layers[0].bias.copy_(bias)

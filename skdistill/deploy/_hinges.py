@@ -26,7 +26,7 @@ import torch
 
 from ..training._solver import plain_relu_linears
 
-__all__ = ["FilledRows", "HingeFirstLayer", "HingeGroup", "hinged_student", "summed"]
+__all__ = ["HingeFirstLayer", "HingeRun", "hinged_student", "summed"]
 
 
 class HingeFirstLayer(torch.nn.Module):
@@ -63,8 +63,8 @@ class HingeFirstLayer(torch.nn.Module):
 
     Attributes
     ----------
-    hinges : torch.nn.ModuleList of HingeGroup
-        The hinges, in runs of at most :data:`GROUP_HINGES`.
+    hinge_runs : torch.nn.ModuleList of HingeRun
+        The hinges, in runs of at most :data:`RUN_HINGES`.
     n_hinges : int
     """
 
@@ -79,7 +79,7 @@ class HingeFirstLayer(torch.nn.Module):
                             ("bin_weight", bin_weight), ("flagged", flagged)):
             self.register_buffer(name, value)
         self.rows_filled = rows_filled
-        self.hinges = torch.nn.ModuleList(_hinge_groups(hinge_columns, knots, hinge_weight))
+        self.hinge_runs = torch.nn.ModuleList(_hinge_runs(hinge_columns, knots, hinge_weight))
         self.n_hinges = len(knots)
 
     def terms(self, x):
@@ -97,7 +97,7 @@ class HingeFirstLayer(torch.nn.Module):
                 flags = torch.index_select(missing, 0, self.flagged).to(columns.dtype)
                 lines = torch.cat([lines, flags])
         terms = [(self.line_weight, lines)]
-        terms.extend((group.weight, group(columns)) for group in self.hinges)
+        terms.extend((run.weight, run(columns)) for run in self.hinge_runs)
         if len(self.bin_columns):
             bins = torch.index_select(columns, 0, self.bin_columns) - self.bin_lower
             bins = torch.minimum(torch.maximum(bins, self.bin_low), self.bin_high)
@@ -108,7 +108,7 @@ class HingeFirstLayer(torch.nn.Module):
         return summed(self.terms(x), self.bias).t()
 
 
-class HingeGroup(torch.nn.Module):
+class HingeRun(torch.nn.Module):
     """A run of hinges: ``relu(x[columns] - knots)`` on the rows' transpose, one per row.
 
     Parameters
@@ -130,21 +130,20 @@ class HingeGroup(torch.nn.Module):
         return torch.relu(torch.index_select(columns, 0, self.columns) - self.knots)
 
 
-def _hinge_groups(columns, knots, weight):
-    """The hinges as :class:`HingeGroup` runs of at most :data:`GROUP_HINGES`, about equal."""
-    n_groups = -(-len(knots) // GROUP_HINGES)
-    bounds = np.linspace(0, len(knots), n_groups + 1).round().astype(int)
-    return [HingeGroup(columns[start:stop].clone(), knots[start:stop].clone(),
-                       weight[:, start:stop].contiguous())
+def _hinge_runs(columns, knots, weight):
+    """The hinges as :class:`HingeRun` of at most :data:`RUN_HINGES`, about equal."""
+    n_runs = -(-len(knots) // RUN_HINGES)
+    bounds = np.linspace(0, len(knots), n_runs + 1).round().astype(int)
+    return [HingeRun(columns[start:stop].clone(), knots[start:stop].clone(),
+                     weight[:, start:stop].contiguous())
             for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
-GROUP_HINGES = 128
+RUN_HINGES = 128
 """Hinges computed and read by one product at most: their rows then stay in the processor's
 cache from the subtraction to the product. On 10,000 rows, the exported file of a digits
 student (396 hinges) took 1.3x the network alone's time in runs of at most 128 against 1.9x
-in one; diamonds' (110 hinges, one run) and VietNamI's (61) 10-15 % less than before the
-student was computed on the rows' transpose."""
+in one run."""
 
 
 def summed(terms, bias):
@@ -164,17 +163,6 @@ def summed(terms, bias):
     for weight, inputs in terms:
         out = torch.addmm(out, weight, inputs)
     return out
-
-
-class FilledRows(torch.nn.Module):
-    """The encoding of rows whose missing values are filled already (by the file's Imputer)."""
-
-    def __init__(self, encoding):
-        super().__init__()
-        self.encoding = encoding
-
-    def forward(self, x):
-        return self.encoding(x, finite=True)
 
 
 def hinged_student(encoding, module, rows_filled=False):
@@ -248,8 +236,8 @@ cancel in float32."""
 def _regrouped(encoding, linear, narrow=np.inf):
     """``(m, L, c, hinges, bins)`` of a first layer on ``encoding``, in float64: ``hinges`` as
     ``(columns, knots, D)``, the bins narrower than a ``narrow``-th of their column's span
-    kept clipped as ``(columns, lower, low, high, weight)``. None where its columns are not
-    standardised values and runs of bins, or where no hinge would be made."""
+    kept clipped as ``(columns, lower, low, high, weight)`` (no hinge and no bin: lines
+    alone). None where its columns are not standardised values and runs of bins."""
     gather = encoding.gather.numpy()
     centre, width, low, high = (getattr(encoding, name).double().numpy()
                                 for name in ("centre", "width", "low", "high"))

@@ -30,7 +30,6 @@ from ..students._column_reading import MISSING_AS_STRING
 from ..students._encoding_module import table_encoding
 from ._frame_student import frame_columns
 from ._columns_first import columns_first_student
-from ._hinges import FilledRows
 from ._onnx_graph import constant as _constant
 
 __all__ = ["quiet_loggers", "register_onnx_converters"]
@@ -130,8 +129,9 @@ def _parse(scope, model, inputs, custom_parsers=None):
 
     preprocessor = getattr(model, "student_preprocessor_", None)
     # the student's own encoding of numbers reads one input of the fitted width; its encoding
-    # of a table, one input per column (not for int8: see for_quantization); anything else
-    # goes through the fitted encoder's converters
+    # of a table, one input per column (not for an int8 file, whose quantized first layer
+    # reads the scaled encoding: see for_quantization); anything else goes through the fitted
+    # encoder's converters
     encoding = _student_encoding(model) if len(inputs) == 1 else None
     columns = None if encoding is not None or _QUANTIZED.get() else frame_columns(model, inputs)
     if preprocessor is not None and encoding is None and columns is None:
@@ -463,6 +463,17 @@ def _filled(scope, container, features, fill):
     return filled
 
 
+class _FilledRows(torch.nn.Module):
+    """The encoding of rows whose missing values are filled already (by the file's Imputer)."""
+
+    def __init__(self, encoding):
+        super().__init__()
+        self.encoding = encoding
+
+    def forward(self, x):
+        return self.encoding(x, finite=True)
+
+
 def _student_graph(model, target_opset, encoding, rows_filled=False):
     """The student module exported by torch.onnx, checked to be one plain graph.
 
@@ -485,7 +496,7 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
             if linears is not None and not quantized:  # one pass fewer
                 encoding.fold_division_into(linears[0])
             module = torch.nn.Sequential(
-                FilledRows(encoding) if rows_filled else encoding, module)
+                _FilledRows(encoding) if rows_filled else encoding, module)
     return _exported_graph(module, [torch.zeros(2, *shape)], target_opset)
 
 
@@ -511,9 +522,9 @@ def _exported_graph(module, examples, target_opset):
     proto = program.model_proto
     if len(proto.functions) or any(node.domain not in ("", "ai.onnx") for node in proto.graph.node):
         raise ValueError(
-            f"The student {type(module).__name__} exports to ONNX with functions or custom "
-            "domains, which cannot be copied into a scikit-learn pipeline's graph; use "
-            "torch.onnx.export on student_.module_ directly."
+            "The student exports to ONNX with functions or custom domains, which cannot be "
+            "copied into a scikit-learn pipeline's graph; use torch.onnx.export on "
+            "student_.module_ directly."
         )
     return proto.graph
 
