@@ -55,6 +55,21 @@ def test_float_export_matches_predict_proba_on_fresh_rows(fitted_pipeline, tmp_p
     assert not list((tmp_path).glob("*.data"))  # one self-contained file
 
 
+@pytest.mark.parametrize("labels", [[0, 1, 2], [5, 15, 25], ["a", "b", "c"]])
+def test_the_label_output_gives_the_class_labels(labels, tmp_path):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    y = np.asarray(labels)[y]
+    model = DistilledClassifier(LogisticRegression(max_iter=500), max_epochs=5,
+                                random_state=0).fit(X, y)
+    path = export_onnx(model, tmp_path / "m.onnx")
+    np.testing.assert_array_equal(_run(path, X, "label"), model.predict(X))
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert ops[-1] == ("ArgMax" if labels[1] == 1 else "Gather")  # positions need no lookup
+
+
 def test_int8_export_is_smaller_and_close(fitted_pipeline, tmp_path):
     model, X_new = fitted_pipeline
     float_path = export_onnx(model, tmp_path / "f.onnx")
