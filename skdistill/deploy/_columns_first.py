@@ -76,10 +76,10 @@ def columns_first_student(encoding, module, rows_filled=False):
     >>> from skdistill import MLPStudent, make_student_encoder
     >>> from skdistill.students._encoding_module import numeric_encoding
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
-    >>> scaled = numeric_encoding(make_student_encoder(X, numeric="scale").fit(X))
+    >>> scaled, both = (numeric_encoding(make_student_encoder(X, numeric=kind).fit(X))
+    ...                 for kind in ("scale", "both"))
     >>> columns_first_student(scaled, MLPStudent(3, 2)) is None  # no bins: the rows' layout
     True
-    >>> both = numeric_encoding(make_student_encoder(X).fit(X))
     >>> student = MLPStudent(both.n_features_out, 2, hidden_layer_sizes=(8, 4)).eval()
     >>> rows = torch.tensor(X[:5] * 3, dtype=torch.float32)
     >>> exported = columns_first_student(both, student)
