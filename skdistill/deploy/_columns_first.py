@@ -66,9 +66,8 @@ def columns_first_student(encoding, module, rows_filled=False):
     the encoding has no piecewise-linear bins (standardised columns read
     faster in the rows' own layout, the division folded into the first layer:
     in interleaved runs on 10,000 digits rows, the transposed student took
-    10-25 % longer), or its first
-    layer cannot be read through lines and hinges as precisely
-    (:func:`~skdistill.deploy._hinges.hinged_student`).
+    10-25 % longer), or its first layer cannot be read through lines and
+    hinges as precisely (:func:`~skdistill.deploy._hinges.hinged_student`).
 
     Examples
     --------
