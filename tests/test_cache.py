@@ -1,5 +1,7 @@
 """memory=: a grid search fits the teacher once per training fold, also with n_jobs=2."""
 
+import warnings
+
 import joblib
 import numpy as np
 import pytest
@@ -204,6 +206,32 @@ def test_an_existing_folder_keeps_its_mode_and_its_entries_are_private(iris, tmp
     (shared / "joblib" / "planted").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(ValueError, match="holds a symlink.*refuses symlinked entries"):
         make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
+
+
+def test_entries_another_process_renames_while_the_cache_is_walked_are_skipped(
+    iris, tmp_path, monkeypatch,
+):
+    import os
+
+    X, y = iris
+    cache = tmp_path / "cache"
+    make_fast(max_epochs=1, memory=str(cache)).fit(X, y)
+    vanishing = cache / "joblib" / "metadata.json.tmp-of-another-process"
+    vanishing.write_text("{}")
+    os.chmod(vanishing, 0o644)  # would be made private, if it were still there
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kwargs):  # renamed by its writer between the listing and here
+        if str(path) == str(vanishing):
+            raise FileNotFoundError(path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = make_fast(max_epochs=1, memory=str(cache)).fit(X, y)
+    assert not [w for w in caught if "memory=" in str(w.message)]  # the cache was used
+    assert model.score(X, y) > 0.5 and vanishing.exists()  # (only lstat said it was gone)
 
 
 def _planted_entry(cache, iris, tmp_path):

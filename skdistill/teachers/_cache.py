@@ -255,7 +255,8 @@ def _checked_location(memory, created=False):
                         "symlinked entries. Only you should write to the cache folder: its "
                         "pickles run code when loaded."
                     )
-                reason = reason or _untrusted(path, os.lstat(path))
+                info = _lstat(path)
+                reason = reason or (None if info is None else _untrusted(path, info))
     if reason is not None:
         raise UntrustedCache(reason)
     return location
@@ -270,9 +271,23 @@ def _make_private(location):
             for path, mode in [(folder, 0o700)] + [
                 (os.path.join(folder, name), 0o600) for name in files
             ]:
-                info = os.lstat(path)
-                if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) & 0o077:
-                    os.chmod(path, mode)
+                info = _lstat(path)
+                if info is None or stat.S_ISLNK(info.st_mode):
+                    continue
+                if stat.S_IMODE(info.st_mode) & 0o077:
+                    try:
+                        os.chmod(path, mode)
+                    except FileNotFoundError:  # gone since: see _lstat
+                        pass
+
+
+def _lstat(path):
+    """``os.lstat(path)``, or None where the path is gone: another process writing the same
+    cache (a search with ``n_jobs``) renames its temporary files while this one walks it."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
 
 
 class _UnreadableEntries(logging.Filter):
