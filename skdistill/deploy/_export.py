@@ -96,7 +96,8 @@ def export_onnx(estimator, path, *, X=None, int8=False, options=None):
     from skl2onnx.common.data_types import FloatTensorType
     from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 
-    from ._skl2onnx import for_quantization, quiet_loggers, register_onnx_converters
+    from ._skl2onnx import register_onnx_converters
+    from ._student_nodes import for_quantization, quiet_loggers
 
     distiller = final_distiller(estimator)
     register_onnx_converters()

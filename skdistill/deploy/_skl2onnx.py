@@ -5,8 +5,8 @@
 skl2onnx supports (scalers, PCA, imputers, ``ColumnTransformer`` with
 ``OneHotEncoder``, ``TfidfVectorizer``...), a ``student_preprocessor``
 included. The student network itself is exported by ``torch.onnx.export``
-and its nodes are copied into skl2onnx's graph; the head follows skl2onnx's
-conventions:
+and its nodes are copied into skl2onnx's graph (:mod:`._student_nodes`); the
+head follows skl2onnx's conventions:
 
 * a classifier gives ``label`` (int64 or string, one per row) and
   ``probabilities`` (float, one column per class of ``classes_``), never a
@@ -17,22 +17,15 @@ conventions:
 Needs the ``export`` extra (onnx, onnxscript, skl2onnx).
 """
 
-import contextlib
-import contextvars
-import logging
-
 import numpy as np
-import torch
 from sklearn.base import is_classifier, is_regressor
 
-from ..training._solver import plain_relu_linears
-from ..students._column_reading import MISSING_AS_STRING
-from ..students._encoding_module import table_encoding
 from ._frame_student import frame_columns
-from ._columns_first import columns_first_student
+from ._onnx_graph import as_float as _as_float
 from ._onnx_graph import constant as _constant
+from ._student_nodes import add_frame_student, add_student, quantizing, student_encoding
 
-__all__ = ["quiet_loggers", "register_onnx_converters"]
+__all__ = ["register_onnx_converters"]
 
 _ALIASES = {
     "DistilledClassifier": "SkdistillDistilledClassifier",
@@ -132,8 +125,8 @@ def _parse(scope, model, inputs, custom_parsers=None):
     # of a table, one input per column (not for an int8 file, whose quantized first layer
     # reads the scaled encoding: see for_quantization); anything else goes through the fitted
     # encoder's converters
-    encoding = _student_encoding(model) if len(inputs) == 1 else None
-    columns = None if encoding is not None or _QUANTIZED.get() else frame_columns(model, inputs)
+    encoding = student_encoding(model) if len(inputs) == 1 else None
+    columns = None if encoding is not None or quantizing() else frame_columns(model, inputs)
     if preprocessor is not None and encoding is None and columns is None:
         width = getattr(model, "n_features_in_", None)
         shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]
@@ -172,10 +165,10 @@ def _convert(scope, operator, container):
 
     model = operator.raw_operator
     if operator.frame_columns is not None:
-        logits = _add_frame_student(scope, operator, container)
+        logits = add_frame_student(scope, operator, container)
     else:
         features = _as_float(scope, operator, container)
-        logits = _add_student(scope, container, model, features, operator.student_encoding)
+        logits = add_student(scope, container, model, features, operator.student_encoding)
     if is_regressor(model):
         scale = _constant(scope, container, "scale", np.array([model.target_scale_], np.float32))
         mean = _constant(scope, container, "mean", np.array([model.target_mean_], np.float32))
@@ -325,239 +318,3 @@ def _convert_strings(scope, operator, container):
     container.add_node("Identity", [operator.inputs[0].full_name],
                        [operator.outputs[0].full_name],
                        name=scope.get_unique_operator_name("Identity"))
-
-
-def _as_float(scope, operator, container, variable=None):
-    """The input variable (default: the first) as float32 (a preprocessor may output doubles,
-    a frame's column integers)."""
-    from onnx import TensorProto
-    from skl2onnx.common.data_types import FloatTensorType
-
-    variable = operator.inputs[0] if variable is None else variable
-    if isinstance(variable.type, FloatTensorType):
-        return variable.full_name
-    cast = scope.get_unique_variable_name("features")
-    container.add_node(
-        "Cast",
-        [variable.full_name],
-        [cast],
-        to=TensorProto.FLOAT,
-        name=scope.get_unique_operator_name("Cast"),
-    )
-    return cast
-
-
-def _add_student(scope, container, model, features, encoding):
-    """Copy the student's torch-exported graph into the container; return its output's name.
-
-    ``encoding``: the student's torch encoding, its graph's first nodes (None: the features
-    are encoded already)."""
-    fill_first = encoding is not None and not len(encoding.flagged)
-    if fill_first:  # onnxruntime's Imputer fills a few times faster than IsNaN and Where
-        features = _filled(scope, container, features, encoding.fill.numpy())
-    graph = _student_graph(model, container.target_opset, encoding, rows_filled=fill_first)
-    return _copied(scope, container, graph, [features])
-
-
-def _add_frame_student(scope, operator, container):
-    """Add the student of a table's columns (:mod:`._frame_student`): the numeric inputs side
-    by side as float32, the categorical ones as codes; return its output's name."""
-    model, columns = operator.raw_operator, operator.frame_columns
-    inputs, examples = [], []
-    if columns.numbers:
-        numbers = _concatenated(scope, container, [
-            _as_float(scope, operator, container, operator.inputs[at]) for at in columns.numbers
-        ])
-        if columns.rows_filled:
-            encoding, _ = table_encoding(model.student_preprocessor_)
-            numbers = _filled(scope, container, numbers, encoding.numbers.fill.cpu().numpy())
-        inputs.append(numbers)
-        examples.append(torch.zeros(2, len(columns.numbers)))
-    codes = []
-    for at, (strings, values) in zip(columns.strings, columns.lookups):
-        code = scope.get_unique_variable_name("code")
-        container.add_node(
-            "LabelEncoder", [operator.inputs[at].full_name], [code], op_domain="ai.onnx.ml",
-            op_version=2, keys_strings=strings or [MISSING_AS_STRING],
-            values_int64s=values or [-1], default_int64=-1,
-            name=scope.get_unique_operator_name("LabelEncoder"),
-        )
-        codes.append(code)
-    student = columns.student
-    if codes:
-        inputs.append(_concatenated(scope, container, codes))
-        examples.append(torch.zeros(2, len(codes), dtype=torch.int64))
-        if not columns.numbers:
-            student = _CodesOnly(student)
-    graph = _exported_graph(student, examples, container.target_opset)
-    return _copied(scope, container, graph, inputs)
-
-
-class _CodesOnly(torch.nn.Module):
-    """The student of a table without numeric columns, taking the codes alone."""
-
-    def __init__(self, student):
-        super().__init__()
-        self.student = student
-
-    def forward(self, codes):
-        return self.student(codes=codes)
-
-
-def _concatenated(scope, container, names):
-    """The ``[n, 1]`` inputs ``names`` side by side (the one name where there is one)."""
-    if len(names) == 1:
-        return names[0]
-    out = scope.get_unique_variable_name("columns")
-    container.add_node("Concat", names, [out], axis=1,
-                       name=scope.get_unique_operator_name("Concat"))
-    return out
-
-
-def _copied(scope, container, graph, inputs):
-    """Copy an exported ``graph`` into the container, reading ``inputs`` (names, in its inputs'
-    order); return its output's name."""
-    from onnx import helper, numpy_helper
-
-    rename = dict(zip((each.name for each in graph.input), inputs))
-
-    def renamed(name):
-        if not name:
-            return name
-        if name not in rename:
-            rename[name] = scope.get_unique_variable_name(f"student_{name}")
-        return rename[name]
-
-    for tensor in graph.initializer:
-        values = numpy_helper.to_array(tensor)
-        container.add_initializer(
-            renamed(tensor.name), tensor.data_type, list(values.shape), values.ravel().tolist()
-        )
-    for node in graph.node:
-        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        container.add_node(
-            node.op_type,
-            [renamed(n) for n in node.input],
-            [renamed(n) for n in node.output],
-            op_domain=node.domain,
-            op_version=container.target_opset if not node.domain else 1,
-            name=scope.get_unique_operator_name(f"student_{node.op_type}"),
-            **attributes,
-        )
-    return renamed(graph.output[0].name)
-
-
-def _student_encoding(model):
-    """The torch encoding of numbers the student reads its rows through, or None."""
-    from ..stages._encoding import reads_own_encoding
-    from ..students._encoding_module import numeric_encoding
-
-    if not reads_own_encoding(vars(model)):
-        return None
-    return numeric_encoding(model.student_preprocessor_)
-
-
-def _filled(scope, container, features, fill):
-    """``features`` with each NaN replaced by its column's ``fill`` (ai.onnx.ml's Imputer)."""
-    filled = scope.get_unique_variable_name("filled")
-    container.add_node(
-        "Imputer", [features], [filled], op_domain="ai.onnx.ml", op_version=1,
-        imputed_value_floats=fill.astype(np.float32).tolist(), replaced_value_float=np.nan,
-        name=scope.get_unique_operator_name("Imputer"),
-    )
-    return filled
-
-
-class _FilledRows(torch.nn.Module):
-    """The encoding of rows whose missing values are filled already (by the file's Imputer)."""
-
-    def __init__(self, encoding):
-        super().__init__()
-        self.encoding = encoding
-
-    def forward(self, x):
-        return self.encoding(x, finite=True)
-
-
-def _student_graph(model, target_opset, encoding, rows_filled=False):
-    """The student module exported by torch.onnx, checked to be one plain graph.
-
-    ``encoding``: its first stage (None: none); ``rows_filled``: the graph reads rows whose
-    missing values are filled already, so the encoding's fill is left out."""
-    import copy
-
-    module = copy.deepcopy(model.student_.module_).cpu().eval()
-    shape = getattr(model, "input_shape_", None) or (model.n_student_features_,)
-    if encoding is not None:  # its first nodes: the same computation as predict's
-        encoding = copy.deepcopy(encoding).cpu()
-        shape = (encoding.n_features_in,)
-        quantized = _QUANTIZED.get()  # quantized, unscaled inputs would lose small columns
-        transposed = None if quantized else columns_first_student(encoding, module, rows_filled)
-        if transposed is not None:  # lines and hinges, on the rows' transpose
-            module = transposed
-        else:
-            encoding.columns_first = True
-            linears = plain_relu_linears(module)
-            if linears is not None and not quantized:  # one pass fewer
-                encoding.fold_division_into(linears[0])
-            module = torch.nn.Sequential(
-                _FilledRows(encoding) if rows_filled else encoding, module)
-    return _exported_graph(module, [torch.zeros(2, *shape)], target_opset)
-
-
-def _exported_graph(module, examples, target_opset):
-    """``module`` exported by torch.onnx (its inputs shaped as ``examples``, any number of
-    rows), checked to be one plain graph."""
-    import warnings
-
-    opset = min(int(target_opset or 18), 21) if not isinstance(target_opset, dict) else 18
-    batch = torch.export.Dim("batch", min=1)
-    with quiet_loggers("torch.onnx", "root"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch.export internals
-        program = torch.onnx.export(
-            module,
-            tuple(examples),
-            dynamo=True,
-            input_names=[f"X{at}" for at in range(len(examples))],
-            output_names=["logits"],
-            dynamic_shapes=tuple({0: batch} for _ in examples),  # whatever the arguments' names
-            opset_version=max(opset, 18),
-            verbose=False,
-        )
-    proto = program.model_proto
-    if len(proto.functions) or any(node.domain not in ("", "ai.onnx") for node in proto.graph.node):
-        raise ValueError(
-            "The student exports to ONNX with functions or custom domains, which cannot be "
-            "copied into a scikit-learn pipeline's graph; use torch.onnx.export on "
-            "student_.module_ directly."
-        )
-    return proto.graph
-
-
-_QUANTIZED = contextvars.ContextVar("quantized", default=False)
-
-
-@contextlib.contextmanager
-def for_quantization():
-    """While converting a model whose file will be quantized to int8: the student's first
-    layer reads the encoding's scaled columns (its division is not folded into the weights),
-    whose common range int8 keeps."""
-    token = _QUANTIZED.set(True)
-    try:
-        yield
-    finally:
-        _QUANTIZED.reset(token)
-
-
-@contextlib.contextmanager
-def quiet_loggers(*names):
-    """Silence the exporters' and quantizer's advice for the duration of an export."""
-    loggers = [logging.getLogger(None if name == "root" else name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
