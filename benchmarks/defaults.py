@@ -16,6 +16,10 @@ at ``lr=1e-3``. Two parts, every contender on one thread (torch and BLAS), fits 
    contenders' test accuracy and fit seconds, so that a faster default is seen not to cost
    accuracy anywhere.
 
+With ``--fresh K`` it also times the first fit in a fresh process (part 1's data, seed 0) of
+the default distiller and of ``MLPClassifier``, K processes each, alternating: what a script
+that fits once pays, imports excluded.
+
 Saves the table to ``benchmarks/results/defaults.md`` (``defaults_workload.md`` with
 ``--no-public``).
 
@@ -26,6 +30,8 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -74,14 +80,31 @@ def timed_fits(models, X_train, y_train, X_test, y_test, fit_params):
     return scores
 
 
-def issue_workload(seed):
+def issue_workload(seed, only=None):
+    """Part 1 at ``seed``: every contender's (seconds, accuracy), or only the one named."""
     X, y = make_classification(6250, 20, n_informative=10, n_classes=4, random_state=seed)
     X = X.astype(np.float32)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=1250, random_state=seed)
     proba = cross_val_predict(HistGradientBoostingClassifier(random_state=seed), X_train, y_train,
                               cv=5, method="predict_proba")
-    return timed_fits(contenders("precomputed", seed), X_train, y_train, X_test, y_test,
-                      {"teacher_proba": proba})
+    models = contenders("precomputed", seed)
+    if only is not None:
+        models = {only: models[only]}
+    return timed_fits(models, X_train, y_train, X_test, y_test, {"teacher_proba": proba})
+
+
+FIRST_FIT = ("distilled, defaults", "MLPClassifier(early_stopping)")
+
+
+def first_fit_seconds(processes):
+    """name -> median seconds of the first fit in a fresh process (``--worker``), alternating."""
+    seconds = {name: [] for name in FIRST_FIT}
+    for _ in range(processes):
+        for name in FIRST_FIT:
+            out = subprocess.run([sys.executable, __file__, "--worker", name],
+                                 capture_output=True, text=True, check=True)
+            seconds[name].append(float(out.stdout.split()[-1]))
+    return {name: statistics.median(times) for name, times in seconds.items()}
 
 
 def public_set(load, seed):
@@ -110,13 +133,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--no-public", action="store_true", help="part 1 only")
+    parser.add_argument("--fresh", type=int, default=0, metavar="K",
+                        help="also time first fits in K fresh processes per contender")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
+    if args.worker:
+        with threadpool_limits(1):
+            print(issue_workload(0, only=args.worker)[args.worker][0])
+        return
     names = list(contenders("precomputed", 0))
     lines = [
         f"Command: python3 benchmarks/defaults.py --seeds {args.seeds}"
-        + (" --no-public" if args.no_public else ""),
+        + (" --no-public" if args.no_public else "")
+        + (f" --fresh {args.fresh}" if args.fresh else ""),
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, torch {torch.__version__}, one thread.",
         f"Fit seconds (median; ratio to MLPClassifier) and test accuracy (mean) over "
@@ -133,6 +164,13 @@ def main():
 
             for name, load in DATASETS.items():
                 lines.append(summarise(name, [public_set(load, s) for s in range(args.seeds)]))
+    if args.fresh:
+        first = first_fit_seconds(args.fresh)
+        mlp = first["MLPClassifier(early_stopping)"]
+        lines += ["", f"First fit in a fresh process (5,000 x 20, seed 0; median of {args.fresh} "
+                  "processes each, imports excluded): " + ";  ".join(
+                      f"{name} {s:.2f} s ({s / mlp:.1f}x)" for name, s in first.items())]
+        print(lines[-1], flush=True)
     out = RESULTS / ("defaults_workload.md" if args.no_public else "defaults.md")
     out.write_text("\n".join(lines) + "\n")
 

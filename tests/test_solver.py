@@ -4,6 +4,9 @@ Every behaviour test here runs once per engine (the ``solver`` fixture), and
 the equivalence tests fit the same model with both and compare.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, Pruning
 from skdistill.losses._settings import LossSettings
+from skdistill.training._optimizer import build_optimizer
 from skdistill.training._solver import choose_solver, numpy_obstacle
 
 
@@ -84,6 +88,58 @@ def test_the_obstacles_name_what_the_numpy_engine_cannot_train():
     assert "float32 or float64" in obstacle(MLPStudent(3, 2, (4,)).half())
     assert choose_solver("auto", "anything") == "torch"
     assert choose_solver("torch", None) == "torch"
+
+
+# ------------------------------------------------------------ the optimizer
+FRESH_FIT = """
+import sys
+import numpy as np
+from sklearn.datasets import load_iris
+from skdistill import DistilledClassifier
+X, y = load_iris(return_X_y=True)
+DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+    X, y, teacher_proba=np.eye(3)[y] * 0.8 + 0.2 / 3)
+print("torch._dynamo" in sys.modules)
+"""
+
+
+def test_a_numpy_trained_fit_never_imports_torch_dynamo():
+    # the import costs about a second, once per process: the first fit's largest cost
+    out = subprocess.run([sys.executable, "-c", FRESH_FIT], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False"]
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD])
+def test_the_optimizer_built_quietly_steps_as_torchs_own(optimizer):
+    def trained(build):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(3, 2)
+        extra = torch.nn.Parameter(torch.ones(2))
+        groups = [{"params": layer.parameters()}, {"params": [extra], "lr": 0.5}]
+        built = build(optimizer, groups, lr=0.1, weight_decay=0.01)
+        for _ in range(3):
+            built.zero_grad()
+            (layer(torch.ones(4, 3)).square().sum() + extra.sum()).backward()
+            built.step()
+        return built.state_dict(), [p.detach().clone() for p in (*layer.parameters(), extra)]
+
+    (state, weights), (state_torch, weights_torch) = trained(build_optimizer), trained(
+        lambda cls, *args, **kwargs: cls(*args, **kwargs))
+    assert state["param_groups"] == state_torch["param_groups"]
+    assert all(map(torch.equal, weights, weights_torch))
+
+
+def test_an_optimizer_with_its_own_add_param_group_is_built_as_usual():
+    class Counting(torch.optim.SGD):
+        groups_added = 0
+
+        def add_param_group(self, param_group):
+            type(self).groups_added += 1
+            super().add_param_group(param_group)
+
+    built = build_optimizer(Counting, [torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    assert Counting.groups_added == 1 and "add_param_group" not in vars(built)
 
 
 # ------------------------------------------------- the same model from each engine

@@ -37,6 +37,7 @@ from ..training._net import (
     DistillationNet,
     InterruptedBeforeFirstEpoch,
 )
+from ..training._optimizer import build_optimizer
 from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
 from ..training._solver import choose_solver, numpy_obstacle
 from ..training._stream import StreamedRows
@@ -172,7 +173,7 @@ def optimizer_for(params, parameters):
         **{k.removeprefix("optimizer__"): v for k, v in fused_optimizer(params).items()},
         **params._routed_params("optimizer"),
     }
-    return params.optimizer(parameters, lr=params.lr, **settings)
+    return build_optimizer(params.optimizer, parameters, lr=params.lr, **settings)
 
 
 def fused_optimizer(params):

@@ -24,6 +24,7 @@ from ..losses._calibrated import calibrated_label_loss
 from ._callbacks import print_plain
 from ._early_stopping import StoppedEarly, monitored_loss
 from ._numpy._closed_form import ClosedFormStep
+from ._optimizer import build_optimizer
 
 __all__ = ["STUDENT_TRAINING", "DistillationNet", "InterruptedBeforeFirstEpoch"]
 
@@ -102,6 +103,17 @@ class DistillationNet(NeuralNet):
             if name not in self.cuda_dependent_attributes_
         ]
         self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_, *extra]
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        """skorch's ``initialize_optimizer``, built without importing ``torch._dynamo``
+        (:func:`~skdistill.training._optimizer.build_optimizer`)."""
+        if triggered_directly is not None:  # skorch's own deprecation
+            return super().initialize_optimizer(triggered_directly)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        self.optimizer_ = build_optimizer(self.optimizer, *args, **kwargs)
         return self
 
     def get_default_callbacks(self):
