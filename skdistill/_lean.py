@@ -9,6 +9,7 @@ import copy
 from skorch.history import History
 
 from .teachers._adapters import PRECOMPUTED
+from .training._optimizer import build_optimizer
 
 __all__ = ["EPOCH_FIGURES", "lean_distiller"]
 
@@ -44,7 +45,7 @@ def _lean_net(net):
     module = copy.deepcopy(net.module_).cpu().eval()
     lean.module = lean.module_ = module
     lean.criterion = lean.criterion_ = copy.deepcopy(net.criterion_).cpu()
-    lean.optimizer_ = net.optimizer(module.parameters(), lr=net.lr)  # empty state
+    lean.optimizer_ = build_optimizer(net.optimizer, module.parameters(), lr=net.lr)  # empty
     lean.callbacks = lean.callbacks_ = []
     lean.history = History(
         [{key: epoch[key] for key in EPOCH_FIGURES if key in epoch} for epoch in net.history]

@@ -4,6 +4,7 @@ Every behaviour test here runs once per engine (the ``solver`` fixture), and
 the equivalence tests fit the same model with both and compare.
 """
 
+import functools
 import subprocess
 import sys
 
@@ -17,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, Pruning
 from skdistill.losses._settings import LossSettings
-from skdistill.training._optimizer import build_optimizer
+from skdistill.training._optimizer import build_optimizer, unwrapped_add_param_group
 from skdistill.training._solver import choose_solver, numpy_obstacle
 
 
@@ -130,7 +131,22 @@ def test_the_optimizer_built_quietly_steps_as_torchs_own(optimizer):
     assert all(map(torch.equal, weights, weights_torch))
 
 
-def test_an_optimizer_with_its_own_add_param_group_is_built_as_usual():
+def test_the_quiet_path_applies_to_this_torch_and_sees_a_patched_method(monkeypatch):
+    method = torch.optim.Optimizer.add_param_group
+    assert unwrapped_add_param_group() is method.__wrapped__
+    calls = []
+
+    def spy(self, param_group):
+        calls.append(param_group)
+        return method(self, param_group)
+
+    monkeypatch.setattr(torch.optim.Optimizer, "add_param_group", spy)
+    assert unwrapped_add_param_group() is None  # not torch's wrapper: built as usual
+    build_optimizer(torch.optim.SGD, [torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    assert len(calls) == 1
+
+
+def test_other_optimizer_classes_and_factories_are_built_as_usual():
     class Counting(torch.optim.SGD):
         groups_added = 0
 
@@ -138,8 +154,22 @@ def test_an_optimizer_with_its_own_add_param_group_is_built_as_usual():
             type(self).groups_added += 1
             super().add_param_group(param_group)
 
-    built = build_optimizer(Counting, [torch.nn.Parameter(torch.ones(1))], lr=0.1)
+    class TakesParamsInNew(torch.optim.SGD):
+        def __new__(cls, params, **kwargs):
+            return super().__new__(cls)
+
+    weight = torch.nn.Parameter(torch.ones(1))
+    built = build_optimizer(Counting, [weight], lr=0.1)
     assert Counting.groups_added == 1 and "add_param_group" not in vars(built)
+    assert type(build_optimizer(TakesParamsInNew, [weight], lr=0.1)) is TakesParamsInNew
+    factory = functools.partial(torch.optim.SGD, momentum=0.9)
+    assert build_optimizer(factory, [weight], lr=0.1).param_groups[0]["momentum"] == 0.9
+
+
+def test_a_refused_setting_raises_torchs_own_error():
+    weight = torch.nn.Parameter(torch.ones(1))
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        build_optimizer(torch.optim.Adam, [weight], lr=-1)
 
 
 # ------------------------------------------------- the same model from each engine

@@ -3,10 +3,9 @@
 ``Optimizer.__init__`` adds its parameter groups through ``add_param_group``,
 which torch wraps in ``torch._disable_dynamo``: the first call of the wrapper
 in a process imports ``torch._dynamo`` (about a second on a CPU machine), only
-to mark the method as never compiled. A fit that the numpy engine trains never
-calls another wrapped method, so that import would be its single largest cost
-in a fresh process (a default fit of 5,000 x 20 rows: about 3.0 s against
-2.0 s once the process is warm; ``MLPClassifier`` pays nothing like it).
+to mark the method as never compiled. A fit that the numpy engine trains calls
+no other wrapped method, so that import would be the largest single cost of a
+script's first fit (``benchmarks/defaults.py --fresh``).
 
 :func:`build_optimizer` constructs the optimizer with the unwrapped method
 bound on the instance for the constructor's duration. Outside a compiled
@@ -24,14 +23,18 @@ from torch.optim import Optimizer
 __all__ = ["build_optimizer"]
 
 
-@functools.cache
-def _undecorated_add_param_group():
+def unwrapped_add_param_group():
     """``Optimizer.add_param_group`` without ``_disable_dynamo``'s wrapper, or None.
 
     None where this torch does not wrap it so (the wrapper is recognised by
-    its code, not by name).
+    its code, not by name). Read from the method as it is now, so a patched
+    method is seen.
     """
-    method = Optimizer.add_param_group
+    return _unwrapped(Optimizer.add_param_group)
+
+
+@functools.lru_cache(maxsize=4)
+def _unwrapped(method):
     wrapped = getattr(method, "__wrapped__", None)
     decorator = getattr(torch, "_disable_dynamo", None)
     if wrapped is None or decorator is None:
@@ -44,6 +47,10 @@ def _undecorated_add_param_group():
 def build_optimizer(optimizer_class, *args, **kwargs):
     """``optimizer_class(*args, **kwargs)``, without importing ``torch._dynamo``.
 
+    Only a plain subclass of ``Optimizer`` (no metaclass, ``__new__`` or
+    ``add_param_group`` of its own) is built quietly; anything else, a
+    factory function included, is called as given.
+
     Examples
     --------
     >>> import torch
@@ -54,15 +61,24 @@ def build_optimizer(optimizer_class, *args, **kwargs):
     >>> "add_param_group" in vars(optimizer)  # the class's method again afterwards
     False
     """
-    add_param_group = _undecorated_add_param_group()
-    if add_param_group is None or not (
-        isinstance(optimizer_class, type) and issubclass(optimizer_class, Optimizer)
-    ) or optimizer_class.add_param_group is not Optimizer.add_param_group:
+    add_param_group = unwrapped_add_param_group()
+    if add_param_group is None or not _plain_optimizer_class(optimizer_class):
         return optimizer_class(*args, **kwargs)
-    optimizer = optimizer_class.__new__(optimizer_class)
+    optimizer = object.__new__(optimizer_class)
     optimizer.add_param_group = types.MethodType(add_param_group, optimizer)
     try:
         optimizer_class.__init__(optimizer, *args, **kwargs)
     finally:
         vars(optimizer).pop("add_param_group", None)
     return optimizer
+
+
+def _plain_optimizer_class(optimizer_class):
+    """Whether calling ``optimizer_class`` is ``object.__new__`` then its ``__init__``, which
+    adds parameter groups through ``Optimizer.add_param_group``."""
+    return (
+        type(optimizer_class) is type
+        and issubclass(optimizer_class, Optimizer)
+        and optimizer_class.__new__ is object.__new__
+        and optimizer_class.add_param_group is Optimizer.add_param_group
+    )
