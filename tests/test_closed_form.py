@@ -138,9 +138,8 @@ def test_numpy_engine_fit_equals_torch_fit():
     norms = [dict(model.student_.callbacks_)["norms"].norms for model in (fast, slow)]
     assert len(norms[0]) == 4 * 7 and np.all(np.asarray(norms[0]) > 0)
     np.testing.assert_allclose(norms[0], norms[1], rtol=1e-4)
-    np.testing.assert_allclose(
-        fast.student_.history[:, "train_loss"], slow.student_.history[:, "train_loss"], rtol=1e-5
-    )
+    _assert_same_histories(fast, slow, "train_loss", "valid_loss", "valid_label_loss",
+                           "valid_calibrated_loss", "valid_acc", "valid_agreement")
     np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-5)
 
 
@@ -158,10 +157,45 @@ def test_regressor_numpy_engine_fit_equals_torch_fit():
         return model.fit(X, y, teacher_predictions=outputs, sample_weight=weights)
 
     fast, slow = _fit_both_ways(fit)
-    np.testing.assert_allclose(
-        fast.student_.history[:, "train_loss"], slow.student_.history[:, "train_loss"], rtol=1e-5
-    )
+    _assert_same_histories(fast, slow, "train_loss", "valid_loss", "valid_label_loss", "valid_r2")
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), atol=1e-5)
+
+
+def _assert_same_histories(fast, slow, *keys):
+    """The two fits logged every key at every epoch, the same to float rounding (the numpy
+    engine computes the held-out batches too)."""
+    for key in keys:
+        values = [model.student_.history[:, key] for model in (fast, slow)]
+        assert len(values[0]) == len(fast.student_.history) > 1
+        np.testing.assert_allclose(*values, rtol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("settings", [
+    LossSettings("classifier", alpha=0.4, T=2.0), LossSettings("classifier", alpha=1.0),
+    LossSettings("regressor", alpha=0.6),
+])
+def test_a_held_out_batch_scores_as_the_criterion_does(settings):
+    torch.manual_seed(0)
+    classifies = settings.classifies
+    student = MLPStudent(n_features=4, n_outputs=3 if classifies else 1, hidden_layer_sizes=(5,))
+    if classifies:
+        _, teacher, target, weights = _classification_batch(2)
+        criterion = DistillationLoss(T=settings.T, alpha=settings.alpha)
+    else:
+        teacher, target, weights = torch.randn(7, 1), torch.randn(7), torch.rand(7)
+        target[1] = float("nan")
+        criterion = RegressionDistillationLoss(alpha=settings.alpha)
+    X = torch.randn(len(target), 4)
+    loss, label_loss, outputs = ClosedFormStep.for_net(student, settings).evaluate(
+        X, teacher, target, weights)
+    with torch.no_grad():
+        expected = student(X)
+        torch.testing.assert_close(outputs, expected)
+        assert loss == pytest.approx(criterion(expected, teacher, target, weights).item(),
+                                     rel=1e-5)
+        assert label_loss == pytest.approx(
+            criterion.label_loss(expected, target, weights).item(), rel=1e-5)
+    assert all(p.grad is None for p in student.parameters())  # nothing trained
 
 
 def test_per_batch_hooks_reach_callbacks_that_define_them_on_the_class_or_instance(iris):

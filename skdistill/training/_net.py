@@ -264,17 +264,27 @@ class DistillationNet(NeuralNet):
         watches (at ``T != 1``, ``valid_calibrated_loss``, made from the same
         outputs). The mixed ``valid_loss`` would also reward imitating the
         teacher on rows it was fitted on, where it has memorised its labels.
+
+        Where the numpy engine trains, it computes the held-out batch too
+        (:meth:`ClosedFormStep.evaluate`): the same losses and outputs to
+        float rounding, the module's ``forward`` not called.
         """
-        step = super().validation_step(batch, **fit_params)
+        arguments = self._closed_form_arguments(batch, fit_params)
         Xi, yi = unpack_data(batch)
         weights = Xi.get("sample_weight") if isinstance(Xi, Mapping) else None
-        with torch.no_grad():
-            label_loss = self.criterion_.label_loss(
-                step["y_pred"],
-                to_tensor(yi, device=self.device),
-                None if weights is None else to_tensor(weights, device=self.device),
-            )
-        self.history.record_batch("valid_label_loss", label_loss.item())
+        if arguments is not None:  # the numpy engine's forward pass and losses
+            loss, label_loss, y_pred = self._closed_form.evaluate(*arguments)
+            _check_student_output(self.module_, y_pred, arguments[1].shape, training=False)
+            step = {"loss": torch.tensor(loss, dtype=y_pred.dtype), "y_pred": y_pred}
+        else:
+            step = super().validation_step(batch, **fit_params)
+            with torch.no_grad():
+                label_loss = self.criterion_.label_loss(
+                    step["y_pred"],
+                    to_tensor(yi, device=self.device),
+                    None if weights is None else to_tensor(weights, device=self.device),
+                ).item()
+        self.history.record_batch("valid_label_loss", label_loss)
         if getattr(self, "_valid_outputs", None) is not None:
             self._valid_outputs.append((
                 to_numpy(step["y_pred"].detach().float()), _as_numpy(yi),
