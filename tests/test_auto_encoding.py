@@ -522,7 +522,8 @@ def test_a_candidate_that_wins_the_race_keeps_no_trace_of_it():
 def test_a_categorical_column_missing_in_every_fitted_row_reads_as_in_fit():
     import pandas as pd
 
-    from skdistill.students._encoding_module import encodable_rows, encode_in_chunks
+    from skdistill.students._encoding_module import encode_in_chunks
+    from skdistill.students._fitted_encoder import encodable_rows
 
     X, y = rows(n=300)
     frame = pd.DataFrame(np.nan_to_num(X), columns=list("abcdef"))

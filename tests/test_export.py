@@ -298,7 +298,7 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     # filled median
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
     from skdistill.deploy._hinges import hinged_student
-    from skdistill.students._encoding_module import numeric_encoding
+    from skdistill.students._fitted_encoder import numeric_encoding
 
     groups = hinged_student(numeric_encoding(model.student_preprocessor_),
                             model.student_.module_)[0].hinge_runs
@@ -318,7 +318,7 @@ def test_bins_read_as_hinges_give_the_students_outputs(rows_filled):
 
     from skdistill import MLPStudent, make_student_encoder
     from skdistill.deploy._hinges import hinged_student
-    from skdistill.students._encoding_module import numeric_encoding
+    from skdistill.students._fitted_encoder import numeric_encoding
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(300, 5)) * [1, 50, 1, 1, 1] + [0, 1e3, 0, 0, 0]
@@ -359,7 +359,7 @@ def test_many_hinges_are_computed_in_runs_that_give_the_students_outputs():
 
     from skdistill import MLPStudent, make_student_encoder
     from skdistill.deploy._hinges import RUN_HINGES, hinged_student
-    from skdistill.students._encoding_module import numeric_encoding
+    from skdistill.students._fitted_encoder import numeric_encoding
 
     X = np.random.RandomState(0).normal(size=(500, 20))  # 16 bins each: 300 hinges
     encoding = numeric_encoding(make_student_encoder(X).fit(X))
@@ -379,7 +379,7 @@ def test_hinges_that_lose_precision_on_ordinary_rows_keep_their_narrow_bins_clip
 
     from skdistill import MLPStudent, make_student_encoder
     from skdistill.deploy._hinges import hinged_student
-    from skdistill.students._encoding_module import numeric_encoding
+    from skdistill.students._fitted_encoder import numeric_encoding
 
     rng = np.random.RandomState(seed)
     X = np.c_[rng.normal(size=2000), rng.standard_cauchy(2000),
@@ -403,7 +403,7 @@ def test_hinges_that_lose_precision_on_ordinary_rows_keep_their_narrow_bins_clip
 def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, monkeypatch):
     import skdistill.stages._encoding as encoding_stage
     from skdistill.deploy._hinges import hinged_student
-    from skdistill.students._encoding_module import numeric_encoding
+    from skdistill.students._fitted_encoder import numeric_encoding
 
     monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", ("both",))
     rng = np.random.RandomState(0)

@@ -7,7 +7,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, make_student_encoder
-from skdistill.students._encoding_module import encode_in_chunks, numeric_encoding
+from skdistill.students._encoding_module import encode_in_chunks
+from skdistill.students._fitted_encoder import numeric_encoding
 
 
 def awkward_rows(dtype, n=400, seed=0):
@@ -178,7 +179,7 @@ def test_an_encoder_fitted_anew_in_place_is_read_anew():
 
 @pytest.mark.parametrize("n_rows", [3, 300])  # categories looked up one by one, and at once
 def test_a_frames_encoding_read_as_numbers_and_codes_is_the_encoders_transform(n_rows):
-    from skdistill.students._encoding_module import encodable_rows
+    from skdistill.students._fitted_encoder import encodable_rows
 
     rng = np.random.RandomState(0)
     n = 600

@@ -32,7 +32,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
-from ..students._encoding_module import encodable_rows, numeric_encoding
+from ..students._fitted_encoder import encodable_rows, numeric_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
 from ..transfer._dask import predict_lazily

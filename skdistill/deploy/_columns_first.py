@@ -73,7 +73,7 @@ def columns_first_student(encoding, module, rows_filled=False):
     --------
     >>> import numpy as np, torch
     >>> from skdistill import MLPStudent, make_student_encoder
-    >>> from skdistill.students._encoding_module import numeric_encoding
+    >>> from skdistill.students._fitted_encoder import numeric_encoding
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
     >>> scaled, both = (numeric_encoding(make_student_encoder(X, numeric=kind).fit(X))
     ...                 for kind in ("scale", "both"))

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..students._column_reading import MISSING_AS_STRING
-from ..students._encoding_module import table_encoding
+from ..students._fitted_encoder import table_encoding
 from ..training._solver import plain_relu_linears
 from ._columns_first import ColumnsFirstStudent
 from ._hinges import hinged_student

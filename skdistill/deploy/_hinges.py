@@ -185,7 +185,7 @@ def hinged_student(encoding, module, rows_filled=False):
     >>> import numpy as np, torch
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
     >>> from skdistill import MLPStudent, make_student_encoder
-    >>> from skdistill.students._encoding_module import numeric_encoding
+    >>> from skdistill.students._fitted_encoder import numeric_encoding
     >>> encoding = numeric_encoding(make_student_encoder(X).fit(X))
     >>> _ = torch.manual_seed(0)
     >>> student = MLPStudent(encoding.n_features_out, 2, hidden_layer_sizes=(8,)).eval()

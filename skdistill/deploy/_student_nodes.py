@@ -14,7 +14,7 @@ import logging
 import torch
 
 from ..students._column_reading import MISSING_AS_STRING
-from ..students._encoding_module import table_encoding
+from ..students._fitted_encoder import table_encoding
 from ..training._solver import plain_relu_linears
 from ._columns_first import columns_first_student
 from ._onnx_graph import as_float, concatenated, filled
@@ -116,7 +116,7 @@ def _copied(scope, container, graph, inputs):
 def student_encoding(model):
     """The torch encoding of numbers the student reads its rows through, or None."""
     from ..stages._encoding import reads_own_encoding
-    from ..students._encoding_module import numeric_encoding
+    from ..students._fitted_encoder import numeric_encoding
 
     if not reads_own_encoding(vars(model)):
         return None

@@ -20,12 +20,8 @@ from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import missing_mask
-from ..students._encoding_module import (
-    CHECKED_ROWS,
-    encodable_rows,
-    encode_in_chunks,
-    imprecise_columns,
-)
+from ..students._encoding_module import encode_in_chunks
+from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
 from ..students._student_encoder import column_kinds, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
@@ -343,7 +339,7 @@ def encoded_student_rows(encoder, X, n_rows):
     Rows the package's own encoding reads -- an array of numbers, or a table
     with (dense) one-hot categories, read once into numbers and category codes
     -- are encoded by torch
-    (:func:`~skdistill.students._encoding_module.encodable_rows`): once, into a
+    (:func:`~skdistill.students._fitted_encoder.encodable_rows`): once, into a
     float32 copy, when that copy holds at most
     :data:`~skdistill._inputs.ENCODED_IN_MEMORY_BYTES`; else the student reads
     the rows as given (float32; a table as its numbers and codes) through

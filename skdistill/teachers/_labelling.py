@@ -20,7 +20,8 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
-from ..students._encoding_module import encodable_rows, encode_in_chunks
+from ..students._encoding_module import encode_in_chunks
+from ..students._fitted_encoder import encodable_rows
 
 __all__ = ["LABEL_CHUNK_ROWS", "RowReader"]
 
