@@ -39,6 +39,28 @@ def test_teacher_cv_is_ignored_for_a_frozen_teacher(iris):
     assert CountingLR.calls == []
 
 
+def test_an_unfitted_frozen_teacher_is_told_as_not_fitted(iris):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.base import BaseEstimator
+
+    class ProbabilitiesWithoutClasses(BaseEstimator):
+        def fit(self, X, y):
+            self.fitted_ = True
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), 3), 1 / 3)
+
+    X, y = iris
+    message = ("The teacher FrozenEstimator is not fitted, so it has no classes_; FrozenEstimator "
+               "never fits the LogisticRegression it wraps: fit that first.")
+    with pytest.raises(NotFittedError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        make_fast(teacher=FrozenEstimator(LogisticRegression()), max_epochs=2).fit(X, y)
+    with pytest.raises(TypeError, match="has no classes_ after fitting; is it a classifier"):
+        make_fast(teacher=ProbabilitiesWithoutClasses(), max_epochs=2).fit(X, y)
+
+
 def test_blend_of_teacher_and_own_fit_teaches_its_averaged_probabilities(iris):
     """The README's accuracy-first recipe: a soft-voting blend of two frozen models as teacher."""
     from sklearn.ensemble import RandomForestClassifier, VotingClassifier

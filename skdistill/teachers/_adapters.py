@@ -37,9 +37,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn import get_config
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_predict
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from skorch import NeuralNet
 
 from .._inputs import DENSE_CHUNK_ELEMENTS, is_shaped
@@ -347,11 +349,23 @@ def _scores_method(model):
 
 def _classes_of(model):
     classes = getattr(model, "classes_", None)
-    if classes is None:
-        raise TypeError(
-            f"The teacher {_name(model)} has no classes_ after fitting; is it a classifier?"
-        )
-    return classes
+    if classes is not None:
+        return classes
+    if isinstance(model, BaseEstimator):  # an unfitted estimator: say so, not "a classifier?"
+        try:
+            check_is_fitted(model)
+        except NotFittedError:
+            wrapped = getattr(model, "estimator", None)
+            frozen = (
+                f"; FrozenEstimator never fits the {_name(wrapped)} it wraps: fit that first"
+                if isinstance(model, FrozenEstimator) else ""
+            )
+            raise NotFittedError(
+                f"The teacher {_name(model)} is not fitted, so it has no classes_{frozen}."
+            ) from None
+    raise TypeError(
+        f"The teacher {_name(model)} has no classes_ after fitting; is it a classifier?"
+    )
 
 
 def flattened(X):
