@@ -94,6 +94,7 @@ def test_a_teacher_fit_on_string_columns_says_how_teachers_read_them():
     notes = " ".join(caught.value.__notes__)
     assert "X's columns ['region'] hold strings" in notes
     assert "X.astype({name: 'category'})" in notes and "X.fillna({name: 'missing'})" in notes
+    assert "make_pipeline(make_column_transformer((OneHotEncoder(" in notes
     model = DistilledClassifier(HistGradientBoostingClassifier(categorical_features="from_dtype"),
                                 **FAST).fit(X.astype({"region": "category"}), y)
     assert model.feature_kinds_ == {"income": "numeric", "age": "numeric",

@@ -133,3 +133,32 @@ def test_out_of_fold_logits_equal_cross_val_predict():
     np.testing.assert_allclose(got, expected, rtol=1e-5)
     in_sample = np.log(LogisticRegression(max_iter=1000).fit(Xi, yi).predict_proba(Xi))
     assert not np.allclose(got, in_sample, rtol=1e-3)
+
+
+def test_a_teacher_that_read_missing_values_in_fit_lets_predict_fill_them():
+    # a Pipeline's tags are its first step's: they say nothing of the forest reading NaN
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skdistill import DistilledClassifier
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"city": rng.choice(["lyon", "paris", None], 200), "x": rng.randn(200)})
+    X.loc[::7, "x"] = np.nan
+    y = (X["x"].fillna(0) > 0).astype(int)
+    teacher = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["city"]),
+                                remainder="passthrough"),
+        RandomForestClassifier(20, random_state=0),
+    )
+    model = DistilledClassifier(teacher, max_epochs=3, random_state=0).fit(X, y)
+    assert model.fills_missing_
+    assert np.isfinite(model.predict_proba(X.iloc[::7])).all()  # rows with x missing
+    complete = X.dropna()
+    refusing = DistilledClassifier(teacher, max_epochs=3, random_state=0).fit(
+        complete, y[complete.index])
+    assert not refusing.fills_missing_  # it never read a missing value: predict refuses them
+    with pytest.raises(ValueError, match=r"contains NaN in column\(s\) \['x'\]"):
+        refusing.predict_proba(X.iloc[[0]])

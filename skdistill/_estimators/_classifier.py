@@ -228,7 +228,8 @@ collection, default=None
     fills_missing_ : bool
         Whether predict fills a missing number with its column's fitted median
         (also in a column that had none in fit): True where fit read missing
-        values (the ``"auto"`` encoding and a teacher that reads them); else
+        values (the ``"auto"`` encoding and a teacher that reads them: by its
+        tags, or by its finite outputs for rows of ``X`` that held one); else
         predict refuses them, as fit does. Kept by :func:`~skdistill.strip_teacher`.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int

@@ -31,7 +31,7 @@ __all__ = [
     "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoded_student_rows", "encoder_sample",
-    "encoding_width", "feature_kinds", "reads_own_encoding",
+    "encoding_width", "feature_kinds", "missing_columns", "reads_own_encoding",
 ]
 
 
@@ -250,6 +250,30 @@ def _all_missing(X, name):
         return False
 
 
+def missing_columns(X):
+    """The columns (names, or positions) of 2-d rows ``X`` that hold a missing value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> missing_columns(np.array([[1.0, np.nan], [np.nan, 2.0], [3.0, 4.0]]))
+    [0, 1]
+    """
+    if sp.issparse(X):
+        return np.unique(X.indices[np.isnan(X.data)]).tolist()
+    if hasattr(X, "columns"):
+        return [name for name in X.columns if missing_mask(X[name]).any()]
+    values = np.asarray(X)
+    if values.dtype.kind in "biu":
+        return []
+    if values.dtype.kind == "f":  # a chunk of rows at a time: no mask as large as X
+        found = np.zeros(values.shape[1], dtype=bool)
+        for start in range(0, values.shape[0], CHECKED_ROWS):
+            found |= np.isnan(values[start:start + CHECKED_ROWS]).any(axis=0)
+        return np.flatnonzero(found).tolist()
+    return [at for at in range(values.shape[1]) if missing_mask(values[:, at]).any()]
+
+
 def check_no_missing(X):
     """ValueError naming the columns of checked rows ``X`` that hold a missing value.
 
@@ -264,13 +288,7 @@ def check_no_missing(X):
     ...
     ValueError: Input X contains NaN in column(s) [1]; ...
     """
-    if sp.issparse(X):
-        found = np.unique(X.indices[np.isnan(X.data)]).tolist()
-    elif hasattr(X, "columns"):
-        found = [name for name in X.columns if missing_mask(X[name]).any()]
-    else:
-        values = np.asarray(X)
-        found = [at for at in range(values.shape[1]) if missing_mask(values[:, at]).any()]
+    found = missing_columns(X)
     if found:
         raise ValueError(
             f"Input X contains NaN in column(s) {found}; this model's teacher cannot read "

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ..training._net import STUDENT_TRAINING
 from ._data import checked_data, student_rows
-from ._encoding import feature_kinds
+from ._encoding import feature_kinds, missing_columns
 from ._split import fit_seed, split_rows
 from ._student import auto_batch_size, build_module, check_device, optimizer_for
 from ._tasks import scale_outputs
@@ -274,6 +274,10 @@ def training_set(params, task, teacher, X, y, precomputed, sample_weight, encode
     else:
         teacher, outputs = teacher_outputs(params, task, teacher, X_teacher, y, labelled, weights)
         fitted["teacher_"] = teacher.model
+        if name is not None and not fitted["fills_missing_"] and missing_columns(X_teacher):
+            # its tags aside (a Pipeline's are its first step's), the teacher has just given
+            # finite outputs for rows with missing values: predict fills them as fit did
+            fitted["fills_missing_"] = True
     teacher_score = warn_if_teacher_at_chance(task, outputs, target, labelled)
     kept = None if student_weights is None else student_weights > 0  # zero weight: absent
     train_idx, valid_idx = split_rows(

@@ -154,8 +154,11 @@ class EstimatorTeacher(Teacher):
                     "enable_categorical=True) and HistGradientBoosting (categorical_features="
                     "'from_dtype') read pandas categories instead: X.astype({name: 'category'}). "
                     "CatBoost reads the string and category columns named in cat_features, a "
-                    "missing string written as one: X.fillna({name: 'missing'}). The student "
-                    "reads any of these."
+                    "missing string written as one: X.fillna({name: 'missing'}). Any other "
+                    "teacher reads them through a Pipeline that encodes them first, e.g. "
+                    "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="
+                    "'ignore'), columns), remainder='passthrough'), teacher). The student reads "
+                    "any of these."
                 )
             raise
         return EstimatorTeacher(fitted)
