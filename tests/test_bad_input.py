@@ -58,6 +58,8 @@ def test_predict_before_fit(fast):
         ({"max_epochs": 0}, "'max_epochs' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"max_epoch": 5}, r"unexpected parameter\(s\) 'max_epoch' \(did you mean 'max_epochs'\?\)"),
+        ({"hidden_layer_sizes": (8,)}, r"'hidden_layer_sizes' \(did you mean 'module__hidden_layer_sizes'\?\)"),
+        ({"weight_decay": 1e-4}, r"'weight_decay' \(did you mean 'optimizer__weight_decay'\?\)"),
         (
             {"iterator_train_shuffle": False},
             r"did you mean 'iterator_train__shuffle'\?",

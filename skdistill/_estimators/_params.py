@@ -80,5 +80,17 @@ def _suggest(name, known, prefixes=ROUTED_PREFIXES):
     for prefix in prefixes:
         if name.startswith(prefix + "_") and not name.startswith(prefix + "__"):
             return prefix + "__" + name[len(prefix):].lstrip("_")
+    for prefix, names in _ROUTED_NAMES.items():
+        if prefix in prefixes and name in names:  # a student's or optimizer's own parameter
+            return f"{prefix}__{name}"
     close = difflib.get_close_matches(name, known, n=1)
     return close[0] if close else None
+
+
+_ROUTED_NAMES = {
+    "module": ("hidden_layer_sizes", "dropout", "n_frequencies", "embedding_dim", "sigma",
+               "channels"),
+    "optimizer": ("weight_decay", "betas", "eps", "momentum", "nesterov", "amsgrad"),
+}
+"""Parameters of the built-in students and of torch's common optimizers, which the
+estimator takes routed (``module__dropout``): given bare, the error suggests the routed name."""
