@@ -35,3 +35,39 @@ def test_grid_search_with_the_threading_backend_matches_the_sequential_one():
             GridSearchCV(model, grid, cv=2, n_jobs=2).fit(X, Y).cv_results_["mean_test_score"]
         )
     np.testing.assert_array_equal(sequential, threaded)
+
+
+def test_a_few_rows_are_computed_on_one_openmp_thread_of_the_calling_thread_only():
+    import threading
+
+    import torch
+
+    from skdistill._openmp import one_openmp_thread
+
+    before = torch.get_num_threads()
+    if before < 2:
+        pytest.skip("torch runs on one thread here")
+    seen = {}
+    inside, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        inside.wait()
+        seen["other"] = torch.get_num_threads()
+        done.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    with one_openmp_thread():
+        seen["inside"] = torch.get_num_threads()
+        inside.set()
+        done.wait(5)
+    worker.join()
+    assert seen == {"inside": 1, "other": before} and torch.get_num_threads() == before
+
+    model = make_fast(max_epochs=2).fit(X, Y)
+    calls = []
+    model.student_.module_.register_forward_hook(
+        lambda module, args, out: calls.append(torch.get_num_threads()))
+    one_row, many = model.predict_proba(X[:1]), model.predict_proba(np.tile(X, (20, 1)))
+    assert calls == [1, before] and torch.get_num_threads() == before  # few rows, then many
+    np.testing.assert_array_equal(one_row, many[:1])  # the same bits either way

@@ -8,6 +8,7 @@ a small network's forward pass on one row. Outputs are computed in chunks of
 the output.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from .._openmp import one_openmp_thread
 from ..students._fitted_encoder import encodable_rows, numeric_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
@@ -219,7 +221,9 @@ class PredictionMixin:
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
             X, encode = X.rows, X.chunk
         out, bad = None, []
-        with torch.inference_mode():
+        # a few rows on the CPU: one OpenMP thread (a padded tile split over busy cores stalls)
+        few = on_cpu and X.shape[0] <= ROW_TILE
+        with torch.inference_mode(), one_openmp_thread() if few else contextlib.nullcontext():
             for start in range(0, X.shape[0], step):
                 rows = X[start:start + step]
                 n_rows = rows.shape[0]
