@@ -336,10 +336,16 @@ def checked_table(estimator, X, reset):
         if reset or not _named_as_in_fit(estimator, X):  # the same names: nothing to check
             validate_data(estimator, X, reset=reset, skip_check_array=True)
         return X
-    return validate_data(
-        estimator, X, reset=reset, dtype=None, accept_sparse="csr",
-        ensure_all_finite="allow-nan",
-    )
+    with warnings.catch_warnings():
+        if not reset and "feature_names_in_" in vars(estimator):
+            # rows without names, to a model fitted on named columns: check_feature_kinds
+            # refuses them next, in words that name the columns; scikit-learn's warning
+            # would only repeat it
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+        return validate_data(
+            estimator, X, reset=reset, dtype=None, accept_sparse="csr",
+            ensure_all_finite="allow-nan",
+        )
 
 
 def _named_as_in_fit(estimator, frame):
