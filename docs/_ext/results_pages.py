@@ -92,6 +92,11 @@ PAGES = [
      "python3 benchmarks/defaults.py --no-public", ""),
     ("single_row.txt", "One row through predict_proba and ONNX",
      "python3 benchmarks/single_row.py", ""),
+    ("busy_row.txt", "One row on a machine whose cores are busy",
+     "python3 benchmarks/busy_row.py",
+     "predict_proba on one row, and the student's forward pass on its padded 16-row tile on "
+     "torch's default threads and on one OpenMP thread, quiet and beside a process that keeps "
+     "both cores busy."),
     ("distil_or_compile.md", "Distil or compile?",
      "python3 benchmarks/distil_or_compile.py",
      "A forest compiled by skl2onnx or hummingbird against the student distilled from it."),
