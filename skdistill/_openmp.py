@@ -31,11 +31,16 @@ def _runtimes():
     with _FOUND:
         if _RUNTIMES is None:
             found = []
-            for library in threadpool_info():
-                if library.get("user_api") != "openmp":
+            try:
+                libraries = threadpool_info()
+            except Exception:  # noqa: BLE001 (no runtime found is no limit, never a failed call)
+                libraries = []
+            for library in libraries:
+                filepath = library.get("filepath")
+                if library.get("user_api") != "openmp" or not filepath:
                     continue
                 try:
-                    handle = ctypes.CDLL(library["filepath"])
+                    handle = ctypes.CDLL(filepath)
                     found.append((handle.omp_get_max_threads, handle.omp_set_num_threads))
                 except (OSError, AttributeError):  # not loadable by name, or another API
                     continue
