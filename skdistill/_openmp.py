@@ -3,9 +3,9 @@
 torch runs its intra-op parallel work through OpenMP. A small product (one
 row padded to 16) can be split over those threads, and on a machine whose
 cores are busy with other work a thread that waits for a core stalls the
-whole call: timed beside another process's two-thread products, a 16-row
-linear layer took milliseconds on two threads against 10 microseconds on
-one. :func:`one_openmp_thread` lowers the calling thread's
+whole call for milliseconds (``benchmarks/busy_row.py`` measures the
+padded forward pass beside a process that keeps the cores busy, on torch's
+threads and on one). :func:`one_openmp_thread` lowers the calling thread's
 OpenMP thread count to one for the duration of a ``with`` block, through the
 OpenMP runtimes loaded in the process (found once, by threadpoolctl).
 OpenMP keeps that count per thread, so other threads are untouched; the

@@ -172,7 +172,7 @@ def _assert_same_histories(fast, slow, *keys):
 
 @pytest.mark.parametrize("settings", [
     LossSettings("classifier", alpha=0.4, T=2.0), LossSettings("classifier", alpha=1.0),
-    LossSettings("regressor", alpha=0.6),
+    LossSettings("classifier", alpha=0.0, T=2.0), LossSettings("regressor", alpha=0.6),
 ])
 def test_a_held_out_batch_scores_as_the_criterion_does(settings):
     torch.manual_seed(0)

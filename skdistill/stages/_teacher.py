@@ -151,8 +151,8 @@ def labels_only_accuracy(rows, target, train_idx, valid_idx, seed):
     if len(valid) == 0 or len(np.unique(target[train])) < 2:
         return None
     X_train, X_valid = (_flat(rows[idx]) for idx in (train, valid))
-    # one BLAS thread: on products this small, threads spinning beside torch's own cost
-    # up to 20x the time (diamonds' 2,000 x 127 encoded rows: 1 s against 50 ms)
+    # one BLAS thread: on products this small, BLAS threads beside torch's own can take
+    # many times as long on a machine with few cores
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")  # a few iterations suffice for a reference
         model = LogisticRegression(max_iter=100).fit(X_train, target[train])

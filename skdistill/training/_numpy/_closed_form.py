@@ -81,12 +81,14 @@ class ClosedFormStep:
             return engine(outputs, teacher_outputs, target, sample_weight=sample_weight,
                           **settings)
 
-        def label_loss_and_gradient(outputs, teacher_outputs, target, sample_weight):
+        def labels_term(outputs, teacher_outputs, target, sample_weight):
             # the labels' term alone (the criterion's label_loss): alpha 0, at any T
             return engine(outputs, teacher_outputs, target, sample_weight=sample_weight,
                           **{**settings, "alpha": 0.0})
 
-        return cls(layers, loss_and_gradient, label_loss_and_gradient)
+        # at alpha 0 the loss is the labels' term: the same function, computed once
+        return cls(layers, loss_and_gradient,
+                   loss_and_gradient if settings["alpha"] == 0.0 else labels_term)
 
     def views(self):
         """The layers' ``(weight, bias)`` as numpy arrays sharing the tensors' memory."""
@@ -107,7 +109,8 @@ class ClosedFormStep:
         arrays = (teacher_outputs.numpy(), target.numpy(),
                   None if sample_weight is None else sample_weight.numpy())
         loss, _ = self.loss_and_gradient(outputs, *arrays)
-        label_loss, _ = self.label_loss_and_gradient(outputs, *arrays)
+        label_loss = loss if self.label_loss_and_gradient is self.loss_and_gradient else (
+            self.label_loss_and_gradient(outputs, *arrays)[0])
         return loss, label_loss, torch.from_numpy(outputs)
 
     def __call__(self, X, teacher_outputs, target, sample_weight=None):
