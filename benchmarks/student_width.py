@@ -7,8 +7,8 @@ the same student on the labels alone (``alpha=0``), on the public sets of
 ``tabular_quality.py`` (the benchmark's eight and the four kept apart; the two panel sets also
 split by person or household, so that no person is in both the training and the test rows).
 Per set, teacher and seed: 75 % of the rows train (``split_rows``' training and selection rows
-together), 25 % test; the teacher -- ``HistGradientBoostingClassifier`` or a 300-tree
-``RandomForestClassifier`` -- is fitted on the training rows and its probabilities on them
+together: ``taught_split``), 25 % test; the teacher -- ``HistGradientBoostingClassifier`` or a
+300-tree ``RandomForestClassifier`` -- is fitted on the training rows and its probabilities on them
 are given to each student (``"precomputed"``).
 
 Reports, per set: the teacher's test accuracy, each student's retention (median over seeds of
@@ -22,14 +22,10 @@ Run:  python benchmarks/student_width.py [--seeds 3] [--teachers hgb forest]
 Writes ``benchmarks/results/student_width.md``.
 """
 
-import argparse
 import statistics
-import warnings
 
-import numpy as np
-import torch
 from results_log import ResultsLog
-from tabular_quality import ALL_DATASETS, TEACHERS, split_rows
+from tabular_quality import ALL_DATASETS, TEACHERS, seeds_and_teachers, taught_split
 
 from skdistill import DistilledClassifier
 
@@ -41,13 +37,7 @@ CONTENDERS = {f"{name}{suffix}": (shape, alpha) for name, shape in SHAPES.items(
 
 def one_split(load, seed, teacher_name):
     """Teacher accuracy, and per contender its test accuracy and number of weights."""
-    loaded = load()
-    X, y = np.asarray(loaded[0], dtype=np.float64), np.asarray(loaded[1])
-    groups = loaded[2] if len(loaded) > 2 else None
-    X_train, X_select, X_test, y_train, y_select, y_test = split_rows(X, y, groups, seed=seed)
-    X_train, y_train = np.vstack([X_train, X_select]), np.concatenate([y_train, y_select])
-    teacher = TEACHERS[teacher_name](seed).fit(X_train, y_train)
-    proba = teacher.predict_proba(X_train)
+    X_train, X_test, y_train, y_test, teacher, proba = taught_split(load, seed, teacher_name)
     row = {"teacher": teacher.score(X_test, y_test)}
     for name, (shape, alpha) in CONTENDERS.items():
         model = DistilledClassifier("precomputed", alpha=alpha, random_state=seed,
@@ -59,13 +49,7 @@ def one_split(load, seed, teacher_name):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--teachers", nargs="+", default=["hgb", "forest"],
-                        choices=["hgb", "forest"])
-    args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    torch.set_num_threads(1)
+    args = seeds_and_teachers(__doc__.splitlines()[0])
     log = ResultsLog("student_width.md")
     default, *larger = SHAPES
     log(f"The plain call with its default student (one hidden layer of 64 units), with 256 "

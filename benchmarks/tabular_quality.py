@@ -217,6 +217,37 @@ def split_rows(X, y, groups=None, *, seed):
     return X[train], X[select], X[test], y[train], y[select], y[test]
 
 
+def seeds_and_teachers(description):
+    """The ``--seeds`` (3) and ``--teachers`` (hgb, forest) of a benchmark over these sets,
+    parsed; the run then quiet (no warnings) and on one torch thread."""
+    import torch
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--teachers", nargs="+", default=["hgb", "forest"],
+                        choices=["hgb", "forest"])
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)
+    return args
+
+
+def taught_split(load, seed, teacher_name):
+    """One seed's 75 / 25 split of a set (``split_rows``' training and selection rows together;
+    panel sets by person or household), the teacher fitted on the training rows.
+
+    Returns ``X_train, X_test, y_train, y_test, teacher, proba`` (the teacher's probabilities
+    on the training rows).
+    """
+    loaded = load()
+    X, y = np.asarray(loaded[0], dtype=np.float64), np.asarray(loaded[1])
+    groups = loaded[2] if len(loaded) > 2 else None
+    X_train, X_select, X_test, y_train, y_select, y_test = split_rows(X, y, groups, seed=seed)
+    X_train, y_train = np.vstack([X_train, X_select]), np.concatenate([y_train, y_select])
+    teacher = TEACHERS[teacher_name](seed).fit(X_train, y_train)
+    return X_train, X_test, y_train, y_test, teacher, teacher.predict_proba(X_train)
+
+
 def run_cell(dataset, seed, teacher_name, recipes):
     import torch
 

@@ -233,8 +233,9 @@ def test_unlabelled_rows_learn_from_the_teacher_alone(data, solver):
 
     taught, deaf = fit(0.5), fit(0.0)
     assert taught.solver_ == deaf.solver_ == solver
-    assert np.mean(taught.predict(X[y == 2]) == 2) > 0.8
-    assert np.mean(deaf.predict(X[y == 2]) == 2) < 0.5  # two labels of 2 against 100
+    heard = np.mean(taught.predict(X[y == 2]) == 2)
+    assert heard > 0.8
+    assert np.mean(deaf.predict(X[y == 2]) == 2) < heard - 0.3  # two labels of 2 against 100
 
 
 def test_class_weight_moves_the_boundary_towards_the_light_class(data, solver):

@@ -4,9 +4,11 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
 
 from skdistill import DistilledClassifier, DistillerGridSearchCV
 from skdistill.losses._calibrated import calibrated_label_loss
@@ -99,3 +101,64 @@ def test_the_kept_epoch_is_the_one_early_stopping_restored(solver):
         clf.fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
         stopping = dict(clf.student_.callbacks_)["early_stopping"]
         assert kept_epoch(clf.student_)["epoch"] == stopping.best_epoch_ < clf.n_iter_
+
+
+class EpochEndWeights(Callback):
+    """Each epoch's weights after its last training batch (the weights it validated)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights_ = {}
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.weights_[len(net.history)] = {
+                name: value.detach().clone() for name, value in net.module_.state_dict().items()
+            }
+
+
+@pytest.mark.parametrize("average", [True, False])
+def test_the_kept_weights_average_the_best_epoch_and_those_after_it(average):
+    from sklearn.datasets import load_breast_cancer
+
+    from skdistill.training._early_stopping import kept_epoch
+
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = DistilledClassifier(
+        "precomputed", alpha=0.5, student_preprocessor=None, lr=0.03, solver="torch",
+        random_state=0, callbacks=[("weights", EpochEndWeights())],
+        callbacks__early_stopping__average=average,
+    ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    recorded = dict(clf.student_.callbacks_)["weights"].weights_
+    best, last = kept_epoch(clf.student_)["epoch"], clf.n_iter_
+    assert last - best == 10  # stopped by the default patience
+    epochs = range(best, last + 1) if average else [best]
+    for name, value in clf.student_.module_.state_dict().items():
+        expected = sum(recorded[epoch][name] for epoch in epochs) / len(epochs)
+        torch.testing.assert_close(value, expected, rtol=1e-6, atol=1e-7)
+    if average:  # not the best epoch's weights alone
+        assert not torch.equal(clf.student_.module_.layers[0].weight,
+                               recorded[best]["layers.0.weight"])
+
+
+def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():
+    from sklearn.datasets import load_breast_cancer
+
+    from skdistill.training._early_stopping import kept_epoch
+
+    class InterruptAtEpochEnd(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 12:
+                raise KeyboardInterrupt
+
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = DistilledClassifier(
+        "precomputed", alpha=0.5, student_preprocessor=None, lr=0.03, solver="torch",
+        random_state=0, callbacks=[("weights", EpochEndWeights()), InterruptAtEpochEnd()],
+    )
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    recorded = dict(clf.student_.callbacks_)["weights"].weights_
+    best = kept_epoch(clf.student_)["epoch"]
+    assert best < clf.n_iter_ == 12
+    for name, value in clf.student_.module_.state_dict().items():
+        assert torch.equal(value, recorded[best][name])

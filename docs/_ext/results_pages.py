@@ -67,6 +67,10 @@ PAGES = [
      "python3 benchmarks/regression_encoding.py", ""),
     ("stopping.md", "Early stopping at every temperature",
      "python3 benchmarks/stopping.py", ""),
+    ("weight_averaging.md", "The kept weights: averaged or the best epoch's",
+     "python3 benchmarks/weight_averaging.py",
+     "Early stopping keeping the mean of the best epoch's weights and those of the epochs after "
+     "it, against the best epoch's weights alone, beside the labels-only student."),
     ("images.md", "Images", "python3 benchmarks/images.py", ""),
     ("images_patient.md", "Images: function matching trained patiently",
      "python3 benchmarks/images.py --patient 500", ""),

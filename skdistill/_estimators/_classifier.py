@@ -178,8 +178,10 @@ collection, default=None
     n_iter_no_change : int or None, default=10
         Stop when the cross-entropy against the held-out labels (without the
         teacher term; at ``T != 1`` after temperature scaling, logged as
-        ``valid_calibrated_loss``) has not improved for this many epochs and
-        restore the best epoch's weights; None trains ``max_epochs`` epochs.
+        ``valid_calibrated_loss``) has not improved for this many epochs, and
+        keep the mean of the best epoch's weights and those of the epochs
+        after it (``callbacks__early_stopping__average=False``: the best
+        epoch's alone); None trains ``max_epochs`` epochs.
         The teacher was fitted on the held-out rows too, so its term there
         rewards copying what it memorised; the labels judge generalisation
         (at any ``alpha``: for imitation that ignores the labels, pass None).

@@ -78,8 +78,9 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
     n_iter_no_change : int or None, default=10
         Stop when ``valid_label_loss``, the squared error against the held-out
         targets (without the teacher term), has not improved for this many
-        epochs, and restore the best epoch's weights; None trains
-        ``max_epochs`` epochs.
+        epochs, and keep the mean of the best epoch's weights and those of
+        the epochs after it (``callbacks__early_stopping__average=False``:
+        the best epoch's alone); None trains ``max_epochs`` epochs.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the net's callbacks (e.g. ``skorch.callbacks.ProgressBar()``).
     device : str or torch.device, default="cpu"

@@ -6,9 +6,9 @@ their weights on a leading axis turns one step of each into one step of all:
 the same number of operations, each on ``n_candidates`` times the numbers.
 Adam and AdamW update element by element, so a stacked update is each
 candidate's own update. Early stopping is kept per candidate exactly as
-one net keeps it (:class:`~skdistill.training._early_stopping.StackedEarlyStopping`);
-a candidate that has stopped trains on with the others, but its best weights
-are fixed by then.
+one net keeps it (:class:`~skdistill.training._early_stopping.StackedEarlyStopping`),
+the kept weights averaged from the best epoch on; a candidate that has stopped
+trains on with the others, but its kept weights are fixed by then.
 
 Two engines step the stack, as they train one student
 (:mod:`skdistill.training._solver`): ``"numpy"``, the closed-form gradients of
@@ -110,7 +110,7 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
             step, loss_settings, update, batches, stopping, valid, max_epochs, batch_size
         )
     stopping.epochs[stopping.running] = epoch
-    final = stopping.best if stopping.patience is not None else weights
+    final = stopping.kept() if stopping.patience is not None else weights
     if stopping.patience is None and valid is not None:
         last = _validation_loss(step, loss_settings, valid, batch_size)
         stopping.lowest = np.where(np.isfinite(last), last, np.inf)

@@ -4,12 +4,14 @@ A fit with held-out rows and ``n_iter_no_change`` watches the held-out label
 loss (:func:`monitored_loss`: the cross-entropy against the labels, after
 temperature scaling at ``T != 1``), stops once it has not improved by a
 relative :data:`THRESHOLD` for ``n_iter_no_change`` epochs, and restores the
-best epoch's weights. One student keeps that rule through skorch's
-``EarlyStopping`` (:func:`early_stopping_callback`), side-by-side candidates
-through :class:`StackedEarlyStopping`, each candidate exactly as one student.
-The loss a fit's choice compares (:func:`kept_held_out_loss`) is that of the
-weights it keeps; :func:`still_improving` tells when ``max_epochs`` ended a
-fit early stopping would have continued.
+best epoch's weights averaged with those of every epoch after it (the
+epochs it waited; see :class:`StopEarly`). One student keeps that rule
+through skorch's ``EarlyStopping`` (:func:`early_stopping_callback`),
+side-by-side candidates through :class:`StackedEarlyStopping`, each candidate
+exactly as one student. The loss a fit's choice compares
+(:func:`kept_held_out_loss`) is that of the epoch the kept weights start
+from; :func:`still_improving` tells when ``max_epochs`` ended a fit early
+stopping would have continued.
 """
 
 import numpy as np
@@ -50,20 +52,91 @@ class StoppedEarly(KeyboardInterrupt):
 
 
 class StopEarly(EarlyStopping):
-    """skorch's EarlyStopping, stopping with :class:`StoppedEarly`.
+    """skorch's EarlyStopping, stopping with :class:`StoppedEarly`, keeping averaged weights.
 
     skorch stops a fit by raising KeyboardInterrupt, as Ctrl-C does; a distinct
     subclass lets the net tell the two apart wherever the interrupt arrives
     (Ctrl-C inside another callback's ``on_epoch_end`` included).
+
+    With ``load_best`` and ``average`` (the default), the weights kept at
+    the end are the mean of the best epoch's and those of every epoch
+    trained after it (up to ``patience`` of them: the epochs early stopping
+    waited, or fewer where ``max_epochs`` or another callback ended the
+    fit): one network that averages the snapshots from the best on, in
+    the way of stochastic weight averaging (Izmailov et al., 2018);
+    ``benchmarks/weight_averaging.py`` measures it against the best epoch
+    alone on public tables. Floating-point state is averaged; integer
+    buffers keep the best epoch's values. ``average=False`` (``callbacks__early_stopping__average=
+    False`` on a distiller) keeps the best epoch's weights as they were;
+    after Ctrl-C the best epoch's are kept too.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skorch.history import History
+    >>> class Net:
+    ...     verbose, interrupted_ = 0, False
+    ...     module_ = torch.nn.Linear(1, 1, bias=False)
+    ...     history = History()
+    >>> net, stopping = Net(), StopEarly(monitor="loss", patience=2, load_best=True)
+    >>> stopping.on_train_begin(net)
+    >>> try:  # the best loss in epoch 2; weights 1, 2, 3, 4
+    ...     for epoch, loss in enumerate((0.5, 0.3, 0.4, 0.4), start=1):
+    ...         net.history.new_epoch()
+    ...         net.history.record("epoch", epoch)
+    ...         net.history.record("loss", loss)
+    ...         _ = torch.nn.init.constant_(net.module_.weight, epoch)
+    ...         stopping.on_epoch_end(net)
+    ... except StoppedEarly:
+    ...     stopping.on_train_end(net)
+    >>> net.module_.weight.item()  # the mean of epochs 2, 3 and 4
+    3.0
     """
 
+    def __init__(self, monitor="valid_loss", patience=5, threshold=1e-4, threshold_mode="rel",
+                 lower_is_better=True, sink=print, load_best=False, average=True):
+        super().__init__(monitor=monitor, patience=patience, threshold=threshold,
+                         threshold_mode=threshold_mode, lower_is_better=lower_is_better,
+                         sink=sink, load_best=load_best)
+        self.average = average
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.summed_weights_, self.summed_epochs_ = None, 0
+
     def on_epoch_end(self, net, **kwargs):
+        if self.load_best and self.average:
+            improved = self._is_score_improved(net.history[-1, self.monitor])
+            self._sum_weights(net.module_.state_dict(), restart=improved)
         try:
             super().on_epoch_end(net, **kwargs)
         except StoppedEarly:
             raise
         except KeyboardInterrupt:
             raise StoppedEarly() from None
+
+    def _sum_weights(self, state, restart):
+        """Restart the sum of floating-point weights at an improved epoch; add to it after."""
+        if restart:
+            self.summed_weights_ = {
+                name: value.detach().clone() for name, value in state.items()
+                if value.is_floating_point()
+            }
+            self.summed_epochs_ = 1
+        elif self.summed_weights_ is not None:
+            for name, summed in self.summed_weights_.items():
+                summed += state[name]
+            self.summed_epochs_ += 1
+
+    def on_train_end(self, net, **kwargs):
+        if self.summed_epochs_ < 2 or getattr(net, "interrupted_", False):
+            return super().on_train_end(net, **kwargs)
+        state = {**self.best_model_weights_}
+        state.update({name: summed / self.summed_epochs_
+                      for name, summed in self.summed_weights_.items()})
+        net.module_.load_state_dict(state)
+        self._sink(f"Keeping the mean of the weights of epoch {self.best_epoch_} and the "
+                   f"{self.summed_epochs_ - 1} after it.", verbose=net.verbose)
 
 
 class StopWhenBehind(Callback):
@@ -188,6 +261,8 @@ class StackedEarlyStopping:
     ``patience`` epochs in a row (``running``; ``epochs``: when it stopped).
     ``stop_diverged`` stops a candidate whose weights or held-out loss are no
     longer finite (``diverged``), where a single fit's guard stops with an error.
+    ``kept()`` gives each candidate's weights as :class:`StopEarly` keeps a
+    single fit's: the mean of its best epoch's and those it trained after it.
     """
 
     def __init__(self, n_candidates, patience, weights):
@@ -199,6 +274,8 @@ class StackedEarlyStopping:
         self.best = [tensor.detach().clone() for tensor in weights]
         self.lowest = np.full(n_candidates, np.inf)  # over the epochs each one ran
         self.diverged = np.zeros(n_candidates, dtype=bool)
+        self.summed = [tensor.detach().clone() for tensor in weights]  # from the best epoch on
+        self.summed_epochs = np.zeros(n_candidates, dtype=int)
 
     def stop_diverged(self, epoch, finite):
         """Stop the running candidates that are not ``finite`` (a boolean per candidate)."""
@@ -211,13 +288,30 @@ class StackedEarlyStopping:
         finite = np.where(np.isfinite(losses), losses, np.inf)
         self.lowest[self.running] = np.minimum(self.lowest, finite)[self.running]
         improved = self.running & (losses < self.threshold)
+        waiting = self.running & ~improved & (self.summed_epochs > 0)
         if improved.any():
             index = torch.as_tensor(np.flatnonzero(improved), device=weights[0].device)
-            for best, current in zip(self.best, weights):
+            for best, summed, current in zip(self.best, self.summed, weights):
                 best[index] = current.detach()[index]
+                summed[index] = current.detach()[index]
+        if waiting.any():
+            index = torch.as_tensor(np.flatnonzero(waiting), device=weights[0].device)
+            for summed, current in zip(self.summed, weights):
+                summed[index] += current.detach()[index]
+        self.summed_epochs[improved] = 1
+        self.summed_epochs[waiting] += 1
         self.threshold[improved] = losses[improved] * (1 - THRESHOLD)
         self.misses[improved] = 0
         self.misses[self.running & ~improved] += 1
         stopped = self.running & (self.misses >= self.patience)
         self.epochs[stopped] = epoch
         self.running &= ~stopped
+
+    def kept(self):
+        """The weights each candidate keeps: the mean of its best and later epochs' weights."""
+        kept = [best.clone() for best in self.best]
+        for candidate in np.flatnonzero(self.summed_epochs > 1):
+            epochs = int(self.summed_epochs[candidate])  # divided as a single fit divides
+            for tensor, summed in zip(kept, self.summed):
+                tensor[candidate] = summed[candidate] / epochs
+        return kept
