@@ -10,7 +10,8 @@ public table and seed, a stratified 75 / 25 split goes to both:
   AutoGluon's own virtual environment, since AutoGluon 1.6 needs pandas < 2.4);
 * skdistill's plain call, ``DistilledClassifier("precomputed")``, is given the same ensemble's
   probabilities on the training rows, so both students learn from one teacher; beside it the
-  same student at a fixed ``alpha=0.5`` and on the labels alone (``alpha=0``).
+  same student's ONNX file quantized to int8 (``export_onnx(..., int8=True)``), and the same
+  student at a fixed ``alpha=0.5`` and on the labels alone (``alpha=0``).
 
 Reports test accuracy, the share of the ensemble's accuracy each student keeps, the student's
 bytes (AutoGluon: its model folder cloned for deployment; skdistill: the ONNX file), and the
@@ -68,15 +69,16 @@ def autogluon_python(venv):
     return python
 
 
-def onnx_figures(model, X_test, folder):
-    """(bytes, one-row seconds, 10,000-row seconds) of the model's ONNX file in onnxruntime."""
-    path = export_onnx(model, str(Path(folder) / "student.onnx"))
+def onnx_figures(model, X_test, folder, int8=False):
+    """(test labels, bytes, one-row seconds, 10,000-row seconds) of the model's ONNX file
+    (``int8``: quantized) in onnxruntime."""
+    path = export_onnx(model, str(Path(folder) / f"student{'_int8' * int8}.onnx"), int8=int8)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(path, options)
     rows = X_test.astype(np.float32)
     many = rows[np.random.default_rng(0).integers(0, len(rows), 10_000)]
-    return (Path(path).stat().st_size,
+    return (session.run(None, {"X": rows})[0], Path(path).stat().st_size,
             median_seconds(lambda: session.run(None, {"X": rows[:1]}), 200),
             median_seconds(lambda: session.run(None, {"X": many}), 31))  # a few ms each
 
@@ -127,9 +129,14 @@ def one_split(load, seed, python, seconds, saved=None):
             model = DistilledClassifier("precomputed", random_state=seed, **params).fit(
                 X_train, y_train, teacher_proba=peer["teacher_train"])
             fit_seconds = time.perf_counter() - started
-            size, one, many = onnx_figures(model, X_test, folder)
+            _, size, one, many = onnx_figures(model, X_test, folder)
             row[name] = {"accuracy": float(model.score(X_test, y_test)), "bytes": size,
                          "one row": one, "10,000 rows": many, "fit": fit_seconds}
+            if not params:  # the plain call's file quantized: accuracy as the file predicts
+                labels, size, one, many = onnx_figures(model, X_test, folder, int8=True)
+                row["skdistill, int8 file"] = {
+                    "accuracy": float(np.mean(labels == y_test)), "bytes": size,
+                    "one row": one, "10,000 rows": many, "fit": fit_seconds}
     return row
 
 
@@ -153,7 +160,8 @@ def main():
         "neural network distilled alone (*AutoGluon, network*); skdistill's plain call "
         "`DistilledClassifier('precomputed')` (`alpha='auto'`) on the same ensemble's "
         "training-row probabilities, and the same student at a fixed `alpha=0.5` and with "
-        "`alpha=0`. "
+        "`alpha=0`; *skdistill, int8 file*: the plain call's ONNX file written with "
+        "`export_onnx(..., int8=True)`, its accuracy that of the file's labels. "
         f"Means over {args.seeds} seeds (stratified 75 / 25 splits). "
         "*Kept*: student / ensemble test accuracy. Bytes: AutoGluon's deployed model folder, "
         "skdistill's ONNX file. Latency: medians; AutoGluon through `predict_proba`, "
@@ -164,7 +172,8 @@ def main():
         "10,000 rows | fit | AutoGluon's student |")
     log("|---|---|---|---|---|---|---|---|---|---|")
     kept = {name: [] for name in ("AutoGluon", "AutoGluon, network", "skdistill",
-                                  "skdistill, alpha=0.5", "skdistill, labels only")}
+                                  "skdistill, int8 file", "skdistill, alpha=0.5",
+                                  "skdistill, labels only")}
     for table, load in TABLES.items():
         runs = [one_split(load, seed, python, args.seconds, saved=None if args.outputs is None
                           else args.outputs / f"{table.replace(' ', '_')}-{seed}.npz")

@@ -138,6 +138,8 @@ def test_the_kept_weights_average_the_best_epoch_and_those_after_it(average):
     if average:  # not the best epoch's weights alone
         assert not torch.equal(clf.student_.module_.layers[0].weight,
                                recorded[best]["layers.0.weight"])
+    stopping = dict(clf.student_.callbacks_)["early_stopping"]
+    assert stopping.summed_weights_ is None  # no second copy of the weights in a pickle
 
 
 def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():

@@ -129,11 +129,11 @@ class StopEarly(EarlyStopping):
             self.summed_epochs_ += 1
 
     def on_train_end(self, net, **kwargs):
+        summed, self.summed_weights_ = self.summed_weights_, None  # not kept in a pickle
         if self.summed_epochs_ < 2 or getattr(net, "interrupted_", False):
             return super().on_train_end(net, **kwargs)
         state = {**self.best_model_weights_}
-        state.update({name: summed / self.summed_epochs_
-                      for name, summed in self.summed_weights_.items()})
+        state.update({name: total / self.summed_epochs_ for name, total in summed.items()})
         net.module_.load_state_dict(state)
         self._sink(f"Keeping the mean of the weights of epoch {self.best_epoch_} and the "
                    f"{self.summed_epochs_ - 1} after it.", verbose=net.verbose)
