@@ -38,8 +38,8 @@ def fitted(alpha, proba, **params):
             X, y, teacher_proba=proba(y))
 
 
-def always_wrong(y):
-    return np.eye(2)[1 - y] * 0.9 + 0.05
+def always_wrong(y):  # sure of the wrong class: at alpha 0.5 the two terms nearly cancel
+    return np.eye(2)[1 - y] * 0.998 + 0.001
 
 
 def always_right(y):

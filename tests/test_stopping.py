@@ -104,7 +104,8 @@ def test_the_kept_epoch_is_the_one_early_stopping_restored(solver):
 
 
 class EpochEndWeights(Callback):
-    """Each epoch's weights after its last training batch (the weights it validated)."""
+    """Each epoch's weights after its last training batch (the weights it validated), and the
+    held-out rows."""
 
     def on_train_begin(self, net, **kwargs):
         self.weights_ = {}
@@ -115,31 +116,60 @@ class EpochEndWeights(Callback):
                 name: value.detach().clone() for name, value in net.module_.state_dict().items()
             }
 
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        self.valid_ = dataset_valid
 
-@pytest.mark.parametrize("average", [True, False])
-def test_the_kept_weights_average_the_best_epoch_and_those_after_it(average):
+
+def _recorded_fit(seed, **params):
     from sklearn.datasets import load_breast_cancer
-
-    from skdistill.training._early_stopping import kept_epoch
 
     X, y = load_breast_cancer(return_X_y=True)
     clf = DistilledClassifier(
         "precomputed", alpha=0.5, student_preprocessor=None, lr=0.03, solver="torch",
-        random_state=0, callbacks=[("weights", EpochEndWeights())],
-        callbacks__early_stopping__average=average,
+        random_state=seed, callbacks=[("weights", EpochEndWeights())], **params,
     ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
-    recorded = dict(clf.student_.callbacks_)["weights"].weights_
-    best, last = kept_epoch(clf.student_)["epoch"], clf.n_iter_
-    assert last - best == 10  # stopped by the default patience
-    epochs = range(best, last + 1) if average else [best]
-    for name, value in clf.student_.module_.state_dict().items():
-        expected = sum(recorded[epoch][name] for epoch in epochs) / len(epochs)
-        torch.testing.assert_close(value, expected, rtol=1e-6, atol=1e-7)
-    if average:  # not the best epoch's weights alone
-        assert not torch.equal(clf.student_.module_.layers[0].weight,
-                               recorded[best]["layers.0.weight"])
-    stopping = dict(clf.student_.callbacks_)["early_stopping"]
+    return clf, dict(clf.student_.callbacks_)["weights"]
+
+
+def _mean_state(recorded, epochs):
+    return {name: sum(recorded[epoch][name] for epoch in epochs) / len(epochs)
+            for name in recorded[epochs[0]]}
+
+
+def test_the_mean_of_the_best_and_later_epochs_is_kept_and_scored():
+    from skdistill.training._early_stopping import kept_epoch, kept_held_out_loss
+
+    clf, record = _recorded_fit(0)
+    net, history = clf.student_, clf.student_.history
+    losses = [epoch["valid_label_loss"] for epoch in history]
+    best = int(np.argmin(losses)) + 1
+    assert clf.n_iter_ - best == 10  # stopped by the default patience
+    mean = _mean_state(record.weights_, list(range(best, clf.n_iter_ + 1)))
+    kept = {name: value.clone() for name, value in net.module_.state_dict().items()}
+    for name, value in kept.items():
+        torch.testing.assert_close(value, mean[name], rtol=1e-6, atol=1e-7)
+    assert not torch.equal(kept["layers.0.weight"], record.weights_[best]["layers.0.weight"])
+    # the fit's choices read the figures of the weights it keeps, the best epoch's row otherwise
+    net.module_.load_state_dict(record.weights_[best])
+    best_figures = net.held_out_figures(record.valid_)
+    assert best_figures["valid_label_loss"] == pytest.approx(losses[best - 1], rel=1e-6)
+    assert best_figures["valid_acc"] == pytest.approx(history[best - 1]["valid_acc"])
+    net.module_.load_state_dict(kept)
+    figures = net.held_out_figures(record.valid_)
+    assert figures["valid_label_loss"] != pytest.approx(losses[best - 1], rel=1e-6)
+    assert kept_epoch(net) == {**history[best - 1], **figures}
+    assert kept_held_out_loss(net) == figures["valid_label_loss"]
+    stopping = dict(net.callbacks_)["early_stopping"]
     assert stopping.summed_weights_ is None  # no second copy of the weights in a pickle
+
+
+def test_average_false_keeps_the_best_epoch_s_weights():
+    clf, record = _recorded_fit(0, callbacks__early_stopping__average=False)
+    losses = [epoch["valid_label_loss"] for epoch in clf.student_.history]
+    best = int(np.argmin(losses)) + 1
+    assert best < clf.n_iter_
+    for name, value in clf.student_.module_.state_dict().items():
+        assert torch.equal(value, record.weights_[best][name])
 
 
 def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():
@@ -164,3 +194,28 @@ def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():
     assert best < clf.n_iter_ == 12
     for name, value in clf.student_.module_.state_dict().items():
         assert torch.equal(value, recorded[best][name])
+
+
+@pytest.mark.parametrize("T", [1.0, 2.0])
+def test_held_out_figures_are_those_an_epoch_logs(T):
+    """Recomputed for the weights of an epoch, as the numpy engine logged them each epoch."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    class LastWeights(Callback):
+        def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+            self.valid_ = dataset_valid
+            self.weights_ = {k: v.clone() for k, v in net.module_.state_dict().items()}
+
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = DistilledClassifier(
+        "precomputed", T=T, max_epochs=4, n_iter_no_change=None, student_preprocessor=None,
+        solver="numpy", random_state=0, callbacks=[("last", LastWeights())],
+    ).fit(StandardScaler().fit_transform(X), y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
+    last = dict(clf.student_.callbacks_)["last"]
+    figures = clf.student_.held_out_figures(last.valid_)
+    logged = clf.student_.history[-1]
+    assert set(figures) == {"valid_label_loss", "valid_acc"} | (
+        {"valid_calibrated_loss"} if T != 1 else set())
+    for key, value in figures.items():
+        assert value == pytest.approx(logged[key], rel=1e-5)

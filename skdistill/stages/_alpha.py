@@ -49,10 +49,11 @@ def resolved_alpha(alpha, previous=None):
 
 
 def held_out_accuracy(net, epochs_before=0, best_restored=True):
-    """The held-out accuracy of the epoch whose weights a trained net keeps (-inf: none).
+    """The held-out accuracy of the weights a trained net keeps (-inf: none).
 
-    The epoch :func:`~skdistill.training._early_stopping.kept_epoch` names, among
-    those of this fit (after ``epochs_before``).
+    That of :func:`~skdistill.training._early_stopping.kept_epoch`, among the
+    epochs of this fit (after ``epochs_before``): the scored mean of weights
+    where early stopping kept one.
     """
     epoch = kept_epoch(net, epochs_before, best_restored)
     if epoch is None or "valid_acc" not in epoch:
@@ -79,8 +80,8 @@ def labels_only_twin(params, task, training, kept, train):
     among them); ``train(task, training)`` trains a student on ``training``
     and returns its fitted attributes. The twin reads the same encoding
     (refitted as it was if ``training`` reads another now), split and seed,
-    at ``alpha=0``; it is kept where its held-out accuracy at its kept epoch
-    is higher than the distilled student's. Returns ``kept`` or the twin's
+    at ``alpha=0``; it is kept where the held-out accuracy of the weights it
+    keeps is higher than the distilled student's. Returns ``kept`` or the twin's
     attributes, with ``alpha_`` and ``alpha_scores_`` (both accuracies).
     Ctrl-C keeps the distilled student (with a warning).
     """

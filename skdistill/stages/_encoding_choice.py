@@ -73,7 +73,7 @@ def choose_encoding(params, training, train, epochs_before=0):
     The candidates race: with early stopping (and no pruning), a later
     candidate stops once, at the pace its held-out loss fell over the last
     ``n_iter_no_change`` epochs, it would need more epochs than it has trained
-    to reach the first student's kept loss
+    to reach the first student's loss at its best epoch
     (:class:`~skdistill.training._early_stopping.StopWhenBehind`), so a clear
     loser costs part of a student rather than a whole one; one that keeps
     catching up trains its whole course, and the lower held-out loss of the
@@ -93,9 +93,10 @@ def choose_encoding(params, training, train, epochs_before=0):
             if net.interrupted_:
                 complete = False
                 break
-            if race is None and best_restored and RACE:
+            if race is None and best_restored and RACE:  # the best epochs race
                 key = monitored_loss(net.loss_settings)
-                race = StopWhenBehind(loss, params.n_iter_no_change, key)
+                best = kept_held_out_loss(net, epochs_before, mean=False)
+                race = StopWhenBehind(best, params.n_iter_no_change, key)
     except KeyboardInterrupt:
         if not fits:
             raise

@@ -29,6 +29,7 @@ from ..training._callbacks import TrainingGuard
 from ..training._early_stopping import (
     early_stopping_callback,
     monitored_loss,
+    score_the_average,
     still_improving,
 )
 from ..training._data import DistillationDataset, TensorBatchLoader
@@ -295,9 +296,10 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
             with _feature_term(params, data, net, train):
                 net.partial_fit(train)
             if not net.interrupted_:  # Ctrl-C: keep what was trained, run nothing more
+                score_the_average(net, valid)
                 _warn_if_not_converged(params, net, len(net.history) - epochs_before)
                 if params.pruning is not None:
-                    trained["pruning_"] = _prune(params, data, net, train)
+                    trained["pruning_"] = _prune(params, data, net, train, valid)
         except InterruptedBeforeFirstEpoch:
             message = "fit interrupted before its first epoch completed"
             raise KeyboardInterrupt(message) from None
@@ -375,7 +377,7 @@ def _warn_if_not_converged(params, net, epochs_run):
         )
 
 
-def _prune(params, data, net, train):
+def _prune(params, data, net, train, valid):
     """Cut the trained student's hidden layers step by step, fine-tuning after each.
 
     Returns ``pruning_``: hidden widths, parameters, bytes of the weights and
@@ -400,6 +402,7 @@ def _prune(params, data, net, train):
                     UserWarning,
                 )
                 break
+            score_the_average(net, valid)
     after = module_figures(net.module_, sample_shape(data))
     figures = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
     names = ("parameters", "bytes", "latency_ms")

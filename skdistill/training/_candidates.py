@@ -7,8 +7,8 @@ the same number of operations, each on ``n_candidates`` times the numbers.
 Adam and AdamW update element by element, so a stacked update is each
 candidate's own update. Early stopping is kept per candidate exactly as
 one net keeps it (:class:`~skdistill.training._early_stopping.StackedEarlyStopping`),
-the kept weights averaged from the best epoch on; a candidate that has stopped
-trains on with the others, but its kept weights are fixed by then.
+the weights from the best epoch on averaged; a candidate that has stopped trains
+on with the others, but its kept weights are fixed by then.
 
 Two engines step the stack, as they train one student
 (:mod:`skdistill.training._solver`): ``"numpy"``, the closed-form gradients of
@@ -67,8 +67,10 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
         The epochs each candidate trained before it stopped.
     held_out_losses : ndarray of float
         Each candidate's held-out label loss as a single fit would compare it:
-        the lowest of its epochs with early stopping, else the last epoch's
-        (inf without validation rows); NaN for a candidate that diverged (its
+        with early stopping that of the mean of its weights it keeps (the
+        lowest of its epochs where it trained none after its best); without,
+        the last epoch's (inf without
+        validation rows); NaN for a candidate that diverged (its
         weights or held-out loss stopped being finite: it stopped there, where
         a single fit stops with an error).
 
@@ -110,8 +112,10 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
             step, loss_settings, update, batches, stopping, valid, max_epochs, batch_size
         )
     stopping.epochs[stopping.running] = epoch
-    final = stopping.kept() if stopping.patience is not None else weights
-    if stopping.patience is None and valid is not None:
+    final = weights
+    if stopping.patience is not None:
+        final = _kept_weights(step, loss_settings, valid, batch_size, stopping)
+    elif valid is not None:
         last = _validation_loss(step, loss_settings, valid, batch_size)
         stopping.lowest = np.where(np.isfinite(last), last, np.inf)
     stopping.lowest[stopping.diverged] = np.nan
@@ -121,6 +125,22 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
                 linear.weight.copy_(final[2 * depth][candidate])
                 linear.bias.copy_(final[2 * depth + 1][candidate])
     return stopping.epochs, stopping.lowest
+
+
+def _kept_weights(step, loss_settings, valid, batch_size, stopping):
+    """The weights each candidate keeps, as a single fit keeps them: the mean of its best
+    epoch's weights and those after it; a candidate averaged so is scored on ``valid`` and
+    its loss replaces ``stopping.lowest``
+    (:func:`~skdistill.training._early_stopping.score_the_average`)."""
+    kept, averaged = stopping.averaged()
+    if not averaged.any():
+        return kept
+    with torch.no_grad():  # the step reads the stacked weights: score the means there
+        for tensor, mean in zip((w for layer in step.layers for w in layer), kept):
+            tensor.copy_(mean)
+    losses = _validation_loss(step, loss_settings, valid, batch_size)
+    stopping.lowest[averaged] = np.where(np.isfinite(losses), losses, np.inf)[averaged]
+    return kept
 
 
 def _train_epochs(step, loss_settings, update, batches, stopping, valid, max_epochs,

@@ -3,15 +3,15 @@
 A fit with held-out rows and ``n_iter_no_change`` watches the held-out label
 loss (:func:`monitored_loss`: the cross-entropy against the labels, after
 temperature scaling at ``T != 1``), stops once it has not improved by a
-relative :data:`THRESHOLD` for ``n_iter_no_change`` epochs, and restores the
-best epoch's weights averaged with those of every epoch after it (the
-epochs it waited; see :class:`StopEarly`). One student keeps that rule
-through skorch's ``EarlyStopping`` (:func:`early_stopping_callback`),
-side-by-side candidates through :class:`StackedEarlyStopping`, each candidate
-exactly as one student. The loss a fit's choice compares
-(:func:`kept_held_out_loss`) is that of the epoch the kept weights start
-from; :func:`still_improving` tells when ``max_epochs`` ended a fit early
-stopping would have continued.
+relative :data:`THRESHOLD` for ``n_iter_no_change`` epochs, and keeps the
+mean of the best epoch's weights and those of every epoch after it (the
+epochs it waited; see :class:`StopEarly`), scored on the held-out rows
+(:func:`score_the_average`). One student keeps that rule through skorch's
+``EarlyStopping`` (:func:`early_stopping_callback`), side-by-side candidates
+through :class:`StackedEarlyStopping`, each candidate exactly as one
+student. The loss a fit's choice compares (:func:`kept_held_out_loss`) is
+that of the weights it keeps; :func:`still_improving` tells when
+``max_epochs`` ended a fit early stopping would have continued.
 """
 
 import numpy as np
@@ -20,7 +20,7 @@ from skorch.callbacks import Callback, EarlyStopping
 
 __all__ = [
     "THRESHOLD", "StackedEarlyStopping", "StopEarly", "StopWhenBehind", "StoppedEarly",
-    "early_stopping_callback",
+    "early_stopping_callback", "score_the_average",
     "kept_epoch", "kept_held_out_loss", "monitored_loss", "still_improving",
 ]
 
@@ -63,12 +63,15 @@ class StopEarly(EarlyStopping):
     trained after it (up to ``patience`` of them: the epochs early stopping
     waited, or fewer where ``max_epochs`` or another callback ended the
     fit): one network that averages the snapshots from the best on, in
-    the way of stochastic weight averaging (Izmailov et al., 2018);
-    ``benchmarks/weight_averaging.py`` measures it against the best epoch
-    alone on public tables. Floating-point state is averaged; integer
-    buffers keep the best epoch's values. ``average=False`` (``callbacks__early_stopping__average=
-    False`` on a distiller) keeps the best epoch's weights as they were;
-    after Ctrl-C the best epoch's are kept too.
+    the way of stochastic weight averaging (Izmailov et al., 2018).
+    Floating-point state is averaged; integer buffers keep the best
+    epoch's values (``averaged_``: whether the mean was loaded). A
+    distiller then scores the mean on the held-out rows
+    (:func:`score_the_average`); ``benchmarks/weight_averaging.py``
+    measures it against the best epoch alone on public tables.
+    ``average=False`` (``callbacks__early_stopping__average=False`` on a
+    distiller) keeps the best epoch's weights as they were; after Ctrl-C
+    the best epoch's are kept too.
 
     Examples
     --------
@@ -103,6 +106,7 @@ class StopEarly(EarlyStopping):
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
         self.summed_weights_, self.summed_epochs_ = None, 0
+        self.averaged_, self.kept_figures_ = False, None
 
     def on_epoch_end(self, net, **kwargs):
         if self.load_best and self.average:
@@ -135,6 +139,7 @@ class StopEarly(EarlyStopping):
         state = {**self.best_model_weights_}
         state.update({name: total / self.summed_epochs_ for name, total in summed.items()})
         net.module_.load_state_dict(state)
+        self.averaged_ = True
         self._sink(f"Keeping the mean of the weights of epoch {self.best_epoch_} and the "
                    f"{self.summed_epochs_ - 1} after it.", verbose=net.verbose)
 
@@ -142,7 +147,7 @@ class StopEarly(EarlyStopping):
 class StopWhenBehind(Callback):
     """Stop a student that, at its recent pace, would not catch a leader's held-out loss in time.
 
-    ``target``: the held-out loss (``monitor``) of the weights kept by a student
+    ``target``: the held-out loss (``monitor``) of the best epoch of a student
     trained before on the same rows, split and seed. After each epoch, this
     student's lowest loss so far is compared with it; while above, its pace is
     how much that lowest loss fell over the last ``patience`` epochs. It stops
@@ -193,14 +198,16 @@ def early_stopping_callback(loss_settings, patience):
                      threshold=THRESHOLD, load_best=True)
 
 
-def kept_epoch(net, epochs_before=0, best_restored=True):
+def kept_epoch(net, epochs_before=0, best_restored=True, mean=True):
     """The history row of the epoch whose weights a trained net keeps (None: none held out).
 
     Among the epochs of this fit (after ``epochs_before``, those a warm start
     continued) that logged the watched loss: where early stopping restored
     the best epoch's weights, the last epoch that improved on the best by
     more than :data:`THRESHOLD` (the one whose weights it restored; a
-    non-finite loss never improves), else the last.
+    non-finite loss never improves), else the last. Where the net keeps the
+    mean of the weights from that epoch on (:func:`score_the_average`), the
+    row's held-out figures are the mean's (``mean=False``: the epoch's own).
 
     Examples
     --------
@@ -222,15 +229,38 @@ def kept_epoch(net, epochs_before=0, best_restored=True):
         loss = _finite_or_inf(epoch[key])
         if loss < threshold:
             kept, threshold = epoch, loss * (1 - THRESHOLD)
-    return kept
+    figures = getattr(_stopping_of(net), "kept_figures_", None) if mean else None
+    return kept if figures is None else {**kept, **figures}
 
 
-def kept_held_out_loss(net, epochs_before=0, best_restored=True):
+def _stopping_of(net):
+    """The net's :class:`StopEarly` callback, or None."""
+    stopping = dict(getattr(net, "callbacks_", None) or []).get("early_stopping")
+    return stopping if isinstance(stopping, StopEarly) else None
+
+
+def score_the_average(net, dataset_valid):
+    """Score the mean of weights a fit's early stopping kept; the fit's choices then read it.
+
+    Where :class:`StopEarly` loaded the mean of the best and later epochs'
+    weights, that mean is scored on ``dataset_valid``
+    (``net.held_out_figures``: the figures the history logs each epoch), and
+    :func:`kept_epoch` gives the best epoch's row with those figures: the
+    encoding and ``alpha="auto"`` compare the weights each student keeps, not
+    the best epoch's. Nothing happens where no mean was loaded.
+    """
+    stopping = _stopping_of(net)
+    if stopping is not None and stopping.averaged_:
+        stopping.kept_figures_ = net.held_out_figures(dataset_valid)
+
+
+def kept_held_out_loss(net, epochs_before=0, best_restored=True, mean=True):
     """The held-out label loss of the weights a trained net keeps (inf without one).
 
-    The watched loss of :func:`kept_epoch`; a non-finite loss counts as inf.
+    The watched loss of :func:`kept_epoch` (``mean=False``: of the epoch the
+    kept mean starts from); a non-finite loss counts as inf.
     """
-    epoch = kept_epoch(net, epochs_before, best_restored)
+    epoch = kept_epoch(net, epochs_before, best_restored, mean)
     if epoch is None:
         return float("inf")
     return _finite_or_inf(epoch[monitored_loss(net.loss_settings)])
@@ -261,8 +291,9 @@ class StackedEarlyStopping:
     ``patience`` epochs in a row (``running``; ``epochs``: when it stopped).
     ``stop_diverged`` stops a candidate whose weights or held-out loss are no
     longer finite (``diverged``), where a single fit's guard stops with an error.
-    ``kept()`` gives each candidate's weights as :class:`StopEarly` keeps a
-    single fit's: the mean of its best epoch's and those it trained after it.
+    ``averaged()`` gives each candidate's weights as :class:`StopEarly` loads
+    a single fit's: the mean of its best epoch's and those it trained after
+    it.
     """
 
     def __init__(self, n_candidates, patience, weights):
@@ -307,11 +338,13 @@ class StackedEarlyStopping:
         self.epochs[stopped] = epoch
         self.running &= ~stopped
 
-    def kept(self):
-        """The weights each candidate keeps: the mean of its best and later epochs' weights."""
+    def averaged(self):
+        """Each candidate's mean of its best and later epochs' weights (its best alone where it
+        trained none after it); also which candidates were averaged."""
         kept = [best.clone() for best in self.best]
-        for candidate in np.flatnonzero(self.summed_epochs > 1):
+        averaged = self.summed_epochs > 1
+        for candidate in np.flatnonzero(averaged):
             epochs = int(self.summed_epochs[candidate])  # divided as a single fit divides
             for tensor, summed in zip(kept, self.summed):
                 tensor[candidate] = summed[candidate] / epochs
-        return kept
+        return kept, averaged

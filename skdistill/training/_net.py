@@ -292,6 +292,42 @@ class DistillationNet(NeuralNet):
             ))
         return step
 
+    def held_out_figures(self, dataset):
+        """The held-out figures an epoch logs, for the module's weights as they are now.
+
+        ``valid_label_loss`` (batch losses averaged by rows), for a classifier
+        ``valid_acc`` and, at ``T != 1``, ``valid_calibrated_loss``: computed as
+        :meth:`validation_step` and the scoring callbacks compute them each
+        epoch, on ``dataset``'s batches, by the module's forward pass.
+        """
+        calibrates = monitored_loss(self.loss_settings) == "valid_calibrated_loss"
+        total = correct = rows = 0
+        outputs = []
+        self.module_.eval()
+        with torch.no_grad():
+            for batch in self.get_iterator(dataset, training=False):
+                Xi, yi = unpack_data(batch)
+                y_pred = self.infer(Xi)
+                y = to_tensor(yi, device=self.device)
+                weights = Xi.get("sample_weight") if isinstance(Xi, Mapping) else None
+                weights = None if weights is None else to_tensor(weights, device=self.device)
+                total += self.criterion_.label_loss(y_pred, y, weights).item() * len(yi)
+                rows += len(yi)
+                if self.loss_settings.classifies:
+                    correct += int((y_pred.argmax(dim=1) == y).sum())
+                if calibrates:
+                    outputs.append((to_numpy(y_pred.float()), _as_numpy(yi),
+                                    None if weights is None else to_numpy(weights)))
+        figures = {"valid_label_loss": total / rows}
+        if self.loss_settings.classifies:
+            figures["valid_acc"] = correct / rows
+        if calibrates:
+            logits, target, weights = (
+                np.concatenate(part) if part[0] is not None else None for part in zip(*outputs)
+            )
+            figures["valid_calibrated_loss"] = calibrated_label_loss(logits, target, weights)
+        return figures
+
     def _closed_form_arguments(self, batch, fit_params):
         """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""
         if self._closed_form is None or fit_params:
