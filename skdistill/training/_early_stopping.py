@@ -122,9 +122,10 @@ class StopEarly(EarlyStopping):
     def _sum_weights(self, state, restart):
         """Restart the sum of floating-point weights at an improved epoch; add to it after."""
         if restart:
-            self.summed_weights_ = {
-                name: value.detach().clone() for name, value in state.items()
-                if value.is_floating_point()
+            self.summed_weights_ = {  # half precision summed in float32
+                name: value.detach().to(torch.promote_types(value.dtype, torch.float32),
+                                        copy=True)
+                for name, value in state.items() if value.is_floating_point()
             }
             self.summed_epochs_ = 1
         elif self.summed_weights_ is not None:
