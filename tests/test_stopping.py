@@ -124,9 +124,10 @@ def _recorded_fit(seed, **params):
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
+    params = {"callbacks": [("weights", EpochEndWeights())], **params}
     clf = DistilledClassifier(
         "precomputed", alpha=0.5, student_preprocessor=None, lr=0.03, solver="torch",
-        random_state=seed, callbacks=[("weights", EpochEndWeights())], **params,
+        random_state=seed, **params,
     ).fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
     return clf, dict(clf.student_.callbacks_)["weights"]
 
@@ -172,9 +173,7 @@ def test_average_false_keeps_the_best_epoch_s_weights():
         assert torch.equal(value, record.weights_[best][name])
 
 
-def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():
-    from sklearn.datasets import load_breast_cancer
-
+def test_after_ctrl_c_with_early_stopping_the_last_completed_epoch_stays():
     from skdistill.training._early_stopping import kept_epoch
 
     class InterruptAtEpochEnd(Callback):
@@ -182,18 +181,14 @@ def test_after_ctrl_c_the_best_epoch_is_kept_unaveraged():
             if len(net.history) == 12:
                 raise KeyboardInterrupt
 
-    X, y = load_breast_cancer(return_X_y=True)
-    clf = DistilledClassifier(
-        "precomputed", alpha=0.5, student_preprocessor=None, lr=0.03, solver="torch",
-        random_state=0, callbacks=[("weights", EpochEndWeights()), InterruptAtEpochEnd()],
-    )
-    with pytest.warns(UserWarning, match="interrupted"):
-        clf.fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)
-    recorded = dict(clf.student_.callbacks_)["weights"].weights_
+    with pytest.warns(UserWarning, match="holds the weights of epoch 12, the last completed"):
+        clf, record = _recorded_fit(0, callbacks=[
+            ("weights", EpochEndWeights()), ("interrupt", InterruptAtEpochEnd())])
     best = kept_epoch(clf.student_)["epoch"]
     assert best < clf.n_iter_ == 12
     for name, value in clf.student_.module_.state_dict().items():
-        assert torch.equal(value, recorded[best][name])
+        assert torch.equal(value, record.weights_[12][name])  # as the warning says
+    assert not dict(clf.student_.callbacks_)["early_stopping"].averaged_
 
 
 @pytest.mark.parametrize("T", [1.0, 2.0])

@@ -70,8 +70,9 @@ class StopEarly(EarlyStopping):
     (:func:`score_the_average`); ``benchmarks/weight_averaging.py``
     measures it against the best epoch alone on public tables.
     ``average=False`` (``callbacks__early_stopping__average=False`` on a
-    distiller) keeps the best epoch's weights as they were; after Ctrl-C
-    the best epoch's are kept too.
+    distiller) keeps the best epoch's weights as they were. After Ctrl-C
+    (the net's ``interrupted_``) neither is loaded: the weights of the last
+    completed epoch stay, as the net's warning says.
 
     Examples
     --------
@@ -135,7 +136,9 @@ class StopEarly(EarlyStopping):
 
     def on_train_end(self, net, **kwargs):
         summed, self.summed_weights_ = self.summed_weights_, None  # not kept in a pickle
-        if self.summed_epochs_ < 2 or getattr(net, "interrupted_", False):
+        if getattr(net, "interrupted_", False):
+            return None  # Ctrl-C: the last completed epoch's weights stay, as the net warns
+        if self.summed_epochs_ < 2:
             return super().on_train_end(net, **kwargs)
         state = {**self.best_model_weights_}
         state.update({name: total / self.summed_epochs_ for name, total in summed.items()})
