@@ -69,8 +69,8 @@ def train_side_by_side(modules, loss_settings, train, valid, *, max_epochs, batc
         Each candidate's held-out label loss as a single fit would compare it:
         with early stopping that of the mean of its weights it keeps (the
         lowest of its epochs where it trained none after its best); without,
-        the last epoch's (inf without
-        validation rows); NaN for a candidate that diverged (its
+        the last epoch's (inf without validation rows); NaN for a candidate
+        that diverged (its
         weights or held-out loss stopped being finite: it stopped there, where
         a single fit stops with an error).
 
