@@ -220,11 +220,7 @@ class DistillationNet(NeuralNet):
         try:
             super().run_single_epoch(iterator, False, prefix, step_fn, **fit_params)
             if calibrates and self._valid_outputs:
-                logits, target, weights = (
-                    np.concatenate(part) if part[0] is not None else None
-                    for part in zip(*self._valid_outputs)
-                )
-                loss = calibrated_label_loss(logits, target, weights)
+                loss = _calibrated_loss(self._valid_outputs)
                 earlier = [e["valid_calibrated_loss"] for e in self.history[:-1]
                            if "valid_calibrated_loss" in e]
                 self.history.record("valid_calibrated_loss", loss)
@@ -286,10 +282,7 @@ class DistillationNet(NeuralNet):
                 ).item()
         self.history.record_batch("valid_label_loss", label_loss)
         if getattr(self, "_valid_outputs", None) is not None:
-            self._valid_outputs.append((
-                to_numpy(step["y_pred"].detach().float()), _as_numpy(yi),
-                None if weights is None else _as_numpy(weights),
-            ))
+            self._valid_outputs.append(_batch_outputs(step["y_pred"], yi, weights))
         return step
 
     def held_out_figures(self, dataset):
@@ -316,16 +309,12 @@ class DistillationNet(NeuralNet):
                 if self.loss_settings.classifies:
                     correct += int((y_pred.argmax(dim=1) == y).sum())
                 if calibrates:
-                    outputs.append((to_numpy(y_pred.float()), _as_numpy(yi),
-                                    None if weights is None else to_numpy(weights)))
+                    outputs.append(_batch_outputs(y_pred, yi, weights))
         figures = {"valid_label_loss": total / rows}
         if self.loss_settings.classifies:
             figures["valid_acc"] = correct / rows
         if calibrates:
-            logits, target, weights = (
-                np.concatenate(part) if part[0] is not None else None for part in zip(*outputs)
-            )
-            figures["valid_calibrated_loss"] = calibrated_label_loss(logits, target, weights)
+            figures["valid_calibrated_loss"] = _calibrated_loss(outputs)
         return figures
 
     def _closed_form_arguments(self, batch, fit_params):
@@ -375,6 +364,21 @@ class DistillationNet(NeuralNet):
 
 
 BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+def _batch_outputs(y_pred, y, weights):
+    """A held-out batch's ``(logits, targets, weights)`` as arrays, kept for the calibrated
+    loss."""
+    return (to_numpy(y_pred.detach().float()), _as_numpy(y),
+            None if weights is None else _as_numpy(weights))
+
+
+def _calibrated_loss(batches):
+    """``valid_calibrated_loss`` of held-out batches kept by :func:`_batch_outputs`."""
+    logits, target, weights = (
+        np.concatenate(part) if part[0] is not None else None for part in zip(*batches)
+    )
+    return calibrated_label_loss(logits, target, weights)
 
 
 def _as_numpy(values):
