@@ -14,11 +14,10 @@ Two engines train a student, as ``MLPClassifier``'s ``solver`` names its own:
 can train a student; ``"auto"`` picks it wherever it can.
 
 The numpy engine skips ``forward``, so it must be sure that no hook watches
-the student or its optimizer. torch has no public way to list hooks: the
-checks read torch's hook registries (``Module._forward_hooks`` and its kin,
-``Optimizer._optimizer_step_pre_hooks`` and the global ones). Where a torch
-release no longer has one of them, the check cannot be made and the numpy
-engine does not apply: ``"auto"`` trains through torch and ``"numpy"`` says why.
+the student (:mod:`skdistill.students._hooks`) or its optimizer
+(``Optimizer._optimizer_step_pre_hooks`` and its kin, read the same way). Where
+a check cannot be made, the numpy engine does not apply: ``"auto"`` trains
+through torch and ``"numpy"`` says why.
 """
 
 import torch
@@ -26,6 +25,7 @@ from torch import nn
 from torch.optim import optimizer as torch_optimizer
 
 from ..losses._soft import hinton_kd_loss
+from ..students._hooks import hooks_watch, hooks_watch_every_module
 
 __all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears",
            "stacking_obstacle"]
@@ -33,10 +33,6 @@ __all__ = ["SOLVERS", "choose_solver", "numpy_obstacle", "plain_relu_linears",
 SOLVERS = ("auto", "numpy", "torch")
 """The values of the ``solver`` parameter."""
 
-_MODULE_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
-                 "_backward_pre_hooks")
-_GLOBAL_MODULE_HOOKS = ("_global_forward_hooks", "_global_forward_pre_hooks",
-                        "_global_backward_hooks", "_global_backward_pre_hooks")
 _OPTIMIZER_HOOKS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
 _GLOBAL_OPTIMIZER_HOOKS = ("_global_optimizer_pre_hooks", "_global_optimizer_post_hooks")
 
@@ -48,9 +44,7 @@ def _registries_hold_hooks(owner, names):
 
 def module_hooked(module):
     """Whether a hook is (or may be) registered on ``module``, a submodule, or every module."""
-    if _registries_hold_hooks(nn.modules.module, _GLOBAL_MODULE_HOOKS):
-        return True
-    return any(_registries_hold_hooks(sub, _MODULE_HOOKS) for sub in module.modules())
+    return hooks_watch_every_module() or any(hooks_watch(sub) for sub in module.modules())
 
 
 def optimizer_hooked(optimizer):
