@@ -44,6 +44,13 @@ def test_each_dtype_has_its_kind_and_other_dtypes_are_named():
         make_student_encoder(dates)
 
 
+@pytest.mark.parametrize("cells", [[[1, 2], [3]], [(1, 2), (3, 4)], [np.zeros(2), np.ones(2)]])
+def test_a_column_of_sequences_is_named(cells):
+    frame = pd.DataFrame({"x": [0.0, 1.0], "tags": pd.Series(cells, dtype=object)})
+    with pytest.raises(TypeError, match="Column 'tags' holds sequences"):
+        make_student_encoder(frame).fit(frame)
+
+
 @pytest.mark.parametrize(("numeric", "numeric_width"), [("scale", 2), ("piecewise", None),
                                                          ("both", None)])
 def test_columns_numbers_flags_and_one_hot(numeric, numeric_width):

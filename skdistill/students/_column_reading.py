@@ -236,6 +236,13 @@ class CategoriesAsStrings(_ColumnReader):
             # integers with a missing value floats: "1.0", where rows without one give "1")
             values = column.astype(object).to_numpy() if hasattr(column, "isna") else column
             missing = missing_mask(values)
-        strings = np.asarray(values, dtype=object).astype(str).astype(object)
+        try:
+            strings = np.asarray(values, dtype=object).astype(str).astype(object)
+        except ValueError:  # numpy: "setting an array element with a sequence"
+            raise TypeError(
+                f"Column {self._name(at)!r} holds sequences (such as lists) in its cells; the "
+                "student reads one number or category per cell. Spread them over columns of "
+                "their own, or pass a student_preprocessor that encodes them."
+            ) from None
         strings[missing] = np.nan
         return strings
