@@ -27,8 +27,6 @@ Run:  python benchmarks/defaults.py            (about 20 minutes on 2 cores)
 """
 
 import argparse
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_log import machine
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -149,8 +148,7 @@ def main():
         f"Command: python3 benchmarks/defaults.py --seeds {args.seeds}"
         + (" --no-public" if args.no_public else "")
         + (f" --fresh {args.fresh}" if args.fresh else ""),
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+        f"Machine: {machine('one thread')}",
         f"Fit seconds (median; ratio to MLPClassifier) and test accuracy (mean) over "
         f"{args.seeds} seeds.",
         "",

@@ -39,7 +39,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -49,6 +48,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from results_log import machine
 
 N_FEATURES = 50
 N_CLASSES = 3
@@ -173,8 +173,7 @@ def table(results):
         f"Fit memory and speed: {N_FEATURES} features, {N_CLASSES} classes, precomputed teacher, "
         f"{HIDDEN[0]}-unit student, batch {BATCH}, {EPOCHS} epochs, one thread, a fresh process "
         "per contender.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.",
+        f"Machine: {machine()}",
         "",
         "| rows | contender | data | fit: extra peak | extra / data | rows/s "
         "| rows/s vs MLPClassifier | setup s per M rows | predict_proba: extra / data |",

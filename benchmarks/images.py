@@ -31,7 +31,6 @@ import argparse
 import io
 import multiprocessing
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -50,6 +49,7 @@ from image_tasks import (
     shifted_digits,
     train_on_labels,
 )
+from results_log import machine
 from sklearn.model_selection import train_test_split
 
 from skdistill import (
@@ -290,8 +290,7 @@ def main():
         lines = [
             f"Command: python3 benchmarks/images.py --seeds {args.seeds} --patient {args.patient} "
             f"--max-shift {args.max_shift}",
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+            f"Machine: {machine('one thread')}",
             "",
             *patient_part(args.seeds, args.patient, args.max_shift),
         ]
@@ -300,8 +299,7 @@ def main():
         return
     lines = [
         f"Command: python3 benchmarks/images.py --seeds {args.seeds}",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+        f"Machine: {machine('one thread')}",
         "",
     ]
     parts = (lambda: digits_part(args.seeds),

@@ -13,14 +13,13 @@ Run:  python benchmarks/sequences.py            (about 5 minutes on 2 cores)
 """
 
 import argparse
-import os
-import platform
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from image_tasks import digits_images, gap_table, n_parameters
+from results_log import machine
 from torch import nn
 
 from skdistill import DistilledClassifier
@@ -95,8 +94,7 @@ def main():
             print(name, seed, rows[name][-1], flush=True)
     lines = [
         f"Command: python3 benchmarks/sequences.py --seeds {args.seeds}",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+        f"Machine: {machine('one thread')}",
         "Digits read row by row at a random time in 16-step noisy sequences; mean test accuracy; "
         "gap closed = (student - labels alone) / (teacher - labels alone).",
         "",

@@ -33,7 +33,6 @@ Run:  python benchmarks/single_row.py
 import io
 import os
 import pickle
-import platform
 import statistics
 import tempfile
 import time
@@ -44,6 +43,7 @@ import numpy as np
 import onnxruntime
 import pandas as pd
 import torch
+from results_log import machine
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
@@ -100,9 +100,8 @@ def network_alone(module, width):
 def main():
     lines = [
         "Command: python3 benchmarks/single_row.py",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, onnxruntime "
-        f"{onnxruntime.__version__}, one thread for every contender.",
+        "Machine: " + machine(f"onnxruntime {onnxruntime.__version__}",
+                              "one thread for every contender"),
     ]
 
     def say(line):

@@ -14,8 +14,6 @@ Run:  python benchmarks/stopping.py            (about 15 minutes on 2 cores)
 """
 
 import argparse
-import os
-import platform
 import statistics
 import warnings
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from image_tasks import ConvNet, shifted_digits, train_on_labels
+from results_log import machine
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
@@ -91,8 +90,7 @@ def main():
     lines = [
         f"Command: python3 benchmarks/stopping.py --seeds {args.seeds} --image-seeds "
         f"{args.image_seeds}",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, torch {torch.__version__}, one thread.",
+        f"Machine: {machine('one thread')}",
         "Test accuracy (mean) and epochs trained (mean), alpha=0.7.",
         "",
         "| data, T | " + " | ".join(names) + " |",
