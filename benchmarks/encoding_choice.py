@@ -2,10 +2,12 @@
 
 ``student_preprocessor="auto"`` trains a student per candidate encoding of the numbers
 ("both": standardised and piecewise-linear; "scale": standardised) and keeps the one of lower
-held-out loss. The first trains its whole course; a later one races it and stops once it has
-trailed for ``n_iter_no_change`` epochs in a row. Per data set and seed (75 / 25 split, a
-boosting teacher fitted on the training rows, ``alpha=0.5`` so that no labels-only twin is
-trained), three fits of ``DistilledClassifier`` / ``DistilledRegressor`` with defaults:
+held-out loss. The first trains its whole course; a later one races it and stops once, at the
+pace its held-out loss fell over the last ``n_iter_no_change`` epochs, it would need more epochs
+than it has trained to reach the first one's best (``StopWhenBehind``). Per data set and seed
+(75 / 25 split, a boosting teacher fitted on the training rows, ``alpha=0.5`` so that no
+labels-only twin is trained), three fits of ``DistilledClassifier`` / ``DistilledRegressor``
+with defaults:
 
 * ``race`` -- the default;
 * ``every candidate`` -- each candidate trained its whole course (the choice without the race);
