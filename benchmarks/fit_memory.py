@@ -48,7 +48,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from results_log import machine
 
 N_FEATURES = 50
 N_CLASSES = 3
@@ -169,6 +168,8 @@ def run_fresh(contender, n_rows):
 
 
 def table(results):
+    from results_log import machine  # here: it imports torch, which workers import late
+
     lines = [
         f"Fit memory and speed: {N_FEATURES} features, {N_CLASSES} classes, precomputed teacher, "
         f"{HIDDEN[0]}-unit student, batch {BATCH}, {EPOCHS} epochs, one thread, a fresh process "

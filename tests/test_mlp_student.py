@@ -1,5 +1,7 @@
 """MLPStudent's forward pass: its layers applied as functions, and every hook still run."""
 
+import warnings
+
 import pytest
 import torch
 from torch import nn
@@ -30,6 +32,78 @@ def test_the_gradients_are_the_layers_own(student, rows):
     student.zero_grad()
     student.layers(rows).sum().backward()
     assert all(torch.equal(a, p.grad) for a, p in zip(functional, student.parameters()))
+
+
+@pytest.fixture
+def module_calls(monkeypatch):
+    """Counts the calls of Linear's and ReLU's own forward (the module path)."""
+    calls = []
+    for kind in (nn.Linear, nn.ReLU):
+        own = kind.forward
+
+        def counted(self, *args, own=own, **kwargs):
+            calls.append(type(self).__name__)
+            return own(self, *args, **kwargs)
+
+        monkeypatch.setattr(kind, "forward", counted)
+    return calls
+
+
+def test_unwatched_layers_are_applied_as_functions(student, rows, module_calls):
+    student(rows)
+    assert module_calls == []
+    handle = student.layers.register_forward_hook(lambda module, args, out: None)
+    try:
+        student(rows)
+    finally:
+        handle.remove()
+    assert module_calls == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+
+
+def test_tracing_and_export_see_every_layer_as_a_module(student, rows, module_calls):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit, still supported
+        torch.jit.trace(student, rows, check_trace=False)
+    assert module_calls.count("Linear") == 3
+    exported = torch.export.export(student, (rows,))
+    scopes = {str(node.meta.get("nn_module_stack", {})) for node in exported.graph.nodes}
+    assert any("layers.0" in scope for scope in scopes)
+
+
+def test_a_layer_or_layers_with_a_forward_of_its_own_keep_it(student, rows):
+    expected = student(rows)
+    student.layers[0].forward = lambda X: torch.zeros(len(X), 8)
+    assert torch.allclose(student(rows), student.layers[2:](torch.zeros(7, 8)))
+    del student.layers[0].forward
+
+    class Doubling(nn.Sequential):
+        def forward(self, X):
+            return 2 * super().forward(X)
+
+    student.layers = Doubling(*student.layers)
+    assert torch.allclose(student(rows), 2 * expected)
+
+
+@pytest.mark.parametrize("kind", ["pre-hook with kwargs", "always-called hook",
+                                  "backward hook", "backward pre-hook"])
+def test_every_kind_of_hook_on_a_layer_runs(student, rows, kind):
+    seen = []
+    layer = student.layers[2]
+    if kind == "pre-hook with kwargs":
+        handle = layer.register_forward_pre_hook(
+            lambda module, args, kwargs: seen.append(kind), with_kwargs=True)
+    elif kind == "always-called hook":
+        handle = layer.register_forward_hook(
+            lambda module, args, out: seen.append(kind), always_call=True)
+    elif kind == "backward hook":
+        handle = layer.register_full_backward_hook(lambda module, gin, gout: seen.append(kind))
+    else:
+        handle = layer.register_full_backward_pre_hook(lambda module, gout: seen.append(kind))
+    try:
+        student(rows).sum().backward()
+    finally:
+        handle.remove()
+    assert seen == [kind]
 
 
 @pytest.mark.parametrize("watched", ["first linear", "relu", "last linear", "sequential"])

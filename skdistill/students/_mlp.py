@@ -106,21 +106,34 @@ class MLPStudent(nn.Module):
 
 
 def _through(layers, X):
-    """``layers(X)``: its ``Linear`` and ``ReLU`` layers that no hook watches applied as the
-    functions they call (the same operations, without a module call's few microseconds
-    each: most of the cost of a few rows' forward pass); any other layer, or any layer where
-    a hook watches ``layers`` or every module, called as a module."""
-    if hooks_watch_every_module() or hooks_watch(layers):
+    """``layers(X)``: its ``Linear`` and ``ReLU`` layers applied as the functions they call
+    (the same operations, without a module call's few microseconds each: most of the cost of
+    a few rows' forward pass).
+
+    A layer is called as a module wherever that call could differ: another kind of layer,
+    a hook on it, its own ``forward`` or a compiled call; and every layer is, where a hook
+    watches ``layers`` or every module, ``layers`` is not a plain ``Sequential``, or the pass
+    is being compiled, exported or traced (which record each layer as a module of its own).
+    """
+    if (type(layers) is not nn.Sequential or hooks_watch_every_module() or hooks_watch(layers)
+            or torch.compiler.is_compiling() or torch.jit.is_tracing()):
         return layers(X)
     for layer in layers:
         kind = type(layer)
-        if kind is nn.Linear and not hooks_watch(layer):
-            X = F.linear(X, layer.weight, layer.bias)
-        elif kind is nn.ReLU and not layer.inplace and not hooks_watch(layer):
-            X = F.relu(X)
-        else:
+        if not (kind is nn.Linear or kind is nn.ReLU and not layer.inplace) or _own_call(layer):
             X = layer(X)
+        elif kind is nn.Linear:
+            X = F.linear(X, layer.weight, layer.bias)
+        else:
+            X = F.relu(X)
     return X
+
+
+def _own_call(layer):
+    """Whether calling ``layer`` as a module runs more than its class's ``forward``: a hook,
+    a ``forward`` of its own, or a compiled call (``layer.compile()``)."""
+    return (hooks_watch(layer) or "forward" in vars(layer)
+            or getattr(layer, "_compiled_call_impl", None) is not None)
 
 
 def default_student(input_shape=None):
