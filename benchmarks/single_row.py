@@ -4,7 +4,9 @@ A 32-unit student distilled on digits (64 features, 10 classes) from a 200-tree 
 forest, once per candidate encoding of ``student_preprocessor="auto"`` (``"scale"``:
 standardised; ``"both"``: standardised and piecewise-linear, 16 bins), each fitted alone.
 Prints the pickle of the full model, of ``strip_teacher(model)`` and the student's weight
-bytes; then, on one row and on 10,000 rows (medians, one thread for every contender):
+bytes; then, on one row and on 10,000 rows (medians, one thread for every contender; the
+contenders of a line timed in turn within every repeat, their ratio the median of the repeats'
+ratios, so that a drift of a shared machine's speed leaves it):
 
 * ``predict_proba`` against calling the raw torch module (``student_.module_``, in
   ``torch.inference_mode``) on the same rows already encoded (``predict_proba`` encodes them
@@ -54,15 +56,26 @@ from skdistill import DistilledClassifier, export_onnx, onnx_inputs, strip_teach
 RESULTS = Path(__file__).parent / "results" / "single_row.txt"
 
 
-def median_seconds(fn, repeats, inner):
-    fn()
-    times = []
+def side_by_side(fns, repeats, inner):
+    """``(medians, ratios)``: each of ``fns``' median seconds per call, and the median over
+    repeats of its time / the first one's. Every repeat times each in turn (``inner`` calls),
+    so a drift of the machine's speed moves the contenders alike and leaves their ratios."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) / inner)
-    return statistics.median(times)
+        for own, fn in zip(times, fns):
+            start = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            own.append((time.perf_counter() - start) / inner)
+    ratios = [statistics.median(b / a for a, b in zip(times[0], own)) for own in times]
+    return [statistics.median(own) for own in times], ratios
+
+
+def median_seconds(fn, repeats, inner):
+    """Median seconds per call of ``fn`` (``inner`` calls per repeat)."""
+    return side_by_side([fn], repeats, inner)[0][0]
 
 
 def session(model_bytes):
@@ -141,19 +154,21 @@ def main():
             np.testing.assert_allclose(model.predict_proba(batch), raw(), atol=1e-5)
             feed = {"X": batch.astype(np.float32)}
             np.testing.assert_allclose(whole.run(None, feed)[1], raw(), atol=1e-5)
-            t_raw = median_seconds(raw, repeats, inner)
-            t_est = median_seconds(lambda: model.predict_proba(batch), repeats, inner)
-            t_alone = median_seconds(lambda: alone.run(None, {"X": encoded}), repeats, inner)
-            t_whole = median_seconds(lambda: whole.run(None, feed), repeats, inner)
+            (t_raw, t_est), (_, est_ratio) = side_by_side(
+                [raw, lambda: model.predict_proba(batch)], repeats, inner)
+            (t_alone, t_whole), (_, whole_ratio) = side_by_side(
+                [lambda: alone.run(None, {"X": encoded}), lambda: whole.run(None, feed)],
+                repeats, inner)
             say(f"  {label:12s} raw module {t_raw * 1e6:9.1f} us   predict_proba "
-                f"{t_est * 1e6:9.1f} us   ratio {t_est / t_raw:.2f}x")
+                f"{t_est * 1e6:9.1f} us   ratio {est_ratio:.2f}x")
             say(f"  {label:12s} ONNX network alone {t_alone * 1e6:9.1f} us   exported file "
-                f"{t_whole * 1e6:9.1f} us   ratio {t_whole / t_alone:.2f}x")
+                f"{t_whole * 1e6:9.1f} us   ratio {whole_ratio:.2f}x")
             if n_rows > 1:
-                t_teacher = median_seconds(
-                    lambda: model.teacher_.predict_proba(batch), repeats, inner)
+                (t_teacher, _), (_, student_share) = side_by_side(
+                    [lambda: model.teacher_.predict_proba(batch),
+                     lambda: model.predict_proba(batch)], repeats, inner)
                 say(f"  {label:12s} teacher (200-tree forest) predict_proba "
-                    f"{t_teacher * 1e6:9.1f} us   student / teacher {t_est / t_teacher:.2f}x")
+                    f"{t_teacher * 1e6:9.1f} us   student / teacher {student_share:.2f}x")
     frame_row(say)
     RESULTS.write_text("\n".join(lines) + "\n")
 
@@ -178,22 +193,25 @@ def frame_row(say):
     teacher = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
     model = DistilledClassifier(teacher, random_state=0).fit(frame, y)
     row = frame.iloc[:1]
-    t_torch = median_seconds(lambda: model.predict_proba(row), 15, 200)
     torch_encoding = prediction.encodable_rows
-    prediction.encodable_rows = lambda encoder, X: (None, None)  # the scikit-learn encoder
-    try:
-        expected = model.predict_proba(frame)
-        t_sklearn = median_seconds(lambda: model.predict_proba(row), 15, 200)
-    finally:
-        prediction.encodable_rows = torch_encoding
-    np.testing.assert_allclose(model.predict_proba(frame), expected, atol=1e-5)
-    t_teacher = median_seconds(lambda: model.teacher_.predict_proba(row), 15, 200)
+
+    def through_sklearn(X):
+        prediction.encodable_rows = lambda encoder, X: (None, None)  # the scikit-learn encoder
+        try:
+            return model.predict_proba(X)
+        finally:
+            prediction.encodable_rows = torch_encoding
+
+    np.testing.assert_allclose(model.predict_proba(frame), through_sklearn(frame), atol=1e-5)
+    (t_torch, t_sklearn, t_teacher), (_, _, teacher_ratio) = side_by_side(
+        [lambda: model.predict_proba(row), lambda: through_sklearn(row),
+         lambda: model.teacher_.predict_proba(row)], 15, 200)
     say("")
     say(f"one row of a mixed DataFrame (4 numeric, 3 categorical columns; the student reads "
         f"{model.student_encoding_!r}):")
     say(f"  predict_proba {t_torch * 1e6:8.0f} us   through the scikit-learn encoder "
         f"{t_sklearn * 1e6:8.0f} us   teacher {t_teacher * 1e6:8.0f} us   student / teacher "
-        f"{t_torch / t_teacher:.2f}x")
+        f"{1 / teacher_ratio:.2f}x")
     rows, _ = mixed_frame(n=10_000, seed=1)
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(model, os.path.join(folder, "student.onnx"), X=frame.iloc[:5])
@@ -202,10 +220,10 @@ def frame_row(say):
     np.testing.assert_allclose(whole.run(None, feed)[1], model.predict_proba(rows), atol=1e-5)
     encoded = model.student_preprocessor_.transform(rows).astype(np.float32)
     alone = network_alone(model.student_.module_.eval(), encoded.shape[1])
-    t_alone = median_seconds(lambda: alone.run(None, {"X": encoded}), 15, 5)
-    t_whole = median_seconds(lambda: whole.run(None, feed), 15, 5)
+    (t_alone, t_whole), (_, whole_ratio) = side_by_side(
+        [lambda: alone.run(None, {"X": encoded}), lambda: whole.run(None, feed)], 15, 5)
     say(f"  10,000 rows  ONNX network alone {t_alone * 1e6:9.1f} us   exported file "
-        f"{t_whole * 1e6:9.1f} us   ratio {t_whole / t_alone:.2f}x")
+        f"{t_whole * 1e6:9.1f} us   ratio {whole_ratio:.2f}x")
 
 
 if __name__ == "__main__":
