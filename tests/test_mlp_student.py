@@ -1,4 +1,4 @@
-"""MLPStudent's forward pass: its layers applied as functions, and every hook still run."""
+"""MLPStudent's forward pass: its layers' forward called directly, and every hook still run."""
 
 import warnings
 
@@ -36,28 +36,34 @@ def test_the_gradients_are_the_layers_own(student, rows):
 
 @pytest.fixture
 def module_calls(monkeypatch):
-    """Counts the calls of Linear's and ReLU's own forward (the module path)."""
+    """The types of the modules called as modules (``Module.__call__``), in order."""
     calls = []
-    for kind in (nn.Linear, nn.ReLU):
-        own = kind.forward
+    call = nn.Module._call_impl
 
-        def counted(self, *args, own=own, **kwargs):
-            calls.append(type(self).__name__)
-            return own(self, *args, **kwargs)
+    def counted(self, *args, **kwargs):
+        calls.append(type(self).__name__)
+        return call(self, *args, **kwargs)
 
-        monkeypatch.setattr(kind, "forward", counted)
+    monkeypatch.setattr(nn.Module, "_call_impl", counted)
     return calls
 
 
-def test_unwatched_layers_are_applied_as_functions(student, rows, module_calls):
+def test_unwatched_layers_are_not_called_as_modules(student, rows, module_calls):
     student(rows)
-    assert module_calls == []
+    assert module_calls == ["MLPStudent"]
+    handle = student.layers[2].register_forward_hook(lambda module, args, out: None)
+    try:
+        student(rows)
+    finally:
+        handle.remove()
+    assert module_calls[1:] == ["MLPStudent", "Linear"]  # the watched layer alone
     handle = student.layers.register_forward_hook(lambda module, args, out: None)
     try:
         student(rows)
     finally:
         handle.remove()
-    assert module_calls == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert module_calls[3:] == ["MLPStudent", "Sequential", "Linear", "ReLU", "Linear", "ReLU",
+                                "Linear"]
 
 
 def test_tracing_and_export_see_every_layer_as_a_module(student, rows, module_calls):
@@ -141,7 +147,7 @@ def test_a_global_hook_sees_every_layer(student, rows):
     assert seen == ["Linear", "ReLU", "Linear", "ReLU", "Linear", "Sequential", "MLPStudent"]
 
 
-def test_dropout_and_other_layers_are_called_as_modules(rows):
+def test_dropout_and_other_layers_compute_as_their_modules(rows):
     torch.manual_seed(0)
     student = MLPStudent(5, 3, hidden_layer_sizes=(8,), dropout=0.5).train()
     student.layers.append(nn.Tanh())

@@ -15,7 +15,6 @@ import copy
 import inspect
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ._conv import ConvStudent
@@ -106,34 +105,27 @@ class MLPStudent(nn.Module):
 
 
 def _through(layers, X):
-    """``layers(X)``: its ``Linear`` and ``ReLU`` layers applied as the functions they call
-    (the same operations, without a module call's few microseconds each: most of the cost of
-    a few rows' forward pass).
+    """``layers(X)``, each layer's ``forward`` called directly (the same computation, without
+    a module call's few microseconds each: most of the cost of a few rows' forward pass).
 
-    A layer is called as a module wherever that call could differ: another kind of layer,
-    a hook on it, its own ``forward`` or a compiled call; and every layer is, where a hook
-    watches ``layers`` or every module, ``layers`` is not a plain ``Sequential``, or the pass
-    is being compiled, exported or traced (which record each layer as a module of its own).
+    Called as modules wherever that call runs more than ``forward``: a layer with a hook or a
+    compiled call; every layer where ``layers`` has one, is not a plain ``Sequential``, a hook
+    watches every module, or the pass is being compiled, exported or traced (which record each
+    layer as a module of its own).
     """
-    if (type(layers) is not nn.Sequential or hooks_watch_every_module() or hooks_watch(layers)
-            or torch.compiler.is_compiling() or torch.jit.is_tracing()):
+    if (type(layers) is not nn.Sequential or _more_than_forward(layers)
+            or hooks_watch_every_module() or torch.compiler.is_compiling()
+            or torch.jit.is_tracing()):
         return layers(X)
     for layer in layers:
-        kind = type(layer)
-        if not (kind is nn.Linear or kind is nn.ReLU and not layer.inplace) or _own_call(layer):
-            X = layer(X)
-        elif kind is nn.Linear:
-            X = F.linear(X, layer.weight, layer.bias)
-        else:
-            X = F.relu(X)
+        X = layer(X) if _more_than_forward(layer) else layer.forward(X)
     return X
 
 
-def _own_call(layer):
-    """Whether calling ``layer`` as a module runs more than its class's ``forward``: a hook,
-    a ``forward`` of its own, or a compiled call (``layer.compile()``)."""
-    return (hooks_watch(layer) or "forward" in vars(layer)
-            or getattr(layer, "_compiled_call_impl", None) is not None)
+def _more_than_forward(module):
+    """Whether calling ``module`` runs more than its ``forward``: a hook, or a compiled call
+    (``module.compile()``)."""
+    return hooks_watch(module) or getattr(module, "_compiled_call_impl", None) is not None
 
 
 def default_student(input_shape=None):
