@@ -1,8 +1,8 @@
 """Whether torch hooks watch a module, read from torch's hook registries.
 
 Code that skips a module's ``__call__`` -- the numpy engine, which never calls
-``forward``; :class:`~skdistill.MLPStudent`, which applies its unwatched
-layers as functions -- must be sure that no hook would have run. torch has no
+``forward``; :class:`~skdistill.MLPStudent`, which calls the ``forward`` of
+the layers no hook watches directly -- must be sure that no hook would have run. torch has no
 public way to list hooks: these checks read its registries
 (``Module._forward_hooks`` and its kin, and the global ones). Where a torch
 release no longer has one of them, the check cannot be made and the module
