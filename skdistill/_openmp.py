@@ -62,15 +62,16 @@ class one_openmp_thread:  # noqa: N801 (used as a function: ``with one_openmp_th
     1
     """
 
-    __slots__ = ("_before",)
+    __slots__ = ("_restore",)
 
     def __enter__(self):
-        runtimes = _runtimes()
-        self._before = [get() for get, _ in runtimes]
-        for _, set_threads in runtimes:
+        # a runtime already on one thread is left alone: two foreign calls fewer per block
+        self._restore = [(set_threads, count) for get, set_threads in _runtimes()
+                         if (count := get()) != 1]
+        for set_threads, _ in self._restore:
             set_threads(1)
         return self
 
     def __exit__(self, *exception):
-        for (_, set_threads), count in zip(_runtimes(), self._before):
+        for set_threads, count in self._restore:
             set_threads(count)

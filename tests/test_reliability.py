@@ -81,6 +81,9 @@ def test_outputs_that_overflow_at_predict_are_an_error_not_nan():
     overflow = r"not finite for 1 of 120 rows \(first: row 3\).*: [0-9.]+e\+20"  # encoded
     with pytest.raises(ValueError, match=overflow):
         clf.predict_proba(X_bad)
+    few = r"not finite for 1 of 3 rows \(first: row 1\).*: [0-9.]+e\+20"  # one padded tile
+    with pytest.raises(ValueError, match=few):
+        clf.predict_proba(X_bad[2:5])
     big_but_fine = X.copy()
     big_but_fine[3] = 1e12  # the default MLP is linear in its input: finite, one-hot
     proba = make_fast(max_epochs=2).fit(X, Y).predict_proba(big_but_fine)

@@ -104,6 +104,11 @@ def test_numpys_forward_pass_gives_torchs_bits(numeric, finite):
         got = each.numpy_forward(rows, finite=finite)
         assert got.dtype == np.float32 and got.shape == expected.shape
         np.testing.assert_array_equal(got, expected)
+        padded = np.full((len(rows) + 3, expected.shape[1]), 7.0, np.float32)  # a padded tile
+        written = each.numpy_forward(rows, finite=finite, out=padded)
+        assert np.shares_memory(written, padded) and written.shape == expected.shape
+        np.testing.assert_array_equal(padded[:len(rows)], expected)
+        assert (padded[len(rows):] == 7.0).all()  # rows past x's untouched
     np.testing.assert_array_equal(rows, given)  # the caller's rows stay as given
     moved = copy.deepcopy(encoding)
     before = moved.numpy_forward(rows, finite=finite)

@@ -26,6 +26,8 @@ the numbers' part. :mod:`._fitted_encoder` reads a fitted encoder into
 these encodings and says which rows torch can encode.
 """
 
+import operator
+
 import numpy as np
 import torch
 from sklearn.preprocessing import StandardScaler
@@ -147,36 +149,44 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
             out = torch.cat([out, flags], dim=1)
         return out
 
-    def numpy_forward(self, x, finite=False):
+    def numpy_forward(self, x, finite=False, out=None):
         """:meth:`forward` of float32 rows ``x`` (an ndarray) computed by numpy, on the CPU.
 
         The same operations in the same order, each exactly rounded in float32,
         so the same bits; for a few rows numpy's calls cost a fraction of
-        torch's (prediction encodes one row this way). Returns a new array.
+        torch's (prediction encodes one row this way). Returns a new array, or
+        writes the first ``len(x)`` rows of ``out`` (float32, of the output
+        width) and returns them.
         """
         array = self._arrays()
+        result = (np.empty((len(x), self.n_features_out), np.float32) if out is None
+                  else out[:len(x)])
+        body = result[:, :self.n_features_out - self.n_flags]
         missing = None if finite else np.isnan(x)
-        out = x if finite else np.where(missing, array["fill"], x)
-        out = out if self._in_order else np.take(out, array["gather"], axis=1)
-        out = np.subtract(out, array["centre"], dtype=np.float32)
+        filled = (x if finite else np.where(missing, array["fill"], x)).astype(
+            np.float32, copy=False)
+        if self._in_order:
+            np.subtract(filled, array["centre"], out=body)
+        else:
+            np.take(filled, array["gather"], axis=1, out=body)
+            np.subtract(body, array["centre"], out=body)
         if self.divides:
-            np.divide(out, array["width"], out=out)
+            np.divide(body, array["width"], out=body)
         if self._clipped:
-            np.maximum(out, array["low"], out=out)
-            np.minimum(out, array["high"], out=out)
+            np.maximum(body, array["low"], out=body)
+            np.minimum(body, array["high"], out=body)
         if self.n_flags:
-            flags = (np.zeros((len(out), self.n_flags), np.float32) if finite
-                     else np.take(missing, array["flagged"], axis=1).astype(np.float32))
-            out = np.concatenate([out, flags], axis=1)
-        return out
+            flags = 0.0 if finite else np.take(missing, array["flagged"], axis=1)
+            result[:, body.shape[1]:] = flags  # True / False written as 1.0 / 0.0
+        return result
 
     def _arrays(self):
         """The buffers as numpy arrays sharing their memory (in-place changes show), read anew
         whenever a buffer is replaced (``.to()``, assignment); never pickled."""
         buffers = tuple(self._buffers.values())
         cached = self.__dict__.get("_numpy")
-        if cached is None or len(cached[0]) != len(buffers) or any(
-            old is not new for old, new in zip(cached[0], buffers)
+        if cached is None or len(cached[0]) != len(buffers) or not all(
+            map(operator.is_, cached[0], buffers)
         ):
             arrays = {name: tensor.numpy() for name, tensor in self._buffers.items()}
             cached = self.__dict__["_numpy"] = (buffers, arrays)
