@@ -10,8 +10,9 @@ public table and seed, a stratified 75 / 25 split goes to both:
   AutoGluon's own virtual environment, since AutoGluon 1.6 needs pandas < 2.4);
 * skdistill's plain call, ``DistilledClassifier("precomputed")``, is given the same ensemble's
   probabilities on the training rows, so both students learn from one teacher; beside it the
-  same student's ONNX file quantized to int8 (``export_onnx(..., int8=True)``), and the same
-  student at a fixed ``alpha=0.5`` and on the labels alone (``alpha=0``).
+  same student's ONNX file with its weights in float16 (``export_onnx(..., float16=True)``)
+  and quantized to int8 (``int8=True``), and the same student at a fixed ``alpha=0.5`` and on
+  the labels alone (``alpha=0``).
 
 Reports test accuracy, the share of the ensemble's accuracy each student keeps, the student's
 bytes (AutoGluon: its model folder cloned for deployment; skdistill: the ONNX file), and the
@@ -69,10 +70,11 @@ def autogluon_python(venv):
     return python
 
 
-def onnx_figures(model, X_test, folder, int8=False):
-    """(test labels, bytes, one-row seconds, 10,000-row seconds) of the model's ONNX file
-    (``int8``: quantized) in onnxruntime."""
-    path = export_onnx(model, str(Path(folder) / f"student{'_int8' * int8}.onnx"), int8=int8)
+def onnx_figures(model, X_test, folder, **weights):
+    """(test labels, bytes, one-row seconds, 10,000-row seconds) of the model's ONNX file in
+    onnxruntime (``weights``: ``float16=True`` or ``int8=True``, passed to export_onnx)."""
+    name = "_".join(["student", *weights])
+    path = export_onnx(model, str(Path(folder) / f"{name}.onnx"), **weights)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(path, options)
@@ -132,11 +134,12 @@ def one_split(load, seed, python, seconds, saved=None):
             _, size, one, many = onnx_figures(model, X_test, folder)
             row[name] = {"accuracy": float(model.score(X_test, y_test)), "bytes": size,
                          "one row": one, "10,000 rows": many, "fit": fit_seconds}
-            if not params:  # the plain call's file quantized: accuracy as the file predicts
-                labels, size, one, many = onnx_figures(model, X_test, folder, int8=True)
-                row["skdistill, int8 file"] = {
-                    "accuracy": float(np.mean(labels == y_test)), "bytes": size,
-                    "one row": one, "10,000 rows": many, "fit": fit_seconds}
+            if not params:  # the plain call's file in smaller types: accuracy as it predicts
+                for weights in ("float16", "int8"):
+                    labels, size, one, many = onnx_figures(model, X_test, folder, **{weights: True})
+                    row[f"skdistill, {weights} file"] = {
+                        "accuracy": float(np.mean(labels == y_test)), "bytes": size,
+                        "one row": one, "10,000 rows": many, "fit": fit_seconds}
     return row
 
 
@@ -160,8 +163,9 @@ def main():
         "neural network distilled alone (*AutoGluon, network*); skdistill's plain call "
         "`DistilledClassifier('precomputed')` (`alpha='auto'`) on the same ensemble's "
         "training-row probabilities, and the same student at a fixed `alpha=0.5` and with "
-        "`alpha=0`; *skdistill, int8 file*: the plain call's ONNX file written with "
-        "`export_onnx(..., int8=True)`, its accuracy that of the file's labels. "
+        "`alpha=0`; *skdistill, float16 file* and *int8 file*: the plain call's ONNX file "
+        "written with `export_onnx(..., float16=True)` and `int8=True`, their accuracy that "
+        "of the file's labels. "
         f"Means over {args.seeds} seeds (stratified 75 / 25 splits). "
         "*Kept*: student / ensemble test accuracy. Bytes: AutoGluon's deployed model folder, "
         "skdistill's ONNX file. Latency: medians; AutoGluon through `predict_proba`, "
@@ -172,7 +176,8 @@ def main():
         "10,000 rows | fit | AutoGluon's student |")
     log("|---|---|---|---|---|---|---|---|---|---|")
     kept = {name: [] for name in ("AutoGluon", "AutoGluon, network", "skdistill",
-                                  "skdistill, int8 file", "skdistill, alpha=0.5",
+                                  "skdistill, float16 file", "skdistill, int8 file",
+                                  "skdistill, alpha=0.5",
                                   "skdistill, labels only")}
     for table, load in TABLES.items():
         runs = [one_split(load, seed, python, args.seconds, saved=None if args.outputs is None

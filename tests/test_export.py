@@ -100,6 +100,86 @@ def test_int8_export_of_unscaled_columns_agrees_with_the_float_file(
     assert agreement > 0.95
 
 
+@pytest.mark.parametrize("encoding", ["both", "scale"])
+def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
+    encoding, tmp_path, monkeypatch,
+):
+    import skdistill.stages._encoding as encoding_stage
+    from onnx import TensorProto, numpy_helper
+    from sklearn.datasets import load_breast_cancer
+
+    monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
+    X, y = load_breast_cancer(return_X_y=True)  # columns from 1e-3 to 1e3: weights 1e6 apart
+    model = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=20,
+                                random_state=0).fit(X, y)
+    float_path = export_onnx(model, tmp_path / "f.onnx")
+    half_path = export_onnx(model, tmp_path / "h.onnx", float16=True)
+    assert half_path.endswith("h.onnx")
+    exact = {each.name: numpy_helper.to_array(each) for each in onnx.load(float_path).graph.initializer}
+    half = onnx.load(half_path).graph
+    stored = {each.name: numpy_helper.to_array(each) for each in half.initializer}
+    muls = [node for node in half.node if node.op_type == "Mul" and node.output[0] in exact]
+    assert len(muls) >= 2  # the first layer's matrices and the last layer's
+    for mul in muls:  # each matrix: within half a float16 step of its column's scale
+        cast = next(node for node in half.node if node.output[0] == mul.input[0])
+        assert cast.op_type == "Cast" and stored[cast.input[0]].dtype == np.float16
+        scale = stored[mul.input[1]]
+        assert np.all(np.log2(scale) == np.round(np.log2(scale)))  # powers of two
+        weights = exact[mul.output[0]]
+        read = stored[cast.input[0]].astype(np.float32) * scale
+        assert np.all(np.abs(read - weights) <= 2.0**-11 * scale)
+        assert np.all(np.abs(weights) <= scale) and not np.array_equal(read, weights)
+    halved = {node.input[0] for node in half.node if node.op_type == "Cast"} & set(stored)
+    assert {each.name for each in half.initializer if each.data_type == TensorProto.FLOAT16} == (
+        halved)  # biases and the encoding's constants stay float32
+    matrix_bytes = sum(exact[mul.output[0]].nbytes for mul in muls)
+    saved = (tmp_path / "f.onnx").stat().st_size - (tmp_path / "h.onnx").stat().st_size
+    assert saved > 0.35 * matrix_bytes  # half of each matrix, less its scales and two nodes
+    labels, proba = _run(half_path, X, "label"), _run(half_path, X)
+    assert np.mean(labels == _run(float_path, X, "label")) > 0.99
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=0.05)
+
+
+def test_float16_and_int8_at_once_is_an_error(fitted_pipeline, tmp_path):
+    model, _ = fitted_pipeline
+    with pytest.raises(ValueError, match="float16=True or int8=True, not both"):
+        export_onnx(model, tmp_path / "m.onnx", float16=True, int8=True)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_float16_halves_only_matrices_every_reader_multiplies():
+    from onnx import TensorProto, helper, numpy_helper
+
+    from skdistill.deploy._half import half_weights
+
+    rng = np.random.default_rng(0)
+    W = (rng.normal(size=(3, 4)) * [1.0, 1e-6, 1e3, 1e-3]).astype(np.float32)  # (out, in)
+    shared = rng.normal(size=(4, 4)).astype(np.float32)  # also added: not a weight
+    bad = np.array([[1.0, np.inf], [0.0, 1.0]], np.float32)
+    nodes = [
+        helper.make_node("Gemm", ["X", "W", "c"], ["h"], transB=1),  # W's axis 1 is summed
+        helper.make_node("MatMul", ["X", "shared"], ["s"]),
+        helper.make_node("Add", ["shared", "shared"], ["t"]),
+        helper.make_node("MatMul", ["Z", "bad"], ["u"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4]),
+         helper.make_tensor_value_info("Z", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "htu"],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(np.ones(3, np.float32), "c"),
+         numpy_helper.from_array(shared, "shared"), numpy_helper.from_array(bad, "bad")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    assert half_weights(model) == 1
+    types = {each.name: each.data_type for each in model.graph.initializer}
+    assert types["shared"] == types["bad"] == types["c"] == TensorProto.FLOAT
+    assert types["W_float16"] == TensorProto.FLOAT16 and "W" not in types
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    X = (rng.normal(size=(5, 4)) / [1.0, 1e-6, 1e3, 1e-3]).astype(np.float32)  # each term ~1
+    h = session.run(["h"], {"X": X, "Z": np.ones((1, 2), np.float32)})[0]
+    np.testing.assert_allclose(h, X @ W.T + 1.0, rtol=0, atol=5e-3)
+
+
 def test_regressor_export(tmp_path):
     X, y = make_friedman1(300, random_state=0)
     reg = DistilledRegressor(Ridge(), max_epochs=10, random_state=0).fit(X, y * 10 + 3)
@@ -192,6 +272,10 @@ def test_a_tables_file_looks_its_categories_up_as_codes_inside_the_students_grap
         assert feed["colour"].dtype == "<U6"  # short strings: fixed width, read faster
         _, got = session.run(None, feed)
         np.testing.assert_allclose(got, model.predict_proba(fresh[columns]), atol=1e-5)
+        half = export_onnx(model, tmp_path / "h.onnx", X=frame[columns], float16=True)
+        assert "Cast" in {node.op_type for node in onnx.load(half).graph.node}
+        half = onnxruntime.InferenceSession(half)  # the one-hot rows' weights in float16 too
+        np.testing.assert_allclose(half.run(None, feed)[1], got, atol=0.02)
     long = fresh.assign(colour=fresh["colour"].where(fresh["colour"] != "red", "r" * 17))
     assert onnx_inputs(session, long[columns])["colour"].dtype == object
 
