@@ -108,6 +108,8 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     from onnx import TensorProto, numpy_helper
     from sklearn.datasets import load_breast_cancer
 
+    from skdistill.deploy._hinges import every_bin_clipped
+
     monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
     X, y = load_breast_cancer(return_X_y=True)  # columns from 1e-3 to 1e3: weights 1e6 apart
     model = DistilledClassifier(RandomForestClassifier(20, random_state=0), max_epochs=20,
@@ -115,7 +117,9 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     float_path = export_onnx(model, tmp_path / "f.onnx")
     half_path = export_onnx(model, tmp_path / "h.onnx", float16=True)
     assert half_path.endswith("h.onnx")
-    exact = {each.name: numpy_helper.to_array(each) for each in onnx.load(float_path).graph.initializer}
+    with every_bin_clipped():  # the graph the float16 file halves: its bins all clipped
+        clipped = onnx.load(export_onnx(model, tmp_path / "c.onnx")).graph
+    exact = {each.name: numpy_helper.to_array(each) for each in clipped.initializer}
     half = onnx.load(half_path).graph
     stored = {each.name: numpy_helper.to_array(each) for each in half.initializer}
     muls = [node for node in half.node if node.op_type == "Mul" and node.output[0] in exact]
@@ -133,11 +137,46 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     assert {each.name for each in half.initializer if each.data_type == TensorProto.FLOAT16} == (
         halved)  # biases and the encoding's constants stay float32
     matrix_bytes = sum(exact[mul.output[0]].nbytes for mul in muls)
-    saved = (tmp_path / "f.onnx").stat().st_size - (tmp_path / "h.onnx").stat().st_size
+    saved = (tmp_path / "c.onnx").stat().st_size - (tmp_path / "h.onnx").stat().st_size
     assert saved > 0.35 * matrix_bytes  # half of each matrix, less its scales and two nodes
     labels, proba = _run(half_path, X, "label"), _run(half_path, X)
     assert np.mean(labels == _run(float_path, X, "label")) > 0.99
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=0.05)
+    far = X * 10  # beyond the outer bins: clipped bins, no hinge growing with the distance
+    np.testing.assert_allclose(_run(half_path, far), model.predict_proba(far), atol=0.05)
+
+
+def test_within_every_bin_clipped_the_first_layer_reads_no_hinge():
+    import torch
+
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.deploy._hinges import every_bin_clipped, hinged_student
+    from skdistill.students._fitted_encoder import numeric_encoding
+
+    X = np.random.RandomState(0).normal(size=(200, 3))
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(0)
+    student = MLPStudent(encoding.n_features_out, 2, hidden_layer_sizes=(8,)).eval()
+    assert hinged_student(encoding, student)[0].n_hinges > 0
+    with every_bin_clipped():
+        clipped = hinged_student(encoding, student)
+    assert hinged_student(encoding, student)[0].n_hinges > 0  # as before, after the block
+    n_bins = int(torch.isfinite(encoding.low).sum() + torch.isfinite(encoding.high).sum()) // 2
+    assert clipped[0].n_hinges == 0 and len(clipped[0].bin_columns) >= n_bins > 0
+    rows = torch.tensor(np.r_[X[:5], X[:5] * 1000], dtype=torch.float32)  # and far beyond
+    with torch.no_grad():
+        expected = student(encoding(rows))
+        assert torch.allclose(clipped(rows), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_float16_warns_where_no_matrix_is_halved(fitted_pipeline, tmp_path, monkeypatch):
+    import skdistill.deploy._half as half
+
+    model, X_new = fitted_pipeline
+    monkeypatch.setattr(half, "half_weights", lambda onnx_model: 0)
+    with pytest.warns(UserWarning, match="found no weight matrix to store in float16"):
+        path = export_onnx(model, tmp_path / "m.onnx", float16=True)
+    np.testing.assert_allclose(_run(path, X_new), model.predict_proba(X_new), atol=1e-5)
 
 
 def test_float16_and_int8_at_once_is_an_error(fitted_pipeline, tmp_path):

@@ -226,7 +226,7 @@ class PredictionMixin:
         if isinstance(X, RowsToEncode):  # the encoding's first stage, on the student's device
             X, encode = X.rows, X.chunk
         out, bad = None, []
-        # a few rows on the CPU: one OpenMP thread (a padded tile split over busy cores stalls)
+        # a few sparse rows on the CPU (dense ones: _tile_output): one OpenMP thread
         few = on_cpu and X.shape[0] <= ROW_TILE
         with torch.inference_mode(), one_openmp_thread() if few else contextlib.nullcontext():
             for start in range(0, X.shape[0], step):
@@ -234,11 +234,8 @@ class PredictionMixin:
                 n_rows = rows.shape[0]
                 if sp.issparse(rows):
                     chunk = sparse_batch(rows, device, as_sparse)
-                elif encode is not None:
-                    chunk = encode(rows, device)
-                else:  # a fresh float32 copy: the result must not depend on X's alignment
-                    chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
-                    chunk = chunk if on_cpu else chunk.to(device)
+                else:
+                    chunk = _dense_chunk(rows, encode, device)
                 values, finite = _chunk_outputs(module, chunk, n_rows, transform, on_cpu)
                 if finite is not None:
                     bad.append(start + np.flatnonzero(~finite))
@@ -259,13 +256,12 @@ class PredictionMixin:
         the same bits, without its bookkeeping: on one row that bookkeeping
         cost about a quarter of the call.
         """
+        encode = None
         if isinstance(X, RowsToEncode):
-            chunk = X.chunk(X.rows, _CPU)
-            X = X.rows
-        else:  # a fresh float32 copy: the result must not depend on X's alignment
-            chunk = torch.from_numpy(padded_float32(X, ROW_TILE))
+            X, encode = X.rows, X.chunk
         # one OpenMP thread: a padded tile split over busy cores stalls
         with torch.inference_mode(), one_openmp_thread():
+            chunk = _dense_chunk(X, encode, _CPU)
             values, finite = _chunk_outputs(module, chunk, X.shape[0], transform)
         if finite is not None:
             raise _not_finite(X, np.flatnonzero(~finite), len(values))
@@ -273,6 +269,16 @@ class PredictionMixin:
 
 
 _CPU = torch.device("cpu")
+
+
+def _dense_chunk(rows, encode, device):
+    """Dense ``rows`` as the student reads them on ``device``, padded to whole tiles:
+    ``encode(rows, device)`` (:meth:`RowsToEncode.chunk`), or without it a float32 copy."""
+    if encode is not None:
+        return encode(rows, device)
+    # a fresh float32 copy: the result must not depend on the rows' alignment
+    chunk = torch.from_numpy(padded_float32(rows, ROW_TILE))
+    return chunk if device.type == "cpu" else chunk.to(device)
 
 
 def _chunk_outputs(module, chunk, n_rows, transform, on_cpu=True):

@@ -2,19 +2,22 @@
 
 A student's file is mostly its weight matrices. :func:`half_weights` stores
 each in float16, divided by a power of two, and reads it back through ``Cast``
-and ``Mul`` to float32: the file is about half the size and computes in
-float32 as before, on weights rounded to 11 significant bits. onnxruntime
-folds the two operators into a float32 constant when it loads the file, so
-predicting costs the same.
+and ``Mul`` to float32: the file computes in float32 as before, on weights
+rounded to 11 significant bits, and a tabular student's file is about two
+thirds of its size (a file mostly of convolution or recurrent kernels, which
+are not two-axis matrices, shrinks less). onnxruntime folds the two operators
+into a float32 constant when it loads the file: the conversion costs nothing
+per prediction.
 
 The file's first layer reads raw numbers: its weights are the student's
 divided by each column's width, so a column counted in millions has weights a
 million times smaller than one counted in units -- below float16's smallest
 normal number, where rounding would lose most of their digits. Such a matrix
 is scaled per input column, each column's largest weight to (1/2, 1]; others
-by one power of two for the whole matrix (exactly, in float32). Everything
-else stays float32: biases, the encoding's centres, widths and bin edges (an
-edge moved would move what a number reads as), imputation values.
+by one power of two for the whole matrix (exactly, in float32). Every weight
+matrix in the file is stored so, an earlier pipeline step's (a PCA's) too.
+Everything else stays float32: biases, the encoding's centres, widths and bin
+edges (an edge moved would move what a number reads as), imputation values.
 """
 
 import numpy as np
@@ -22,8 +25,8 @@ import numpy as np
 __all__ = ["NORMAL_SPAN", "half_weights"]
 
 NORMAL_SPAN = 2.0**14
-"""Float16 holds 11 significant bits from 2**-14 up: inputs whose largest weights lie further
-apart than this are scaled one by one."""
+"""Float16 holds 11 significant bits from 2**-14 up: a matrix in which an input's largest
+weight would fall below that once divided by the matrix's scale is scaled input by input."""
 
 _OPERANDS = {"MatMul": (0, 1), "Gemm": (0, 1)}
 """Where (input positions) an operator reads a weight matrix; not Gemm's bias."""
@@ -71,7 +74,9 @@ def half_weights(model):
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
-    contracted = {}  # initializer name -> the axis its products sum over (None: not a weight)
+    # initializer name -> the axis its products sum over; None: not only a weight (a graph
+    # input's default value is replaced by the caller's: kept as it is)
+    contracted = {value.name: None for value in graph.input}
     for node in graph.node:
         for position, name in enumerate(node.input):
             axis = _contracted_axis(node, position)
@@ -116,13 +121,20 @@ def _contracted_axis(node, position):
 
 def _column_scale(weights, axis):
     """The powers of two ``weights`` are divided by before rounding to float16: one for the
-    matrix where every input's largest magnitude lies within float16's normal range of the
-    matrix's largest (a factor :data:`NORMAL_SPAN`), else one per input (each index along
-    ``axis``), at or above its largest magnitude (1 for zeros); shaped to broadcast."""
+    matrix, at or above its largest magnitude, where every input's largest magnitude stays
+    within float16's normal range after the division (at least 1 / :data:`NORMAL_SPAN`);
+    else one per input (each index along ``axis``), at or above its own largest (1 for
+    zeros). Shaped to broadcast against ``weights``."""
     largest = np.abs(weights).max(axis=1 - axis, keepdims=True)
-    if np.all(largest >= largest.max() / NORMAL_SPAN):
-        largest = largest.max(keepdims=True)
-    exponent = np.ceil(np.log2(largest, where=largest > 0, out=np.zeros_like(largest)))
+    whole = _power_of_two_above(largest.max(keepdims=True))
+    if np.all(largest >= whole / NORMAL_SPAN):
+        return whole
+    return _power_of_two_above(largest)
+
+
+def _power_of_two_above(values):
+    """The least power of two at or above each of ``values`` (1 for zeros), float32."""
+    exponent = np.ceil(np.log2(values, where=values > 0, out=np.zeros_like(values)))
     return np.ldexp(np.float32(1.0), exponent.astype(np.int32)).astype(np.float32)
 
 
