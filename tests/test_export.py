@@ -200,17 +200,23 @@ def test_float16_halves_only_matrices_every_reader_multiplies():
         helper.make_node("MatMul", ["X", "shared"], ["s"]),
         helper.make_node("Add", ["shared", "shared"], ["t"]),
         helper.make_node("MatMul", ["Z", "bad"], ["u"]),
+        helper.make_node("MatMul", ["Z", "dead"], ["v"]),  # an input whose weights are all 0
     ]
     graph = helper.make_graph(
         nodes, "g",
         [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4]),
          helper.make_tensor_value_info("Z", TensorProto.FLOAT, [None, 2])],
-        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "htu"],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in "htuv"],
         [numpy_helper.from_array(W, "W"), numpy_helper.from_array(np.ones(3, np.float32), "c"),
-         numpy_helper.from_array(shared, "shared"), numpy_helper.from_array(bad, "bad")])
+         numpy_helper.from_array(shared, "shared"), numpy_helper.from_array(bad, "bad"),
+         numpy_helper.from_array(np.array([[0, 0, 0], [1, 2, 3]], np.float32), "dead")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    assert half_weights(model) == 1
+    assert half_weights(model) == 2
     types = {each.name: each.data_type for each in model.graph.initializer}
+    scales = {each.name: numpy_helper.to_array(each) for each in model.graph.initializer
+              if each.name.endswith("_scale")}
+    assert scales["W_scale"].shape == (1, 4)  # inputs 1e9 apart: one scale each
+    assert scales["dead_scale"].tolist() == [[4.0]]  # the zero input needs none of its own
     assert types["shared"] == types["bad"] == types["c"] == TensorProto.FLOAT
     assert types["W_float16"] == TensorProto.FLOAT16 and "W" not in types
     session = onnxruntime.InferenceSession(model.SerializeToString())

@@ -254,7 +254,7 @@ class PredictionMixin:
 
         The same tile and forward pass as the first chunk of the general path,
         the same bits, without its bookkeeping: on one row that bookkeeping
-        cost about a quarter of the call.
+        cost about a sixth of the call.
         """
         encode = None
         if isinstance(X, RowsToEncode):

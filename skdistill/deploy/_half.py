@@ -1,4 +1,4 @@
-"""Half the bytes of an exported file: the weight matrices stored in float16.
+"""A smaller exported file: the weight matrices stored in float16.
 
 A student's file is mostly its weight matrices. :func:`half_weights` stores
 each in float16, divided by a power of two, and reads it back through ``Cast``
@@ -121,13 +121,14 @@ def _contracted_axis(node, position):
 
 def _column_scale(weights, axis):
     """The powers of two ``weights`` are divided by before rounding to float16: one for the
-    matrix, at or above its largest magnitude, where every input's largest magnitude stays
-    within float16's normal range after the division (at least 1 / :data:`NORMAL_SPAN`);
+    matrix, at or above its largest magnitude, where every input's largest magnitude (but
+    zero) stays within float16's normal range after the division (at least
+    1 / :data:`NORMAL_SPAN`);
     else one per input (each index along ``axis``), at or above its own largest (1 for
     zeros). Shaped to broadcast against ``weights``."""
     largest = np.abs(weights).max(axis=1 - axis, keepdims=True)
     whole = _power_of_two_above(largest.max(keepdims=True))
-    if np.all(largest >= whole / NORMAL_SPAN):
+    if np.all((largest == 0) | (largest >= whole / NORMAL_SPAN)):  # a zero column: any scale
         return whole
     return _power_of_two_above(largest)
 
