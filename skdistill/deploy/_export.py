@@ -71,12 +71,16 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
         (onnxruntime folds the conversion when it loads the file). Biases and
         the encoding's constants stay float32, and the student's first layer
         reads clipped bins rather than the hinges a float32 file uses (their
-        rounding would grow away from the knots): one row is as fast, many rows
-        up to a fifth slower. Probabilities move by up to a few hundredths; on
+        rounding would grow away from the knots): one row about as fast, many
+        rows up to a quarter slower. Probabilities move by up to a few hundredths; on
         the peer benchmark's tables the file's accuracy is within 0.05 points
         of the student's (``benchmarks/results/peers.md``).
     int8 : bool, default=False
-        Quantize the weights to int8 (onnxruntime dynamic quantization).
+        Quantize the weights to int8 (onnxruntime dynamic quantization):
+        smaller still, for about 0.3 points of retention on the peer
+        benchmark's tables; a few labels may change. The student reads the
+        encoding's scaled columns (a DataFrame's through skl2onnx's converters
+        of the fitted encoder), whose common range int8 keeps.
     options : dict, default=None
         Conversion options for skl2onnx, e.g. ``{TfidfVectorizer: {"locale": "C"}}``.
 
