@@ -108,7 +108,7 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     from onnx import TensorProto, numpy_helper
     from sklearn.datasets import load_breast_cancer
 
-    from skdistill.deploy._hinges import every_bin_clipped
+    import skdistill.deploy._half as half_module
 
     monkeypatch.setattr(encoding_stage, "CANDIDATE_ENCODINGS", (encoding,))
     X, y = load_breast_cancer(return_X_y=True)  # columns from 1e-3 to 1e3: weights 1e6 apart
@@ -117,8 +117,9 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     float_path = export_onnx(model, tmp_path / "f.onnx")
     half_path = export_onnx(model, tmp_path / "h.onnx", float16=True)
     assert half_path.endswith("h.onnx")
-    with every_bin_clipped():  # the graph the float16 file halves: its bins all clipped
-        clipped = onnx.load(export_onnx(model, tmp_path / "c.onnx")).graph
+    with monkeypatch.context() as patch:  # the graph the float16 file halves: bins clipped
+        patch.setattr(half_module, "half_weights", lambda model: True)  # left in float32
+        clipped = onnx.load(export_onnx(model, tmp_path / "c.onnx", float16=True)).graph
     exact = {each.name: numpy_helper.to_array(each) for each in clipped.initializer}
     half = onnx.load(half_path).graph
     stored = {each.name: numpy_helper.to_array(each) for each in half.initializer}
@@ -146,11 +147,13 @@ def test_float16_export_is_about_half_the_size_and_predicts_as_the_float_file(
     np.testing.assert_allclose(_run(half_path, far), model.predict_proba(far), atol=0.05)
 
 
-def test_within_every_bin_clipped_the_first_layer_reads_no_hinge():
+@pytest.mark.parametrize("weights_type", ["float16", "int8"])
+def test_for_float16_or_int8_weights_the_first_layer_reads_no_hinge(weights_type):
     import torch
 
     from skdistill import MLPStudent, make_student_encoder
-    from skdistill.deploy._hinges import every_bin_clipped, hinged_student
+    from skdistill.deploy._hinges import hinged_student
+    from skdistill.deploy._weights_type import storing_weights_as
     from skdistill.students._fitted_encoder import numeric_encoding
 
     X = np.random.RandomState(0).normal(size=(200, 3))
@@ -158,7 +161,7 @@ def test_within_every_bin_clipped_the_first_layer_reads_no_hinge():
     torch.manual_seed(0)
     student = MLPStudent(encoding.n_features_out, 2, hidden_layer_sizes=(8,)).eval()
     assert hinged_student(encoding, student)[0].n_hinges > 0
-    with every_bin_clipped():
+    with storing_weights_as(weights_type):
         clipped = hinged_student(encoding, student)
     assert hinged_student(encoding, student)[0].n_hinges > 0  # as before, after the block
     n_bins = int(torch.isfinite(encoding.low).sum() + torch.isfinite(encoding.high).sum()) // 2
@@ -591,3 +594,11 @@ def test_a_frame_of_numbers_labelled_by_integers_exports_one_input_per_column(tm
     assert len(session.get_inputs()) == 4
     proba = session.run(["probabilities"], onnx_inputs(session, frame))[0]
     np.testing.assert_allclose(proba, model.predict_proba(frame), atol=1e-5)
+
+
+def test_an_unknown_weights_type_is_refused_by_name():
+    from skdistill.deploy._weights_type import storing_weights_as
+
+    with pytest.raises(ValueError, match="'bfloat16'"):
+        with storing_weights_as("bfloat16"):
+            pass

@@ -14,7 +14,6 @@ weights) smaller still, for more of the accuracy.
 Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
-import contextlib
 import os
 import re
 import tempfile
@@ -116,9 +115,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 
     from ._half import half_weights
-    from ._hinges import every_bin_clipped
     from ._skl2onnx import register_onnx_converters
-    from ._student_nodes import for_quantization, quiet_loggers
+    from ._student_nodes import quiet_loggers
+    from ._weights_type import storing_weights_as
 
     if float16 and int8:
         raise ValueError("Pass float16=True or int8=True, not both: each stores the weights "
@@ -144,12 +143,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
                 "(it takes a DataFrame or documents)."
             )
         sample = {"initial_types": [("X", FloatTensorType([None, width]))]}
-    if int8:
-        precision = for_quantization()
-    else:  # float16 weights: no hinge, whose rounding grows away from its knot
-        precision = every_bin_clipped() if float16 else contextlib.nullcontext()
+    weights_type = "int8" if int8 else "float16" if float16 else "float32"
     try:
-        with quiet_loggers("torch.onnx", "root", "skl2onnx"), precision:
+        with quiet_loggers("torch.onnx", "root", "skl2onnx"), storing_weights_as(weights_type):
             model = skl2onnx.to_onnx(estimator, options=options, **sample)
     except (MissingShapeCalculator, MissingConverter, RuntimeError) as exc:
         raise ValueError(

@@ -21,15 +21,13 @@ precision, such bins stay clipped columns of their own (:data:`NARROW`), and whe
 does, it is not made.
 """
 
-import contextlib
-import contextvars
-
 import numpy as np
 import torch
 
 from ..training._solver import plain_relu_linears
+from ._weights_type import stored_weights_type
 
-__all__ = ["HingeFirstLayer", "HingeRun", "every_bin_clipped", "hinged_student", "summed"]
+__all__ = ["HingeFirstLayer", "HingeRun", "hinged_student", "summed"]
 
 
 class HingeFirstLayer(torch.nn.Module):
@@ -182,7 +180,8 @@ def hinged_student(encoding, module, rows_filled=False):
     encoder clips them) with positive finite widths, or bins so much narrower
     than their column's span that the hinges would lose float32 precision
     (checked on rows at and beyond the bin edges). Within
-    :func:`every_bin_clipped`, every bin stays a clipped column: no hinge.
+    a file of float16 or int8 weights (:mod:`._weights_type`), every bin stays a clipped
+    column: no hinge.
 
     Examples
     --------
@@ -201,8 +200,9 @@ def hinged_student(encoding, module, rows_filled=False):
     linears = plain_relu_linears(module)
     if linears is None or not encoding.divides:
         return None
-    # every bin as hinges; else the narrow ones kept clipped; within every_bin_clipped, all
-    for narrow in (np.inf, NARROW) if _HINGES.get() else (0,):
+    # every bin as hinges; else the narrow ones kept clipped; for float16 or int8 weights, all
+    hinges = stored_weights_type() == "float32"
+    for narrow in (np.inf, NARROW) if hinges else (0,):
         first = _hinged_first_layer(encoding, linears[0], narrow, rows_filled)
         if first is None:
             return None
@@ -230,24 +230,6 @@ def _hinged_first_layer(encoding, linear, narrow, rows_filled):
         as_tensor(bins[0], torch.int64), *(as_tensor(part) for part in bins[1:]),
         flagged, rows_filled,
     )
-
-
-_HINGES = contextvars.ContextVar("hinges", default=True)
-
-
-@contextlib.contextmanager
-def every_bin_clipped():
-    """Within the block, :func:`hinged_student` keeps every bin a clipped column.
-
-    For a file whose weights will be rounded to float16: adjacent hinges are two large terms
-    that cancel, so their weights' rounding error grows with the distance from the knots,
-    where a clipped bin's stays bounded by its width.
-    """
-    token = _HINGES.set(False)
-    try:
-        yield
-    finally:
-        _HINGES.reset(token)
 
 
 NARROW = 64

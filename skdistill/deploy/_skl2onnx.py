@@ -23,7 +23,8 @@ from sklearn.base import is_classifier, is_regressor
 from ._frame_student import frame_columns
 from ._onnx_graph import as_float as _as_float
 from ._onnx_graph import constant as _constant
-from ._student_nodes import add_frame_student, add_student, quantizing, student_encoding
+from ._student_nodes import add_frame_student, add_student, student_encoding
+from ._weights_type import stored_weights_type
 
 __all__ = ["register_onnx_converters"]
 
@@ -123,10 +124,11 @@ def _parse(scope, model, inputs, custom_parsers=None):
     preprocessor = getattr(model, "student_preprocessor_", None)
     # the student's own encoding of numbers reads one input of the fitted width; its encoding
     # of a table, one input per column (not for an int8 file, whose quantized first layer
-    # reads the scaled encoding: see for_quantization); anything else goes through the fitted
+    # reads the scaled encoding: see ._weights_type); anything else goes through the fitted
     # encoder's converters
     encoding = student_encoding(model) if len(inputs) == 1 else None
-    columns = None if encoding is not None or quantizing() else frame_columns(model, inputs)
+    int8 = stored_weights_type() == "int8"
+    columns = None if encoding is not None or int8 else frame_columns(model, inputs)
     if preprocessor is not None and encoding is None and columns is None:
         width = getattr(model, "n_features_in_", None)
         shape = inputs[0].type.shape if len(inputs) == 1 else [0, 0]

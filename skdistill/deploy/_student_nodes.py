@@ -8,7 +8,6 @@ initializers into skl2onnx's container.
 """
 
 import contextlib
-import contextvars
 import logging
 
 import torch
@@ -18,9 +17,9 @@ from ..students._fitted_encoder import table_encoding
 from ..training._solver import plain_relu_linears
 from ._columns_first import columns_first_student
 from ._onnx_graph import as_float, concatenated, filled
+from ._weights_type import stored_weights_type
 
-__all__ = ["add_frame_student", "add_student", "for_quantization", "quantizing",
-           "quiet_loggers", "student_encoding"]
+__all__ = ["add_frame_student", "add_student", "quiet_loggers", "student_encoding"]
 
 
 def add_student(scope, container, model, features, encoding):
@@ -146,7 +145,8 @@ def _student_graph(model, target_opset, encoding, rows_filled=False):
     if encoding is not None:  # its first nodes: the same computation as predict's
         encoding = copy.deepcopy(encoding).cpu()
         shape = (encoding.n_features_in,)
-        quantized = _QUANTIZED.get()  # quantized, unscaled inputs would lose small columns
+        # int8 weights on unscaled inputs would lose small columns
+        quantized = stored_weights_type() == "int8"
         transposed = None if quantized else columns_first_student(encoding, module, rows_filled)
         if transposed is not None:  # lines and hinges, on the rows' transpose
             module = transposed
@@ -189,21 +189,6 @@ def exported_graph(module, examples, target_opset):
     return proto.graph
 
 
-_QUANTIZED = contextvars.ContextVar("quantized", default=False)
-
-
-@contextlib.contextmanager
-def for_quantization():
-    """While converting a model whose file will be quantized to int8: the student's first
-    layer reads the encoding's scaled columns (its division is not folded into the weights),
-    whose common range int8 keeps."""
-    token = _QUANTIZED.set(True)
-    try:
-        yield
-    finally:
-        _QUANTIZED.reset(token)
-
-
 @contextlib.contextmanager
 def quiet_loggers(*names):
     """Silence the exporters' and quantizer's advice for the duration of an export."""
@@ -216,8 +201,3 @@ def quiet_loggers(*names):
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
-
-
-def quantizing():
-    """Whether the model being converted will be quantized to int8 (:func:`for_quantization`)."""
-    return _QUANTIZED.get()
