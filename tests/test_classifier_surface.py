@@ -58,6 +58,23 @@ def test_convergence_warning_only_when_max_epochs_cut_an_improving_fit(iris):
         make_fast(max_epochs=500, n_iter_no_change=2, lr=0.05).fit(X, y)  # early stopping
 
 
+def test_a_fit_warns_of_convergence_once_for_the_student_it_keeps(iris):
+    import warnings
+
+    X, y = iris
+    model = make_fast(max_epochs=3, alpha="auto")  # students: two encodings and a twin
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    assert len(model.student_encoding_losses_) == 2 and len(model.alpha_scores_) == 2
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1
+    kept = model.student_.history[:, "valid_label_loss"]
+    best = int(np.argmin(kept)) + 1
+    assert f"(best in epoch {best} of 3)" in str(convergence[0].message)
+    assert "unconverged" not in vars(model)  # the message is no fitted attribute
+
+
 def test_two_dimensional_y_names_the_multi_output_wrappers(iris):
     X, y = iris
     Y = np.column_stack([y, y == 0])

@@ -9,10 +9,12 @@ Prediction lives in :mod:`._prediction`.
 """
 
 import copy
+import warnings
 from numbers import Integral, Real
 
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -25,7 +27,7 @@ from ..stages._data import check_precomputed_usage
 from ..stages._auto import AUTO, is_auto
 from ..stages._encoding import candidate_encoders
 from ..stages._fit import fit_in_memory
-from ..stages._student import initialized, make_net
+from ..stages._student import UNCONVERGED, initialized, make_net
 from ..stages._training_set import training_set
 from ..teachers._adapters import PRECOMPUTED, as_teacher
 from ..training._pruning import Pruning
@@ -85,6 +87,9 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
                 fitted = fit_in_memory(
                     self, task, teacher, X, y, precomputed, sample_weight, previous
                 )
+        unconverged = fitted.pop(UNCONVERGED, None)  # of the kept student alone
+        if unconverged is not None:
+            warnings.warn(unconverged, ConvergenceWarning)
         self._set_fitted(fitted, n_iter=len(fitted["student_"].history))
         return self
 

@@ -19,7 +19,6 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback, PassthroughScoring
 from skorch.helper import predefined_split
 
@@ -45,9 +44,13 @@ from ..training._stream import StreamedRows
 from ._shaped_input import sample_shape
 
 __all__ = [
-    "AUTO_BATCH_ROWS", "auto_batch_size", "build_module", "check_device", "feature_obstacle",
-    "initialized", "make_net", "optimizer_for", "train_student",
+    "AUTO_BATCH_ROWS", "UNCONVERGED", "auto_batch_size", "build_module", "check_device",
+    "feature_obstacle", "initialized", "make_net", "optimizer_for", "train_student",
 ]
+
+UNCONVERGED = "unconverged"
+"""The key of :func:`train_student`'s result holding its ConvergenceWarning message (None where
+the student converged): the fit warns once, of the student it keeps, not of every candidate."""
 
 AUTO_BATCH_ROWS = (32, 256)
 """Smallest and largest batch of ``batch_size="auto"``."""
@@ -291,13 +294,13 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
         net.train_split = None if valid is None else predefined_split(valid)
         epochs_before = len(net.history)
         net.interrupted_ = False
-        trained = {"student_": net, "solver_": solver}
+        trained = {"student_": net, "solver_": solver, UNCONVERGED: None}
         try:
             with _feature_term(params, data, net, train):
                 net.partial_fit(train)
             if not net.interrupted_:  # Ctrl-C: keep what was trained, run nothing more
                 score_the_average(net, valid)
-                _warn_if_not_converged(params, net, len(net.history) - epochs_before)
+                trained[UNCONVERGED] = _unconverged(params, net, len(net.history) - epochs_before)
                 if params.pruning is not None:
                     trained["pruning_"] = _prune(params, data, net, train, valid)
         except InterruptedBeforeFirstEpoch:
@@ -360,21 +363,20 @@ def _feature_term(params, data, net, train):
                 net.optimizer_.state.pop(parameter, None)
 
 
-def _warn_if_not_converged(params, net, epochs_run):
-    """ConvergenceWarning when max_epochs ended a fit whose monitored loss was still falling."""
+def _unconverged(params, net, epochs_run):
+    """The ConvergenceWarning message where max_epochs ended a fit whose monitored loss was
+    still falling, else None."""
     if epochs_run < params.max_epochs:
-        return  # stopped early, or interrupted
+        return None  # stopped early, or interrupted
     history = net.history[-epochs_run:]
     key = monitored_loss(net.loss_settings)
     key = key if key in history[-1] else "train_loss"
     losses = [row[key] for row in history]
-    if still_improving(losses, params.n_iter_no_change or 10):
-        warnings.warn(
-            f"max_epochs={params.max_epochs} ended the fit while {key} was still improving "
+    if not still_improving(losses, params.n_iter_no_change or 10):
+        return None
+    return (f"max_epochs={params.max_epochs} ended the fit while {key} was still improving "
             f"(best in epoch {int(np.argmin(losses)) + 1} of {len(losses)}). Raise "
-            "max_epochs or lr, or fit again with warm_start=True.",
-            ConvergenceWarning,
-        )
+            "max_epochs or lr, or fit again with warm_start=True.")
 
 
 def _prune(params, data, net, train, valid):
