@@ -55,6 +55,9 @@ def _deployment(ns):
 
     probabilities = ns["session"].run(None, {"X": ns["X_new"].astype("float32")})[1]
     np.testing.assert_allclose(probabilities, ns["model"].predict_proba(ns["X_new"]), atol=1e-5)
+    np.testing.assert_allclose(ns["frame_probabilities"],
+                               ns["frame_model"].predict_proba(ns["new_frame"]), atol=1e-5)
+    assert set(ns["feed"]) == {"size", "colour"}
 
 
 OUTCOMES = {"teachers.md": _teachers_page, "getting_started.md": _getting_started,
