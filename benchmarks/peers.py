@@ -11,8 +11,8 @@ public table and seed, a stratified 75 / 25 split goes to both:
 * skdistill's plain call, ``DistilledClassifier("precomputed")``, is given the same ensemble's
   probabilities on the training rows, so both students learn from one teacher; beside it the
   same student's ONNX file with its weights in float16 (``export_onnx(..., float16=True)``)
-  and quantized to int8 (``int8=True``), and the same student at a fixed ``alpha=0.5`` and on
-  the labels alone (``alpha=0``).
+  and quantized to int8 (``int8=True``), the same student at a fixed ``alpha=0.5`` and on
+  the labels alone (``alpha=0``), and a larger student (:data:`POWER_2X128`).
 
 Reports test accuracy, the share of the ensemble's accuracy each student keeps, the student's
 bytes (AutoGluon: its model folder cloned for deployment; skdistill: the ONNX file), and the
@@ -47,6 +47,7 @@ from peers_autogluon import median_seconds
 from public_tabular import REAL_CLASSIFICATION, VALIDATION_CLASSIFICATION
 from results_log import ResultsLog
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import PowerTransformer
 
 from skdistill import DistilledClassifier, export_onnx
 
@@ -59,6 +60,12 @@ TABLES = {
     **{name: VALIDATION_CLASSIFICATION[name] for name in (
         "Computers: premium", "VietNamI: insurance")},
 }
+
+
+POWER_2X128 = {"student_preprocessor": PowerTransformer(),
+               "module__hidden_layer_sizes": (128, 128), "module__dropout": 0.1}
+"""A larger student: numbers through a Yeo-Johnson power transform (standardised), two hidden
+layers of 128 units with dropout 0.1."""
 
 
 def autogluon_python(venv):
@@ -126,7 +133,8 @@ def one_split(load, seed, python, seconds, saved=None):
                 "name": str(peer[f"{prefix}_name"]),
             }
         for name, params in (("skdistill", {}), ("skdistill, alpha=0.5", {"alpha": 0.5}),
-                             ("skdistill, labels only", {"alpha": 0.0})):
+                             ("skdistill, labels only", {"alpha": 0.0}),
+                             ("skdistill, power inputs, 2 x 128", POWER_2X128)):
             started = time.perf_counter()
             model = DistilledClassifier("precomputed", random_state=seed, **params).fit(
                 X_train, y_train, teacher_proba=peer["teacher_train"])
@@ -163,7 +171,10 @@ def main():
         "neural network distilled alone (*AutoGluon, network*); skdistill's plain call "
         "`DistilledClassifier('precomputed')` (`alpha='auto'`) on the same ensemble's "
         "training-row probabilities, and the same student at a fixed `alpha=0.5` and with "
-        "`alpha=0`; *skdistill, float16 file* and *int8 file*: the plain call's ONNX file "
+        "`alpha=0`; *skdistill, power inputs, 2 x 128*: a larger student, "
+        "`student_preprocessor=PowerTransformer()` (Yeo-Johnson, standardised) and "
+        "`module__hidden_layer_sizes=(128, 128), module__dropout=0.1`; "
+        "*skdistill, float16 file* and *int8 file*: the plain call's ONNX file "
         "written with `export_onnx(..., float16=True)` and `int8=True`, their accuracy that "
         "of the file's labels. "
         f"Means over {args.seeds} seeds (stratified 75 / 25 splits). "
@@ -178,7 +189,8 @@ def main():
     kept = {name: [] for name in ("AutoGluon", "AutoGluon, network", "skdistill",
                                   "skdistill, float16 file", "skdistill, int8 file",
                                   "skdistill, alpha=0.5",
-                                  "skdistill, labels only")}
+                                  "skdistill, labels only",
+                                  "skdistill, power inputs, 2 x 128")}
     for table, load in TABLES.items():
         runs = [one_split(load, seed, python, args.seconds, saved=None if args.outputs is None
                           else args.outputs / f"{table.replace(' ', '_')}-{seed}.npz")
