@@ -60,8 +60,14 @@ def _deployment(ns):
     assert set(ns["feed"]) == {"size", "colour"}
 
 
+def _tuning(ns):
+    search = ns["students"]
+    assert set(search.best_params_) == {"student_preprocessor", "module__hidden_layer_sizes"}
+    assert len(search.cv_results_["params"]) == 4 and search.best_score_ > 0.9
+
+
 OUTCOMES = {"teachers.md": _teachers_page, "getting_started.md": _getting_started,
-            "deployment.md": _deployment}
+            "deployment.md": _deployment, "tuning.md": _tuning}
 """What each page's snippets must have produced, checked after they ran."""
 
 
