@@ -179,9 +179,8 @@ def hinged_student(encoding, module, rows_filled=False):
     of bins (each column's bins in order, clipped as the piecewise-linear
     encoder clips them) with positive finite widths, or bins so much narrower
     than their column's span that the hinges would lose float32 precision
-    (checked on rows at and beyond the bin edges). Within
-    a file of float16 or int8 weights (:mod:`._weights_type`), every bin stays a clipped
-    column: no hinge.
+    (checked on rows at and beyond the bin edges). For a file of float16 or int8 weights
+    (:mod:`._weights_type`), every bin stays a clipped column: no hinge.
 
     Examples
     --------
