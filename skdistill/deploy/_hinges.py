@@ -141,10 +141,10 @@ def _hinge_runs(columns, knots, weight):
 
 
 RUN_HINGES = 128
-"""Hinges computed and read by one product at most: their rows then stay in the processor's
-cache from the subtraction to the product. On 10,000 rows, the exported file of a digits
-student (396 hinges) took 1.3x the network alone's time in runs of at most 128 against 1.9x
-in one run."""
+"""Hinges computed and read by one product at most, so that a run's intermediate (its hinges
+for every row) stays a few MB however many hinges a student has. On 10,000 rows of digits (396
+hinges, 32 hidden units, one thread), the exported file took 8.2 ms in runs of at most 128,
+7.9 ms in one run and 8.4 ms in runs of 64: the split bounds the memory at little cost."""
 
 
 def summed(terms, bias):
