@@ -426,16 +426,17 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     # the encoding as torch computes it (fill, gather, affine, flags), not the scikit-learn
     # encoder's converters (Imputer, Scaler, one node set per step); its division by the
     # columns' widths is folded into the student's first layer, and bins are read as hinges
-    # (a Relu for each run of hinges, beside the student's own), but for the narrow one at the
-    # filled median
+    # (a Max for each run of hinges, the student's own Relu), but for the narrow one at the
+    # filled median (a Max and a Min)
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
     from skdistill.deploy._hinges import hinged_student
     from skdistill.students._fitted_encoder import numeric_encoding
 
     groups = hinged_student(numeric_encoding(model.student_preprocessor_),
                             model.student_.module_)[0].hinge_runs
-    assert ops.count("Relu") == 1 + len(groups) and bool(groups) == (encoding == "both")
-    assert ("Max" in ops) == ("Min" in ops) == (encoding == "both")
+    assert all(group.folded for group in groups) and bool(groups) == (encoding == "both")
+    assert ops.count("Relu") == 1 and ops.count("Max") == len(groups) + (encoding == "both")
+    assert ("Min" in ops) == (encoding == "both")
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate
@@ -505,6 +506,35 @@ def test_many_hinges_are_computed_in_runs_that_give_the_students_outputs():
         torch.testing.assert_close(hinged(rows), student(encoding(rows)), rtol=1e-5, atol=1e-5)
 
 
+def test_hinges_are_maxima_where_as_precise_else_relus_of_the_difference(monkeypatch):
+    import torch
+
+    import skdistill.deploy._hinges as hinges
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.students._fitted_encoder import numeric_encoding
+
+    X = np.random.RandomState(0).normal(size=(500, 3)) * [1, 30, 1] + [0, 200, 0]
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(0)
+    student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(16,)).eval()
+    rows = torch.tensor(np.vstack([X[:50], (X[50:60] - X.mean(0)) * 4 + X.mean(0)]),
+                        dtype=torch.float32)
+    with torch.no_grad():
+        expected = student(encoding(rows))
+    maxima = hinges.hinged_student(encoding, student)  # max(x, t), the knots in the bias
+    precise = hinges._as_precise
+    monkeypatch.setattr(hinges, "_as_precise", lambda hinged, *args: (
+        not hinged[0].hinge_runs[0].folded and precise(hinged, *args)))
+    relus = hinges.hinged_student(encoding, student)  # where max(x, t) is not precise enough
+    assert all(run.folded for run in maxima[0].hinge_runs) and maxima[0].n_hinges > 0
+    assert not any(run.folded for run in relus[0].hinge_runs)
+    assert relus[0].n_hinges == maxima[0].n_hinges
+    assert not torch.equal(maxima[0].bias, relus[0].bias)  # less D @ t
+    with torch.no_grad():
+        for hinged in (maxima, relus):
+            torch.testing.assert_close(hinged(rows), expected, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("seed", [3, 9])
 def test_hinges_that_lose_precision_on_ordinary_rows_keep_their_narrow_bins_clipped(seed):
     import torch
@@ -551,8 +581,11 @@ def test_narrow_bins_stay_clipped_and_the_file_keeps_its_precision(tmp_path, mon
     assert 0 in kept and 1 in kept and 2 in kept and hinged[0].n_hinges > 10
     path = export_onnx(model, tmp_path / "m.onnx")
     ops = [node.op_type for node in onnx.load(path).graph.node]
-    # narrow bins, and hinges: a Relu for each run of them
-    assert {"Max", "Min"} <= set(ops) and ops.count("Relu") == 1 + len(hinged[0].hinge_runs)
+    # narrow bins (a Max and a Min), and hinges: a Max or a Relu for each run of them, as
+    # precision allows; the student's own Relu
+    runs = hinged[0].hinge_runs
+    assert ops.count("Min") == 1 and ops.count("Relu") == 1 + sum(not r.folded for r in runs)
+    assert ops.count("Max") == 1 + sum(run.folded for run in runs)
     for rows in (X, X * 5):
         np.testing.assert_allclose(_run(path, rows), model.predict_proba(rows), atol=1e-5)
 

@@ -10,15 +10,17 @@ equals a layer on each column's own value and on one hinge per inner edge::
     L @ (x - m) + D @ relu(x - t) + c
 
 with ``L``, ``D`` and ``c`` regrouped from ``W`` and ``b`` once, at export (in float64, then
-float32). The exported graph then computes three passes over the hinges (gather, subtract,
-relu) instead of four over the wider encoding (gather, subtract, max, min), in runs that stay
-in the processor's cache, and its product reads one column fewer per feature. The same
-function, to float32 rounding -- but a bin much narrower than its column's span (a spike of
-equal values, such as missing values filled with the median, or a heavy tail) makes two large
-hinges that cancel in float32. The rewrite is
-checked on rows at, between and beyond the bin edges (:data:`TOLERANCE`); where it loses
-precision, such bins stay clipped columns of their own (:data:`NARROW`), and where it still
-does, it is not made.
+float32). Since ``relu(x - t) = max(x, t) - t``, the knots' part ``-D @ t`` joins ``c`` too,
+and the exported graph computes two passes over the hinges (gather, max) instead of four over
+the wider encoding (gather, subtract, max, min), in runs of at most :data:`RUN_HINGES`, and its
+product reads one column fewer per feature. The same function, to float32 rounding -- but a
+bin much narrower than its column's span (a spike of equal values, such as missing values
+filled with the median, or a heavy tail) makes two large hinges that cancel in float32, and a
+column whose knots lie far from zero makes ``D @ max(x, t)`` and ``D @ t`` large. The rewrite
+is checked on rows at, between and beyond the bin edges (:data:`TOLERANCE`); where it loses
+precision, the hinges are computed as ``relu(x - t)`` (three passes: gather, subtract, relu),
+then with the narrow bins kept clipped columns of their own (:data:`NARROW`), and where it
+still does, it is not made.
 """
 
 import numpy as np
@@ -61,6 +63,9 @@ class HingeFirstLayer(torch.nn.Module):
     rows_filled : bool
         The rows reach it with their missing values filled already: nothing to fill, and no
         flag (``flagged`` is empty).
+    folded : bool, default=False
+        The hinges are computed as ``max(x, t)`` (:class:`HingeRun`), and ``bias`` already
+        holds ``-D @ t``: one pass over them fewer.
 
     Attributes
     ----------
@@ -71,7 +76,7 @@ class HingeFirstLayer(torch.nn.Module):
 
     def __init__(self, fill, centre, line_weight, bias, hinge_columns, knots, hinge_weight,
                  bin_columns, bin_lower, bin_low, bin_high, bin_weight, flagged,
-                 rows_filled=False):
+                 rows_filled=False, folded=False):
         super().__init__()
         for name, value in (("fill", fill[:, None]), ("centre", centre[:, None]),
                             ("line_weight", line_weight), ("bias", bias),
@@ -80,7 +85,8 @@ class HingeFirstLayer(torch.nn.Module):
                             ("bin_weight", bin_weight), ("flagged", flagged)):
             self.register_buffer(name, value)
         self.rows_filled = rows_filled
-        self.hinge_runs = torch.nn.ModuleList(_hinge_runs(hinge_columns, knots, hinge_weight))
+        self.hinge_runs = torch.nn.ModuleList(
+            _hinge_runs(hinge_columns, knots, hinge_weight, folded))
         self.n_hinges = len(knots)
 
     def terms(self, x):
@@ -118,25 +124,32 @@ class HingeRun(torch.nn.Module):
         The input column and the edge of each hinge.
     weight : tensor of shape (n_outputs, n_hinges)
         Their weights.
+    folded : bool, default=False
+        Compute ``max(x[columns], knots)`` instead, one pass fewer: the layer's bias then
+        holds ``-weight @ knots`` (:class:`HingeFirstLayer`'s ``folded``).
     """
 
-    def __init__(self, columns, knots, weight):
+    def __init__(self, columns, knots, weight, folded=False):
         super().__init__()
         self.register_buffer("columns", columns)
         self.register_buffer("knots", knots[:, None])
         self.register_buffer("weight", weight)
+        self.folded = folded
 
     def forward(self, columns):
         """The hinges of the rows' transpose ``columns``, one per row."""
-        return torch.relu(torch.index_select(columns, 0, self.columns) - self.knots)
+        gathered = torch.index_select(columns, 0, self.columns)
+        if self.folded:
+            return torch.maximum(gathered, self.knots)
+        return torch.relu(gathered - self.knots)
 
 
-def _hinge_runs(columns, knots, weight):
+def _hinge_runs(columns, knots, weight, folded):
     """The hinges as :class:`HingeRun` of at most :data:`RUN_HINGES`, about equal."""
     n_runs = -(-len(knots) // RUN_HINGES)
     bounds = np.linspace(0, len(knots), n_runs + 1).round().astype(int)
     return [HingeRun(columns[start:stop].clone(), knots[start:stop].clone(),
-                     weight[:, start:stop].contiguous())
+                     weight[:, start:stop].contiguous(), folded)
             for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
@@ -199,10 +212,12 @@ def hinged_student(encoding, module, rows_filled=False):
     linears = plain_relu_linears(module)
     if linears is None or not encoding.divides:
         return None
-    # every bin as hinges; else the narrow ones kept clipped; for float16 or int8 weights, all
+    # every bin as hinges; else the narrow ones kept clipped; for float16 or int8 weights, all;
+    # each hinge as max(x, t) where that is as precise (one pass fewer), else as relu(x - t)
     hinges = stored_weights_type() == "float32"
-    for narrow in (np.inf, NARROW) if hinges else (0,):
-        first = _hinged_first_layer(encoding, linears[0], narrow, rows_filled)
+    for narrow, folded in [(narrow, folded) for narrow in (np.inf, NARROW) for folded in (
+            True, False)] if hinges else [(0, False)]:
+        first = _hinged_first_layer(encoding, linears[0], narrow, rows_filled, folded)
         if first is None:
             return None
         hinged = torch.nn.Sequential(first, *list(module.layers)[1:])
@@ -211,15 +226,18 @@ def hinged_student(encoding, module, rows_filled=False):
     return None
 
 
-def _hinged_first_layer(encoding, linear, narrow, rows_filled):
+def _hinged_first_layer(encoding, linear, narrow, rows_filled, folded=False):
     """The :class:`HingeFirstLayer` of ``linear`` on ``encoding``, bins narrower than a
-    ``narrow``-th of their column's span kept clipped; None where it does not apply."""
+    ``narrow``-th of their column's span kept clipped, ``folded`` or not; None where it does
+    not apply."""
     regrouped = _regrouped(encoding, linear, narrow)
     if regrouped is None:
         return None
     as_tensor = lambda values, dtype=torch.float32: torch.as_tensor(  # noqa: E731
         np.ascontiguousarray(values), dtype=dtype)
     centre, line_weight, bias, hinges, bins = regrouped
+    if folded:  # D relu(x - t) = D max(x, t) - D t: the constant joins the bias, in float64
+        bias = bias - hinges[2] @ hinges[1]
     flagged = encoding.flagged.clone()
     if rows_filled:  # no missing value reaches it: every flag reads 0, as encoding(x, finite=True)
         line_weight, flagged = line_weight[:, :encoding.n_features_in], flagged[:0]
@@ -227,7 +245,7 @@ def _hinged_first_layer(encoding, linear, narrow, rows_filled):
         encoding.fill.clone(), as_tensor(centre), as_tensor(line_weight), as_tensor(bias),
         as_tensor(hinges[0], torch.int64), *(as_tensor(part) for part in hinges[1:]),
         as_tensor(bins[0], torch.int64), *(as_tensor(part) for part in bins[1:]),
-        flagged, rows_filled,
+        flagged, rows_filled, folded,
     )
 
 
