@@ -426,17 +426,18 @@ def test_the_students_encoding_of_numbers_is_the_first_nodes_of_its_graph(
     # the encoding as torch computes it (fill, gather, affine, flags), not the scikit-learn
     # encoder's converters (Imputer, Scaler, one node set per step); its division by the
     # columns' widths is folded into the student's first layer, and bins are read as hinges
-    # (a Max for each run of hinges, the student's own Relu), but for the narrow one at the
-    # filled median (a Max and a Min)
+    # (a Max for each run of hinges, the student's own Relu), but for any bin too narrow for
+    # them (clipped: a Max and a Min)
     assert {"IsNaN", "Where", "Sub"} <= set(ops) and "Imputer" not in ops and "Div" not in ops
     from skdistill.deploy._hinges import hinged_student
     from skdistill.students._fitted_encoder import numeric_encoding
 
-    groups = hinged_student(numeric_encoding(model.student_preprocessor_),
-                            model.student_.module_)[0].hinge_runs
+    first = hinged_student(numeric_encoding(model.student_preprocessor_),
+                           model.student_.module_)[0]
+    groups, clipped = first.hinge_runs, len(first.bin_columns) > 0
     assert all(group.folded for group in groups) and bool(groups) == (encoding == "both")
-    assert ops.count("Relu") == 1 and ops.count("Max") == len(groups) + (encoding == "both")
-    assert ("Min" in ops) == (encoding == "both")
+    assert ops.count("Relu") == 1 and ops.count("Max") == len(groups) + clipped
+    assert ("Min" in ops) == clipped
     fresh = X[:50].copy()
     fresh[1, 0] = np.nan  # a column without missing values in fit: its median
     fresh[2] = fresh[2] * 40  # far beyond the fitted range: clipped bins extrapolate
@@ -529,10 +530,46 @@ def test_hinges_are_maxima_where_as_precise_else_relus_of_the_difference(monkeyp
     assert all(run.folded for run in maxima[0].hinge_runs) and maxima[0].n_hinges > 0
     assert not any(run.folded for run in relus[0].hinge_runs)
     assert relus[0].n_hinges == maxima[0].n_hinges
-    assert not torch.equal(maxima[0].bias, relus[0].bias)  # less D @ t
+    for folded, plain in zip(maxima[0].hinge_runs, relus[0].hinge_runs):  # knots t - m
+        torch.testing.assert_close(folded.knots, plain.knots - relus[0].centre[plain.columns])
+    folded_part = sum(run.weight.double() @ run.knots[:, 0].double()
+                      for run in maxima[0].hinge_runs)
+    torch.testing.assert_close(maxima[0].bias.double(), relus[0].bias.double() - folded_part,
+                               rtol=1e-6, atol=1e-4)  # the bias holds -D @ (t - m)
     with torch.no_grad():
         for hinged in (maxima, relus):
             torch.testing.assert_close(hinged(rows), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("column", ["years", "prices"])
+def test_folded_hinges_on_a_column_far_from_zero_are_as_precise_as_relus(column):
+    import torch
+
+    import skdistill.deploy._hinges as hinges
+    from skdistill import MLPStudent, make_student_encoder
+    from skdistill.students._fitted_encoder import numeric_encoding
+    from skdistill.training._solver import plain_relu_linears
+
+    rng = np.random.RandomState(1)
+    far = (rng.randint(1950, 2021, 2000).astype(float) if column == "years"
+           else rng.normal(1e4, 30, 2000))  # knots far from zero, bins narrow beside them
+    X = np.c_[far, rng.normal(size=2000)]
+    encoding = numeric_encoding(make_student_encoder(X).fit(X))
+    torch.manual_seed(1)
+    student = MLPStudent(encoding.n_features_out, 3, hidden_layer_sizes=(32,)).eval()
+    first = plain_relu_linears(student)[0]
+    low, high = X.min(0), X.max(0)
+    rows = torch.tensor(np.random.RandomState(2).uniform(
+        low - (high - low), high + (high - low), (5000, 2)), dtype=torch.float32)
+    errors = []
+    with torch.no_grad():
+        expected = student(encoding(rows))
+        for folded in (True, False):
+            layer = hinges._hinged_first_layer(encoding, first, np.inf, False, folded)
+            got = torch.nn.Sequential(layer, *list(student.layers)[1:])(rows)
+            errors.append(float(((got - expected).abs() / (1 + expected.abs())).max()))
+    # the folded form's terms are the size of the span, not of the values: no less precise
+    assert errors[0] <= max(1.5 * errors[1], 2e-6)
 
 
 @pytest.mark.parametrize("seed", [3, 9])

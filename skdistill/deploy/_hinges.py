@@ -10,17 +10,18 @@ equals a layer on each column's own value and on one hinge per inner edge::
     L @ (x - m) + D @ relu(x - t) + c
 
 with ``L``, ``D`` and ``c`` regrouped from ``W`` and ``b`` once, at export (in float64, then
-float32). Since ``relu(x - t) = max(x, t) - t``, the knots' part ``-D @ t`` joins ``c`` too,
-and the exported graph computes two passes over the hinges (gather, max) instead of four over
-the wider encoding (gather, subtract, max, min), in runs of at most :data:`RUN_HINGES`, and its
-product reads one column fewer per feature. The same function, to float32 rounding -- but a
-bin much narrower than its column's span (a spike of equal values, such as missing values
-filled with the median, or a heavy tail) makes two large hinges that cancel in float32, and a
-column whose knots lie far from zero makes ``D @ max(x, t)`` and ``D @ t`` large. The rewrite
-is checked on rows at, between and beyond the bin edges (:data:`TOLERANCE`); where it loses
-precision, the hinges are computed as ``relu(x - t)`` (three passes: gather, subtract, relu),
-then with the narrow bins kept clipped columns of their own (:data:`NARROW`), and where it
-still does, it is not made.
+float32). Since ``relu(x - t) = max(x - m, t - m) - (t - m)``, the knots' part
+``-D @ (t - m)`` joins ``c`` too (the centred ``x - m`` are the lines' own inputs, exact near
+``m``), and the exported graph computes two passes over the hinges (gather, max) instead of
+four over the wider encoding (gather, subtract, max, min), in runs of at most
+:data:`RUN_HINGES`, and its product reads one column fewer per feature. The same function,
+to float32 rounding -- but a bin much narrower than its column's span (a spike of equal
+values, such as missing values filled with the median, or a heavy tail) makes two large hinges
+that cancel in float32. The
+rewrite is checked on rows at, between and beyond the bin edges (:data:`TOLERANCE`); where it
+loses precision, the hinges are computed as ``relu(x - t)`` (three passes: gather, subtract,
+relu); where that does too, the narrow bins stay clipped columns of their own (:data:`NARROW`,
+their hinges computed either way again), and where it still does, it is not made.
 """
 
 import numpy as np
@@ -64,8 +65,9 @@ class HingeFirstLayer(torch.nn.Module):
         The rows reach it with their missing values filled already: nothing to fill, and no
         flag (``flagged`` is empty).
     folded : bool, default=False
-        The hinges are computed as ``max(x, t)`` (:class:`HingeRun`), and ``bias`` already
-        holds ``-D @ t``: one pass over them fewer.
+        The hinges are computed as ``max(x - m, t - m)`` from the lines' centred columns
+        (:class:`HingeRun`; ``knots`` are then ``t - m``), and ``bias`` already holds
+        ``-D @ (t - m)``: one pass over them fewer.
 
     Attributes
     ----------
@@ -104,7 +106,9 @@ class HingeFirstLayer(torch.nn.Module):
                 flags = torch.index_select(missing, 0, self.flagged).to(columns.dtype)
                 lines = torch.cat([lines, flags])
         terms = [(self.line_weight, lines)]
-        terms.extend((run.weight, run(columns)) for run in self.hinge_runs)
+        # folded hinges read the centred columns (x - m, exact near m): max(x - m, t - m)
+        terms.extend((run.weight, run(lines if run.folded else columns))
+                     for run in self.hinge_runs)
         if len(self.bin_columns):
             bins = torch.index_select(columns, 0, self.bin_columns) - self.bin_lower
             bins = torch.minimum(torch.maximum(bins, self.bin_low), self.bin_high)
@@ -116,7 +120,8 @@ class HingeFirstLayer(torch.nn.Module):
 
 
 class HingeRun(torch.nn.Module):
-    """A run of hinges: ``relu(x[columns] - knots)`` on the rows' transpose, one per row.
+    """A run of hinges on the rows' transpose, one per row: ``relu(x[columns] - knots)``, or
+    folded, ``max(x[columns], knots)`` of the centred columns and knots.
 
     Parameters
     ----------
@@ -125,8 +130,9 @@ class HingeRun(torch.nn.Module):
     weight : tensor of shape (n_outputs, n_hinges)
         Their weights.
     folded : bool, default=False
-        Compute ``max(x[columns], knots)`` instead, one pass fewer: the layer's bias then
-        holds ``-weight @ knots`` (:class:`HingeFirstLayer`'s ``folded``).
+        Compute ``max(x[columns], knots)`` instead, one pass fewer, on the centred columns
+        ``x - m`` with the knots ``t - m``: the layer's bias then holds ``-weight @ knots``
+        (:class:`HingeFirstLayer`'s ``folded``).
     """
 
     def __init__(self, columns, knots, weight, folded=False):
@@ -192,8 +198,10 @@ def hinged_student(encoding, module, rows_filled=False):
     of bins (each column's bins in order, clipped as the piecewise-linear
     encoder clips them) with positive finite widths, or bins so much narrower
     than their column's span that the hinges would lose float32 precision
-    (checked on rows at and beyond the bin edges). For a file of float16 or int8 weights
-    (:mod:`._weights_type`), every bin stays a clipped column: no hinge.
+    (checked on rows at and beyond the bin edges). The hinges are computed as
+    ``max(x - m, t - m)`` (the knots' part in the bias) where that passes the check, else as
+    ``relu(x - t)``; the same again with the narrow bins clipped. For a file of float16 or int8
+    weights (:mod:`._weights_type`), every bin stays a clipped column: no hinge.
 
     Examples
     --------
@@ -226,7 +234,7 @@ def hinged_student(encoding, module, rows_filled=False):
     return None
 
 
-def _hinged_first_layer(encoding, linear, narrow, rows_filled, folded=False):
+def _hinged_first_layer(encoding, linear, narrow, rows_filled, folded):
     """The :class:`HingeFirstLayer` of ``linear`` on ``encoding``, bins narrower than a
     ``narrow``-th of their column's span kept clipped, ``folded`` or not; None where it does
     not apply."""
@@ -236,8 +244,11 @@ def _hinged_first_layer(encoding, linear, narrow, rows_filled, folded=False):
     as_tensor = lambda values, dtype=torch.float32: torch.as_tensor(  # noqa: E731
         np.ascontiguousarray(values), dtype=dtype)
     centre, line_weight, bias, hinges, bins = regrouped
-    if folded:  # D relu(x - t) = D max(x, t) - D t: the constant joins the bias, in float64
-        bias = bias - hinges[2] @ hinges[1]
+    if folded:  # D relu(x - t) = D max(x - m, t - m) - D (t - m): the constant joins the bias
+        columns, knots, weight = hinges
+        knots = knots - centre[columns]  # centred knots: the terms stay the size of the span
+        bias = bias - weight @ knots  # in float64
+        hinges = (columns, knots, weight)
     flagged = encoding.flagged.clone()
     if rows_filled:  # no missing value reaches it: every flag reads 0, as encoding(x, finite=True)
         line_weight, flagged = line_weight[:, :encoding.n_features_in], flagged[:0]
