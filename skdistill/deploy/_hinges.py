@@ -246,7 +246,9 @@ def _hinged_first_layer(encoding, linear, narrow, rows_filled, folded):
     centre, line_weight, bias, hinges, bins = regrouped
     if folded:  # D relu(x - t) = D max(x - m, t - m) - D (t - m): the constant joins the bias
         columns, knots, weight = hinges
-        knots = knots - centre[columns]  # centred knots: the terms stay the size of the span
+        # centred knots, on the float32 centre the layer subtracts: the terms stay the size of
+        # the span
+        knots = knots - centre.astype(np.float32).astype(np.float64)[columns]
         bias = bias - weight @ knots  # in float64
         hinges = (columns, knots, weight)
     flagged = encoding.flagged.clone()
