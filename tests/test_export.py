@@ -522,11 +522,11 @@ def test_hinges_are_maxima_where_as_precise_else_relus_of_the_difference(monkeyp
                         dtype=torch.float32)
     with torch.no_grad():
         expected = student(encoding(rows))
-    maxima = hinges.hinged_student(encoding, student)  # max(x, t), the knots in the bias
+    maxima = hinges.hinged_student(encoding, student)  # max(x - m, t - m), the knots in the bias
     precise = hinges._as_precise
     monkeypatch.setattr(hinges, "_as_precise", lambda hinged, *args: (
         not hinged[0].hinge_runs[0].folded and precise(hinged, *args)))
-    relus = hinges.hinged_student(encoding, student)  # where max(x, t) is not precise enough
+    relus = hinges.hinged_student(encoding, student)  # where the maxima are not precise enough
     assert all(run.folded for run in maxima[0].hinge_runs) and maxima[0].n_hinges > 0
     assert not any(run.folded for run in relus[0].hinge_runs)
     assert relus[0].n_hinges == maxima[0].n_hinges
