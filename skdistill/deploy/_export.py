@@ -71,7 +71,7 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
         the encoding's constants stay float32, and the student's first layer
         reads clipped bins rather than the hinges a float32 file uses (their
         rounding would grow away from the knots): one row about as fast, many
-        rows up to a quarter slower. Probabilities move by up to a few hundredths; on
+        rows up to two fifths slower. Probabilities move by up to a few hundredths; on
         the peer benchmark's tables the file's accuracy is within 0.05 points
         of the student's (``benchmarks/results/peers.md``).
     int8 : bool, default=False

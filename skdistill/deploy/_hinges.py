@@ -24,6 +24,8 @@ relu); where that does too, the narrow bins stay clipped columns of their own (:
 their hinges computed either way again), and where it still does, it is not made.
 """
 
+import itertools
+
 import numpy as np
 import torch
 
@@ -221,10 +223,10 @@ def hinged_student(encoding, module, rows_filled=False):
     if linears is None or not encoding.divides:
         return None
     # every bin as hinges; else the narrow ones kept clipped; for float16 or int8 weights, all;
-    # each hinge as max(x, t) where that is as precise (one pass fewer), else as relu(x - t)
-    hinges = stored_weights_type() == "float32"
-    for narrow, folded in [(narrow, folded) for narrow in (np.inf, NARROW) for folded in (
-            True, False)] if hinges else [(0, False)]:
+    # each hinge as max(x - m, t - m) where that is as precise (one pass fewer), else relu(x - t)
+    forms = (itertools.product((np.inf, NARROW), (True, False))
+             if stored_weights_type() == "float32" else [(0, False)])
+    for narrow, folded in forms:
         first = _hinged_first_layer(encoding, linears[0], narrow, rows_filled, folded)
         if first is None:
             return None
