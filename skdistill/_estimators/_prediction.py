@@ -284,15 +284,15 @@ def _dense_chunk(rows, encode, device):
 def _chunk_outputs(module, chunk, n_rows, transform, on_cpu=True):
     """``(values, finite)``: the float64 outputs of ``module`` on the first ``n_rows`` rows of
     ``chunk`` (``transform`` applied), and which of them are finite -- None where all are."""
-    raw = module(chunk).double()  # the padding rows too: sliced off in numpy
+    raw = module(chunk)[:n_rows].double()  # the padding rows sliced off: row-wise from here
     raw = raw if on_cpu else raw.cpu()
-    logits = raw.numpy()[:n_rows]  # checked by numpy: faster than torch here
+    logits = raw.numpy()  # checked by numpy: faster than torch here
     # one sum (float64 sums of float32 values cannot overflow): NaN or infinite where any
     # is, for a fraction of isfinite().all()'s cost on a few rows
     finite = None
     if not math.isfinite(logits.sum()):  # which rows: only when some are not
         finite = np.isfinite(logits.reshape(len(logits), -1)).all(axis=1)
-    values = logits if transform is None else transform(raw).numpy()[:n_rows]
+    values = logits if transform is None else transform(raw).numpy()
     return values, finite
 
 
