@@ -149,3 +149,22 @@ def test_fit_teacher_leaves_the_estimator_as_it_was_and_its_training_set_makes_m
     assert model is not clf and model.n_iter_ == 7 and model.max_epochs == 3
     np.testing.assert_allclose(model.predict_proba(X), 1 / 3)  # zero weights: uniform
     assert list(model.classes_) == [0, 1, 2]
+
+
+def test_a_student_put_in_place_reports_the_engine_and_batch_size_resolved():
+    from sklearn.datasets import load_iris
+
+    from skdistill import DistilledClassifier
+
+    X, y = load_iris(return_X_y=True)
+    proba = np.eye(3)[y] * 0.8 + 0.2 / 3
+    fitted = DistilledClassifier("precomputed", max_epochs=3, random_state=0).fit(
+        X, y, teacher_proba=proba)
+    assert (fitted.solver_, fitted.student_.batch_size) == ("numpy", 32)
+    swapped = fitted.with_student(fitted.student_.module_)
+    assert (swapped.solver_, swapped.student_.batch_size) == ("numpy", 32)  # not "auto"
+    training = DistilledClassifier(
+        "precomputed", max_epochs=3, loss="dkd", random_state=0
+    ).fit_teacher(X, y, teacher_proba=proba)
+    placed = training.with_student(training.new_student().eval())
+    assert (placed.solver_, placed.student_.batch_size) == ("torch", training.batch_size)

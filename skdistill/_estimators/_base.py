@@ -27,7 +27,7 @@ from ..stages._data import check_precomputed_usage
 from ..stages._auto import AUTO, is_auto
 from ..stages._encoding import candidate_encoders
 from ..stages._fit import fit_in_memory
-from ..stages._student import UNCONVERGED, initialized, make_net
+from ..stages._student import UNCONVERGED, engine_for, initialized, make_net
 from ..stages._training_set import training_set
 from ..teachers._adapters import PRECOMPUTED, as_teacher
 from ..training._pruning import Pruning
@@ -170,17 +170,26 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
         :meth:`TrainingSet.with_student <skdistill.TrainingSet.with_student>`.
         """
         check_is_fitted(self)
-        return self._fitted_with(fitted_attributes(self), module, n_iter)
+        return self._fitted_with(
+            fitted_attributes(self), module, n_iter, batch_size=self.student_.batch_size,
+            # the rows' kind is not kept: where the fit ran torch, sparse rows may be why
+            sparse_input=self.solver_ == "torch",
+        )
 
-    def _fitted_with(self, fitted, module, n_iter):
+    def _fitted_with(self, fitted, module, n_iter, batch_size, sparse_input):
         """A copy of this estimator fitted as ``fitted`` says, its student ``module``.
 
         The figures of a fit the student did not come from (``alpha_scores_``,
         ``student_encoding_losses_``, ``fit_times_``, ``pruning_``) are left out.
+        The net's ``batch_size`` is ``batch_size`` (the one its rows resolve to),
+        and ``solver_`` the engine a fit would run for ``module``
+        (:func:`~skdistill.stages._student.engine_for`; ``sparse_input``: whether
+        the rows are a sparse matrix).
         """
         task = self._task_class.for_estimator(self, fitted)
         net = initialized(self, make_net(self, task, module, seed=0, has_valid=False))
-        net.solver = "numpy" if net.solver == "numpy" else self.solver
+        net.batch_size = batch_size
+        net.solver = engine_for(self, task, net, sparse_input)
         own = {"student_": net, "solver_": net.solver, "alpha_": task.alpha}
         dropped = ("alpha_scores_", "student_encoding_losses_", "fit_times_", "pruning_")
         model = copy.copy(self)

@@ -45,7 +45,7 @@ from ._shaped_input import sample_shape
 
 __all__ = [
     "AUTO_BATCH_ROWS", "UNCONVERGED", "auto_batch_size", "build_module", "check_device",
-    "feature_obstacle", "initialized", "make_net", "optimizer_for", "train_student",
+    "engine_for", "feature_obstacle", "initialized", "make_net", "optimizer_for", "train_student",
 ]
 
 UNCONVERGED = "unconverged"
@@ -311,6 +311,18 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
             for epoch in net.history:  # keep one batch record per epoch (skorch's
                 del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
     return trained
+
+
+def engine_for(params, task, net, sparse_input):
+    """The engine a fit of ``params`` runs for the initialised ``net`` (``"numpy"`` or
+    ``"torch"``), as :func:`train_student` chooses it -- but never an error: a student given
+    to ``with_student`` was trained elsewhere, and ``solver="numpy"`` where it cannot apply
+    names ``"torch"``, the engine a warm start would then need."""
+    obstacle = numpy_obstacle(
+        net.module_, task.loss_settings, net.optimizer_,
+        sparse_input and student_reads_sparse(net.module_),
+    ) or feature_obstacle(params)
+    return choose_solver("torch" if params.solver == "torch" else "auto", obstacle)
 
 
 def feature_obstacle(params):

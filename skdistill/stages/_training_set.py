@@ -10,6 +10,7 @@ that any other search strategy can use.
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import _check_sample_weight
 
@@ -232,7 +233,10 @@ class TrainingSet:
         estimator : DistilledClassifier or DistilledRegressor
             A new fitted estimator of the kind that made this training set.
         """
-        return self._params._fitted_with(self.fitted, module, n_iter)
+        return self._params._fitted_with(
+            self.fitted, module, n_iter, batch_size=self.batch_size,
+            sparse_input=sp.issparse(self.X),
+        )
 
 
 def training_set(params, task, teacher, X, y, precomputed, sample_weight, encoders, previous):
