@@ -161,3 +161,6 @@ def test_bad_class_weight_and_unweightable_loss(iris):
     with pytest.raises(ValueError, match="does not accept a sample_weight keyword"):
         make_fast(loss=unweighted).fit(X, y, sample_weight=np.arange(150) % 2 + 1)
     make_fast(loss=unweighted, max_epochs=1).fit(X, y)  # fine without weights
+    # equal weights reach the teacher only: the student's loss sees none
+    make_fast(loss=unweighted, max_epochs=1).fit(X, y, sample_weight=np.full(150, 2.0))
+    make_fast(loss=unweighted, max_epochs=1, class_weight="balanced").fit(X, y)  # 50 each

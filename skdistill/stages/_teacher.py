@@ -51,10 +51,13 @@ def _is_fit(entry, n_rows):
 def row_weights(task, sample_weight, target, labelled):
     """Return (weights for the teacher's fit, normalised weights for the student).
 
-    Each is None when every row weighs the same. The teacher gets
-    ``sample_weight`` times the class weights, as given; the student's
-    weights are the same rescaled to mean 1 over the rows, so that their
-    scale does not matter and synthetic rows (weight 1) keep their share.
+    Both are None without ``sample_weight`` and class weights. The teacher
+    gets ``sample_weight`` times the class weights, as given (equal weights
+    too: their scale may matter to it); the student's weights are the same
+    rescaled to mean 1 over the rows, so that their scale does not matter
+    and synthetic rows (weight 1) keep their share -- None where every row
+    weighs the same, so that a soft loss without a ``sample_weight``
+    keyword takes them.
     """
     weights = sample_weight
     class_weights = task.class_weights(target, labelled)
@@ -67,9 +70,9 @@ def row_weights(task, sample_weight, target, labelled):
             "sample_weight and class_weight leave every row with weight zero; at least "
             "one row needs a non-zero weight."
         )
-    task.check_weighted_loss()
     if np.all(weights == weights[0]):
         return weights, None
+    task.check_weighted_loss()
     return weights, weights / weights[weights > 0].mean()
 
 
