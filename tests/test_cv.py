@@ -361,3 +361,18 @@ def test_several_scorers_are_refused_with_the_way_to_search_them():
                                          r"'f1_macro'\] names several.*refit="):
         DistillerGridSearchCV(_estimator(), {"alpha": [0.2]},
                               scoring=["accuracy", "f1_macro"]).fit(X, Y)
+
+
+def test_a_group_splitter_takes_groups_as_in_grid_search():
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(Y)) % 5
+    grid = {"alpha": [0.2, 0.9]}
+    estimator = _estimator().set_params(max_epochs=3)
+    ours = DistillerGridSearchCV(estimator, grid, cv=GroupKFold(5)).fit(X, Y, groups=groups)
+    theirs = GridSearchCV(estimator, grid, cv=GroupKFold(5)).fit(X, Y, groups=groups)
+    assert ours.side_by_side_ and ours.n_splits_ == 5
+    for split in range(5):  # the same folds: the same scores
+        np.testing.assert_array_equal(ours.cv_results_[f"split{split}_test_score"],
+                                      theirs.cv_results_[f"split{split}_test_score"])
+    assert "groups" not in vars(ours.best_estimator_)

@@ -154,7 +154,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=False)  # the estimator is validated in its fit
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, groups=None, **fit_params):
         """Score every candidate by cross-validation, then refit the best on all rows.
 
         Parameters
@@ -163,6 +163,10 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             The training rows, as the estimator's ``fit`` takes them.
         y : array-like of shape (n_samples,)
             Their labels (or targets).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter (``cv=GroupKFold(5)``), as
+            ``GridSearchCV`` takes them; they split the rows and are not
+            passed to the estimator.
         **fit_params : dict
             Passed to the estimator's ``fit`` (``sample_weight``, precomputed
             teacher outputs), split with the rows of each fold; for a
@@ -182,7 +186,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         X, y = indexable(X, y)
         y = np.asarray(y)
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y, groups))
         if isinstance(self.scoring, (list, tuple, set, dict)):
             raise ValueError(
                 f"{type(self).__name__} chooses by one metric; scoring={self.scoring!r} names "
