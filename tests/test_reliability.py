@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from conftest import make_fast, rng_data
 from sklearn.exceptions import NotFittedError
@@ -84,6 +85,10 @@ def test_outputs_that_overflow_at_predict_are_an_error_not_nan():
     few = r"not finite for 1 of 3 rows \(first: row 1\).*: [0-9.]+e\+20"  # one padded tile
     with pytest.raises(ValueError, match=few):
         clf.predict_proba(X_bad[2:5])
+    sparse = make_fast(student_module=CubeStudent, student_preprocessor=None,
+                       max_epochs=2).fit(sp.csr_matrix(X), Y)
+    with pytest.raises(ValueError, match=few):  # sparse rows: the same message
+        sparse.predict_proba(sp.csr_matrix(X_bad[2:5]))
     big_but_fine = X.copy()
     big_but_fine[3] = 1e12  # the default MLP is linear in its input: finite, one-hot
     proba = make_fast(max_epochs=2).fit(X, Y).predict_proba(big_but_fine)

@@ -298,7 +298,8 @@ def _chunk_outputs(module, chunk, n_rows, transform, on_cpu=True):
 
 def _not_finite(X, bad, n_rows):
     """The ValueError for rows ``bad`` of ``X`` (of ``n_rows``), whose outputs are not finite."""
-    largest = np.nanmax(np.abs(X[bad]), initial=0.0)
+    rows = X[bad]
+    largest = np.nanmax(np.abs(rows.data if sp.issparse(rows) else rows), initial=0.0)
     return ValueError(
         f"The student's outputs are not finite for {len(bad)} of {n_rows} rows "
         f"(first: row {bad[0]}); their features lie far outside the range it was "
