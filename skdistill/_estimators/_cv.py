@@ -105,8 +105,9 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         The keys of ``GridSearchCV``'s: ``mean_fit_time``, ``std_fit_time``,
         ``mean_score_time``, ``std_score_time``, ``param_<name>``, ``params``,
         ``split<i>_test_score``, ``mean_test_score``, ``std_test_score`` and
-        ``rank_test_score``. Side by side, a candidate's fit time is its
-        share of its stack's training time (the teacher's fit included).
+        ``rank_test_score``. Side by side, a candidate's fit time is an
+        equal share of its fold's whole time (the teacher's fit, every
+        encoding and every width's stack included).
     refit_time_ : float
         Seconds spent refitting the best candidate on all rows.
     n_splits_ : int

@@ -1,8 +1,9 @@
 """Prediction: the student's rows for new data, checked as at fit, and its raw outputs.
 
 :class:`PredictionMixin` gives a fitted distiller its inference path. The
-common case -- a float ndarray of the fitted width, no feature names, no
-preprocessor -- skips scikit-learn's input checks, which cost several times
+common case -- a float ndarray of the fitted width, no feature names, and
+no preprocessor or the package's own encoding of numbers -- skips
+scikit-learn's input checks, which cost several times
 a small network's forward pass on one row. Outputs are computed in chunks of
 :data:`PREDICT_CHUNK_ROWS` rows, so no full-size intermediate exists beside
 the output.
@@ -16,7 +17,6 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import (
     _num_samples,
-    check_array,
     check_is_fitted,
     validate_data,
 )
@@ -135,12 +135,13 @@ class PredictionMixin:
         """Fast path for the common case, or None: a finite float ndarray of the fitted shape.
 
         For a float32/float64 ndarray of the fitted width (or sample shape, for
-        images and sequences), to a model fitted
-        without feature names or a preprocessor, the checks that matter (fitted,
-        width, finite in float32) are done here directly, by two reductions
-        that allocate nothing, and ``X`` itself is returned (each chunk is
-        converted to float32 as the student reads it); anything else -- and
-        any failure, for its message -- takes the full path.
+        images and sequences), to a model fitted without feature names, the
+        checks that matter (fitted, width, finite in float32) are done here
+        directly, by two reductions that allocate nothing, and ``X`` itself is
+        returned (each chunk is converted to float32 as the student reads it)
+        -- or, where the model reads X through the package's own encoding of
+        numbers, ``X`` with that encoding (:class:`RowsToEncode`). Anything
+        else -- and any failure, for its message -- takes the full path.
         """
         fitted_shape = self.__dict__.get("input_shape_") or (self.__dict__.get("n_features_in_"),)
         if not (
@@ -178,10 +179,9 @@ class PredictionMixin:
         return self.__dict__.get("fills_missing_", False)
 
     def _student_rows(self, X):
-        """X (in the caller's space) as the student's float32 rows."""
-        preprocessor = getattr(self, "student_preprocessor_", None)
-        if preprocessor is None:
-            return as_student_rows(check_array(X, dtype=(np.float64, np.float32)))
+        """X (in the caller's space) as the student's float32 rows, through the fitted
+        ``student_preprocessor_`` (:meth:`_validate_predict_data` reads X without one)."""
+        preprocessor = self.student_preprocessor_
         if reads_own_encoding(vars(self)):
             X = checked_table(self, X, reset=False)
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..training._early_stopping import kept_epoch
 from ._auto import is_auto
+from ._student import restores_best_epoch
 
 __all__ = ["DISTILLED_ALPHA", "LABELS_ONLY_ALPHA", "chooses_alpha",
            "held_out_accuracy", "labels_only_twin", "resolved_alpha"]
@@ -48,14 +49,14 @@ def resolved_alpha(alpha, previous=None):
     return (previous or {}).get("alpha_", DISTILLED_ALPHA)
 
 
-def held_out_accuracy(net, epochs_before=0, best_restored=True):
+def held_out_accuracy(net, best_restored=True):
     """The held-out accuracy of the weights a trained net keeps (-inf: none).
 
-    That of :func:`~skdistill.training._early_stopping.kept_epoch`, among the
-    epochs of this fit (after ``epochs_before``): the scored mean of weights
-    where early stopping kept one.
+    That of :func:`~skdistill.training._early_stopping.kept_epoch` (a fresh
+    fit's: ``alpha="auto"`` chooses on those only): the scored mean of
+    weights where early stopping kept one.
     """
-    epoch = kept_epoch(net, epochs_before, best_restored)
+    epoch = kept_epoch(net, best_restored=best_restored)
     if epoch is None or "valid_acc" not in epoch:
         return float("-inf")
     return float(epoch["valid_acc"])
@@ -85,7 +86,7 @@ def labels_only_twin(params, task, training, kept, train):
     attributes, with ``alpha_`` and ``alpha_scores_`` (both accuracies).
     Ctrl-C keeps the distilled student (with a warning).
     """
-    restored = bool(params.n_iter_no_change) and params.pruning is None
+    restored = restores_best_epoch(params)
     distilled = held_out_accuracy(kept["student_"], best_restored=restored)
     labels_task = task.with_alpha(LABELS_ONLY_ALPHA)
     try:

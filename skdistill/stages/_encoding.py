@@ -22,7 +22,7 @@ from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import missing_mask
 from ..students._encoding_module import encode_in_chunks
 from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
-from ..students._student_encoder import column_kinds, make_student_encoder
+from ..students._student_encoder import column_kinds, frame_column, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
 from ._blank import blank_copy
@@ -233,15 +233,14 @@ def _holds_objects(X, name):
     """Whether column ``name`` of a frame (or position) has dtype ``object``: values read as
     they are, so numbers in a column of categories are categories (their ``str``)."""
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
-        column = X.iloc[:, name] if isinstance(name, int) else X[name]
-        return str(column.dtype) == "object"
+        return str(frame_column(X, name).dtype) == "object"
     return np.asarray(X).dtype.kind == "O"
 
 
 def _all_missing(X, name):
     """Whether column ``name`` of a frame (or position) holds missing values only."""
     if hasattr(X, "columns"):  # by name, or by position where the fit's were positions
-        column = X.iloc[:, name] if isinstance(name, int) else X[name]
+        column = frame_column(X, name)
     else:
         column = np.asarray(X)[:, name]
     try:
@@ -304,8 +303,9 @@ def check_encoded_input(X, kinds, encoding):
     array of numbers or a sparse matrix), checked by
     :func:`check_feature_kinds`; ``encoding``: the fit's (``"max-abs"`` for
     sparse rows). A sparse matrix given to an encoding of dense rows is
-    refused with a message that says so. Missing values in numeric columns
-    are read everywhere: filled with the column's fitted median.
+    refused with a message that says so. Missing values are not checked
+    here: a model whose fit read some fills them with the column's fitted
+    median, another refuses them (:func:`check_no_missing`).
 
     Examples
     --------

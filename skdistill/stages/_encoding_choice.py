@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from ..training._early_stopping import StopWhenBehind, kept_held_out_loss, monitored_loss
+from ._student import restores_best_epoch
 
 __all__ = ["RACE", "EncodingChoice", "choose_encoding", "each_encoding"]
 
@@ -81,7 +82,7 @@ def choose_encoding(params, training, train, epochs_before=0):
     interrupted one with its completed epochs) compete, and none is lost.
     ``epochs_before``: the epochs of the student a warm start continues.
     """
-    best_restored = bool(params.n_iter_no_change) and params.pruning is None
+    best_restored = restores_best_epoch(params)
     fits, transfer_seconds, complete, race = [], 0.0, True, None
     try:
         for _ in each_encoding(training):

@@ -45,7 +45,8 @@ from ._shaped_input import sample_shape
 
 __all__ = [
     "AUTO_BATCH_ROWS", "UNCONVERGED", "auto_batch_size", "build_module", "check_device",
-    "engine_for", "feature_obstacle", "initialized", "make_net", "optimizer_for", "train_student",
+    "engine_for", "feature_obstacle", "initialized", "make_net", "optimizer_for",
+    "restores_best_epoch", "train_student",
 ]
 
 UNCONVERGED = "unconverged"
@@ -311,6 +312,21 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
             for epoch in net.history:  # keep one batch record per epoch (skorch's
                 del epoch.get("batches", [])[:-1]  # last_batch): not rows / batch_size
     return trained
+
+
+def restores_best_epoch(params):
+    """Whether a student trained with ``params`` keeps the weights of its best held-out epoch
+    (or their mean from it on): early stopping restores them, unless pruning then trains on.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> restores_best_epoch(SimpleNamespace(n_iter_no_change=10, pruning=None))
+    True
+    >>> restores_best_epoch(SimpleNamespace(n_iter_no_change=None, pruning=None))
+    False
+    """
+    return bool(params.n_iter_no_change) and params.pruning is None
 
 
 def engine_for(params, task, net, sparse_input):

@@ -35,7 +35,7 @@ from ._column_reading import CategoriesAsStrings, NumbersAsFloat, missing_mask
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
-    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder",
+    "NUMERIC_ENCODINGS", "column_kinds", "frame_column", "holds_numbers", "make_student_encoder",
 ]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
@@ -76,7 +76,7 @@ def column_kinds(X):
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         return [  # the dtypes read at once; a column itself only where its values decide
-            _frame_column_kind(name, dtype, lambda at=at: _column_at(X, at))
+            _frame_column_kind(name, dtype, lambda at=at: frame_column(X, at))
             for at, (name, dtype) in enumerate(zip(X.columns, X.dtypes))
         ]
     if sp.issparse(X) or np.asarray(X[:1]).dtype.kind != "O":
@@ -157,7 +157,7 @@ def _one_hot_width(strings, X, columns, min_frequency):
     width = 0
     for at, name in enumerate(columns):
         if hasattr(X, "columns"):
-            column = X[name] if isinstance(name, str) else _column_at(X, name)
+            column = frame_column(X, name)
         else:
             column = np.asarray(X)[:, name]
         values = strings.read(column, at)
@@ -184,15 +184,17 @@ def _numeric_encoder(numbers, numeric, n_bins):
 def _has_missing(X, columns):
     """Whether any of ``columns`` of ``X`` holds a missing value (checked a column at a time)."""
     if hasattr(X, "columns"):  # by name, or by position
-        return any(missing_mask(X[name] if isinstance(name, str) else _column_at(X, name)).any()
+        return any(missing_mask(frame_column(X, name)).any()
                    for name in columns)
     values = np.asarray(X)
     return any(missing_mask(values[:, name]).any() for name in columns)
 
 
-def _column_at(frame, position):
-    """A pandas or polars DataFrame's column at ``position``."""
-    return frame.iloc[:, position] if hasattr(frame, "iloc") else frame.to_series(position)
+def frame_column(frame, name):
+    """A pandas or polars DataFrame's column ``name`` (a string), or at position ``name``."""
+    if isinstance(name, str):
+        return frame[name]
+    return frame.iloc[:, name] if hasattr(frame, "iloc") else frame.to_series(name)
 
 
 def _frame_column_kind(name, dtype, column):
