@@ -672,3 +672,23 @@ def test_an_unknown_weights_type_is_refused_by_name():
     with pytest.raises(ValueError, match="'bfloat16'"):
         with storing_weights_as("bfloat16"):
             pass
+
+
+def test_a_missing_value_or_fraction_fed_to_an_integer_input_is_refused_by_name(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"count": rng.randint(0, 5, 200), "colour": rng.choice(["a", "b"], 200)})
+    y = ((frame["count"] > 2) ^ (frame["colour"] == "a")).astype(int).to_numpy()
+    model = _frame_model(frame, y)
+    session = _frame_session(model, frame, tmp_path)  # "count" is an int64 input
+    as_floats = frame.astype({"count": float})  # whole numbers as floats: fed as they are
+    _, got = session.run(None, onnx_inputs(session, as_floats))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
+    for bad in (np.nan, 2.5):  # a cast to int64 would change either silently
+        changed = as_floats.copy()
+        changed.loc[3, "count"] = bad
+        with pytest.raises(ValueError, match=r"whole numbers in column 'count'.*astype"):
+            onnx_inputs(session, changed)

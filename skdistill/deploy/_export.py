@@ -215,7 +215,9 @@ def onnx_inputs(session, X):
     (pandas, or polars, read through ``to_pandas``) gets one column per input,
     converted to the type the file declares: numbers as float32 (missing as
     NaN) or int64, anything else as strings (a missing value as ``"nan"``), as
-    the student's encoding read them in fit.
+    the student's encoding read them in fit. A column the file takes as int64
+    (it held integers in the ``X`` given to :func:`export_onnx`) that now
+    holds a missing value or a fraction is a ValueError naming it.
 
     Parameters
     ----------
@@ -317,5 +319,21 @@ def _column_as(column, onnx_type):
         return strings[:, None]
     dtype = {"tensor(int64)": np.int64, "tensor(double)": np.float64}.get(onnx_type, np.float32)
     if dtype is np.int64:
-        return column.to_numpy(dtype=np.int64)[:, None]
+        return _whole_numbers(column)[:, None]
     return column.to_numpy(dtype=dtype, na_value=np.nan)[:, None]
+
+
+def _whole_numbers(column):
+    """A column fed to an ``int64`` input, as int64; ValueError where it holds a missing value
+    or a fraction, which an integer input cannot take (a cast would change it silently)."""
+    if column.dtype.kind in "iu" and not column.hasnans:  # integers: exactly as they are
+        return column.to_numpy(dtype=np.int64)
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.array_equal(values, np.rint(values)):  # NaN is never equal
+        raise ValueError(
+            f"The exported file takes whole numbers in column {column.name!r} (X held "
+            "integers there when it was exported), but this X holds missing values or "
+            "fractions in it. Export with that column as floats (X.astype({"
+            f"{column.name!r}: float}})) to feed such values."
+        )
+    return values.astype(np.int64)
