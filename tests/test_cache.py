@@ -344,7 +344,7 @@ def test_unusable_memory_values_are_named(iris, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="skdistill-locks is a symlink or a file"):
         make_fast(max_epochs=1, memory=str(cache)).fit(X, y)
 
-    def read_only(memory, created=False):
+    def read_only(memory, *how_made):
         raise PermissionError(13, "Permission denied", str(memory.location))
 
     monkeypatch.setattr(cache_module, "_checked_location", read_only)
@@ -366,3 +366,45 @@ def test_a_damaged_entry_is_refitted_quietly_with_one_warning(iris, tmp_path, ca
         make_fast(teacher=FileCountingTree(str(log)), max_epochs=1, memory=str(cache)).fit(X, y)
     assert count_fits(log) == 2
     assert "Exception while loading" not in capfd.readouterr().err  # no traceback of the rows
+
+
+def test_the_cache_works_under_a_umask_that_lets_the_group_write(iris, tmp_path):
+    import os
+    import stat
+
+    X, y = iris
+    cache, log = tmp_path / "cache", tmp_path / "log"
+    previous = os.umask(0o002)  # Debian's and Fedora's default for users: folders 775
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*is not used")
+            for _ in range(2):
+                make_fast(teacher=FileCountingTree(str(log)), max_epochs=1,
+                          memory=str(cache)).fit(X, y)
+        shared = tmp_path / "shared"  # an existing folder of the user's, not writable by others
+        shared.mkdir()
+        os.chmod(shared, 0o755)
+        make_fast(max_epochs=1, memory=str(shared)).fit(X, y)
+    finally:
+        os.umask(previous)
+    assert count_fits(log) == 1  # the second fit was served from the cache
+    for folder in (cache, cache / "joblib", shared / "joblib"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+
+
+def test_a_permission_error_of_the_teachers_own_is_raised_once_not_blamed_on_the_cache(
+    tmp_path,
+):
+    from skdistill.teachers._cache import cached_call
+
+    calls = []
+
+    def fit_teacher(x):
+        calls.append(x)
+        raise PermissionError("the teacher cannot write its checkpoint")
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*cannot be written")
+        with pytest.raises(PermissionError, match="the teacher cannot write its checkpoint"):
+            cached_call(str(tmp_path / "cache"), fit_teacher, 3)
+    assert calls == [3]  # fitted once, not again "without the cache"

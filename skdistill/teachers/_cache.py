@@ -16,7 +16,9 @@ is), is not used: the fit goes on without the cache and a warning says why, as
 inside it. A folder the cache creates is private to its owner (mode 700); one
 that exists keeps its mode, but the entries (``joblib/`` and
 ``skdistill-locks/`` inside it) are kept private: folders 700, files 600, so
-the training rows and teachers they hold are readable by you only. Symlinks
+the training rows and teachers they hold are readable by you only, whatever
+the umask (joblib makes ``joblib/`` with the umask's mode, 775 under 002; the
+cache closes it at once). Symlinks
 among the entries are refused, and lock files are never opened through a
 symlink; the rest of the folder is not read. An entry that does not hold what
 the fit stores is refitted and written anew, with a warning.
@@ -161,8 +163,23 @@ def _code_of(obj):
 
 
 def _call(func, code, *args):
-    """What the cache stores: ``func(*args)``, keyed by ``code`` (naming ``func``) and ``args``."""
-    return func(*args)
+    """What the cache stores: ``func(*args)``, keyed by ``code`` (naming ``func``) and ``args``.
+
+    A PermissionError ``func`` raises travels as :class:`_FailedCall`: it is the
+    caller's error, not the cache folder's.
+    """
+    try:
+        return func(*args)
+    except PermissionError as exc:
+        raise _FailedCall(exc) from exc
+
+
+class _FailedCall(Exception):
+    """An error the cached function raised, carried past the cache's own error handling."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
 
 
 ENTRY_FOLDERS = ("joblib", "skdistill-locks")
@@ -214,20 +231,28 @@ class UntrustedCache(Exception):
     """The cache folder, or an entry in it, could be written by someone else."""
 
 
+def _yours(info):
+    """Whether the file whose ``lstat`` is ``info`` is owned by this process's user (True
+    where the system has no user ids)."""
+    owner = getattr(os, "geteuid", None)
+    return owner is None or info.st_uid == owner()
+
+
 def _untrusted(path, info):
     """Why ``path`` (its ``lstat`` is ``info``) cannot be trusted with pickles, or None."""
-    owner = getattr(os, "geteuid", None)
-    if owner is not None and info.st_uid != owner():
-        return f"{path} is owned by user id {info.st_uid}, not by you (user id {owner()})"
+    if not _yours(info):
+        return f"{path} is owned by user id {info.st_uid}, not by you (user id {os.geteuid()})"
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return f"others may write to {path} (mode {stat.S_IMODE(info.st_mode):o})"
     return None
 
 
-def _checked_location(memory, created=False):
+def _checked_location(memory, created=False, fresh=()):
     """The cache folder; ValueError naming memory= when unusable, PermissionError when read-only.
 
     ``created``: the folder did not exist before this call; it is made private.
+    ``fresh``: the entry folders joblib made in this call (they did not exist
+    before it); they are made private too, whatever the umask gave them.
     Raises :class:`UntrustedCache` for a folder, or an entry, that someone else
     owns or may write to.
     """
@@ -247,6 +272,8 @@ def _checked_location(memory, created=False):
                 f"memory={location!r}: {top} is a symlink or a file; the cache keeps its entries "
                 "in that folder. Remove it or choose another cache folder."
             )
+        if (created or entries in fresh) and os.path.isdir(top) and _yours(os.lstat(top)):
+            os.chmod(top, 0o700)  # joblib made it with the umask's mode (775 under 002)
         for folder, subfolders, files in os.walk(top):
             for path in [folder] + [os.path.join(folder, name) for name in subfolders + files]:
                 if os.path.islink(path):
@@ -334,6 +361,9 @@ def cached_call(memory, func, *args, valid=None):
         )
     given = memory if isinstance(memory, (str, os.PathLike)) else None
     created = given is not None and not os.path.exists(given)  # by joblib, just below
+    fresh = () if given is None else {  # entry folders joblib is about to make
+        entries for entries in ENTRY_FOLDERS if not os.path.lexists(os.path.join(given, entries))
+    }
     try:
         memory = check_memory(memory)
     except (NotADirectoryError, FileExistsError) as exc:
@@ -357,7 +387,7 @@ def cached_call(memory, func, *args, valid=None):
     location = str(memory.location)
     unreadable = _UnreadableEntries()
     try:
-        location = _checked_location(memory, created)
+        location = _checked_location(memory, created, fresh)
         _make_private(location)
         lock = os.path.join(location, "skdistill-locks", f"{key}.lock")
         if os.path.isdir(lock):
@@ -378,6 +408,8 @@ def cached_call(memory, func, *args, valid=None):
             UserWarning,
         )
         return func(*args)
+    except _FailedCall as failed:  # the teacher's own error: raised once, as without a cache
+        raise failed.error from None
     except PermissionError as exc:
         warnings.warn(
             f"memory={location!r} cannot be written ({exc}); fitting the teacher without the "
