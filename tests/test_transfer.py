@@ -175,3 +175,32 @@ def test_gibbs_keeps_nominal_columns_and_dtypes_of_a_frame():
     assert (out["n"] == np.rint(out["n"])).all()
     with pytest.raises(ValueError, match="'n_neighbors' parameter of Gibbs"):
         Gibbs(n_neighbors=0).generate(frame)
+
+
+@pytest.mark.parametrize("sampler", [Munge, Spunge, Mixup, Gibbs])
+def test_a_missing_number_in_an_array_is_refused_as_in_a_frame(sampler):
+    X = np.random.RandomState(0).normal(size=(10, 2))
+    X[0, 0] = np.nan  # Spunge would spread it to every draw of the column (a NaN scale)
+    message = "cannot sample rows with missing or infinite numeric values"
+    for rows in (X, pd.DataFrame(X, columns=["a", "b"])):
+        with pytest.raises(ValueError, match=f"{sampler.__name__} {message}"):
+            sampler(n_copies=1, random_state=0).generate(rows)
+
+
+def test_drawn_integers_stay_within_their_columns_dtype():
+    frame = pd.DataFrame({"count": np.array([0, 1, 0, 2, 1, 0, 3, 0], dtype=np.uint8),
+                          "size": np.arange(8.0)})
+    for sampler in (Munge(n_copies=20, p=1.0, s=0.2, random_state=0),
+                    Spunge(n_copies=20, noise=5.0, random_state=0)):
+        rows = sampler.generate(frame)
+        assert rows["count"].dtype == np.uint8 and rows["count"].min() == 0  # clipped at 0
+
+
+def test_gibbs_draws_a_lone_attribute_from_every_training_row():
+    X = np.random.RandomState(0).normal(size=(30, 1))
+    rows = Gibbs(n_copies=2, p=1.0, random_state=0).generate(X)
+    assert np.isin(rows, X.astype(np.float32)).all()  # training values ...
+    assert not np.array_equal(rows[:30], X.astype(np.float32))  # ... not the rows copied
+    frame = pd.DataFrame({"x": X[:, 0], "colour": list("ab") * 15})
+    drawn = Gibbs(n_copies=1, p=1.0, random_state=0).generate(frame)
+    assert not np.allclose(drawn["x"], frame["x"]) and (drawn["colour"] == frame["colour"]).all()

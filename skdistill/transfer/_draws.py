@@ -72,12 +72,7 @@ class Table:
                 "encode those columns, or set transfer_set=None."
             )
         values = X[numeric].to_numpy(dtype=np.float64) if numeric else np.zeros((len(X), 0))
-        if not np.isfinite(values).all():
-            raise ValueError(
-                f"{name} cannot sample rows with missing or infinite numeric values; impute "
-                "them first or set transfer_set=None."
-            )
-        return cls(values, X, numeric, nominal)
+        return cls(_finite(values, name), X, numeric, nominal)
 
     def __len__(self):
         return len(self.values)
@@ -220,12 +215,15 @@ class GibbsDraws:
             for j in rng.permutation(n_features):
                 search = self.searches[j]
                 redraw = np.flatnonzero(rng.random_sample(len(current)) < self.p)
-                if search is None or not len(redraw):
+                if not len(redraw):
                     continue
-                rows = np.delete(current[redraw], j, axis=1)
-                _, neighbours = search.kneighbors(rows)
-                chosen = neighbours[np.arange(len(redraw)), rng.randint(neighbours.shape[1],
-                                                                        size=len(redraw))]
+                if search is None:  # no other attribute: its conditional is its marginal
+                    chosen = rng.randint(n, size=len(redraw))
+                else:
+                    rows = np.delete(current[redraw], j, axis=1)
+                    _, neighbours = search.kneighbors(rows)
+                    chosen = neighbours[np.arange(len(redraw)),
+                                        rng.randint(neighbours.shape[1], size=len(redraw))]
                 current[redraw, j] = self.standard[chosen, j]
         numbers = current * self.scale + self.centre
         return self.table.rebuild(numbers, {c: origin for c in self.table.nominal})
@@ -257,7 +255,18 @@ def _numeric_rows(X, name, any_shape=False):
             + ("Pass the images as numbers" if any_shape and np.ndim(X) > 2
                else "Pass X as a DataFrame") + ", or set transfer_set=None."
         ) from None
-    return X
+    return _finite(X, name)
+
+
+def _finite(values, name):
+    """``values``, or a ValueError where one is missing or infinite: a draw would spread it
+    (a NaN scale makes every draw of its column NaN) or fail in a neighbour search."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{name} cannot sample rows with missing or infinite numeric values; impute "
+            "them first or set transfer_set=None."
+        )
+    return values
 
 
 def nearest_other_row(X):
@@ -287,9 +296,11 @@ def _is_nominal_column(column):
 
 
 def _like_column(values, column):
-    """Synthetic values in the dtype of ``column`` (integers rounded)."""
+    """Synthetic values in the dtype of ``column``: integers rounded, and clipped to what the
+    dtype holds (a draw below 0 for a ``uint8`` column reads as 0)."""
     import pandas as pd
 
     if pd.api.types.is_integer_dtype(column.dtype):
-        return np.rint(values)
+        limits = np.iinfo(getattr(column.dtype, "numpy_dtype", column.dtype))
+        return np.clip(np.rint(values), limits.min, limits.max)
     return values

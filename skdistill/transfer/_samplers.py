@@ -357,7 +357,8 @@ class Gibbs(TransferSampler):
     neighbour estimate needs no training but costs one neighbour query per
     attribute and sweep, and fits in memory only for tens of thousands of
     rows. Nominal DataFrame columns keep the starting row's value and do not
-    enter the distances.
+    enter the distances; a lone numeric attribute, with none other to condition
+    on, is drawn from every training row.
 
     Parameters
     ----------
