@@ -153,3 +153,24 @@ def test_a_teacher_with_more_classes_than_the_student_is_reported():
     figures = report(clf, X[two], y[two], repeats=1, single_repeats=2).to_dict()
     assert figures["accuracy"]["teacher"] == pytest.approx(teacher.score(X[two], y[two]))
     assert figures["log loss"]["teacher"] > 0
+
+
+def test_sparse_or_integer_rows_are_reported_and_exported_as_the_fit_read_them(tmp_path):
+    import onnxruntime
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from skdistill import DistilledClassifier, export_onnx, onnx_inputs
+
+    rng = np.random.RandomState(0)
+    counts = rng.randint(0, 10, size=(60, 4))  # integers: the file still takes float32
+    y = (counts[:, 0] > 4).astype(int)
+    for X in (counts, sp.csr_matrix(counts)):
+        model = DistilledClassifier(LogisticRegression(), max_epochs=2, random_state=0).fit(X, y)
+        figures = report(model, X, y, onnx=True, repeats=1, single_repeats=1).to_dict()
+        assert figures["accuracy"]["student ONNX"] == pytest.approx(
+            figures["accuracy"]["student"])
+        session = onnxruntime.InferenceSession(export_onnx(model, tmp_path / "m.onnx", X=X))
+        assert [inp.type for inp in session.get_inputs()] == ["tensor(float)"]
+        _, proba = session.run(None, onnx_inputs(session, X))
+        np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)

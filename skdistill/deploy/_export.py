@@ -20,6 +20,7 @@ import tempfile
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -61,7 +62,8 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
         types (a pandas or polars DataFrame gives one input per column). Needed for DataFrames
         and documents; without it, the input is float32 ``X`` of the fitted width
         (or, for images and sequences, of the fitted sample shape, any number
-        of samples).
+        of samples). Numbers (integers and sparse rows too) make a float32
+        input, which :func:`onnx_inputs` feeds dense.
     float16 : bool, default=False
         Store the weight matrices in float16 (divided by powers of two, per
         input column where the columns' scales differ widely) and read them
@@ -131,9 +133,7 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     elif shape is not None and not isinstance(estimator, Pipeline):
         sample = {"initial_types": [("X", FloatTensorType([None, *shape]))]}
     elif X is not None:
-        sample = {"X": np.asarray(X)[:1]}
-        if sample["X"].dtype.kind == "f":
-            sample["X"] = sample["X"].astype(np.float32)
+        sample = {"X": _first_row(X)}
     else:
         first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else distiller
         width = getattr(first, "n_features_in_", None)
@@ -258,10 +258,17 @@ def onnx_inputs(session, X):
     if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
         columns = _input_columns(names, X)
         return {inp.name: _column_as(X.iloc[:, at], inp.type) for inp, at in zip(inputs, columns)}
-    values = np.asarray(X)
+    values = X.toarray() if sp.issparse(X) else np.asarray(X)  # the file reads dense rows
     if values.ndim == 1:  # documents
         return {names[0]: values.reshape(-1, 1)}
     return {names[0]: values.astype(np.float32)}
+
+
+def _first_row(X):
+    """The first row of ``X`` (numbers, a sparse matrix or documents) as the file's sample:
+    numbers as float32, the type :func:`onnx_inputs` feeds them in."""
+    row = X[:1].toarray() if sp.issparse(X) else np.asarray(X)[:1]
+    return row.astype(np.float32) if row.dtype.kind in "biuf" else row
 
 
 def _as_pandas(X):

@@ -16,6 +16,7 @@ import tempfile
 import timeit
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
@@ -204,7 +205,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         preprocess = Pipeline(estimator.steps[:-1])
     teacher = distiller.teacher_
-    X_raw = np.asarray(X) if not hasattr(X, "columns") else X
+    X_raw = X if hasattr(X, "columns") or sp.issparse(X) else np.asarray(X)
     y = np.asarray(y)
 
     def teacher_input(rows):
@@ -318,8 +319,12 @@ def _teacher_methods(teacher, classifier, classes, transform):
 
 
 def _take_rows(X, n):
-    if hasattr(X, "iloc"):
-        reps = -(-n // len(X))
+    """``n`` rows of ``X`` (a frame, a sparse matrix, numbers or documents), repeated as
+    needed."""
+    if hasattr(X, "iloc") or sp.issparse(X):
+        reps = -(-n // X.shape[0])
+        if sp.issparse(X):
+            return sp.vstack([X] * reps, format="csr")[:n]
         import pandas as pd
 
         return pd.concat([X] * reps).iloc[:n]
