@@ -90,9 +90,17 @@ def test_model_complexity_counts_nodes_of_boosted_trees():
     assert unit == "nodes" and count == sum(t.tree_.node_count for t in gb.estimators_.ravel())
 
 
-def test_plot_history_saves_a_png(fitted, tmp_path):
+def test_plot_history_saves_a_png_and_leaves_the_backend_alone(fitted, tmp_path):
+    import matplotlib
+
     model, _, _ = fitted
-    figure = plot_history(model, tmp_path / "history.png")
+    backend = matplotlib.get_backend()
+    matplotlib.use("svg")  # as a notebook's inline backend would be: not switched to Agg
+    try:
+        figure = plot_history(model, tmp_path / "history.png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(backend)
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     loss_axes = figure.axes[0]
     assert [line.get_label() for line in loss_axes.lines] == ["train_loss", "valid_loss"]

@@ -206,3 +206,14 @@ def test_a_torch_teacher_that_cannot_label_the_rows_is_named(iris, teacher, mess
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
     assert not hasattr(model, "student_")
+
+
+def test_a_torch_teacher_given_string_columns_is_told_which_they_are():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"size": rng.normal(size=40), "colour": list("ab") * 20})
+    y = (frame["size"] > 0).astype(int).to_numpy()
+    with pytest.raises(ValueError, match=r"reads rows of numbers, but X's columns \['colour'\] "
+                                         r"are not numbers.*teacher='precomputed'"):
+        make_fast(torch.nn.Linear(2, 2), max_epochs=1).fit(frame, y)

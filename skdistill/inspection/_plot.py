@@ -36,10 +36,7 @@ def plot_history(estimator, path=None):
     >>> [axes.get_title() for axes in figure.axes]
     ['loss', 'validation accuracy and agreement']
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
+    try:  # the session's backend, as it is (Agg where no display is found)
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(

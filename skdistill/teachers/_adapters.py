@@ -386,7 +386,18 @@ def _float32_chunks(X):
     ``X`` is read-only), as torch reads it.
     """
     if not sp.issparse(X):
-        X = np.asarray(X, dtype=np.float32)
+        try:
+            X = np.asarray(X, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            columns = [name for name, dtype in getattr(X, "dtypes", {}).items()
+                       if getattr(dtype, "kind", "O") not in "biuf"]
+            raise ValueError(
+                "A torch module or skorch teacher reads rows of numbers, but "
+                + (f"X's columns {columns} are not numbers" if columns
+                   else "X cannot be read as numbers")
+                + f" ({exc}). Encode them for the teacher (the student reads them as they "
+                "are), or give the teacher's outputs instead: teacher='precomputed'."
+            ) from None
         step = max(1, DENSE_CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:]))))
         for start in range(0, max(1, X.shape[0]), step):
             chunk = X[start:start + step]
