@@ -17,6 +17,7 @@ import timeit
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
@@ -311,9 +312,7 @@ def _teacher_methods(teacher, classifier, classes, transform):
         return lambda rows: adapter.predictions(transform(rows))[:, 0], None, None
 
     def proba(rows):
-        logits = adapter.logits(transform(rows), classes)
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(adapter.logits(transform(rows), classes), axis=1)
 
     return lambda rows: classes[proba(rows).argmax(axis=1)], proba, classes
 

@@ -10,6 +10,7 @@ stopping rule at every temperature.
 """
 
 import numpy as np
+from scipy.special import softmax
 
 __all__ = ["calibrated_label_loss"]
 
@@ -56,7 +57,7 @@ def calibrated_label_loss(logits, target, sample_weight=None):
     chosen = logits[np.arange(len(target)), target]
     scale = 1.0
     for _ in range(NEWTON_STEPS):
-        p = _softmax(scale * logits)
+        p = softmax(scale * logits, axis=1)
         mean = (p * logits).sum(axis=1)
         gradient = weights @ (mean - chosen)
         curvature = weights @ ((p * logits**2).sum(axis=1) - mean**2)
@@ -67,12 +68,6 @@ def calibrated_label_loss(logits, target, sample_weight=None):
         if abs(step) <= 1e-7 * scale:
             break
     return float(min(_loss(scale * logits, target, weights), _loss(logits, target, weights)))
-
-
-def _softmax(z):
-    shifted = z - z.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _loss(z, target, weights):

@@ -1,7 +1,8 @@
 """What a teacher is asked for: logits for a classifier's student, predictions for a regressor's.
 
 :class:`LogitOutputs` and :class:`PredictionOutputs` turn a teacher adapter's
-answers into the float32 array a student trains on, cross-fit them, and judge
+answers into the array a student trains on (float32 logits; float64
+predictions, scaled later), cross-fit them, and judge
 whether they beat chance. :func:`fit_and_score` is the cacheable unit that
 fits a teacher and reads its outputs; it depends on the classes only, never
 on the student's settings, so one cache entry serves a whole grid over ``T``
