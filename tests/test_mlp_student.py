@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from skdistill import MLPStudent
+from skdistill import MLPStudent, TabularStudent
 
 
 @pytest.fixture
@@ -156,3 +156,20 @@ def test_dropout_and_other_layers_compute_as_their_modules(rows):
     torch.manual_seed(1)
     assert torch.equal(out, student.layers(rows))
     assert float(out.detach().abs().max()) <= 1.0  # the appended Tanh ran
+
+
+@pytest.mark.parametrize(
+    "student, bad",
+    [(MLPStudent, {"hidden_layer_sizes": (8, 0)}), (MLPStudent, {"hidden_layer_sizes": (-4,)}),
+     (TabularStudent, {"embedding_dim": 0}), (TabularStudent, {"n_frequencies": 0})],
+)
+def test_a_layer_or_embedding_of_width_zero_is_refused_by_name(student, bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"{name}=.*at least 1"):
+        student(4, 2, **bad)  # else a student that ignores X: one answer for every row
+
+
+def test_an_int_is_one_hidden_layer_as_in_mlp_classifier():
+    widths = [layer.out_features for layer in MLPStudent(4, 2, 16).layers
+              if isinstance(layer, torch.nn.Linear)]
+    assert widths == [16, 2]

@@ -13,6 +13,7 @@ data set. Its other arguments are set skorch-style, ``module__<name>=value``.
 
 import copy
 import inspect
+import numbers
 
 import torch
 from torch import nn
@@ -43,7 +44,8 @@ class MLPStudent(nn.Module):
     n_outputs : int
         Number of outputs: the classes' logits, or 1 for a regressor.
     hidden_layer_sizes : tuple of int, default=(64,)
-        Width of each hidden layer; ``()`` gives a linear (softmax regression) student.
+        Width of each hidden layer, each at least 1 (an int: one layer); ``()``
+        gives a linear (softmax regression) student.
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
 
@@ -71,6 +73,15 @@ class MLPStudent(nn.Module):
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes=(64,), dropout=0.0):
         super().__init__()
+        if isinstance(hidden_layer_sizes, numbers.Integral):  # one layer, as MLPClassifier
+            hidden_layer_sizes = (hidden_layer_sizes,)
+        hidden_layer_sizes = tuple(hidden_layer_sizes)
+        if not all(isinstance(size, numbers.Integral) and size >= 1
+                   for size in hidden_layer_sizes):
+            raise ValueError(
+                f"hidden_layer_sizes={hidden_layer_sizes!r} must hold whole numbers of at least "
+                "1 (a layer of width 0 would let no input through); () gives a linear student."
+            )
         layers = []
         width = n_features
         for size in hidden_layer_sizes:

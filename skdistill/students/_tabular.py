@@ -14,6 +14,7 @@ embeddings are concatenated and read by an :class:`MLPStudent`.
 """
 
 import math
+import numbers
 
 import torch
 from torch import nn
@@ -51,6 +52,10 @@ class PeriodicEmbedding(nn.Module):
 
     def __init__(self, n_features, n_frequencies=8, embedding_dim=8, sigma=0.5):
         super().__init__()
+        for name, value in (("n_frequencies", n_frequencies), ("embedding_dim", embedding_dim)):
+            if not (isinstance(value, numbers.Integral) and value >= 1):
+                raise ValueError(f"{name}={value!r} must be a whole number of at least 1 (each "
+                                 "feature's embedding would be empty).")
         self.frequencies = nn.Parameter(torch.randn(n_features, n_frequencies) * sigma)
         bound = 1 / math.sqrt(2 * n_frequencies)
         self.weight = nn.Parameter(
