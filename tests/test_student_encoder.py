@@ -44,6 +44,22 @@ def test_each_dtype_has_its_kind_and_other_dtypes_are_named():
         make_student_encoder(dates)
 
 
+def test_a_polars_frame_s_columns_have_the_kinds_of_pandas_ones():
+    import datetime
+
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({
+        "size": [1.5, 2.0], "count": pl.Series([1, 2], dtype=pl.UInt8), "flag": [True, False],
+        "colour": ["red", "blue"], "grade": pl.Series(["a", "b"], dtype=pl.Categorical),
+    })
+    assert column_kinds(frame) == column_kinds(frame.to_pandas()) == [
+        "numeric", "numeric", "categorical", "categorical", "categorical"]
+    for name, values in (("when", [datetime.date(2020, 1, 1)] * 2),  # not one-hot days
+                         ("took", [datetime.timedelta(days=1)] * 2)):
+        with pytest.raises(TypeError, match=f"Column '{name}' has dtype"):
+            make_student_encoder(pl.DataFrame({name: values}))
+
+
 @pytest.mark.parametrize("cells", [[[1, 2], [3]], [(1, 2), (3, 4)], [np.zeros(2), np.ones(2)]])
 def test_a_column_of_sequences_is_named(cells):
     frame = pd.DataFrame({"x": [0.0, 1.0], "tags": pd.Series(cells, dtype=object)})
@@ -150,3 +166,15 @@ def test_a_frame_with_strings_and_missing_values_exports_and_runs_on_a_frame(tmp
     labels, proba = session.run(None, onnx_inputs(session, fresh))
     np.testing.assert_allclose(proba, clf.predict_proba(fresh), atol=1e-4)
     np.testing.assert_array_equal(labels, clf.predict(fresh))
+
+
+def test_a_list_of_rows_is_encoded_as_the_array_it_makes():
+    rows = [[1.0, "red"], [3.0, "blue"], [2.0, "red"]]
+    as_list = make_student_encoder(rows, min_frequency=1).fit_transform(rows)
+    as_array = np.array(rows, dtype=object)
+    expected = make_student_encoder(as_array, min_frequency=1).fit_transform(as_array)
+    np.testing.assert_array_equal(as_list, expected)
+    numbers = [[1.0, 2.0], [3.0, 4.0], [5.0, 1.0]]
+    np.testing.assert_array_equal(
+        make_student_encoder(numbers).fit_transform(numbers),
+        make_student_encoder(np.array(numbers)).fit_transform(np.array(numbers)))

@@ -125,6 +125,8 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
         raise ValueError(f"numeric must be one of {NUMERIC_ENCODINGS}; got {numeric!r}.")
     if sp.issparse(X):
         return Pipeline([("scale", MaxAbsScaler())])
+    if not (hasattr(X, "columns") or hasattr(X, "shape")):  # a list of rows
+        X = np.asarray(X, dtype=None if _is_numeric_list(X) else object)
     kinds = column_kinds(X)
     by_name = hasattr(X, "columns") and all(isinstance(name, str) for name in X.columns)
     names = list(X.columns) if by_name else list(range(len(kinds)))  # else by position
@@ -199,7 +201,7 @@ def frame_column(frame, name):
 
 def _frame_column_kind(name, dtype, column):
     """The kind of a frame's column ``name`` of ``dtype``; ``column()`` gives the column."""
-    kind = getattr(dtype, "kind", "O")  # pandas' str, category and boolean: "O" or "b"
+    kind = _dtype_kind(dtype)  # pandas' str, category and boolean: "O" or "b"
     if kind == "b" or str(dtype) == "category":
         return "categorical"
     if kind == "O" and holds_numbers(column().to_numpy()):
@@ -213,6 +215,31 @@ def _frame_column_kind(name, dtype, column):
         "or categories. Convert it (e.g. a date to days since a fixed day) or pass a "
         "student_preprocessor that encodes it."
     )
+
+
+def _is_numeric_list(rows):
+    """Whether a list of rows reads as a numeric array (else it is read as objects)."""
+    try:
+        return np.asarray(rows).dtype.kind in "biuf"
+    except ValueError:  # ragged rows: their shape names the problem later
+        return False
+
+
+def _dtype_kind(dtype):
+    """numpy's one-letter kind of a pandas or numpy ``dtype`` (``"O"`` where it has none); a
+    polars dtype (which has none) read as the numpy kind it stands for: numbers ``"f"``,
+    ``"i"``, ``"u"``, ``"b"``, strings and categories ``"O"``, dates and durations ``"M"``,
+    anything else (lists, structs) ``"V"``."""
+    if hasattr(dtype, "kind") or not hasattr(dtype, "is_numeric"):
+        return getattr(dtype, "kind", "O")
+    if dtype.is_integer():
+        return "u" if dtype.is_unsigned_integer() else "i"
+    if dtype.is_numeric():
+        return "f"
+    if dtype.is_temporal():
+        return "M"
+    return {"Boolean": "b", "String": "O", "Categorical": "O", "Enum": "O",
+            "Object": "O"}.get(type(dtype).__name__, "V")
 
 
 def holds_numbers(column):
