@@ -173,3 +173,17 @@ def test_an_int_is_one_hidden_layer_as_in_mlp_classifier():
     widths = [layer.out_features for layer in MLPStudent(4, 2, 16).layers
               if isinstance(layer, torch.nn.Linear)]
     assert widths == [16, 2]
+
+
+def test_a_float64_student_is_told_the_rows_are_float32():
+    import numpy as np
+
+    from skdistill import DistilledClassifier
+
+    X = np.random.RandomState(0).normal(size=(40, 4))
+    y = (X[:, 0] > 0).astype(int)
+    model = DistilledClassifier("precomputed", student_preprocessor=None, max_epochs=2,
+                                student_module=MLPStudent(4, 2, (8,)).double())
+    with pytest.raises(ValueError, match=r"parameters are \['torch.float64'\].*build it in "
+                                         r"float32"):
+        model.fit(X, y, teacher_proba=np.eye(2)[y] * 0.8 + 0.1)

@@ -34,6 +34,7 @@ from .._inputs import (
     read_only_view,
 )
 from .._openmp import one_openmp_thread
+from ..students._column_reading import FLOAT32_MAX
 from ..students._fitted_encoder import encodable_rows, numeric_encoding
 from ..students._mlp import student_reads_sparse
 from ..training._data import sparse_batch
@@ -60,8 +61,6 @@ CACHED_CHUNK_ELEMENTS = 2**20
 many encoded values at a time (4 MB in float32; at least 16 rows): a chunk then stays in the
 processor's cache from the encoding's passes to the first layer, which on wide encodings is
 faster than larger chunks (``benchmarks/single_row.py``)."""
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class RowsToEncode:

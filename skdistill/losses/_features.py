@@ -14,7 +14,9 @@ the feature term to the distillation loss.
 * ``"attention"`` (attention transfer, Zagoruyko and Komodakis, 2017): the
   squared error between where each network's features are large: the mean
   over channels of the squared activations, L2-normalised over positions.
-  No projection: any widths compare.
+  No projection: maps of any number of channels compare; row features
+  (``(n, F)``, no positions) keep one value per feature, so theirs must have
+  the same width.
 
 Where the two maps differ in size (height and width of images, steps of
 sequences), the larger is average-pooled to the smaller's. The hooks are

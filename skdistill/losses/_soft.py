@@ -196,7 +196,7 @@ def decoupled_kd_loss(
         The student's raw outputs.
     teacher_logits : torch.Tensor of shape (n_samples, n_classes)
         The teacher's logits, columns aligned with the student's.
-    target : torch.Tensor of shape (n_samples,) or None
+    target : torch.Tensor of shape (n_samples,)
         Class indices, ``-1`` for rows without a label (the teacher's argmax
         stands in for it).
     T : float

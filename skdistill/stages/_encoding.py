@@ -19,10 +19,10 @@ import torch
 from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
-from ..students._column_reading import missing_mask
+from ..students._column_reading import frame_column, missing_mask
 from ..students._encoding_module import encode_in_chunks
 from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
-from ..students._student_encoder import column_kinds, frame_column, make_student_encoder
+from ..students._student_encoder import column_kinds, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
 from ._blank import blank_copy

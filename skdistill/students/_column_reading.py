@@ -19,12 +19,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CategoriesAsStrings", "NumbersAsFloat", "missing_mask"]
+__all__ = ["CategoriesAsStrings", "FLOAT32_MAX", "NumbersAsFloat", "frame_column", "missing_mask"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 MISSING_AS_STRING = "nan"
 """The string a missing category is in the exported ONNX file (``str(np.nan)``)."""
+
+
+def frame_column(frame, name):
+    """A pandas or polars DataFrame's column ``name`` (a string), or at position ``name``."""
+    if isinstance(name, str):
+        return frame[name]
+    return frame.iloc[:, name] if hasattr(frame, "iloc") else frame.to_series(name)
 
 
 def missing_mask(column):

@@ -159,8 +159,8 @@ class _FittedConstants:
             if name not in ("numeric", "missing", "categorical") or not isinstance(part, Pipeline):
                 return None
             parts[name] = (part, list(selected))
-        numeric = _numeric_part(*parts["numeric"], read) if "numeric" in parts else None
-        flagged = _flagged(*parts["missing"], read) if "missing" in parts else None
+        numeric = _numeric_part(parts["numeric"][0], read) if "numeric" in parts else None
+        flagged = _flagged(parts["missing"][0], read) if "missing" in parts else None
         categorical = (
             _categorical_part(*parts["categorical"], read) if "categorical" in parts else None
         )
@@ -194,7 +194,7 @@ class _FittedConstants:
                    encoder.transformers_)
 
 
-def _numeric_part(part, selected, read):
+def _numeric_part(part, read):
     """``(reader, fill, encoding units)`` of the numbers' Pipeline, or None."""
     if len(part.steps) != 3:
         return None
@@ -245,8 +245,8 @@ def imprecise_columns(encoder):
     return []
 
 
-def _flagged(part, selected, read):
-    """The positions among ``selected`` of the columns with a missing flag, or None."""
+def _flagged(part, read):
+    """The positions among the numeric columns of those with a missing flag, or None."""
     flags = part[-1]
     if not (
         isinstance(flags, MissingIndicator) and isinstance(flags.missing_values, float)

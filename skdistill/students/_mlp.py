@@ -257,13 +257,17 @@ def _check_output_shape(module, batch, n_outputs, task):
         with torch.no_grad():
             out = module(batch)
     except Exception as exc:
+        dtypes = {p.dtype for p in module.parameters() if p.is_floating_point()}
         hint = (
             " It declares accepts_sparse = True; remove that to receive dense batches."
-            if batch.layout != torch.strided else ""
+            if batch.layout != torch.strided else
+            f" Its parameters are {sorted(map(str, dtypes))}, but the rows it reads are "
+            "torch.float32: build it in float32 (no .double())."
+            if dtypes - {torch.float32} else ""
         )
         raise ValueError(
             f"The student_module {name} fails on a {kind} of shape {tuple(batch.shape)}: "
-            f"{type(exc).__name__}: {exc}{hint}"
+            f"{type(exc).__name__}: {str(exc).rstrip('.')}." + hint
         ) from exc
     finally:
         module.train(was_training)

@@ -31,11 +31,16 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 
-from ._column_reading import CategoriesAsStrings, NumbersAsFloat, missing_mask
+from ._column_reading import (
+    CategoriesAsStrings,
+    NumbersAsFloat,
+    frame_column,
+    missing_mask,
+)
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
-    "NUMERIC_ENCODINGS", "column_kinds", "frame_column", "holds_numbers", "make_student_encoder",
+    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder",
 ]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
@@ -190,13 +195,6 @@ def _has_missing(X, columns):
                    for name in columns)
     values = np.asarray(X)
     return any(missing_mask(values[:, name]).any() for name in columns)
-
-
-def frame_column(frame, name):
-    """A pandas or polars DataFrame's column ``name`` (a string), or at position ``name``."""
-    if isinstance(name, str):
-        return frame[name]
-    return frame.iloc[:, name] if hasattr(frame, "iloc") else frame.to_series(name)
 
 
 def _frame_column_kind(name, dtype, column):

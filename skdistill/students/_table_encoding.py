@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from sklearn.utils import _safe_indexing
 
-from ._column_reading import missing_mask
+from ._column_reading import frame_column, missing_mask
 from ._devices import MovesOnce
 
 __all__ = ["OneHotCodes", "TableEncoding", "TableReader", "one_hot_codes"]
@@ -140,10 +140,12 @@ _DTYPES_KEPT = 64
 
 
 def _column(X, name):
+    """Column ``name`` of an array, or of a pandas or polars frame (by name, or by position
+    where the fit's were positions)."""
     if isinstance(X, np.ndarray):
         return X[:, name]
-    if hasattr(X, "iloc"):  # pandas: by name, or by position where the fit's were positions
-        return X[name] if isinstance(name, str) else X.iloc[:, name]
+    if hasattr(X, "columns"):
+        return frame_column(X, name)
     return _safe_indexing(X, name, axis=1)
 
 

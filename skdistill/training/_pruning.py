@@ -41,7 +41,9 @@ class Pruning(BaseEstimator):
     Parameters
     ----------
     amount : float in (0, 1), default=0.5
-        Share of each hidden layer's units removed (rounded; at least one unit stays).
+        Share of each hidden layer's units removed, rounded to the nearest
+        whole unit (a half to the even one); an amount that would remove every
+        unit of a layer is a ValueError before any training.
     steps : int, default=1
         Remove the units in this many equal steps, fine-tuning after each.
     fine_tune_epochs : int, default=60
