@@ -178,3 +178,22 @@ def test_a_list_of_rows_is_encoded_as_the_array_it_makes():
     np.testing.assert_array_equal(
         make_student_encoder(numbers).fit_transform(numbers),
         make_student_encoder(np.array(numbers)).fit_transform(np.array(numbers)))
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_a_global_dataframe_output_setting_leaves_the_student_s_encoding_as_arrays(output):
+    import sklearn
+
+    if output == "polars":
+        pytest.importorskip("polars")
+    frame, y = mixed_frame()
+    proba = np.where(np.eye(2)[y] > 0, 0.8, 0.2)
+
+    def fitted():
+        return DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+            frame, y, teacher_proba=proba)
+
+    expected = fitted().predict_proba(frame)
+    with sklearn.config_context(transform_output=output):  # a notebook's habit
+        model = fitted()
+        np.testing.assert_array_equal(model.predict_proba(frame), expected)

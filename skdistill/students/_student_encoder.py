@@ -129,7 +129,7 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     if numeric not in NUMERIC_ENCODINGS:
         raise ValueError(f"numeric must be one of {NUMERIC_ENCODINGS}; got {numeric!r}.")
     if sp.issparse(X):
-        return Pipeline([("scale", MaxAbsScaler())])
+        return Pipeline([("scale", MaxAbsScaler())]).set_output(transform="default")
     if not (hasattr(X, "columns") or hasattr(X, "shape")):  # a list of rows
         X = np.asarray(X, dtype=None if _is_numeric_list(X) else object)
     kinds = column_kinds(X)
@@ -155,8 +155,11 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
         )
         parts.append(("categorical", Pipeline([("strings", strings), ("one_hot", one_hot)]),
                       categorical_columns))
-    return ColumnTransformer(parts, sparse_threshold=SPARSE_DENSITY if wide else 0.0,
-                             verbose_feature_names_out=False)
+    encoder = ColumnTransformer(parts, sparse_threshold=SPARSE_DENSITY if wide else 0.0,
+                                verbose_feature_names_out=False)
+    # arrays whatever set_config(transform_output=...) says: the student reads numbers, and
+    # its parts read each other's arrays by position
+    return encoder.set_output(transform="default")
 
 
 def _one_hot_width(strings, X, columns, min_frequency):
