@@ -692,3 +692,26 @@ def test_a_missing_value_or_fraction_fed_to_an_integer_input_is_refused_by_name(
         changed.loc[3, "count"] = bad
         with pytest.raises(ValueError, match=r"whole numbers in column 'count'.*astype"):
             onnx_inputs(session, changed)
+
+
+def test_numbers_fed_to_a_column_of_categories_are_refused_as_predict_proba_refuses_them(
+    tmp_path,
+):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"size": rng.normal(size=200),
+                          "store": pd.Categorical(rng.choice([101, 102, 103], 200))})
+    y = ((frame["size"] > 0) ^ (frame["store"] == 101)).astype(int).to_numpy()
+    model = _frame_model(frame, y)
+    session = _frame_session(model, frame, tmp_path)
+    _, got = session.run(None, onnx_inputs(session, frame))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
+    as_floats = frame.astype({"store": float})  # e.g. read from JSON: 101.0 is not "101"
+    with pytest.raises(ValueError, match="dtype"):
+        model.predict_proba(as_floats)
+    with pytest.raises(ValueError, match=r"column 'store' as categories, but this X holds "
+                                         r"numbers \(float64\).*astype"):
+        onnx_inputs(session, as_floats)

@@ -217,7 +217,8 @@ def onnx_inputs(session, X):
     NaN) or int64, anything else as strings (a missing value as ``"nan"``), as
     the student's encoding read them in fit. A column the file takes as int64
     (it held integers in the ``X`` given to :func:`export_onnx`) that now
-    holds a missing value or a fraction is a ValueError naming it.
+    holds a missing value or a fraction, and a column of categories that now
+    holds numbers, are a ValueError naming it.
 
     Parameters
     ----------
@@ -319,6 +320,13 @@ stay objects."""
 def _column_as(column, onnx_type):
     """A frame's column as the ``[n, 1]`` array an input of ``onnx_type`` takes."""
     if onnx_type == "tensor(string)":  # as the encoding read them in fit: missing as "nan"
+        if getattr(column.dtype, "kind", "O") in "iuf":  # 101.0 would read as "101.0", not "101"
+            raise ValueError(
+                f"The exported file takes column {column.name!r} as categories, but this X "
+                f"holds numbers ({column.dtype}) in it, which would read as other categories "
+                "than fit saw; predict_proba refuses them too. Pass the column with the dtype "
+                f"it had in fit, e.g. X.astype({{{column.name!r}: 'category'}})."
+            )
         strings = CategoriesAsStrings().read(column, 0)
         strings[missing_mask(strings)] = MISSING_AS_STRING
         if len(strings) and max(map(len, strings)) <= FIXED_WIDTH:
