@@ -109,3 +109,21 @@ def test_bad_pruning_is_a_clear_error_and_nothing_is_fitted(params, error, messa
     with pytest.raises(error, match=message):
         clf.fit(X, Y)
     assert not hasattr(clf, "student_")
+
+
+def test_a_warm_start_cuts_from_the_widths_before_pruning_not_again_and_again():
+    import pickle
+
+    X, y = rng_data(n=150, d=3, k=2)
+    model = make_fast(teacher=LogisticRegression(), max_epochs=2,
+                      module__hidden_layer_sizes=(64,),
+                      pruning=Pruning(amount=0.75, fine_tune_epochs=1))
+    model.fit(X, y)
+    assert model.pruning_["hidden_after"] == [16]
+    model = pickle.loads(pickle.dumps(model)).set_params(warm_start=True)
+    for _ in range(2):  # the advice of max_epochs' ConvergenceWarning: fit again
+        model.fit(X, y)
+        assert model.pruning_["hidden_before"] == [64]
+        assert model.pruning_["hidden_after"] == [16]  # not 4, then 1, then an error
+    model.set_params(pruning=Pruning(amount=0.875, fine_tune_epochs=1)).fit(X, y)
+    assert model.pruning_["hidden_after"] == [8]  # a larger share of the 64 units

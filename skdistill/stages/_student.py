@@ -218,9 +218,10 @@ def _student_net(params, task, data, seed, has_valid, sparse_input, previous, ra
     A warm start (``previous``: the fitted net it continues) takes the current
     settings (batch size, optimizer and its parameters, callbacks, early
     stopping, iterator parameters) into a new net and carries over a copy of
-    the weights, the history and, when the optimizer class is the same, its
-    state (with the current hyperparameters). The fitted net is never
-    changed, so a failed warm fit leaves the model exactly as it was.
+    the weights, the history, the widths before any pruning and, when the
+    optimizer class is the same, its state (with the current hyperparameters).
+    The fitted net is never changed, so a failed warm fit leaves the model
+    exactly as it was.
     """
     spec = student_spec(params, task, data)
     if previous is None:
@@ -234,6 +235,7 @@ def _student_net(params, task, data, seed, has_valid, sparse_input, previous, ra
     net = initialized(params, make_net(params, task, module, seed, has_valid, race))
     net.student_spec_ = spec
     net.history = copy.deepcopy(previous.history)
+    net.unpruned_ = getattr(previous, "unpruned_", None)  # the widths pruning cuts from
     if type(net.optimizer_) is type(previous.optimizer_):
         state = copy.deepcopy(previous.optimizer_.state_dict())
         state["param_groups"] = net.optimizer_.state_dict()["param_groups"]
@@ -291,7 +293,7 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
         net.batch_size = auto_batch_size(params.batch_size, len(train))
         _check_training_steps(params, net.module_, len(train), net.batch_size)
         if params.pruning is not None:  # what cannot be pruned: say so before training
-            params.pruning.widths(hidden_widths(net.module_), params.pruning.steps)
+            params.pruning.widths(_unpruned(net)[0], params.pruning.steps)
         net.train_split = None if valid is None else predefined_split(valid)
         epochs_before = len(net.history)
         net.interrupted_ = False
@@ -410,14 +412,23 @@ def _unconverged(params, net, epochs_run):
 def _prune(params, data, net, train, valid):
     """Cut the trained student's hidden layers step by step, fine-tuning after each.
 
-    Returns ``pruning_``: hidden widths, parameters, bytes of the weights and
-    one-row forward latency (ms, measured here) before and after.
+    The widths are ``pruning``'s share of those the student had before it was
+    first pruned: a warm start of a pruned student cuts no further than that
+    (and, at the same ``amount``, not at all). Returns ``pruning_``: hidden
+    widths, parameters, bytes of the weights and one-row forward latency (ms,
+    measured here) before the first cut and now.
     """
     pruning = params.pruning
-    original = hidden_widths(net.module_)
-    before = module_figures(net.module_, sample_shape(data))
+    if getattr(net, "unpruned_", None) is None:  # kept on the net: a warm start prunes from it
+        net.unpruned_ = (hidden_widths(net.module_), module_figures(net.module_,
+                                                                    sample_shape(data)))
+    original, before = net.unpruned_
     for step in range(1, pruning.steps + 1):
-        prune_hidden_units(net.module_, pruning.widths(original, step))
+        now = hidden_widths(net.module_)
+        widths = [min(target, width) for target, width in zip(pruning.widths(original, step), now)]
+        if widths == now:  # a warm start's student already cut this far: trained as it is
+            continue
+        prune_hidden_units(net.module_, widths)
         net.module = net.module_
         net.initialize_optimizer()
         if pruning.fine_tune_epochs:
@@ -440,6 +451,12 @@ def _prune(params, data, net, train, valid):
         figures[f"{name}_before"] = value_before
         figures[f"{name}_after"] = value_after
     return figures
+
+
+def _unpruned(net):
+    """``(hidden widths, figures)`` of ``net``'s student before it was first pruned (its own
+    where it never was)."""
+    return getattr(net, "unpruned_", None) or (hidden_widths(net.module_), None)
 
 
 def _teacher_module(teacher):

@@ -43,7 +43,9 @@ class Pruning(BaseEstimator):
     amount : float in (0, 1), default=0.5
         Share of each hidden layer's units removed, rounded to the nearest
         whole unit (a half to the even one); an amount that would remove every
-        unit of a layer is a ValueError before any training.
+        unit of a layer is a ValueError before any training. The share is of
+        the units the student had before it was first pruned: a warm start
+        of a pruned student does not cut it again at the same amount.
     steps : int, default=1
         Remove the units in this many equal steps, fine-tuning after each.
     fine_tune_epochs : int, default=60
