@@ -217,3 +217,25 @@ def test_a_torch_teacher_given_string_columns_is_told_which_they_are():
     with pytest.raises(ValueError, match=r"reads rows of numbers, but X's columns \['colour'\] "
                                          r"are not numbers.*teacher='precomputed'"):
         make_fast(torch.nn.Linear(2, 2), max_epochs=1).fit(frame, y)
+
+
+def test_precomputed_outputs_in_a_frame_are_matched_to_the_classes_by_column_name():
+    import pandas as pd
+
+    from skdistill import DistilledClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] > 0, "cat", "dog")
+    proba = np.c_[1 / (1 + np.exp(-5 * X[:, 0])), 1 / (1 + np.exp(5 * X[:, 0]))]  # cat, dog
+
+    def fitted(outputs):
+        return DistilledClassifier("precomputed", max_epochs=3, random_state=0).fit(
+            X, y, teacher_proba=outputs)
+
+    expected = fitted(proba).predict_proba(X)
+    named = pd.DataFrame(proba[:, ::-1], columns=["dog", "cat"])  # as a library returns them
+    np.testing.assert_array_equal(fitted(named).predict_proba(X), expected)
+    np.testing.assert_array_equal(fitted(pd.DataFrame(proba)).predict_proba(X), expected)
+    with pytest.raises(ValueError, match=r"columns \['p1', 'p2'\] are not the classes"):
+        fitted(pd.DataFrame(proba, columns=["p1", "p2"]))

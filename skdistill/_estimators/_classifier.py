@@ -409,7 +409,8 @@ collection, default=None
         teacher_proba, teacher_logits : array-like of shape (n_samples, n_classes), default=None
             With ``teacher="precomputed"``, exactly one of them: the teacher's
             probabilities or logits for each row of X, columns in the order of
-            ``np.unique`` of the labels. Sample-aligned, so GridSearchCV splits
+            ``np.unique`` of the labels (a DataFrame's columns named by class are
+            matched to the classes by name). Sample-aligned, so GridSearchCV splits
             them with the rows (request them with
             ``set_fit_request(teacher_proba=True)`` when metadata routing is on).
 

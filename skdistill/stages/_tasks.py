@@ -178,7 +178,7 @@ class ClassificationTask(_Task):
     def precomputed_outputs(self, precomputed, n_rows):
         """Teacher logits (float64) from ``teacher_proba`` or ``teacher_logits`` given to fit."""
         kind, values = precomputed
-        values = np.asarray(values, dtype=np.float64)
+        values = np.asarray(self._by_class(values, kind), dtype=np.float64)
         expected = (n_rows, len(self.classes))
         if values.shape != expected:
             raise ValueError(
@@ -190,6 +190,28 @@ class ClassificationTask(_Task):
         if kind == "proba":
             values = logits_from_proba(values, "teacher_proba")
         return values
+
+    def _by_class(self, values, kind):
+        """A DataFrame of outputs with a column per class, in the order of the classes
+        (matched by name, as a string); anything else as it is, read by position.
+
+        A frame whose columns are named (not ``0 .. n - 1``) but not by the
+        classes is a ValueError: its order cannot be read.
+        """
+        columns = getattr(values, "columns", None)
+        if columns is None or not hasattr(values, "iloc"):
+            return values
+        names = [str(name) for name in columns]
+        classes = [str(label) for label in self.classes]
+        if sorted(names) == sorted(classes) and len(set(names)) == len(names):
+            return values.iloc[:, [names.index(label) for label in classes]].to_numpy()
+        if names == [str(at) for at in range(len(names))]:  # unnamed: by position
+            return values
+        raise ValueError(
+            f"teacher_{kind} is a DataFrame whose columns {names} are not the classes of y "
+            f"{classes}; name its columns by class, or pass an array whose columns follow "
+            "that order."
+        )
 
     # ---------------------------------------------------------------- weights
     def class_weights(self, target, labelled):
