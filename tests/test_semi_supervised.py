@@ -82,3 +82,38 @@ def test_regressor_nan_targets_are_unlabelled():
     assert np.isfinite(reg.predict(X)).all()
     with pytest.raises(ValueError, match="NaN only"):
         DistilledRegressor(Ridge()).fit(X, np.full(200, np.nan))
+
+
+def test_a_score_reads_the_labelled_rows_so_a_search_can_tune_on_partial_labels(iris):
+    from sklearn.datasets import make_friedman1
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+
+    from skdistill import DistilledRegressor
+
+    X, y = iris
+    partial = y.copy()
+    partial[::3] = -1
+    clf = make_fast(teacher=LogisticRegression(), unlabeled_label=-1, max_epochs=5)
+    clf.fit(X, partial)
+    kept = partial != -1
+    assert clf.score(X, partial) == clf.score(X[kept], y[kept])  # -1 is not a wrong answer
+
+    X, target = make_friedman1(n_samples=120, random_state=0)
+    partial = target.copy()
+    partial[::2] = np.nan
+    reg = DistilledRegressor(Ridge(), max_epochs=3, random_state=0).fit(X, partial)
+    assert reg.score(X, partial) == reg.score(X[1::2], target[1::2])  # not "contains NaN"
+    search = GridSearchCV(reg, {"alpha": [0.0, 1.0]}, cv=2).fit(X, partial)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    with pytest.raises(ValueError, match="every row unlabelled"):
+        reg.score(X[::2], partial[::2])
+
+
+def test_no_rows_to_predict_is_refused_as_scikit_learn_refuses_it(iris):
+    import pandas as pd
+
+    X, y = iris
+    clf = make_fast(max_epochs=2).fit(pd.DataFrame(X, columns=list("abcd")), y)
+    with pytest.raises(ValueError, match="0 sample"):
+        clf.predict(pd.DataFrame(X[:0], columns=list("abcd")))

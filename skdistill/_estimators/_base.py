@@ -12,10 +12,11 @@ import copy
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import get_tags
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -197,6 +198,18 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
             {**{k: v for k, v in fitted.items() if k not in dropped}, **own}, n_iter=n_iter
         )
         return model
+
+    def _labelled_only(self, X, y, sample_weight):
+        """``(X, y, sample_weight)`` of the rows of ``y`` that hold a label: a score reads
+        those (fit learns from the others through the teacher alone)."""
+        unlabelled = self._task_class.unlabelled_rows(self, np.asarray(y))
+        if unlabelled is None or not unlabelled.any() or is_dask_collection(X):
+            return X, y, sample_weight
+        if unlabelled.all():
+            raise ValueError("y marks every row unlabelled; a score needs labelled rows.")
+        kept = np.flatnonzero(~unlabelled)
+        weights = None if sample_weight is None else _safe_indexing(sample_weight, kept)
+        return _safe_indexing(X, kept), _safe_indexing(y, kept), weights
 
     def __sklearn_is_fitted__(self):
         return "student_" in vars(self)

@@ -481,6 +481,25 @@ collection, default=None
         rows = self._validate_predict_data(X)
         return self._student_output(rows, transform=lambda logits: torch.softmax(logits, 1))
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on the labelled rows of ``X`` (those marked ``unlabeled_label`` are left
+        out).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to score, as ``fit`` took them.
+        y : array-like of shape (n_samples,)
+            Their labels; ``unlabeled_label`` marks an unlabelled row, as in ``fit``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``accuracy_score`` on the rows with a label.
+        """
+        return super().score(*self._labelled_only(X, y, sample_weight))
+
     def predict(self, X):
         """Predicted labels (values of ``classes_``).
 

@@ -108,6 +108,11 @@ class PredictionMixin:
         if rows is not None:
             return rows
         check_is_fitted(self)
+        if hasattr(X, "shape") and len(X.shape) and X.shape[0] == 0:  # a frame, as an array
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum of 1 "
+                f"is required by {type(self).__name__}."
+            )
         if "input_shape_" in self.__dict__ or is_shaped(X) and (
             reads_own_encoding(vars(self)) or getattr(self, "student_preprocessor_", None) is None
         ):

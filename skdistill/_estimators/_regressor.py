@@ -245,6 +245,24 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         """
         return self._fit(X, y, sample_weight, teacher_predictions=teacher_predictions)
 
+    def score(self, X, y, sample_weight=None):
+        """R2 of the predictions on the labelled rows of ``X`` (a NaN target is left out).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to score, as ``fit`` took them.
+        y : array-like of shape (n_samples,)
+            Their targets; NaN marks an unlabelled row, as in ``fit``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``r2_score`` on the rows with a target.
+        """
+        return super().score(*self._labelled_only(X, y, sample_weight))
+
     def predict(self, X):
         """Predicted targets.
 

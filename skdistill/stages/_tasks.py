@@ -191,6 +191,13 @@ class ClassificationTask(_Task):
             values = logits_from_proba(values, "teacher_proba")
         return values
 
+    @staticmethod
+    def unlabelled_rows(estimator, y):
+        """Mask of the rows of labels ``y`` marked ``unlabeled_label`` (None without one)."""
+        if estimator.unlabeled_label is None:
+            return None
+        return ~labelled_rows(y, estimator.unlabeled_label)
+
     def _by_class(self, values, kind):
         """A DataFrame of outputs with a column per class, in the order of the classes
         (matched by name, as a string); anything else as it is, read by position.
@@ -301,6 +308,14 @@ class RegressionTask(_Task):
         return cls(resolved_alpha(estimator.alpha, previous), fitted)
 
     # ---------------------------------------------------------------- targets
+    @staticmethod
+    def unlabelled_rows(estimator, y):
+        """Mask of the rows of targets ``y`` that are NaN (None where y is not numeric)."""
+        try:
+            return np.isnan(np.asarray(y, dtype=np.float64)).reshape(len(y))
+        except (TypeError, ValueError):  # the scorer says what is wrong with it
+            return None
+
     def encode_targets(self, y, sample_weight=None):
         """``(standardised float32 targets, NaN when unlabelled; mask of labelled rows)``."""
         try:
