@@ -204,3 +204,19 @@ def test_gibbs_draws_a_lone_attribute_from_every_training_row():
     frame = pd.DataFrame({"x": X[:, 0], "colour": list("ab") * 15})
     drawn = Gibbs(n_copies=1, p=1.0, random_state=0).generate(frame)
     assert not np.allclose(drawn["x"], frame["x"]) and (drawn["colour"] == frame["colour"]).all()
+
+
+def test_an_array_of_transfer_rows_for_a_model_of_a_frame_is_told_to_be_a_frame():
+    from sklearn.linear_model import LogisticRegression
+
+    from skdistill import DistilledClassifier
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150) * 100})
+    y = (frame["a"] > 0).astype(int)
+    rows = rng.normal(size=(300, 2))
+    model = DistilledClassifier(LogisticRegression(), transfer_set=rows, max_epochs=2,
+                                random_state=0)
+    with pytest.raises(ValueError, match=r"not a DataFrame.*columns \['a', 'b'\].*pd.DataFrame"):
+        model.fit(frame, y)
+    model.set_params(transfer_set=pd.DataFrame(rows, columns=["a", "b"])).fit(frame, y)

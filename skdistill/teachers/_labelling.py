@@ -76,6 +76,13 @@ class RowReader:
 
     def check(self, part, where):
         """Raise ValueError when the rows ``part`` do not have the training columns."""
+        if self.columns is not None and self.preprocessor is not None and not hasattr(
+                part, "columns"):  # the encoding reads the frame's columns by name
+            raise ValueError(
+                f"The rows of {where} are not a DataFrame, but the model was fitted on one, "
+                f"with the columns {list(self.columns)}: pass them as a DataFrame with those "
+                "columns, e.g. pd.DataFrame(rows, columns=X.columns)."
+            )
         if hasattr(part, "columns") and self.columns is not None:
             found = [str(c) for c in part.columns]
             if found != list(self.columns):
