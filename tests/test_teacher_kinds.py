@@ -239,3 +239,13 @@ def test_precomputed_outputs_in_a_frame_are_matched_to_the_classes_by_column_nam
     np.testing.assert_array_equal(fitted(pd.DataFrame(proba)).predict_proba(X), expected)
     with pytest.raises(ValueError, match=r"columns \['p1', 'p2'\] are not the classes"):
         fitted(pd.DataFrame(proba, columns=["p1", "p2"]))
+
+
+def test_teacher_cv_with_a_teacher_that_is_not_refitted_warns_that_it_is_ignored(iris):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = iris
+    frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, y))
+    with pytest.warns(UserWarning, match="teacher_cv=5 is ignored: the teacher is not refitted"):
+        make_fast(frozen, teacher_cv=5, max_epochs=1).fit(X, y)

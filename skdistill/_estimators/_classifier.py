@@ -102,8 +102,9 @@ class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
     teacher_cv : None, int or cross-validation splitter, default=None
         If set, the soft targets of the labelled rows come from
         ``cross_val_predict`` (the teacher speaks about rows it has not
-        memorised); ``teacher_`` is still fitted on all labelled rows. Ignored
-        for frozen, torch and skorch teachers, which are not refitted.
+        memorised); ``teacher_`` is still fitted on all labelled rows. Ignored,
+        with a warning, for frozen, torch and skorch teachers, which are not
+        refitted.
     transfer_set : None, TransferSampler, array-like, sparse matrix, DataFrame or dask \
 collection, default=None
         Rows the student learns from through the teacher term only (they are

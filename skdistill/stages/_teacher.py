@@ -36,6 +36,13 @@ def teacher_outputs(params, task, teacher, X_teacher, y, labelled, weights):
             params.memory, fit_and_score, *call, valid=lambda entry: _is_fit(entry, len(y))
         )
     else:  # frozen or prefit: nothing to fit, cross-fit or cache
+        if params.teacher_cv is not None:
+            warnings.warn(
+                f"teacher_cv={params.teacher_cv!r} is ignored: the teacher is not refitted "
+                "(frozen, prefit, a torch module or a skorch net), so there are no folds to "
+                "cross-fit it on. Set teacher_cv=None, or give an unfitted teacher.",
+                UserWarning,
+            )
         fitted, outputs = fit_and_score(*call)
     return fitted, scale_outputs(outputs, task.output_scaling)
 
