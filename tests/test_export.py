@@ -715,3 +715,24 @@ def test_numbers_fed_to_a_column_of_categories_are_refused_as_predict_proba_refu
     with pytest.raises(ValueError, match=r"column 'store' as categories, but this X holds "
                                          r"numbers \(float64\).*astype"):
         onnx_inputs(session, as_floats)
+
+
+def test_a_pipeline_set_to_output_pandas_exports_as_it_predicts(tmp_path):
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
+                          "c": rng.choice(["x", "y", "z"], 200)})
+    y = ((frame["a"] + (frame["c"] == "x")) > 0.3).astype(int)
+    columns = ColumnTransformer([("num", StandardScaler(), ["a", "b"]),
+                                 ("cat", OneHotEncoder(sparse_output=False), ["c"])])
+    model = make_pipeline(columns, DistilledClassifier(LogisticRegression(), max_epochs=3,
+                                                       random_state=0))
+    model.set_output(transform="pandas").fit(frame, y)  # the distiller sees named columns
+    session = onnxruntime.InferenceSession(export_onnx(model, tmp_path / "m.onnx", X=frame))
+    _, got = session.run(None, onnx_inputs(session, frame))
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)

@@ -113,13 +113,21 @@ def _copied(scope, container, graph, inputs):
 
 
 def student_encoding(model):
-    """The torch encoding of numbers the student reads its rows through, or None."""
+    """The torch encoding of numbers the student reads its rows through, as one input, or None.
+
+    Rows of numbers; or a DataFrame of numbers alone, its columns in the input's order (what
+    an earlier step of a pipeline set to output pandas gives it).
+    """
     from ..stages._encoding import reads_own_encoding
-    from ..students._fitted_encoder import numeric_encoding
+    from ..students._fitted_encoder import numbers_in_order, numeric_encoding
 
     if not reads_own_encoding(vars(model)):
         return None
-    return numeric_encoding(model.student_preprocessor_)
+    encoding = numeric_encoding(model.student_preprocessor_)
+    names = getattr(model, "feature_names_in_", None)
+    if encoding is None and names is not None:
+        encoding = numbers_in_order(model.student_preprocessor_, names)
+    return encoding
 
 
 class _FilledRows(torch.nn.Module):

@@ -61,6 +61,20 @@ def numeric_encoding(encoder):
     return None if constants is None or constants.table else constants.encoding
 
 
+def numbers_in_order(encoder, names):
+    """The :class:`NumericEncoding` of a fitted encoder of a DataFrame of numbers alone whose
+    columns are ``names``, in this order -- what it computes on those numbers given as one
+    array (an earlier pipeline step's output); None for anything else."""
+    constants = _constants(encoder)
+    if constants is None or constants.table is None:
+        return None
+    encoding = constants.encoding
+    if encoding.categories is not None or encoding.numbers is None or (
+            [str(name) for name in constants.table.numeric] != [str(name) for name in names]):
+        return None
+    return encoding.numbers
+
+
 def table_encoding(encoder):
     """``(TableEncoding, TableReader)`` of the package's fitted encoding of a table, or None.
 
