@@ -736,3 +736,20 @@ def test_a_pipeline_set_to_output_pandas_exports_as_it_predicts(tmp_path):
     session = onnxruntime.InferenceSession(export_onnx(model, tmp_path / "m.onnx", X=frame))
     _, got = session.run(None, onnx_inputs(session, frame))
     np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
+
+
+def test_columns_whose_onnx_names_collide_are_fed_to_their_own_inputs(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"my col": rng.normal(size=200), "my_col": rng.normal(size=200) * 10,
+                          "colour": rng.choice(["a", "b"], 200)})
+    y = ((frame["my col"] > 0) ^ (frame["colour"] == "a")).astype(int).to_numpy()
+    model = _frame_model(frame, y)
+    session = _frame_session(model, frame, tmp_path)  # inputs my_col, my_col1, colour
+    feed = onnx_inputs(session, frame)
+    np.testing.assert_array_equal(feed["my_col"][:, 0], frame["my col"].to_numpy(np.float32))
+    _, got = session.run(None, feed)
+    np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)

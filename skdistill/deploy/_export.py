@@ -283,14 +283,16 @@ def _input_columns(names, X):
     """The position in ``X`` of each input's column.
 
     By name; an input skl2onnx renamed (``"my col"`` becomes ``"my_col"``,
-    ``0`` becomes ``"_0"``) is matched with the column whose name it was made
-    from. ValueError naming the inputs no column matches.
+    ``0`` becomes ``"_0"``, and a name taken already gets a number) is matched
+    with the column whose name it was made from. ValueError naming the inputs
+    no column matches.
     """
     columns = [str(column) for column in X.columns]
     sanitised = [_onnx_name(column) for column in columns]
+    generated = _unique_names(sanitised)  # "my col", "my_col": inputs my_col, my_col1
     positions, unmatched = [], []
     for name in names:
-        for candidates in (columns, sanitised):
+        for candidates in (generated, columns, sanitised):
             if candidates.count(name) == 1:
                 positions.append(candidates.index(name))
                 break
@@ -302,6 +304,19 @@ def _input_columns(names, X):
             f"columns: {columns}); pass a DataFrame with the columns the model was exported with."
         )
     return positions
+
+
+def _unique_names(names):
+    """``names`` made unique as skl2onnx makes its inputs' names: a name taken already gets
+    the first number that makes it new."""
+    taken, unique = set(), []
+    for name in names:
+        number, made = 1, name
+        while made in taken:
+            made, number = f"{name}{number}", number + 1
+        taken.add(made)
+        unique.append(made)
+    return unique
 
 
 def _onnx_name(column):
