@@ -753,3 +753,16 @@ def test_columns_whose_onnx_names_collide_are_fed_to_their_own_inputs(tmp_path):
     np.testing.assert_array_equal(feed["my_col"][:, 0], frame["my col"].to_numpy(np.float32))
     _, got = session.run(None, feed)
     np.testing.assert_allclose(got, model.predict_proba(frame), atol=1e-5)
+
+
+def test_an_array_fed_to_a_file_of_one_input_per_column_is_told_to_be_a_frame(tmp_path):
+    import pandas as pd
+
+    from skdistill import onnx_inputs
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"size": rng.normal(size=100), "colour": rng.choice(["a", "b"], 100)})
+    y = (frame["size"] > 0).astype(int).to_numpy()
+    session = _frame_session(_frame_model(frame, y), frame, tmp_path)
+    with pytest.raises(ValueError, match=r"one input per column \(\['size', 'colour'\]\)"):
+        onnx_inputs(session, frame.to_numpy())

@@ -259,6 +259,11 @@ def onnx_inputs(session, X):
     if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
         columns = _input_columns(names, X)
         return {inp.name: _column_as(X.iloc[:, at], inp.type) for inp, at in zip(inputs, columns)}
+    if len(names) > 1:
+        raise ValueError(
+            f"The exported model takes one input per column ({names}); pass X as a DataFrame "
+            "with those columns."
+        )
     values = X.toarray() if sp.issparse(X) else np.asarray(X)  # the file reads dense rows
     if values.ndim == 1:  # documents
         return {names[0]: values.reshape(-1, 1)}

@@ -89,9 +89,11 @@ def check_device(params):
         raise ValueError(
             f"device={params.device!r} is not a torch device ({exc}); use e.g. 'cpu' or 'cuda'."
         ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
+    available = {"cuda": ("CUDA", torch.cuda.is_available),
+                 "mps": ("MPS", torch.backends.mps.is_available)}.get(device.type)
+    if available is not None and not available[1]():
         raise ValueError(
-            f"device={params.device!r} but CUDA is not available on this machine; "
+            f"device={params.device!r} but {available[0]} is not available on this machine; "
             "use device='cpu'."
         )
     return device
