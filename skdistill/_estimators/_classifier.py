@@ -483,8 +483,7 @@ collection, default=None
         return self._student_output(rows, transform=lambda logits: torch.softmax(logits, 1))
 
     def score(self, X, y, sample_weight=None):
-        """Accuracy on the labelled rows of ``X`` (those marked ``unlabeled_label`` are left
-        out).
+        """Accuracy on the labelled rows of ``X`` (``unlabeled_label`` rows are left out).
 
         Parameters
         ----------
@@ -493,6 +492,7 @@ collection, default=None
         y : array-like of shape (n_samples,)
             Their labels; ``unlabeled_label`` marks an unlabelled row, as in ``fit``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
 
         Returns
         -------

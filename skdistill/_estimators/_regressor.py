@@ -255,6 +255,7 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
         y : array-like of shape (n_samples,)
             Their targets; NaN marks an unlabelled row, as in ``fit``.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the R2.
 
         Returns
         -------
