@@ -29,6 +29,7 @@ def lean_distiller(distiller):
     }
     lean.teacher = PRECOMPUTED  # fitted again, it takes the teacher's outputs as fit arguments
     lean.teacher_cv = None  # the teacher's setting, which outputs given to fit cannot take
+    lean.feature_distillation = None  # reads the teacher module's features, gone here
     lean.teacher_ = None
     lean.transfer_set = None
     lean.memory = None

@@ -376,3 +376,13 @@ def test_a_group_splitter_takes_groups_as_in_grid_search():
         np.testing.assert_array_equal(ours.cv_results_[f"split{split}_test_score"],
                                       theirs.cv_results_[f"split{split}_test_score"])
     assert "groups" not in vars(ours.best_estimator_)
+
+
+def test_a_list_of_grids_is_searched_as_grid_search_searches_it():
+    grids = [{"alpha": [0.2, 0.9]}, {"T": [3.0], "alpha": [0.5]}]
+    ours, theirs = _both(_estimator().set_params(max_epochs=3), grids)
+    assert ours.side_by_side_
+    assert ours.cv_results_["params"] == theirs.cv_results_["params"]
+    np.testing.assert_array_equal(ours.cv_results_["mean_test_score"],
+                                  theirs.cv_results_["mean_test_score"])
+    assert list(ours.cv_results_["param_T"].mask) == [True, True, False]

@@ -165,3 +165,15 @@ def test_a_hint_stage_then_a_warm_start_without_it(images, teacher):
     clf.set_params(feature_distillation=None, alpha=0.9, warm_start=True).fit(X, y)
     assert clf.n_iter_ == 6 and "train_feature_loss" not in clf.student_.history[-1]
     assert not torch.equal(first_layer, clf.student_.module_.features[0].weight)
+
+
+def test_a_stripped_model_refits_on_given_outputs_without_the_feature_term(images, teacher):
+    from skdistill import strip_teacher
+
+    X, y = images
+    model = distiller(teacher, max_epochs=1, feature_distillation=FeatureDistillation(PAIRS))
+    stripped = strip_teacher(model.fit(X, y))
+    assert stripped.feature_distillation is None  # it reads the teacher module, gone here
+    with torch.inference_mode():
+        logits = teacher(torch.as_tensor(X)).numpy()
+    clone(stripped).fit(X, y, teacher_logits=logits)  # as the deployment guide promises

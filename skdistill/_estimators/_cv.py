@@ -78,10 +78,11 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         trained side by side and by the refit when the grid sets no alpha
         (search ``"alpha": [0.0, 0.5]`` to choose by cross-validation); an
         ``"auto"`` in the grid sends the search through ``GridSearchCV``.
-    param_grid : dict
+    param_grid : dict or list of dict
         Lists of values for any of ``"T"`` (a classifier's), ``"alpha"`` and
         ``"module__hidden_layer_sizes"`` (prefixed by the last step's name,
-        ``"<name>__"``, for a Pipeline).
+        ``"<name>__"``, for a Pipeline); a list of such dicts searches each
+        grid, as in ``GridSearchCV``.
     scoring : str, callable or None, default=None
         One metric, as in ``GridSearchCV``; None uses the estimator's
         ``score`` (accuracy, or R2). Several (a list or dict) are refused: the
@@ -367,23 +368,26 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         distiller, _ = self._final_distiller()
         own = SEARCHED if is_classifier(distiller) else SEARCHED[1:]
         searched = [prefix + name for name in own]
-        if not isinstance(self.param_grid, dict) or not self.param_grid:
+        grids = [self.param_grid] if isinstance(self.param_grid, dict) else self.param_grid
+        if not grids or not all(isinstance(grid, dict) and grid for grid in grids):
             raise ValueError(
-                f"param_grid must be a non-empty dict of lists over {searched}; got "
-                f"{self.param_grid!r}."
+                f"param_grid must be a non-empty dict of lists over {searched} (or a list of "
+                f"such dicts); got {self.param_grid!r}."
             )
-        other = sorted(set(self.param_grid) - set(searched))
-        if other:
-            raise ValueError(
-                f"{type(self).__name__} searches {searched}; param_grid also names {other}. "
-                "Search those with GridSearchCV."
-            )
-        for name, values in self.param_grid.items():
-            if isinstance(values, str) or not hasattr(values, "__len__") or not len(values):
+        for grid in grids:
+            other = sorted(set(grid) - set(searched))
+            if other:
                 raise ValueError(
-                    f"param_grid[{name!r}] must be a non-empty list of values; got {values!r}."
+                    f"{type(self).__name__} searches {searched}; param_grid also names "
+                    f"{other}. Search those with GridSearchCV."
                 )
-        return list(ParameterGrid(self.param_grid))
+            for name, values in grid.items():
+                if isinstance(values, str) or not hasattr(values, "__len__") or not len(values):
+                    raise ValueError(
+                        f"param_grid[{name!r}] must be a non-empty list of values; got "
+                        f"{values!r}."
+                    )
+        return list(ParameterGrid(grids))
 
 
 def _valid_candidates(estimator, candidates):
