@@ -160,3 +160,19 @@ def test_a_student_spec_without_a_name_of_today_is_told_as_changed():
     del clf.student_.student_spec_["input shape"]  # as a model of an older version recorded it
     with pytest.raises(ValueError, match=r"input shape: 'not recorded' then, \(68,\) now"):
         clf.fit(X, Y)
+
+
+@pytest.mark.parametrize("student_preprocessor", [None, "auto"])
+def test_a_warm_fit_on_other_columns_is_refused_and_the_model_kept(student_preprocessor):
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    clf = make_fast(max_epochs=2, warm_start=True, student_preprocessor=student_preprocessor)
+    clf.fit(frame, Y)
+    proba, epochs = clf.predict_proba(frame), len(clf.student_.history)
+    for other in (frame[list("dcba")], frame.rename(columns={"a": "z"})):  # read by position
+        with pytest.raises(ValueError, match=r"continues a model fitted on the columns \['a', "
+                                             r"'b', 'c', 'd'\], but X has"):
+            clf.fit(other, Y)
+    np.testing.assert_array_equal(clf.predict_proba(frame), proba)
+    assert len(clf.student_.history) == epochs

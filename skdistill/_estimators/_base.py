@@ -80,6 +80,7 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
         """Fit teacher and student; ``teacher_outputs`` are those given to fit (precomputed)."""
         self._check_extra_params()
         previous = fitted_attributes(self) if self._continues() else {}
+        _check_same_columns(previous, X)
         task, teacher, precomputed = self._fit_setup(teacher_outputs, previous)
         if is_dask_collection(X) or is_dask_collection(y):
             fitted = fit_dask(self, task, teacher, X, y, precomputed, sample_weight, previous)
@@ -250,3 +251,18 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
             return bool(get_tags(self.teacher).input_tags.allow_nan)
         except (AttributeError, TypeError, ValueError):  # a torch module, or no tags
             return False
+
+
+def _check_same_columns(previous, X):
+    """ValueError where a warm start's X does not have the columns, in their order, of the fit
+    it continues (``previous``: its fitted attributes): the student reads them by position."""
+    names = previous.get("feature_names_in_")
+    columns = getattr(X, "columns", None)
+    if names is None or columns is None:
+        return
+    given = [str(name) for name in columns]
+    if given != [str(name) for name in names]:
+        raise ValueError(
+            f"warm_start continues a model fitted on the columns {list(names)}, but X has "
+            f"{given}; pass them in that order, or set warm_start=False to fit afresh."
+        )
