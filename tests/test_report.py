@@ -182,3 +182,19 @@ def test_sparse_or_integer_rows_are_reported_and_exported_as_the_fit_read_them(t
         assert [inp.type for inp in session.get_inputs()] == ["tensor(float)"]
         _, proba = session.run(None, onnx_inputs(session, X))
         np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+
+
+def test_unlabelled_rows_are_left_out_of_the_report_as_score_leaves_them():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_friedman1(n_samples=120, random_state=0)
+    partial = y.copy()
+    partial[::2] = np.nan
+    reg = DistilledRegressor(Ridge(), max_epochs=2, random_state=0).fit(X, partial)
+    figures = report(reg, X, partial, repeats=1, single_repeats=1).to_dict()
+    assert figures["R2"]["student"] == pytest.approx(reg.score(X[1::2], y[1::2]))
+    labels = (X[:, 0] > 0.5).astype(int)
+    labels[::3] = -1
+    clf = make_fast(LogisticRegression(), unlabeled_label=-1, max_epochs=2).fit(X, labels)
+    figures = report(clf, X, labels, repeats=1, single_repeats=1).to_dict()
+    assert figures["accuracy"]["student"] == pytest.approx(clf.score(X, labels))

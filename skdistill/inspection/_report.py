@@ -164,7 +164,8 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     X : array-like or DataFrame of shape (n_samples, n_features)
         Held-out rows, as the estimator takes them.
     y : array-like of shape (n_samples,)
-        Their targets.
+        Their targets; rows marked unlabelled (a regressor's NaN, a
+        classifier's ``unlabeled_label``) are left out, as ``score`` leaves them.
     onnx : bool, default=False
         Also export the student to ONNX (float and int8) and time it in onnxruntime.
         A model :func:`export_onnx` cannot convert gets no ONNX columns and a
@@ -201,6 +202,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     ['student', 'teacher', 'teacher / student']
     """
     distiller = final_distiller(estimator)
+    X, y, _ = distiller._labelled_only(X, y, None)  # unlabelled rows: as score leaves them
     classifier = is_classifier(distiller)
     preprocess = None
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
