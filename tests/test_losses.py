@@ -189,3 +189,20 @@ def test_regression_distillation_loss_golden():
     label_term = (4 + 1) / 2  # the NaN row has no label
     got = RegressionDistillationLoss(alpha=0.3)(s, t, y).item()
     assert got == pytest.approx(0.3 * teacher_term + 0.7 * label_term, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "soft, message",
+    [
+        (lambda s, t, y, *, T: ((s - t) ** 2).mean(1), r"returned \(\d+,\); it must return a scalar"),
+        (lambda s, t, y, *, T: float(((s - t) ** 2).mean()), "returned float; it must return"),
+        (lambda s, t, y, *, T: torch.tensor(float(((s - t) ** 2).mean())),
+         "does not depend on student_logits through torch"),
+    ],
+)
+def test_a_callable_loss_that_cannot_train_the_student_is_named(iris, soft, message):
+    from conftest import make_fast
+
+    X, y = iris
+    with pytest.raises(ValueError, match=message):
+        make_fast(loss=soft, max_epochs=1).fit(X, y)

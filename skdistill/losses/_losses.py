@@ -78,6 +78,7 @@ class DistillationLoss(nn.Module):
             soft = self.soft_loss(
                 student_logits, teacher_logits, target, T=self.T, **self.loss_params, **weights
             )
+            _check_soft_term(soft, self.soft_loss, student_logits)
             loss = loss + self.alpha * soft
         if self.alpha < 1:
             loss = loss + (1 - self.alpha) * self.label_loss(student_logits, target, sample_weight)
@@ -108,6 +109,24 @@ class DistillationLoss(nn.Module):
         0.693147
         """
         return hard_label_loss(student_logits, target, sample_weight)
+
+
+def _check_soft_term(soft, loss, student_logits):
+    """ValueError where a soft loss did not return what training can use: a scalar tensor
+    through which the student's logits get a gradient."""
+    name = getattr(loss, "__name__", repr(loss))
+    if not (isinstance(soft, torch.Tensor) and soft.ndim == 0):
+        shape = tuple(soft.shape) if isinstance(soft, torch.Tensor) else type(soft).__name__
+        raise ValueError(
+            f"The soft loss {name} returned {shape}; it must return a scalar torch tensor "
+            "(e.g. the mean of its per-row values)."
+        )
+    if student_logits.requires_grad and not soft.requires_grad:
+        raise ValueError(
+            f"The soft loss {name} returned a tensor that does not depend on student_logits "
+            "through torch (numpy or .item() inside it?), so it would not train the student; "
+            "compute it with torch operations."
+        )
 
 
 class RegressionDistillationLoss(nn.Module):
