@@ -386,3 +386,19 @@ def test_a_list_of_grids_is_searched_as_grid_search_searches_it():
     np.testing.assert_array_equal(ours.cv_results_["mean_test_score"],
                                   theirs.cv_results_["mean_test_score"])
     assert list(ours.cv_results_["param_T"].mask) == [True, True, False]
+
+
+def test_a_pipeline_s_routed_weights_are_scored_as_grid_search_scores_them():
+    weights = np.where(Y == 0, 3.0, 1.0)
+    pipe = make_pipeline(StandardScaler(), _estimator(student_preprocessor=None).set_params(
+        max_epochs=3))
+    grid = {"distilledclassifier__alpha": [0.0, 0.7]}
+    routed = {"distilledclassifier__sample_weight": weights}  # the fit's, not the scorer's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = DistillerGridSearchCV(pipe, grid, cv=2).fit(X, Y, **routed)
+        theirs = GridSearchCV(pipe, grid, cv=2).fit(X, Y, **routed)
+    assert ours.side_by_side_
+    for split in range(2):
+        np.testing.assert_array_equal(ours.cv_results_[f"split{split}_test_score"],
+                                      theirs.cv_results_[f"split{split}_test_score"])

@@ -102,7 +102,9 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         )
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
-    weights = own.get("sample_weight")
+    # the scorer gets weights given to fit as sample_weight, as GridSearchCV forwards them
+    # (not a Pipeline step's "<step>__sample_weight")
+    weights = fit_params.get("sample_weight")
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):
