@@ -172,6 +172,19 @@ def test_checkpoint_restores_the_best_epoch_after_an_interrupt(tmp_path):
     assert np.isfinite(clf.predict_proba(X)).all()
 
 
+
+def test_a_checkpoint_holds_the_kept_student_when_the_fit_trains_several(tmp_path):
+    import copy
+
+    checkpoint = Checkpoint(monitor="valid_label_loss_best", dirname=str(tmp_path), f_history=None)
+    clf = make_fast(max_epochs=4, alpha="auto", callbacks=[checkpoint])  # twin, encodings
+    clf.fit(X, Y)
+    assert len(clf.student_encoding_losses_) == 2 and len(clf.alpha_scores_) == 2
+    expected = clf.predict_proba(X)
+    restored = copy.deepcopy(clf)
+    restored.student_.load_params(checkpoint=checkpoint)  # not the last student trained
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+
 # --- round 2: silent failures made loud --------------------------------------------------
 
 

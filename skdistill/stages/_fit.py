@@ -14,6 +14,7 @@ import time
 import warnings
 
 import numpy as np
+from skorch.callbacks import Checkpoint
 
 from ._alpha import chooses_alpha, labels_only_twin
 from ._decision_rows import decision_rows, on_rows
@@ -44,9 +45,13 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
     labelled_at = time.perf_counter()
     continued = previous.get("student_")
     labelled = {}  # the transfer rows, labelled once for every student of this fit
+    trained_last = []
 
     def train(task, training, continued=None, race=None):
-        return _trained_on(params, task, training, labelled, continued, race)
+        trained_last[:] = [None]  # a student that fails to train leaves no checkpoint of its own
+        result = _trained_on(params, task, training, labelled, continued, race)
+        trained_last[:] = [result[0]["student_"]]
+        return result
 
     twin = chooses_alpha(params, training, previous)
     sample = decision_rows(params, training, len(training.encodings) > 1 or twin, continued)
@@ -62,6 +67,8 @@ def fit_in_memory(params, task, teacher, X, y, precomputed, sample_weight, previ
             )
     if sample is not None and choice.complete and (not twin or "alpha_scores_" in fitted):
         fitted = _kept_on_every_row(task, training, fitted, train)
+    if trained_last and fitted["student_"] is not trained_last[0]:
+        _checkpoint_the_kept(fitted["student_"])
     warn_if_teacher_far_below(training.teacher_score, fitted["student_"], training.labels_only)
     fitted["fit_times_"] = fit_times(
         started, labelled_at, labelled_at + choice.transfer_seconds, choice.chunks
@@ -83,6 +90,14 @@ def _kept_on_every_row(task, training, chosen, train):
         return chosen
     measured = ("alpha_", "alpha_scores_", "student_encoding_losses_")
     return {**fitted, **{name: chosen[name] for name in measured if name in chosen}}
+
+
+def _checkpoint_the_kept(net):
+    """Save the kept student through the user's ``Checkpoint`` callbacks, which every student
+    of the fit went through: their files hold whichever trained last, and it was another."""
+    for _, callback in net.callbacks_:
+        if isinstance(callback, Checkpoint):
+            callback.save_model(net)
 
 
 def _trained_on(params, task, training, labelled, continued, race):
