@@ -38,7 +38,35 @@ from ..transfer._samplers import TransferSampler
 from ._params import PrefixedParamsMixin
 from ._prediction import PredictionMixin
 
-__all__ = ["BaseDistiller"]
+__all__ = ["BaseDistiller", "LabelledRowsScore"]
+
+
+class LabelledRowsScore:
+    """``score`` on the rows that carry a label; placed before scikit-learn's
+    ``ClassifierMixin`` / ``RegressorMixin``, whose ``score`` it calls."""
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (a classifier's) or R2 (a regressor's) on the labelled rows of ``X``.
+
+        Rows marked unlabelled -- a classifier's ``unlabeled_label``, a
+        regressor's NaN target, as in ``fit`` -- are left out: ``fit`` learns
+        from them through the teacher alone.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The rows to score, as ``fit`` took them.
+        y : array-like of shape (n_samples,)
+            Their labels or targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the score.
+
+        Returns
+        -------
+        score : float
+            ``accuracy_score`` or ``r2_score`` on the rows with a label.
+        """
+        return super().score(*self._labelled_only(X, y, sample_weight))
 
 
 class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):

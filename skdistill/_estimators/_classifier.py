@@ -10,13 +10,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..losses._soft import RegisteredLossName
 from ..transfer._dask import is_dask_collection
 from ..stages._auto import AUTO
-from ._base import BaseDistiller
+from ._base import BaseDistiller, LabelledRowsScore
 from ..stages._tasks import ClassificationTask
 
 __all__ = ["DistilledClassifier"]
 
 
-class DistilledClassifier(ClassifierMixin, MetaEstimatorMixin, BaseDistiller):
+class DistilledClassifier(LabelledRowsScore, ClassifierMixin, MetaEstimatorMixin,
+                          BaseDistiller):
     """Knowledge distillation as a scikit-learn classifier.
 
     Fits ``teacher`` (or uses it as is, if frozen), then trains a small PyTorch
@@ -481,25 +482,6 @@ collection, default=None
             return self._lazily("predict_proba", X, len(self.classes_), np.float64)
         rows = self._validate_predict_data(X)
         return self._student_output(rows, transform=lambda logits: torch.softmax(logits, 1))
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy on the labelled rows of ``X`` (``unlabeled_label`` rows are left out).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            The rows to score, as ``fit`` took them.
-        y : array-like of shape (n_samples,)
-            Their labels; ``unlabeled_label`` marks an unlabelled row, as in ``fit``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the accuracy.
-
-        Returns
-        -------
-        score : float
-            ``accuracy_score`` on the rows with a label.
-        """
-        return super().score(*self._labelled_only(X, y, sample_weight))
 
     def predict(self, X):
         """Predicted labels (values of ``classes_``).

@@ -5,13 +5,14 @@ import torch
 from sklearn.base import MetaEstimatorMixin, RegressorMixin, _fit_context
 
 from ..transfer._dask import is_dask_collection
-from ._base import BaseDistiller
+from ._base import BaseDistiller, LabelledRowsScore
 from ..stages._tasks import RegressionTask
 
 __all__ = ["DistilledRegressor"]
 
 
-class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
+class DistilledRegressor(LabelledRowsScore, RegressorMixin, MetaEstimatorMixin,
+                         BaseDistiller):
     """Knowledge distillation for regression, as a scikit-learn regressor.
 
     The student minimises::
@@ -244,25 +245,6 @@ class DistilledRegressor(RegressorMixin, MetaEstimatorMixin, BaseDistiller):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight, teacher_predictions=teacher_predictions)
-
-    def score(self, X, y, sample_weight=None):
-        """R2 of the predictions on the labelled rows of ``X`` (a NaN target is left out).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            The rows to score, as ``fit`` took them.
-        y : array-like of shape (n_samples,)
-            Their targets; NaN marks an unlabelled row, as in ``fit``.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the R2.
-
-        Returns
-        -------
-        score : float
-            ``r2_score`` on the rows with a target.
-        """
-        return super().score(*self._labelled_only(X, y, sample_weight))
 
     def predict(self, X):
         """Predicted targets.
