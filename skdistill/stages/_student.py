@@ -3,7 +3,7 @@
 :func:`train_student` turns the distiller's parameters into a
 :class:`~skdistill.training._net.DistillationNet` (new, or a copy of the
 fitted one on a warm start), trains it on in-memory rows and streamed chunks,
-prunes it, and returns the fitted attributes it determines. Student training
+prunes it (:mod:`._pruned`), and returns the fitted attributes it determines. Student training
 holds a process-wide lock (:data:`~skdistill.training._net.STUDENT_TRAINING`):
 torch's random generator
 is global, so two fits in threads of one process would draw from each other's
@@ -14,7 +14,6 @@ import contextlib
 import copy
 import inspect
 import operator
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,9 +37,9 @@ from ..training._net import (
     InterruptedBeforeFirstEpoch,
 )
 from ..training._optimizer import build_optimizer
-from ..training._pruning import hidden_widths, module_figures, prune_hidden_units
 from ..training._solver import choose_solver, numpy_obstacle
 from ..training._stream import StreamedRows
+from ._pruned import prune_student, unpruned_widths
 from ._shaped_input import sample_shape
 
 __all__ = [
@@ -295,7 +294,7 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
         net.batch_size = auto_batch_size(params.batch_size, len(train))
         _check_training_steps(params, net.module_, len(train), net.batch_size)
         if params.pruning is not None:  # what cannot be pruned: say so before training
-            params.pruning.widths(_unpruned(net)[0], params.pruning.steps)
+            params.pruning.widths(unpruned_widths(net), params.pruning.steps)
         net.train_split = None if valid is None else predefined_split(valid)
         epochs_before = len(net.history)
         net.interrupted_ = False
@@ -307,7 +306,7 @@ def train_student(params, task, data, rows, train_idx, valid_idx, seed, chunks=(
                 score_the_average(net, valid)
                 trained[UNCONVERGED] = _unconverged(params, net, len(net.history) - epochs_before)
                 if params.pruning is not None:
-                    trained["pruning_"] = _prune(params, data, net, train, valid)
+                    trained["pruning_"] = prune_student(params, data, net, train, valid)
         except InterruptedBeforeFirstEpoch:
             message = "fit interrupted before its first epoch completed"
             raise KeyboardInterrupt(message) from None
@@ -409,56 +408,6 @@ def _unconverged(params, net, epochs_run):
     return (f"max_epochs={params.max_epochs} ended the fit while {key} was still improving "
             f"(best in epoch {int(np.argmin(losses)) + 1} of {len(losses)}). Raise "
             "max_epochs or lr, or fit again with warm_start=True.")
-
-
-def _prune(params, data, net, train, valid):
-    """Cut the trained student's hidden layers step by step, fine-tuning after each.
-
-    The widths are ``pruning``'s share of those the student had before it was
-    first pruned: a warm start of a pruned student cuts no further than that
-    (and, at the same ``amount``, not at all). Returns ``pruning_``: hidden
-    widths, parameters, bytes of the weights and one-row forward latency (ms,
-    measured here) before the first cut and now.
-    """
-    pruning = params.pruning
-    if getattr(net, "unpruned_", None) is None:  # kept on the net: a warm start prunes from it
-        net.unpruned_ = (hidden_widths(net.module_), module_figures(net.module_,
-                                                                    sample_shape(data)))
-    original, before = net.unpruned_
-    for step in range(1, pruning.steps + 1):
-        now = hidden_widths(net.module_)
-        widths = [min(target, width) for target, width in zip(pruning.widths(original, step), now)]
-        if widths == now:  # a warm start's student already cut this far: trained as it is
-            continue
-        prune_hidden_units(net.module_, widths)
-        net.module = net.module_
-        net.initialize_optimizer()
-        if pruning.fine_tune_epochs:
-            try:
-                net.partial_fit(train, epochs=pruning.fine_tune_epochs)
-            except InterruptedBeforeFirstEpoch:
-                pass  # Ctrl-C before a fine-tuning epoch: keep the cut, untuned, and stop
-            if net.interrupted_:
-                warnings.warn(
-                    f"Pruning interrupted in step {step} of {pruning.steps}; the "
-                    "student keeps the widths and weights it had then.",
-                    UserWarning,
-                )
-                break
-            score_the_average(net, valid)
-    after = module_figures(net.module_, sample_shape(data))
-    figures = {"hidden_before": original, "hidden_after": hidden_widths(net.module_)}
-    names = ("parameters", "bytes", "latency_ms")
-    for name, value_before, value_after in zip(names, before, after):
-        figures[f"{name}_before"] = value_before
-        figures[f"{name}_after"] = value_after
-    return figures
-
-
-def _unpruned(net):
-    """``(hidden widths, figures)`` of ``net``'s student before it was first pruned (its own
-    where it never was)."""
-    return getattr(net, "unpruned_", None) or (hidden_widths(net.module_), None)
 
 
 def _teacher_module(teacher):
