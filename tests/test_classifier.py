@@ -256,6 +256,21 @@ def test_skorch_knobs_reach_the_net(iris, fast):
     assert len(clf.student_.history) == 3
 
 
+@pytest.mark.parametrize("solver", ["torch", "numpy"])
+def test_skorch_scoring_callbacks_score_the_student_as_a_classifier(iris, fast, solver):
+    from skorch.callbacks import EpochScoring
+
+    X, y = iris
+    clf = fast(
+        solver=solver, max_epochs=4, n_iter_no_change=None,
+        callbacks=[EpochScoring("accuracy", lower_is_better=False, name="accuracy"),
+                   EpochScoring("neg_log_loss", lower_is_better=False, name="log_loss")],
+    ).fit(X, y)
+    for epoch in clf.student_.history:  # the net's own held-out figures, by sklearn's metrics
+        assert epoch["accuracy"] == pytest.approx(epoch["valid_acc"])
+        assert -epoch["log_loss"] == pytest.approx(epoch["valid_label_loss"], rel=1e-5)
+
+
 def test_batches_are_shuffled_each_epoch():
     from skdistill.training._data import DistillationDataset, TensorBatchLoader
 

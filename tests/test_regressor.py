@@ -139,3 +139,15 @@ def test_validation_scores_are_the_held_out_r2_of_each_epoch():
     assert strip_teacher(model).validation_scores_ == model.validation_scores_
     unvalidated = DistilledRegressor(Ridge(), max_epochs=2, validation_fraction=None).fit(X, y)
     assert unvalidated.validation_scores_ is None
+
+
+def test_skorch_scoring_callbacks_score_a_regressor_on_its_standardised_targets(friedman):
+    from skorch.callbacks import EpochScoring
+
+    X, y = friedman
+    reg = fast_reg(
+        max_epochs=3, n_iter_no_change=None,
+        callbacks=[EpochScoring("neg_mean_squared_error", lower_is_better=False, name="mse")],
+    ).fit(X, y)
+    for epoch in reg.student_.history:  # the labels-only loss is the MSE of the scaled targets
+        assert -epoch["mse"] == pytest.approx(epoch["valid_label_loss"], rel=1e-4)

@@ -335,6 +335,28 @@ class DistillationNet(NeuralNet):
             None if weights is None else to_tensor(weights, device=self.device),
         )
 
+    def predict_proba(self, X):
+        """A classifier's probabilities (the softmax of the logits); a regressor's outputs.
+
+        What skorch's scoring callbacks read, e.g. ``EpochScoring("neg_log_loss")``:
+        they score the held-out rows against the targets the net trains on, a
+        classifier's class positions (``0`` to ``n_classes - 1``) and a
+        regressor's standardised targets (so ``"r2"`` is the distiller's, and
+        errors are in units of the target's standard deviation).
+        """
+        outputs = self.forward(X, training=False)
+        if self.loss_settings.classifies:
+            outputs = torch.softmax(outputs, dim=1)
+        return to_numpy(outputs)
+
+    def predict(self, X):
+        """A classifier's class positions (the largest logit's); a regressor's outputs.
+
+        What ``EpochScoring("accuracy")`` and the like read; see :meth:`predict_proba`.
+        """
+        outputs = self.predict_proba(X)
+        return outputs.argmax(axis=1) if self.loss_settings.classifies else outputs
+
     def infer(self, x, **fit_params):
         """Run the module on the feature rows of a batch (a dict or a plain tensor)."""
         if isinstance(x, Mapping):
