@@ -266,6 +266,31 @@ def test_early_stopping_restores_the_best_epoch(data, solver):
     assert model.student_.history[best, "valid_label_loss_best"]
 
 
+@pytest.mark.parametrize("unfreeze_at", [None, 3])
+def test_a_layer_frozen_by_skorchs_freezer_stays_as_it_was(data, unfreeze_at):
+    from skorch.callbacks import Freezer, Unfreezer
+
+    X, y = data
+    callbacks = [Freezer("layers.0.*")] + (
+        [] if unfreeze_at is None else [Unfreezer("layers.0.*", at=unfreeze_at)]
+    )
+    settings = dict(max_epochs=5, n_iter_no_change=None, student_preprocessor=None)
+    untrained = make_fast(max_epochs=1, lr=1e-30, solver="torch", **{
+        k: v for k, v in settings.items() if k != "max_epochs"}).fit(X, y)
+    first = untrained.student_.module_.layers[0].weight.detach()
+    fits = {solver: make_fast(solver=solver, callbacks=callbacks, **settings).fit(X, y)
+            for solver in ("auto", "torch")}
+    assert fits["auto"].solver_ == "numpy"  # the batches of the frozen epochs use autograd
+    moved = {solver: float((fit.student_.module_.layers[0].weight.detach() - first).abs().max())
+             for solver, fit in fits.items()}
+    if unfreeze_at is None:
+        assert moved == {"auto": 0.0, "torch": 0.0}
+    else:
+        assert moved["auto"] > 1e-3 and moved["auto"] == pytest.approx(moved["torch"], rel=1e-4)
+    np.testing.assert_allclose(fits["auto"].predict_proba(X), fits["torch"].predict_proba(X),
+                               atol=1e-5)
+
+
 def test_warm_start_continues_from_the_fitted_weights(data, solver):
     X, y = data
     model = make_fast(solver=solver, max_epochs=5, warm_start=True, n_iter_no_change=None)

@@ -59,7 +59,9 @@ class DistillationNet(NeuralNet):
     (:mod:`skdistill.training._numpy`), and where no callback reads training
     batches the optimizer's update too; callbacks that do read them see the
     same ``.grad`` as under autograd. ``"torch"`` is skorch's own step. The
-    distiller checks that the numpy engine applies before it asks for it.
+    distiller checks that the numpy engine applies before it asks for it; while a
+    callback has frozen a parameter (skorch's ``Freezer``), the batches step through
+    autograd, which leaves it as it is.
     """
 
     _closed_form = None
@@ -187,7 +189,7 @@ class DistillationNet(NeuralNet):
         if iterator is None or listeners is None or _watch_training_batches(listeners):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         train_in_numpy = None
-        if self._closed_form is not None and not fit_params:
+        if self._closed_form is not None and not fit_params and self._trains_every_parameter():
             train_in_numpy = self._closed_form.numpy_trainer(self.optimizer_)
         self.module_.train()
         batch_count = 0
@@ -317,9 +319,14 @@ class DistillationNet(NeuralNet):
             figures["valid_calibrated_loss"] = _calibrated_loss(outputs)
         return figures
 
+    def _trains_every_parameter(self):
+        """Whether every parameter of the student trains now: the closed-form step updates
+        them all, so while a callback (skorch's ``Freezer``) has frozen one, autograd steps."""
+        return all(parameter.requires_grad for parameter in self.module_.parameters())
+
     def _closed_form_arguments(self, batch, fit_params):
         """``(X, teacher_logits, y, sample_weight)`` tensors for the closed-form step, or None."""
-        if self._closed_form is None or fit_params:
+        if self._closed_form is None or fit_params or not self._trains_every_parameter():
             return None
         Xi, yi = unpack_data(batch)
         if not isinstance(Xi, Mapping):
