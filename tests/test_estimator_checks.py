@@ -63,3 +63,23 @@ def test_sklearn_compatible_search(estimator, check):
 @parametrize_with_checks([IntegerLabels(LogisticRegression())])
 def test_sklearn_compatible_integer_labels(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("estimator", [
+    DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0),
+    DistilledRegressor(Ridge(), max_epochs=3, random_state=0),
+], ids=["classifier", "regressor"])
+def test_an_array_like_that_refuses_numpys_functions_trains_the_same_model(estimator):
+    # far from converged (3 epochs): a student reading the rows as given, unscaled, where
+    # the array is encoded, predicts otherwise
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.datasets import make_regression
+    from sklearn.utils.estimator_checks import _NotAnArray
+
+    X, y = make_regression(200, 5, random_state=0)
+    y = (y > 0).astype(int) if isinstance(estimator, DistilledClassifier) else y
+    as_array = clone(estimator).fit(X, y)
+    not_an_array = clone(estimator).fit(_NotAnArray(X), _NotAnArray(y))
+    assert not_an_array.student_encoding_ == as_array.student_encoding_ == "both"
+    np.testing.assert_array_equal(not_an_array.predict(_NotAnArray(X)), as_array.predict(X))

@@ -147,12 +147,19 @@ def encoding_width(encoder):
 
 
 def _is_table(X):
+    """Whether ``X`` is rows of columns: a DataFrame, or anything numpy reads as 2-d (an
+    array-like that refuses numpy's functions, as its ``__array__`` gives it)."""
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         return True
     try:
         return np.ndim(X) == 2
     except (TypeError, ValueError):
-        return False
+        if not hasattr(X, "__array__"):
+            return False
+        try:
+            return np.asarray(X).ndim == 2
+        except (TypeError, ValueError):
+            return False
 
 
 def _is_documents(X):
