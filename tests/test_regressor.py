@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 from conftest import predict_in_fresh_process
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_friedman1, make_regression
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import IsolationForest, RandomForestRegressor
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -108,6 +109,19 @@ def test_classifier_teacher_for_a_regressor_is_rejected(friedman):
 
     with pytest.raises(TypeError, match="no predict method"):
         fast_reg(NoPredict()).fit(X, y)
+
+
+@pytest.mark.parametrize("teacher, kind", [
+    (lambda X, y: LogisticRegression(), "a classifier"),
+    (lambda X, y: FrozenEstimator(LogisticRegression().fit(X, y > np.median(y))), "a classifier"),
+    (lambda X, y: make_pipeline(StandardScaler(), LogisticRegression()), "a classifier"),
+    (lambda X, y: KMeans(2, n_init=1), "a clusterer"),
+    (lambda X, y: IsolationForest(), "an outlier detector"),
+], ids=["classifier", "frozen", "pipeline", "clusterer", "outlier-detector"])
+def test_a_teacher_whose_predict_gives_labels_is_refused_by_its_kind(friedman, teacher, kind):
+    X, y = friedman
+    with pytest.raises(TypeError, match=f"is {kind}: its predict gives labels"):
+        fast_reg(teacher(X, y)).fit(X, y)
 
 
 @pytest.mark.parametrize("scale", [1e40, 1e155, 1e-170])

@@ -41,6 +41,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_predict
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from skorch import NeuralNet
 
@@ -68,6 +69,21 @@ PRECOMPUTED = "precomputed"
 
 def _name(model):
     return type(model).__name__
+
+
+_KINDS = {"classifier": "a classifier", "clusterer": "a clusterer",
+          "outlier_detector": "an outlier detector"}
+
+
+def _estimator_type(model):
+    """scikit-learn's ``estimator_type`` tag of ``model`` ("classifier", "regressor", ...),
+    or None where it has none (any object with the methods may teach)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return get_tags(model).estimator_type
+    except Exception:  # noqa: BLE001 (no tags: nothing to check)
+        return None
 
 
 def _n_rows(X):
@@ -128,6 +144,13 @@ class EstimatorTeacher(Teacher):
             )
         if task == "regressor" and not hasattr(self.model, "predict"):
             raise TypeError(f"The teacher {name} has no predict method.")
+        kind = _estimator_type(self.model)
+        if task == "regressor" and kind in _KINDS:
+            raise TypeError(
+                f"The teacher {name} is {_KINDS[kind]}: its predict gives labels, "
+                "not the numbers a regressor's student learns. Use a regressor as the teacher, "
+                "or DistilledClassifier to distil a classifier."
+            )
 
     def takes_sample_weight(self):
         """True when the teacher's ``fit`` accepts ``sample_weight`` (through IntegerLabels too)."""
