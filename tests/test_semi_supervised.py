@@ -1,6 +1,7 @@
 """Unlabelled rows contribute the teacher term only."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import make_fast
 from sklearn.linear_model import LogisticRegression
@@ -23,6 +24,29 @@ def test_minus_one_marks_unlabelled_rows_when_asked(iris):
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert -1 not in CountingLR.seen and len(CountingLR.seen) == 100  # teacher: labelled rows only
     assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("marker", [np.nan, pd.NA], ids=["nan", "pd.NA"])
+def test_a_missing_value_as_the_marker_marks_the_missing_labels(iris, marker):
+    from skdistill import DistillerGridSearchCV
+
+    X, y = iris
+    with_minus_one = y.copy()
+    with_minus_one[::3] = -1
+    missing = pd.array(np.where(with_minus_one < 0, None, with_minus_one), dtype="Int64")
+    if marker is np.nan:
+        missing = missing.to_numpy(dtype=float, na_value=np.nan)
+    reference = make_fast(teacher=CountingLR(), unlabeled_label=-1, max_epochs=5).fit(
+        X, with_minus_one)
+    clf = make_fast(teacher=CountingLR(), unlabeled_label=marker, max_epochs=5).fit(X, missing)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert len(CountingLR.seen) == 100 and not np.isnan(CountingLR.seen.astype(float)).any()
+    np.testing.assert_array_equal(clf.predict_proba(X), reference.predict_proba(X))
+    assert clf.score(X, missing) == reference.score(X, with_minus_one)
+    search = DistillerGridSearchCV(  # its splitter stratifies the missing labels as one group
+        make_fast(unlabeled_label=marker, max_epochs=3), {"alpha": [0.0, 0.5]}, cv=3
+    ).fit(X, missing)
+    assert search.best_estimator_.classes_.tolist() == [0, 1, 2]
 
 
 def test_minus_one_is_a_class_by_default(iris):

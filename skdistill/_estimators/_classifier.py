@@ -149,7 +149,10 @@ collection, default=None
         not fitted on them. scikit-learn's semi-supervised convention is ``-1``;
         it is not the default, because ``-1`` is a real class in many binary
         problems. With string labels use a string marker (e.g. ``"?"``): numpy
-        cannot mix strings and numbers in one label array.
+        cannot mix strings and numbers in one label array. A missing value
+        (``np.nan``, ``pd.NA``) marks the rows whose label is missing;
+        scikit-learn's own splitters refuse missing labels (``cross_val_score``,
+        ``GridSearchCV``), where :class:`DistillerGridSearchCV` takes them.
     max_epochs : int, default=200
         Upper bound on training epochs.
     batch_size : int or "auto", default="auto"

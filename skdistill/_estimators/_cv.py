@@ -41,6 +41,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..stages._alpha import DISTILLED_ALPHA
 from ..stages._auto import is_auto
 from ..stages._search_folds import fold_scores, one_by_one_reason
+from ..stages._targets import stratifiable
 from ._base import BaseDistiller
 
 __all__ = ["DistillerGridSearchCV"]
@@ -188,7 +189,10 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         X, y = indexable(X, y)
         y = np.asarray(y)
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y, groups))
+        labels = stratifiable(y, getattr(distiller, "unlabeled_label", None))
+        folds = list(
+            check_cv(self.cv, labels, classifier=is_classifier(self)).split(X, labels, groups)
+        )
         if isinstance(self.scoring, (list, tuple, set, dict)):
             raise ValueError(
                 f"{type(self).__name__} chooses by one metric; scoring={self.scoring!r} names "

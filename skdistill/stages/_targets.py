@@ -7,8 +7,10 @@ partition of a dask fit as the in-memory fit encodes all of them.
 """
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["LabelCodes", "Standardise", "class_codes", "labelled_rows"]
+__all__ = ["LabelCodes", "Standardise", "class_codes", "labelled_rows", "marks_missing",
+           "stratifiable"]
 
 
 def class_codes(labels):
@@ -89,7 +91,44 @@ class Standardise:
 
 
 def labelled_rows(y, unlabeled_label):
-    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``)."""
+    """Boolean mask of the rows of ``y`` that carry a label (all, without ``unlabeled_label``).
+
+    A missing value as the marker (``np.nan``, ``pd.NA``) marks the missing labels,
+    which equal nothing, themselves included.
+
+    Examples
+    --------
+    >>> labelled_rows(np.array([1.0, np.nan, 0.0]), np.nan).tolist()
+    [True, False, True]
+    """
     if unlabeled_label is None:
         return np.ones(len(y), dtype=bool)
+    if marks_missing(unlabeled_label):
+        return ~np.asarray(pd.isna(y), dtype=bool).reshape(len(y))
     return np.asarray(y != unlabeled_label, dtype=bool).reshape(len(y))
+
+
+def stratifiable(y, unlabeled_label):
+    """``y`` as a splitter reads it: with a missing-value marker, the labels as codes and the
+    unlabelled rows as ``-1`` (scikit-learn's splitters refuse missing labels); else ``y``.
+
+    Examples
+    --------
+    >>> stratifiable(np.array([2.0, np.nan, 5.0]), np.nan).tolist()
+    [0, -1, 1]
+    """
+    if not marks_missing(unlabeled_label):
+        return y
+    labelled = labelled_rows(y, unlabeled_label)
+    codes = np.full(len(y), -1, dtype=np.int64)
+    codes[labelled] = np.unique(y[labelled], return_inverse=True)[1].reshape(-1)
+    return codes
+
+
+def marks_missing(unlabeled_label):
+    """Whether ``unlabeled_label`` is a missing value (NaN, ``pd.NA``): then the rows
+    without a label are those whose label is missing."""
+    try:
+        return unlabeled_label is not None and bool(pd.isna(unlabeled_label))
+    except (TypeError, ValueError):  # an array-like marker: not a missing value
+        return False

@@ -22,7 +22,7 @@ from ..teachers._adapters import logits_from_proba
 from ..teachers._outputs import LogitOutputs, PredictionOutputs
 from ..training._callbacks import AgreementScoring, R2Scoring
 from ._alpha import resolved_alpha
-from ._targets import LabelCodes, Standardise, class_codes, labelled_rows
+from ._targets import LabelCodes, Standardise, class_codes, labelled_rows, marks_missing
 
 __all__ = [
     "ClassificationTask", "RegressionTask", "location_and_scale",
@@ -86,6 +86,8 @@ class ClassificationTask(_Task):
         self.loss_settings = loss_settings
         self.fitted_classes = fitted_classes
         self.classes = None
+        if marks_missing(unlabeled_label):  # the missing labels mark the unlabelled rows
+            self.y_finite = "allow-nan"
 
     @classmethod
     def for_estimator(cls, estimator, previous=None):
