@@ -198,3 +198,16 @@ def test_unlabelled_rows_are_left_out_of_the_report_as_score_leaves_them():
     clf = make_fast(LogisticRegression(), unlabeled_label=-1, max_epochs=2).fit(X, labels)
     figures = report(clf, X, labels, repeats=1, single_repeats=1).to_dict()
     assert figures["accuracy"]["student"] == pytest.approx(clf.score(X, labels))
+
+
+def test_plot_history_draws_a_regressors_held_out_r2():
+    from sklearn.datasets import make_regression
+    from sklearn.linear_model import Ridge
+
+    X, y = make_regression(120, 4, random_state=0)
+    model = DistilledRegressor(Ridge(), max_epochs=4, random_state=0).fit(X, y)
+    figure = plot_history(model)
+    assert [axes.get_title() for axes in figure.axes] == ["loss", "validation R2"]
+    (line,) = figure.axes[1].get_lines()
+    assert line.get_label() == "valid_r2"
+    np.testing.assert_allclose(line.get_ydata(), model.student_.history[:, "valid_r2"])

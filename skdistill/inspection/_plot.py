@@ -4,9 +4,15 @@ from ..deploy._export import final_distiller
 
 __all__ = ["plot_history"]
 
+_SCORES = ("valid_acc", "valid_agreement", "valid_r2")
+"""The held-out scores drawn on the right, as the history names them."""
+
 
 def plot_history(estimator, path=None):
-    """Plot train and validation loss, validation accuracy and agreement per epoch.
+    """Plot train and validation loss, and the held-out scores, per epoch.
+
+    A classifier's held-out scores are its accuracy and its agreement with the
+    teacher; a regressor's, its R2.
 
     Parameters
     ----------
@@ -18,7 +24,8 @@ def plot_history(estimator, path=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
-        Loss on the left; validation accuracy and agreement on the right.
+        Loss on the left; the held-out scores on the right (titled "validation
+        accuracy and agreement", or for a regressor "validation R2").
 
     See Also
     --------
@@ -45,7 +52,7 @@ def plot_history(estimator, path=None):
     distiller = final_distiller(estimator)
     history = distiller.student_.history
     epochs = history[:, "epoch"]
-    scores = [key for key in ("valid_acc", "valid_agreement") if key in history[-1]]
+    scores = [key for key in _SCORES if key in history[-1]]
     figure, axes = plt.subplots(1, 2 if scores else 1, figsize=(10 if scores else 5, 3.5),
                                 squeeze=False)
     loss_axes = axes[0][0]
@@ -58,7 +65,8 @@ def plot_history(estimator, path=None):
         score_axes = axes[0][1]
         for key in scores:
             score_axes.plot(epochs, history[:, key], label=key)
-        score_axes.set(title="validation accuracy and agreement", xlabel="epoch")
+        title = "validation R2" if scores == ["valid_r2"] else "validation accuracy and agreement"
+        score_axes.set(title=title, xlabel="epoch")
         score_axes.legend()
     figure.tight_layout()
     if path is not None:
