@@ -4,11 +4,13 @@ import warnings
 
 import numpy as np
 import torch
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from conftest import RaiseAt
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression
 from skorch.callbacks import Callback
 from test_student_encoder import mixed_frame
 
@@ -222,6 +224,24 @@ def test_a_one_row_prediction_with_a_missing_category_is_not_refused():
         warnings.simplefilter("error")  # the refusal alone: not scikit-learn's warning beside it
         with pytest.raises(ValueError, match="fitted on a DataFrame"):
             clf.predict(frame.to_numpy())
+
+
+def test_numbers_without_names_are_read_by_position_as_scikit_learn_reads_them(iris):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["sepal length", "sepal width", "petal length", "petal width"])
+    on_frame = DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0).fit(frame, y)
+    assert on_frame.student_encoding_ is not None  # the package's own encoding of the numbers
+    with pytest.warns(UserWarning, match="does not have valid feature names") as caught:
+        from_array = on_frame.predict_proba(X)
+    assert len(caught) == 1
+    np.testing.assert_array_equal(from_array, on_frame.predict_proba(frame))
+    on_array = DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from_frame = on_array.predict_proba(frame)
+    assert [str(each.message) for each in caught] == [  # the estimator's, not its encoding's
+        "X has feature names, but DistilledClassifier was fitted without feature names"]
+    np.testing.assert_array_equal(from_frame, on_array.predict_proba(X))
 
 
 def test_a_polars_frame_is_encoded_checked_and_predicted():

@@ -14,6 +14,7 @@ held-out (early-stopping) rows. On eight public sets that choice gained
 import warnings
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
@@ -215,6 +216,8 @@ def check_feature_kinds(X, fitted):
         now = dict(enumerate(column_kinds(X)))
     elif hasattr(X, "columns") and hasattr(X, "dtypes"):
         now = feature_kinds(X)
+    elif _numbers_only(fitted) and np.asarray(X).dtype.kind in "biuf":
+        return  # numbers read by position, as scikit-learn reads them (with its warning)
     else:
         raise ValueError(
             f"The model was fitted on a DataFrame with columns {list(fitted)}; pass a "
@@ -234,6 +237,11 @@ def check_feature_kinds(X, fitted):
             f"{details}; pass the columns with the dtypes they had in fit (e.g. numbers as "
             "a numeric dtype, categories as strings)."
         )
+
+
+def _numbers_only(kinds):
+    """Whether every column of a fit's ``kinds`` was numeric."""
+    return all(kind == "numeric" for kind in kinds.values())
 
 
 def _holds_objects(X, name):
@@ -339,20 +347,35 @@ def checked_table(estimator, X, reset):
     dtype (strings stay strings) or a CSR matrix, and may hold NaN but not
     infinities.
     """
+    names = None if reset else estimator.__dict__.get("feature_names_in_")
+    kinds = estimator.__dict__.get("feature_kinds_")
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
         if reset or not _named_as_in_fit(estimator, X):  # the same names: nothing to check
             validate_data(estimator, X, reset=reset, skip_check_array=True)
-        return X
+        if reset or "feature_kinds_" not in vars(estimator) or kinds is not None:
+            return X
+        # a frame, to a model fitted on an array of numbers: read as one, by position
+        # (scikit-learn's warning said so); the encoding fitted on it would warn again
+        try:
+            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # not numbers: the encoding says which
+            return X
+    by_position = names is not None and bool(kinds) and _numbers_only(kinds)
     with warnings.catch_warnings():
-        if not reset and "feature_names_in_" in vars(estimator):
-            # rows without names, to a model fitted on named columns: check_feature_kinds
-            # refuses them next, in words that name the columns; scikit-learn's warning
-            # would only repeat it
+        if names is not None and not by_position:
+            # rows without names, to a model fitted on named columns of several kinds:
+            # check_feature_kinds refuses them next, in words that name the columns;
+            # scikit-learn's warning would only repeat it
             warnings.filterwarnings("ignore", "X does not have valid feature names")
-        return validate_data(
+        X = validate_data(
             estimator, X, reset=reset, dtype=None, accept_sparse="csr",
             ensure_all_finite="allow-nan",
         )
+    if by_position and not sp.issparse(X) and X.dtype.kind in "biuf":
+        # numbers, to a model fitted on named numeric columns: read by position (after
+        # scikit-learn's warning), as the columns the encoding was fitted on
+        X = pd.DataFrame(X, columns=names, copy=False)
+    return X
 
 
 def _named_as_in_fit(estimator, frame):
