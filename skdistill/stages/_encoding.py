@@ -216,8 +216,6 @@ def check_feature_kinds(X, fitted):
         now = dict(enumerate(column_kinds(X)))
     elif hasattr(X, "columns") and hasattr(X, "dtypes"):
         now = feature_kinds(X)
-    elif _numbers_only(fitted) and np.asarray(X).dtype.kind in "biuf":
-        return  # numbers read by position, as scikit-learn reads them (with its warning)
     else:
         raise ValueError(
             f"The model was fitted on a DataFrame with columns {list(fitted)}; pass a "
