@@ -125,6 +125,7 @@ def make_net(params, task, module, seed, has_valid, race=None):
         module=module,
         criterion=task.criterion(),
         loss_settings=task.loss_settings,
+        classes=np.arange(len(task.classes)) if task.loss_settings.classifies else None,
         optimizer=params.optimizer,
         lr=params.lr,
         max_epochs=params.max_epochs,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
+from sklearn.utils import ClassifierTags
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
@@ -70,10 +71,29 @@ class DistillationNet(NeuralNet):
     _batch_listeners = None
     """Per-batch hook name -> the callbacks that implement it, during a fit; see ``notify``."""
 
-    def __init__(self, module, criterion, *, loss_settings, solver="torch", **kwargs):
+    def __init__(self, module, criterion, *, loss_settings, solver="torch", classes=None,
+                 **kwargs):
         super().__init__(module, criterion, **kwargs)
         self.loss_settings = loss_settings
         self.solver = solver
+        self.classes = classes
+
+    @property
+    def classes_(self):
+        """A classifier's class positions, ``0`` to ``n_classes - 1`` (what :meth:`predict`
+        gives); a regressor's net has none."""
+        classes = getattr(self, "classes", None)
+        if classes is None:
+            raise AttributeError("A regressor's net has no classes_.")
+        return classes
+
+    def __sklearn_tags__(self):
+        """skorch's tags; a classifier's net is a classifier to scikit-learn's scorers."""
+        tags = super().__sklearn_tags__()
+        if getattr(self, "classes", None) is not None:
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        return tags
 
     def notify(self, method_name, **cb_kwargs):
         """skorch's notify; during a fit, per-batch hooks skip callbacks that do not define them.
