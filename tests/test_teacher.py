@@ -52,6 +52,41 @@ def test_a_label_the_teacher_does_not_know_is_a_clear_error():
         teacher_logits(lr, X, np.array([0, 1, 7]))
 
 
+def test_a_stack_whose_scores_appear_once_fitted_teaches():
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import StackingClassifier
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdistill import DistilledClassifier
+
+    X_iris, y_iris = load_iris(return_X_y=True)
+    stack = StackingClassifier([("lr", LogisticRegression(max_iter=300))])
+    assert not hasattr(stack, "predict_proba")  # until fit makes its final estimator
+    for teacher in (stack, make_pipeline(StandardScaler(), stack)):
+        clf = DistilledClassifier(teacher, max_epochs=30, random_state=0).fit(X_iris, y_iris)
+        assert clf.score(X_iris, y_iris) > 0.9
+    with pytest.raises(TypeError, match="Pipeline has neither predict_proba"):
+        as_teacher(make_pipeline(StandardScaler(), Ridge())).check("classifier")
+
+
+@pytest.mark.parametrize("teacher_cv", [None, 3])
+def test_one_vs_one_decision_values_are_refused_not_read_as_one_per_class(teacher_cv):
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+
+    from skdistill import DistilledClassifier
+
+    X_iris, y_iris = load_iris(return_X_y=True)  # three classes: three pairs, three columns
+    ovo = DistilledClassifier(SVC(decision_function_shape="ovo"), max_epochs=2,
+                              teacher_cv=teacher_cv)
+    with pytest.raises(ValueError, match="one-vs-one decision values"):
+        ovo.fit(X_iris, y_iris)
+    two = y_iris < 2  # two classes: one column either way
+    ovo.set_params(teacher_cv=None).fit(X_iris[two], y_iris[two])
+
+
 def test_teacher_without_scores_is_rejected_before_fitting():
     class OnlyPredict:
         def fit(self, X, y):

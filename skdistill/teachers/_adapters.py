@@ -41,12 +41,17 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_predict
-from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from skorch import NeuralNet
 
 from .._inputs import DENSE_CHUNK_ELEMENTS, is_shaped
 from ._other_libraries import IntegerLabels, fresh_copy, needs_class_codes
+from ._estimator_outputs import (
+    check_gives_numbers,
+    check_gives_scores,
+    check_one_column_per_class,
+    scores_method,
+)
 
 __all__ = [
     "PRECOMPUTED",
@@ -69,21 +74,6 @@ PRECOMPUTED = "precomputed"
 
 def _name(model):
     return type(model).__name__
-
-
-_KINDS = {"classifier": "a classifier", "clusterer": "a clusterer",
-          "outlier_detector": "an outlier detector"}
-
-
-def _estimator_type(model):
-    """scikit-learn's ``estimator_type`` tag of ``model`` ("classifier", "regressor", ...),
-    or None where it has none (any object with the methods may teach)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return get_tags(model).estimator_type
-    except Exception:  # noqa: BLE001 (no tags: nothing to check)
-        return None
 
 
 def _n_rows(X):
@@ -136,21 +126,12 @@ class EstimatorTeacher(Teacher):
 
     def check(self, task):
         name = _name(self.model)
-        if task == "classifier" and not _scores_method(self.model):
-            raise TypeError(
-                f"The teacher {name} has neither predict_proba nor decision_function, so it "
-                "gives no soft targets to distil. Use a classifier that has one (e.g. "
-                "SVC(probability=True) or any tree ensemble)."
-            )
-        if task == "regressor" and not hasattr(self.model, "predict"):
+        if task == "classifier":
+            check_gives_scores(self.model, fitted=False)
+        elif not hasattr(self.model, "predict"):
             raise TypeError(f"The teacher {name} has no predict method.")
-        kind = _estimator_type(self.model)
-        if task == "regressor" and kind in _KINDS:
-            raise TypeError(
-                f"The teacher {name} is {_KINDS[kind]}: its predict gives labels, "
-                "not the numbers a regressor's student learns. Use a regressor as the teacher, "
-                "or DistilledClassifier to distil a classifier."
-            )
+        else:
+            check_gives_numbers(self.model)
 
     def takes_sample_weight(self):
         """True when the teacher's ``fit`` accepts ``sample_weight`` (through IntegerLabels too)."""
@@ -207,7 +188,9 @@ class EstimatorTeacher(Teacher):
     def logits(self, X, classes):
         model, name, X = self.model, _name(self.model), flattened(X)
         teacher_classes = _classes_of(model)
-        if _scores_method(model) == "predict_proba":
+        method = check_gives_scores(model)  # fitted: what it has now
+        check_one_column_per_class(model, method, len(teacher_classes))
+        if method == "predict_proba":
             proba = np.asarray(model.predict_proba(X), dtype=np.float64)
             _check_scores(proba, _n_rows(X), len(teacher_classes), f"{name}.predict_proba")
             logits = logits_from_proba(proba, f"{name}.predict_proba")
@@ -222,7 +205,8 @@ class EstimatorTeacher(Teacher):
 
     def out_of_fold_logits(self, X, y, classes, cv, sample_weight=None):
         """Cross-fitted logits: each row scored by a clone fitted on the other folds."""
-        method = _scores_method(self.model)
+        method = scores_method(self.model, fitted=False)
+        check_one_column_per_class(self.model, method, len(classes))
         scores = self._cross_val_predict(X, y, cv, method, sample_weight)
         what = f"{_name(self.model)}.{method} (out of fold)"
         if method == "predict_proba":
@@ -364,13 +348,6 @@ def _string_columns(X):
     if dtypes is None or not hasattr(dtypes, "items"):
         return []
     return [name for name, dtype in dtypes.items() if str(dtype) in ("object", "str", "string")]
-
-
-def _scores_method(model):
-    for method in ("predict_proba", "decision_function"):
-        if hasattr(model, method):
-            return method
-    return None
 
 
 def _classes_of(model):

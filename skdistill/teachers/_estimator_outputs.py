@@ -1,0 +1,128 @@
+"""What a scikit-learn teacher's methods give: a classifier's scores, a regressor's numbers.
+
+A classifier teacher's soft targets come from ``predict_proba``, else
+``decision_function``, one column per class.
+scikit-learn offers some of these methods only in some fitted states: an
+unfitted ``StackingClassifier`` with its default final estimator has no
+``predict_proba`` until ``fit`` makes that estimator. So an unfitted teacher is
+judged on what its class (a Pipeline's: its last step's class) defines, and a
+fitted one on what it has.
+"""
+
+import warnings
+
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+
+__all__ = ["SCORE_METHODS", "check_gives_numbers", "check_gives_scores",
+           "check_one_column_per_class", "scores_method"]
+
+SCORE_METHODS = ("predict_proba", "decision_function")
+"""The methods a classifier teacher's scores come from, in order of preference."""
+
+
+def check_gives_scores(model, fitted=True):
+    """Return :func:`scores_method`'s method; TypeError where there is none."""
+    method = scores_method(model, fitted)
+    if method is None:
+        raise TypeError(
+            f"The teacher {type(model).__name__} has neither predict_proba nor "
+            "decision_function, so it gives no soft targets to distil. Use a classifier that "
+            "has one (e.g. SVC(probability=True) or any tree ensemble)."
+        )
+    return method
+
+
+def check_gives_numbers(model):
+    """TypeError where ``model``'s ``predict`` gives labels: a classifier, clusterer or outlier
+    detector (scikit-learn's ``estimator_type`` tag) cannot teach a regressor's student.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> check_gives_numbers(KMeans())
+    Traceback (most recent call last):
+    ...
+    TypeError: The teacher KMeans is a clusterer: its predict gives labels, ...
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kind = get_tags(model).estimator_type
+    except Exception:  # noqa: BLE001 (no tags: any object with the methods may teach)
+        return
+    if kind in _LABELLERS:
+        raise TypeError(
+            f"The teacher {type(model).__name__} is {_LABELLERS[kind]}: its predict gives "
+            "labels, not the numbers a regressor's student learns. Use a regressor as the "
+            "teacher, or DistilledClassifier to distil a classifier."
+        )
+
+
+_LABELLERS = {"classifier": "a classifier", "clusterer": "a clusterer",
+              "outlier_detector": "an outlier detector"}
+
+
+def scores_method(model, fitted=True):
+    """The method that gives ``model``'s scores (see :data:`SCORE_METHODS`), or None.
+
+    ``fitted=False``: the method ``model`` may have once fitted -- its own, or
+    where it has none yet the first its last step's class defines.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import StackingClassifier
+    >>> from sklearn.linear_model import LogisticRegression, Ridge
+    >>> stack = StackingClassifier([("lr", LogisticRegression())])
+    >>> scores_method(stack), scores_method(stack, fitted=False)
+    (None, 'predict_proba')
+    >>> scores_method(Ridge(), fitted=False) is None
+    True
+    """
+    for method in SCORE_METHODS:
+        if hasattr(model, method):
+            return method
+    if fitted:
+        return None
+    final = type(last_step(model))
+    return next((method for method in SCORE_METHODS if hasattr(final, method)), None)
+
+
+def last_step(model):
+    """The estimator that gives ``model``'s outputs: a Pipeline's last step, a wrapper's
+    (``FrozenEstimator``, ``IntegerLabels``) estimator, each unwrapped in turn."""
+    from ._other_libraries import IntegerLabels
+
+    while True:
+        if isinstance(model, Pipeline):
+            model = model.steps[-1][1]
+        elif isinstance(model, (FrozenEstimator, IntegerLabels)):
+            model = model.estimator
+        else:
+            return model
+
+
+def check_one_column_per_class(model, method, n_classes):
+    """ValueError where ``model``'s ``method`` scores pairs of classes, not classes.
+
+    An SVC with ``decision_function_shape="ovo"`` gives a column per pair of
+    classes: three columns for three classes, which read as one per class
+    would be wrong soft targets.
+
+    Examples
+    --------
+    >>> from sklearn.svm import SVC
+    >>> check_one_column_per_class(SVC(decision_function_shape="ovo"), "decision_function", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: The teacher SVC gives one-vs-one decision values ...
+    """
+    final = last_step(model)
+    if (method == "decision_function" and n_classes > 2
+            and getattr(final, "decision_function_shape", None) == "ovo"):
+        raise ValueError(
+            f"The teacher {type(final).__name__} gives one-vs-one decision values "
+            "(decision_function_shape='ovo'): a column per pair of classes, not per class. "
+            "Use decision_function_shape='ovr' (the default) or probability=True."
+        )
