@@ -206,3 +206,26 @@ def test_a_callable_loss_that_cannot_train_the_student_is_named(iris, soft, mess
     X, y = iris
     with pytest.raises(ValueError, match=message):
         make_fast(loss=soft, max_epochs=1).fit(X, y)
+
+
+def test_an_unknown_loss_name_says_where_registered_names_are_known(iris):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skdistill import DistilledClassifier
+
+    X, y = iris  # as in a parallel search's worker, where "cosine" was never registered
+    with pytest.raises(InvalidParameterError, match="registered function itself as loss"):
+        DistilledClassifier(LogisticRegression(), loss="cosine", max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("weight", ["a", -1, float("nan"), float("inf"), True])
+def test_a_dkd_term_weight_that_is_not_a_finite_non_negative_number_is_refused(iris, weight):
+    from sklearn.linear_model import LogisticRegression
+
+    from skdistill import DistilledClassifier
+
+    X, y = iris
+    with pytest.raises(ValueError, match="loss__nckd_weight weighs a term of the loss"):
+        DistilledClassifier(LogisticRegression(), loss="dkd", loss__nckd_weight=weight,
+                            max_epochs=1).fit(X, y)

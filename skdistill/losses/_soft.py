@@ -11,6 +11,10 @@ and returns a scalar tensor averaged over the rows of the batch:
   take the weighted mean over rows, so a weight of 0 drops a row and 2 counts it twice).
 """
 
+import functools
+import math
+import numbers
+
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import StrOptions
@@ -258,30 +262,38 @@ SOFT_LOSSES = {
 }
 """The soft losses by the name ``loss`` accepts; :func:`register_soft_loss` adds one."""
 
+_BUILT_IN = frozenset(SOFT_LOSSES)
 
-def register_soft_loss(name, loss, *, replace=False):
+
+def register_soft_loss(name, loss=None, *, replace=False):
     """Make ``loss`` available as ``DistilledClassifier(loss=name)``.
 
     The name is checked against this registry when the estimator is fitted,
     so a loss registered after import is accepted like a built-in one (and
-    by ``GridSearchCV``'s clones). Registered losses train through autograd
-    (``solver="torch"``); only ``"hinton"`` has a numpy engine.
+    by ``GridSearchCV``'s clones in this process). The registry belongs to
+    the process: the workers of a parallel search (``n_jobs > 1``) or of a
+    dask cluster start with the built-in losses only, so there pass the
+    function itself (``loss=cosine_loss``, pickled by reference). Registered
+    losses train through autograd (``solver="torch"``); only ``"hinton"`` has
+    a numpy engine.
 
     Parameters
     ----------
     name : str
         The name to pass as ``loss``.
-    loss : callable
+    loss : callable, default=None
         ``loss(student_logits, teacher_logits, target, *, T, **loss_params)``
         returning a scalar tensor; accept ``sample_weight=None`` to support
         weighted rows. Its other keyword parameters are set as ``loss__<name>``.
+        None: return a decorator that registers the function it decorates
+        (``@register_soft_loss("cosine")``).
     replace : bool, default=False
         Allow replacing an entry already registered under ``name``.
 
     Returns
     -------
     loss : callable
-        ``loss`` itself, so that this can decorate a function.
+        ``loss`` itself; without ``loss``, the decorator.
 
     See Also
     --------
@@ -297,8 +309,20 @@ def register_soft_loss(name, loss, *, replace=False):
     <function cosine_loss at ...>
     >>> resolve_soft_loss("cosine") is cosine_loss
     True
-    >>> del SOFT_LOSSES["cosine"]
+    >>> @register_soft_loss("l2")
+    ... def l2_loss(student_logits, teacher_logits, target, *, T, sample_weight=None):
+    ...     return ((student_logits - teacher_logits) ** 2).mean()
+    >>> resolve_soft_loss("l2") is l2_loss
+    True
+    >>> del SOFT_LOSSES["cosine"], SOFT_LOSSES["l2"]
     """
+    if loss is None:
+        return functools.partial(_registered, name, replace=replace)
+    return _registered(name, loss, replace=replace)
+
+
+def _registered(name, loss, *, replace):
+    """Register ``loss`` under ``name`` (see :func:`register_soft_loss`); return it."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"A loss is registered under a non-empty string; got {name!r}.")
     if not callable(loss):
@@ -325,6 +349,14 @@ class RegisteredLossName(StrOptions):
     @options.setter
     def options(self, value):
         pass  # the registry is the one source of the names
+
+    def __str__(self):
+        built_in = _BUILT_IN == set(SOFT_LOSSES)
+        return super().__str__() + (
+            " (the names registered in this process; a parallel search's worker knows only "
+            "the built-in ones: pass the registered function itself as loss)"
+            if built_in else ""
+        )
 
 
 def resolve_soft_loss(loss):
@@ -367,11 +399,16 @@ def takes_sample_weight(loss):
 
 
 def check_loss_params(loss, loss_params):
-    """Raise ValueError naming ``loss__<name>`` parameters the soft loss does not take.
+    """Raise ValueError naming ``loss__<name>`` parameters the soft loss does not take (or, for
+    ``"dkd"``, a term's weight that is not a finite number >= 0).
 
     Examples
     --------
     >>> check_loss_params("dkd", {"nckd_weight": 4.0})
+    >>> check_loss_params("dkd", {"tckd_weight": -1})
+    Traceback (most recent call last):
+    ...
+    ValueError: loss__tckd_weight weighs a term of the loss; it must be a finite number >= 0, ...
     >>> check_loss_params("hinton", {"nckd_weight": 4.0})
     Traceback (most recent call last):
     ...
@@ -395,3 +432,12 @@ def check_loss_params(loss, loss_params):
                 f"loss__{name} is not a parameter of the loss "
                 f"{getattr(function, '__name__', function)}; it takes {takes}."
             )
+    if function is decoupled_kd_loss:  # weights of its two terms: a negative one rewards
+        for name, value in loss_params.items():  # diverging from the teacher
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                0 <= value < math.inf
+            ):
+                raise ValueError(
+                    f"loss__{name} weighs a term of the loss; it must be a finite number "
+                    f">= 0, got {value!r}."
+                )
