@@ -60,6 +60,21 @@ def test_an_unhashable_teacher_falls_back_to_no_cache_with_a_warning(iris, tmp_p
     assert count_fits(log) == 1 and clf.score(X, y) > 0.5
 
 
+def test_a_lambda_in_the_teacher_is_named_briefly_without_the_rows(iris, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = iris
+    teacher = make_pipeline(FunctionTransformer(lambda rows: rows * 2), LogisticRegression())
+    clf = make_fast(teacher=teacher, max_epochs=2, memory=str(tmp_path / "cache"))
+    with pytest.warns(UserWarning, match="cannot be hashed") as caught:
+        clf.fit(X, y)
+    (message,) = [str(w.message) for w in caught if "cannot be hashed" in str(w.message)]
+    assert "lambda" in message and "define it with def at the top level" in message
+    assert len(message) < 500 and "array(" not in message  # the rows are not in it
+
+
 # --- round 2: code changes, privacy, symlinks, unwritable folders ------------------------
 
 

@@ -331,6 +331,19 @@ class _UnreadableEntries(logging.Filter):
         return True
 
 
+def _first_reason(exc):
+    """The first line of what ``exc`` says first, at most 200 characters: joblib's hashing
+    errors carry the whole argument tuple (the training rows among them) after it."""
+    reason = exc
+    while True:
+        if isinstance(reason, BaseException) and reason.args:
+            reason = reason.args[0]
+        elif isinstance(reason, tuple) and reason:
+            reason = reason[0]
+        else:
+            return (str(reason).splitlines() or [""])[0][:200]
+
+
 def cached_call(memory, func, *args, valid=None):
     """Return ``func(*args)``, through ``memory`` (None, a path or a joblib.Memory).
 
@@ -377,10 +390,17 @@ def cached_call(memory, func, *args, valid=None):
         code = (_code_of(func), [code_fingerprint(model) for model in models])
         key = joblib.hash((func.__module__, func.__qualname__, code, args))
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        reason = _first_reason(exc)
+        hint = (
+            "A lambda, or a function defined inside another (e.g. a FunctionTransformer's "
+            "func), cannot be pickled: define it with def at the top level of a module."
+            if "lambda" in reason or "<locals>" in reason else
+            "A teacher class defined in a script's __main__ cannot be hashed in worker "
+            "processes: define it in an importable module."
+        )
         warnings.warn(
-            f"memory: the teacher or data cannot be hashed ({exc}); fitting without the "
-            "cache. A teacher class defined in a script's __main__ cannot be hashed in worker "
-            "processes: define it in an importable module.",
+            f"memory: the teacher or data cannot be hashed ({reason}); fitting without the "
+            f"cache. {hint}",
             UserWarning,
         )
         return func(*args)
