@@ -237,6 +237,31 @@ def test_regressor_export(tmp_path):
     np.testing.assert_allclose(predicted, reg.predict(X_new), atol=1e-4, rtol=1e-5)
 
 
+@pytest.mark.parametrize("in_pipeline", [False, True], ids=["student_preprocessor", "pipeline"])
+def test_documents_export_and_are_fed_by_onnx_inputs(tmp_path, in_pipeline):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from skdistill import onnx_inputs
+
+    docs = np.array(["good fine great", "bad awful poor", "great good day", "poor bad day"] * 10)
+    y = np.array([1, 0, 1, 0] * 10)
+    teacher = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    if in_pipeline:
+        model = make_pipeline(TfidfVectorizer(), DistilledClassifier(
+            LogisticRegression(), max_epochs=5, random_state=0))
+    else:
+        model = DistilledClassifier(teacher, student_preprocessor=TfidfVectorizer(), max_epochs=5,
+                                    random_state=0)
+    model.fit(docs, y)
+    path = export_onnx(model, tmp_path / "documents.onnx", X=docs[:5],  # the C locale: en_US
+                       options={TfidfVectorizer: {"locale": "C"}})  # may not be installed
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    fresh = ["good day", "awful poor great", "unknown words"]
+    label, proba = session.run(None, onnx_inputs(session, fresh))
+    np.testing.assert_allclose(proba, model.predict_proba(fresh), atol=1e-5)
+    np.testing.assert_array_equal(label, model.predict(fresh))
+
+
 def test_what_cannot_be_exported_is_a_clear_error(tmp_path):
     X, y = make_classification(100, 4, random_state=0)
     with pytest.raises(ValueError, match="(?s)skl2onnx cannot convert.*Halve.*plot_icustom_converter"):

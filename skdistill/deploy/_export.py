@@ -265,8 +265,9 @@ def onnx_inputs(session, X):
             "with those columns."
         )
     values = X.toarray() if sp.issparse(X) else np.asarray(X)  # the file reads dense rows
-    if values.ndim == 1:  # documents
-        return {names[0]: values.reshape(-1, 1)}
+    if values.ndim == 1:  # documents: a column of them, or one string per row as declared
+        rank = len(inputs[0].shape) if isinstance(inputs[0].shape, (list, tuple)) else 2
+        return {names[0]: values.reshape(-1, 1) if rank != 1 else values}
     return {names[0]: values.astype(np.float32)}
 
 
