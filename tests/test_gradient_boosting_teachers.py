@@ -104,6 +104,29 @@ def test_a_teacher_fit_on_string_columns_says_how_teachers_read_them():
                                   model.predict_proba(X.astype({"region": "category"})))
 
 
+def test_a_polars_frames_string_columns_are_named_too():
+    pl = pytest.importorskip("polars")
+    X, y = survey()
+    with pytest.raises(ValueError) as caught:
+        DistilledClassifier(HistGradientBoostingClassifier(), **FAST).fit(pl.from_pandas(X), y)
+    notes = " ".join(caught.value.__notes__)
+    assert "X's columns ['region'] hold strings" in notes
+    assert "pl.col(name).cast(pl.Categorical)" in notes
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["frame", "array"])
+def test_a_teacher_that_refuses_missing_values_in_fit_names_their_columns(as_array):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = survey()
+    X = X[["income", "age"]].copy()  # income has missing values; age, some now
+    X.loc[[3, 7], "age"] = np.nan
+    with pytest.raises(ValueError, match="NaN") as caught:
+        DistilledClassifier(LogisticRegression(), **FAST).fit(X.to_numpy() if as_array else X, y)
+    named = "[0, 1]" if as_array else "['income', 'age']"
+    assert f"X's columns {named} hold missing values" in " ".join(caught.value.__notes__)
+
+
 # ---------------------------------------------------------------- XGBoost
 def test_xgboost_reads_string_labels_through_their_codes():
     xgboost = pytest.importorskip("xgboost")

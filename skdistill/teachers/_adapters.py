@@ -52,6 +52,7 @@ from ._estimator_outputs import (
     check_one_column_per_class,
     scores_method,
 )
+from ._fit_notes import add_fit_notes
 
 __all__ = [
     "PRECOMPUTED",
@@ -145,25 +146,7 @@ class EstimatorTeacher(Teacher):
         try:
             fitted.fit(flattened(X), y, **self._weight_params(sample_weight))
         except Exception as exc:
-            exc.add_note(f"(raised while fitting the teacher {_name(self.model)})")
-            if "read-only" in str(exc):
-                exc.add_note(
-                    "The teacher is given a read-only view of X, so that fitting never changes "
-                    "the caller's data; a teacher that writes into its input must copy it first."
-                )
-            strings = _string_columns(X)
-            if strings:
-                exc.add_note(
-                    f"X's columns {strings} hold strings. LightGBM, XGBoost (with "
-                    "enable_categorical=True) and HistGradientBoosting (categorical_features="
-                    "'from_dtype') read pandas categories instead: X.astype({name: 'category'}). "
-                    "CatBoost reads the string and category columns named in cat_features, a "
-                    "missing string written as one: X.fillna({name: 'missing'}). Any other "
-                    "teacher reads them through a Pipeline that encodes them first, e.g. "
-                    "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="
-                    "'ignore'), columns), remainder='passthrough'), teacher). The student reads "
-                    "any of these."
-                )
+            add_fit_notes(exc, X, _name(self.model))
             raise
         return EstimatorTeacher(fitted)
 
@@ -342,14 +325,6 @@ def as_teacher(teacher):
 
 
 # ----------------------------------------------------------------- helpers
-def _string_columns(X):
-    """The names of a DataFrame's string (or object) columns; [] for anything else."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return []
-    return [name for name, dtype in dtypes.items() if str(dtype) in ("object", "str", "string")]
-
-
 def _classes_of(model):
     classes = getattr(model, "classes_", None)
     if classes is not None:
