@@ -56,7 +56,8 @@ def test_exploding_training_is_detected_with_advice():
     clf = make_fast(optimizer=torch.optim.SGD, lr=1e12, max_epochs=5)
     message = (
         r"Training diverged in epoch \d+: (train|valid)_loss became (nan|inf)\. "
-        r"Lower the learning rate \(lr=1e\+12\), standardise the features"
+        r"Lower the learning rate \(lr=1e\+12\), let the student read standardised features "
+        r"\(student_preprocessor='auto', the default, or a scaler as student_preprocessor"
     )
     with pytest.raises(ValueError, match=message):
         clf.fit(X, Y)

@@ -86,7 +86,9 @@ def row_weights(task, sample_weight, target, labelled):
 def warn_if_teacher_at_chance(task, outputs, target, labelled):
     """Warn when the teacher does no better than chance on the labelled training rows.
 
-    Returns ``(score, metric)`` of the teacher on those rows (None with fewer than two).
+    Returns ``(score, metric)`` of the teacher on those rows, for
+    :func:`warn_if_teacher_far_below`: None with fewer than two, and where this
+    warning was given (it says what that one would).
     """
     rows = np.flatnonzero(labelled)
     if len(rows) < 2:
@@ -100,6 +102,7 @@ def warn_if_teacher_at_chance(task, outputs, target, labelled):
             "raw X and put the student's preprocessing in student_preprocessor instead.",
             UserWarning,
         )
+        return None
     return score, metric
 
 

@@ -78,7 +78,8 @@ class TrainingSet:
     batch_size : int
         Rows per training step (``batch_size="auto"`` resolved).
     teacher_score : (float, str) or None
-        The teacher's accuracy (or R2) on the labelled rows, and its name.
+        The teacher's accuracy (or R2) on the labelled rows, and its name; None
+        where the fit already warned that it is no better than chance.
     labels_only : float or None
         For a teacher that is not refitted, the held-out accuracy a linear
         model reaches on the student's rows and the labels alone (None

@@ -113,9 +113,10 @@ class TrainingGuard(Callback):
             if value is not None and not math.isfinite(value):
                 raise ValueError(
                     f"Training diverged in epoch {row['epoch']}: {key} became {value}. "
-                    f"Lower the learning rate (lr={net.lr:g}), standardise the features "
-                    "(e.g. StandardScaler in a Pipeline) or clip large inputs; the "
-                    "estimator was left as it was before this fit."
+                    f"Lower the learning rate (lr={net.lr:g}), let the student read standardised "
+                    "features (student_preprocessor='auto', the default, or a scaler as "
+                    "student_preprocessor: the teacher keeps reading X as given) or clip large "
+                    "inputs; the estimator was left as it was before this fit."
                 )
         self.snapshot_ = _copy_state(net.module_)
 
