@@ -208,15 +208,25 @@ def test_a_callable_loss_that_cannot_train_the_student_is_named(iris, soft, mess
         make_fast(loss=soft, max_epochs=1).fit(X, y)
 
 
-def test_an_unknown_loss_name_says_where_registered_names_are_known(iris):
+def test_an_unknown_loss_name_says_where_registered_names_are_known(iris, monkeypatch):
     from sklearn.linear_model import LogisticRegression
     from sklearn.utils._param_validation import InvalidParameterError
 
-    from skdistill import DistilledClassifier
+    from skdistill import DistilledClassifier, register_soft_loss
+    from skdistill.losses import _soft
 
-    X, y = iris  # as in a parallel search's worker, where "cosine" was never registered
-    with pytest.raises(InvalidParameterError, match="registered function itself as loss"):
+    # the built-in losses alone, as in a parallel search's worker where "cosine" was never
+    # registered (whatever other tests left registered)
+    monkeypatch.setattr(_soft, "SOFT_LOSSES", {name: _soft.SOFT_LOSSES[name]
+                                               for name in _soft._BUILT_IN})
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match="pass the registered function itself"):
         DistilledClassifier(LogisticRegression(), loss="cosine", max_epochs=1).fit(X, y)
+    with pytest.raises(TypeError, match=r"decorate with @register_soft_loss\('cosine'\)"):
+        @register_soft_loss
+        def cosine(student_logits, teacher_logits, target, *, T):
+            return student_logits.sum()
+    assert "cosine" not in _soft.SOFT_LOSSES
 
 
 @pytest.mark.parametrize("weight", ["a", -1, float("nan"), float("inf"), True])

@@ -141,3 +141,18 @@ def test_no_rows_to_predict_is_refused_as_scikit_learn_refuses_it(iris):
     clf = make_fast(max_epochs=2).fit(pd.DataFrame(X, columns=list("abcd")), y)
     with pytest.raises(ValueError, match="0 sample"):
         clf.predict(pd.DataFrame(X[:0], columns=list("abcd")))
+
+
+@pytest.mark.parametrize("marker", [-1, np.nan], ids=["-1", "nan"])
+def test_a_search_scoring_a_named_metric_reads_the_labelled_rows(iris, marker):
+    from skdistill import DistillerGridSearchCV
+
+    X, y = iris
+    partial = y.astype(float)
+    partial[::3] = marker
+    partial = partial if marker is np.nan else partial.astype(int)
+    searches = [DistillerGridSearchCV(make_fast(unlabeled_label=marker, max_epochs=5),
+                                      {"alpha": [0.0, 0.5]}, cv=3, scoring=scoring).fit(X, partial)
+                for scoring in (None, "accuracy")]  # None: the distiller's own score
+    np.testing.assert_array_equal(*(s.cv_results_["mean_test_score"] for s in searches))
+    assert searches[1].score(X, partial) == searches[0].score(X, partial) > 0.8

@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdistill import DistilledClassifier, DistilledRegressor, MLPStudent, Pruning
 from skdistill.losses._settings import LossSettings
+from skdistill.training._numpy._closed_form import ClosedFormStep
 from skdistill.training._optimizer import build_optimizer, unwrapped_add_param_group
 from skdistill.training._solver import choose_solver, numpy_obstacle
 
@@ -278,9 +279,15 @@ def test_a_layer_frozen_by_skorchs_freezer_stays_as_it_was(data, unfreeze_at):
     untrained = make_fast(max_epochs=1, lr=1e-30, solver="torch", **{
         k: v for k, v in settings.items() if k != "max_epochs"}).fit(X, y)
     first = untrained.student_.module_.layers[0].weight.detach()
-    fits = {solver: make_fast(solver=solver, callbacks=callbacks, **settings).fit(X, y)
-            for solver in ("auto", "torch")}
+    numpy_epochs = []
+    trainer = ClosedFormStep.numpy_trainer
+    with pytest.MonkeyPatch.context() as patch:  # count the epochs trained in numpy
+        patch.setattr(ClosedFormStep, "numpy_trainer",
+                      lambda self, *args: numpy_epochs.append(1) or trainer(self, *args))
+        fits = {solver: make_fast(solver=solver, callbacks=callbacks, **settings).fit(X, y)
+                for solver in ("auto", "torch")}
     assert fits["auto"].solver_ == "numpy"  # the batches of the frozen epochs use autograd
+    assert len(numpy_epochs) == (0 if unfreeze_at is None else 5 - unfreeze_at + 1)
     moved = {solver: float((fit.student_.module_.layers[0].weight.detach() - first).abs().max())
              for solver, fit in fits.items()}
     if unfreeze_at is None:

@@ -71,6 +71,20 @@ def test_a_stack_whose_scores_appear_once_fitted_teaches():
         as_teacher(make_pipeline(StandardScaler(), Ridge())).check("classifier")
 
 
+def test_teachers_that_will_never_give_scores_are_refused_before_fitting():
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    hard_vote = VotingClassifier([("lr", LogisticRegression())])  # voting="hard"
+    for teacher in (hard_vote, make_pipeline(StandardScaler(), hard_vote),
+                    GridSearchCV(Ridge(), {"alpha": [1.0]})):
+        with pytest.raises(TypeError, match="neither predict_proba nor decision_function"):
+            as_teacher(teacher).check("classifier")
+
+
 @pytest.mark.parametrize("teacher_cv", [None, 3])
 def test_one_vs_one_decision_values_are_refused_not_read_as_one_per_class(teacher_cv):
     from sklearn.datasets import load_iris
@@ -78,11 +92,23 @@ def test_one_vs_one_decision_values_are_refused_not_read_as_one_per_class(teache
 
     from skdistill import DistilledClassifier
 
+    from sklearn.model_selection import GridSearchCV
+
+    class CountedSVC(SVC):
+        fits = 0
+
+        def fit(self, X, y, sample_weight=None):
+            type(self).fits += 1
+            return super().fit(X, y, sample_weight)
+
     X_iris, y_iris = load_iris(return_X_y=True)  # three classes: three pairs, three columns
-    ovo = DistilledClassifier(SVC(decision_function_shape="ovo"), max_epochs=2,
+    ovo = DistilledClassifier(CountedSVC(decision_function_shape="ovo"), max_epochs=2,
                               teacher_cv=teacher_cv)
-    with pytest.raises(ValueError, match="one-vs-one decision values"):
-        ovo.fit(X_iris, y_iris)
+    for teacher in (ovo.teacher, GridSearchCV(ovo.teacher, {"C": [1.0]}, cv=2)):
+        with pytest.raises(ValueError, match="one-vs-one decision values"):
+            ovo.set_params(teacher=teacher).fit(X_iris, y_iris)
+    assert CountedSVC.fits == 0  # refused before the teacher's fit
+    ovo.set_params(teacher=CountedSVC(decision_function_shape="ovo"))
     two = y_iris < 2  # two classes: one column either way
     ovo.set_params(teacher_cv=None).fit(X_iris[two], y_iris[two])
 

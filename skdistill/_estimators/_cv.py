@@ -42,7 +42,7 @@ from ..stages._alpha import DISTILLED_ALPHA
 from ..stages._auto import is_auto
 from ..stages._search_folds import fold_scores, one_by_one_reason
 from ..stages._targets import stratifiable
-from ._base import BaseDistiller
+from ._base import BaseDistiller, LabelledRowsScorer
 
 __all__ = ["DistillerGridSearchCV"]
 
@@ -199,7 +199,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "several. Pass one (a name or a scorer), or search with GridSearchCV(..., "
                 "scoring=[...], refit=<the metric that chooses>)."
             )
-        scorer = check_scoring(self.estimator, self.scoring)
+        scorer = self._scorer(self.estimator, distiller)
         reason = one_by_one_reason(distiller, X)
         if any(is_auto(candidate.get(prefix + "alpha")) for candidate in candidates):
             reason = "alpha='auto' chooses inside each fit"
@@ -224,7 +224,8 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
                 UserWarning,
             )
             search = GridSearchCV(
-                self.estimator, self.param_grid, scoring=self.scoring, cv=folds,
+                self.estimator, self.param_grid, cv=folds,
+                scoring=None if self.scoring is None else scorer,
                 n_jobs=self.n_jobs, refit=False,
             ).fit(X, y, **fit_params)
             results = search.cv_results_
@@ -294,10 +295,16 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         if self.scoring is None:
             return self.best_estimator_.score(X, y, sample_weight=sample_weight)
-        scorer = check_scoring(self.best_estimator_, self.scoring)
+        scorer = self._scorer(self.best_estimator_, self._final_distiller()[0])
         if sample_weight is None:
             return scorer(self.best_estimator_, X, y)
         return scorer(self.best_estimator_, X, y, sample_weight=sample_weight)
+
+    def _scorer(self, estimator, distiller):
+        """``scoring``'s scorer of ``estimator``: a named metric reads the rows holding a
+        label, as the distiller's own ``score`` (``scoring=None``) does."""
+        scorer = check_scoring(estimator, self.scoring)
+        return scorer if self.scoring is None else LabelledRowsScorer(scorer, distiller)
 
     def _final_distiller(self):
         """``(the distiller, the prefix of its parameters)``: itself, or a Pipeline's last step."""

@@ -316,7 +316,15 @@ def register_soft_loss(name, loss=None, *, replace=False):
     True
     >>> del SOFT_LOSSES["cosine"], SOFT_LOSSES["l2"]
     """
+    if callable(name):  # @register_soft_loss, without the name
+        raise TypeError(
+            f"register_soft_loss takes the name first: decorate with "
+            f"@register_soft_loss({getattr(name, '__name__', 'name')!r}), or call "
+            "register_soft_loss(name, loss)."
+        )
     if loss is None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"A loss is registered under a non-empty string; got {name!r}.")
         return functools.partial(_registered, name, replace=replace)
     return _registered(name, loss, replace=replace)
 
@@ -353,8 +361,9 @@ class RegisteredLossName(StrOptions):
     def __str__(self):
         built_in = _BUILT_IN == set(SOFT_LOSSES)
         return super().__str__() + (
-            " (the names registered in this process; a parallel search's worker knows only "
-            "the built-in ones: pass the registered function itself as loss)"
+            " (the names registered in this process: if you registered the name in "
+            "another, such as the process that started a parallel search's workers, pass "
+            "the registered function itself as loss)"
             if built_in else ""
         )
 

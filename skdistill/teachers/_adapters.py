@@ -143,6 +143,9 @@ class EstimatorTeacher(Teacher):
         if not self.refits:
             return self
         fitted = self._fresh_model(y)
+        method = scores_method(self.model, fitted=False)
+        if method == "decision_function":  # before a fit that may be long
+            check_one_column_per_class(self.model, method, len(np.unique(y)))
         try:
             fitted.fit(flattened(X), y, **self._weight_params(sample_weight))
         except Exception as exc:

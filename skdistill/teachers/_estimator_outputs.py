@@ -11,7 +11,10 @@ fitted one on what it has.
 
 import warnings
 
+from sklearn.ensemble import StackingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
@@ -67,31 +70,34 @@ _LABELLERS = {"classifier": "a classifier", "clusterer": "a clusterer",
 def scores_method(model, fitted=True):
     """The method that gives ``model``'s scores (see :data:`SCORE_METHODS`), or None.
 
-    ``fitted=False``: the method ``model`` may have once fitted -- its own, or
-    where it has none yet the first its last step's class defines.
+    ``fitted=False``: the method ``model`` will have once fitted -- its own, or
+    where it has none yet, that of the estimator that will give its outputs
+    (:func:`last_step`: a stack's final estimator, LogisticRegression by default).
 
     Examples
     --------
-    >>> from sklearn.ensemble import StackingClassifier
+    >>> from sklearn.ensemble import StackingClassifier, VotingClassifier
     >>> from sklearn.linear_model import LogisticRegression, Ridge
     >>> stack = StackingClassifier([("lr", LogisticRegression())])
     >>> scores_method(stack), scores_method(stack, fitted=False)
     (None, 'predict_proba')
-    >>> scores_method(Ridge(), fitted=False) is None
+    >>> scores_method(VotingClassifier([("lr", LogisticRegression())]), fitted=False) is None
     True
     """
     for method in SCORE_METHODS:
         if hasattr(model, method):
             return method
-    if fitted:
+    final = None if fitted else last_step(model)
+    if final is None or final is model:
         return None
-    final = type(last_step(model))
-    return next((method for method in SCORE_METHODS if hasattr(final, method)), None)
+    return scores_method(final, fitted=False)
 
 
 def last_step(model):
-    """The estimator that gives ``model``'s outputs: a Pipeline's last step, a wrapper's
-    (``FrozenEstimator``, ``IntegerLabels``) estimator, each unwrapped in turn."""
+    """The estimator that gives ``model``'s outputs, each wrapper unwrapped in turn: a
+    Pipeline's last step, the estimator of a ``FrozenEstimator``, ``IntegerLabels`` or a
+    search (its best one once fitted), a stack's final estimator (an unfitted one's default,
+    ``LogisticRegression()``)."""
     from ._other_libraries import IntegerLabels
 
     while True:
@@ -99,6 +105,11 @@ def last_step(model):
             model = model.steps[-1][1]
         elif isinstance(model, (FrozenEstimator, IntegerLabels)):
             model = model.estimator
+        elif isinstance(model, BaseSearchCV):
+            model = getattr(model, "best_estimator_", model.estimator)
+        elif isinstance(model, StackingClassifier):
+            final = getattr(model, "final_estimator_", model.final_estimator)
+            model = LogisticRegression() if final is None else final
         else:
             return model
 
