@@ -242,6 +242,12 @@ def test_numbers_without_names_are_read_by_position_as_scikit_learn_reads_them(i
     assert [str(each.message) for each in caught] == [  # the estimator's, not its encoding's
         "X has feature names, but DistilledClassifier was fitted without feature names"]
     np.testing.assert_array_equal(from_frame, on_array.predict_proba(X))
+    pl = pytest.importorskip("polars")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from_polars = on_array.predict_proba(pl.from_pandas(frame))
+    assert len(caught) == 1
+    np.testing.assert_array_equal(from_polars, from_frame)
 
 
 def test_a_polars_frame_is_encoded_checked_and_predicted():

@@ -20,7 +20,7 @@ import torch
 from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
-from ..students._column_reading import frame_column, missing_mask
+from ..students._column_reading import frame_column, missing_columns, missing_mask
 from ..students._encoding_module import encode_in_chunks
 from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
 from ..students._student_encoder import column_kinds, make_student_encoder
@@ -32,7 +32,7 @@ __all__ = [
     "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoded_student_rows", "encoder_sample",
-    "encoding_width", "feature_kinds", "missing_columns", "reads_own_encoding",
+    "encoding_width", "feature_kinds", "reads_own_encoding",
 ]
 
 
@@ -262,30 +262,6 @@ def _all_missing(X, name):
         return False
 
 
-def missing_columns(X):
-    """The columns (names, or positions) of 2-d rows ``X`` that hold a missing value.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> missing_columns(np.array([[1.0, np.nan], [np.nan, 2.0], [3.0, 4.0]]))
-    [0, 1]
-    """
-    if sp.issparse(X):
-        return np.unique(X.indices[np.isnan(X.data)]).tolist()
-    if hasattr(X, "columns"):
-        return [name for name in X.columns if missing_mask(X[name]).any()]
-    values = np.asarray(X)
-    if values.dtype.kind in "biu":
-        return []
-    if values.dtype.kind == "f":  # a chunk of rows at a time: no mask as large as X
-        found = np.zeros(values.shape[1], dtype=bool)
-        for start in range(0, values.shape[0], CHECKED_ROWS):
-            found |= np.isnan(values[start:start + CHECKED_ROWS]).any(axis=0)
-        return np.flatnonzero(found).tolist()
-    return [at for at in range(values.shape[1]) if missing_mask(values[:, at]).any()]
-
-
 def check_no_missing(X):
     """ValueError naming the columns of checked rows ``X`` that hold a missing value.
 
@@ -355,7 +331,8 @@ def checked_table(estimator, X, reset):
         # a frame, to a model fitted on an array of numbers: read as one, by position
         # (scikit-learn's warning said so); the encoding fitted on it would warn again
         try:
-            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+            X = np.asarray(X.to_numpy(dtype=np.float64, na_value=np.nan) if hasattr(X, "iloc")
+                           else X.to_numpy(), dtype=np.float64)  # polars: nulls as NaN
         except (TypeError, ValueError):  # not numbers: the encoding says which
             return X
     by_position = names is not None and bool(kinds) and _numbers_only(kinds)

@@ -121,7 +121,7 @@ def stratifiable(y, unlabeled_label):
         return y
     labelled = labelled_rows(y, unlabeled_label)
     codes = np.full(len(y), -1, dtype=np.int64)
-    codes[labelled] = np.unique(y[labelled], return_inverse=True)[1].reshape(-1)
+    codes[labelled] = class_codes(y[labelled])[1].reshape(-1)
     return codes
 
 

@@ -14,9 +14,10 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import _check_sample_weight
 
+from ..students._column_reading import missing_columns
 from ..training._net import STUDENT_TRAINING
 from ._data import checked_data, student_rows
-from ._encoding import feature_kinds, missing_columns
+from ._encoding import feature_kinds
 from ._split import fit_seed, split_rows
 from ._student import auto_batch_size, build_module, check_device, optimizer_for
 from ._tasks import scale_outputs

@@ -16,12 +16,17 @@ kind of value per branch, and a missing value as NaN:
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CategoriesAsStrings", "FLOAT32_MAX", "NumbersAsFloat", "frame_column", "missing_mask"]
+__all__ = ["CHECKED_ROWS", "CategoriesAsStrings", "FLOAT32_MAX", "NumbersAsFloat", "frame_column",
+           "missing_columns", "missing_mask"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+CHECKED_ROWS = 65536
+"""Rows checked (or converted to float32) at once, so no temporary is as large as ``X``."""
 
 MISSING_AS_STRING = "nan"
 """The string a missing category is in the exported ONNX file (``str(np.nan)``)."""
@@ -63,6 +68,30 @@ def missing_mask(column):
         return np.array([v is None or (isinstance(v, float) and v != v) for v in values],
                         dtype=bool)
     return np.asarray(pandas.isna(values), dtype=bool)
+
+
+def missing_columns(X):
+    """The columns (names, or positions) of 2-d rows ``X`` that hold a missing value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> missing_columns(np.array([[1.0, np.nan], [np.nan, 2.0], [3.0, 4.0]]))
+    [0, 1]
+    """
+    if sp.issparse(X):
+        return np.unique(X.indices[np.isnan(X.data)]).tolist()
+    if hasattr(X, "columns"):
+        return [name for name in X.columns if missing_mask(X[name]).any()]
+    values = np.asarray(X)
+    if values.dtype.kind in "biu":
+        return []
+    if values.dtype.kind == "f":  # a chunk of rows at a time: no mask as large as X
+        found = np.zeros(values.shape[1], dtype=bool)
+        for start in range(0, values.shape[0], CHECKED_ROWS):
+            found |= np.isnan(values[start:start + CHECKED_ROWS]).any(axis=0)
+        return np.flatnonzero(found).tolist()
+    return [at for at in range(values.shape[1]) if missing_mask(values[:, at]).any()]
 
 
 def _columns(X):

@@ -20,7 +20,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ._column_reading import CategoriesAsStrings, NumbersAsFloat
+from ._column_reading import CHECKED_ROWS, CategoriesAsStrings, NumbersAsFloat
 from ._encoding import PiecewiseLinearEncoder
 from ._encoding_module import NumericEncoding
 from ._table_encoding import OneHotCodes, TableEncoding, TableReader, one_hot_codes
@@ -32,9 +32,6 @@ __all__ = [
 
 _CACHE = weakref.WeakKeyDictionary()
 """encoder -> its :class:`_FittedConstants`."""
-
-CHECKED_ROWS = 65536
-"""Rows checked (or converted to float32) at once, so no temporary is as large as ``X``."""
 
 
 def numeric_encoding(encoder):

@@ -5,8 +5,7 @@ the distiller's ``fit``) nor, for strings or missing values, the columns.
 :func:`add_fit_notes` adds what applies; the error itself is raised unchanged.
 """
 
-import numpy as np
-import scipy.sparse as sp
+from ..students._column_reading import missing_columns
 
 __all__ = ["add_fit_notes"]
 
@@ -33,7 +32,10 @@ def add_fit_notes(exc, X, name):
             "the caller's data; a teacher that writes into its input must copy it first."
         )
     if "NaN" in message or "missing values" in message:
-        missing = _missing_columns(X)
+        try:
+            missing = missing_columns(X)
+        except (TypeError, ValueError, AttributeError):  # only a note: never raise here
+            missing = []
         if missing:
             exc.add_note(
                 f"X's columns {_shown(missing)} hold missing values, which the teacher {name} "
@@ -74,21 +76,3 @@ def _string_columns(X):
     if columns is None:
         return []
     return [name for name, dtype in zip(columns, dtypes) if str(dtype) in ("String", "Utf8")]
-
-
-def _missing_columns(X):
-    """The columns (names, or positions) of ``X`` that hold a missing value; [] where none or
-    where ``X`` cannot be read as a table."""
-    try:
-        if hasattr(X, "columns") and hasattr(X, "dtypes"):
-            frame = X if hasattr(X, "iloc") else X.to_pandas()  # polars
-            return [name for name in frame.columns if frame[name].isna().any()]
-        if sp.issparse(X):
-            X = X.tocsr()
-            return np.unique(X.indices[np.isnan(X.data)]).tolist()
-        values = np.asarray(X)
-        if values.dtype.kind != "f":
-            return []
-        return np.flatnonzero(np.isnan(values.reshape(len(values), -1)).any(axis=0)).tolist()
-    except (TypeError, ValueError, AttributeError, ImportError):  # only a note: never raise
-        return []

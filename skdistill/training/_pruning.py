@@ -163,7 +163,7 @@ def module_figures(module, shape, repeats=200):
 
     ``shape``: the shape of one sample (an int: a row of that many features).
     The weight bytes are those of the tensors of its ``state_dict`` (weights and
-    buffers, in their dtypes), without a file format's framing.
+    buffers, in their dtypes, a tied weight once), without a file format's framing.
 
     Examples
     --------
@@ -175,7 +175,11 @@ def module_figures(module, shape, repeats=200):
     import statistics
     import timeit
 
-    size = sum(tensor.numel() * tensor.element_size() for tensor in module.state_dict().values())
+    storages = {  # each storage once: tied weights are one tensor
+        tensor.untyped_storage().data_ptr(): tensor.untyped_storage().nbytes()
+        for tensor in module.state_dict().values() if isinstance(tensor, torch.Tensor)
+    }
+    size = sum(storages.values())
     parameters = sum(p.numel() for p in module.parameters())
     device = next(module.parameters()).device
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
