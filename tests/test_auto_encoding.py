@@ -235,6 +235,9 @@ def test_numbers_without_names_are_read_by_position_as_scikit_learn_reads_them(i
         from_array = on_frame.predict_proba(X)
     assert len(caught) == 1
     np.testing.assert_array_equal(from_array, on_frame.predict_proba(frame))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        from_objects = on_frame.predict_proba(X.astype(object))  # numbers, as objects
+    np.testing.assert_array_equal(from_objects, from_array)
     on_array = DistilledClassifier(LogisticRegression(), max_epochs=3, random_state=0).fit(X, y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

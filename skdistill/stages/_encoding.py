@@ -346,10 +346,14 @@ def checked_table(estimator, X, reset):
             estimator, X, reset=reset, dtype=None, accept_sparse="csr",
             ensure_all_finite="allow-nan",
         )
-    if by_position and not sp.issparse(X) and X.dtype.kind in "biuf":
+    if by_position and not sp.issparse(X):
         # numbers, to a model fitted on named numeric columns: read by position (after
         # scikit-learn's warning), as the columns the encoding was fitted on
-        X = pd.DataFrame(X, columns=names, copy=False)
+        try:
+            numbers = X if X.dtype.kind in "biuf" else X.astype(np.float64)
+        except (TypeError, ValueError):  # not numbers: check_feature_kinds names the columns
+            return X
+        X = pd.DataFrame(numbers, columns=names, copy=False)
     return X
 
 
