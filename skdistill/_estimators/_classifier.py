@@ -29,10 +29,10 @@ class DistilledClassifier(LabelledRowsScore, ClassifierMixin, MetaEstimatorMixin
 
     ``alpha`` is the weight of the **teacher** term: ``alpha=0`` is plain
     hard-label training of the student (the baseline distillation must beat),
-    ``alpha=1`` pure imitation of the teacher. (Some libraries weigh the label
-    term instead; this one does not.) A scikit-learn teacher's logits are
-    ``log(clip(predict_proba, 1e-7))``, or ``decision_function`` when it has no
-    ``predict_proba``; its columns are matched to ``classes_`` by label.
+    ``alpha=1`` pure imitation (some libraries weigh the label term instead).
+    A scikit-learn teacher's logits are ``log(clip(predict_proba, 1e-7))``, or
+    ``decision_function`` without ``predict_proba``; columns match ``classes_``
+    by label.
 
     Parameters
     ----------
@@ -53,10 +53,9 @@ class DistilledClassifier(LabelledRowsScore, ClassifierMixin, MetaEstimatorMixin
         the data; its other arguments are set as ``module__<name>=value``. An
         instance is deep-copied at fit. ``None`` is :class:`MLPStudent` (hidden
         sizes ``module__hidden_layer_sizes``), for images :class:`ConvStudent`.
-        With sparse ``X`` a student receives dense float32 batches (densified
-        one batch at a time) unless its class sets ``accepts_sparse = True``,
-        as :class:`MLPStudent` does: then it receives ``torch.sparse_coo_tensor``
-        batches.
+        With sparse ``X`` a student receives dense float32 batches, one at a
+        time, unless its class sets ``accepts_sparse = True`` (as
+        :class:`MLPStudent` does): then ``torch.sparse_coo_tensor`` batches.
     student_preprocessor : "auto", None or transformer, default="auto"
         The student's encoding of ``X`` (numbers out), fitted in ``fit``
         (``student_preprocessor_``); the teacher reads ``X`` as given.
@@ -108,14 +107,13 @@ class DistilledClassifier(LabelledRowsScore, ClassifierMixin, MetaEstimatorMixin
         refitted.
     transfer_set : None, TransferSampler, array-like, sparse matrix, DataFrame or dask \
 collection, default=None
-        Rows the student learns from through the teacher term only (they are
-        never validation rows): a sampler (``Munge(n_copies=5)``, ``Spunge``,
-        ``Mixup``) draws them from the training rows; unlabelled rows read
-        like ``X`` (an array, sparse matrix or DataFrame with the training
-        columns) are labelled by the
-        teacher a chunk at a time and added to the training rows; a dask array
-        or DataFrame is labelled partition by partition on the cluster and
-        streamed, so it may hold more rows than memory (see Notes).
+        Rows the student learns from through the teacher term only (never
+        validation rows): a sampler (``Munge(n_copies=5)``, ``Spunge``,
+        ``Mixup``) draws them from the training rows; unlabelled rows read like
+        ``X`` (an array, sparse matrix or DataFrame with the training columns)
+        are labelled by the teacher a chunk at a time; a dask array or DataFrame
+        is labelled partition by partition on the cluster and streamed, so it
+        may hold more rows than memory (see Notes).
     pruning : None or Pruning, default=None
         After training, remove the weakest hidden units structurally (the
         layers become smaller dense layers) and fine-tune under the same loss,
@@ -134,9 +132,9 @@ collection, default=None
         fits the teacher once per training fold, also with ``n_jobs=2``.
         Entries are keyed by the teacher's parameters, the rows, the labels and
         its code (the user guide's Reliability page lists what is covered);
-        frozen and prefit teachers are never refitted, so not cached. Use a
-        folder only you can write to, e.g. :func:`user_cache_dir`: a folder
-        someone else owns or may write to is not used (with a warning).
+        frozen and prefit teachers are never refitted, so not cached. A folder
+        someone else owns or may write to is not used (with a warning): use
+        one only you can write to, e.g. :func:`user_cache_dir`.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in both loss terms (and in the teacher's fit,
         multiplied into ``sample_weight``), as scikit-learn's classifiers define
@@ -146,13 +144,12 @@ collection, default=None
     unlabeled_label : None or label, default=None
         Rows whose label equals this value have no label: they contribute the
         teacher term only, are not held out for validation and the teacher is
-        not fitted on them. scikit-learn's semi-supervised convention is ``-1``;
-        it is not the default, because ``-1`` is a real class in many binary
-        problems. With string labels use a string marker (e.g. ``"?"``): numpy
-        cannot mix strings and numbers in one label array. A missing value
-        (``np.nan``, ``pd.NA``) marks the rows whose label is missing;
-        scikit-learn's own splitters refuse missing labels (``cross_val_score``,
-        ``GridSearchCV``), where :class:`DistillerGridSearchCV` takes them.
+        not fitted on them. scikit-learn's semi-supervised convention is ``-1``,
+        not the default, as ``-1`` is a real class in many binary problems.
+        String labels take a string marker (e.g. ``"?"``). A missing value
+        (``np.nan``, ``pd.NA``) marks the missing labels, which scikit-learn's
+        splitters refuse (``cross_val_score``, ``GridSearchCV``) and
+        :class:`DistillerGridSearchCV` takes.
     max_epochs : int, default=200
         Upper bound on training epochs.
     batch_size : int or "auto", default="auto"
@@ -171,11 +168,11 @@ collection, default=None
         optimizer, device and callback. ``"numpy"`` computes each step of the
         built-in :class:`MLPStudent` (Linear and ReLU layers, no dropout) in
         closed form in numpy on the CPU, with the ``"hinton"`` loss (or the
-        regressor's squared errors), dense rows and any optimizer but LBFGS,
-        Adam's and AdamW's updates included: several times faster for small
-        students, the same steps to float rounding. ``"auto"`` takes numpy
-        wherever it applies and torch elsewhere; ``"numpy"`` where it cannot
-        apply is an error that says why.
+        regressor's squared errors), dense rows and any optimizer but LBFGS:
+        several times faster for small students, the same steps to float
+        rounding; batches while a callback freezes a parameter (``Freezer``)
+        step through autograd. ``"auto"`` takes numpy wherever it applies;
+        ``"numpy"`` where it cannot apply is an error that says why.
     validation_fraction : float in (0, 1) or None, default=0.1
         Share of labelled rows held out (stratified) to log ``valid_acc``,
         ``valid_agreement``, ``valid_loss`` and ``valid_label_loss`` each epoch
@@ -208,11 +205,10 @@ collection, default=None
         Seeds the student's initialisation, the validation split, the batch
         order and the transfer set: the same seed and data give identical
         predictions. It seeds neither the teacher nor a ``teacher_cv``
-        splitter: give them their own ``random_state`` (an unseeded forest makes
-        two runs differ; an int ``teacher_cv`` is an unshuffled, hence
-        deterministic, ``StratifiedKFold``). Student training in threads of one
-        process runs one fit at a time (torch's random generator is global), so
-        seeded fits reproduce there too; use processes for parallel fits.
+        splitter: give them their own (an int ``teacher_cv`` is an unshuffled,
+        deterministic ``StratifiedKFold``). Students of one process train one
+        at a time (torch's random generator is global), so seeded fits in
+        threads reproduce too; use processes for parallel fits.
     **kwargs
         Routed parameters, as skorch spells them: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
