@@ -196,6 +196,34 @@ def test_out_of_fold_logits_equal_cross_val_predict():
     assert not np.allclose(got, in_sample, rtol=1e-3)
 
 
+def test_stacks_with_their_default_final_estimator_are_cross_fitted():
+    # scikit-learn's cross_val_predict refuses such a stack: no predict until it is fitted
+    from sklearn.datasets import load_diabetes, load_iris
+    from sklearn.ensemble import StackingClassifier, StackingRegressor
+    from sklearn.linear_model import Ridge, RidgeCV
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    Xi, yi = load_iris(return_X_y=True)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    members = [("lr", LogisticRegression(max_iter=300))]
+    for wrap in (lambda stack: stack, lambda stack: make_pipeline(StandardScaler(), stack)):
+        named = wrap(StackingClassifier(members, final_estimator=LogisticRegression()))
+        proba = cross_val_predict(named, Xi, yi, cv=cv, method="predict_proba")
+        stack = StackingClassifier(members)
+        got = as_teacher(wrap(stack)).out_of_fold_logits(Xi, yi, np.array([0, 1, 2]), cv)
+        np.testing.assert_allclose(got, np.log(np.clip(proba, 1e-7, None)), rtol=1e-5)
+        assert stack.final_estimator is None  # the user's teacher is left as given
+
+    Xd, yd = load_diabetes(return_X_y=True)
+    folds = KFold(3, shuffle=True, random_state=0)
+    expected = cross_val_predict(StackingRegressor([("r", Ridge())], final_estimator=RidgeCV()),
+                                 Xd, yd, cv=folds)
+    got = as_teacher(StackingRegressor([("r", Ridge())])).out_of_fold_predictions(Xd, yd, folds)
+    np.testing.assert_allclose(got.ravel(), expected, rtol=1e-6)
+
+
 def test_a_teacher_that_read_missing_values_in_fit_lets_predict_fill_them():
     # a Pipeline's tags are its first step's: they say nothing of the forest reading NaN
     import pandas as pd

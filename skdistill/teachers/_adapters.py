@@ -50,6 +50,7 @@ from ._estimator_outputs import (
     check_gives_numbers,
     check_gives_scores,
     check_one_column_per_class,
+    name_final_estimators,
     scores_method,
 )
 from ._fit_notes import add_fit_notes
@@ -209,6 +210,7 @@ class EstimatorTeacher(Teacher):
 
     def _cross_val_predict(self, X, y, cv, method, sample_weight):
         estimator = self._fresh_model(y, folds=True)
+        name_final_estimators(estimator)
         params = self._weight_params(sample_weight)
         if params and get_config()["enable_metadata_routing"]:
             estimator.set_fit_request(sample_weight=True)
