@@ -182,6 +182,26 @@ def test_float16_warns_where_no_matrix_is_halved(fitted_pipeline, tmp_path, monk
     np.testing.assert_allclose(_run(path, X_new), model.predict_proba(X_new), atol=1e-5)
 
 
+@pytest.mark.parametrize("int8", [False, True])
+def test_a_binary_file_object_receives_the_file_bytes(fitted_pipeline, tmp_path, monkeypatch, int8):
+    import io
+
+    model, X_new = fitted_pipeline
+    path = export_onnx(model, tmp_path / "m.onnx", int8=int8)
+    assert path == str(tmp_path / "m.onnx")
+    monkeypatch.chdir(tmp_path)
+    buffer = io.BytesIO()
+    assert export_onnx(model, buffer, int8=int8) is buffer
+    assert buffer.getvalue() == (tmp_path / "m.onnx").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # nothing else written
+    session = onnxruntime.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    labels = session.run(["label"], {"X": X_new.astype(np.float32)})[0]
+    assert np.mean(labels == model.predict(X_new)) > (0.95 if int8 else 0.999)
+    with pytest.raises(TypeError, match="path must be a str, a path-like object or a binary file "
+                                        "object with a write method; got int"):
+        export_onnx(model, 3)
+
+
 def test_float16_and_int8_at_once_is_an_error(fitted_pipeline, tmp_path):
     model, _ = fitted_pipeline
     with pytest.raises(ValueError, match="float16=True or int8=True, not both"):

@@ -55,8 +55,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     ----------
     estimator : DistilledClassifier, DistilledRegressor or Pipeline ending with one
         The fitted model.
-    path : str or path-like
-        Where to write the ``.onnx`` file.
+    path : str, path-like or binary file object
+        Where to write the ``.onnx`` file: a path, or an object opened for
+        writing bytes (an ``io.BytesIO``, a file opened with ``"wb"``).
     X : array-like or DataFrame, default=None
         A few rows as the model takes them, from which skl2onnx reads the input
         types (a pandas or polars DataFrame gives one input per column). Needed for DataFrames
@@ -87,8 +88,8 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
 
     Returns
     -------
-    path : str
-        The path written.
+    path : str or file object
+        The path written (a str), or the file object given.
 
     See Also
     --------
@@ -124,6 +125,7 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     if float16 and int8:
         raise ValueError("Pass float16=True or int8=True, not both: each stores the weights "
                          "in its own type.")
+    _check_destination(path)
     distiller = final_distiller(estimator)
     register_onnx_converters()
     shape = getattr(distiller, "input_shape_", None)  # images, sequences
@@ -153,26 +155,45 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
             f"Register a converter for it (see {CUSTOM_CONVERTER_DOCS}) or leave it out of "
             "the exported pipeline."
         ) from exc
-    path = str(path)
     if float16 and not half_weights(model):
         warnings.warn("float16=True found no weight matrix to store in float16 (a product's "
                       "float32 operand of two axes); the file is written in float32.",
                       UserWarning, stacklevel=2)
-    if not int8:
-        with open(path, "wb") as handle:
-            handle.write(model.SerializeToString())
+    if int8:
+        model = _quantized(model)
+    if hasattr(path, "write"):
+        path.write(model.SerializeToString())
         return path
+    with open(path, "wb") as handle:
+        handle.write(model.SerializeToString())
+    return os.fspath(path)
+
+
+def _check_destination(path):
+    """TypeError where ``path`` is neither a path nor an object to write bytes to."""
+    if hasattr(path, "write") or isinstance(path, (str, os.PathLike)):
+        return
+    raise TypeError(f"path must be a str, a path-like object or a binary file object with a "
+                    f"write method; got {type(path).__name__}.")
+
+
+def _quantized(model):
+    """``model`` with its weights quantized to int8 (onnxruntime's dynamic quantization)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from ._student_nodes import quiet_loggers
 
     with tempfile.TemporaryDirectory() as folder, quiet_loggers("root"):
         float_path = os.path.join(folder, "float.onnx")
+        int8_path = os.path.join(folder, "int8.onnx")
         with open(float_path, "wb") as handle:
             handle.write(model.SerializeToString())
         quantize_dynamic(  # float is the type of every tensor shape inference cannot name
-            float_path, path, weight_type=QuantType.QInt8,
+            float_path, int8_path, weight_type=QuantType.QInt8,
             extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
         )
-    return path
+        return onnx.load(int8_path)
 
 
 def frame_input_types(X):
