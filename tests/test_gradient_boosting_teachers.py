@@ -80,8 +80,11 @@ def test_fresh_copy_rebuilds_a_model_whose_constructor_copies_a_list():
     with pytest.raises(RuntimeError, match="Cannot clone object"):
         clone(CopiesItsList(["a", "b"]))
     copied = fresh_copy(CopiesItsList(["a", "b"]))
-    assert copied.names == ("a", "b") and type(copied) is CopiesItsList
-    refused = r"ChangesItsParameter cannot be copied with fresh parameters.*FrozenEstimator"
+    assert copied.names == ["a", "b"] and type(copied) is CopiesItsList  # a list stays a list
+    again = clone(copied)  # as teacher_cv's folds clone it
+    assert again.names == ["a", "b"] and again is not copied and again.names is not copied.names
+    refused = r"ChangesItsParameter cannot be copied with fresh parameters: its constructor " \
+              r"changes \['scale'\].*FrozenEstimator"
     with pytest.raises(TypeError, match=refused):
         fresh_copy(ChangesItsParameter(1.0))
 
@@ -180,10 +183,33 @@ def test_catboost_with_cat_features_fits_without_freezing():
                                           cat_features=["region", "plan"], random_seed=0,
                                           allow_writing_files=False)
     model = DistilledClassifier(teacher, teacher_cv=2, **FAST).fit(X, y)
-    assert model.teacher_.get_params()["cat_features"] == ("region", "plan")
+    assert model.teacher_.get_params()["cat_features"] == ["region", "plan"]
     assert teacher.get_params()["cat_features"] == ["region", "plan"]  # the caller's unchanged
     assert model.teacher_.score(X, y) > 0.8
     assert model.feature_kinds_["region"] == "categorical"
+
+
+def test_catboost_list_parameters_it_refuses_as_tuples_stay_lists():
+    catboost = pytest.importorskip("catboost")
+    from skdistill import report
+
+    rng = np.random.default_rng(0)
+    X = np.empty((300, 3), dtype=object)  # a category column in an array: cat_features as a list
+    X[:, 0], X[:, 1] = rng.normal(size=300), rng.normal(size=300)
+    X[:, 2] = rng.choice(list("pqrs"), 300)
+    y = np.select([X[:, 0] < -0.4, X[:, 0] < 0.4], ["low", "mid"], "high")
+    teacher = catboost.CatBoostClassifier(
+        iterations=20, verbose=0, thread_count=1, random_seed=0, allow_writing_files=False,
+        cat_features=[2], feature_weights=[1.0, 2.0, 1.0])
+    model = DistilledClassifier(teacher, teacher_cv=2, **FAST).fit(X, y)
+    params = model.teacher_.get_params()
+    assert params["cat_features"] == [2] and params["feature_weights"] == [1.0, 2.0, 1.0]
+    monotone = teacher.copy().set_params(monotone_constraints=[1, 0, 0])  # binary classes only
+    DistilledClassifier(monotone, teacher_cv=2, **FAST).fit(X, y == "high")
+    # CatBoost's multiclass predict gives a column: the agreement is still row by row
+    assert model.teacher_.predict(X).shape == (300, 1)
+    agreement = np.mean(model.predict(X) == model.teacher_.predict(X).ravel())
+    assert report(model, X, y).rows["agreement with teacher"]["student"] == pytest.approx(agreement)
 
 
 def test_xgboost_cross_fitted_with_weights_under_metadata_routing():

@@ -223,7 +223,7 @@ def report(estimator, X, y, *, onnx=False, batch_rows=10_000, repeats=5, single_
     columns = ["teacher", "student"]
     rows = {}
     student_pred = estimator.predict(X_raw)
-    teacher_pred = teacher_predict(X_raw) if teacher is not None else None
+    teacher_pred = None if teacher is None else _one_per_row(teacher_predict(X_raw))
     if classifier:
         rows["accuracy"] = {"student": accuracy_score(y, student_pred)}
         student_proba = estimator.predict_proba(X_raw)
@@ -367,3 +367,11 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
                 lambda: run(single), single_repeats)
             columns.append(label)
     return columns
+
+
+def _one_per_row(predictions):
+    """A teacher's predictions as one value per row: CatBoost's multiclass ``predict`` gives a
+    column, which compared with the student's labels would broadcast to a square."""
+    predictions = np.asarray(predictions)
+    one_column = predictions.ndim == 2 and predictions.shape[1] == 1
+    return predictions.ravel() if one_column else predictions

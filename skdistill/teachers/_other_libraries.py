@@ -5,7 +5,7 @@
   reads and returns the labels themselves, so the fitted teacher scores and
   predicts on the caller's labels. A distiller wraps the teachers that need it
   (:func:`needs_class_codes`) when it fits them.
-* CatBoost's constructor copies its ``cat_features`` list, which
+* CatBoost's constructor copies its list parameters (``cat_features``), which
   ``sklearn.base.clone`` refuses: :func:`fresh_copy` copies such a model.
 """
 
@@ -28,9 +28,11 @@ CODES_ONLY_MODULES = ("xgboost",)
 def fresh_copy(model):
     """An unfitted copy of ``model`` with the same parameters, as ``sklearn.base.clone`` makes.
 
-    A constructor that copies a list parameter (CatBoost's ``cat_features``)
-    fails ``clone``'s identity check; such a model is rebuilt with its list
-    parameters as tuples, which ``clone`` then copies as it should.
+    A constructor that copies a list parameter (CatBoost's ``cat_features``,
+    ``monotone_constraints``, ``feature_weights``) fails ``clone``'s identity
+    check; such a model is rebuilt with copies of its parameters, the lists
+    kept as lists (CatBoost refuses a tuple for some of them), and the copy
+    clones itself the same way (``teacher_cv``'s folds clone it).
 
     Examples
     --------
@@ -43,20 +45,31 @@ def fresh_copy(model):
     except RuntimeError as exc:
         if "Cannot clone object" not in str(exc):
             raise
-        params = {
-            name: tuple(value) if isinstance(value, list) else copy.deepcopy(value)
-            for name, value in model.get_params(deep=False).items()
-        }
-        rebuilt = type(model)(**params)
-        try:
-            return clone(rebuilt)
-        except RuntimeError:
+        return _RebuiltWithListCopies(type(model), model.get_params(deep=False), exc)()
+
+
+class _RebuiltWithListCopies:
+    """Builds ``cls(**params)`` afresh, its parameters deep-copied, where the constructor only
+    copies its lists; set as the copy's ``__sklearn_clone__``, so ``clone`` builds it the same
+    way. A constructor that changes a parameter's value cannot be copied: a TypeError."""
+
+    def __init__(self, cls, params, reason):
+        self.cls, self.params, self.reason = cls, params, reason
+
+    def __call__(self):
+        given = copy.deepcopy(self.params)
+        rebuilt = self.cls(**given)
+        stored = rebuilt.get_params(deep=False)
+        changed = [name for name, value in given.items() if stored[name] is not value
+                   and not (isinstance(value, list) and stored[name] == value)]
+        if changed:
             raise TypeError(
-                f"The teacher {type(model).__name__} cannot be copied with fresh parameters "
-                f"({exc}). Give its list parameters as tuples (e.g. CatBoost's cat_features "
-                "inside a Pipeline), or fit it yourself and pass "
+                f"The teacher {self.cls.__name__} cannot be copied with fresh parameters: its "
+                f"constructor changes {changed} ({self.reason}). Fit it yourself and pass "
                 "sklearn.frozen.FrozenEstimator(teacher)."
-            ) from exc
+            ) from self.reason
+        rebuilt.__sklearn_clone__ = self
+        return rebuilt
 
 
 def _final_step(model):
