@@ -231,6 +231,30 @@ def test_xgboost_cross_fitted_with_weights_under_metadata_routing():
                                rtol=1e-6)  # the weights reached the teacher
 
 
+def test_catboost_cross_fitted_with_weights_under_metadata_routing():
+    catboost = pytest.importorskip("catboost")  # not a scikit-learn estimator: no set_fit_request
+    import sklearn
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from skdistill.teachers._adapters import as_teacher
+
+    X, y = load_iris(return_X_y=True)
+    weights = np.where(y == 2, 3.0, 1.0)
+    teacher = catboost.CatBoostClassifier(iterations=10, verbose=0, thread_count=1,
+                                          random_seed=0, allow_writing_files=False)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        DistilledClassifier(teacher, teacher_cv=3, **FAST).set_fit_request(
+            sample_weight=True).fit(X, y, sample_weight=weights)
+        logits = as_teacher(teacher).out_of_fold_logits(X, y, np.array([0, 1, 2]), folds,
+                                                        sample_weight=weights)
+    weighted = cross_val_predict(teacher, X, y, cv=folds, method="predict_proba",
+                                 params={"sample_weight": weights})
+    unweighted = cross_val_predict(teacher, X, y, cv=folds, method="predict_proba")
+    np.testing.assert_allclose(np.exp(logits), weighted, rtol=1e-5)  # the weights reached it
+    assert not np.allclose(weighted, unweighted, rtol=1e-3)
+
+
 def test_subclasses_are_wrapped_and_folds_always_are():
     xgboost = pytest.importorskip("xgboost")
 
