@@ -255,6 +255,30 @@ def test_catboost_cross_fitted_with_weights_under_metadata_routing():
     assert not np.allclose(weighted, unweighted, rtol=1e-3)
 
 
+@pytest.mark.parametrize("library, make", [
+    ("xgboost", lambda xgboost: xgboost.XGBClassifier(n_estimators=20, early_stopping_rounds=5)),
+    ("lightgbm", lambda lightgbm: lightgbm.LGBMClassifier(n_estimators=20, early_stopping_round=5,
+                                                          verbose=-1)),
+])
+def test_a_teacher_whose_early_stopping_finds_no_validation_set_says_what_to_do(library, make):
+    teacher = make(pytest.importorskip(library))
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError) as caught:
+        DistilledClassifier(teacher, **FAST).fit(X, y)
+    assert "fit the teacher yourself with its eval_set and pass " \
+           "sklearn.frozen.FrozenEstimator(teacher)" in " ".join(caught.value.__notes__)
+
+
+def test_one_vs_rest_probabilities_are_refused_with_what_to_do_instead():
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y = load_iris(return_X_y=True)
+    teacher = lightgbm.LGBMClassifier(n_estimators=10, objective="multiclassova", verbose=-1)
+    assert not np.allclose(teacher.fit(X, y).predict_proba(X).sum(axis=1), 1.0, atol=1e-3)
+    with pytest.raises(ValueError, match="not probability distributions.*LightGBM's "
+                                         "objective='multiclassova'.*softmax objective"):
+        DistilledClassifier(teacher, **FAST).fit(X, y)
+
+
 def test_subclasses_are_wrapped_and_folds_always_are():
     xgboost = pytest.importorskip("xgboost")
 

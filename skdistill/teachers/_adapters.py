@@ -423,7 +423,10 @@ def logits_from_proba(proba, what="predict_proba"):
     if (proba < 0).any() or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-3):
         raise ValueError(
             f"The teacher {what} has rows that are not probability distributions "
-            "(negative, or not summing to 1)."
+            "(negative, or not summing to 1). A one-vs-rest objective gives such rows "
+            "(LightGBM's objective='multiclassova', CatBoost's loss_function="
+            "'MultiClassOneVsAll'): train the teacher with its softmax objective, or pass its "
+            "rows divided by their sums as teacher_proba."
         )
     return np.log(np.clip(proba, PROBA_EPS, None))
 

@@ -42,6 +42,13 @@ def add_fit_notes(exc, X, name):
                 "cannot read: impute them in a Pipeline before it (SimpleImputer), or distil "
                 "a teacher that reads them (e.g. HistGradientBoostingClassifier)."
             )
+    if "early stopping" in message.lower():
+        exc.add_note(
+            "The distiller fits the teacher on X and y alone, so early stopping that needs a "
+            "validation set (XGBoost's early_stopping_rounds, LightGBM's early_stopping_round) "
+            "finds none: fit the teacher yourself with its eval_set and pass "
+            "sklearn.frozen.FrozenEstimator(teacher), or turn its early stopping off."
+        )
     strings = _string_columns(X)
     if strings:
         exc.add_note(
