@@ -224,6 +224,25 @@ def test_stacks_with_their_default_final_estimator_are_cross_fitted():
     np.testing.assert_allclose(got.ravel(), expected, rtol=1e-6)
 
 
+def test_cross_fitting_under_metadata_routing_honours_the_teachers_requests():
+    import sklearn
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.datasets import load_iris
+
+    Xi, yi = load_iris(return_X_y=True)
+    weights = np.where(yi == 2, 5.0, 1.0)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        # the inner model declines the weights; the calibration takes them
+        inner = LogisticRegression(max_iter=500).set_fit_request(sample_weight=False)
+        teacher = CalibratedClassifierCV(inner, cv=2)
+        got = as_teacher(teacher).out_of_fold_logits(Xi, yi, np.array([0, 1, 2]), cv,
+                                                     sample_weight=weights)
+        routed = cross_val_predict(teacher.set_fit_request(sample_weight=True), Xi, yi, cv=cv,
+                                   method="predict_proba", params={"sample_weight": weights})
+    np.testing.assert_allclose(got, np.log(np.clip(routed, 1e-7, None)), rtol=1e-6)
+
+
 def test_a_teacher_that_read_missing_values_in_fit_lets_predict_fill_them():
     # a Pipeline's tags are its first step's: they say nothing of the forest reading NaN
     import pandas as pd

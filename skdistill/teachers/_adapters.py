@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn import config_context
+from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -212,12 +212,18 @@ class EstimatorTeacher(Teacher):
         estimator = self._fresh_model(y, folds=True)
         name_final_estimators(estimator)
         params = self._weight_params(sample_weight)  # only for a fit that takes sample_weight
-        # so handed to it without metadata routing, which a teacher that is not a scikit-learn
-        # estimator (CatBoost) cannot be asked for
-        with config_context(enable_metadata_routing=False):
-            return cross_val_predict(
-                estimator, flattened(X), y, cv=cv, method=method, params=params or None
-            )
+        routing = params and get_config()["enable_metadata_routing"]
+        if routing and hasattr(estimator, "set_fit_request"):
+            estimator.set_fit_request(sample_weight=True)
+        # a teacher that is not a scikit-learn estimator (CatBoost) cannot be asked to take the
+        # weights: its fit is handed them without routing
+        elif routing:
+            with config_context(enable_metadata_routing=False):
+                return cross_val_predict(estimator, flattened(X), y, cv=cv, method=method,
+                                         params=params)
+        return cross_val_predict(
+            estimator, flattened(X), y, cv=cv, method=method, params=params or None
+        )
 
 
 class ModuleTeacher(Teacher):

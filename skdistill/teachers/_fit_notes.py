@@ -12,6 +12,12 @@ __all__ = ["add_fit_notes"]
 SHOWN_COLUMNS = 10
 """Most column names a note lists."""
 
+NO_VALIDATION_SET = (
+    "validation dataset for early stopping",  # XGBoost
+    "For early stopping, at least one dataset",  # LightGBM
+)
+"""What a booster's fit says when its early stopping finds no validation set."""
+
 
 def add_fit_notes(exc, X, name):
     """Add to ``exc`` (raised by teacher ``name``'s fit on ``X``) the notes that apply.
@@ -42,7 +48,7 @@ def add_fit_notes(exc, X, name):
                 "cannot read: impute them in a Pipeline before it (SimpleImputer), or distil "
                 "a teacher that reads them (e.g. HistGradientBoostingClassifier)."
             )
-    if "early stopping" in message.lower():
+    if any(text in message for text in NO_VALIDATION_SET):
         exc.add_note(
             "The distiller fits the teacher on X and y alone, so early stopping that needs a "
             "validation set (XGBoost's early_stopping_rounds, LightGBM's early_stopping_round) "
