@@ -222,6 +222,14 @@ def test_stacks_with_their_default_final_estimator_are_cross_fitted():
                                  Xd, yd, cv=folds)
     got = as_teacher(StackingRegressor([("r", Ridge())])).out_of_fold_predictions(Xd, yd, folds)
     np.testing.assert_allclose(got.ravel(), expected, rtol=1e-6)
+    from skdistill import DistilledRegressor  # end to end: judged by its default final estimator
+
+    for teacher_cv in (None, 3):
+        for teacher in (StackingRegressor([("r", Ridge())]),
+                        make_pipeline(StandardScaler(), StackingRegressor([("r", Ridge())]))):
+            model = DistilledRegressor(teacher, teacher_cv=teacher_cv, max_epochs=2).fit(Xd, yd)
+            fitted = model.teacher_[-1] if hasattr(model.teacher_, "steps") else model.teacher_
+            assert type(fitted.final_estimator_) is RidgeCV
 
 
 def test_cross_fitting_under_metadata_routing_honours_the_teachers_requests():

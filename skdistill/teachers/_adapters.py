@@ -50,6 +50,7 @@ from ._estimator_outputs import (
     check_gives_numbers,
     check_gives_scores,
     check_one_column_per_class,
+    last_step,
     name_final_estimators,
     scores_method,
 )
@@ -130,7 +131,8 @@ class EstimatorTeacher(Teacher):
         name = _name(self.model)
         if task == "classifier":
             check_gives_scores(self.model, fitted=False)
-        elif not hasattr(self.model, "predict"):
+        elif not hasattr(self.model, "predict") and not hasattr(last_step(self.model), "predict"):
+            # judged, unfitted, by what gives its outputs: a stack's predict appears once fitted
             raise TypeError(f"The teacher {name} has no predict method.")
         else:
             check_gives_numbers(self.model)

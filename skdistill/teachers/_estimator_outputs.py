@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 __all__ = ["SCORE_METHODS", "check_gives_numbers", "check_gives_scores",
-           "check_one_column_per_class", "name_final_estimators", "scores_method"]
+           "check_one_column_per_class", "last_step", "name_final_estimators", "scores_method"]
 
 SCORE_METHODS = ("predict_proba", "decision_function")
 """The methods a classifier teacher's scores come from, in order of preference."""
@@ -97,7 +97,7 @@ def last_step(model):
     """The estimator that gives ``model``'s outputs, each wrapper unwrapped in turn: a
     Pipeline's last step, the estimator of a ``FrozenEstimator``, ``IntegerLabels`` or a
     search (its best one once fitted), a stack's final estimator (an unfitted one's default,
-    ``LogisticRegression()``)."""
+    ``LogisticRegression()`` or ``RidgeCV()``)."""
     from ._other_libraries import IntegerLabels
 
     while True:
@@ -107,7 +107,7 @@ def last_step(model):
             model = model.estimator
         elif isinstance(model, BaseSearchCV):
             model = getattr(model, "best_estimator_", model.estimator)
-        elif isinstance(model, StackingClassifier):
+        elif isinstance(model, (StackingClassifier, StackingRegressor)):
             fitted = getattr(model, "final_estimator_", None)
             model = _final_estimator(model) if fitted is None else fitted
         else:
