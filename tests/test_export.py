@@ -200,6 +200,9 @@ def test_a_binary_file_object_receives_the_file_bytes(fitted_pipeline, tmp_path,
     with pytest.raises(TypeError, match="path must be a str, a path-like object or a binary file "
                                         "object with a write method; got int"):
         export_onnx(model, 3)
+    with pytest.raises(TypeError, match="path is a text file object \\(StringIO\\); an ONNX "
+                                        "file is bytes"):
+        export_onnx(model, io.StringIO())
 
 
 def test_float16_and_int8_at_once_is_an_error(fitted_pipeline, tmp_path):

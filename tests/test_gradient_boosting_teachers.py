@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.tree import DecisionTreeClassifier
 
@@ -83,6 +84,9 @@ def test_fresh_copy_rebuilds_a_model_whose_constructor_copies_a_list():
     assert copied.names == ["a", "b"] and type(copied) is CopiesItsList  # a list stays a list
     again = clone(copied)  # as teacher_cv's folds clone it
     assert again.names == ["a", "b"] and again is not copied and again.names is not copied.names
+    assert clone(copied.set_params(names=["c"])).names == ["c"]  # its parameters as they are now
+    search = fresh_copy(GridSearchCV(CopiesItsList(["a"]), {"names": [["b"]]}))
+    assert clone(search.estimator).names == ["a"]  # a held model clones too, as the search will
     refused = r"ChangesItsParameter cannot be copied with fresh parameters: its constructor " \
               r"changes \['scale'\].*FrozenEstimator"
     with pytest.raises(TypeError, match=refused):
@@ -205,7 +209,11 @@ def test_catboost_list_parameters_it_refuses_as_tuples_stay_lists():
     params = model.teacher_.get_params()
     assert params["cat_features"] == [2] and params["feature_weights"] == [1.0, 2.0, 1.0]
     monotone = teacher.copy().set_params(monotone_constraints=[1, 0, 0])  # binary classes only
-    DistilledClassifier(monotone, teacher_cv=2, **FAST).fit(X, y == "high")
+    fitted = DistilledClassifier(monotone, teacher_cv=2, **FAST).fit(X, y == "high").teacher_
+    assert fitted.get_params()["monotone_constraints"] == [1, 0, 0]
+    search = GridSearchCV(teacher, {"depth": [2, 3]}, cv=2)  # clones the CatBoost it holds
+    model = DistilledClassifier(search, teacher_cv=2, **FAST).fit(X, y)
+    assert model.teacher_.best_estimator_.get_params()["cat_features"] == [2]
     # CatBoost's multiclass predict gives a column: the agreement is still row by row
     assert model.teacher_.predict(X).shape == (300, 1)
     agreement = np.mean(model.predict(X) == model.teacher_.predict(X).ravel())

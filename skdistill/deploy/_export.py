@@ -14,6 +14,7 @@ weights) smaller still, for more of the accuracy.
 Needs the ``export`` extra: ``pip install skdistill[export]``.
 """
 
+import io
 import os
 import re
 import tempfile
@@ -171,6 +172,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
 
 def _check_destination(path):
     """TypeError where ``path`` is neither a path nor an object to write bytes to."""
+    if isinstance(path, io.TextIOBase):
+        raise TypeError(f"path is a text file object ({type(path).__name__}); an ONNX file is "
+                        "bytes: open the file with 'wb', or pass an io.BytesIO.")
     if hasattr(path, "write") or isinstance(path, (str, os.PathLike)):
         return
     raise TypeError(f"path must be a str, a path-like object or a binary file object with a "

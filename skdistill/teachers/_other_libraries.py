@@ -30,9 +30,10 @@ def fresh_copy(model):
 
     A constructor that copies a list parameter (CatBoost's ``cat_features``,
     ``monotone_constraints``, ``feature_weights``) fails ``clone``'s identity
-    check; such a model is rebuilt with copies of its parameters, the lists
-    kept as lists (CatBoost refuses a tuple for some of them), and the copy
-    clones itself the same way (``teacher_cv``'s folds clone it).
+    check; such a model (or one that holds it, as a Pipeline or a search does)
+    is built afresh on copies of its parameters, the lists kept as lists
+    (CatBoost refuses a tuple for some of them), and the copy clones itself the
+    same way (``teacher_cv``'s folds clone it).
 
     Examples
     --------
@@ -45,31 +46,54 @@ def fresh_copy(model):
     except RuntimeError as exc:
         if "Cannot clone object" not in str(exc):
             raise
-        return _RebuiltWithListCopies(type(model), model.get_params(deep=False), exc)()
+        return _rebuilt(model, str(exc))
 
 
-class _RebuiltWithListCopies:
-    """Builds ``cls(**params)`` afresh, its parameters deep-copied, where the constructor only
-    copies its lists; set as the copy's ``__sklearn_clone__``, so ``clone`` builds it the same
-    way. A constructor that changes a parameter's value cannot be copied: a TypeError."""
+def _rebuilt(model, reason):
+    """``model``'s class built on copies of its parameters (:func:`_fresh_parameter`), where
+    its constructor at most copies a list; a TypeError where it changes a value."""
+    given = {name: _fresh_parameter(value) for name, value in model.get_params(deep=False).items()}
+    rebuilt = type(model)(**given)
+    stored = rebuilt.get_params(deep=False)
+    changed = [name for name, value in given.items()
+               if stored[name] is not value and not _equal_lists(stored[name], value)]
+    if changed:
+        raise TypeError(
+            f"The teacher {type(model).__name__} cannot be copied with fresh parameters: its "
+            f"constructor changes {changed} ({reason}). Fit it yourself and pass "
+            "sklearn.frozen.FrozenEstimator(teacher)."
+        )
+    rebuilt.__sklearn_clone__ = _CloneByRebuilding(rebuilt, reason)
+    return rebuilt
 
-    def __init__(self, cls, params, reason):
-        self.cls, self.params, self.reason = cls, params, reason
+
+def _fresh_parameter(value):
+    """A copy of a parameter as ``clone(value, safe=False)`` makes it, but an estimator (also
+    in a list or tuple, as a Pipeline's steps) copied by :func:`fresh_copy`."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return fresh_copy(value)
+    if type(value) in (list, tuple):
+        return type(value)(_fresh_parameter(each) for each in value)
+    return clone(value, safe=False)
+
+
+def _equal_lists(stored, given):
+    """Whether a constructor stored a copy of the list ``given``."""
+    try:
+        return isinstance(given, list) and isinstance(stored, list) and bool(stored == given)
+    except (TypeError, ValueError):  # elements that do not compare as one bool
+        return False
+
+
+class _CloneByRebuilding:
+    """The ``__sklearn_clone__`` of a rebuilt model: build it again from its parameters as
+    they are now (``clone``'s identity check would refuse it)."""
+
+    def __init__(self, model, reason):
+        self.model, self.reason = model, reason
 
     def __call__(self):
-        given = copy.deepcopy(self.params)
-        rebuilt = self.cls(**given)
-        stored = rebuilt.get_params(deep=False)
-        changed = [name for name, value in given.items() if stored[name] is not value
-                   and not (isinstance(value, list) and stored[name] == value)]
-        if changed:
-            raise TypeError(
-                f"The teacher {self.cls.__name__} cannot be copied with fresh parameters: its "
-                f"constructor changes {changed} ({self.reason}). Fit it yourself and pass "
-                "sklearn.frozen.FrozenEstimator(teacher)."
-            ) from self.reason
-        rebuilt.__sklearn_clone__ = self
-        return rebuilt
+        return _rebuilt(self.model, self.reason)
 
 
 def _final_step(model):
