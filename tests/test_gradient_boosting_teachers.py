@@ -208,6 +208,9 @@ def test_catboost_list_parameters_it_refuses_as_tuples_stay_lists():
     model = DistilledClassifier(teacher, teacher_cv=2, **FAST).fit(X, y)
     params = model.teacher_.get_params()
     assert params["cat_features"] == [2] and params["feature_weights"] == [1.0, 2.0, 1.0]
+    weights = {"high": 1.0, "low": 1.0, "mid": 2.0}  # a dict, which CatBoost copies too
+    weighted = DistilledClassifier(teacher.copy().set_params(class_weights=weights), **FAST)
+    assert weighted.fit(X, y).teacher_.get_params()["class_weights"] == weights
     monotone = teacher.copy().set_params(monotone_constraints=[1, 0, 0])  # binary classes only
     fitted = DistilledClassifier(monotone, teacher_cv=2, **FAST).fit(X, y == "high").teacher_
     assert fitted.get_params()["monotone_constraints"] == [1, 0, 0]

@@ -51,12 +51,13 @@ def fresh_copy(model):
 
 def _rebuilt(model, reason):
     """``model``'s class built on copies of its parameters (:func:`_fresh_parameter`), where
-    its constructor at most copies a list; a TypeError where it changes a value."""
+    its constructor at most copies a list, dict or array; a TypeError where it changes a
+    value."""
     given = {name: _fresh_parameter(value) for name, value in model.get_params(deep=False).items()}
     rebuilt = type(model)(**given)
     stored = rebuilt.get_params(deep=False)
     changed = [name for name, value in given.items()
-               if stored[name] is not value and not _equal_lists(stored[name], value)]
+               if stored[name] is not value and not _stored_copy(stored[name], value)]
     if changed:
         raise TypeError(
             f"The teacher {type(model).__name__} cannot be copied with fresh parameters: its "
@@ -77,10 +78,14 @@ def _fresh_parameter(value):
     return clone(value, safe=False)
 
 
-def _equal_lists(stored, given):
-    """Whether a constructor stored a copy of the list ``given``."""
+def _stored_copy(stored, given):
+    """Whether a constructor stored a copy of ``given``: a list, dict or array equal to it."""
+    if type(stored) is not type(given) or not isinstance(given, (list, dict, np.ndarray)):
+        return False
+    if isinstance(given, np.ndarray):
+        return given.shape == stored.shape and bool(np.array_equal(stored, given))
     try:
-        return isinstance(given, list) and isinstance(stored, list) and bool(stored == given)
+        return bool(stored == given)
     except (TypeError, ValueError):  # elements that do not compare as one bool
         return False
 
