@@ -251,6 +251,30 @@ def test_cross_fitting_under_metadata_routing_honours_the_teachers_requests():
     np.testing.assert_allclose(got, np.log(np.clip(routed, 1e-7, None)), rtol=1e-6)
 
 
+def test_cross_fitting_gives_the_teacher_the_labels_its_parameters_name():
+    # cross_val_predict gives a classifier codes 0..n-1: class_weight={"b": 3} failed in it
+    from sklearn.datasets import load_iris
+
+    Xi, codes = load_iris(return_X_y=True)
+    labels = np.array(["a", "b", "c"])[codes]
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    teacher = as_teacher(LogisticRegression(class_weight={"a": 1.0, "b": 3.0, "c": 1.0}))
+    got = teacher.out_of_fold_logits(Xi, labels, np.array(["a", "b", "c"]), cv)
+    by_codes = LogisticRegression(class_weight={0: 1.0, 1: 3.0, 2: 1.0})
+    proba = cross_val_predict(by_codes, Xi, codes, cv=cv, method="predict_proba")
+    np.testing.assert_allclose(got, np.log(np.clip(proba, 1e-7, None)), rtol=1e-6)
+    # a fold that never saw a class gives it probability 0 (the clipped log), as
+    # cross_val_predict does
+    rare = np.where(np.arange(150) == 0, "rare", labels)
+    folds = [(np.arange(1, 150), np.array([0])), (np.arange(75), np.arange(75, 150)),
+             (np.arange(75, 150), np.arange(1, 75))]
+    logits = as_teacher(LogisticRegression()).out_of_fold_logits(
+        Xi, rare, np.unique(rare), folds)
+    assert logits.shape == (150, 4)
+    np.testing.assert_allclose(logits[1:75, 3], np.log(1e-7), rtol=1e-6)  # fitted without "rare"
+    assert (logits[75:, 3] > np.log(1e-7)).all()  # fitted with it
+
+
 def test_a_teacher_that_read_missing_values_in_fit_lets_predict_fill_them():
     # a Pipeline's tags are its first step's: they say nothing of the forest reading NaN
     import pandas as pd

@@ -100,8 +100,8 @@ class DistilledClassifier(LabelledRowsScore, ClassifierMixin, MetaEstimatorMixin
         **loss_params)`` and returns a scalar tensor (``target`` holds class
         indices, -1 for unlabelled rows). ``loss__<name>`` parameters reach it.
     teacher_cv : None, int or cross-validation splitter, default=None
-        If set, the soft targets of the labelled rows come from
-        ``cross_val_predict`` (the teacher speaks about rows it has not
+        If set, the soft targets of the labelled rows come out of fold, as
+        from ``cross_val_predict`` (the teacher speaks about rows it has not
         memorised); ``teacher_`` is still fitted on all labelled rows. Ignored,
         with a warning, for frozen, torch and skorch teachers, which are not
         refitted.

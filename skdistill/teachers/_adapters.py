@@ -36,11 +36,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import cross_val_predict
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from skorch import NeuralNet
 
@@ -51,9 +49,9 @@ from ._estimator_outputs import (
     check_gives_scores,
     check_one_column_per_class,
     last_step,
-    name_final_estimators,
     scores_method,
 )
+from ._cross_fit import cross_fitted
 from ._fit_notes import add_fit_notes
 
 __all__ = [
@@ -212,20 +210,8 @@ class EstimatorTeacher(Teacher):
 
     def _cross_val_predict(self, X, y, cv, method, sample_weight):
         estimator = self._fresh_model(y, folds=True)
-        name_final_estimators(estimator)
         params = self._weight_params(sample_weight)  # only for a fit that takes sample_weight
-        routing = params and get_config()["enable_metadata_routing"]
-        if routing and hasattr(estimator, "set_fit_request"):
-            estimator.set_fit_request(sample_weight=True)
-        # a teacher that is not a scikit-learn estimator (CatBoost) cannot be asked to take the
-        # weights: its fit is handed them without routing
-        elif routing:
-            with config_context(enable_metadata_routing=False):
-                return cross_val_predict(estimator, flattened(X), y, cv=cv, method=method,
-                                         params=params)
-        return cross_val_predict(
-            estimator, flattened(X), y, cv=cv, method=method, params=params or None
-        )
+        return cross_fitted(estimator, flattened(X), y, cv, method, params)
 
 
 class ModuleTeacher(Teacher):

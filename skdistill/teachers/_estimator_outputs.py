@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 __all__ = ["SCORE_METHODS", "check_gives_numbers", "check_gives_scores",
-           "check_one_column_per_class", "last_step", "name_final_estimators", "scores_method"]
+           "check_one_column_per_class", "last_step", "scores_method"]
 
 SCORE_METHODS = ("predict_proba", "decision_function")
 """The methods a classifier teacher's scores come from, in order of preference."""
@@ -112,39 +112,6 @@ def last_step(model):
             model = _final_estimator(model) if fitted is None else fitted
         else:
             return model
-
-
-def name_final_estimators(model):
-    """Set, in place, the final estimator of each stack that leaves it to its default.
-
-    scikit-learn's ``cross_val_predict`` (``teacher_cv``) asks an unfitted
-    teacher for ``predict``, which a stack whose ``final_estimator`` is None
-    has only once fitted. Named explicitly, scikit-learn's default
-    (``LogisticRegression()``, ``RidgeCV()`` for a regressor) fits the same
-    model. ``model``: an unfitted copy (a Pipeline's last step and a search's
-    estimator are followed).
-
-    Examples
-    --------
-    >>> from sklearn.ensemble import StackingClassifier
-    >>> stack = StackingClassifier([("lr", LogisticRegression())])
-    >>> name_final_estimators(stack)
-    >>> stack.final_estimator, hasattr(stack, "predict")
-    (LogisticRegression(), True)
-    """
-    from ._other_libraries import IntegerLabels
-
-    while True:
-        if isinstance(model, Pipeline):
-            model = model.steps[-1][1]
-        elif isinstance(model, (IntegerLabels, BaseSearchCV)):
-            model = model.estimator
-        elif isinstance(model, (StackingClassifier, StackingRegressor)):
-            final = _final_estimator(model)
-            model.final_estimator = final
-            model = final
-        else:
-            return
 
 
 def _final_estimator(stack):

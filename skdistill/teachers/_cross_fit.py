@@ -1,0 +1,73 @@
+"""``teacher_cv``: each row scored by a copy of the teacher fitted on the other folds.
+
+scikit-learn's ``cross_val_predict`` gives a classifier the codes ``0, 1, ...``
+of the labels to fit on, so a teacher whose parameters name the labels
+(``class_weight={"spam": 5}``) fails inside it, and it asks an unfitted teacher
+for ``predict``, which some have only once fitted (a stack with its default
+final estimator). :func:`cross_fitted` fits each fold's copy on the labels
+themselves, as the teacher's full fit is.
+"""
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils.metaestimators import _safe_split
+
+__all__ = ["cross_fitted"]
+
+
+def cross_fitted(estimator, X, y, cv, method, params):
+    """``method``'s output for every row of ``X``, from a copy of ``estimator`` fitted on the
+    other folds of ``cv`` (as ``cross_val_predict`` splits: stratified for a classifier).
+
+    ``params`` (e.g. ``{"sample_weight": w}``, one value per row) go to each
+    fold's ``fit``, sliced to its rows: a router routes them on by its own
+    requests, and a teacher that is not a scikit-learn estimator (CatBoost) is
+    asked for none. A classifier's scores have a column per class of ``y``, in
+    sorted order; where a fold's copy saw fewer classes, a missing class gets
+    probability 0 or the lowest decision value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = np.arange(8.0).reshape(-1, 1), np.array(["lo"] * 4 + ["hi"] * 4)
+    >>> teacher = LogisticRegression(class_weight={"lo": 1.0, "hi": 2.0})
+    >>> cross_fitted(teacher, X, y, 2, "predict_proba", {}).shape
+    (8, 2)
+    """
+    classifier = is_classifier(estimator)
+    classes = np.unique(y) if classifier and method != "predict" else None
+    out, scored = None, np.zeros(len(y), dtype=int)
+    for train, test in check_cv(cv, y, classifier=classifier).split(X, y):
+        fold = clone(estimator)
+        X_train, y_train = _safe_split(estimator, X, y, train)
+        fold.fit(X_train, y_train, **{name: value[train] for name, value in params.items()})
+        X_test, _ = _safe_split(estimator, X, y, test, train)
+        scores = np.asarray(getattr(fold, method)(X_test), dtype=np.float64)
+        if classes is not None:
+            scores = _every_class(scores, np.asarray(fold.classes_), classes, method)
+        if out is None:
+            out = np.empty((len(y), *scores.shape[1:]), dtype=np.float64)
+        out[test] = scores
+        scored[test] += 1
+    if not (scored == 1).all():
+        raise ValueError(f"teacher_cv={cv!r} must score every row once (a partition of the "
+                         "rows into folds), as cross_val_predict needs.")
+    return out
+
+
+def _every_class(scores, seen, classes, method):
+    """A fold's scores with a column per class of ``classes`` (``seen``: the fold's classes)."""
+    if len(seen) == len(classes) and (seen == classes).all():
+        return scores
+    if scores.ndim == 1:  # a binary decision_function: no column to leave empty
+        raise ValueError(
+            f"A fold of teacher_cv holds only the classes {seen.tolist()} of "
+            f"{classes.tolist()}; {method} cannot score the others. Use fewer folds, or "
+            "a teacher with predict_proba."
+        )
+    filler = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
+    every = np.full((len(scores), len(classes)), filler)
+    every[:, np.searchsorted(classes, seen)] = scores
+    return every
