@@ -7,6 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
 from skdistill.teachers._adapters import PROBA_EPS, as_teacher, teacher_logits
+from skdistill.teachers._cross_fit import cross_fitted
 
 X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5], [3.0, 3.0], [0.5, 2.5], [2.5, 2.0]])
 
@@ -273,6 +274,62 @@ def test_cross_fitting_gives_the_teacher_the_labels_its_parameters_name():
     assert logits.shape == (150, 4)
     np.testing.assert_allclose(logits[1:75, 3], np.log(1e-7), rtol=1e-6)  # fitted without "rare"
     assert (logits[75:, 3] > np.log(1e-7)).all()  # fitted with it
+
+
+def test_cross_fitting_reads_a_folds_scores_by_label():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import ShuffleSplit
+    from sklearn.svm import LinearSVC
+
+    from skdistill import DistilledClassifier
+
+    Xc, codes = make_classification(200, 6, n_informative=4, n_classes=4, random_state=0)
+    y = np.array(list("abcd"))[codes]
+    y[:3] = "z"  # a class the teacher that scores rows 0-99 never sees
+    rows = np.arange(200)
+    halves = [(rows[100:], rows[:100]), (rows[:100], rows[100:])]
+    model = DistilledClassifier(LinearSVC(), teacher_cv=halves, max_epochs=3, random_state=0)
+    logits = as_teacher(LinearSVC()).out_of_fold_logits(Xc, y, np.unique(y), halves)
+    assert np.isfinite(logits.astype(np.float32)).all()  # a finite floor, also in float32
+    assert (logits[:100, 4] < logits[:100, :4].min(axis=1) - 16).all()  # "z": far below
+    model.fit(Xc, y)  # trains: no -inf target
+
+    class Reversed(ClassifierMixin, BaseEstimator):  # classes_ in another order, one extra
+        def fit(self, X, y):
+            self.lr_ = LogisticRegression().fit(X, y)
+            self.classes_ = np.array([*self.lr_.classes_[::-1], "extra"])
+            return self
+
+        def predict_proba(self, X):
+            return np.column_stack([self.lr_.predict_proba(X)[:, ::-1], np.zeros(len(X))])
+
+    class Flipped(Reversed):  # binary decision values, positive for its classes_[1]
+        def fit(self, X, y):
+            super().fit(X, y)
+            self.classes_ = self.classes_[:2]
+            return self
+
+        def decision_function(self, X):
+            return -self.lr_.decision_function(X)
+
+    two = np.isin(y, ["a", "b"])
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    for teacher, method in ((Reversed(), "predict_proba"), (Flipped(), "decision_function")):
+        expected = cross_val_predict(LogisticRegression(), Xc[two], y[two], cv=cv, method=method)
+        got = cross_fitted(teacher, Xc[two], y[two], cv, method, {})
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="must score every row once"):
+        cross_fitted(CountingFits(), Xc, y, ShuffleSplit(3, random_state=0), "predict_proba", {})
+    assert CountingFits.fits == 0  # refused before any fit
+
+
+class CountingFits(LogisticRegression):
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight)
 
 
 def test_a_teacher_that_read_missing_values_in_fit_lets_predict_fill_them():

@@ -5,7 +5,7 @@ of the labels to fit on, so a teacher whose parameters name the labels
 (``class_weight={"spam": 5}``) fails inside it, and it asks an unfitted teacher
 for ``predict``, which some have only once fitted (a stack with its default
 final estimator). :func:`cross_fitted` fits each fold's copy on the labels
-themselves, as the teacher's full fit is.
+themselves, as the teacher's full fit is, and reads its columns by label.
 """
 
 import numpy as np
@@ -24,8 +24,8 @@ def cross_fitted(estimator, X, y, cv, method, params):
     fold's ``fit``, sliced to its rows: a router routes them on by its own
     requests, and a teacher that is not a scikit-learn estimator (CatBoost) is
     asked for none. A classifier's scores have a column per class of ``y``, in
-    sorted order; where a fold's copy saw fewer classes, a missing class gets
-    probability 0 or the lowest decision value.
+    sorted order, matched by label; where a fold's copy never saw a class, the
+    class gets probability 0, or a decision value far below the row's lowest.
 
     Examples
     --------
@@ -38,8 +38,15 @@ def cross_fitted(estimator, X, y, cv, method, params):
     """
     classifier = is_classifier(estimator)
     classes = np.unique(y) if classifier and method != "predict" else None
-    out, scored = None, np.zeros(len(y), dtype=int)
-    for train, test in check_cv(cv, y, classifier=classifier).split(X, y):
+    folds = list(check_cv(cv, y, classifier=classifier).split(X, y))
+    scored = np.zeros(len(y), dtype=int)
+    for _, test in folds:
+        scored[test] += 1
+    if not (scored == 1).all():  # before any fit
+        raise ValueError(f"teacher_cv={cv!r} must score every row once (a partition of the "
+                         "rows into folds), as cross_val_predict needs.")
+    out = None
+    for train, test in folds:
         fold = clone(estimator)
         X_train, y_train = _safe_split(estimator, X, y, train)
         fold.fit(X_train, y_train, **{name: value[train] for name, value in params.items()})
@@ -50,24 +57,30 @@ def cross_fitted(estimator, X, y, cv, method, params):
         if out is None:
             out = np.empty((len(y), *scores.shape[1:]), dtype=np.float64)
         out[test] = scores
-        scored[test] += 1
-    if not (scored == 1).all():
-        raise ValueError(f"teacher_cv={cv!r} must score every row once (a partition of the "
-                         "rows into folds), as cross_val_predict needs.")
     return out
 
 
 def _every_class(scores, seen, classes, method):
-    """A fold's scores with a column per class of ``classes`` (``seen``: the fold's classes)."""
-    if len(seen) == len(classes) and (seen == classes).all():
-        return scores
-    if scores.ndim == 1:  # a binary decision_function: no column to leave empty
-        raise ValueError(
-            f"A fold of teacher_cv holds only the classes {seen.tolist()} of "
-            f"{classes.tolist()}; {method} cannot score the others. Use fewer folds, or "
-            "a teacher with predict_proba."
-        )
-    filler = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
-    every = np.full((len(scores), len(classes)), filler)
-    every[:, np.searchsorted(classes, seen)] = scores
-    return every
+    """A fold's scores with a column per class of ``classes``, matched by label (``seen``: the
+    fold's ``classes_``; columns of labels not in ``classes`` are left out)."""
+    from ._adapters import PROBA_EPS
+
+    column = {label: position for position, label in enumerate(seen.tolist())}
+    wanted = [column.get(label) for label in classes.tolist()]
+    if scores.ndim == 1:  # a binary decision_function: positive for seen[1]
+        if sorted(column) != classes.tolist():
+            raise ValueError(
+                f"A fold of teacher_cv holds only the classes {seen.tolist()} of "
+                f"{classes.tolist()}; {method} cannot score the others. Use fewer folds, or "
+                "a teacher with predict_proba."
+            )
+        return scores if wanted[1] == 1 else -scores
+    if all(position is None for position in wanted):
+        raise ValueError(f"The classes_ {seen.tolist()} of a fold's teacher are none of the "
+                         f"labels {classes.tolist()} it was fitted on.")
+    if method == "predict_proba":
+        filler = np.zeros(len(scores))
+    else:  # as far below the row's lowest as a probability of PROBA_EPS in a log
+        filler = scores.min(axis=1) + np.log(PROBA_EPS)
+    return np.column_stack([filler if position is None else scores[:, position]
+                            for position in wanted])
