@@ -45,6 +45,7 @@ from skorch import NeuralNet
 from .._inputs import DENSE_CHUNK_ELEMENTS, is_shaped
 from ._other_libraries import IntegerLabels, fresh_copy, needs_class_codes
 from ._estimator_outputs import (
+    PROBA_EPS,
     check_gives_numbers,
     check_gives_scores,
     check_one_column_per_class,
@@ -66,9 +67,6 @@ __all__ = [
     "logits_from_proba",
     "teacher_logits",
 ]
-
-PROBA_EPS = 1e-7
-"""Probabilities are clipped to at least this before the log (forests often say exactly 0)."""
 
 PRECOMPUTED = "precomputed"
 

@@ -13,6 +13,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils.metaestimators import _safe_split
 
+from ._estimator_outputs import PROBA_EPS
+
 __all__ = ["cross_fitted"]
 
 
@@ -63,8 +65,6 @@ def cross_fitted(estimator, X, y, cv, method, params):
 def _every_class(scores, seen, classes, method):
     """A fold's scores with a column per class of ``classes``, matched by label (``seen``: the
     fold's ``classes_``; columns of labels not in ``classes`` are left out)."""
-    from ._adapters import PROBA_EPS
-
     column = {label: position for position, label in enumerate(seen.tolist())}
     wanted = [column.get(label) for label in classes.tolist()]
     if scores.ndim == 1:  # a binary decision_function: positive for seen[1]

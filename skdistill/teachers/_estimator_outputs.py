@@ -18,11 +18,14 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-__all__ = ["SCORE_METHODS", "check_gives_numbers", "check_gives_scores",
+__all__ = ["PROBA_EPS", "SCORE_METHODS", "check_gives_numbers", "check_gives_scores",
            "check_one_column_per_class", "last_step", "scores_method"]
 
 SCORE_METHODS = ("predict_proba", "decision_function")
 """The methods a classifier teacher's scores come from, in order of preference."""
+
+PROBA_EPS = 1e-7
+"""Probabilities are clipped to at least this before the log (forests often say exactly 0)."""
 
 
 def check_gives_scores(model, fitted=True):
