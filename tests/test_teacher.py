@@ -206,6 +206,8 @@ def test_stacks_with_their_default_final_estimator_are_cross_fitted():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from skdistill import DistilledRegressor
+
     Xi, yi = load_iris(return_X_y=True)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     members = [("lr", LogisticRegression(max_iter=300))]
@@ -223,9 +225,7 @@ def test_stacks_with_their_default_final_estimator_are_cross_fitted():
                                  Xd, yd, cv=folds)
     got = as_teacher(StackingRegressor([("r", Ridge())])).out_of_fold_predictions(Xd, yd, folds)
     np.testing.assert_allclose(got.ravel(), expected, rtol=1e-6)
-    from skdistill import DistilledRegressor  # end to end: judged by its default final estimator
-
-    for teacher_cv in (None, 3):
+    for teacher_cv in (None, 3):  # end to end: judged by its default final estimator
         for teacher in (StackingRegressor([("r", Ridge())]),
                         make_pipeline(StandardScaler(), StackingRegressor([("r", Ridge())]))):
             model = DistilledRegressor(teacher, teacher_cv=teacher_cv, max_epochs=2).fit(Xd, yd)
