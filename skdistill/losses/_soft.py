@@ -322,17 +322,16 @@ def register_soft_loss(name, loss=None, *, replace=False):
             f"@register_soft_loss({getattr(name, '__name__', 'name')!r}), or call "
             "register_soft_loss(name, loss)."
         )
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A loss is registered under a non-empty string; got {name!r}.")
     if loss is None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"A loss is registered under a non-empty string; got {name!r}.")
         return functools.partial(_registered, name, replace=replace)
     return _registered(name, loss, replace=replace)
 
 
 def _registered(name, loss, *, replace):
-    """Register ``loss`` under ``name`` (see :func:`register_soft_loss`); return it."""
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"A loss is registered under a non-empty string; got {name!r}.")
+    """Register ``loss`` under the checked ``name`` (see :func:`register_soft_loss`); return
+    it."""
     if not callable(loss):
         raise TypeError(f"The loss registered as {name!r} must be callable; got {loss!r}.")
     if name in SOFT_LOSSES and SOFT_LOSSES[name] is not loss and not replace:
