@@ -402,3 +402,14 @@ def test_a_pipeline_s_routed_weights_are_scored_as_grid_search_scores_them():
     for split in range(2):
         np.testing.assert_array_equal(ours.cv_results_[f"split{split}_test_score"],
                                       theirs.cv_results_[f"split{split}_test_score"])
+
+
+def test_widths_given_as_whole_numbers_are_one_layer_as_in_grid_search():
+    grid = {"alpha": [0.2], "module__hidden_layer_sizes": [4, np.int64(12)]}
+    ours, theirs = _both(_estimator().set_params(max_epochs=3), grid)
+    assert ours.side_by_side_
+    np.testing.assert_array_equal(ours.cv_results_["mean_test_score"],
+                                  theirs.cv_results_["mean_test_score"])
+    assert ours.best_params_ == theirs.best_params_
+    width = ours.best_params_["module__hidden_layer_sizes"]
+    assert ours.best_estimator_.student_.module_.layers[0].out_features == width

@@ -15,6 +15,7 @@ any fit.
 import time
 import warnings
 from collections import defaultdict
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -206,9 +207,12 @@ def _settings(candidate, prefix):
 
 
 def _by_width(candidates, prefix):
-    """Candidate indices grouped by their searched hidden layer sizes (None: not searched)."""
+    """Candidate indices grouped by their searched hidden layer sizes (None: not searched; a
+    whole number is one layer, as :class:`~skdistill.MLPStudent` reads it)."""
     groups = defaultdict(list)
     for index, params in enumerate(candidates):
         hidden = params.get(prefix + "module__hidden_layer_sizes")
+        if isinstance(hidden, Integral):
+            hidden = (hidden,)
         groups[None if hidden is None else tuple(hidden)].append(index)
     return groups
