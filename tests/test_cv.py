@@ -413,3 +413,24 @@ def test_widths_given_as_whole_numbers_are_one_layer_as_in_grid_search():
     assert ours.best_params_ == theirs.best_params_
     width = ours.best_params_["module__hidden_layer_sizes"]
     assert ours.best_estimator_.student_.module_.layers[0].out_features == width
+
+
+def test_a_width_that_cannot_be_built_scores_nan_as_in_grid_search():
+    from sklearn.exceptions import FitFailedWarning
+
+    grid = {"alpha": [0.2, 0.9], "module__hidden_layer_sizes": [(8,), (0,)]}
+    estimator = _estimator().set_params(max_epochs=3)
+    with pytest.warns(FitFailedWarning, match=r"2 of 4 candidates score NaN.*cannot be built\. "
+                                              r"hidden_layer_sizes=\(0,\): The student_module"):
+        ours = DistillerGridSearchCV(estimator, grid).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = GridSearchCV(estimator, grid, cv=3).fit(X, Y)
+    assert ours.side_by_side_
+    np.testing.assert_array_equal(ours.cv_results_["mean_test_score"],
+                                  theirs.cv_results_["mean_test_score"])
+    assert np.isnan(ours.cv_results_["mean_test_score"][[1, 3]]).all()
+    assert ours.best_params_ == theirs.best_params_
+    with pytest.raises(ValueError, match=r"No candidate's student can be built\. "
+                                         r"hidden_layer_sizes=\(0,\)"):
+        DistillerGridSearchCV(estimator, {"module__hidden_layer_sizes": [(0,)]}).fit(X, Y)

@@ -75,7 +75,8 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     else:
         transformers, model = None, estimator
     training = model.fit_teacher(X_train, y_train, **own_params)
-    groups, solvers = _by_width(candidates, prefix), set()
+    groups, unbuilt = _buildable(training, _by_width(candidates, prefix))
+    solvers = set()
     for hidden in groups:  # what cannot train side by side: say so before any training
         student = training.new_student(**_width(hidden))
         sparse_input = sp.issparse(training.X)
@@ -101,6 +102,14 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
             f"(lr={model.lr:g}) or standardise the features.",
             FitFailedWarning,
         )
+    if unbuilt:
+        warnings.warn(
+            f"{len(unbuilt)} of {len(candidates)} candidates score NaN, as GridSearchCV scores "
+            f"a fit that fails: their student cannot be built. {_reasons(unbuilt)}",
+            FitFailedWarning,
+        )
+    unscored = diverged.copy()
+    unscored[list(unbuilt)] = True
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
     # the scorer gets weights given to fit as sample_weight, as GridSearchCV forwards them
@@ -109,7 +118,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):
-        if diverged[index]:  # nothing to score
+        if unscored[index]:  # nothing to score
             scores[index], score_times[index] = np.nan, 0.0
             continue
         if transformers is not None:
@@ -118,6 +127,27 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
         score_times[index] = time.perf_counter() - started
     return scores, fit_times, score_times
+
+
+def _buildable(training, groups):
+    """``(groups, unbuilt)``: the width groups whose student ``training`` builds, and
+    ``{candidate index: why not}`` for the others' candidates; a ValueError where none builds
+    (as ``GridSearchCV`` raises where every fit fails)."""
+    unbuilt = {}
+    for hidden, members in list(groups.items()):
+        try:
+            training.new_student(**_width(hidden))
+        except ValueError as exc:
+            del groups[hidden]
+            unbuilt.update(dict.fromkeys(members, f"hidden_layer_sizes={hidden!r}: {exc}"))
+    if not groups:
+        raise ValueError(f"No candidate's student can be built. {_reasons(unbuilt)}")
+    return groups, unbuilt
+
+
+def _reasons(unbuilt):
+    """The distinct reasons of :func:`_buildable`'s ``unbuilt``, one sentence each."""
+    return " ".join(dict.fromkeys(unbuilt.values()))
 
 
 def _train_candidates(model, training, groups, candidates, prefix, lowest, fitted, diverged,
