@@ -7,6 +7,7 @@ import pytest
 import torch
 from sklearn.base import is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -434,3 +435,82 @@ def test_a_width_that_cannot_be_built_scores_nan_as_in_grid_search():
     with pytest.raises(ValueError, match=r"No candidate's student can be built\. "
                                          r"hidden_layer_sizes=\(0,\)"):
         DistillerGridSearchCV(estimator, {"module__hidden_layer_sizes": [(0,)]}).fit(X, Y)
+
+
+def _balanced_accuracy(model, X, y):  # a scorer that takes no weights
+    from sklearn.metrics import balanced_accuracy_score
+
+    return balanced_accuracy_score(y, model.predict(X))
+
+
+@pytest.mark.parametrize("transfer", [False, True], ids=["side by side", "one by one"])
+def test_a_scorer_without_weights_scores_unweighted_as_in_grid_search(transfer):
+    from skdistill import Munge
+
+    weights = np.random.RandomState(0).uniform(0.2, 3.0, len(Y))
+    estimator = _estimator().set_params(max_epochs=3)
+    if transfer:  # a transfer set: the candidates go one by one, through GridSearchCV
+        estimator.set_params(transfer_set=Munge(n_copies=1, random_state=0))
+    grid = {"alpha": [0.0, 0.6]}
+    with pytest.warns(UserWarning, match="does not support sample_weight"):
+        ours = DistillerGridSearchCV(estimator, grid, scoring=_balanced_accuracy).fit(
+            X, Y, sample_weight=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = GridSearchCV(estimator, grid, scoring=_balanced_accuracy, cv=3).fit(
+            X, Y, sample_weight=weights)
+    assert ours.side_by_side_ is not transfer
+    assert not np.isnan(ours.cv_results_["mean_test_score"]).any()
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                               theirs.cv_results_["mean_test_score"], rtol=1e-6)
+
+
+def test_metadata_routing_sends_weights_where_they_are_requested_as_in_grid_search():
+    import sklearn
+
+    weights = np.random.RandomState(0).uniform(0.2, 3.0, len(Y)) ** 3
+    grid = {"alpha": [0.0, 0.6]}
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = {}
+        for fit_request, score_request in ((True, True), (True, False), (False, True)):
+            estimator = _estimator().set_params(max_epochs=3).set_fit_request(
+                sample_weight=fit_request).set_score_request(sample_weight=score_request)
+            ours = DistillerGridSearchCV(estimator, grid).fit(X, Y, sample_weight=weights)
+            theirs = GridSearchCV(estimator, grid, cv=3).fit(X, Y, sample_weight=weights)
+            assert ours.side_by_side_
+            for split in range(3):
+                np.testing.assert_allclose(ours.cv_results_[f"split{split}_test_score"],
+                                           theirs.cv_results_[f"split{split}_test_score"],
+                                           rtol=1e-6)
+            scores[fit_request, score_request] = ours.cv_results_["mean_test_score"]
+        assert not np.allclose(scores[True, True], scores[True, False])  # weighted scores
+        assert not np.allclose(scores[True, False], scores[False, True])  # weighted fits
+        neither = _estimator().set_params(max_epochs=3).set_fit_request(
+            sample_weight=False).set_score_request(sample_weight=False)
+        with pytest.raises(TypeError, match=r"unexpected argument\(s\) \{'sample_weight'\}, "
+                                            "which are not routed to any object"):
+            DistillerGridSearchCV(neither, grid).fit(X, Y, sample_weight=weights)
+
+
+def test_metadata_routing_reaches_a_pipeline_s_steps_as_in_grid_search():
+    import sklearn
+
+    weights = np.where(Y == 0, 3.0, 1.0)
+    grid = {"distilledclassifier__alpha": [0.0, 0.6]}
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline = make_pipeline(StandardScaler().set_fit_request(sample_weight=True),
+                                 _estimator().set_params(max_epochs=3).set_fit_request(
+                                     sample_weight=True).set_score_request(sample_weight=True))
+        ours = DistillerGridSearchCV(pipeline, grid).fit(X, Y, sample_weight=weights)
+        theirs = GridSearchCV(pipeline, grid, cv=3).fit(X, Y, sample_weight=weights)
+        unweighted = DistillerGridSearchCV(pipeline, grid).fit(X, Y)
+    assert ours.side_by_side_
+    for split in range(3):
+        np.testing.assert_allclose(ours.cv_results_[f"split{split}_test_score"],
+                                   theirs.cv_results_[f"split{split}_test_score"], rtol=1e-6)
+    assert not np.allclose(ours.cv_results_["mean_test_score"],
+                           unweighted.cv_results_["mean_test_score"])
+    np.testing.assert_allclose(ours.best_estimator_[0].mean_,
+                               np.average(X, axis=0, weights=weights))

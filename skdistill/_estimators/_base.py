@@ -38,7 +38,7 @@ from ..transfer._samplers import TransferSampler
 from ._params import PrefixedParamsMixin
 from ._prediction import PredictionMixin
 
-__all__ = ["BaseDistiller", "LabelledRowsScore", "LabelledRowsScorer"]
+__all__ = ["BaseDistiller", "LabelledRowsScore"]
 
 
 class LabelledRowsScore:
@@ -67,25 +67,6 @@ class LabelledRowsScore:
             ``accuracy_score`` or ``r2_score`` on the rows with a label.
         """
         return super().score(*self._labelled_only(X, y, sample_weight))
-
-
-class LabelledRowsScorer:
-    """A scorer that reads the rows holding a label, as a distiller's ``score`` does.
-
-    ``scorer``: a scikit-learn scorer; ``distiller``: the estimator whose
-    ``unlabeled_label`` (a regressor: NaN) marks the others. A search that
-    scores with a named metric scores its folds and itself through one.
-    """
-
-    def __init__(self, scorer, distiller):
-        self.scorer = scorer
-        self.distiller = distiller
-
-    def __call__(self, estimator, X, y, sample_weight=None, **kwargs):
-        X, y, sample_weight = self.distiller._labelled_only(X, y, sample_weight)
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        return self.scorer(estimator, X, y, **kwargs)
 
 
 class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):

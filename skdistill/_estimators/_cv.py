@@ -29,11 +29,11 @@ from numbers import Integral
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags, indexable
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
@@ -42,7 +42,8 @@ from ..stages._alpha import DISTILLED_ALPHA
 from ..stages._auto import is_auto
 from ..stages._search_folds import fold_scores, one_by_one_reason
 from ..stages._targets import stratifiable
-from ._base import BaseDistiller, LabelledRowsScorer
+from ._base import BaseDistiller
+from ._search_scoring import search_metadata, search_scorer
 
 __all__ = ["DistillerGridSearchCV"]
 
@@ -174,7 +175,11 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             Passed to the estimator's ``fit`` (``sample_weight``, precomputed
             teacher outputs), split with the rows of each fold; for a
             Pipeline, routed by step name as ``Pipeline.fit`` routes them
-            (``distilledclassifier__sample_weight=w``).
+            (``distilledclassifier__sample_weight=w``). ``sample_weight``
+            also reaches the scorer where it takes weights. With
+            scikit-learn's metadata routing on, each goes where the
+            estimator, the scorer and the splitter request it, as in
+            ``GridSearchCV``.
 
         Returns
         -------
@@ -189,17 +194,12 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         X, y = indexable(X, y)
         y = np.asarray(y)
+        scorer = search_scorer(self, self.estimator, distiller)
+        estimator_params, score_params, split_params = search_metadata(
+            self, scorer, groups, fit_params)
         labels = stratifiable(y, getattr(distiller, "unlabeled_label", None))
-        folds = list(
-            check_cv(self.cv, labels, classifier=is_classifier(self)).split(X, labels, groups)
-        )
-        if isinstance(self.scoring, (list, tuple, set, dict)):
-            raise ValueError(
-                f"{type(self).__name__} chooses by one metric; scoring={self.scoring!r} names "
-                "several. Pass one (a name or a scorer), or search with GridSearchCV(..., "
-                "scoring=[...], refit=<the metric that chooses>)."
-            )
-        scorer = self._scorer(self.estimator, distiller)
+        folds = list(check_cv(self.cv, labels, classifier=is_classifier(self)).split(
+            X, labels, **split_params))
         reason = one_by_one_reason(distiller, X)
         if any(is_auto(candidate.get(prefix + "alpha")) for candidate in candidates):
             reason = "alpha='auto' chooses inside each fit"
@@ -208,7 +208,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             valid = _valid_candidates(self.estimator, candidates)
             per_fold = Parallel(n_jobs=self.n_jobs)(
                 delayed(fold_scores)(
-                    self.estimator, prefix, X, y, fit_params, train, test,
+                    self.estimator, prefix, X, y, estimator_params, score_params, train, test,
                     [candidates[i] for i in valid], scorer,
                 )
                 for train, test in folds
@@ -223,7 +223,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "it fits them one by one through GridSearchCV.",
                 UserWarning,
             )
-            search = GridSearchCV(
+            search = GridSearchCV(  # the folds are made: the rest of the metadata, as given
                 self.estimator, self.param_grid, cv=folds,
                 scoring=None if self.scoring is None else scorer,
                 n_jobs=self.n_jobs, refit=False,
@@ -239,7 +239,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.side_by_side_ and is_auto(getattr(distiller, "alpha", None)) and (
                 prefix + "alpha" not in self.best_params_):
             best.set_params(**{prefix + "alpha": DISTILLED_ALPHA})  # as its folds were scored
-        self.best_estimator_ = best.fit(X, y, **fit_params)
+        self.best_estimator_ = best.fit(X, y, **estimator_params)
         self.refit_time_ = time.perf_counter() - started
         if is_classifier(self):
             self.classes_ = self.best_estimator_.classes_
@@ -295,16 +295,31 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         if self.scoring is None:
             return self.best_estimator_.score(X, y, sample_weight=sample_weight)
-        scorer = self._scorer(self.best_estimator_, self._final_distiller()[0])
+        scorer = search_scorer(self, self.best_estimator_, self._final_distiller()[0])
         if sample_weight is None:
             return scorer(self.best_estimator_, X, y)
         return scorer(self.best_estimator_, X, y, sample_weight=sample_weight)
 
-    def _scorer(self, estimator, distiller):
-        """``scoring``'s scorer of ``estimator``: a named metric reads the rows holding a
-        label, as the distiller's own ``score`` (``scoring=None``) does."""
-        scorer = check_scoring(estimator, self.scoring)
-        return scorer if self.scoring is None else LabelledRowsScorer(scorer, distiller)
+    def get_metadata_routing(self):
+        """Where the metadata given to ``fit`` go when scikit-learn routes metadata.
+
+        As ``GridSearchCV`` routes them: to the estimator's ``fit``, the
+        scorer and the splitter, as each requests them.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The estimator's, the scorer's and the splitter's requests.
+        """
+        scorer = search_scorer(self, self.estimator, self._final_distiller()[0])
+        router = MetadataRouter(owner=self)
+        router.add(estimator=self.estimator,
+                   method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        router.add(scorer=scorer, method_mapping=MethodMapping()
+                   .add(caller="score", callee="score").add(caller="fit", callee="score"))
+        router.add(splitter=self.cv,
+                   method_mapping=MethodMapping().add(caller="fit", callee="split"))
+        return router
 
     def _final_distiller(self):
         """``(the distiller, the prefix of its parameters)``: itself, or a Pipeline's last step."""

@@ -20,10 +20,12 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn import get_config
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.validation import _num_samples
 
 from ..training._data import DistillationDataset
@@ -55,16 +57,20 @@ def one_by_one_reason(model, X):
     return next((reason for reason, applies in checks.items() if applies), None)
 
 
-def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, scorer):
+def fold_scores(estimator, prefix, X, y, fit_params, score_params, train, test, candidates,
+                scorer):
     """Each candidate's score on ``test`` after training on ``train``, and the times.
 
+    ``fit_params`` go to the estimator's ``fit`` (split by step in a
+    Pipeline), ``score_params`` to ``scorer``, each split with the rows where
+    it has a value per row.
     Returns ``(scores, fit_times, score_times)``, or the reason (a string) why
     the candidates cannot train side by side.
     """
     started = time.perf_counter()
     estimator = clone(estimator)
     X_train, y_train = _safe_indexing(X, train), y[train]
-    own, steps = _routed(fit_params, prefix)
+    own, steps = _routed(estimator, fit_params, prefix)
     own_params, steps_params = (
         {name: _rows_of(value, train, len(y)) for name, value in routed.items()}
         for routed in (own, steps)
@@ -112,10 +118,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
     unscored[list(unbuilt)] = True
     fit_times = np.full(len(candidates), (time.perf_counter() - started) / len(candidates))
     X_test, y_test = _safe_indexing(X, test), y[test]
-    # the scorer gets weights given to fit as sample_weight, as GridSearchCV forwards them
-    # (not a Pipeline step's "<step>__sample_weight")
-    weights = fit_params.get("sample_weight")
-    test_weights = None if weights is None else _safe_indexing(np.asarray(weights), test)
+    test_params = {name: _rows_of(value, test, len(y)) for name, value in score_params.items()}
     scores, score_times = np.empty(len(candidates)), np.empty(len(candidates))
     for index, candidate in enumerate(fitted):
         if unscored[index]:  # nothing to score
@@ -124,7 +127,7 @@ def fold_scores(estimator, prefix, X, y, fit_params, train, test, candidates, sc
         if transformers is not None:
             candidate = Pipeline([*transformers.steps, (estimator.steps[-1][0], candidate)])
         started = time.perf_counter()
-        scores[index] = _score(scorer, candidate, X_test, y_test, test_weights)
+        scores[index] = scorer(candidate, X_test, y_test, **test_params)
         score_times[index] = time.perf_counter() - started
     return scores, fit_times, score_times
 
@@ -182,16 +185,21 @@ def _train_candidates(model, training, groups, candidates, prefix, lowest, fitte
                 fitted[index] = training.with_student(module.eval(), int(n_iter))
 
 
-def _routed(fit_params, prefix):
+def _routed(estimator, fit_params, prefix):
     """``(the distiller's fit parameters, the earlier steps' ones)``, as a Pipeline routes them.
 
-    Without a Pipeline (``prefix`` empty) every parameter is the distiller's;
-    in one, ``"<last step>__name"`` is the distiller's ``name`` and
-    ``"<step>__name"`` an earlier step's; an unprefixed name is a TypeError,
-    as ``Pipeline.fit`` raises.
+    Without a Pipeline (``prefix`` empty) every parameter is the distiller's.
+    In one (``estimator``), with scikit-learn's metadata routing on, each
+    step's are those it requests; off, ``"<last step>__name"`` is the
+    distiller's ``name`` and ``"<step>__name"`` an earlier step's, and an
+    unprefixed name is a TypeError, as ``Pipeline.fit`` raises.
     """
     if not prefix:
         return dict(fit_params), {}
+    if get_config()["enable_metadata_routing"]:
+        own = process_routing(estimator, "fit", **fit_params)[estimator.steps[-1][0]].fit
+        earlier = estimator[:-1].get_metadata_routing().consumes("fit_transform", fit_params)
+        return dict(own), {name: fit_params[name] for name in earlier}
     unrouted = sorted(name for name in fit_params if "__" not in name)
     if unrouted:
         raise TypeError(
@@ -203,16 +211,6 @@ def _routed(fit_params, prefix):
            if name.startswith(prefix)}
     steps = {name: value for name, value in fit_params.items() if not name.startswith(prefix)}
     return own, steps
-
-
-def _score(scorer, model, X, y, sample_weight):
-    """The scorer's value, weighted where the scorer takes weights (as in ``GridSearchCV``)."""
-    if sample_weight is not None:
-        try:
-            return scorer(model, X, y, sample_weight=sample_weight)
-        except TypeError:
-            pass  # a metric without sample_weight: unweighted, as GridSearchCV scores it
-    return scorer(model, X, y)
 
 
 def _rows_of(value, rows, n_samples):
