@@ -247,6 +247,8 @@ def test_scoring_sample_weight_and_two_jobs_reach_every_candidate():
             theirs.cv_results_[f"split{split}_test_score"], rtol=1e-4,
         )
     assert ours.score(X, Y) == pytest.approx(theirs.score(X, Y), rel=1e-4)
+    assert ours.scorer_(ours.best_estimator_, X, Y) == ours.score(X, Y)
+    assert ours.multimetric_ is theirs.multimetric_ is False
 
 
 def test_a_pipeline_ending_in_a_distiller_is_searched_side_by_side():

@@ -113,6 +113,11 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         encoding and every width's stack included).
     refit_time_ : float
         Seconds spent refitting the best candidate on all rows.
+    scorer_ : callable
+        The scorer of the folds and of :meth:`score` (a named metric reads
+        the labelled rows only).
+    multimetric_ : bool
+        False: the search chooses by one metric.
     n_splits_ : int
     side_by_side_ : bool
         True when the candidates trained side by side; False when they were
@@ -241,6 +246,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             best.set_params(**{prefix + "alpha": DISTILLED_ALPHA})  # as its folds were scored
         self.best_estimator_ = best.fit(X, y, **estimator_params)
         self.refit_time_ = time.perf_counter() - started
+        self.scorer_, self.multimetric_ = scorer, False
         if is_classifier(self):
             self.classes_ = self.best_estimator_.classes_
         if hasattr(self.best_estimator_, "n_features_in_"):  # a Pipeline may not say
@@ -295,10 +301,9 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         if self.scoring is None:
             return self.best_estimator_.score(X, y, sample_weight=sample_weight)
-        scorer = search_scorer(self, self.best_estimator_, self._final_distiller()[0])
         if sample_weight is None:
-            return scorer(self.best_estimator_, X, y)
-        return scorer(self.best_estimator_, X, y, sample_weight=sample_weight)
+            return self.scorer_(self.best_estimator_, X, y)
+        return self.scorer_(self.best_estimator_, X, y, sample_weight=sample_weight)
 
     def get_metadata_routing(self):
         """Where the metadata given to ``fit`` go when scikit-learn routes metadata.
