@@ -253,6 +253,12 @@ def test_dask_regression_standardises_over_every_partition():
     assert model.target_mean_ == pytest.approx(y.mean())
     assert model.target_scale_ == pytest.approx(y.std())
     assert model.predict(X).shape == (900,)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)])  # a dask Series y: no lengths
+    from_frames = DistilledRegressor(teacher, max_epochs=3, random_state=0).fit(
+        dd.from_pandas(frame, npartitions=3), dd.from_pandas(pd.Series(y), npartitions=3)
+    )
+    assert from_frames.target_mean_ == pytest.approx(y.mean())
+    assert from_frames.target_scale_ == pytest.approx(y.std())
 
 
 def test_dask_fit_refuses_what_it_cannot_do(data):

@@ -341,7 +341,7 @@ class RegressionTask(_Task):
         import dask
         import dask.array as da
 
-        values = y.to_dask_array() if hasattr(y, "to_dask_array") else y
+        values = y.to_dask_array(lengths=True) if hasattr(y, "to_dask_array") else y
         values = values.astype(np.float64)
         labelled, infinite, mean = dask.compute(
             (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
