@@ -283,6 +283,12 @@ def test_documents_export_and_are_fed_by_onnx_inputs(tmp_path, in_pipeline):
     label, proba = session.run(None, onnx_inputs(session, fresh))
     np.testing.assert_allclose(proba, model.predict_proba(fresh), atol=1e-5)
     np.testing.assert_array_equal(label, model.predict(fresh))
+    pd = pytest.importorskip("pandas")  # documents as a Series: a column, not a frame
+    path = export_onnx(model, tmp_path / "series.onnx", X=pd.Series(docs[:5]),
+                       options={TfidfVectorizer: {"locale": "C"}})
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    _, from_series = session.run(None, onnx_inputs(session, pd.Series(fresh, index=[7, 3, 5])))
+    np.testing.assert_allclose(from_series, proba, atol=1e-6)
 
 
 def test_what_cannot_be_exported_is_a_clear_error(tmp_path):

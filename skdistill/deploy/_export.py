@@ -131,7 +131,7 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     register_onnx_converters()
     shape = getattr(distiller, "input_shape_", None)  # images, sequences
     X = _as_pandas(X)
-    if hasattr(X, "iloc"):
+    if _is_frame(X):
         sample = {"initial_types": frame_input_types(X)}
     elif shape is not None and not isinstance(estimator, Pipeline):
         sample = {"initial_types": [("X", FloatTensorType([None, *shape]))]}
@@ -281,7 +281,7 @@ def onnx_inputs(session, X):
     inputs = session.get_inputs()
     names = [inp.name for inp in inputs]
     X = _as_pandas(X)
-    if hasattr(X, "iloc") and (len(names) > 1 or names[0] in X.columns):
+    if _is_frame(X) and (len(names) > 1 or names[0] in X.columns):
         columns = _input_columns(names, X)
         return {inp.name: _column_as(X.iloc[:, at], inp.type) for inp, at in zip(inputs, columns)}
     if len(names) > 1:
@@ -301,6 +301,11 @@ def _first_row(X):
     numbers as float32, the type :func:`onnx_inputs` feeds them in."""
     row = X[:1].toarray() if sp.issparse(X) else np.asarray(X)[:1]
     return row.astype(np.float32) if row.dtype.kind in "biuf" else row
+
+
+def _is_frame(X):
+    """Whether ``X`` is a pandas DataFrame (a Series of documents is one column, not a frame)."""
+    return hasattr(X, "iloc") and hasattr(X, "columns")
 
 
 def _as_pandas(X):
