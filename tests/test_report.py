@@ -211,3 +211,22 @@ def test_plot_history_draws_a_regressors_held_out_r2():
     (line,) = figure.axes[1].get_lines()
     assert line.get_label() == "valid_r2"
     np.testing.assert_allclose(line.get_ydata(), model.student_.history[:, "valid_r2"])
+
+
+def test_a_file_onnxruntime_cannot_load_is_a_note_that_says_why(fitted, monkeypatch):
+    import onnxruntime
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail
+
+    def no_locale(path, providers=None):  # as on a machine without the en_US.UTF-8 locale
+        raise Fail("Failed to construct locale with name:en_US.UTF-8:locale::facet::_S_create"
+                   "_c_locale name not valid:Please install necessary language-pack-XX\n")
+
+    model, X, y = fitted
+    monkeypatch.setattr(onnxruntime, "InferenceSession", no_locale)
+    table = report(model, X, y, onnx=True, repeats=1, single_repeats=1)
+    assert table.columns == ["teacher", "student", "teacher / student"]
+    assert table.notes == [
+        "no ONNX columns: onnxruntime cannot load the exported file: Failed to construct "
+        "locale with name:en_US.UTF-8:locale::facet::_S_create_c_locale name not valid:Please "
+        "install necessary language-pack-XX. Export it yourself with the C locale, "
+        "options={TfidfVectorizer: {'locale': 'C'}} (see the deployment guide)."]

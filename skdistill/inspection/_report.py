@@ -341,7 +341,7 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
     with tempfile.TemporaryDirectory() as folder:
         for label, int8 in (("student ONNX", False), ("student ONNX int8", True)):
             path = export_onnx(estimator, os.path.join(folder, f"{int8}.onnx"), X=X, int8=int8)
-            session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+            session = _session(onnxruntime, path)
             column = 1 if is_classifier(distiller) else 0  # probabilities / variable
 
             def run(rows, session=session, column=column):
@@ -367,6 +367,18 @@ def _add_onnx_columns(rows, estimator, distiller, X, y, batch, single, batch_row
                 lambda: run(single), single_repeats)
             columns.append(label)
     return columns
+
+
+def _session(onnxruntime, path):
+    """An onnxruntime session of the file at ``path``; a ValueError that says why where
+    onnxruntime cannot load it (a text model's file asks for a locale the machine may lack)."""
+    try:
+        return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's own exception types: Fail, InvalidGraph, ...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = (" Export it yourself with the C locale, options={TfidfVectorizer: {'locale': "
+                "'C'}} (see the deployment guide)." if "locale" in reason else "")
+        raise ValueError(f"onnxruntime cannot load the exported file: {reason}.{hint}") from exc
 
 
 def _one_per_row(predictions):
