@@ -298,6 +298,31 @@ def test_prediction_on_dask_collections_is_lazy_and_exact(data):
         np.testing.assert_array_equal(out.compute(), getattr(model, method)(X))
     frame = dd.from_array(X, chunksize=500)
     np.testing.assert_array_equal(model.predict(frame).compute(), model.predict(X))
+    import scipy.sparse as sp
+
+    rows = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0))  # blocks of sparse rows
+    sparse_chunks = da.from_array(rows, chunks=(250, 6), asarray=False)
+    np.testing.assert_array_equal(model.predict_proba(sparse_chunks).compute(),
+                                  model.predict_proba(rows))
+
+
+def test_prediction_on_a_dask_array_of_documents_is_lazy_and_exact():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    docs = np.array(["good fine great", "bad awful poor", "great good day", "poor bad day"] * 30,
+                    dtype=object)
+    y = np.array([1, 0, 1, 0] * 30)
+    model = DistilledClassifier(make_pipeline(TfidfVectorizer(), LogisticRegression()),
+                                student_preprocessor=TfidfVectorizer(), max_epochs=3,
+                                random_state=0).fit(docs, y)
+    lazy = da.from_array(docs, chunks=50)
+    for method in ("predict", "predict_proba"):
+        out = getattr(model, method)(lazy)
+        assert isinstance(out, da.Array)
+        np.testing.assert_array_equal(out.compute(), getattr(model, method)(docs))
+    with pytest.raises(ValueError, match="X must be 2-d rows; got 1 dimension"):
+        model.predict(da.from_array(np.arange(4.0), chunks=2))  # numbers: rows of one value?
 
 
 # ------------------------------------------------------ on a real cluster

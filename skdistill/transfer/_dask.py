@@ -195,17 +195,19 @@ def predict_lazily(model, method, X, n_columns, dtype):
     meta = np.empty((0,) if n_columns is None else (0, n_columns), dtype=dtype)
     if _is_frame(X):
         return X.map_partitions(_apply, lean, method, meta, meta=meta)
-    partitions_of(X)  # the same checks as at fit
-    X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # whole rows (or samples)
-    dropped = list(range(1 if n_columns is None else 2, X.ndim))
+    if X.ndim == 1 and X.dtype.kind in "OSU":  # documents, one per row
+        axes = {} if n_columns is None else {"new_axis": 1}
+    else:
+        partitions_of(X)  # the same checks as at fit
+        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # whole rows (or samples)
+        axes = {"drop_axis": list(range(1 if n_columns is None else 2, X.ndim))}
     chunks = (X.chunks[0],) if n_columns is None else (X.chunks[0], (n_columns,))
-    return X.map_blocks(
-        _apply, lean, method, meta, drop_axis=dropped, meta=meta, chunks=chunks
-    )
+    return X.map_blocks(_apply, lean, method, meta, meta=meta, chunks=chunks, **axes)
 
 
 def _apply(part, model, method, empty):
-    """``model.<method>(part)``; a partition without rows gives ``empty`` (no rows, typed)."""
-    if len(part) == 0:
+    """``model.<method>(part)``; a partition without rows gives ``empty`` (no rows, typed).
+    ``part``: rows of numbers (dense or sparse), documents or a DataFrame."""
+    if part.shape[0] == 0:
         return empty
     return getattr(model, method)(part)
