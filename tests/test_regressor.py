@@ -155,6 +155,24 @@ def test_validation_scores_are_the_held_out_r2_of_each_epoch():
     assert unvalidated.validation_scores_ is None
 
 
+def test_a_warm_start_that_turns_validation_on_keeps_scores_aligned_and_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    from skdistill import plot_history
+
+    X, y = make_regression(300, 5, noise=10.0, random_state=0)
+    model = DistilledRegressor(Ridge(), max_epochs=3, warm_start=True, validation_fraction=None,
+                               random_state=0).fit(X, y)
+    model.set_params(validation_fraction=0.2).fit(X, y)
+    scores = model.validation_scores_
+    assert model.n_iter_ == len(scores) == len(model.loss_curve_) == 6
+    assert np.isnan(scores[:3]).all() and np.isfinite(scores[3:]).all()
+    figure = plot_history(model, tmp_path / "history.png")
+    lines = {line.get_label(): line for axes in figure.axes for line in axes.get_lines()}
+    assert list(lines["train_loss"].get_xdata()) == [1, 2, 3, 4, 5, 6]
+    assert list(lines["valid_loss"].get_xdata()) == list(lines["valid_r2"].get_xdata()) == [
+        4, 5, 6]
+
+
 def test_skorch_scoring_callbacks_score_a_regressor_on_its_standardised_targets(friedman):
     from skorch.callbacks import EpochScoring
 

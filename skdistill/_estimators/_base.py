@@ -256,12 +256,15 @@ class BaseDistiller(PredictionMixin, PrefixedParamsMixin, BaseEstimator):
 
     @property
     def validation_scores_(self):
-        """The held-out score after each epoch (accuracy, or R2 for a regressor); None with
+        """The held-out score after each epoch (accuracy, or R2 for a regressor), one per entry
+        of ``loss_curve_`` (NaN for an epoch of a warm start that held nothing out); None with
         nothing held out."""
         check_is_fitted(self)
         key = self._validation_score
-        scores = [float(epoch[key]) for epoch in self.student_.history if key in epoch]
-        return scores or None
+        epochs = [epoch for epoch in self.student_.history if "train_loss" in epoch]
+        if not any(key in epoch for epoch in epochs):
+            return None
+        return [float(epoch.get(key, np.nan)) for epoch in epochs]
 
     def _continues(self):
         """True when this fit continues training the fitted student (warm start)."""

@@ -51,20 +51,19 @@ def plot_history(estimator, path=None):
         ) from exc
     distiller = final_distiller(estimator)
     history = distiller.student_.history
-    epochs = history[:, "epoch"]
-    scores = [key for key in _SCORES if key in history[-1]]
+    scores = [key for key in _SCORES if _curve(history, key)[0]]
     figure, axes = plt.subplots(1, 2 if scores else 1, figsize=(10 if scores else 5, 3.5),
                                 squeeze=False)
     loss_axes = axes[0][0]
     for key in ("train_loss", "valid_loss"):
-        if key in history[-1]:
-            loss_axes.plot(epochs, history[:, key], label=key)
+        if _curve(history, key)[0]:
+            loss_axes.plot(*_curve(history, key), label=key)
     loss_axes.set(title="loss", xlabel="epoch")
     loss_axes.legend()
     if scores:
         score_axes = axes[0][1]
         for key in scores:
-            score_axes.plot(epochs, history[:, key], label=key)
+            score_axes.plot(*_curve(history, key), label=key)
         title = "validation R2" if scores == ["valid_r2"] else "validation accuracy and agreement"
         score_axes.set(title=title, xlabel="epoch")
         score_axes.legend()
@@ -72,3 +71,10 @@ def plot_history(estimator, path=None):
     if path is not None:
         figure.savefig(path, dpi=100)
     return figure
+
+
+def _curve(history, key):
+    """``(epochs, values)`` of the epochs that recorded ``key`` (a warm start may have turned
+    validation on or off)."""
+    points = [(epoch["epoch"], epoch[key]) for epoch in history if key in epoch]
+    return [epoch for epoch, _ in points], [value for _, value in points]
