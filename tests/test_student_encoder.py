@@ -107,6 +107,44 @@ def test_an_empty_or_constant_column_encodes_to_finite_numbers():
     assert np.isfinite(out).all()
 
 
+@pytest.mark.parametrize("numeric", ["scale", "both"])
+def test_a_column_with_no_value_in_fit_is_left_out_and_later_values_change_nothing(numeric):
+    X = np.c_[np.arange(50.0), np.full(50, np.nan), np.arange(50.0) % 7]
+    encoder = make_student_encoder(X, numeric=numeric).fit(X)
+    without = make_student_encoder(X[:, [0, 2]], numeric=numeric).fit(X[:, [0, 2]])
+    np.testing.assert_array_equal(encoder.transform(X), without.transform(X[:, [0, 2]]))
+    filled = X.copy()
+    filled[:, 1] = [100.0, -3.0] * 25
+    np.testing.assert_array_equal(encoder.transform(filled), encoder.transform(X))
+    only_empty = np.full((5, 2), np.nan)  # nothing else to read: kept, not an empty encoding
+    assert make_student_encoder(only_empty).fit_transform(only_empty).shape[1] > 0
+
+
+@pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])
+def test_a_column_with_no_value_in_fit_changes_no_prediction_nor_the_file(as_frame, tmp_path):
+    from skdistill import DistilledRegressor
+
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randn(400, 2), np.full(400, np.nan), rng.randn(400)]
+    y = 2 * X[:, 0] + X[:, 1]
+    if as_frame:
+        X = pd.DataFrame(X, columns=["a", "b", "empty", "d"])
+    model = DistilledRegressor("precomputed", max_epochs=5, random_state=0).fit(
+        X, y, teacher_predictions=y)
+    session = onnxruntime.InferenceSession(
+        export_onnx(model, os.path.join(tmp_path, "student.onnx"), X=X[:5] if as_frame else None))
+    expected = model.predict(X)
+    for value in (0.0, 100.0, -1e6):
+        changed = X.copy()
+        if as_frame:
+            changed["empty"] = value
+        else:
+            changed[:, 2] = value
+        np.testing.assert_array_equal(model.predict(changed), expected)
+        from_file = session.run(None, onnx_inputs(session, changed))[0][:, 0]
+        np.testing.assert_allclose(from_file, expected, rtol=1e-5, atol=1e-4)
+
+
 def test_sparse_rows_stay_sparse_and_are_scaled_by_their_largest_magnitude():
     X = sp.random(40, 6, density=0.3, format="csr", random_state=0) * 5
     out = make_student_encoder(X).fit_transform(X)

@@ -94,16 +94,19 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         self.divides = True  # False once the division is folded into the next layer
 
     @classmethod
-    def of(cls, columns, fill, parts, flagged):
+    def of(cls, columns, fill, parts, flagged, n_features=None):
         """The module of the fitted constants
         :func:`~skdistill.students._fitted_encoder.numeric_encoding` reads.
 
         ``columns``: the numeric input columns, ``fill`` their medians;
         ``parts``: the fitted ``StandardScaler`` and/or
         ``PiecewiseLinearEncoder``, in output order; ``flagged``: the input
-        columns with a missing flag.
+        columns with a missing flag; ``n_features``: the input's width (None:
+        up to the last of ``columns``; a column beyond them, or between
+        them, is read by nothing).
         """
-        n_features = int(columns.max()) + 1 if len(columns) else 0
+        if n_features is None:
+            n_features = int(columns.max()) + 1 if len(columns) else 0
         fill_all = np.zeros(n_features)
         fill_all[columns] = fill
         gather, centre, width, low, high = [], [], [], [], []

@@ -187,7 +187,7 @@ class _FittedConstants:
             reader, fill, units = numeric
             at = np.asarray(columns, dtype=np.intp)
             flags = None if flagged is None else at[flagged]
-            encoding = NumericEncoding.of(at, fill, units, flags)
+            encoding = NumericEncoding.of(at, fill, units, flags, encoder.n_features_in_)
             return cls(encoding, reader, None, read, encoder.transformers_)
         numbers = None
         if numeric is not None:

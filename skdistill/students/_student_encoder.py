@@ -10,7 +10,9 @@ it pickles, clones and exports to ONNX like any of them:
   and ``pd.NA`` are missing); missing values filled with the column's median,
   also in a column that had none in fit (as scikit-learn's imputers and
   ``HistGradientBoosting`` do), and, where the fit's rows had any, a 0/1 column
-  for each column that had one; then standardised
+  for each column that had one; a column of ``X`` with no value at all is left
+  out (as ``SimpleImputer`` drops it), so what it holds later changes nothing,
+  unless it leaves no column to read; then standardised
   (``"scale"``), encoded piecewise-linearly over their quantiles
   (``"piecewise"``), or both side by side (``"both"``);
 * string, categorical and boolean columns (pandas' ``str``, ``string``,
@@ -137,11 +139,15 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     names = list(X.columns) if by_name else list(range(len(kinds)))  # else by position
     numeric_columns = [name for name, kind in zip(names, kinds) if kind == "numeric"]
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
+    missing = {name: _missing(X, name) for name in numeric_columns}
+    empty = [name for name in numeric_columns if missing[name].all()]
+    if len(empty) < len(numeric_columns) or categorical_columns:  # not the only columns
+        numeric_columns = [name for name in numeric_columns if name not in empty]
     parts = []
     if numeric_columns:
         numbers = NumbersAsFloat(columns=numeric_columns)
         parts.append(("numeric", _numeric_encoder(numbers, numeric, n_bins), numeric_columns))
-        if _has_missing(X, numeric_columns):
+        if any(missing[name].any() for name in numeric_columns):
             flags = MissingIndicator(features="missing-only", error_on_new=False)
             parts.append(("missing", Pipeline([("numbers", clone(numbers)), ("flag", flags)]),
                           numeric_columns))
@@ -191,13 +197,11 @@ def _numeric_encoder(numbers, numeric, n_bins):
     return Pipeline([("numbers", numbers), ("fill", fill), (numeric, encode)])
 
 
-def _has_missing(X, columns):
-    """Whether any of ``columns`` of ``X`` holds a missing value (checked a column at a time)."""
-    if hasattr(X, "columns"):  # by name, or by position
-        return any(missing_mask(frame_column(X, name)).any()
-                   for name in columns)
-    values = np.asarray(X)
-    return any(missing_mask(values[:, name]).any() for name in columns)
+def _missing(X, column):
+    """Which entries of ``X``'s ``column`` (a name, or a position) are missing."""
+    if hasattr(X, "columns"):
+        return missing_mask(frame_column(X, column))
+    return missing_mask(np.asarray(X)[:, column])
 
 
 def _frame_column_kind(name, dtype, column):
