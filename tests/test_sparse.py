@@ -115,3 +115,25 @@ def test_a_student_that_claims_sparse_but_fails_is_named(iris):
         clf.fit(sp.csr_matrix(X), y)
     assert not hasattr(clf, "student_")
     clf.fit(X, y)  # dense input never reaches the sparse path
+
+
+def test_sparse_rows_with_missing_values_are_filled_flagged_and_exported(tmp_path):
+    import onnxruntime
+    from sklearn.impute import SimpleImputer
+
+    from skdistill import export_onnx, onnx_inputs
+
+    X = sp.random(300, 8, density=0.3, format="csr", random_state=0)
+    y = np.asarray(X @ np.arange(8.0)).ravel()
+    X.data[::5] = np.nan
+    model = DistilledRegressor(make_pipeline(SimpleImputer(), Ridge()), max_epochs=3,
+                               random_state=0).fit(X, y)
+    assert model.fills_missing_ and model.n_student_features_ == 8 + len(
+        np.unique(X.indices[np.isnan(X.data)]))  # the columns, then a flag per column with NaN
+    predicted = model.predict(X)
+    assert np.isfinite(predicted).all()
+    session = onnxruntime.InferenceSession(export_onnx(model, tmp_path / "sparse.onnx"))
+    from_file = session.run(None, onnx_inputs(session, X))[0][:, 0]
+    np.testing.assert_allclose(from_file, predicted, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="Ridge does not accept missing values"):
+        DistilledRegressor(Ridge(), max_epochs=2).fit(X, y)  # the teacher's own refusal

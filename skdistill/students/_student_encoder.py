@@ -22,7 +22,9 @@ it pickles, clones and exports to ONNX like any of them:
   category, and a category first seen at predict time all zeros; an encoding
   wider than :data:`WIDE_ONE_HOT` columns (an ID or a city) gives sparse rows,
   so the student's first layer reads only the categories present;
-* sparse matrices: scaled by each column's largest magnitude, staying sparse.
+* sparse matrices: scaled by each column's largest magnitude, staying sparse;
+  where the rows hold NaN, filled first with each column's median (its zeros
+  counted) and flagged, as numbers are.
 """
 
 import numpy as np
@@ -131,7 +133,12 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     if numeric not in NUMERIC_ENCODINGS:
         raise ValueError(f"numeric must be one of {NUMERIC_ENCODINGS}; got {numeric!r}.")
     if sp.issparse(X):
-        return Pipeline([("scale", MaxAbsScaler())]).set_output(transform="default")
+        steps = [("scale", MaxAbsScaler())]
+        if np.isnan(X.data).any():  # filled with the median, flagged, as dense numbers are
+            flags = MissingIndicator(features="missing-only", error_on_new=False)
+            steps.insert(0, ("fill", FeatureUnion([
+                ("numbers", SimpleImputer(strategy="median")), ("missing", flags)])))
+        return Pipeline(steps).set_output(transform="default")
     if not (hasattr(X, "columns") or hasattr(X, "shape")):  # a list of rows
         X = np.asarray(X, dtype=None if _is_numeric_list(X) else object)
     kinds = column_kinds(X)
