@@ -234,9 +234,9 @@ def _numeric_rows(X, name, any_shape=False):
 
     if sp.issparse(X):
         raise ValueError(
-            f"{name} cannot sample sparse rows (redrawing every attribute would make them "
-            "dense); set transfer_set=None, or use a student_preprocessor that makes the "
-            "sparse features from dense or text columns."
+            f"{name} cannot sample sparse rows (it draws its rows as dense tables of numbers, "
+            "so they would be dense); set transfer_set=None, or use a student_preprocessor "
+            "that makes the sparse features from dense or text columns."
         )
     if np.ndim(X) != 2 and not (any_shape and np.ndim(X) > 2):
         raise ValueError(
