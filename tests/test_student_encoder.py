@@ -120,6 +120,15 @@ def test_a_column_with_no_value_in_fit_is_left_out_and_later_values_change_nothi
     assert make_student_encoder(only_empty).fit_transform(only_empty).shape[1] > 0
 
 
+def test_a_column_of_categories_with_no_value_in_fit_is_left_out_too():
+    frame = pd.DataFrame({"size": np.arange(40.0), "colour": ["red", "blue"] * 20,
+                          "never": pd.array([pd.NA] * 40, dtype="string")})
+    encoder = make_student_encoder(frame, min_frequency=1).fit(frame)
+    assert encoder.transform(frame).shape == (40, 1 + 16 + 2)  # size both ways, two colours
+    later = frame.assign(never=["seen"] * 40)
+    np.testing.assert_array_equal(encoder.transform(later), encoder.transform(frame))
+
+
 @pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])
 def test_a_column_with_no_value_in_fit_changes_no_prediction_nor_the_file(as_frame, tmp_path):
     from skdistill import DistilledRegressor

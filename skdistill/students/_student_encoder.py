@@ -10,9 +10,7 @@ it pickles, clones and exports to ONNX like any of them:
   and ``pd.NA`` are missing); missing values filled with the column's median,
   also in a column that had none in fit (as scikit-learn's imputers and
   ``HistGradientBoosting`` do), and, where the fit's rows had any, a 0/1 column
-  for each column that had one; a column of ``X`` with no value at all is left
-  out (as ``SimpleImputer`` drops it), so what it holds later changes nothing,
-  unless it leaves no column to read; then standardised
+  for each column that had one; then standardised
   (``"scale"``), encoded piecewise-linearly over their quantiles
   (``"piecewise"``), or both side by side (``"both"``);
 * string, categorical and boolean columns (pandas' ``str``, ``string``,
@@ -22,6 +20,9 @@ it pickles, clones and exports to ONNX like any of them:
   category, and a category first seen at predict time all zeros; an encoding
   wider than :data:`WIDE_ONE_HOT` columns (an ID or a city) gives sparse rows,
   so the student's first layer reads only the categories present;
+* a column of ``X`` with no value at all (numbers or categories) is left out,
+  as ``SimpleImputer`` drops it, so what it holds later changes nothing
+  (unless every column is empty);
 * sparse matrices: scaled by each column's largest magnitude, staying sparse;
   where the rows hold NaN, filled first with each column's median (its zeros
   counted) and flagged, as numbers are.
@@ -146,10 +147,11 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     names = list(X.columns) if by_name else list(range(len(kinds)))  # else by position
     numeric_columns = [name for name, kind in zip(names, kinds) if kind == "numeric"]
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
-    missing = {name: _missing(X, name) for name in numeric_columns}
-    empty = [name for name in numeric_columns if missing[name].all()]
-    if len(empty) < len(numeric_columns) or categorical_columns:  # not the only columns
+    missing = {name: _missing(X, name) for name in names}
+    empty = {name for name in names if missing[name].all()}
+    if len(empty) < len(names):  # read the others; an empty table is read as it is
         numeric_columns = [name for name in numeric_columns if name not in empty]
+        categorical_columns = [name for name in categorical_columns if name not in empty]
     parts = []
     if numeric_columns:
         numbers = NumbersAsFloat(columns=numeric_columns)
