@@ -152,6 +152,29 @@ def test_a_column_with_no_value_in_fit_changes_no_prediction_nor_the_file(as_fra
         np.testing.assert_array_equal(model.predict(changed), expected)
         from_file = session.run(None, onnx_inputs(session, changed))[0][:, 0]
         np.testing.assert_allclose(from_file, expected, rtol=1e-5, atol=1e-4)
+    beyond = X.copy()  # beyond float32, where no column read is: nothing to refuse
+    if as_frame:
+        beyond["empty"] = 1e300
+    else:
+        beyond[:, 2] = 1e300
+    np.testing.assert_array_equal(model.predict(beyond), expected)
+
+
+def test_a_pipeline_with_a_column_left_out_exports_after_a_step_that_outputs_pandas(tmp_path):
+    from sklearn.preprocessing import StandardScaler
+
+    from skdistill import DistilledRegressor
+
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randn(300, 2), np.full(300, np.nan), rng.randn(300)]
+    y = X[:, 0] + X[:, 3]
+    pipeline = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                             DistilledRegressor("precomputed", max_epochs=2, random_state=0))
+    pipeline.fit(X, y, distilledregressor__teacher_predictions=y)
+    session = onnxruntime.InferenceSession(
+        export_onnx(pipeline, os.path.join(tmp_path, "pipeline.onnx")))
+    from_file = session.run(None, onnx_inputs(session, X))[0][:, 0]
+    np.testing.assert_allclose(from_file, pipeline.predict(X), rtol=1e-5, atol=1e-5)
 
 
 def test_sparse_rows_stay_sparse_and_are_scaled_by_their_largest_magnitude():

@@ -84,7 +84,11 @@ class RowsToEncode:
         of torch's cost per call); others by the encoding's torch forward
         pass, on ``device``.
         """
-        rows = np.array(rows, dtype=np.float32, order="C")  # a fresh copy: never X in place
+        if self.finite:
+            rows = np.array(rows, dtype=np.float32, order="C")  # a fresh copy: never X in place
+        else:  # a read column beyond float32 is refused before: this is one left out (empty)
+            with np.errstate(over="ignore"):
+                rows = np.array(rows, dtype=np.float32, order="C")
         numpy_forward = getattr(self.encoding, "numpy_forward", None)
         if device.type == "cpu" and len(rows) <= ROW_TILE and numpy_forward is not None:
             out = np.zeros((ROW_TILE, self.shape[1]), np.float32)

@@ -129,6 +129,18 @@ class NumericEncoding(MovesOnce, torch.nn.Module):
         constants = (np.concatenate(part) for part in (gather, centre, width, low, high))
         return cls(fill_all, *constants, flagged)
 
+    def reading(self, positions, n_features):
+        """The same encoding of rows ``n_features`` wide whose column ``positions[j]`` is this
+        one's input column ``j``; the other columns are read by nothing."""
+        positions = np.asarray(positions, dtype=np.int64)
+        fill = np.zeros(n_features)
+        fill[positions] = self.fill.cpu().numpy()
+        buffers = (self.gather, self.centre, self.width, self.low, self.high, self.flagged)
+        gather, centre, width, low, high, flagged = (b.cpu().numpy() for b in buffers)
+        wider = type(self)(fill, positions[gather], centre, width, low, high, positions[flagged])
+        wider.divides = self.divides
+        return wider.to(self.fill.device)
+
     def forward(self, x, finite=False):
         """The encoding of float32 rows ``x`` of the fitted width (NaN: missing).
 

@@ -61,15 +61,19 @@ def numeric_encoding(encoder):
 def numbers_in_order(encoder, names):
     """The :class:`NumericEncoding` of a fitted encoder of a DataFrame of numbers alone whose
     columns are ``names``, in this order -- what it computes on those numbers given as one
-    array (an earlier pipeline step's output); None for anything else."""
+    array (an earlier pipeline step's output), the columns it left out unread; None for
+    anything else."""
     constants = _constants(encoder)
     if constants is None or constants.table is None:
         return None
     encoding = constants.encoding
-    if encoding.categories is not None or encoding.numbers is None or (
-            [str(name) for name in constants.table.numeric] != [str(name) for name in names]):
+    position = {str(name): at for at, name in enumerate(names)}
+    read = [position.get(str(name)) for name in constants.table.numeric]
+    if encoding.categories is not None or encoding.numbers is None or None in read:
         return None
-    return encoding.numbers
+    if read == list(range(len(names))):
+        return encoding.numbers
+    return encoding.numbers.reading(read, len(names))  # some columns left out (empty in fit)
 
 
 def table_encoding(encoder):
@@ -115,8 +119,11 @@ def encodable_rows(encoder, X):
         return None, None
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
+    read = constants.numbers.columns  # positions; a column left out (empty in fit) is not read
+    every = list(read) == list(range(X.shape[1]))
     for start in range(0, X.shape[0], CHECKED_ROWS):  # beyond float32, or infinite
-        constants.numbers.check_range(X[start:start + CHECKED_ROWS])
+        rows = X[start:start + CHECKED_ROWS]
+        constants.numbers.check_range(rows if every else rows[:, read])
     return constants.encoding, X
 
 
