@@ -259,6 +259,10 @@ def test_dask_regression_standardises_over_every_partition():
     )
     assert from_frames.target_mean_ == pytest.approx(y.mean())
     assert from_frames.target_scale_ == pytest.approx(y.std())
+    unknown = dd.from_pandas(pd.Series(y), npartitions=3).to_dask_array()  # chunks unknown
+    from_array = DistilledRegressor(teacher, max_epochs=3, random_state=0).fit(
+        dd.from_pandas(frame, npartitions=3), unknown)
+    assert from_array.target_scale_ == pytest.approx(y.std())
 
 
 def test_dask_fit_refuses_what_it_cannot_do(data):

@@ -342,6 +342,8 @@ class RegressionTask(_Task):
         import dask.array as da
 
         values = y.to_dask_array(lengths=True) if hasattr(y, "to_dask_array") else y
+        if np.isnan(values.shape[0]):  # chunk sizes unknown: the reductions below need them
+            values = values.compute_chunk_sizes()
         values = values.astype(np.float64)
         labelled, infinite, mean = dask.compute(
             (~da.isnan(values)).sum(), da.isinf(values).any(), da.nanmean(values),
