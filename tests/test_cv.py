@@ -454,9 +454,13 @@ def test_a_scorer_without_weights_scores_unweighted_as_in_grid_search(transfer):
     if transfer:  # a transfer set: the candidates go one by one, through GridSearchCV
         estimator.set_params(transfer_set=Munge(n_copies=1, random_state=0))
     grid = {"alpha": [0.0, 0.6]}
-    with pytest.warns(UserWarning, match="does not support sample_weight"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ours = DistillerGridSearchCV(estimator, grid, scoring=_balanced_accuracy).fit(
             X, Y, sample_weight=weights)
+    unweighted = [str(w.message) for w in caught if "does not support sample_weight" in
+                  str(w.message)]
+    assert len(unweighted) == 1 and "_balanced_accuracy" in unweighted[0]  # once, by name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = GridSearchCV(estimator, grid, scoring=_balanced_accuracy, cv=3).fit(

@@ -241,8 +241,8 @@ collection, default=None
         The training loss of each of those epochs, as ``MLPClassifier``'s
         (read from ``student_.history``, which holds every per-epoch figure).
     validation_scores_ : list of float or None
-        The accuracy on the held-out rows after each epoch, as ``MLPClassifier``'s;
-        None where nothing is held out (``validation_fraction=None``).
+        The accuracy on the held-out rows after each epoch, as ``MLPClassifier``'s (NaN
+        for the epochs of a fit that held none out); None where no fit held any out.
     alpha_ : float
         The teacher's weight the kept student trained with (see ``alpha``).
     alpha_scores_ : dict

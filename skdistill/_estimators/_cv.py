@@ -43,7 +43,7 @@ from ..stages._auto import is_auto
 from ..stages._search_folds import fold_scores, one_by_one_reason
 from ..stages._targets import stratifiable
 from ._base import BaseDistiller
-from ._search_scoring import search_metadata, search_scorer
+from ._search_scoring import search_metadata, search_scorer, warn_unweighted
 
 __all__ = ["DistillerGridSearchCV"]
 
@@ -174,8 +174,8 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             Their labels (or targets).
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter (``cv=GroupKFold(5)``), as
-            ``GridSearchCV`` takes them; they split the rows and are not
-            passed to the estimator.
+            ``GridSearchCV`` takes them; they split the rows (with metadata
+            routing on, they also reach an estimator that requests them).
         **fit_params : dict
             Passed to the estimator's ``fit`` (``sample_weight``, precomputed
             teacher outputs), split with the rows of each fold; for a
@@ -221,6 +221,7 @@ class DistillerGridSearchCV(MetaEstimatorMixin, BaseEstimator):
             reason = next((r for r in per_fold if isinstance(r, str)), None)
             if reason is None:
                 results = _results(candidates, _with_failures(per_fold, valid, len(candidates)))
+                warn_unweighted(self, scorer, fit_params, score_params)  # else GridSearchCV's
         self.side_by_side_ = results is not None
         if results is None:
             warnings.warn(

@@ -125,8 +125,8 @@ class DistilledRegressor(LabelledRowsScore, RegressorMixin, MetaEstimatorMixin,
         The training loss of each of those epochs, as ``MLPRegressor``'s
         (read from ``student_.history``, which holds every per-epoch figure).
     validation_scores_ : list of float or None
-        The R2 on the held-out rows after each epoch, as ``MLPRegressor``'s;
-        None where nothing is held out (``validation_fraction=None``).
+        The R2 on the held-out rows after each epoch, as ``MLPRegressor``'s (NaN
+        for the epochs of a fit that held none out); None where no fit held any out.
     alpha_ : float
         The teacher's weight the student trained with (``alpha``).
     solver_ : {"numpy", "torch"}

@@ -16,7 +16,8 @@ from sklearn import get_config
 from sklearn.metrics import check_scoring
 from sklearn.utils.metadata_routing import get_routing_for_object, process_routing
 
-__all__ = ["LabelledRowsScorer", "search_metadata", "search_scorer", "takes_sample_weight"]
+__all__ = ["LabelledRowsScorer", "search_metadata", "search_scorer", "takes_sample_weight",
+           "warn_unweighted"]
 
 
 class LabelledRowsScorer:
@@ -37,6 +38,9 @@ class LabelledRowsScorer:
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
         return self.scorer(estimator, X, y, **kwargs)
+
+    def __repr__(self):
+        return repr(self.scorer)
 
     def _accept_sample_weight(self):
         """Whether the scorer takes ``sample_weight``: ``GridSearchCV`` passes it the fit's
@@ -84,21 +88,26 @@ def search_metadata(search, scorer, groups, params):
     With metadata routing on, each goes where the estimator, the scorer and
     the splitter request it (``search.get_metadata_routing()``); off, every
     parameter to the estimator's ``fit``, ``sample_weight`` also to
-    ``scorer`` where it takes weights (else a warning, as ``GridSearchCV``
-    gives), ``groups`` to the splitter.
+    ``scorer`` where it takes weights (:func:`warn_unweighted` says when it
+    does not), ``groups`` to the splitter.
     """
     if get_config()["enable_metadata_routing"]:
         given = params if groups is None else {**params, "groups": groups}
         routed = process_routing(search, "fit", **given)
         return dict(routed.estimator.fit), dict(routed.scorer.score), dict(routed.splitter.split)
-    weights, score_params = params.get("sample_weight"), {}
-    if weights is not None:
-        if takes_sample_weight(scorer):
-            score_params["sample_weight"] = weights
-        else:
-            warnings.warn(
-                f"The scoring {scorer} does not support sample_weight, which may lead to "
-                f"statistically incorrect results when fitting {search} with sample_weight.",
-                UserWarning,
-            )
+    weights = params.get("sample_weight")
+    score_params = {} if weights is None or not takes_sample_weight(scorer) else {
+        "sample_weight": weights}
     return dict(params), score_params, {"groups": groups}
+
+
+def warn_unweighted(search, scorer, fit_params, score_params):
+    """``GridSearchCV``'s warning where the fit's weights do not reach a scorer that takes
+    none (metadata routing off)."""
+    if (fit_params.get("sample_weight") is not None and "sample_weight" not in score_params
+            and not get_config()["enable_metadata_routing"]):
+        warnings.warn(
+            f"The scoring {scorer} does not support sample_weight, which may lead to "
+            f"statistically incorrect results when fitting {search} with sample_weight.",
+            UserWarning,
+        )

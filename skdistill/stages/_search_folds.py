@@ -81,10 +81,9 @@ def fold_scores(estimator, prefix, X, y, fit_params, score_params, train, test, 
     else:
         transformers, model = None, estimator
     training = model.fit_teacher(X_train, y_train, **own_params)
-    groups, unbuilt = _buildable(training, _by_width(candidates, prefix))
+    groups, students, unbuilt = _buildable(training, _by_width(candidates, prefix))
     solvers = set()
-    for hidden in groups:  # what cannot train side by side: say so before any training
-        student = training.new_student(**_width(hidden))
+    for hidden, student in students.items():  # what cannot train side by side: say so first
         sparse_input = sp.issparse(training.X)
         solvers.add(choose_solver(model.solver, numpy_obstacle(  # solver="numpy": its error
             student, training.task.loss_settings, training.new_optimizer(student.parameters()),
@@ -133,19 +132,19 @@ def fold_scores(estimator, prefix, X, y, fit_params, score_params, train, test, 
 
 
 def _buildable(training, groups):
-    """``(groups, unbuilt)``: the width groups whose student ``training`` builds, and
-    ``{candidate index: why not}`` for the others' candidates; a ValueError where none builds
-    (as ``GridSearchCV`` raises where every fit fails)."""
-    unbuilt = {}
+    """``(groups, students, unbuilt)``: the width groups whose student ``training`` builds,
+    a student of each, and ``{candidate index: why not}`` for the others' candidates; a
+    ValueError where none builds (as ``GridSearchCV`` raises where every fit fails)."""
+    students, unbuilt = {}, {}
     for hidden, members in list(groups.items()):
         try:
-            training.new_student(**_width(hidden))
+            students[hidden] = training.new_student(**_width(hidden))
         except ValueError as exc:
             del groups[hidden]
             unbuilt.update(dict.fromkeys(members, f"hidden_layer_sizes={hidden!r}: {exc}"))
     if not groups:
         raise ValueError(f"No candidate's student can be built. {_reasons(unbuilt)}")
-    return groups, unbuilt
+    return groups, students, unbuilt
 
 
 def _reasons(unbuilt):
