@@ -267,3 +267,19 @@ def test_a_global_dataframe_output_setting_leaves_the_student_s_encoding_as_arra
     with sklearn.config_context(transform_output=output):  # a notebook's habit
         model = fitted()
         np.testing.assert_array_equal(model.predict_proba(frame), expected)
+
+
+def test_a_warm_start_says_a_column_left_out_now_holds_values():
+    from skdistill import DistilledRegressor
+
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randn(300, 2), np.full(300, np.nan)]
+    y = X[:, 0] + X[:, 1]
+    model = DistilledRegressor("precomputed", max_epochs=2, warm_start=True,
+                               random_state=0).fit(X, y, teacher_predictions=y)
+    filled = X.copy()
+    filled[:, 2] = rng.randn(300)
+    with pytest.warns(UserWarning, match=r"Column\(s\) \[2\] held no value in the fit this "
+                                         "warm start continues"):
+        model.fit(filled, y, teacher_predictions=y)
+    np.testing.assert_array_equal(model.predict(filled), model.predict(X))

@@ -192,7 +192,8 @@ class PredictionMixin:
         preprocessor = self.student_preprocessor_
         if reads_own_encoding(vars(self)):
             X = checked_table(self, X, reset=False)
-            check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_)
+            check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_,
+                                preprocessor)
             if not self._fills_missing():
                 check_no_missing(X)
             encoding, numbers = encodable_rows(preprocessor, X)

@@ -38,6 +38,7 @@ from ._encoding import (
     encoder_sample,
     encoding_width,
     reads_own_encoding,
+    warn_left_out_now_filled,
 )
 from ._shaped_input import check_shaped
 
@@ -147,8 +148,9 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
     ):
         encoder = fitted  # a warm start: the student goes on reading the same encoding,
         check_encoded_input(  # so the rows are checked as predict checks them
-            X, previous.get("feature_kinds_"), previous["student_encoding_"]
+            X, previous.get("feature_kinds_"), previous["student_encoding_"], encoder
         )
+        warn_left_out_now_filled(encoder, X)
         rows = encoded_student_rows(encoder, X, n_rows)
     elif not isinstance(params.student_preprocessor, str):  # the user's own: as given
         encoder = clone(preprocessor)

@@ -23,7 +23,7 @@ from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
 from ..students._column_reading import frame_column, missing_columns, missing_mask
 from ..students._encoding_module import encode_in_chunks
 from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
-from ..students._student_encoder import column_kinds, make_student_encoder
+from ..students._student_encoder import column_kinds, left_out_columns, make_student_encoder
 from ..training._data import EncodedOnDevice
 from ._auto import is_auto
 from ._blank import blank_copy
@@ -32,7 +32,7 @@ __all__ = [
     "CANDIDATE_ENCODINGS", "ENCODER_FIT_MIN_ROWS", "ENCODER_FIT_ROWS",
     "ENCODER_FIT_VALUES", "candidate_encoders", "check_encoded_input", "check_feature_kinds",
     "check_no_missing", "checked_table", "encoded_student_rows", "encoder_sample",
-    "encoding_width", "feature_kinds", "reads_own_encoding",
+    "encoding_width", "feature_kinds", "reads_own_encoding", "warn_left_out_now_filled",
 ]
 
 
@@ -285,15 +285,17 @@ def check_no_missing(X):
         )
 
 
-def check_encoded_input(X, kinds, encoding):
+def check_encoded_input(X, kinds, encoding, encoder=None):
     """ValueError when checked rows ``X`` do not match what the fit's encoding read.
 
     ``kinds``: each column's kind in fit (:func:`feature_kinds`; None for an
     array of numbers or a sparse matrix), checked by
     :func:`check_feature_kinds`; ``encoding``: the fit's (``"max-abs"`` for
-    sparse rows). A sparse matrix given to an encoding of dense rows is
-    refused with a message that says so. Missing values are not checked
-    here: a model whose fit read some fills them with the column's fitted
+    sparse rows), ``encoder`` its fitted transformer. A sparse matrix given to
+    an encoding of dense rows is refused with a message that says so, and so
+    are sparse rows holding NaN where the fit's sparse rows held none (their
+    encoding has nothing to fill them with). Missing values are not checked
+    otherwise: a model whose fit read some fills them with the column's fitted
     median, another refuses them (:func:`check_no_missing`).
 
     Examples
@@ -309,8 +311,28 @@ def check_encoded_input(X, kinds, encoding):
             "The model was fitted on dense rows, but X is a sparse matrix; pass it dense "
             "(X.toarray()), as in fit, or fit on sparse rows."
         )
+    fills = "fill" in getattr(encoder, "named_steps", {"fill": None})
+    if sp.issparse(X) and not fills and np.isnan(X.data).any():
+        raise ValueError(
+            f"X holds missing values (NaN) in column(s) {missing_columns(X)}, which the sparse "
+            "rows of the fit held none of, so the student's encoding has no value to fill "
+            "them with. Fill them first, or fit (without warm_start) on rows that hold them."
+        )
     if kinds is not None:
         check_feature_kinds(X, kinds)
+
+
+def warn_left_out_now_filled(encoder, X):
+    """Warn where a warm start's rows ``X`` hold values in columns the encoding leaves out
+    (they held none in the fit it continues): the student goes on without them."""
+    filled = [column for column in left_out_columns(encoder) if not _all_missing(X, column)]
+    if filled:
+        warnings.warn(
+            f"Column(s) {filled} held no value in the fit this warm start continues, so the "
+            "student's encoding leaves them out and their values now change nothing. Fit with "
+            "warm_start=False to read them.",
+            UserWarning,
+        )
 
 
 def checked_table(estimator, X, reset):

@@ -45,7 +45,8 @@ from ._column_reading import (
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
-    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "make_student_encoder",
+    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "left_out_columns",
+    "make_student_encoder",
 ]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
@@ -175,6 +176,27 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     # arrays whatever set_config(transform_output=...) says: the student reads numbers, and
     # its parts read each other's arrays by position
     return encoder.set_output(transform="default")
+
+
+def left_out_columns(encoder):
+    """The input columns (names, or positions) a fitted :func:`make_student_encoder`
+    transformer of a table reads none of: those that held no value in the rows it was made
+    from. Empty for any other transformer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.c_[np.arange(4.0), np.full(4, np.nan)]
+    >>> left_out_columns(make_student_encoder(X).fit(X))
+    [1]
+    """
+    if not isinstance(encoder, ColumnTransformer) or not hasattr(encoder, "transformers_"):
+        return []
+    read = [column for name, _, columns in encoder.transformers_ if name != "remainder"
+            for column in columns]
+    by_name = any(isinstance(column, str) for column in read)
+    names = list(encoder.feature_names_in_) if by_name else range(encoder.n_features_in_)
+    return [column for column in names if column not in set(read)]
 
 
 def _one_hot_width(strings, X, columns, min_frequency):
