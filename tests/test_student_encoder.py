@@ -283,3 +283,18 @@ def test_a_warm_start_says_a_column_left_out_now_holds_values():
                                          "warm start continues"):
         model.fit(filled, y, teacher_predictions=y)
     np.testing.assert_array_equal(model.predict(filled), model.predict(X))
+
+
+def test_a_column_with_values_only_in_rows_the_encoding_is_not_fitted_on_is_left_out():
+    from skdistill import DistilledRegressor
+
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randn(400, 2), np.full(400, np.nan)]
+    X[:20, 2] = rng.randn(20)  # values only in rows of weight 0
+    weights = np.r_[np.zeros(20), np.ones(380)]
+    y = X[:, 0] + X[:, 1]
+    model = DistilledRegressor("precomputed", max_epochs=3, random_state=0).fit(
+        X, y, teacher_predictions=y, sample_weight=weights)
+    changed = X.copy()
+    changed[:, 2] = 100.0
+    np.testing.assert_array_equal(model.predict(changed), model.predict(X))

@@ -30,6 +30,7 @@ from .._inputs import (
     preprocessed_rows,
     read_only_view,
 )
+from ..students._student_encoder import leave_out_empty
 from ._auto import is_auto
 from ._blank import blank_copy
 from ._encoding import (
@@ -158,7 +159,9 @@ def student_rows(params, X, y, preprocessor, kept, seed, previous):
     else:  # the package's own encoding
         encoder = clone(preprocessor)
         sample = encoder_sample(n_rows, seed, kept, encoding_width(encoder))
-        encoder.fit(_safe_indexing(X, sample), _safe_indexing(y, sample))
+        fitted_on = _safe_indexing(X, sample)
+        encoder = leave_out_empty(encoder, fitted_on)  # empty in the rows it is fitted on
+        encoder.fit(fitted_on, _safe_indexing(y, sample))
         rows = encoded_student_rows(encoder, X, n_rows)
     data = {"student_preprocessor_": encoder, "n_student_features_": rows.shape[1]}
     for name in ("n_features_in_", "feature_names_in_"):  # as Pipeline reports them

@@ -45,8 +45,8 @@ from ._column_reading import (
 from ._encoding import PiecewiseLinearEncoder
 
 __all__ = [
-    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "left_out_columns",
-    "make_student_encoder",
+    "NUMERIC_ENCODINGS", "column_kinds", "holds_numbers", "leave_out_empty",
+    "left_out_columns", "make_student_encoder",
 ]
 
 NUMERIC_ENCODINGS = ("scale", "piecewise", "both")
@@ -176,6 +176,36 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     # arrays whatever set_config(transform_output=...) says: the student reads numbers, and
     # its parts read each other's arrays by position
     return encoder.set_output(transform="default")
+
+
+def leave_out_empty(encoder, X):
+    """An unfitted :func:`make_student_encoder` transformer of a table that reads none of the
+    columns holding no value in ``X``, the rows it is about to be fitted on (a sample, or the
+    rows of non-zero weight, may have none where the rows it was made from had some);
+    ``encoder`` itself where no column is empty, or every one; any other transformer as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.c_[np.arange(4.0), [np.nan, np.nan, 1.0, 2.0]]
+    >>> encoder = leave_out_empty(make_student_encoder(X), X[:2]).fit(X[:2])
+    >>> left_out_columns(encoder)
+    [1]
+    """
+    if not isinstance(encoder, ColumnTransformer):
+        return encoder
+    columns = {column for _, _, selected in encoder.transformers for column in selected}
+    empty = {column for column in columns if _missing(X, column).all()}
+    if not empty or empty == columns:
+        return encoder
+    parts = []
+    for name, part, selected in encoder.transformers:
+        kept = [column for column in selected if column not in empty]
+        if kept:  # its first step reads the columns: it names them in its messages
+            part = clone(part)
+            part.steps[0][1].set_params(columns=kept)
+            parts.append((name, part, kept))
+    return clone(encoder).set_params(transformers=parts)
 
 
 def left_out_columns(encoder):
