@@ -311,6 +311,7 @@ def check_encoded_input(X, kinds, encoding, encoder=None):
             "The model was fitted on dense rows, but X is a sparse matrix; pass it dense "
             "(X.toarray()), as in fit, or fit on sparse rows."
         )
+    # the sparse encoding has a "fill" step only where the fit's rows held NaN
     fills = "fill" in getattr(encoder, "named_steps", {"fill": None})
     if sp.issparse(X) and not fills and np.isnan(X.data).any():
         raise ValueError(

@@ -148,8 +148,11 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     names = list(X.columns) if by_name else list(range(len(kinds)))  # else by position
     numeric_columns = [name for name, kind in zip(names, kinds) if kind == "numeric"]
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
-    missing = {name: _missing(X, name) for name in names}
-    empty = {name for name in names if missing[name].all()}
+    missing = {}  # name -> (any missing, all missing), a column at a time
+    for name in names:
+        mask = _missing(X, name)
+        missing[name] = (bool(mask.any()), bool(mask.all()))
+    empty = {name for name in names if missing[name][1]}
     if len(empty) < len(names):  # read the others; an empty table is read as it is
         numeric_columns = [name for name in numeric_columns if name not in empty]
         categorical_columns = [name for name in categorical_columns if name not in empty]
@@ -157,7 +160,7 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     if numeric_columns:
         numbers = NumbersAsFloat(columns=numeric_columns)
         parts.append(("numeric", _numeric_encoder(numbers, numeric, n_bins), numeric_columns))
-        if any(missing[name].any() for name in numeric_columns):
+        if any(missing[name][0] for name in numeric_columns):
             flags = MissingIndicator(features="missing-only", error_on_new=False)
             parts.append(("missing", Pipeline([("numbers", clone(numbers)), ("flag", flags)]),
                           numeric_columns))
