@@ -140,16 +140,17 @@ def test_sparse_rows_with_missing_values_are_filled_flagged_and_exported(tmp_pat
 
 
 def test_sparse_rows_with_missing_values_the_fit_had_none_of_are_refused_by_name():
-    from sklearn.impute import SimpleImputer
-
     X = sp.random(200, 6, density=0.3, format="csr", random_state=0)
     y = np.asarray(X @ np.arange(6.0)).ravel()
     with_nan = X.copy()
     with_nan.data[::4] = np.nan
-    model = DistilledRegressor(make_pipeline(SimpleImputer(), Ridge()), max_epochs=2,
-                               warm_start=True, random_state=0).fit(X, y)
+    model = DistilledRegressor("precomputed", max_epochs=2, warm_start=True,  # reads NaN
+                               random_state=0).fit(X, y, teacher_predictions=y)
     message = r"X holds missing values \(NaN\) in column\(s\) \[.*\], which the sparse rows"
     with pytest.raises(ValueError, match=message):
         model.predict(with_nan)
-    with pytest.raises(ValueError, match=message):
-        model.fit(with_nan, y)  # a warm start goes on with the fit's encoding
+    with pytest.raises(ValueError, match=message):  # a warm start goes on with the encoding
+        model.fit(with_nan, y, teacher_predictions=y)
+    plain = DistilledRegressor(Ridge(), max_epochs=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="this model's teacher cannot read missing values"):
+        plain.predict(with_nan)  # the teacher's limit first: filling would not help

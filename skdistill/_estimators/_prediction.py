@@ -192,10 +192,10 @@ class PredictionMixin:
         preprocessor = self.student_preprocessor_
         if reads_own_encoding(vars(self)):
             X = checked_table(self, X, reset=False)
+            if not self._fills_missing():  # first: the teacher reads none, whatever the encoding
+                check_no_missing(X)
             check_encoded_input(X, self.__dict__.get("feature_kinds_"), self.student_encoding_,
                                 preprocessor)
-            if not self._fills_missing():
-                check_no_missing(X)
             encoding, numbers = encodable_rows(preprocessor, X)
             if encoding is not None:
                 return RowsToEncode(numbers, encoding)

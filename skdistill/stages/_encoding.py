@@ -317,7 +317,8 @@ def check_encoded_input(X, kinds, encoding, encoder=None):
         raise ValueError(
             f"X holds missing values (NaN) in column(s) {missing_columns(X)}, which the sparse "
             "rows of the fit held none of, so the student's encoding has no value to fill "
-            "them with. Fill them first, or fit (without warm_start) on rows that hold them."
+            "them with. Fill them first (a fit without warm_start fills them where its own "
+            "rows hold some and its teacher reads them)."
         )
     if kinds is not None:
         check_feature_kinds(X, kinds)
