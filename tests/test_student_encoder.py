@@ -283,6 +283,10 @@ def test_a_warm_start_says_a_column_left_out_now_holds_values():
                                          "warm start continues"):
         model.fit(filled, y, teacher_predictions=y)
     np.testing.assert_array_equal(model.predict(filled), model.predict(X))
+    filled[:, 2] = 1e300  # beyond float32 in the column left out: unread, no overflow warning
+    with pytest.warns(UserWarning, match="held no value") as caught:
+        model.fit(filled, y, teacher_predictions=y)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
 def test_a_column_with_values_only_in_rows_the_encoding_is_not_fitted_on_is_left_out():

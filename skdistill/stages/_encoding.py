@@ -416,12 +416,15 @@ def encoded_student_rows(encoder, X, n_rows):
             "value) before fitting.", UserWarning,
         )
     X = read
-    if n_rows * encoding.n_features_out * 4 <= ENCODED_IN_MEMORY_BYTES:
-        return encode_in_chunks(encoding, X)
-    if X.dtype == np.float32 and X.flags.c_contiguous:
-        raw = read_only_view(X)  # the caller's rows, never written
-    else:  # converted a chunk at a time: no temporary as large as X
-        raw = np.empty(X.shape, dtype=np.float32)
-        for start in range(0, n_rows, CHECKED_ROWS):
-            raw[start:start + CHECKED_ROWS] = X[start:start + CHECKED_ROWS]
+    # to float32: the columns read are within its range (checked), a column left out (empty
+    # in fit) may overflow to inf, unread
+    with np.errstate(over="ignore"):
+        if n_rows * encoding.n_features_out * 4 <= ENCODED_IN_MEMORY_BYTES:
+            return encode_in_chunks(encoding, X)
+        if X.dtype == np.float32 and X.flags.c_contiguous:
+            raw = read_only_view(X)  # the caller's rows, never written
+        else:  # converted a chunk at a time: no temporary as large as X
+            raw = np.empty(X.shape, dtype=np.float32)
+            for start in range(0, n_rows, CHECKED_ROWS):
+                raw[start:start + CHECKED_ROWS] = X[start:start + CHECKED_ROWS]
     return EncodedOnDevice(raw, encoding, encoding.n_features_out)
