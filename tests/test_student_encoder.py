@@ -127,6 +127,11 @@ def test_a_column_of_categories_with_no_value_in_fit_is_left_out_too():
     assert encoder.transform(frame).shape == (40, 1 + 16 + 2)  # size both ways, two colours
     later = frame.assign(never=["seen"] * 40)
     np.testing.assert_array_equal(encoder.transform(later), encoder.transform(frame))
+    model = DistilledClassifier("precomputed", max_epochs=2, random_state=0).fit(
+        frame, [0, 1] * 20, teacher_proba=np.tile([[0.8, 0.2], [0.3, 0.7]], (20, 1)))
+    expected = model.predict_proba(frame)
+    for value in ("seen", 3.5):  # categories, or numbers: the column is not read
+        np.testing.assert_array_equal(model.predict_proba(frame.assign(never=value)), expected)
 
 
 @pytest.mark.parametrize("as_frame", [False, True], ids=["array", "frame"])

@@ -320,8 +320,10 @@ def check_encoded_input(X, kinds, encoding, encoder=None):
             "them with. Fill them first (a fit without warm_start fills them where its own "
             "rows hold some and its teacher reads them)."
         )
-    if kinds is not None:
-        check_feature_kinds(X, kinds)
+    if kinds is not None:  # a column left out (empty in fit) may hold anything
+        left_out = set(left_out_columns(encoder))
+        check_feature_kinds(X, {name: kind for name, kind in kinds.items()
+                                if name not in left_out})
 
 
 def warn_left_out_now_filled(encoder, X):
