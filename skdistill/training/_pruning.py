@@ -22,17 +22,13 @@ from torch import nn
 __all__ = ["Pruning", "hidden_widths", "module_figures", "prunable_chain", "prune_hidden_units"]
 
 ELEMENTWISE = (
-    nn.ReLU,
-    nn.LeakyReLU,
-    nn.GELU,
-    nn.SiLU,
-    nn.ELU,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Softplus,
-    nn.Dropout,
-    nn.Identity,
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.RReLU, nn.GELU, nn.SiLU, nn.Mish, nn.ELU, nn.CELU,
+    nn.SELU, nn.Tanh, nn.Sigmoid, nn.LogSigmoid, nn.Softplus, nn.Softsign, nn.Tanhshrink,
+    nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Hardshrink, nn.Softshrink, nn.Threshold,
+    nn.Dropout, nn.AlphaDropout, nn.Identity,
 )
+"""Layers that act on each unit alone, without weights: a hidden unit's removal leaves them as
+they are (``PReLU``, with a weight per unit, is not among them)."""
 
 
 class Pruning(BaseEstimator):
