@@ -128,3 +128,30 @@ def test_a_warm_start_cuts_from_the_widths_before_pruning_not_again_and_again():
         assert model.pruning_["hidden_after"] == [16]  # not 4, then 1, then an error
     model.set_params(pruning=Pruning(amount=0.875, fine_tune_epochs=1)).fit(X, y)
     assert model.pruning_["hidden_after"] == [8]  # a larger share of the 64 units
+
+
+@pytest.mark.parametrize("between", [torch.nn.ReLU6, torch.nn.Mish, torch.nn.SELU,
+                                     torch.nn.Hardswish, lambda: torch.nn.AlphaDropout(0.1)])
+def test_any_weightless_elementwise_layer_may_sit_between_the_pruned_layers(between):
+    class Student(torch.nn.Module):
+        def __init__(self, n_features, n_classes):
+            super().__init__()
+            self.layers = torch.nn.Sequential(torch.nn.Linear(n_features, 16), between(),
+                                              torch.nn.Linear(16, n_classes))
+
+        def forward(self, X):
+            return self.layers(X)
+
+    model = make_fast(LogisticRegression(), student_module=Student, student_preprocessor=None,
+                      pruning=Pruning(amount=0.5, fine_tune_epochs=1)).fit(X, Y)
+    assert model.pruning_["hidden_after"] == [8]
+    assert model.predict_proba(X).shape == (300, 3)
+
+
+def test_a_cpu_device_with_an_index_pickles_and_loads():
+    import pickle
+
+    model = make_fast(LogisticRegression(), device="cpu:0").fit(X, Y)
+    assert model.get_params()["device"] == "cpu:0"  # the parameter as given
+    loaded = pickle.loads(pickle.dumps(model))
+    assert (loaded.predict_proba(X) == model.predict_proba(X)).all()

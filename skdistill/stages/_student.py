@@ -95,7 +95,8 @@ def check_device(params):
             f"device={params.device!r} but {available[0]} is not available on this machine; "
             "use device='cpu'."
         )
-    return device
+    # "cpu:0" is the CPU: torch pickles tensors tagged "cpu:0" but cannot load them again
+    return torch.device("cpu") if device.type == "cpu" else device
 
 
 def make_net(params, task, module, seed, has_valid, race=None):
@@ -135,7 +136,7 @@ def make_net(params, task, module, seed, has_valid, race=None):
         train_split=None,
         callbacks=callbacks,
         verbose=params.verbose,
-        device=params.device,
+        device=str(check_device(params)),
         **{
             "iterator_train__shuffle": True,
             "iterator_train__seed": seed,
