@@ -69,7 +69,10 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
     float16 : bool, default=False
         Store the weight matrices in float16 (divided by powers of two, per
         input column where the columns' scales differ widely) and read them
-        back to float32 in the file: about two thirds of the bytes, the same
+        back to float32 in the file: about two thirds of the bytes of an MLP
+        student's file (a convolution's kernels stay float32; on a student of
+        a few hundred weights the conversion nodes can outweigh what they
+        save), the same
         float32 computation on weights rounded to 11 significant bits
         (onnxruntime folds the conversion when it loads the file). Biases and
         the encoding's constants stay float32, and the student's first layer
@@ -80,7 +83,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
         of the student's (``benchmarks/results/peers.md``).
     int8 : bool, default=False
         Quantize the weights to int8 (onnxruntime dynamic quantization):
-        smaller still, for about 0.3 points of retention on the peer
+        smaller still for all but the smallest students (its scale and
+        zero-point nodes can outweigh a few hundred weights), for about 0.3
+        points of retention on the peer
         benchmark's tables; a few labels may change. The student reads the
         encoding's scaled columns (a DataFrame's through skl2onnx's converters
         of the fitted encoder), whose common range int8 keeps.
