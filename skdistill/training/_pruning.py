@@ -57,11 +57,15 @@ class Pruning(BaseEstimator):
 
     Examples
     --------
-    >>> from skdistill import MLPStudent
-    >>> net = MLPStudent(n_features=4, n_outputs=3, hidden_layer_sizes=(8, 8))
-    >>> small = prune_hidden_units(net, [2, 4])
-    >>> [layer.out_features for layer in small.layers if hasattr(layer, "out_features")]
-    [2, 4, 3]
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skdistill import DistilledClassifier, Pruning
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DistilledClassifier(
+    ...     LogisticRegression(max_iter=500), module__hidden_layer_sizes=(16,), max_epochs=5,
+    ...     pruning=Pruning(amount=0.5, fine_tune_epochs=2), random_state=0).fit(X, y)
+    >>> clf.pruning_["hidden_after"]
+    [8]
     """
 
     _parameter_constraints = {
@@ -138,6 +142,14 @@ def prune_hidden_units(module, widths):
     A unit's strength is ``||incoming weights|| * ||outgoing weights||``; the
     kept units' weights and biases are copied unchanged into smaller Linear
     layers (in place: the module is changed and returned).
+
+    Examples
+    --------
+    >>> from skdistill import MLPStudent
+    >>> net = MLPStudent(n_features=4, n_outputs=3, hidden_layer_sizes=(8, 8))
+    >>> small = prune_hidden_units(net, [2, 4])
+    >>> [layer.out_features for layer in small.layers if hasattr(layer, "out_features")]
+    [2, 4, 3]
     """
     chain = prunable_chain(module)
     positions = [i for i, m in enumerate(chain) if isinstance(m, nn.Linear)]
