@@ -56,8 +56,9 @@ def plot_history(estimator, path=None):
                                 squeeze=False)
     loss_axes = axes[0][0]
     for key in ("train_loss", "valid_loss"):
-        if _curve(history, key)[0]:
-            loss_axes.plot(*_curve(history, key), label=key)
+        epochs, values = _curve(history, key)
+        if epochs:
+            loss_axes.plot(epochs, values, label=key)
     loss_axes.set(title="loss", xlabel="epoch")
     loss_axes.legend()
     if scores:
