@@ -1,5 +1,7 @@
 """ONNX export: onnxruntime matches predict_proba / predict within 1e-5 on fresh rows."""
 
+import os
+
 import numpy as np
 import onnx
 import onnxruntime
@@ -820,3 +822,22 @@ def test_an_array_fed_to_a_file_of_one_input_per_column_is_told_to_be_a_frame(tm
     session = _frame_session(_frame_model(frame, y), frame, tmp_path)
     with pytest.raises(ValueError, match=r"one input per column \(\['size', 'colour'\]\)"):
         onnx_inputs(session, frame.to_numpy())
+
+
+def test_float16_stores_convolution_kernels_too(tmp_path):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    images = (X[:400] / 16.0).reshape(-1, 1, 8, 8).astype(np.float32)
+    proba = np.eye(10)[y[:400]] * 0.9 + 0.01
+    model = DistilledClassifier("precomputed", module__channels=(16, 32), max_epochs=2,
+                                random_state=0).fit(images, y[:400], teacher_proba=proba)
+    full = export_onnx(model, tmp_path / "f.onnx")
+    half = export_onnx(model, tmp_path / "h.onnx", float16=True)
+    assert os.path.getsize(half) < 0.65 * os.path.getsize(full)  # the kernels are most of it
+    kernels = [t for t in onnx.load(half).graph.initializer  # not their 1x1x1x1 scales
+               if len(t.dims) == 4 and np.prod(t.dims) > 1]
+    assert kernels and all(t.data_type == onnx.TensorProto.FLOAT16 for t in kernels)
+    session = onnxruntime.InferenceSession(half, providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {"X": images})[1], model.predict_proba(images),
+                               atol=2e-3)

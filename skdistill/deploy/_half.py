@@ -4,8 +4,8 @@ A student's file is mostly its weight matrices. :func:`half_weights` stores
 each in float16, divided by a power of two, and reads it back through ``Cast``
 and ``Mul`` to float32: the file computes in float32 as before, on weights
 rounded to 11 significant bits, and a tabular student's file is about two
-thirds of its size (a file mostly of convolution or recurrent kernels, which
-are not two-axis matrices, shrinks less). onnxruntime folds the two operators
+thirds of its size; a convolution's kernels are stored so too (a recurrent
+student's kernels, read by other operators, stay float32). onnxruntime folds the two operators
 into a float32 constant when it loads the file: the conversion costs nothing
 per prediction.
 
@@ -30,6 +30,11 @@ weight would fall below that once divided by the matrix's scale is scaled input 
 
 _OPERANDS = {"MatMul": (0, 1), "Gemm": (0, 1)}
 """Where (input positions) an operator reads a weight matrix; not Gemm's bias."""
+
+KERNEL = "kernel"
+"""What :func:`_contracted_axis` says of a convolution's kernel (``Conv``'s input 1): stored in
+float16 divided by one power of two for the whole kernel (its inputs are pixels or feature
+maps of one scale, not columns counted in different units)."""
 
 
 def half_weights(model):
@@ -86,12 +91,16 @@ def half_weights(model):
     nodes = []
     for initializer in graph.initializer:
         axis = contracted.get(initializer.name)
-        if axis is None or initializer.data_type != TensorProto.FLOAT or len(initializer.dims) != 2:
+        shape_fits = len(initializer.dims) >= 3 if axis == KERNEL else len(initializer.dims) == 2
+        if axis is None or initializer.data_type != TensorProto.FLOAT or not shape_fits:
             continue
         weights = numpy_helper.to_array(initializer)
         if not np.isfinite(weights).all():
             continue
-        scale = _column_scale(weights, axis)
+        if axis == KERNEL:
+            scale = _power_of_two_above(np.abs(weights).max(keepdims=True))
+        else:
+            scale = _column_scale(weights, axis)
         if not np.isfinite(scale).all():  # a magnitude beyond 2**127
             continue
         name = initializer.name
@@ -110,8 +119,10 @@ def half_weights(model):
 
 
 def _contracted_axis(node, position):
-    """The axis of input ``position`` that ``node``'s product sums over; None where that
-    input is not a weight operand of a product."""
+    """The axis of input ``position`` that ``node``'s product sums over, :data:`KERNEL` for a
+    convolution's kernel; None where that input is not a weight operand of a product."""
+    if node.op_type == "Conv" and position == 1:
+        return KERNEL
     if position not in _OPERANDS.get(node.op_type, ()):
         return None
     transposed = any(attribute.name == ("transA", "transB")[position] and attribute.i
