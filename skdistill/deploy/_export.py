@@ -167,11 +167,12 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
                       UserWarning, stacklevel=2)
     if int8:
         model = _quantized(model)
+    data = model.SerializeToString()
     if hasattr(path, "write"):
-        path.write(model.SerializeToString())
+        path.write(data)
         return path
     with open(path, "wb") as handle:
-        handle.write(model.SerializeToString())
+        handle.write(data)
     return os.fspath(path)
 
 

@@ -20,7 +20,7 @@ import torch
 from sklearn.utils.validation import validate_data
 
 from .._inputs import ENCODED_IN_MEMORY_BYTES, encoded_rows, read_only_view
-from ..students._column_reading import frame_column, missing_columns, missing_mask
+from ..students._column_reading import column_missing, frame_column, missing_columns
 from ..students._encoding_module import encode_in_chunks
 from ..students._fitted_encoder import CHECKED_ROWS, encodable_rows, imprecise_columns
 from ..students._student_encoder import column_kinds, left_out_columns, make_student_encoder
@@ -252,12 +252,8 @@ def _holds_objects(X, name):
 
 def _all_missing(X, name):
     """Whether column ``name`` of a frame (or position) holds missing values only."""
-    if hasattr(X, "columns"):  # by name, or by position where the fit's were positions
-        column = frame_column(X, name)
-    else:
-        column = np.asarray(X)[:, name]
     try:
-        return bool(missing_mask(column).all())
+        return bool(column_missing(X, name).all())
     except (TypeError, ValueError):  # strings in an object array: not missing
         return False
 

@@ -20,8 +20,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["CHECKED_ROWS", "CategoriesAsStrings", "FLOAT32_MAX", "NumbersAsFloat", "frame_column",
-           "missing_columns", "missing_mask"]
+__all__ = ["CHECKED_ROWS", "CategoriesAsStrings", "FLOAT32_MAX", "NumbersAsFloat",
+           "column_missing", "frame_column", "missing_columns", "missing_mask"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -68,6 +68,21 @@ def missing_mask(column):
         return np.array([v is None or (isinstance(v, float) and v != v) for v in values],
                         dtype=bool)
     return np.asarray(pandas.isna(values), dtype=bool)
+
+
+def column_missing(X, column):
+    """Which entries of ``X``'s column ``column`` (a name, or a position) are missing; ``X``: a
+    DataFrame or 2-d rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_missing(np.array([[1.0, np.nan], [2.0, 3.0]]), 1).tolist()
+    [True, False]
+    """
+    if hasattr(X, "columns"):
+        return missing_mask(frame_column(X, column))
+    return missing_mask(np.asarray(X)[:, column])
 
 
 def missing_columns(X):

@@ -39,6 +39,7 @@ from sklearn.preprocessing import MaxAbsScaler, OneHotEncoder, StandardScaler
 from ._column_reading import (
     CategoriesAsStrings,
     NumbersAsFloat,
+    column_missing,
     frame_column,
     missing_mask,
 )
@@ -150,7 +151,7 @@ def make_student_encoder(X, numeric="both", n_bins=16, min_frequency=MIN_FREQUEN
     categorical_columns = [name for name, kind in zip(names, kinds) if kind == "categorical"]
     missing = {}  # name -> (any missing, all missing), a column at a time
     for name in names:
-        mask = _missing(X, name)
+        mask = column_missing(X, name)
         missing[name] = (bool(mask.any()), bool(mask.all()))
     empty = {name for name in names if missing[name][1]}
     if len(empty) < len(names):  # read the others; an empty table is read as it is
@@ -198,7 +199,7 @@ def leave_out_empty(encoder, X):
     if not isinstance(encoder, ColumnTransformer):
         return encoder
     columns = {column for _, _, selected in encoder.transformers for column in selected}
-    empty = {column for column in columns if _missing(X, column).all()}
+    empty = {column for column in columns if column_missing(X, column).all()}
     if not empty or empty == columns:
         return encoder
     parts = []
@@ -259,13 +260,6 @@ def _numeric_encoder(numbers, numeric, n_bins):
     else:
         encode = encodings[numeric]
     return Pipeline([("numbers", numbers), ("fill", fill), (numeric, encode)])
-
-
-def _missing(X, column):
-    """Which entries of ``X``'s ``column`` (a name, or a position) are missing."""
-    if hasattr(X, "columns"):
-        return missing_mask(frame_column(X, column))
-    return missing_mask(np.asarray(X)[:, column])
 
 
 def _frame_column_kind(name, dtype, column):
