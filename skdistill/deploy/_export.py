@@ -70,9 +70,9 @@ def export_onnx(estimator, path, *, X=None, float16=False, int8=False, options=N
         Store the weight matrices in float16 (divided by powers of two, per
         input column where the columns' scales differ widely) and read them
         back to float32 in the file (a convolution's kernels too): about two
-        thirds of the bytes of an MLP student's file, half of an image
-        student's (on a student of a few hundred weights the conversion nodes
-        can outweigh what they save), the same
+        thirds of the bytes of an MLP student's file, an image student's as
+        much (on a student of a few hundred weights the conversion nodes can
+        outweigh what they save), the same
         float32 computation on weights rounded to 11 significant bits
         (onnxruntime folds the conversion when it loads the file). Biases and
         the encoding's constants stay float32, and the student's first layer
